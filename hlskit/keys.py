@@ -1,0 +1,257 @@
+"""Data keys: creation, wrapping under the master key, the key store, key URIs and segment crypto.
+
+A *data key* is 16 random bytes that encrypt whole TS segments (AES-128-CBC, PKCS#7), with an
+explicit random IV per key. It is kept only *wrapped*: AES-256-GCM under a 32-byte master key
+file (mode 0600), with "<content-id>/<key-id>" as associated data, so a wrapped key cannot be
+moved to another content id or key id. The plain key exists in memory only, while segments are
+encrypted or a key request is answered; it never lands beside segments, in logs or manifests.
+
+Which segment uses which key is a :class:`KeySchedule`: clear lead (MPS ``SkipCnt``-like) and
+rotation every N segments are just different schedules over the same segment list.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+import time
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from .errors import ConfigError
+
+KEY_BYTES = 16
+
+
+@dataclass(frozen=True)
+class DataKey:
+    content_id: str
+    key_id: str
+    iv: bytes
+    key: bytes = field(repr=False)  # plain key: memory only
+
+    @property
+    def iv_hex(self) -> str:
+        return "0x" + self.iv.hex()
+
+    def uri(self, key_url: str) -> str:
+        return key_uri(key_url, self.content_id, self.key_id)
+
+
+def key_uri(key_url: str, content_id: str, key_id: str) -> str:
+    """Where players fetch a key: names the content and the key id, never the key."""
+    return f"{key_url.rstrip('/')}/{content_id}/{key_id}"
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """What the key store says about a key, without the key."""
+
+    content_id: str
+    key_id: str
+    iv_hex: str
+    wrapping: str           # "aes-256-gcm" (local master key) or "kms"
+    created_at: float
+    revoked_at: float | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+# --- segment crypto -----------------------------------------------------------------------
+
+def encrypt_segment(plain: bytes, key: bytes, iv: bytes) -> bytes:
+    """AES-128-CBC over the whole segment with PKCS#7 padding (RFC 8216 §4.3.2.4)."""
+    padder = padding.PKCS7(128).padder()
+    data = padder.update(plain) + padder.finalize()
+    enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    return enc.update(data) + enc.finalize()
+
+
+def decrypt_segment(cipher: bytes, key: bytes, iv: bytes) -> bytes:
+    """Inverse of :func:`encrypt_segment`; raises ValueError when the padding is not valid PKCS#7."""
+    if len(cipher) % 16:
+        raise ValueError("ciphertext length is not a multiple of 16 bytes")
+    dec = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    data = dec.update(cipher) + dec.finalize()
+    unpadder = padding.PKCS7(128).unpadder()
+    return unpadder.update(data) + unpadder.finalize()
+
+
+# --- key schedule -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KeySchedule:
+    """Which key encrypts which segment.
+
+    ``clear_lead`` first segments stay in clear; after that key 0 applies, and with
+    ``rotate_every`` = N a new key starts every N encrypted segments.
+    """
+
+    rotate_every: int | None = None
+    clear_lead: int = 0
+    encrypt: bool = True
+
+    def key_index(self, segment_index: int) -> int | None:
+        if not self.encrypt or segment_index < self.clear_lead:
+            return None
+        if not self.rotate_every:
+            return 0
+        return (segment_index - self.clear_lead) // self.rotate_every
+
+    def keys_needed(self, segment_count: int) -> int:
+        indexes = {self.key_index(i) for i in range(segment_count)} - {None}
+        return len(indexes)
+
+
+# --- master key ---------------------------------------------------------------------------
+
+def load_master_key(path: Path) -> bytes:
+    """Read the 32-byte master key, creating it (mode 0600) on first use."""
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process created it first: read theirs
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(32))
+    data = path.read_bytes()
+    if len(data) != 32:
+        raise ConfigError(f"master key file {path} must hold exactly 32 bytes: restore it from backup.")
+    if path.stat().st_mode & 0o077:
+        raise ConfigError(f"master key file {path} is readable by other users: run chmod 600 {path}.")
+    return data
+
+
+def _aad(content_id: str, key_id: str) -> bytes:
+    return f"{content_id}/{key_id}".encode()
+
+
+# --- key store ----------------------------------------------------------------------------
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS keys (
+    content_id TEXT NOT NULL,
+    key_id     TEXT NOT NULL,
+    wrapped    BLOB NOT NULL,
+    iv_hex     TEXT NOT NULL,
+    wrapping   TEXT NOT NULL DEFAULT 'aes-256-gcm',
+    created_at REAL NOT NULL,
+    revoked_at REAL,
+    PRIMARY KEY (content_id, key_id)
+);
+"""
+
+
+class KeyStore:
+    """Wrapped data keys in SQLite (WAL), shared by the packager and the key service.
+
+    ``kms_decrypt`` unwraps keys created in KMS mode (wrapping "kms"): it takes the stored
+    ciphertext blob and returns the 16 plain bytes.
+    """
+
+    def __init__(self, db_path: Path, master_key_file: Path,
+                 kms_decrypt: Callable[[bytes], bytes] | None = None):
+        self.db_path = Path(db_path)
+        self.master_key_file = Path(master_key_file)
+        self.kms_decrypt = kms_decrypt
+        self._master: bytes | None = None
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+
+    @classmethod
+    def from_settings(cls, settings) -> "KeyStore":
+        return cls(settings.key_db, settings.master_key_file)
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+
+    @property
+    def master(self) -> bytes:
+        if self._master is None:
+            self._master = load_master_key(self.master_key_file)
+        return self._master
+
+    def create(self, content_id: str) -> DataKey:
+        """A fresh data key with a fresh key id and IV, stored wrapped."""
+        key = DataKey(content_id, secrets.token_hex(8), secrets.token_bytes(16), secrets.token_bytes(KEY_BYTES))
+        nonce = secrets.token_bytes(12)
+        wrapped = nonce + AESGCM(self.master).encrypt(nonce, key.key, _aad(content_id, key.key_id))
+        self._insert(content_id, key.key_id, wrapped, key.iv.hex(), "aes-256-gcm")
+        return key
+
+    def add_kms(self, content_id: str, key_id: str, ciphertext_blob: bytes, iv: bytes) -> None:
+        """Record a key whose wrapped form is a KMS ciphertext (KeyType KMS)."""
+        self._insert(content_id, key_id, ciphertext_blob, iv.hex(), "kms")
+
+    def _insert(self, content_id: str, key_id: str, wrapped: bytes, iv_hex: str, wrapping: str) -> None:
+        with closing(self._connect()) as db:
+            db.execute(
+                "INSERT INTO keys (content_id, key_id, wrapped, iv_hex, wrapping, created_at) VALUES (?,?,?,?,?,?)",
+                (content_id, key_id, wrapped, iv_hex, wrapping, time.time()),
+            )
+
+    def get(self, content_id: str, key_id: str) -> bytes | None:
+        """The plain 16 bytes of a live key, or None when it is unknown or revoked."""
+        with closing(self._connect()) as db:
+            row = db.execute(
+                "SELECT wrapped, wrapping, revoked_at FROM keys WHERE content_id=? AND key_id=?",
+                (content_id, key_id),
+            ).fetchone()
+        if row is None or row[2] is not None:
+            return None
+        wrapped, wrapping = bytes(row[0]), row[1]
+        if wrapping == "kms":
+            if self.kms_decrypt is None:
+                raise ConfigError("this key was wrapped by Alibaba KMS: configure mts_access_key_id/secret so the key service can call Decrypt.")
+            return self.kms_decrypt(wrapped)
+        return AESGCM(self.master).decrypt(wrapped[:12], wrapped[12:], _aad(content_id, key_id))
+
+    def is_live(self, content_id: str, key_id: str) -> bool:
+        with closing(self._connect()) as db:
+            row = db.execute(
+                "SELECT revoked_at FROM keys WHERE content_id=? AND key_id=?", (content_id, key_id)
+            ).fetchone()
+        return row is not None and row[0] is None
+
+    def list(self, content_id: str | None = None) -> list[KeyRecord]:
+        query = "SELECT content_id, key_id, iv_hex, wrapping, created_at, revoked_at FROM keys"
+        args: tuple = ()
+        if content_id:
+            query += " WHERE content_id=?"
+            args = (content_id,)
+        with closing(self._connect()) as db:
+            rows = db.execute(query + " ORDER BY created_at, key_id", args).fetchall()
+        return [KeyRecord(*r) for r in rows]
+
+    def revoke(self, content_id: str, key_id: str | None = None, *, keep: set[str] = frozenset()) -> int:
+        """Revoke one key, or every live key of a content id except those in ``keep``."""
+        with closing(self._connect()) as db:
+            if key_id:
+                cur = db.execute(
+                    "UPDATE keys SET revoked_at=? WHERE content_id=? AND key_id=? AND revoked_at IS NULL",
+                    (time.time(), content_id, key_id),
+                )
+                return cur.rowcount
+            live = db.execute(
+                "SELECT key_id FROM keys WHERE content_id=? AND revoked_at IS NULL", (content_id,)
+            ).fetchall()
+            count = 0
+            for (kid,) in live:
+                if kid not in keep:
+                    db.execute("UPDATE keys SET revoked_at=? WHERE content_id=? AND key_id=?",
+                               (time.time(), content_id, kid))
+                    count += 1
+            return count

@@ -1,0 +1,145 @@
+"""Definitions (ladder rungs) and choosing the ladder for one source.
+
+A definition's ``width`` is its size along the long edge, as in MPS's landscape presets: for a
+portrait source (a phone held upright) the same rung is ``width`` pixels tall instead. Heights
+follow the source's display aspect ratio and are rounded to even numbers (H.264 4:2:0 needs it).
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    width: int          # long-edge size of the rung
+    video_kbps: int
+    audio_kbps: int
+    template_id: str = ""  # MPS preset (or custom) template id
+
+
+@dataclass(frozen=True)
+class Rung:
+    """A definition resolved against one source: the exact output size."""
+
+    definition: Definition
+    width: int
+    height: int
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+
+# MPS static M3U8 presets (reference/alibaba-mps-api.md section 5).
+PRESETS: tuple[Definition, ...] = (
+    Definition("LD", 640, 400, 64, "S00000001-100010"),
+    Definition("SD", 848, 800, 80, "S00000001-100020"),
+    Definition("HD", 1280, 1800, 128, "S00000001-100030"),
+    Definition("FHD", 1920, 3000, 160, "S00000001-100040"),
+    Definition("2K", 2048, 3500, 160, "S00000001-100060"),
+    Definition("4K", 3840, 6000, 160, "S00000001-100070"),
+)
+PRESET_NAMES = tuple(d.name for d in PRESETS)
+
+
+def _even_down(x: float) -> int:
+    return max(2, int(x // 2) * 2)
+
+
+def _even_nearest(x: float) -> int:
+    return max(2, int(x / 2 + 0.5) * 2)
+
+
+def resolve(definition: Definition, display_width: int, display_height: int) -> Rung:
+    """Size one definition for a source, keeping its aspect ratio and never upscaling."""
+    long_src, short_src = max(display_width, display_height), min(display_width, display_height)
+    long_out = _even_down(min(definition.width, long_src))
+    short_out = min(_even_nearest(long_out * short_src / long_src), _even_down(short_src))
+    if display_width >= display_height:
+        return Rung(definition, long_out, short_out)
+    return Rung(definition, short_out, long_out)
+
+
+def load_ladder_file(path: str | Path) -> list[Definition]:
+    """Read custom rungs from TOML: one ``[[definition]]`` table per rung."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text())
+    except FileNotFoundError:
+        raise InputError(f"ladder file {p} does not exist: check the path given to --ladder.")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"ladder file {p} is not valid TOML ({exc}): fix the syntax.")
+    rows = data.get("definition")
+    if not isinstance(rows, list) or not rows:
+        raise InputError(f"ladder file {p} has no [[definition]] tables: add at least one rung.")
+    out: list[Definition] = []
+    for i, row in enumerate(rows, 1):
+        try:
+            d = Definition(
+                name=str(row["name"]),
+                width=int(row["width"]),
+                video_kbps=int(row["video_kbps"]),
+                audio_kbps=int(row.get("audio_kbps", 128)),
+                template_id=str(row.get("template_id", "")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(
+                f"ladder file {p}, definition {i}: needs name, width and video_kbps ({exc}): fix that rung."
+            )
+        if not d.name.replace("-", "").replace("_", "").isalnum():
+            raise InputError(f"ladder file {p}, definition {i}: name {d.name!r} must be letters, digits, - or _.")
+        if d.width < 16 or d.video_kbps < 10 or d.audio_kbps < 8:
+            raise InputError(f"ladder file {p}, definition {d.name}: width ≥ 16, video_kbps ≥ 10 and audio_kbps ≥ 8 are needed.")
+        out.append(d)
+    names = [d.name for d in out]
+    if len(set(names)) != len(names):
+        raise InputError(f"ladder file {p} repeats a definition name: give each rung its own name.")
+    return sorted(out, key=lambda d: (d.width, d.video_kbps))
+
+
+def parse_ladder_option(option: str) -> list[Definition] | None:
+    """``auto`` → None (choose from the source); ``LD,HD`` → those presets; else a TOML file."""
+    if option.strip().lower() == "auto":
+        return None
+    if option.endswith(".toml") or Path(option).is_file():
+        return load_ladder_file(option)
+    by_name = {d.name.upper(): d for d in PRESETS}
+    picked = []
+    for name in (n.strip() for n in option.split(",") if n.strip()):
+        if name.upper() not in by_name:
+            raise InputError(
+                f"unknown definition {name!r} in --ladder: use auto, names from {', '.join(PRESET_NAMES)}, or a .toml file."
+            )
+        picked.append(by_name[name.upper()])
+    if not picked:
+        raise InputError("--ladder is empty: use auto, names such as LD,HD, or a .toml file.")
+    return sorted(set(picked), key=lambda d: d.width)
+
+
+def choose_ladder(display_width: int, display_height: int, definitions: list[Definition] | None = None) -> list[Rung]:
+    """The ordered rungs for a source (lowest first).
+
+    ``definitions`` None means auto: every preset not wider (along the long edge) than the source,
+    and always at least the lowest one, at the source size if the source is smaller. Definitions
+    named explicitly are capped at the source size; when capping makes two rungs the same size,
+    only the lower one is kept, so nothing is encoded twice.
+    """
+    long_src = max(display_width, display_height)
+    if definitions is None:
+        chosen = [d for d in PRESETS if d.width <= long_src] or [PRESETS[0]]
+    else:
+        chosen = list(definitions)
+    rungs: list[Rung] = []
+    seen: set[tuple[int, int]] = set()
+    for d in chosen:
+        rung = resolve(d, display_width, display_height)
+        if (rung.width, rung.height) in seen:
+            continue  # capped to the same size as a lower rung: it would only waste bits
+        seen.add((rung.width, rung.height))
+        rungs.append(rung)
+    return rungs
