@@ -1,0 +1,276 @@
+"""The local engine: FFmpeg on this machine.
+
+All definitions of one source run in ONE FFmpeg process that decodes the source once, splits
+the picture and scales/encodes each definition from it (one process per definition would decode
+the source N times; bench/package.py measures both). Keyframes are forced on a fixed grid that
+divides the segment duration, with scene-cut keyframes off, so every definition cuts its
+segments at the same times. FFmpeg writes clear segments into staging; :mod:`hlskit.protect`
+then encrypts them.
+
+If the shared process fails, each remaining definition is retried in a process of its own, so
+one bad definition fails alone and says why while the others finish.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from ..errors import ConfigError
+from ..h264 import level_for
+from ..jobs import Job, JobState, JobStore, this_owner
+from ..ladder import Rung
+from ..protect import Rendition, protect
+from .base import PackagePlan, ProgressCallback, Watermark
+
+FFMPEG_PLAYLIST = "ffmpeg.m3u8"
+_CORNERS = {"TopLeft", "TopRight", "BottomLeft", "BottomRight"}
+
+
+def ffmpeg_exe(settings=None) -> str:
+    path = getattr(settings, "ffmpeg", None)
+    if path:
+        if not shutil.which(path) and not Path(path).is_file():
+            raise ConfigError(f"FFmpeg binary {path} was not found: fix the ffmpeg setting or unset it to use the bundled one.")
+        return path
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def gop_seconds(segment_duration: int) -> int:
+    """The keyframe interval: 2 s when it divides the segment duration (Apple's advice), else 1 s."""
+    return 2 if segment_duration % 2 == 0 else 1
+
+
+def output_rate(frame_rate: str) -> Fraction:
+    """Keep the source frame rate, capped at 60 fps as MPS does."""
+    rate = Fraction(frame_rate)
+    return rate if rate <= 60 else Fraction(60)
+
+
+def _audio_rate(plan: PackagePlan) -> int:
+    src = plan.media.audio.sample_rate if plan.media and plan.media.audio else 48000
+    return src if src in (44100, 48000) else 48000
+
+
+def _size(value: float, full: int) -> int:
+    """MPS convention: a value below 1 is a fraction of the output size, otherwise pixels."""
+    return int(round(value * full)) if 0 < value < 1 else int(round(value))
+
+
+def _place(wm: Watermark, out_w: int, out_h: int, mark_w: str, mark_h: str) -> tuple[str, str]:
+    dx, dy = _size(wm.dx, out_w), _size(wm.dy, out_h)
+    x = f"{dx}" if wm.refer_pos.endswith("Left") else f"{out_w}-{mark_w}-{dx}"
+    y = f"{dy}" if wm.refer_pos.startswith("Top") else f"{out_h}-{mark_h}-{dy}"
+    return x, y
+
+
+def _font_file() -> str | None:
+    for candidate in ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+                      "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+                      "/System/Library/Fonts/Supplemental/Arial.ttf",
+                      "C:/Windows/Fonts/arial.ttf"):
+        if Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def _escape_filter_path(path: str) -> str:
+    return path.replace("\\", "/").replace(":", "\\:").replace("'", "\\'")
+
+
+@dataclass
+class Encode:
+    """One FFmpeg invocation: its arguments and the definitions it produces."""
+
+    args: list[str]
+    rungs: list[Rung]
+
+
+def build_encode(plan: PackagePlan, rungs: list[Rung], ffmpeg: str, preset: str, outdir: Path,
+                 textdir: Path) -> Encode:
+    """The FFmpeg command that encodes ``rungs`` from one decode of the source into ``outdir``.
+
+    Text watermarks are read by drawtext from files in ``textdir`` (kept out of the package).
+    """
+    media = plan.media
+    assert media is not None
+    rate = output_rate(media.video.frame_rate)
+    fps = float(rate)
+    gop = gop_seconds(plan.segment_duration)
+    gop_frames = max(1, round(fps * gop))
+    args = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1"]
+    if plan.clip:
+        args += ["-ss", f"{plan.clip.seek:.3f}"]  # input seek; re-encoding makes it frame-accurate
+    args += ["-i", plan.source]
+    if plan.clip and plan.clip.duration:
+        args += ["-t", f"{plan.clip.duration:.3f}"]
+    images = [wm for wm in plan.watermarks if wm.kind == "image"]
+    for wm in images:
+        args += ["-i", wm.image]
+
+    n = len(rungs)
+    graph = [f"[0:v]fps={rate.numerator}/{rate.denominator},split={n}" + "".join(f"[s{i}]" for i in range(n))]
+    for j in range(len(images)):
+        graph.append(f"[{j + 1}:v]format=rgba,split={n}" + "".join(f"[m{j}_{i}]" for i in range(n)))
+    for i, rung in enumerate(rungs):
+        chain = f"[s{i}]scale={rung.width}:{rung.height}:flags=bicubic,setsar=1,format=yuv420p"
+        label = f"b{i}"
+        graph.append(chain + f"[{label}]")
+        for j, wm in enumerate(images):
+            mark_w = max(2, _size(wm.width, rung.width))
+            graph.append(f"[m{j}_{i}]scale={mark_w}:-1[mk{j}_{i}]")
+            x, y = _place(wm, rung.width, rung.height, "overlay_w", "overlay_h")
+            x, y = x.replace("overlay_w", "w"), y.replace("overlay_h", "h")
+            graph.append(f"[{label}][mk{j}_{i}]overlay=x={x}:y={y}:format=auto[{label}w{j}]")
+            label = f"{label}w{j}"
+        for k, wm in enumerate(w for w in plan.watermarks if w.kind == "text"):
+            textfile = textdir / f"text-{i}-{k}.txt"
+            textfile.write_text(wm.text.replace("{definition}", rung.name))
+            size = _size(wm.width if wm.width else 0.05, rung.height)
+            x, y = _place(wm, rung.width, rung.height, "tw", "th")
+            font = _font_file()
+            fontopt = f"fontfile='{_escape_filter_path(font)}':" if font else ""
+            graph.append(
+                f"[{label}]drawtext={fontopt}textfile='{_escape_filter_path(str(textfile))}':"
+                f"fontsize={size}:fontcolor=white@0.85:borderw={max(1, size // 16)}:bordercolor=black@0.6:"
+                f"x={x}:y={y}[{label}t{k}]"
+            )
+            label = f"{label}t{k}"
+        graph.append(f"[{label}]null[v{i}]")
+    args += ["-filter_complex", ";".join(graph)]
+
+    has_audio = plan.media.audio is not None
+    for i, rung in enumerate(rungs):
+        d = rung.definition
+        maxrate = int(d.video_kbps * 1.5)
+        folder = outdir / rung.name
+        folder.mkdir(parents=True, exist_ok=True)
+        args += ["-map", f"[v{i}]"]
+        if has_audio:
+            args += ["-map", "0:a:0"]
+        args += [
+            "-c:v", "libx264", "-preset", preset, "-profile:v", "high",
+            "-level:v", level_for(rung.width, rung.height, fps, maxrate),
+            "-b:v", f"{d.video_kbps}k", "-maxrate", f"{maxrate}k", "-bufsize", f"{d.video_kbps * 2}k",
+            "-g", str(gop_frames), "-keyint_min", str(gop_frames), "-sc_threshold", "0",
+            "-force_key_frames", f"expr:gte(t,n_forced*{gop})",
+        ]
+        if has_audio:
+            args += ["-c:a", "aac", "-b:a", f"{d.audio_kbps}k", "-ac", "2", "-ar", str(_audio_rate(plan))]
+        args += [
+            "-f", "hls", "-hls_time", str(plan.segment_duration), "-hls_playlist_type", "vod",
+            "-hls_list_size", "0", "-hls_segment_type", "mpegts",
+            "-hls_segment_filename", str(folder / "seg-%05d.ts"), str(folder / FFMPEG_PLAYLIST),
+        ]
+    return Encode(args, list(rungs))
+
+
+class LocalEngine:
+    name = "local"
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.ffmpeg = ffmpeg_exe(settings)
+        self.preset = settings.x264_preset
+        self._procs: dict[str, subprocess.Popen] = {}
+
+    def run(self, plan: PackagePlan, store: JobStore, progress: ProgressCallback) -> list[Job]:
+        staging = Path(plan.staging)
+        staging.mkdir(parents=True, exist_ok=True)
+        owner = this_owner()
+        rungs = list(plan.rungs)
+        for rung in rungs:
+            store.update(plan.jobs[rung.name].job_id, state=JobState.TRANSCODING, owner=owner, percent=0)
+        with tempfile.TemporaryDirectory(prefix="hlskit-text-") as textdir:
+            errors = self._encode(plan, rungs, store, progress, Path(textdir))
+            if errors is not None and len(rungs) > 1:
+                # The shared process failed: retry each definition alone so a failure stays local.
+                errors = {}
+                for rung in rungs:
+                    if self._cancelled(store, plan, rung):
+                        continue
+                    result = self._encode(plan, [rung], store, progress, Path(textdir))
+                    if result:
+                        errors.update(result)
+        errors = errors or {}
+        for rung in rungs:
+            job = plan.jobs[rung.name]
+            folder = staging / rung.name
+            if self._cancelled(store, plan, rung):
+                shutil.rmtree(folder, ignore_errors=True)
+                continue
+            if rung.name in errors or not (folder / FFMPEG_PLAYLIST).is_file():
+                message = errors.get(rung.name, "FFmpeg produced no playlist")
+                shutil.rmtree(folder, ignore_errors=True)
+                store.update(job.job_id, state=JobState.FAIL, code="TranscodeFail", message=message)
+                continue
+            try:
+                rendition = protect(folder / FFMPEG_PLAYLIST, plan.schedule, plan.key, plan.key_url)
+            except Exception as exc:  # a disk error, say: this definition fails, the others go on
+                shutil.rmtree(folder, ignore_errors=True)
+                store.update(job.job_id, state=JobState.FAIL, code="ProtectFail", message=str(exc))
+                continue
+            plan.renditions[rung.name] = rendition
+            store.update(job.job_id, state=JobState.SUCCESS, percent=100,
+                         output=str(Path(plan.out) / rung.name / "index.m3u8"))
+            progress(rung.name, 100.0)
+        return [store.get(plan.jobs[r.name].job_id) for r in rungs]  # type: ignore[misc]
+
+    @staticmethod
+    def _cancelled(store: JobStore, plan: PackagePlan, rung: Rung) -> bool:
+        job = store.get(plan.jobs[rung.name].job_id)
+        return job is not None and job.state == JobState.CANCELLED
+
+    def _encode(self, plan: PackagePlan, rungs: list[Rung], store: JobStore,
+                progress: ProgressCallback, textdir: Path) -> dict[str, str] | None:
+        """Run one FFmpeg process for ``rungs``; None on success, else {definition: reason}."""
+        staging = Path(plan.staging)
+        encode = build_encode(plan, rungs, self.ffmpeg, self.preset, staging, textdir)
+        duration = (plan.clip.duration if plan.clip and plan.clip.duration else None) or (
+            plan.media.duration - (plan.clip.seek if plan.clip else 0.0))
+        proc = subprocess.Popen(encode.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stderr_lines: list[str] = []
+        reader = threading.Thread(target=lambda: stderr_lines.extend(proc.stderr), daemon=True)
+        reader.start()
+        last_check = 0.0
+        try:
+            for line in proc.stdout:  # FFmpeg's -progress key=value lines
+                key, _, value = line.strip().partition("=")
+                if key == "out_time_us" and value.isdigit() and duration:
+                    pct = min(99.0, int(value) / 1e6 / duration * 100)
+                    progress("*" if len(rungs) > 1 else rungs[0].name, pct)
+                    for rung in rungs:
+                        store.update(plan.jobs[rung.name].job_id, percent=int(pct))
+                now = time.monotonic()
+                if now - last_check > 1.0:
+                    last_check = now
+                    if all(self._cancelled(store, plan, r) for r in rungs):
+                        proc.terminate()
+            proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        reader.join(timeout=5)
+        if proc.returncode == 0:
+            return None
+        if all(self._cancelled(store, plan, r) for r in rungs):
+            return {}
+        reason = _ffmpeg_reason(stderr_lines, proc.returncode)
+        return {r.name: reason for r in rungs}
+
+    def cancel(self, job: Job) -> None:  # the running engine polls the store; nothing else to do
+        pass
+
+
+def _ffmpeg_reason(lines: list[str], code: int) -> str:
+    useful = [l.strip() for l in lines if l.strip()]
+    return f"FFmpeg exited with code {code}: " + (" / ".join(useful[-3:]) if useful else "no message")
