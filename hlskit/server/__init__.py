@@ -1,0 +1,69 @@
+"""The hlskit server: key service, media and player, built by an app factory.
+
+    hlskit serve out/ --port 8000                         # laptop (Werkzeug's server)
+    gunicorn -w 2 -b 127.0.0.1:8000 'hlskit.server:create_app()'   # production
+
+Settings come from ``hlskit.config.load_settings()`` (config file and HLSKIT_* environment)
+unless passed in; the app keeps them in ``app.config["HLSKIT_SETTINGS"]``.
+"""
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from ..config import Settings, load_settings
+from ..errors import ConfigError
+from ..keys import KeyStore
+from ..tokens import token_secret
+from . import audit, keys, media
+from .cors import CorsPolicy
+from .keycache import KeyCache
+from .responses import json_error
+
+_API_PREFIXES = ("/keys/", "/media/", "/healthz")
+
+
+def check_production(settings: Settings) -> None:
+    """Refuse to serve in production with a secret that was never provisioned."""
+    if settings.production and not settings.master_key_file.exists():
+        raise ConfigError(f"master key file {settings.master_key_file} is missing: restore it (a new one could not unwrap any existing key) or set master_key_file.")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings if settings is not None else load_settings()
+    check_production(settings)
+    secret = token_secret(settings)          # refuses missing/weak secrets in production
+    store = KeyStore.from_settings(settings)
+    cors = CorsPolicy(settings.allowed_origins)
+    audit.setup()
+
+    app = Flask(__name__)
+    app.config["HLSKIT_SETTINGS"] = settings
+    app.register_blueprint(keys.create_blueprint(secret, KeyCache(store), cors))
+    app.register_blueprint(media.create_blueprint(settings.media_root, cors))
+
+    from .player import bp as player_bp
+    app.register_blueprint(player_bp)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        try:
+            with closing(sqlite3.connect(store.db_path, timeout=2)) as db:
+                db.execute("SELECT count(*) FROM keys WHERE 0").fetchone()
+        except sqlite3.Error:
+            return json_error(503, "Health.KeyStore", "key store unavailable.")
+        response = jsonify(status="ok", media_root=settings.media_root.is_dir())
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        # Machine clients (players, FFmpeg) get short JSON; other routes keep Flask's pages.
+        if request.path.startswith(_API_PREFIXES):
+            return json_error(exc.code or 500, exc.name.replace(" ", ""), exc.description or exc.name)
+        return exc
+
+    return app

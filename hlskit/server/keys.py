@@ -1,0 +1,67 @@
+"""GET /keys/<content-id>/<key-id>: the 16 raw bytes of a data key, for a valid playback token.
+
+Status: 200 key; 401 no token; 403 malformed, tampered, expired, other-content or other-client
+token; 404 unknown or revoked key (checked only after the token, so key ids cannot be probed
+without a grant). Errors are short JSON and never mention the key.
+"""
+from __future__ import annotations
+
+import re
+
+from cryptography.exceptions import InvalidTag
+from flask import Blueprint, Request, Response, request
+
+from ..errors import HlskitError
+from ..tokens import TokenError, verify_token
+from . import audit
+from .cors import CorsPolicy
+from .keycache import KeyCache
+from .responses import json_error
+
+COOKIE = "hlskit_token"
+QUERY_PARAMS = ("token", "MtsHlsUriToken")   # MtsHlsUriToken: what MPS/CDN pass-through appends
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_KEY_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def request_token(req: Request) -> str | None:
+    """The playback token from the query, an Authorization: Bearer header, or the cookie."""
+    for name in QUERY_PARAMS:
+        token = req.args.get(name)
+        if token:
+            return token
+    auth = req.headers.get("Authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    return req.cookies.get(COOKIE) or None
+
+
+def create_blueprint(secret: bytes, keys: KeyCache, cors: CorsPolicy) -> Blueprint:
+    bp = Blueprint("keys", __name__)
+
+    @bp.route("/keys/<content_id>/<key_id>", methods=["GET", "OPTIONS"])
+    def key(content_id: str, key_id: str) -> Response:
+        if request.method == "OPTIONS":
+            return cors.preflight(request, media=False)
+        client = request.remote_addr
+        try:
+            verify_token(secret, request_token(request), content_id, client)
+        except TokenError as exc:
+            audit.key_request(content_id, key_id, client, exc.reason, exc.status)
+            response = json_error(exc.status, exc.code, exc.message)
+            if exc.status == 401:
+                response.headers["WWW-Authenticate"] = 'Bearer realm="hlskit"'
+            return cors.apply(request, response, media=False)
+        try:
+            data = keys.get(content_id, key_id) if _ID.match(content_id) and _ID.match(key_id) else None
+        except (HlskitError, InvalidTag, ValueError):
+            # Wrong master key or a KMS key without KMS credentials: say so without details.
+            audit.key_request(content_id, key_id, client, "unwrap-failed", 503)
+            return cors.apply(request, json_error(503, "Key.Unavailable", "the key service cannot unwrap this key: check its master key or KMS settings."), media=False)
+        if data is None:
+            audit.key_request(content_id, key_id, client, "unknown-or-revoked", 404)
+            return cors.apply(request, json_error(404, "Key.NotFound", "no live key with this id."), media=False)
+        audit.key_request(content_id, key_id, client, "ok", 200)
+        return cors.apply(request, Response(data, 200, _KEY_HEADERS, mimetype="application/octet-stream"), media=False)
+
+    return bp
