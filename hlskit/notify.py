@@ -326,9 +326,20 @@ class Notifier:
             return
         self.send(job_event(job))
 
-    def package_ended(self, content_id: str, jobs: Iterable[Job], **details: Any) -> None:
-        """``details``: code, message, output, user_data (see :func:`package_event`)."""
-        self.send(package_event(content_id, jobs, **details))
+    def package_ended(self, package: Any, jobs: Iterable[Job] | None = None, **details: Any) -> None:
+        """Send the Package event, given a PackageResult, or a content id and its jobs.
+
+        ``details``: code, message, output, user_data (see :func:`package_event`).
+        """
+        try:
+            if jobs is None:  # a PackageResult: published at .dir
+                details.setdefault("output", f"{package.dir}/master.m3u8")
+                package, jobs = package.content_id, package.jobs
+            event = package_event(package, jobs, **details)
+        except Exception as exc:
+            log.warning("notify: could not make the package event: %s", exc)
+            return
+        self.send(event)
 
     def send(self, event: dict[str, Any]) -> None:
         if not self.targets:

@@ -62,7 +62,7 @@ def receiver():
     rx = Receiver()
     rx.gate.set()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(rx))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     rx.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/hls?token=abc"
     yield rx

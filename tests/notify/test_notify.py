@@ -208,3 +208,15 @@ def test_no_targets_is_a_no_op(settings, store):
     notifier = Notifier.from_targets(["", "  "], settings)
     notifier.job_ended(ended_job(store, "c11", "LD"))
     assert notifier.close(timeout=1) is True and notifier._thread is None
+
+
+def test_package_event_from_a_package_result(receiver, settings, store):
+    from hlskit.package import PackageResult
+
+    jobs = [ended_job(store, "c12", "LD")]
+    result = PackageResult(content_id="c12", dir="out/c12", manifest={}, jobs=jobs)
+    with Notifier.from_targets([receiver.url], settings, retry=FAST) as notifier:
+        notifier.package_ended(result)
+    (event,) = receiver.bodies()
+    assert (event["type"], event["state"], event["contentId"]) == ("Package", "Success", "c12")
+    assert event["output"] == "out/c12/master.m3u8" and event["jobs"][0]["jobId"] == jobs[0].job_id
