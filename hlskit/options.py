@@ -121,8 +121,11 @@ def check_png(path: str | Path, spec: str | None = None) -> None:
         raise InputError(f"{label}: {p} is not a PNG image; convert it to PNG (with alpha for transparency).")
 
 
-def parse_watermark(spec: str) -> Watermark:
-    """``PATH[:ReferPos[:Dx[:Dy[:Width]]]]`` → an image Watermark; local files are checked now."""
+def parse_watermark(spec: str, base: str | Path | None = None) -> Watermark:
+    """``PATH[:ReferPos[:Dx[:Dy[:Width]]]]`` → an image Watermark; local files are checked now.
+
+    A relative local ``PATH`` is taken from ``base`` when given (a batch file's folder).
+    """
     text = spec.strip()
     m = _SCHEME.match(text)
     path, rest = (m.group(0), text[m.end():]) if m else (text.partition(":")[0], text[len(text.partition(":")[0]):])
@@ -134,6 +137,8 @@ def parse_watermark(spec: str) -> Watermark:
         if not path.lower().startswith("oss://"):
             raise InputError(f"watermark {spec!r}: only local files and oss:// objects are supported; download it first.")
     else:
+        if base is not None and not Path(path).is_absolute():
+            path = str(Path(base) / path)
         check_png(path, spec)
     return Watermark(kind="image", image=path, **placement)
 

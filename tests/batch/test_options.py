@@ -145,3 +145,10 @@ def test_parse_positive_int(text, minimum, value):
 def test_parse_positive_int_rejects(text, fragment):
     with pytest.raises(InputError, match=fragment):
         parse_positive_int(text, "--segment-duration")
+
+
+def test_image_watermark_relative_to_base(png):
+    mark = parse_watermark(f"{png.name}:TopLeft", base=png.parent)
+    assert mark.image == str(png)
+    with pytest.raises(InputError, match="does not exist"):
+        parse_watermark(f"{png.name}:TopLeft", base=png.parent / "elsewhere")
