@@ -107,11 +107,11 @@ def build_encode(plan: PackagePlan, rungs: list[Rung], ffmpeg: str, preset: str,
     gop = gop_seconds(plan.segment_duration)
     gop_frames = max(1, round(fps * gop))
     args = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1"]
-    if plan.clip:
-        args += ["-ss", f"{plan.clip.seek:.3f}"]  # input seek; re-encoding makes it frame-accurate
+    if plan.clip:  # input options: seek and read only the clip; re-encoding makes it frame-accurate
+        args += ["-ss", f"{plan.clip.seek:.3f}"]
+        if plan.clip.duration:
+            args += ["-t", f"{plan.clip.duration:.3f}"]
     args += ["-i", plan.source]
-    if plan.clip and plan.clip.duration:
-        args += ["-t", f"{plan.clip.duration:.3f}"]
     images = [wm for wm in plan.watermarks if wm.kind == "image"]
     for wm in images:
         args += ["-i", wm.image]
@@ -121,7 +121,7 @@ def build_encode(plan: PackagePlan, rungs: list[Rung], ffmpeg: str, preset: str,
     for j in range(len(images)):
         graph.append(f"[{j + 1}:v]format=rgba,split={n}" + "".join(f"[m{j}_{i}]" for i in range(n)))
     for i, rung in enumerate(rungs):
-        chain = f"[s{i}]scale={rung.width}:{rung.height}:flags=bicubic,setsar=1,format=yuv420p"
+        chain = f"[s{i}]scale={rung.width}:{rung.height}:flags=bicubic,setsar=1"
         label = f"b{i}"
         graph.append(chain + f"[{label}]")
         for j, wm in enumerate(images):
@@ -144,7 +144,7 @@ def build_encode(plan: PackagePlan, rungs: list[Rung], ffmpeg: str, preset: str,
                 f"x={x}:y={y}[{label}t{k}]"
             )
             label = f"{label}t{k}"
-        graph.append(f"[{label}]null[v{i}]")
+        graph.append(f"[{label}]format=yuv420p[v{i}]")  # overlays may leave alpha: x264 needs 4:2:0
     args += ["-filter_complex", ";".join(graph)]
 
     has_audio = plan.media.audio is not None

@@ -1,0 +1,58 @@
+# Two commands do everything on a fresh machine:
+#   make demo   set up, generate the sample, package it, serve it and print the player URL
+#   make test   set up and run the whole test suite (real FFmpeg, real server, real Chromium)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Demo and test state (job store, key store, master key) stays inside the checkout, git-ignored.
+export HLSKIT_HOME ?= $(CURDIR)/.hlskit
+PORT   ?= 8000
+
+.PHONY: demo test install player browser sample package serve bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+player/node_modules/.package-lock.json: player/package.json player/package-lock.json
+	cd player && npm ci --no-audit --no-fund --loglevel=error
+
+player: player/node_modules/.package-lock.json
+
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "error: Chromium is missing: install Debian's chromium package (sudo apt-get install chromium)." >&2; exit 2; fi; }
+
+samples/sample.mp4: | $(VENV)/.installed
+	$(BIN)/hlskit sample samples/sample.mp4
+
+sample: samples/sample.mp4
+
+package: install samples/sample.mp4
+	$(BIN)/hlskit package samples/sample.mp4 --out out --content-id sample \
+	  --key-url http://127.0.0.1:$(PORT)/keys
+
+serve: install player
+	$(BIN)/hlskit play out/sample --port $(PORT) --no-browser
+
+demo: install player package serve
+
+test: install player browser
+	$(BIN)/python -m pytest -q
+
+bench: install player samples/sample.mp4
+	$(BIN)/python bench/package.py
+	$(BIN)/python bench/stitch.py
+	$(BIN)/python bench/keyserver.py
+
+clean:
+	rm -rf out test-artifacts .pytest_cache

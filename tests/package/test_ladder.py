@@ -1,0 +1,67 @@
+import pytest
+
+from hlskit.errors import InputError
+from hlskit.ladder import PRESETS, choose_ladder, load_ladder_file, parse_ladder_option
+
+
+def sizes(rungs):
+    return [(r.name, r.width, r.height) for r in rungs]
+
+
+def test_auto_keeps_presets_not_wider_than_source():
+    assert sizes(choose_ladder(1920, 1080)) == [
+        ("LD", 640, 360), ("SD", 848, 478), ("HD", 1280, 720), ("FHD", 1920, 1080)]
+
+
+def test_small_source_yields_only_ld_and_never_upscales():
+    assert sizes(choose_ladder(640, 360)) == [("LD", 640, 360)]
+    assert sizes(choose_ladder(320, 240)) == [("LD", 320, 240)]
+
+
+def test_portrait_source_gets_portrait_rungs():
+    rungs = choose_ladder(1080, 1920)
+    assert [r.name for r in rungs] == ["LD", "SD", "HD", "FHD"]
+    assert all(r.height > r.width for r in rungs)
+    assert sizes(rungs)[-1] == ("FHD", 1080, 1920)
+
+
+@pytest.mark.parametrize("w,h", [(1920, 1080), (1280, 536), (1440, 1080), (720, 1280), (1001, 563), (4096, 2160)])
+def test_rungs_are_even_keep_aspect_and_never_exceed_source(w, h):
+    for r in choose_ladder(w, h):
+        assert r.width % 2 == 0 and r.height % 2 == 0
+        assert r.width <= w and r.height <= h
+        assert abs(r.width / r.height - w / h) < 0.02
+
+
+def test_named_ladder_is_capped_at_source_and_deduplicated():
+    rungs = choose_ladder(1280, 720, parse_ladder_option("LD,FHD,4K"))
+    assert sizes(rungs) == [("LD", 640, 360), ("FHD", 1280, 720)]
+
+
+def test_unknown_name_is_a_clear_error():
+    with pytest.raises(InputError, match="unknown definition 'XD'"):
+        parse_ladder_option("LD,XD")
+
+
+def test_ladder_file(tmp_path):
+    f = tmp_path / "l.toml"
+    f.write_text('[[definition]]\nname="tiny"\nwidth=320\nvideo_kbps=200\naudio_kbps=48\n'
+                 '[[definition]]\nname="big"\nwidth=960\nvideo_kbps=1500\n')
+    defs = load_ladder_file(f)
+    assert [d.name for d in defs] == ["tiny", "big"]
+    assert sizes(choose_ladder(1920, 1080, defs)) == [("tiny", 320, 180), ("big", 960, 540)]
+
+
+def test_ladder_file_errors(tmp_path):
+    f = tmp_path / "bad.toml"
+    f.write_text('[[definition]]\nname="x"\n')
+    with pytest.raises(InputError, match="needs name, width and video_kbps"):
+        load_ladder_file(f)
+    with pytest.raises(InputError, match="does not exist"):
+        parse_ladder_option(str(tmp_path / "missing.toml"))
+
+
+def test_presets_follow_mps():
+    assert [(d.name, d.width, d.video_kbps, d.template_id) for d in PRESETS][:4] == [
+        ("LD", 640, 400, "S00000001-100010"), ("SD", 848, 800, "S00000001-100020"),
+        ("HD", 1280, 1800, "S00000001-100030"), ("FHD", 1920, 3000, "S00000001-100040")]

@@ -1,0 +1,206 @@
+"""hlskit package on real FFmpeg output: playlists, encryption, alignment, bad inputs, atomicity."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import m3u8
+import pytest
+
+from hlskit.jobs import JobState, JobStore
+from hlskit.keys import KeyStore, decrypt_segment
+from hlskit.protect import round_half_up
+from tests.conftest import HLSKIT, run_hlskit
+from tests.tsutil import first_pts, starts_with_idr, ts_sync_ok
+
+
+def media_playlists(pkg_dir: Path) -> dict[str, m3u8.M3U8]:
+    return {d.name: m3u8.load(str(d / "index.m3u8")) for d in sorted(pkg_dir.iterdir())
+            if (d / "index.m3u8").is_file()}
+
+
+def test_one_job_per_definition_with_vod_playlists(packaged):
+    manifest = packaged.manifest
+    assert [d["name"] for d in manifest["definitions"]] == ["LD", "SD", "HD"]
+    assert len({d["job_id"] for d in manifest["definitions"]}) == 3
+    assert all(d["state"] == "TranscodeSuccess" for d in manifest["definitions"])
+    store = JobStore(packaged.home / "jobs.db")
+    jobs = store.list(packaged.content_id)
+    assert sorted(j.definition for j in jobs) == ["HD", "LD", "SD"]
+    assert all(j.state == JobState.SUCCESS and j.percent == 100 for j in jobs)
+    playlists = media_playlists(packaged.dir)
+    assert set(playlists) == {"LD", "SD", "HD"}
+    for name, pl in playlists.items():
+        text = (packaged.dir / name / "index.m3u8").read_text()
+        assert "#EXT-X-PLAYLIST-TYPE:VOD" in text and text.rstrip().endswith("#EXT-X-ENDLIST")
+        assert pl.is_endlist and pl.playlist_type == "vod"
+        assert all(round_half_up(s.duration) <= pl.target_duration for s in pl.segments)
+        assert [s.uri for s in pl.segments] == [f"index-{i:05d}.ts" for i in range(1, len(pl.segments) + 1)]
+
+
+def test_every_segment_decrypts_with_the_stored_key_and_starts_with_idr(packaged):
+    keys = KeyStore(packaged.home / "keys.db", packaged.home / "master.key")
+    for name, pl in media_playlists(packaged.dir).items():
+        for seg in pl.segments:
+            key_tag = seg.key
+            assert key_tag.method == "AES-128" and key_tag.iv.startswith("0x") and len(key_tag.iv) == 34
+            cid, kid = key_tag.uri.rstrip("/").split("/")[-2:]
+            assert cid == packaged.content_id
+            key = keys.get(cid, kid)
+            cipher = (packaged.dir / name / seg.uri).read_bytes()
+            plain = decrypt_segment(cipher, key, bytes.fromhex(key_tag.iv[2:]))  # PKCS#7 checked here
+            assert ts_sync_ok(plain), f"{name}/{seg.uri} is not TS after decryption"
+            assert starts_with_idr(plain), f"{name}/{seg.uri} does not start with an IDR frame"
+
+
+def test_definitions_have_identical_segment_boundaries(packaged):
+    keys = KeyStore(packaged.home / "keys.db", packaged.home / "master.key")
+    playlists = media_playlists(packaged.dir)
+    durations = {n: [round(s.duration, 3) for s in pl.segments] for n, pl in playlists.items()}
+    assert len(set(map(tuple, durations.values()))) == 1, durations
+    starts = {}
+    for name, pl in playlists.items():
+        key = keys.get(packaged.content_id, pl.segments[0].key.uri.split("/")[-1])
+        starts[name] = [
+            first_pts(decrypt_segment((packaged.dir / name / s.uri).read_bytes(), key, bytes.fromhex(s.key.iv[2:])))
+            for s in pl.segments]
+    ref = starts["LD"]
+    for name, pts in starts.items():
+        assert all(abs(a - b) <= 1 / 30 for a, b in zip(pts, ref)), (name, pts, ref)
+
+
+def test_no_file_in_the_package_contains_the_data_key(packaged):
+    keys = KeyStore(packaged.home / "keys.db", packaged.home / "master.key")
+    secrets = []
+    for rec in keys.list(packaged.content_id):
+        raw = keys.get(rec.content_id, rec.key_id)
+        if raw:
+            secrets += [raw, raw.hex().encode(), raw.hex().upper().encode(), base64.b64encode(raw).rstrip(b"="),
+                        base64.urlsafe_b64encode(raw).rstrip(b"=")]
+    assert secrets
+    for path in packaged.out.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not any(s in data for s in secrets), f"{path} contains the data key"
+    manifest_text = (packaged.dir / "hlskit.json").read_text()
+    assert "key_id" in manifest_text and all(s.decode() not in manifest_text for s in secrets[1:2])
+
+
+def tree(path: Path) -> list[str]:
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*")) if path.exists() else []
+
+
+@pytest.mark.parametrize("kind", ["text", "empty", "truncated", "audio-only"])
+def test_bad_inputs_exit_2_with_one_sentence_and_leave_out_unchanged(kind, tmp_path, ffmpeg, make_clip):
+    out = tmp_path / "out"
+    (out / "keep").mkdir(parents=True)
+    (out / "keep" / "file.txt").write_text("existing package")
+    before = tree(out)
+    bad = tmp_path / f"{kind}.mp4"
+    if kind == "text":
+        bad.write_text("this is not a video\n")
+    elif kind == "empty":
+        bad.write_bytes(b"")
+    elif kind == "truncated":
+        good = make_clip(tmp_path / "good.mp4", seconds=2)
+        data = good.read_bytes()
+        bad.write_bytes(data[: len(data) // 2])
+    else:
+        subprocess.run([ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i", "sine=d=2", "-c:a", "aac", str(bad)],
+                       check=True)
+    done = run_hlskit("package", str(bad), "--out", str(out), env={"HLSKIT_HOME": str(tmp_path / "home")})
+    assert done.returncode == 2, done.stderr
+    lines = [l for l in done.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in done.stderr, done.stderr
+    assert str(bad) in lines[0]
+    assert tree(out) == before
+
+
+def test_small_source_yields_only_ld_and_progress_is_shown(tmp_path, make_clip):
+    src = make_clip(tmp_path / "small.mp4", width=640, height=360, seconds=2)
+    done = run_hlskit("package", str(src), "--out", str(tmp_path / "out"), "--content-id", "small",
+                      "--segment-duration", "1", env={"HLSKIT_HOME": str(tmp_path / "home")})
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "out" / "small").iterdir() if p.is_dir()) == ["LD"]
+    assert "100%" in done.stderr  # plain progress lines when not on a terminal
+
+
+def test_rotated_phone_clip_gets_portrait_rungs(tmp_path, make_clip, hlskit_env):
+    from hlskit.package import PackageOptions, plan_package, run_package
+    from hlskit.probe import probe
+
+    phone = make_clip(tmp_path / "phone.mp4", width=1920, height=1080, seconds=1, rotate=90)
+    plan = plan_package(str(phone), str(tmp_path / "out"), hlskit_env, PackageOptions())
+    assert [(r.name, r.width, r.height) for r in plan.rungs] == [
+        ("LD", 360, 640), ("SD", 478, 848), ("HD", 720, 1280), ("FHD", 1080, 1920)]
+    small = make_clip(tmp_path / "small-phone.mp4", width=320, height=180, seconds=2, rotate=90)
+    result = run_package(str(small), str(tmp_path / "out"), hlskit_env,
+                         PackageOptions(segment_duration=1, encrypt=False, content_id="phone"))
+    seg = Path(result.dir) / "LD" / "index-00001.ts"
+    info = probe(seg)
+    assert (info.video.display_width, info.video.display_height) == (180, 320)
+
+
+def test_a_failing_definition_fails_alone_and_says_why(tmp_path, make_clip, ffmpeg):
+    """FFmpeg wrapped so that any process writing SD fails: LD and HD must still be published."""
+    wrapper = tmp_path / "ffmpeg-failing-sd"
+    wrapper.write_text(f'#!/bin/sh\ncase "$*" in *"/SD/seg-"*) echo "SD: No space left on device" >&2; exit 1;; esac\n'
+                       f'exec "{ffmpeg}" "$@"\n')
+    wrapper.chmod(0o755)
+    src = make_clip(tmp_path / "in.mp4", width=960, height=540, seconds=2)
+    env = {"HLSKIT_HOME": str(tmp_path / "home"), "HLSKIT_FFMPEG": str(wrapper)}
+    done = run_hlskit("package", str(src), "--out", str(tmp_path / "out"), "--content-id", "c",
+                      "--segment-duration", "1", "--json", env=env)
+    assert done.returncode == 1
+    manifest = json.loads((tmp_path / "out" / "c" / "hlskit.json").read_text())
+    states = {d["name"]: (d["state"], d["message"]) for d in manifest["definitions"]}
+    assert states["LD"][0] == "TranscodeSuccess" and states["SD"][0] == "TranscodeFail"
+    assert "No space left on device" in states["SD"][1]
+    assert not (tmp_path / "out" / "c" / "SD").exists()
+    assert "SD failed" in done.stderr
+
+
+def _package_in_background(tmp_path, make_clip, content_id):
+    src = make_clip(tmp_path / "long.mp4", width=1280, height=720, seconds=20)
+    env = {**os.environ, "HLSKIT_HOME": str(tmp_path / "home"), "HLSKIT_X264_PRESET": "medium"}
+    proc = subprocess.Popen([*HLSKIT, "package", str(src), "--out", str(tmp_path / "out"), "--content-id",
+                             content_id, "--segment-duration", "2"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    store = JobStore(tmp_path / "home" / "jobs.db")
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        jobs = store.list(content_id) if (tmp_path / "home" / "jobs.db").exists() else []
+        if jobs and all(j.state == JobState.TRANSCODING for j in jobs):
+            return proc, store, env
+        time.sleep(0.2)
+    proc.kill()
+    pytest.fail("packaging never started")
+
+
+def test_cancel_drops_one_definition(tmp_path, make_clip):
+    proc, store, env = _package_in_background(tmp_path, make_clip, "cx")
+    sd = next(j for j in store.list("cx") if j.definition == "SD")
+    done = subprocess.run([*HLSKIT, "cancel", sd.job_id[:12]], env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and "TranscodeCancelled" in done.stdout
+    proc.communicate(timeout=240)
+    states = {j.definition: j.state for j in store.list("cx")}
+    assert states == {"LD": JobState.SUCCESS, "SD": JobState.CANCELLED, "HD": JobState.SUCCESS}
+    assert not (tmp_path / "out" / "cx" / "SD").exists() and (tmp_path / "out" / "cx" / "HD").is_dir()
+
+
+def test_interrupted_run_leaves_nothing_visible(tmp_path, make_clip):
+    proc, store, env = _package_in_background(tmp_path, make_clip, "ix")
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert list((tmp_path / "out").iterdir()) == []
+    assert all(j.state == JobState.FAIL and j.code == "Interrupted" for j in store.list("ix"))
+    # and status in a new process sees the same truth
+    done = subprocess.run([*HLSKIT, "status", "ix", "--json"], env=env, capture_output=True, text=True)
+    assert {j["state"] for j in json.loads(done.stdout)} == {"TranscodeFail"}
