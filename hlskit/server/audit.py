@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 
@@ -25,4 +26,5 @@ def key_request(content_id: str, key_id: str, client: str | None, outcome: str, 
         logger.info(json.dumps({
             "ts": round(time.time(), 3), "event": "key", "content_id": content_id[:128],
             "key_id": key_id[:128], "client": client, "outcome": outcome, "status": status,
+            "pid": os.getpid(),   # which worker answered (gunicorn runs several)
         }, separators=(",", ":")))
