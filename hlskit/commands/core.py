@@ -42,6 +42,11 @@ def sample(ctx, out, size, seconds, fps):
     click.echo(str(path))
 
 
+def _stop_on_sigterm(signum, frame):
+    """Treat SIGTERM like Ctrl-C, so the staging folder is removed and jobs are marked."""
+    raise KeyboardInterrupt
+
+
 @click.command()
 @click.argument("source", type=str)
 @click.option("--out", "out", default="out", show_default=True, help="Folder that receives out/<content-id>/.")
@@ -82,7 +87,7 @@ def package(ctx, source, out, key_url, ladder, segment_duration, no_encrypt, con
         watermarks=[parse_watermark(w) for w in watermarks] + [parse_text_watermark(t) for t in text_watermarks],
         clip=parse_clip(clip) if clip else None, notify=list(notify), engine=engine,
     )
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     with package_progress(console) as progress:
         result = run_package(source, out, settings, options, progress=progress)
     if as_json:
