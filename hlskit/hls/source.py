@@ -1,0 +1,179 @@
+"""Where playlists and segments are read from (a Storage or HTTP), and reading plain bytes out of
+AES-128 segments without fetching more than needed.
+
+AES-128-CBC decrypts any 16-byte block from the block before it, so the head of a segment needs
+only the head (with the segment IV), the padding needs only the last two blocks, and a byte range
+needs the range widened to 16-byte boundaries plus the block before it as the IV (hls-rules C5).
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from ..errors import InputError
+from ..storage import LocalStorage, Storage
+from .playlist import Segment
+
+KeyResolver = Callable[[str], bytes]
+BLOCK = 16
+
+
+class Source:
+    """Read access by resolved URI: '/'-separated paths in a Storage, or http(s) URLs."""
+
+    def __init__(self, storage: Storage | None = None, *, headers: dict[str, str] | None = None):
+        self.storage = storage or LocalStorage(".")
+        self.headers = headers or {}
+        self._session = None
+        self.content_types: dict[str, str] = {}
+
+    @staticmethod
+    def is_url(ref: str) -> bool:
+        return bool(re.match(r"^https?://", ref))
+
+    def _http(self):
+        if self._session is None:
+            import requests
+            self._session = requests.Session()
+            self._session.headers.update(self.headers)
+        return self._session
+
+    def _get(self, ref: str, headers: dict[str, str] | None = None):
+        resp = self._http().get(ref, headers=headers or {}, timeout=30)
+        if resp.status_code >= 400:
+            raise FileNotFoundError(f"HTTP {resp.status_code} for {ref}")
+        self.content_types.setdefault(ref, resp.headers.get("Content-Type", ""))
+        return resp
+
+    def text(self, ref: str) -> str:
+        if self.is_url(ref):
+            return self._get(ref).content.decode("utf-8", errors="replace")
+        return self.storage.read_bytes(ref).decode("utf-8", errors="replace")
+
+    def read(self, ref: str, start: int = 0, length: int | None = None) -> bytes:
+        if self.is_url(ref):
+            if not start and length is None:
+                return self._get(ref).content
+            end = "" if length is None else str(start + length - 1)
+            resp = self._get(ref, {"Range": f"bytes={start}-{end}"})
+            data = resp.content
+            if resp.status_code == 200:  # server ignored Range
+                data = data[start:None if length is None else start + length]
+            return data
+        return self.storage.read_bytes(ref, start or None, length)
+
+    def size(self, ref: str) -> int:
+        if self.is_url(ref):
+            resp = self._http().head(ref, timeout=30, allow_redirects=True)
+            if resp.status_code >= 400 or "Content-Length" not in resp.headers:
+                return len(self.read(ref))
+            return int(resp.headers["Content-Length"])
+        return self.storage.size(ref)
+
+
+def open_source(location: str) -> tuple[Source, str]:
+    """A Source and the ref of the playlist for a path, an oss:// location or an http(s) URL."""
+    if Source.is_url(location):
+        return Source(), location
+    if location.startswith("oss://"):
+        from ..storage import open_storage
+        storage, key = open_storage(location)
+        return Source(storage), key
+    return Source(LocalStorage(".")), location  # Path(".") / "/abs/path" is "/abs/path"
+
+
+def decrypt_blocks(cipher: bytes, key: bytes, iv: bytes) -> bytes:
+    """AES-128-CBC without removing padding: for a prefix or an inner run of whole blocks."""
+    usable = len(cipher) - len(cipher) % BLOCK
+    dec = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    return dec.update(cipher[:usable]) + dec.finalize()
+
+
+def plain_head(source: Source, seg: Segment, key: bytes | None, length: int) -> bytes:
+    """The first ``length`` plain bytes (or fewer at the end) of a segment."""
+    if seg.byterange:
+        return plain_range(source, seg, key, seg.byterange.offset, min(length, seg.byterange.length))
+    if key is None:
+        return source.read(seg.uri, 0, length)
+    return decrypt_blocks(source.read(seg.uri, 0, length + (-length % BLOCK)), key, seg.iv)
+
+
+def plain_range(source: Source, seg: Segment, key: bytes | None, offset: int, length: int,
+                size: int | None = None) -> bytes:
+    """Plain bytes [offset, offset+length) of an encrypted resource, as a player does it (C5):
+    widen to 16-byte boundaries, fetch the block before as the IV (the segment IV for block 0)."""
+    if key is None:
+        return source.read(seg.uri, offset, length)
+    first = offset - offset % BLOCK
+    last = offset + length + (-(offset + length) % BLOCK)
+    if size is not None:
+        last = min(last, size)
+    if first == 0:
+        iv, data = seg.iv, source.read(seg.uri, 0, last)
+    else:
+        data = source.read(seg.uri, first - BLOCK, last - first + BLOCK)
+        iv, data = data[:BLOCK], data[BLOCK:]
+    plain = decrypt_blocks(data, key, iv)
+    return plain[offset - first:offset - first + length]
+
+
+def padding_of(source: Source, seg: Segment, key: bytes, size: int) -> int | None:
+    """The PKCS#7 pad length of an encrypted segment from its last two blocks, or None if invalid."""
+    if size < BLOCK or size % BLOCK:
+        return None
+    if size == BLOCK:
+        iv, last = seg.iv, source.read(seg.uri, 0, BLOCK)
+    else:
+        tail = source.read(seg.uri, size - 2 * BLOCK, 2 * BLOCK)
+        iv, last = tail[:BLOCK], tail[BLOCK:]
+    plain = decrypt_blocks(last, key, iv)
+    pad = plain[-1] if plain else 0
+    if 1 <= pad <= BLOCK and plain[-pad:] == bytes([pad]) * pad:
+        return pad
+    return None
+
+
+class Keys:
+    """Resolves key URIs once each; remembers keys that could not be had and why."""
+
+    def __init__(self, resolver: KeyResolver | None):
+        self.resolver = resolver
+        self.cache: dict[str, bytes] = {}
+        self.errors: dict[str, str] = {}
+
+    def get(self, uri: str | None) -> bytes | None:
+        if uri is None or self.resolver is None:
+            return None
+        if uri in self.cache:
+            return self.cache[uri]
+        if uri in self.errors:
+            return None
+        try:
+            key = self.resolver(uri)
+        except Exception as exc:  # noqa: BLE001 - any resolver failure is reported, not raised
+            self.errors[uri] = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            return None
+        if key is None:
+            self.errors[uri] = "the key store does not know this key (or it was revoked)"
+            return None
+        self.cache[uri] = bytes(key)
+        return self.cache[uri]
+
+    def usable(self, uri: str | None) -> bytes | None:
+        """The key when it is exactly 16 bytes (anything else cannot decrypt AES-128)."""
+        key = self.get(uri)
+        return key if key is not None and len(key) == BLOCK else None
+
+
+def require(source: Source, ref: str) -> str:
+    """The playlist text, or InputError naming what could not be read."""
+    try:
+        return source.text(ref)
+    except FileNotFoundError as exc:
+        raise InputError(f"cannot read {ref} ({exc}): check the path or URL.") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {ref} ({exc.strerror or exc}): check the path or URL.") from None
+    except Exception as exc:  # requests' connection errors
+        raise InputError(f"cannot read {ref} ({type(exc).__name__}): check the URL and that the server is up.") from None
