@@ -42,6 +42,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app = Flask(__name__)
     app.config["HLSKIT_SETTINGS"] = settings
+    # No 308 redirect for "//" (Apple: no redirects on media requests); resolve() refuses them.
+    app.url_map.merge_slashes = False
     app.register_blueprint(keys.create_blueprint(secret, KeyCache(store), cors))
     app.register_blueprint(media.create_blueprint(settings.media_root, cors))
 

@@ -27,11 +27,6 @@ DEFINITIONS = [("LD", 320, 180, 300), ("SD", 480, 270, 500), ("HD", 640, 360, 80
 SECONDS, FPS, SEGMENT = 4, 25, 2
 
 
-def settings_for(home: Path, media_root: Path, **changes) -> Settings:
-    """Settings for an isolated home, built directly so no HLSKIT_* variable leaks in."""
-    return Settings(home=home, media_root=media_root, **changes)
-
-
 @dataclass
 class LiveServer:
     url: str
@@ -155,7 +150,8 @@ def site(tmp_path_factory) -> Site:
     base = tmp_path_factory.mktemp("server-site")
     home, out = base / "home", base / "out"
     out.mkdir()
-    settings = settings_for(home, out, allowed_origins="self,https://player.example")
+    # Settings built directly, so no HLSKIT_* variable of the caller leaks in.
+    settings = Settings(home=home, media_root=out, allowed_origins="self,https://player.example")
     server = start_server(settings)
     package = build_package(out, base / "clear", KeyStore.from_settings(settings),
                             server.url + "/keys", "talk")
