@@ -1,0 +1,110 @@
+"""Fixtures for the mts engine: the MPS/KMS/MNS and OSS stand-ins on 127.0.0.1, real HLS renditions.
+
+The renditions are real FFmpeg HLS encodes made once per session (one per MPS template, tiny
+sizes); the MPS stand-in "transcodes" by writing them, encrypted, into the OSS stand-in.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hlskit.config import Settings, load_settings
+from hlskit.engines.base import PackagePlan
+from hlskit.jobs import Job, JobStore, new_job_id
+from hlskit.keys import KeySchedule, KeyStore
+from hlskit.ladder import PRESETS, choose_ladder
+
+from mts_standins import AliyunStandIn, OssStandIn
+
+AK, SECRET = "LTAI5tStandInKeyId", "standin-secret-never-printed-7f3a"
+PIPELINE = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+KMS_KEY = "key-standin-0001"
+QUEUE = "mts-standin-queue"
+SIZES = {"S00000001-100010": (192, 108), "S00000001-100020": (256, 144),
+         "S00000001-100030": (320, 180), "S00000001-100040": (384, 216)}
+
+
+def _ffmpeg() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@pytest.fixture(scope="session")
+def renditions(tmp_path_factory) -> dict[str, list[tuple[float, bytes]]]:
+    """template id → [(EXTINF duration, plain TS bytes)]: 4 s at 2 s segments, H.264 + AAC."""
+    base = tmp_path_factory.mktemp("renditions")
+    out: dict[str, list[tuple[float, bytes]]] = {}
+    for template, (w, h) in SIZES.items():
+        d = base / template
+        d.mkdir()
+        subprocess.run([
+            _ffmpeg(), "-loglevel", "error", "-f", "lavfi", "-i", f"testsrc2=size={w}x{h}:rate=24:duration=4",
+            "-f", "lavfi", "-i", "sine=frequency=440:duration=4", "-c:v", "libx264", "-preset", "ultrafast",
+            "-pix_fmt", "yuv420p", "-g", "48", "-keyint_min", "48", "-sc_threshold", "0",
+            "-c:a", "aac", "-b:a", "64k", "-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod",
+            "-hls_segment_filename", str(d / "seg-%05d.ts"), str(d / "index.m3u8"),
+        ], check=True, capture_output=True)
+        text = (d / "index.m3u8").read_text()
+        durations = [float(x) for x in re.findall(r"#EXTINF:([\d.]+),", text)]
+        names = [line for line in text.splitlines() if line.endswith(".ts")]
+        out[template] = [(dur, (d / n).read_bytes()) for dur, n in zip(durations, names)]
+    return out
+
+
+@pytest.fixture(scope="session")
+def source_clip(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("src") / "talk.mp4"
+    subprocess.run([_ffmpeg(), "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24:duration=2",
+                    "-f", "lavfi", "-i", "sine=duration=2", "-c:v", "libx264", "-preset", "ultrafast",
+                    "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", str(path)],
+                   check=True, capture_output=True)
+    return path
+
+
+@dataclass
+class Cloud:
+    oss: OssStandIn
+    mps: AliyunStandIn
+    settings: Settings
+    store: JobStore
+    keystore: KeyStore
+
+    def plan(self, content_id: str, source: str, definitions=("LD", "SD", "HD", "FHD"), **kw) -> PackagePlan:
+        """A plan as the planner makes it for the mts engine (jobs in the store, one data key)."""
+        by_name = {d.name: d for d in PRESETS}
+        rungs = choose_ladder(1920, 1080, [by_name[n] for n in definitions])
+        jobs = {r.name: self.store.add(Job(new_job_id(), content_id, r.name, engine="mts")) for r in rungs}
+        out = f"oss://out-bucket/hls/{content_id}"
+        plan = PackagePlan(content_id=content_id, source=source, media=None, rungs=rungs, jobs=jobs,
+                           segment_duration=kw.pop("segment_duration", 2), key_url="https://keys.example.com/keys",
+                           schedule=kw.pop("schedule", KeySchedule()), keys=[], staging=out, out=out,
+                           user_data={"contentId": content_id}, **kw)
+        plan.make_key = lambda: self.keystore.create(content_id)
+        plan.key(0)
+        return plan
+
+
+@pytest.fixture
+def cloud(tmp_path, monkeypatch, renditions) -> Cloud:
+    oss = OssStandIn({AK: SECRET}).start()
+    for name in ("in-bucket", "out-bucket"):
+        oss.create_bucket(name)
+    mps = AliyunStandIn({AK: SECRET}, oss, renditions, {PIPELINE}, kms_keys={KMS_KEY}, queue=QUEUE).start()
+    env = {
+        "HLSKIT_HOME": str(tmp_path / "home"), "HLSKIT_MTS_ACCESS_KEY_ID": AK, "HLSKIT_MTS_ACCESS_KEY_SECRET": SECRET,
+        "HLSKIT_MTS_REGION": "cn-shanghai", "HLSKIT_MTS_ENDPOINT": mps.url, "HLSKIT_MTS_PIPELINE_ID": PIPELINE,
+        "HLSKIT_OSS_ENDPOINT": oss.url, "HLSKIT_OSS_LOCATION": "oss-cn-shanghai", "HLSKIT_ENGINE": "mts",
+    }
+    monkeypatch.delenv("HLSKIT_CONFIG", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    settings = load_settings()
+    settings.ensure_home()
+    yield Cloud(oss, mps, settings, JobStore.from_settings(settings), KeyStore.from_settings(settings))
+    mps.stop()
+    oss.stop()
