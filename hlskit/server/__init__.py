@@ -34,8 +34,8 @@ def check_production(settings: Settings) -> None:
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings if settings is not None else load_settings()
-    check_production(settings)
     secret = token_secret(settings)          # refuses missing/weak secrets in production
+    check_production(settings)
     store = KeyStore.from_settings(settings)
     cors = CorsPolicy(settings.allowed_origins)
     audit.setup()

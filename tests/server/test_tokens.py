@@ -1,0 +1,90 @@
+"""Playback tokens and the token secret, without a server."""
+from __future__ import annotations
+
+import os
+import stat
+import time
+
+import pytest
+
+from hlskit.config import Settings
+from hlskit.errors import ConfigError
+from hlskit.server import create_app
+from hlskit.tokens import TokenError, make_token, token_secret, verify_token
+
+SECRET = b"s" * 32
+
+
+def reason(token, content="movie", ip="10.0.0.1", secret=SECRET, now=None) -> str:
+    with pytest.raises(TokenError) as info:
+        verify_token(secret, token, content, ip, now=now)
+    return info.value.reason
+
+
+def test_round_trip_carries_content_expiry_and_ip():
+    now = 1_800_000_000
+    token = make_token(SECRET, "movie", 60, "10.0.0.1", now=now)
+    claims = verify_token(SECRET, token, "movie", "10.0.0.1", now=now + 59)
+    assert (claims.content_id, claims.expires, claims.client_ip) == ("movie", now + 60, "10.0.0.1")
+    assert verify_token(SECRET, make_token(SECRET, "movie", 60), "movie", "any").client_ip is None
+
+
+def test_each_refusal_has_its_reason():
+    now = time.time()
+    token = make_token(SECRET, "movie", 60, "10.0.0.1", now=now)
+    assert reason(None) == "missing"
+    assert reason("") == "missing"
+    assert reason("no-dot") == "malformed"
+    assert reason(token, now=now + 61) == "expired"
+    assert reason(token, content="other") == "other-content"
+    assert reason(token, ip="10.0.0.2") == "other-client"
+    assert reason(token, secret=b"t" * 32) == "tampered"
+    payload, sig = token.split(".")
+    # Change the payload (e.g. a later expiry) and keep the signature: tampered.
+    forged = make_token(SECRET, "movie", 10_000, now=now).split(".")[0]
+    assert reason(f"{forged}.{sig}") == "tampered"
+    assert TokenError("missing", "").status == 401
+    assert TokenError("expired", "").status == 403
+
+
+def test_tokens_are_safe_in_urls_and_playlists():
+    token = make_token(SECRET, "a/b\"c", 60, "::1")
+    assert all(c.isalnum() or c in "-_." for c in token)
+
+
+def test_secret_file_is_created_0600_once(tmp_path):
+    settings = Settings(home=tmp_path / "home")
+    first = token_secret(settings)
+    path = tmp_path / "home" / "token.secret"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(first) >= 32 and token_secret(settings) == first
+    assert [p.name for p in path.parent.iterdir()] == ["token.secret"]   # no temp file left
+
+
+def test_secret_file_readable_by_others_is_refused(tmp_path):
+    settings = Settings(home=tmp_path)
+    token_secret(settings)
+    os.chmod(tmp_path / "token.secret", 0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        token_secret(settings)
+
+
+@pytest.mark.parametrize("secret", [None, "changeme", "short-secret"])
+def test_production_refuses_missing_or_weak_secrets(tmp_path, secret):
+    settings = Settings(home=tmp_path, production=True, token_secret=secret)
+    with pytest.raises(ConfigError, match="HLSKIT_TOKEN_SECRET"):
+        token_secret(settings)
+    assert not (tmp_path / "token.secret").exists()   # never invented in production
+
+
+def test_production_accepts_a_strong_configured_secret(tmp_path):
+    strong = "k3" * 20
+    assert token_secret(Settings(home=tmp_path, production=True, token_secret=strong)) == strong.encode()
+
+
+def test_app_refuses_to_start_in_production_without_secrets(tmp_path):
+    with pytest.raises(ConfigError, match="token"):
+        create_app(Settings(home=tmp_path, production=True, media_root=tmp_path))
+    # A strong token secret but no master key: a fresh master key could unwrap nothing.
+    with pytest.raises(ConfigError, match="master key"):
+        create_app(Settings(home=tmp_path, production=True, media_root=tmp_path, token_secret="k3" * 20))
