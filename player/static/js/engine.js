@@ -1,0 +1,166 @@
+// EngineController: attaches hls.js (or the browser's native HLS) to the video element and turns
+// what the engine reports into the player's named events. It is the only module touching hls.js.
+import { Events, now } from './bus.js';
+import { describeLevels } from './levels.js';
+import { hlsAuthConfig, withToken } from './auth.js';
+
+export class EngineController {
+  constructor(bus, video, config) {
+    this.bus = bus;
+    this.video = video;
+    this.config = config;
+    this.hls = null;
+    this.engine = 'none';
+    this.mediaRecoveries = 0;
+    this.lastPlaying = -1;
+    bus.on(Events.LEVEL_REQUEST, ({ level }) => this.setLevel(level));
+  }
+
+  start() {
+    const Hls = window.Hls;
+    const forceNative = this.config.engine === 'native';
+    if (Hls && Hls.isSupported() && !forceNative) return this.startHls(Hls);
+    if (this.video.canPlayType('application/vnd.apple.mpegurl')) return this.startNative();
+    this.bus.emit(Events.ERROR, {
+      message: 'this browser can play HLS neither through Media Source Extensions nor natively',
+      details: 'Hls.isSupported() is false and canPlayType("application/vnd.apple.mpegurl") is empty',
+      fatal: true,
+    });
+  }
+
+  startHls(Hls) {
+    const { src, token, maxBufferLength } = this.config;
+    const hls = new Hls({
+      ...hlsAuthConfig(token),
+      // A short forward buffer lets a definition change reach the picture within seconds,
+      // which is what a test player is for (hls.js's default is 30 s).
+      maxBufferLength: maxBufferLength || 8,
+      maxMaxBufferLength: maxBufferLength || 8,
+    });
+    this.hls = hls;
+    this.engine = 'hls.js';
+    window.hlskitHls = hls; // for people poking at it in the console
+    this.bus.emit(Events.ENGINE_READY, { engine: 'hls.js', version: Hls.version });
+    const E = Hls.Events;
+    const log = (name, text) => this.bus.emit(Events.LOG, { name, text });
+
+    hls.on(E.MANIFEST_PARSED, (_, data) => {
+      const levels = describeLevels(hls.levels);
+      log('manifest parsed', `${levels.length} definition(s): ${levels.map((l) => l.name).join(', ')}`);
+      this.bus.emit(Events.LEVELS, { levels });
+      this.bus.emit(Events.MODE, { auto: hls.autoLevelEnabled });
+    });
+    hls.on(E.LEVEL_SWITCHING, (_, data) => this.bus.emit(Events.LEVEL_SWITCHING, { level: data.level }));
+    hls.on(E.LEVEL_SWITCHED, (_, data) => {
+      const from = this.lastPlaying;
+      this.lastPlaying = data.level;
+      this.bus.emit(Events.LEVEL_SWITCHED, { from, to: data.level, auto: hls.autoLevelEnabled });
+    });
+    // KEY_LOADED fires for every fragment; the key itself is fetched once per URI.
+    const keys = new Set();
+    hls.on(E.KEY_LOADED, (_, data) => {
+      const uri = (data.keyInfo && data.keyInfo.decryptdata ? data.keyInfo.decryptdata.uri : '').split('?')[0];
+      if (keys.has(uri)) return;
+      keys.add(uri);
+      this.bus.emit(Events.KEY_LOADED, { uri });
+    });
+    hls.on(E.FRAG_LOADED, (_, data) => {
+      const { frag } = data;
+      const stats = frag.stats || data.stats || {};
+      const ms = stats.loading ? stats.loading.end - stats.loading.start : 0;
+      this.bus.emit(Events.FRAG_LOADED, { level: frag.level, sn: frag.sn, bytes: stats.loaded || 0, ms });
+    });
+    // hls.js 1.7 decrypts media segments inside its transmuxer and fires FRAG_DECRYPTED only for
+    // init segments; an AES-128 fragment that reached the buffer was decrypted (the TS demuxer
+    // cannot parse ciphertext), so both count, once per fragment.
+    const decrypted = new Set();
+    const onDecrypted = (frag) => {
+      const id = `${frag.level}:${frag.sn}`;
+      if (decrypted.has(id)) return;
+      decrypted.add(id);
+      const method = frag.decryptdata ? frag.decryptdata.method : '';
+      this.bus.emit(Events.FRAG_DECRYPTED, { level: frag.level, sn: frag.sn, method });
+    };
+    hls.on(E.FRAG_DECRYPTED, (_, data) => onDecrypted(data.frag));
+    hls.on(E.FRAG_BUFFERED, (_, data) => { if (data.frag.encrypted) onDecrypted(data.frag); });
+    hls.on(E.ERROR, (_, data) => this.onHlsError(Hls, data));
+
+    hls.loadSource(src);
+    hls.attachMedia(this.video);
+  }
+
+  onHlsError(Hls, data) {
+    this.bus.emit(Events.HLS_ERROR, { data });
+    if (!data.fatal) return;
+    // Media errors can often be recovered; a refused key or a missing playlist cannot.
+    if (data.type === Hls.ErrorTypes.MEDIA_ERROR && this.mediaRecoveries < 2) {
+      this.mediaRecoveries += 1;
+      this.bus.emit(Events.LOG, { name: 'recovering', text: 'trying to recover from a media error' });
+      this.hls.recoverMediaError();
+      return;
+    }
+    this.hls.stopLoad();
+  }
+
+  startNative() {
+    const { src, token } = this.config;
+    this.engine = 'native';
+    this.bus.emit(Events.ENGINE_READY, { engine: 'native', version: '' });
+    this.video.addEventListener('loadedmetadata', () => {
+      this.bus.emit(Events.LOG, { name: 'manifest parsed', text: 'native HLS: the browser picks definitions itself' });
+      this.bus.emit(Events.LEVELS, { levels: [] });
+    });
+    this.video.addEventListener('error', () => {
+      const err = this.video.error;
+      this.bus.emit(Events.ERROR, {
+        message: 'the browser could not play the stream (native HLS gives no details; a refused key looks the same)',
+        details: err ? `MediaError code ${err.code}: ${err.message || ''}` : 'MediaError',
+        fatal: true,
+      });
+    });
+    this.video.src = withToken(src, token);
+  }
+
+  setLevel(level) {
+    if (!this.hls) return;
+    if (level < 0) {
+      this.hls.nextLevel = -1; // back to Auto without flushing what is buffered
+    } else {
+      this.hls.currentLevel = level; // switch now: flush and reload at this definition
+    }
+    this.bus.emit(Events.MODE, { auto: level < 0 });
+    this.bus.emit(Events.LOG, { name: 'definition chosen', text: level < 0 ? 'Auto' : `level ${level}` });
+  }
+
+  // Figures the stats panel and automation read; everything here is cheap to compute.
+  metrics() {
+    const v = this.video;
+    const hls = this.hls;
+    let ahead = 0;
+    for (let i = 0; i < v.buffered.length; i++) {
+      if (v.buffered.start(i) <= v.currentTime + 0.1 && v.buffered.end(i) > v.currentTime) {
+        ahead = v.buffered.end(i) - v.currentTime;
+      }
+    }
+    const quality = v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality() : null;
+    return {
+      engine: this.engine,
+      at: now(),
+      currentTime: v.currentTime,
+      duration: Number.isFinite(v.duration) ? v.duration : null,
+      paused: v.paused,
+      ended: v.ended,
+      readyState: v.readyState,
+      bufferAhead: ahead,
+      videoWidth: v.videoWidth,
+      videoHeight: v.videoHeight,
+      droppedFrames: quality ? quality.droppedVideoFrames : null,
+      totalFrames: quality ? quality.totalVideoFrames : null,
+      currentLevel: hls ? hls.currentLevel : -1,
+      nextLevel: hls ? hls.nextLevel : -1,
+      loadLevel: hls ? hls.loadLevel : -1,
+      autoLevelEnabled: hls ? hls.autoLevelEnabled : true,
+      bandwidthEstimate: hls && Number.isFinite(hls.bandwidthEstimate) ? Math.round(hls.bandwidthEstimate) : null,
+    };
+  }
+}

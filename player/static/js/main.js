@@ -1,0 +1,36 @@
+// Wires the controllers together; each owns one concern and they meet only on the bus.
+import { Bus, Events } from './bus.js';
+import { EngineController } from './engine.js';
+import { ErrorController } from './errors.js';
+import { EventLogController } from './log.js';
+import { LevelMenuController } from './menu.js';
+import { PlaybackController } from './playback.js';
+import { StateController } from './state.js';
+import { StatsController } from './stats.js';
+
+const config = JSON.parse(document.getElementById('hlskit-config').textContent);
+const $ = (id) => document.getElementById(id);
+const bus = new Bus();
+const video = $('video');
+video.loop = Boolean(config.loop);
+
+const engine = new EngineController(bus, video, config);
+const state = new StateController(bus, engine);
+new ErrorController(bus, $('error'));
+new EventLogController(bus, $('log'));
+new LevelMenuController(bus, $('menu-buttons'));
+new PlaybackController(bus, video);
+new StatsController(bus, $('stats'), $('switches'), state);
+
+window.hlskitPlayer = {
+  state: () => JSON.parse(JSON.stringify(state.state())),
+  setLevel: (level) => bus.emit(Events.LEVEL_REQUEST, { level }),
+  bus,
+};
+
+if (config.tokenMinted) {
+  bus.emit(Events.LOG, { name: 'token', text: 'minted by this server for local testing (not in production mode)' });
+} else if (!config.token) {
+  bus.emit(Events.LOG, { name: 'token', text: 'none given: keys are requested without a playback token' });
+}
+engine.start();
