@@ -29,7 +29,7 @@ MASTER = "master.m3u8"
 START_BPS = 2_000_000      # Apple 1.32: the ~2 Mb/s rung is the default (first) variant
 START_DEFINITION = "HD"
 
-Progress = Callable[[str, float], None]
+Progress = Callable[[str, float], None]   # (definition, percent), as hlskit.progress shows it
 
 
 @dataclass
@@ -172,7 +172,7 @@ def stitch_variant(source: Source, playlist_ref: str, name: str, master_dir: str
         if frame:
             found.append(frame)
         if progress and i % 50 == 0:
-            progress(f"{name}: I-frames", i / len(pl.segments))
+            progress(name, 100 * i / len(pl.segments))
     if not found:
         return _Stitched(info, None, None, next(iter(methods), None))
     built = iframes_mod.build(found, pl.segments, sum(s.duration_us for s in pl.segments))
@@ -214,8 +214,6 @@ def _stitch(source: Source, storage: Storage, items: list[tuple[str, str]], mast
     master_dir = posixpath.dirname(master_ref)
     done = []
     for n, (name, ref) in enumerate(items):
-        if progress:
-            progress(f"stitch {name}", n / len(items))
         done.append(stitch_variant(source, ref, name, master_dir, keys, progress))
     variants = order_variants([d.info for d in done])
     uris = {tuple(d.info.key_uris) for d in done}
@@ -228,7 +226,8 @@ def _stitch(source: Source, storage: Storage, items: list[tuple[str, str]], mast
             storage.write_text(d.iframes_ref, d.iframes_text, "application/vnd.apple.mpegurl")
     storage.write_text(master_ref, text, "application/vnd.apple.mpegurl")
     if progress:
-        progress("stitched", 1.0)
+        for name, _ in items:
+            progress(name, 100.0)
     return MasterInfo(master_ref, variants, session[1] if session else None, text), done
 
 

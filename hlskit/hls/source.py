@@ -171,9 +171,7 @@ def require(source: Source, ref: str) -> str:
     """The playlist text, or InputError naming what could not be read."""
     try:
         return source.text(ref)
-    except FileNotFoundError as exc:
-        raise InputError(f"cannot read {ref} ({exc}): check the path or URL.") from None
     except OSError as exc:
         raise InputError(f"cannot read {ref} ({exc.strerror or exc}): check the path or URL.") from None
-    except Exception as exc:  # requests' connection errors
+    except Exception as exc:  # requests' connection errors, HTTP errors (raised as FileNotFoundError above)
         raise InputError(f"cannot read {ref} ({type(exc).__name__}): check the URL and that the server is up.") from None
