@@ -42,7 +42,7 @@ from .jobs import Job, JobState
 from .ladder import parse_ladder_option
 from .notify import parse_target
 from .options import parse_clip, parse_positive_int, parse_text_watermark, parse_watermark
-from .package import PackageOptions, _check_options
+from .package import PackageOptions, check_options
 
 COLUMNS = ("source", "out", "ladder", "watermark", "text_watermark", "clip", "segment_duration",
            "rotate_key_every", "clear_lead", "key_url", "content_id", "notify")
@@ -195,7 +195,7 @@ def parse_row(line: int, values: dict[str, str], base: Path, settings: Settings,
         notify=notify,
         engine=engine,
     )
-    _check_options(options, settings)  # the package command's own checks: same rules, same words
+    check_options(options, settings)  # the package command's own checks: same rules, same words
     row_out = _local(get("out"), base) if get("out") else out
     return BatchRow(line=line, source=source, out=row_out, options=options)
 

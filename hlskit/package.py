@@ -66,7 +66,7 @@ def default_content_id(source: str) -> str:
     return f"{stem}-{secrets.token_hex(3)}"
 
 
-def _check_options(options: PackageOptions, settings: Settings) -> tuple[int, str]:
+def check_options(options: PackageOptions, settings: Settings) -> tuple[int, str]:
     seg = options.segment_duration or settings.segment_duration
     if not isinstance(seg, int) or not 1 <= seg <= 60:
         raise InputError(f"--segment-duration must be a whole number of seconds from 1 to 60, got {seg}.")
@@ -88,7 +88,7 @@ def _check_options(options: PackageOptions, settings: Settings) -> tuple[int, st
 def plan_package(source: str, out: str, settings: Settings, options: PackageOptions | None = None) -> PackagePlan:
     """Decide everything before anything runs; creates the jobs (Submitted) and the first data key."""
     options = options or PackageOptions()
-    seg, key_url = _check_options(options, settings)
+    seg, key_url = check_options(options, settings)
     definitions = parse_ladder_option(options.ladder)
     media = probe(source)
     clip = options.clip
@@ -149,13 +149,13 @@ def _pid_alive(pid: int) -> bool:
 def run_package(source: str, out: str, settings: Settings, options: PackageOptions | None = None,
                 progress: Callable[[str, float], None] | None = None) -> PackageResult:
     """Package one source and publish it; blocks until every job has ended."""
-    options = options or PackageOptions()
-    plan = plan_package(source, out, settings, options)
-    store = JobStore.from_settings(settings)
-    engine = get_engine(options.engine or settings.engine, settings)
     from .notify import Notifier
 
-    notifier = Notifier.from_targets(options.notify, settings)
+    options = options or PackageOptions()
+    engine = get_engine(options.engine or settings.engine, settings)
+    notifier = Notifier.from_targets(options.notify, settings)  # bad targets fail before any job exists
+    plan = plan_package(source, out, settings, options)
+    store = JobStore.from_settings(settings)
     try:
         try:
             jobs = engine.run(plan, store, progress or (lambda name, pct: None))
@@ -169,7 +169,11 @@ def run_package(source: str, out: str, settings: Settings, options: PackageOptio
             raise
         for job in jobs:
             notifier.job_ended(job)
-        result = finish_package(plan, jobs, settings)
+        try:
+            result = finish_package(plan, jobs, settings)
+        except JobError as exc:
+            notifier.package_ended(plan.content_id, jobs, code=exc.code, message=exc.message)
+            raise
         notifier.package_ended(result)
         return result
     finally:
@@ -196,7 +200,7 @@ def finish_package(plan: PackagePlan, jobs: list[Job], settings: Settings) -> Pa
     if not done:
         shutil.rmtree(staging, ignore_errors=True)
         reasons = "; ".join(f"{j.definition}: {j.message or j.state.value}" for j in jobs)
-        raise JobError(f"every definition failed, nothing was published ({reasons}).")
+        raise JobError(f"every definition failed, nothing was published ({reasons}).", code="TranscodeFail")
     manifest = build_manifest(plan, jobs)
     _write_json(staging / MANIFEST, manifest)
     from .hls.master import stitch_package
