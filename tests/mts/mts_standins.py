@@ -336,6 +336,7 @@ class AliyunStandIn(_Server):
         self.messages: list[dict] = []                     # visible MNS messages
         self.inflight: dict[str, tuple[dict, float]] = {}  # receipt handle → (message, visible again at)
         self.visibility = 30.0
+        self.advance_on_query = True  # False: jobs move only when the MNS queue is read
         self.lock = threading.RLock()
         self.handler = _AliyunHandler
 
@@ -465,7 +466,8 @@ class AliyunStandIn(_Server):
             if job is None:
                 missing.append(job_id)
                 continue
-            self.advance(job)
+            if self.advance_on_query:
+                self.advance(job)
             found.append(json.loads(json.dumps(job)))
         answer = {"JobList": {"Job": found}}
         if missing:
@@ -585,10 +587,11 @@ class AliyunStandIn(_Server):
 
     def receive(self, count: int, wait: float) -> list[tuple[str, dict]]:
         deadline = time.monotonic() + min(wait, 0.5)  # the stand-in keeps long polls short
+        with self.lock:
+            for job in list(self.jobs.values()):
+                self.advance(job)
         while True:
             with self.lock:
-                for job in list(self.jobs.values()):
-                    self.advance(job)
                 now = time.monotonic()
                 for handle, (msg, visible_at) in list(self.inflight.items()):
                     if visible_at <= now:  # not deleted in time: visible again, like MNS

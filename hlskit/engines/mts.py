@@ -1,0 +1,448 @@
+"""The ``mts`` engine: the plan's jobs on Alibaba Cloud MPS, media in OSS, completion by polling or MNS.
+
+One SubmitJobs call carries one source and up to 30 ``Outputs`` (one per definition, so one MPS
+job each); QueryJobList takes up to 10 job ids. MPS writes ``<out>/<DEF>/index.m3u8`` and
+``index-00001.ts`` … straight into the output bucket; stitching the master happens afterwards
+through the Storage layer, like for the local engine. Only Base64 (or KMS) data keys travel in the
+request, URL-safe Base64 as MPS demands; nothing here logs a request's parameters.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+from urllib.parse import quote, unquote
+
+from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException
+from aliyunsdkcore.client import AcsClient
+from aliyunsdkmts.request.v20140618.CancelJobRequest import CancelJobRequest
+from aliyunsdkmts.request.v20140618.QueryJobListRequest import QueryJobListRequest
+from aliyunsdkmts.request.v20140618.SubmitJobsRequest import SubmitJobsRequest
+
+from ..errors import ConfigError, HlskitError, InputError, JobError
+from ..jobs import Job, JobState, JobStore, user_data
+from ..storage.oss import OssStorage, credentials, split_oss_uri, upload_with_progress
+from .base import PackagePlan, ProgressCallback, Watermark
+
+# The SDK logs every refused call at ERROR (with the signed URL); our errors already say it in one
+# sentence, so keep its records out of the user's terminal.
+_sdk_log = logging.getLogger("aliyunsdkcore")
+_sdk_log.addHandler(logging.NullHandler())
+_sdk_log.propagate = False
+
+MAX_OUTPUTS_PER_SUBMIT = 30   # SubmitJobs limit
+MAX_IDS_PER_QUERY = 10        # QueryJobList limit
+SOURCES_PREFIX = "hlskit-sources"  # where local sources and watermark images are uploaded
+_AUTH_CODES = ("InvalidAccessKeyId", "InvalidAccessKeySecret", "SignatureDoesNotMatch",
+               "IncompleteSignature", "Forbidden", "PermissionDenied", "InvalidIdentity",
+               "InvalidSecurityToken", "NoPermission")
+
+
+def b64url(data: bytes | str) -> str:
+    """URL-safe Base64 without padding, as MPS's Encryption fields want it."""
+    raw = data.encode() if isinstance(data, str) else data
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+# --- RPC calls with clear errors and throttling backoff -------------------------------------
+
+class AliyunRpc:
+    """An AcsClient for one product endpoint; ``call`` returns the parsed JSON answer.
+
+    ``Throttling*`` answers are retried with exponential backoff; every other refusal becomes
+    one HlskitError sentence. The SDK's own retry is off so the backoff is ours and visible.
+    """
+
+    def __init__(self, settings, endpoint: str, product: str, *, retries: int = 6, backoff: float = 0.5):
+        ak, secret = credentials(settings)
+        self.client = AcsClient(ak, secret, settings.mts_region, auto_retry=False, timeout=30)
+        self.endpoint = endpoint
+        self.product = product
+        self.retries = retries
+        self.backoff = backoff
+
+    def call(self, request) -> dict[str, Any]:
+        request.set_endpoint(self.endpoint)
+        request.set_protocol_type("https")  # an endpoint given as http://… (a stand-in) keeps its scheme
+        request.set_accept_format("JSON")
+        action = request.get_action_name()
+        for attempt in range(self.retries + 1):
+            try:
+                return json.loads(self.client.do_action_with_exception(request))
+            except ServerException as exc:
+                code = exc.get_error_code() or ""
+                if code.startswith("Throttling") and attempt < self.retries:
+                    time.sleep(self.backoff * 2 ** attempt)
+                    continue
+                raise self._error(action, code, exc.get_error_msg() or "") from None
+            except ClientException as exc:
+                if exc.get_error_code() == "SDK.HttpError" and attempt < 2:
+                    time.sleep(self.backoff * 2 ** attempt)
+                    continue
+                raise HlskitError(
+                    f"cannot reach {self.product} at {self.endpoint} ({exc.get_error_code()}): "
+                    "check the network, the region and the endpoint setting.") from None
+        raise AssertionError("unreachable")
+
+    def _error(self, action: str, code: str, message: str) -> HlskitError:
+        where = f"{self.product} {action}"
+        if code.startswith("Throttling"):
+            return JobError(f"{where} is still throttled after {self.retries} retries ({code}): "
+                            "submit fewer jobs at once or try again in a minute.", code=code)
+        if code.startswith("PermissionDenied.JobIn"):  # CancelJob on a running or ended job
+            return JobError(f"MPS cannot cancel this job ({code}: {message}): MPS cancels only jobs still "
+                            "Submitted; pause the pipeline to keep queued jobs from starting.", code=code)
+        if code.startswith(_AUTH_CODES):
+            # The server's message may quote the string it signed; it never holds the secret,
+            # but it helps nobody here, so only the code is shown.
+            return ConfigError(f"{where} refused the credentials ({code}): check the AccessKey id and "
+                               "secret, and that the RAM user has the permissions listed in docs/alibaba-cloud.md.",
+                               code=code)
+        if code.endswith("ResourceNotFound") and "pipeline" in message.lower():
+            return ConfigError(f"MPS pipeline not found in this region ({code}): set mts_pipeline_id to a "
+                               "pipeline id from the MPS console of region mts_region.", code=code)
+        if code.startswith(("InvalidParameter", "Parameters", "DataEncryption", "MissingParameter")):
+            return InputError(f"{where} rejected a parameter ({code}: {message}): fix that option and submit again.",
+                              code=code)
+        return JobError(f"{where} failed ({code}: {message}): retry later or check the MPS console.", code=code)
+
+
+# --- the engine -------------------------------------------------------------------------------
+
+@dataclass
+class _Submission:
+    """What one SubmitJobs call is made of: the output entries and the jobs they belong to."""
+
+    input: dict[str, str]
+    output_bucket: str
+    outputs: list[dict[str, Any]]
+    jobs: list[Job]
+
+
+class MtsEngine:
+    name = "mts"
+
+    def __init__(self, settings, *, poll_interval: float = 2.0, max_poll_interval: float = 30.0,
+                 mns_wait_seconds: int = 10, mns_poll_every: float = 60.0, timeout: float | None = None):
+        self.settings = settings
+        self.poll_interval = poll_interval
+        self.max_poll_interval = max_poll_interval
+        self.mns_wait_seconds = mns_wait_seconds
+        self.mns_poll_every = mns_poll_every  # with MNS, a slow poll still shows Transcoding and catches lost messages
+        self.timeout = timeout
+        self._rpc: AliyunRpc | None = None
+        self._storages: dict[str, OssStorage] = {}
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    @property
+    def rpc(self) -> AliyunRpc:
+        if self._rpc is None:
+            endpoint = self.settings.mts_endpoint or f"mts.{self.settings.mts_region}.aliyuncs.com"
+            self._rpc = AliyunRpc(self.settings, endpoint, "MPS")
+        return self._rpc
+
+    def storage(self, bucket: str) -> OssStorage:
+        if bucket not in self._storages:
+            self._storages[bucket] = OssStorage.from_settings(bucket, self.settings)
+        return self._storages[bucket]
+
+    @property
+    def location(self) -> str:
+        return self.settings.oss_location or f"oss-{self.settings.mts_region}"
+
+    def _oss_file(self, uri: str) -> dict[str, str]:
+        bucket, key = split_oss_uri(uri)
+        return {"Bucket": bucket, "Location": self.location, "Object": quote(key)}
+
+    # --- Engine protocol ----------------------------------------------------------------
+
+    def run(self, plan: PackagePlan, store: JobStore, progress: ProgressCallback) -> list[Job]:
+        return self.wait(store, self.submit(plan, store), progress)
+
+    def submit(self, plan: PackagePlan, store: JobStore) -> list[Job]:
+        """Send the plan's jobs to MPS without waiting; return them as MPS accepted or refused them."""
+        if not self.settings.mts_pipeline_id:
+            raise ConfigError("no MPS pipeline configured: set HLSKIT_MTS_PIPELINE_ID (or pipeline_id under [mts]) "
+                              "to the pipeline id shown in the MPS console.")
+        credentials(self.settings)
+        sub = self.build_submission(plan)
+        for job in sub.jobs:
+            if store.get(job.job_id) is None:
+                store.add(job)
+            store.update(job.job_id, engine=self.name, source=plan.source, output=job.output,
+                         user_data=job.user_data)
+        ended: list[Job] = []
+        for first in range(0, len(sub.outputs), MAX_OUTPUTS_PER_SUBMIT):
+            outputs = sub.outputs[first:first + MAX_OUTPUTS_PER_SUBMIT]
+            jobs = sub.jobs[first:first + MAX_OUTPUTS_PER_SUBMIT]
+            req = SubmitJobsRequest()
+            req.set_Input(json.dumps(sub.input, separators=(",", ":")))
+            req.set_Outputs(json.dumps(outputs, separators=(",", ":")))
+            req.set_OutputBucket(sub.output_bucket)
+            req.set_OutputLocation(self.location)
+            req.set_PipelineId(self.settings.mts_pipeline_id)
+            answer = self.rpc.call(req)
+            results = answer.get("JobResultList", {}).get("JobResult", [])
+            if len(results) != len(jobs):
+                raise JobError(f"MPS answered {len(results)} job results for {len(jobs)} outputs: "
+                               "check the MPS console before submitting again.")
+            for job, result in zip(jobs, results):
+                ended.append(self._record_submit(store, job, result))
+        return ended
+
+    def _record_submit(self, store: JobStore, job: Job, result: dict[str, Any]) -> Job:
+        remote = result.get("Job") or {}
+        if not _true(result.get("Success")) or not remote.get("JobId"):
+            return store.update(job.job_id, state=JobState.FAIL,
+                                code=result.get("Code") or "SubmitFailed",
+                                message=result.get("Message") or "MPS refused this output")
+        return self._apply(store, job.job_id, remote, remote_id=remote["JobId"])
+
+    def wait(self, store: JobStore, jobs: Iterable[Job], progress: ProgressCallback) -> list[Job]:
+        """Follow MPS jobs until each has ended (or was cancelled in the store)."""
+        jobs = list(jobs)
+        label = _labeller(jobs)
+        pending = {j.job_id: j for j in jobs if not j.state.finished and j.remote_id}
+        done = {j.job_id: j for j in jobs if j.job_id not in pending}
+        for j in done.values():
+            progress(label(j), 100.0)
+        queue = self._mns_queue()
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        interval = self.poll_interval
+        last_poll = float("-inf")
+        while pending:
+            for job_id in list(pending):  # `hlskit cancel` marks the store; drop those here
+                current = store.get(job_id)
+                if current is None or current.state.finished:
+                    done[job_id] = current or pending[job_id]
+                    del pending[job_id]
+            if not pending:
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                raise JobError(f"{len(pending)} MPS jobs still running after {self.timeout:.0f} s: "
+                               "follow them with `hlskit status --wait`.")
+            if queue is not None:
+                changed = self._drain_mns(queue, store, pending, self.mns_wait_seconds)
+                if time.monotonic() - last_poll >= self.mns_poll_every:
+                    changed = self._query(store, pending) or changed
+                    last_poll = time.monotonic()
+            else:
+                changed = self._query(store, pending)
+                interval = self.poll_interval if changed else min(interval * 1.5, self.max_poll_interval)
+            for job_id in list(pending):
+                job = pending[job_id] = store.get(job_id) or pending[job_id]
+                progress(label(job), 100.0 if job.state.finished else float(job.percent))
+                if job.state.finished:
+                    done[job_id] = pending.pop(job_id)
+            if pending and queue is None:
+                time.sleep(interval)
+        if queue is not None:  # a poll may have seen the end first: still consume those messages
+            self._drain_mns(queue, store, {}, 0)
+        return [done[j.job_id] for j in jobs]
+
+    def cancel(self, job: Job) -> None:
+        """CancelJob, which MPS allows only while the job is still Submitted (queued).
+
+        Asking MPS directly (rather than checking the state first) leaves no window for the job
+        to start between the check and the cancel; MPS's refusal becomes the error.
+        """
+        if not job.remote_id:
+            raise InputError(f"job {job.job_id} has no MPS job id (it was never accepted): nothing to cancel on MPS.")
+        req = CancelJobRequest()
+        req.set_JobId(job.remote_id)
+        self.rpc.call(req)
+
+    # --- building the request -----------------------------------------------------------
+
+    def build_submission(self, plan: PackagePlan) -> _Submission:
+        """The Input and one Output entry per definition, validated before anything is sent."""
+        if plan.schedule.encrypt and plan.schedule.rotate_every:
+            raise InputError("MPS encrypts each output with a single key: key rotation (--rotate-key-every) "
+                             "needs the local engine; drop it or use --engine local.")
+        out_bucket, out_prefix = split_oss_uri(plan.staging)
+        source = self._remote(plan.source, plan.content_id, out_bucket)
+        marks = [self._remote_mark(w, plan.content_id, out_bucket) for w in plan.watermarks]
+        outputs, jobs = [], []
+        for rung in plan.rungs:
+            job = plan.jobs[rung.name]
+            job.output = f"oss://{out_bucket}/{out_prefix}/{rung.name}/index.m3u8"
+            job.user_data = user_data(**{**plan.user_data, "contentId": plan.content_id, "definition": rung.name})
+            if len(job.user_data.encode()) > 1024:
+                raise InputError("the job's UserData exceeds MPS's 1024 bytes: shorten the user data.")
+            outputs.append(self.output_entry(plan, rung, job, marks))
+            jobs.append(job)
+        return _Submission(self._oss_file(source), out_bucket, outputs, jobs)
+
+    def output_entry(self, plan: PackagePlan, rung, job: Job, marks: list[Watermark]) -> dict[str, Any]:
+        d = rung.definition
+        if not d.template_id:
+            raise InputError(f"definition {d.name} has no MPS template id: add template_id to its rung in the ladder file.")
+        _, key = split_oss_uri(job.output)
+        entry: dict[str, Any] = {
+            "OutputObject": quote(key),
+            "TemplateId": d.template_id,
+            "Container": {"Format": "m3u8"},
+            "MuxConfig": {"Segment": {"Duration": str(plan.segment_duration)}},
+            # Our ladder decides the size (never upscale, even sizes); a fixed GOP of one segment
+            # keeps segment boundaries aligned across definitions.
+            "Video": {"Width": str(rung.width), "Height": str(rung.height), "Gop": f"{plan.segment_duration}s"},
+            "UserData": job.user_data,
+        }
+        if plan.schedule.encrypt:
+            entry["Encryption"] = self.encryption(plan)
+        if marks:
+            entry["WaterMarks"] = [self.watermark(w, rung) for w in marks]
+        if plan.clip is not None:
+            span = {"Seek": f"{plan.clip.seek:.3f}"}
+            if plan.clip.duration is not None:
+                span["Duration"] = f"{plan.clip.duration:.3f}"
+            entry["Clip"] = {"TimeSpan": span}
+        return entry
+
+    def encryption(self, plan: PackagePlan) -> dict[str, str]:
+        key = plan.key(0)
+        enc = {"Type": "hls-aes-128", "KeyUri": b64url(key.uri(plan.key_url))}
+        if self.settings.mts_kms_key_id:
+            from ..keys import KeyStore
+            from ..kms import ciphertext_blob
+
+            enc.update(KeyType="KMS", Key=ciphertext_blob(KeyStore.from_settings(self.settings),
+                                                          key.content_id, key.key_id))
+        else:
+            enc.update(KeyType="Base64", Key=b64url(key.key))
+        if plan.schedule.clear_lead:
+            enc["SkipCnt"] = str(plan.schedule.clear_lead)
+        return enc
+
+    def watermark(self, w: Watermark, rung) -> dict[str, Any]:
+        """MPS WaterMarks entry; Dx/Dy/Width stay fractions (< 1) so every definition scales alike."""
+        entry: dict[str, Any] = {"ReferPos": w.refer_pos, "Dx": _num(w.dx), "Dy": _num(w.dy)}
+        if w.kind == "image":
+            entry.update(Type="Image", InputFile=self._oss_file(w.image), Width=_num(w.width))
+            return entry
+        size = w.width * rung.height if w.width < 1 else w.width
+        left = w.dx * rung.width if w.dx < 1 else w.dx
+        top = w.dy * rung.height if w.dy < 1 else w.dy
+        entry.update(Type="Text", TextWaterMark={
+            "Content": b64url(w.text.replace("{definition}", rung.name)),
+            "FontName": "SimSun", "FontSize": max(1, round(size)), "FontColor": "White", "FontAlpha": "1.0",
+            "Left": str(round(left)), "Top": str(round(top)),
+        })
+        return entry
+
+    def _remote(self, location: str, content_id: str, bucket: str) -> str:
+        """An oss:// URI for a source: as given, or uploaded from a local path first."""
+        if location.startswith("oss://"):
+            src_bucket, key = split_oss_uri(location)
+            if not self.storage(src_bucket).exists(key):
+                raise InputError(f"{location} does not exist: upload it first or fix the key.")
+            return location
+        path = Path(location)
+        if not path.is_file():
+            raise InputError(f"{location} does not exist: give a local file or an oss://bucket/key.")
+        key = f"{SOURCES_PREFIX}/{content_id}/{path.name}"
+        return upload_with_progress(self.storage(bucket), path, key, label=f"upload {path.name}")
+
+    def _remote_mark(self, w: Watermark, content_id: str, bucket: str) -> Watermark:
+        if w.kind != "image":
+            return w
+        uri = self._remote(w.image, content_id, bucket)
+        src_bucket, key = split_oss_uri(uri)
+        if self.storage(src_bucket).read_bytes(key, 0, 8) != b"\x89PNG\r\n\x1a\n":
+            raise InputError(f"watermark {w.image} is not a PNG image: MPS takes PNG (with alpha) watermarks.")
+        return Watermark(**{**w.__dict__, "image": uri})
+
+    # --- following jobs -----------------------------------------------------------------
+
+    def query(self, remote_ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        """QueryJobList in groups of ≤ 10: remote id → MPS Job, or None for ids MPS does not know."""
+        found: dict[str, dict[str, Any] | None] = {}
+        for first in range(0, len(remote_ids), MAX_IDS_PER_QUERY):
+            group = remote_ids[first:first + MAX_IDS_PER_QUERY]
+            req = QueryJobListRequest()
+            req.set_JobIds(",".join(group))
+            answer = self.rpc.call(req)
+            for remote in answer.get("JobList", {}).get("Job", []):
+                found[remote["JobId"]] = remote
+            for missing in answer.get("NonExistJobIds", {}).get("String", []):
+                found[missing] = None
+        return found
+
+    def _query(self, store: JobStore, pending: dict[str, Job]) -> bool:
+        by_remote = {j.remote_id: j for j in pending.values()}
+        changed = False
+        for remote_id, remote in self.query(list(by_remote)).items():
+            job = by_remote.get(remote_id)
+            if job is None:
+                continue
+            if remote is None:
+                store.update(job.job_id, state=JobState.FAIL, code="NonExistJob",
+                             message=f"MPS does not know job {remote_id} (NonExistJobIds): submit the package again")
+                changed = True
+                continue
+            before = (job.state, job.percent)
+            updated = self._apply(store, job.job_id, remote)
+            changed = changed or (updated.state, updated.percent) != before
+        return changed
+
+    def _apply(self, store: JobStore, job_id: str, remote: dict[str, Any], **extra: Any) -> Job:
+        """Copy an MPS Job's state, percent, code and message (and output file) into the store."""
+        changes: dict[str, Any] = dict(extra)
+        state = remote.get("State")
+        if state in {s.value for s in JobState}:
+            changes["state"] = JobState(state)
+        if remote.get("Percent") is not None:
+            changes["percent"] = int(remote.get("Percent") or 0)
+        if state == JobState.SUCCESS.value:
+            changes["percent"] = 100
+            out = (remote.get("Output") or {}).get("OutputFile") or {}
+            if out.get("Bucket") and out.get("Object"):
+                changes["output"] = f"oss://{out['Bucket']}/{unquote(out['Object'])}"
+        if state == JobState.FAIL.value or remote.get("Code"):
+            changes["code"] = remote.get("Code") or ""
+            changes["message"] = remote.get("Message") or ""
+        return store.update(job_id, **changes)
+
+    def _mns_queue(self):
+        if not self.settings.mts_mns_queue:
+            return None
+        from ..mns import MnsQueue
+
+        return MnsQueue.from_settings(self.settings)
+
+    def _drain_mns(self, queue, store: JobStore, pending: dict[str, Job], wait_seconds: int) -> bool:
+        """Receive MPS's completion messages; delete those of jobs this store knows, query the pending ones."""
+        ours = {j.remote_id: j for j in pending.values()}
+        finished = []
+        for msg in queue.receive(wait_seconds):
+            if msg.job_id in ours:
+                finished.append(ours[msg.job_id])
+            elif not any(j.remote_id == msg.job_id for j in store.list(msg.job_id)):
+                continue  # another job store's message: leave it for the process that owns that job
+            queue.delete(msg.receipt_handle)
+        if finished:
+            self._query(store, {j.job_id: j for j in finished})
+        return bool(finished)
+
+
+def _labeller(jobs: list[Job]):
+    """Progress label: the definition, prefixed by the content id when several packages are followed."""
+    if len({j.content_id for j in jobs}) <= 1:
+        return lambda j: j.definition
+    return lambda j: f"{j.content_id}/{j.definition}"
+
+
+def _num(x: float) -> str:
+    """MPS's int-or-ratio fields: pixels as integers, fractions with ≤ 4 decimals."""
+    if x >= 1 or x == 0:
+        return str(int(round(x)))
+    return f"{x:.4f}".rstrip("0").rstrip(".")
+
+
+def _true(v: Any) -> bool:
+    return v is True or str(v).lower() == "true"
