@@ -182,6 +182,9 @@ def read_media_facts(data: bytes) -> MediaFacts:
     program = ts.find_program(data)
     if program is None:
         raise ValueError("no PAT/PMT in the segment")
+    if program.unknown:
+        raise ValueError("stream type " + ", ".join(f"0x{t:02x}" for t in program.unknown)
+                         + " is not H.264 or AAC, so it cannot be named in CODECS")
     video = audio = None
     if program.video_type is not None:
         if program.video_type != "h264":

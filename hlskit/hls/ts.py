@@ -26,6 +26,7 @@ class Program:
     video_type: str | None
     audio_pid: int | None
     audio_type: str | None
+    unknown: tuple[int, ...] = ()   # stream_type values we cannot name in CODECS
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ def _parse_pmt(sec: bytes, pmt_pid: int) -> Program | None:
     info_len = (sec[10] & 0x0F) << 8 | sec[11]
     p = 12 + info_len
     video = audio = None
+    unknown = []
     while p + 5 <= end:
         stype, pid = sec[p], ((sec[p + 1] & 0x1F) << 8) | sec[p + 2]
         es_len = (sec[p + 3] & 0x0F) << 8 | sec[p + 4]
@@ -103,8 +105,10 @@ def _parse_pmt(sec: bytes, pmt_pid: int) -> Program | None:
             video = (pid, name)
         elif name not in VIDEO and audio is None and stype in STREAM_TYPES:
             audio = (pid, name)
+        elif stype not in STREAM_TYPES and stype not in (0x06, 0x15):  # private data, ID3 metadata
+            unknown.append(stype)
         p += 5 + es_len
-    return Program(pmt_pid, *(video or (None, None)), *(audio or (None, None)))
+    return Program(pmt_pid, *(video or (None, None)), *(audio or (None, None)), tuple(unknown))
 
 
 def pes_starts(data: bytes, pid: int) -> list[int]:

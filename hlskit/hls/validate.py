@@ -528,8 +528,8 @@ def validate(path_or_url: str, *, key_token: str | None = None, key_resolver: Ke
     source, ref = open_source(path_or_url)
     text = require(source, ref)
     pl = parse(text, ref)
-    if isinstance(pl, MediaPlaylist) and not pl.segments and any(p.rule == "M1" for p in pl.problems):
-        raise InputError(f"{path_or_url} is not an HLS playlist (no #EXTM3U and no segments): pass a .m3u8 master or media playlist.")
+    if "#EXT" not in text or (isinstance(pl, MediaPlaylist) and not pl.segments and any(p.rule == "M1" for p in pl.problems)):
+        raise InputError(f"{path_or_url} is not an HLS playlist (no #EXT tags): pass a .m3u8 master or media playlist.")
     keys = Keys(chain(key_resolver, http_key_resolver(key_token)))
     report = Report(path_or_url, "master" if isinstance(pl, MasterPlaylist) else "media")
     v = _Validator(source, keys, report)
