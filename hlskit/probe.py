@@ -151,15 +151,16 @@ def _first_frame(container: Any, vs: Any, name: str) -> Any:
 
 
 def _check_tail(container: Any, vs: Any, duration: float, name: str) -> None:
-    """Seek close to the end and demux a packet: a truncated file has an index pointing past its end."""
-    target = max(0.0, duration - 1.0)
+    """Seek close to the end and demux to the end: in a truncated file the demuxer meets packets
+    cut short by the end of the file (flagged corrupt), or its packets stop before the duration."""
     try:
-        container.seek(int(target / vs.time_base), stream=vs, any_frame=False, backward=True)
-        last = None
-        for packet in container.demux(vs):
-            if packet.pts is not None and packet.size:
-                last = float(packet.pts * vs.time_base)
-        if last is None or last < duration - 2.5:
-            raise InputError(f"{name} ends before its stated duration of {duration:.1f} s: the file is truncated; give a complete file.")
+        container.seek(int(max(0.0, duration - 1.0) / vs.time_base), stream=vs, any_frame=False, backward=True)
+        last, cut_short = None, False
+        for packet in container.demux():
+            cut_short = cut_short or packet.is_corrupt
+            if packet.stream is vs and packet.pts is not None and packet.size:
+                last = max(last or 0.0, float(packet.pts * vs.time_base))
     except av.FFmpegError as exc:
         raise InputError(f"{name} cannot be read to the end ({_reason(exc)}): the file is truncated or damaged; give a complete file.")
+    if cut_short or last is None or last < duration - max(1.0, 0.1 * duration):
+        raise InputError(f"{name} ends before its stated duration of {duration:.1f} s: the file is truncated; give a complete file.")

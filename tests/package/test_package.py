@@ -96,7 +96,7 @@ def tree(path: Path) -> list[str]:
     return sorted(str(p.relative_to(path)) for p in path.rglob("*")) if path.exists() else []
 
 
-@pytest.mark.parametrize("kind", ["text", "empty", "truncated", "audio-only"])
+@pytest.mark.parametrize("kind", ["text", "empty", "truncated", "truncated-tail", "audio-only"])
 def test_bad_inputs_exit_2_with_one_sentence_and_leave_out_unchanged(kind, tmp_path, ffmpeg, make_clip):
     out = tmp_path / "out"
     (out / "keep").mkdir(parents=True)
@@ -107,10 +107,10 @@ def test_bad_inputs_exit_2_with_one_sentence_and_leave_out_unchanged(kind, tmp_p
         bad.write_text("this is not a video\n")
     elif kind == "empty":
         bad.write_bytes(b"")
-    elif kind == "truncated":
+    elif kind.startswith("truncated"):
         good = make_clip(tmp_path / "good.mp4", seconds=2)
         data = good.read_bytes()
-        bad.write_bytes(data[: len(data) // 2])
+        bad.write_bytes(data[: len(data) // 2] if kind == "truncated" else data[: int(len(data) * 0.95)])
     else:
         subprocess.run([ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i", "sine=d=2", "-c:a", "aac", str(bad)],
                        check=True)
