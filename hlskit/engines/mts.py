@@ -96,6 +96,9 @@ class AliyunRpc:
         if code.startswith("PermissionDenied.JobIn"):  # CancelJob on a running or ended job
             return JobError(f"MPS cannot cancel this job ({code}: {message}): MPS cancels only jobs still "
                             "Submitted; pause the pipeline to keep queued jobs from starting.", code=code)
+        if code.endswith("KeyNotFound"):
+            return ConfigError(f"{where} found no such KMS key ({code}): set mts_kms_key_id to a key id or alias "
+                               "in region mts_region.", code=code)
         if code.startswith(_AUTH_CODES):
             # The server's message may quote the string it signed; it never holds the secret,
             # but it helps nobody here, so only the code is shown.

@@ -431,7 +431,8 @@ class AliyunStandIn(_Server):
                 return "DataEncryption.ContainerFormatNotSupported", "Encryption needs the m3u8 container."
             if enc.get("Type") != "hls-aes-128" or enc.get("KeyType") not in ("Base64", "KMS"):
                 return "InvalidParameter", "Encryption Type must be hls-aes-128 and KeyType Base64 or KMS."
-            for name in ("Key", "KeyUri"):
+            # KMS mode sends the CiphertextBlob as KMS returned it (standard Base64) [to verify live].
+            for name in ("KeyUri",) if enc["KeyType"] == "KMS" else ("Key", "KeyUri"):
                 if not _B64URL.match(str(enc.get(name, ""))):
                     return "InvalidParameter.InvalidBase64Format", f'The parameter "{name}" should be encoded by base64_urlsafe.'
             if enc["KeyType"] == "Base64" and len(_b64url_decode(enc["Key"])) != 16:

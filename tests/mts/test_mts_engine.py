@@ -128,6 +128,22 @@ def test_batch_of_three_sources_progresses_and_one_failure_keeps_mps_code(cloud,
     assert plain[0] == 0x47 and plain[188] == 0x47
     assert not cloud.oss.keys_under("out-bucket", "hls/talk-b/HD/")
 
+    # Packages whose every definition succeeded get their master stitched through OssStorage.
+    from hlskit.hls.master import stitch_package
+    from hlskit.storage import open_storage
+
+    for plan in plans:
+        if all(store.get(j.job_id).state == JobState.SUCCESS for j in plan.jobs.values()):
+            storage, prefix = open_storage(plan.out, cloud.settings)
+            stitch_package(prefix, storage=storage)
+    assert cloud.oss.get("out-bucket", "hls/talk-b/master.m3u8") is None
+    for cid in ("talk-a", "talk-c"):
+        master = cloud.oss.get("out-bucket", f"hls/{cid}/master.m3u8").decode()
+        variants = [line for line in master.splitlines() if line.endswith("/index.m3u8")]
+        assert sorted(variants) == sorted(f"{d}/index.m3u8" for d in ("LD", "SD", "HD", "FHD"))
+        assert "RESOLUTION=384x216" in master and 'CODECS="avc1.' in master  # read from decrypted segments
+        assert cloud.oss.get("out-bucket", f"hls/{cid}/LD/iframes.m3u8")
+
 
 def test_per_output_refusal_fails_only_that_job(cloud, source_clip):
     plan = cloud.plan("talk-r", upload_source(cloud, source_clip), definitions=("LD", "SD"))
