@@ -1,7 +1,10 @@
 """Our stitch of a real encrypted package (the lead's `packaged` fixture) validates clean."""
 from __future__ import annotations
 
+import io
 import json
+
+import av
 
 from hlskit.hls import ts
 from hlskit.hls.keyresolve import local_key_resolver
@@ -63,5 +66,10 @@ def test_every_iframe_range_decrypts_to_an_idr_as_a_player_does(packaged):
             program = ts.find_program(data)
             first = ts.pes_starts(data, program.video_pid)[0]
             assert ts.is_idr(ts.read_pes(data, program.video_pid, first).payload)
+            # And FFmpeg's own demuxer and decoder get a key frame picture out of the range alone.
+            with av.open(io.BytesIO(data), format="mpegts") as container:
+                frame = next(container.decode(video=0))
+                assert frame.key_frame and int(frame.pict_type) == 1  # AV_PICTURE_TYPE_I
+                assert f"{frame.width}x{frame.height}" == f"{d['width']}x{d['height']}"
             checked += 1
     assert checked >= 9
