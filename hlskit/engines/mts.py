@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import posixpath
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -247,6 +248,55 @@ class MtsEngine:
         if queue is not None:  # a poll may have seen the end first: still consume those messages
             self._drain_mns(queue, store, {}, 0)
         return [done[j.job_id] for j in jobs]
+
+    def wait_and_finish(self, store: JobStore, jobs: Iterable[Job],
+                        progress: ProgressCallback | None = None) -> list[Job]:
+        """``wait`` (with a progress bar unless ``progress`` is given), then ``finish_packages``."""
+        if progress is None:
+            from rich.console import Console
+
+            from ..progress import package_progress
+
+            with package_progress(Console(stderr=True)) as show:
+                ended = self.wait(store, jobs, show)
+        else:
+            ended = self.wait(store, jobs, progress)
+        self.finish_packages(store, ended)
+        return ended
+
+    def finish_packages(self, store: JobStore, jobs: Iterable[Job]) -> list[str]:
+        """Stitch and upload master.m3u8 for each package whose every definition succeeded.
+
+        The master is written last (after the I-frame playlists), so its appearance is what makes
+        a package visible. Returns the master URLs (public, or signed for a private bucket).
+        """
+        from ..hls.master import MASTER, stitch_package
+
+        urls = []
+        for content_id in dict.fromkeys(j.content_id for j in jobs):
+            package = [j for j in store.list(content_id) if j.content_id == content_id and j.engine == self.name]
+            if not package or any(j.state != JobState.SUCCESS for j in package):
+                continue
+            bucket, prefix = split_oss_uri(posixpath.dirname(posixpath.dirname(package[0].output)))
+            storage = self.storage(bucket)
+            master = f"{prefix}/{MASTER}"
+            if not storage.exists(master):
+                stitch_package(prefix, storage=storage, key_resolver=self._key_resolver())
+            urls.append(storage.url(master))
+        return urls
+
+    def _key_resolver(self):
+        """Data keys for stitching (first segments are decrypted to read codecs), KMS-aware."""
+        from ..hls.keyresolve import split_key_uri
+        from ..keys import KeyStore
+
+        hook = None
+        if self.settings.mts_kms_key_id:
+            from ..kms import decrypt_hook
+
+            hook = decrypt_hook(self.settings)
+        keys = KeyStore(self.settings.key_db, self.settings.master_key_file, kms_decrypt=hook)
+        return lambda uri: keys.get(*ids) if (ids := split_key_uri(uri)) else None
 
     def cancel(self, job: Job) -> None:
         """CancelJob, which MPS allows only while the job is still Submitted (queued).

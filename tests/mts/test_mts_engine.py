@@ -102,7 +102,8 @@ def test_batch_of_three_sources_progresses_and_one_failure_keeps_mps_code(cloud,
     cloud.mps.fail_rule = lambda job: (("InvalidParameter.ResourceContentBad", "The resource operated InputFile is bad")
                                        if job["JobId"] == bad_remote else None)
     seen = []
-    ended = e.wait(store, [store.get(j.job_id) for j in submitted], lambda name, pct: seen.append((name, pct)))
+    ended = e.wait_and_finish(store, [store.get(j.job_id) for j in submitted],
+                              lambda name, pct: seen.append((name, pct)))
 
     assert len(ended) == 12
     for job in ended:
@@ -128,14 +129,7 @@ def test_batch_of_three_sources_progresses_and_one_failure_keeps_mps_code(cloud,
     assert plain[0] == 0x47 and plain[188] == 0x47
     assert not cloud.oss.keys_under("out-bucket", "hls/talk-b/HD/")
 
-    # Packages whose every definition succeeded get their master stitched through OssStorage.
-    from hlskit.hls.master import stitch_package
-    from hlskit.storage import open_storage
-
-    for plan in plans:
-        if all(store.get(j.job_id).state == JobState.SUCCESS for j in plan.jobs.values()):
-            storage, prefix = open_storage(plan.out, cloud.settings)
-            stitch_package(prefix, storage=storage)
+    # Packages whose every definition succeeded got their master stitched through OssStorage.
     assert cloud.oss.get("out-bucket", "hls/talk-b/master.m3u8") is None
     for cid in ("talk-a", "talk-c"):
         master = cloud.oss.get("out-bucket", f"hls/{cid}/master.m3u8").decode()
@@ -143,6 +137,8 @@ def test_batch_of_three_sources_progresses_and_one_failure_keeps_mps_code(cloud,
         assert sorted(variants) == sorted(f"{d}/index.m3u8" for d in ("LD", "SD", "HD", "FHD"))
         assert "RESOLUTION=384x216" in master and 'CODECS="avc1.' in master  # read from decrypted segments
         assert cloud.oss.get("out-bucket", f"hls/{cid}/LD/iframes.m3u8")
+    puts = [k for m, b, k in cloud.oss.log if m == "PUT" and k.startswith("hls/talk-a/")]
+    assert puts[-1] == "hls/talk-a/master.m3u8"  # uploaded last: it makes the package visible
 
 
 def test_per_output_refusal_fails_only_that_job(cloud, source_clip):
