@@ -58,49 +58,65 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _sign(secret: bytes, payload: str) -> str:
-    return _b64(hmac.new(secret, _DOMAIN + payload.encode("ascii"), hashlib.sha256).digest())
-
-
 def _as_bytes(secret: str | bytes) -> bytes:
     return secret.encode("utf-8") if isinstance(secret, str) else secret
+
+
+class PlaybackTokens:
+    """Makes and checks tokens under one secret; keeps the keyed HMAC state, so the key
+    service's hot path pays for one copy-and-update per token instead of a full HMAC setup."""
+
+    def __init__(self, secret: str | bytes):
+        self._mac = hmac.new(_as_bytes(secret), _DOMAIN, hashlib.sha256)
+
+    def _sign(self, payload: str) -> str:
+        mac = self._mac.copy()
+        mac.update(payload.encode("ascii"))
+        return _b64(mac.digest())
+
+    def make(self, content_id: str, ttl: int, client_ip: str | None = None, *, now: float | None = None) -> str:
+        if ttl <= 0:
+            raise ValueError("ttl must be positive")
+        claims: dict = {"c": content_id, "e": int((time.time() if now is None else now) + ttl)}
+        if client_ip:
+            claims["i"] = client_ip
+        payload = _b64(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
+        return f"{payload}.{self._sign(payload)}"
+
+    def verify(self, token: str | None, content_id: str, client_ip: str | None,
+               *, now: float | None = None) -> TokenClaims:
+        if not token:
+            raise TokenError("missing", "a playback token is required: pass ?token=, Authorization: Bearer or the hlskit_token cookie.")
+        if not TOKEN_PATTERN.match(token):
+            raise TokenError("malformed", "the playback token is malformed: request a new one.")
+        payload, signature = token.split(".")
+        if not hmac.compare_digest(self._sign(payload), signature):
+            raise TokenError("tampered", "the playback token signature is not valid: request a new one.")
+        try:
+            raw = json.loads(_unb64(payload))
+            claims = TokenClaims(str(raw["c"]), int(raw["e"]), raw.get("i"))
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            # Signed by us but unreadable: only if the secret is shared with another format.
+            raise TokenError("malformed", "the playback token is malformed: request a new one.")
+        if claims.expires <= (time.time() if now is None else now):
+            raise TokenError("expired", "the playback token has expired: request a new one.")
+        if not hmac.compare_digest(claims.content_id.encode("utf-8"), content_id.encode("utf-8")):
+            raise TokenError("other-content", "the playback token is for another content id.")
+        if claims.client_ip is not None and claims.client_ip != client_ip:
+            raise TokenError("other-client", "the playback token is bound to another client address.")
+        return claims
 
 
 def make_token(secret: str | bytes, content_id: str, ttl: int, client_ip: str | None = None,
                *, now: float | None = None) -> str:
     """A token granting ``content_id`` for ``ttl`` seconds, optionally only to ``client_ip``."""
-    if ttl <= 0:
-        raise ValueError("ttl must be positive")
-    claims: dict = {"c": content_id, "e": int((time.time() if now is None else now) + ttl)}
-    if client_ip:
-        claims["i"] = client_ip
-    payload = _b64(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
-    return f"{payload}.{_sign(_as_bytes(secret), payload)}"
+    return PlaybackTokens(secret).make(content_id, ttl, client_ip, now=now)
 
 
 def verify_token(secret: str | bytes, token: str | None, content_id: str, client_ip: str | None,
                  *, now: float | None = None) -> TokenClaims:
     """The token's claims if it grants ``content_id`` to ``client_ip`` now; else TokenError."""
-    if not token:
-        raise TokenError("missing", "a playback token is required: pass ?token=, Authorization: Bearer or the hlskit_token cookie.")
-    if not TOKEN_PATTERN.match(token):
-        raise TokenError("malformed", "the playback token is malformed: request a new one.")
-    payload, signature = token.split(".")
-    if not hmac.compare_digest(_sign(_as_bytes(secret), payload), signature):
-        raise TokenError("tampered", "the playback token signature is not valid: request a new one.")
-    try:
-        raw = json.loads(_unb64(payload))
-        claims = TokenClaims(str(raw["c"]), int(raw["e"]), raw.get("i"))
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        # Signed by us but unreadable: only possible if the secret is shared with another format.
-        raise TokenError("malformed", "the playback token is malformed: request a new one.")
-    if claims.expires <= (time.time() if now is None else now):
-        raise TokenError("expired", "the playback token has expired: request a new one.")
-    if not hmac.compare_digest(claims.content_id.encode("utf-8"), content_id.encode("utf-8")):
-        raise TokenError("other-content", "the playback token is for another content id.")
-    if claims.client_ip is not None and claims.client_ip != client_ip:
-        raise TokenError("other-client", "the playback token is bound to another client address.")
-    return claims
+    return PlaybackTokens(secret).verify(token, content_id, client_ip, now=now)
 
 
 def _weak(secret: str) -> bool:

@@ -9,22 +9,30 @@ import sys
 import time
 
 logger = logging.getLogger("hlskit.audit")
+_handler: logging.StreamHandler | None = None
+# The C string encoder: escapes quotes and control characters, so a crafted id cannot forge lines.
+_quote = json.encoder.encode_basestring_ascii
 
 
 def setup() -> None:
+    global _handler
     if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
+        _handler = logging.StreamHandler(sys.stderr)
+        _handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(_handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
 
 
 def key_request(content_id: str, key_id: str, client: str | None, outcome: str, status: int) -> None:
-    if logger.isEnabledFor(logging.INFO):
-        # json.dumps escapes control characters, so a crafted id cannot forge extra log lines.
-        logger.info(json.dumps({
-            "ts": round(time.time(), 3), "event": "key", "content_id": content_id[:128],
-            "key_id": key_id[:128], "client": client, "outcome": outcome, "status": status,
-            "pid": os.getpid(),   # which worker answered (gunicorn runs several)
-        }, separators=(",", ":")))
+    line = (f'{{"ts":{time.time():.3f},"event":"key","content_id":{_quote(content_id[:128])},'
+            f'"key_id":{_quote(key_id[:128])},"client":{_quote(client) if client else "null"},"outcome":"{outcome}",'
+            f'"status":{status},"pid":{os.getpid()}}}')
+    if _handler is not None and logger.handlers == [_handler] and logger.level == logging.INFO:
+        # Only our own plain handler is attached: write the line as it would, minus the
+        # LogRecord machinery (about half of this function's cost on the key route).
+        with _handler.lock:
+            _handler.stream.write(line + "\n")
+            _handler.stream.flush()
+    elif logger.isEnabledFor(logging.INFO):
+        logger.info(line)

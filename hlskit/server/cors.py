@@ -46,8 +46,9 @@ class CorsPolicy:
         return out
 
     def apply(self, request: Request, response: Response, *, media: bool) -> Response:
-        response.vary.add("Origin")
-        response.headers.update(self.headers(request, media=media) or {})
+        _vary_origin(response)
+        if "Origin" in request.headers:
+            response.headers.update(self.headers(request, media=media) or {})
         return response
 
     def preflight(self, request: Request, *, media: bool) -> Response:
@@ -59,5 +60,14 @@ class CorsPolicy:
             response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
             response.headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
             response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
-        response.vary.add("Origin")
+        _vary_origin(response)
         return response
+
+
+def _vary_origin(response: Response) -> None:
+    # Plain string handling: response.vary parses and rebuilds a header set on every request.
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Origin"
+    elif "Origin" not in vary:
+        response.headers["Vary"] = f"{vary}, Origin"

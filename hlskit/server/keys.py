@@ -12,7 +12,7 @@ from cryptography.exceptions import InvalidTag
 from flask import Blueprint, Request, Response, request
 
 from ..errors import HlskitError
-from ..tokens import TokenError, verify_token
+from ..tokens import PlaybackTokens, TokenError
 from . import audit
 from .cors import CorsPolicy
 from .keycache import KeyCache
@@ -21,7 +21,7 @@ from .responses import json_error
 COOKIE = "hlskit_token"
 QUERY_PARAMS = ("token", "MtsHlsUriToken")   # MtsHlsUriToken: what MPS/CDN pass-through appends
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-_KEY_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+_KEY_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff", "Vary": "Origin"}
 
 
 def request_token(req: Request) -> str | None:
@@ -38,6 +38,7 @@ def request_token(req: Request) -> str | None:
 
 def create_blueprint(secret: bytes, keys: KeyCache, cors: CorsPolicy) -> Blueprint:
     bp = Blueprint("keys", __name__)
+    tokens = PlaybackTokens(secret)
 
     @bp.route("/keys/<content_id>/<key_id>", methods=["GET", "OPTIONS"])
     def key(content_id: str, key_id: str) -> Response:
@@ -45,7 +46,7 @@ def create_blueprint(secret: bytes, keys: KeyCache, cors: CorsPolicy) -> Bluepri
             return cors.preflight(request, media=False)
         client = request.remote_addr
         try:
-            verify_token(secret, request_token(request), content_id, client)
+            tokens.verify(request_token(request), content_id, client)
         except TokenError as exc:
             audit.key_request(content_id, key_id, client, exc.reason, exc.status)
             response = json_error(exc.status, exc.code, exc.message)

@@ -1,0 +1,229 @@
+"""Key service throughput: /keys/<cid>/<kid>?token=T versus a bare 16-byte endpoint, same gunicorn.
+
+    .venv/bin/python bench/keyserver.py [--duration 10] [--rounds 2] [--workers 2] [--threads 4]
+
+Starts gunicorn on 127.0.0.1 with the real app (``create_app``) plus one bench-only route,
+``/bare``, that returns 16 constant bytes with the key route's headers, and drives both with
+wrk (keep-alive connections, like a player). Runs alternate bare / key / key-without-audit
+(a second gunicorn with the audit logger off) so drift on this shared machine hits all alike, then records req/s, p50, p99 and the ratios in
+bench/RESULTS.md (the "Key service" section, replaced on each run). It also times the pieces of
+the key route in-process: token check, cached key lookup (with the revocation check), uncached
+unwrap.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+from pathlib import Path
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+START, END = "<!-- keyserver:start -->", "<!-- keyserver:end -->"
+CONTENT_ID = "bench"
+
+
+def bench_app():
+    """gunicorn entry point: the real app plus /bare (16 constant bytes, same headers)."""
+    import logging
+
+    from flask import Response
+
+    from hlskit.server import create_app
+
+    app = create_app()
+    if os.environ.get("BENCH_AUDIT") == "0":
+        logging.getLogger("hlskit.audit").setLevel(logging.WARNING)
+    body = bytes(range(16))
+    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    app.add_url_rule("/bare", "bare", lambda: Response(body, 200, headers, mimetype="application/octet-stream"))
+    return app
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(env: dict, workers: int, threads: int, log: Path, *, audit: bool) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    proc = subprocess.Popen(
+        [str(gunicorn), "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--keep-alive", "5",
+         "-b", f"127.0.0.1:{port}", "--pythonpath", str(HERE), "keyserver:bench_app()"],
+        env={**env, "BENCH_AUDIT": "1" if audit else "0"}, stdout=open(log, "a"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if requests.get(base + "/healthz", timeout=1).ok:
+                return proc, base
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    proc.kill()
+    sys.exit(f"gunicorn did not start; see {log}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(timeout=15)
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, duration: int, connections: int) -> dict:
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url],
+                         capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out or "Socket errors" in out:
+        sys.exit(f"wrk saw errors against {url}:\n{out}")
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
+        "p99": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
+    }
+
+
+def micro(settings, key, token: str) -> dict:
+    """In-process cost of each piece of the key route, in microseconds per call."""
+    from hlskit.keys import KeyStore
+    from hlskit.server.keycache import KeyCache
+    from hlskit.tokens import token_secret, verify_token
+
+    secret = token_secret(settings)
+    store = KeyStore.from_settings(settings)
+    cache = KeyCache(store)
+    cache.get(CONTENT_ID, key.key_id)
+    n = 20000
+
+    def per_call(fn, number=n) -> float:
+        return min(timeit.repeat(fn, number=number, repeat=3)) / number * 1e6
+
+    return {
+        "verify_token": per_call(lambda: verify_token(secret, token, CONTENT_ID, "127.0.0.1")),
+        "cached key (incl. PRAGMA data_version)": per_call(lambda: cache.get(CONTENT_ID, key.key_id)),
+        "PRAGMA data_version alone": per_call(lambda: cache._db.execute("PRAGMA data_version").fetchone()),
+        "uncached KeyStore.get (connect+select+unwrap)": per_call(lambda: store.get(CONTENT_ID, key.key_id), 2000),
+    }
+
+
+def record(section: str) -> None:
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    block = f"{START}\n{section.rstrip()}\n{END}\n"
+    if START in text and END in text:
+        text = text[:text.index(START)] + block + text[text.index(END) + len(END) + 1:]
+    else:
+        text = text.rstrip() + "\n\n" + block
+    RESULTS.write_text(text)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--no-record", action="store_true")
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install -y wrk")
+
+    from hlskit.config import Settings
+    from hlskit.keys import KeyStore
+    from hlskit.tokens import make_token, token_secret
+
+    home = Path(tempfile.mkdtemp(prefix="hlskit-bench-"))
+    (home / "media").mkdir()
+    settings = Settings(home=home, media_root=home / "media")
+    key = KeyStore.from_settings(settings).create(CONTENT_ID)
+    token = make_token(token_secret(settings), CONTENT_ID, 3600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HLSKIT_")}
+    env.update(HLSKIT_HOME=str(home), HLSKIT_MEDIA_ROOT=str(home / "media"))
+    log = home / "gunicorn.log"   # audit lines land here, as they would in a deployment's log
+
+    runs: dict[str, list[dict]] = {"bare": [], "key": [], "key, audit off": []}
+    servers = []
+    try:
+        # Both servers run throughout (the idle one costs nothing); runs alternate between them.
+        with_audit, base = _start(env, args.workers, args.threads, log, audit=True)
+        servers.append(with_audit)
+        without_audit, quiet_base = _start(env, args.workers, args.threads, log, audit=False)
+        servers.append(without_audit)
+        path = f"/keys/{CONTENT_ID}/{key.key_id}?token={token}"
+        for b in (base, quiet_base):
+            got = requests.get(b + path)
+            assert got.status_code == 200 and got.content == key.key, got.status_code
+        assert len(requests.get(base + "/bare").content) == 16
+        urls = {"bare": base + "/bare", "key": base + path, "key, audit off": quiet_base + path}
+        for r in range(args.rounds):
+            for name, url in urls.items():
+                runs[name].append(wrk(url, args.duration, args.connections))
+            print(f"round {r + 1}: " + ", ".join(f"{n} {v[-1]['rps']:.0f}/s" for n, v in runs.items()), flush=True)
+        pieces = micro(settings, key, token)
+    finally:
+        for proc in servers:
+            _stop(proc)
+        shutil.rmtree(home, ignore_errors=True)
+
+    med = {n: {m: statistics.median(r[m] for r in v) for m in ("rps", "p50", "p99")} for n, v in runs.items()}
+    bare = med["bare"]["rps"]
+    lines = [
+        "## Key service: /keys with token check vs a bare 16-byte endpoint (bench/keyserver.py)",
+        "",
+        f"Machine: {os.cpu_count()} cores, {_mem_gib()} GiB, {platform.platform()}, Python {platform.python_version()}; "
+        "shared with other agents' jobs, so absolute numbers are noisy — the ratio is what counts.",
+        f"Setup: gunicorn {args.workers} workers × gthread {args.threads} threads, keep-alive; "
+        f"wrk -t1 -c{args.connections} -d{args.duration}s --latency on the same 2 cores; "
+        f"median of {args.rounds} alternating runs each. Command: `.venv/bin/python bench/keyserver.py`.",
+        "",
+        "| endpoint | req/s | p50 ms | p99 ms | throughput vs bare |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, m in med.items():
+        label = {"bare": "bare Flask route, 16 constant bytes",
+                 "key": "/keys/<cid>/<kid>?token=T (token + key + audit line)",
+                 "key, audit off": "/keys/... with the audit logger off"}[name]
+        lines.append(f"| {label} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p99']:.2f} | {m['rps'] / bare:.1%} |")
+    cost = 1 - med["key"]["rps"] / bare
+    lines += [
+        "",
+        f"Token check + key lookup + audit cost **{cost:.1%}** of throughput (aim: < 10%); "
+        f"without the audit line {1 - med['key, audit off']['rps'] / bare:.1%}.",
+        "",
+        "In-process cost per call (µs, best of 3):",
+        "",
+        *[f"- {name}: {us:.1f}" for name, us in pieces.items()],
+        "",
+        "Per-run figures: " + "; ".join(
+            f"{n}: " + ", ".join(f"{r['rps']:.0f}" for r in v) for n, v in runs.items()) + " req/s.",
+    ]
+    section = "\n".join(lines)
+    print(section)
+    if not args.no_record:
+        record(section)
+
+
+def _mem_gib() -> int:
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        return round(kb / 1024 / 1024)
+    except (OSError, AttributeError):
+        return 0
+
+
+if __name__ == "__main__":
+    main()
