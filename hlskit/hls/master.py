@@ -22,7 +22,7 @@ from . import iframes as iframes_mod
 from .codecs import MediaFacts, read_media_facts
 from .measure import Measure, measure
 from .playlist import MediaPlaylist, parse
-from .source import Keys, KeyResolver, Source, require
+from .source import Keys, KeyResolver, Source, in_parallel, require
 
 MANIFEST = "hlskit.json"
 MASTER = "master.m3u8"
@@ -140,15 +140,15 @@ def stitch_variant(source: Source, playlist_ref: str, name: str, master_dir: str
         raise InputError(f"{playlist_ref} ({name}) has no EXT-X-ENDLIST, so the definition is not finished: wait for its job to end.")
     if not pl.target_duration:
         raise InputError(f"{playlist_ref} ({name}) has no EXT-X-TARGETDURATION: fix the media playlist.")
-    sizes = []
-    for seg in pl.segments:
+    def size(seg):
         if seg.byterange:
-            sizes.append(seg.byterange.length)
-            continue
+            return seg.byterange.length
         try:
-            sizes.append(source.size(seg.uri))
+            return source.size(seg.uri)
         except OSError:
             raise InputError(f"segment {seg.uri} of {name} is missing: re-run the definition.") from None
+
+    sizes = in_parallel(size, pl.segments, threads=source.remote)
     figures: Measure = measure(sizes, [s.duration_us for s in pl.segments], pl.target_duration)
     facts, first = _read_first_segment(source, pl, keys, name)
     video = facts.video
@@ -163,16 +163,19 @@ def stitch_variant(source: Source, playlist_ref: str, name: str, master_dir: str
     methods = {k.method for k in pl.keys}
     if video is None:
         return _Stitched(info, None, None, next(iter(methods), None))
-    found = []
-    for i, seg in enumerate(pl.segments):
+    for k in pl.keys:
+        keys.get(k.uri)  # resolve each key once, before the threads need it
+
+    def iframe(item):
+        i, seg = item
         key = keys.get(seg.key.uri) if seg.encrypted else None
         if seg.encrypted and key is None:
-            continue  # unreadable: validate reports it; the I-frame playlist skips it
-        frame = iframes_mod.first_iframe(source, seg, key, head=first if i == 0 and not seg.byterange else None)
-        if frame:
-            found.append(frame)
-        if progress and i % 50 == 0:
+            return None  # unreadable: validate reports it; the I-frame playlist skips it
+        if progress and i % 100 == 0:
             progress(name, 100 * i / len(pl.segments))
+        return iframes_mod.first_iframe(source, seg, key, head=first if i == 0 and not seg.byterange else None)
+
+    found = [f for f in in_parallel(iframe, enumerate(pl.segments), threads=source.remote) if f]
     if not found:
         return _Stitched(info, None, None, next(iter(methods), None))
     built = iframes_mod.build(found, pl.segments, sum(s.duration_us for s in pl.segments))

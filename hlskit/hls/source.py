@@ -8,7 +8,8 @@ needs the range widened to 16-byte boundaries plus the block before it as the IV
 from __future__ import annotations
 
 import re
-from typing import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, TypeVar
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -18,6 +19,18 @@ from .playlist import Segment
 
 KeyResolver = Callable[[str], bytes]
 BLOCK = 16
+WORKERS = 8
+T, R = TypeVar("T"), TypeVar("R")
+
+
+def in_parallel(fn: Callable[[T], R], items: Iterable[T], *, threads: bool = True) -> list[R]:
+    """fn over items, in order, on a few threads: per-segment stats and ranged reads against OSS
+    or HTTP are one round trip each, so overlapping them is what keeps 7,200 segments in seconds.
+    On a local disk threads only add GIL contention (measured: 0.84 s serial vs 1.35 s threaded)."""
+    if not threads:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return list(pool.map(fn, items))
 
 
 class Source:
@@ -28,6 +41,11 @@ class Source:
         self.headers = headers or {}
         self._session = None
         self.content_types: dict[str, str] = {}
+
+    @property
+    def remote(self) -> bool:
+        """True unless every read is a local file (OSS storage, or URLs met while reading)."""
+        return not isinstance(self.storage, LocalStorage) or bool(self.content_types)
 
     @staticmethod
     def is_url(ref: str) -> bool:
