@@ -78,16 +78,17 @@ class MnsQueue:
         self.session = session or requests.Session()
 
     @classmethod
-    def from_settings(cls, settings) -> "MnsQueue":
+    def from_settings(cls, settings, queue: str | None = None) -> "MnsQueue":
+        """The pipeline's queue (``mts_mns_queue``), or another queue of the same MNS endpoint."""
         from .storage.oss import credentials
 
         ak, secret = credentials(settings)
         if not settings.mts_mns_endpoint:
-            raise ConfigError("mts_mns_queue is set but mts_mns_endpoint is not: set HLSKIT_MTS_MNS_ENDPOINT to "
+            raise ConfigError("an MNS queue is used but mts_mns_endpoint is not set: set HLSKIT_MTS_MNS_ENDPOINT to "
                               "https://<account-id>.mns.<region>.aliyuncs.com.")
-        return cls(settings.mts_mns_endpoint, settings.mts_mns_queue, ak, secret)
+        return cls(settings.mts_mns_endpoint, queue or settings.mts_mns_queue, ak, secret)
 
-    def _request(self, method: str, resource: str, timeout: float) -> requests.Response:
+    def _request(self, method: str, resource: str, timeout: float, body: bytes = b"") -> requests.Response:
         headers = {
             "Date": formatdate(usegmt=True),
             "Content-Type": "text/xml;charset=utf-8",
@@ -98,7 +99,8 @@ class MnsQueue:
         sig = base64.b64encode(hmac.new(self._secret.encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
         headers["Authorization"] = f"MNS {self._ak}:{sig}"
         try:
-            return self.session.request(method, self.endpoint + resource, headers=headers, timeout=timeout)
+            return self.session.request(method, self.endpoint + resource, headers=headers, data=body or None,
+                                        timeout=timeout)
         except requests.RequestException as exc:
             raise HlskitError(f"cannot reach MNS at {urlsplit(self.endpoint).netloc} ({type(exc).__name__}): "
                               "check mts_mns_endpoint and the network.") from None
@@ -136,3 +138,50 @@ class MnsQueue:
     def delete(self, receipt_handle: str) -> None:
         resource = f"/queues/{quote(self.queue)}/messages?ReceiptHandle={quote(receipt_handle, safe='')}"
         self._check(self._request("DELETE", resource, timeout=30), "deleting a message")
+
+    def send(self, text: str) -> str:
+        """SendMessage; returns the MessageId."""
+        root = ET.Element("Message", xmlns=_NS.strip("{}"))
+        ET.SubElement(root, "MessageBody").text = text
+        body = b'<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root)
+        resp = self._request("POST", f"/queues/{quote(self.queue)}/messages", timeout=30, body=body)
+        self._check(resp, "sending a message")
+        return _child(ET.fromstring(resp.content), "MessageId")
+
+
+class MnsTarget:
+    """Notification target ``mns:<queue>``: the event JSON as one MNS message (hlskit.notify)."""
+
+    def __init__(self, queue: MnsQueue):
+        self.queue = queue
+        self.label = f"mns:{queue.queue}"
+
+    def deliver(self, event: dict, body: bytes, attempt: int) -> None:
+        from .notify import DeliveryError
+
+        try:
+            self.queue.send(body.decode("utf-8"))
+        except ConfigError as exc:
+            raise DeliveryError(exc.message, retry=False) from None
+        except HlskitError as exc:
+            raise DeliveryError(exc.message) from None
+
+
+def _notify_target(spec: str, settings) -> MnsTarget:
+    from .errors import InputError
+
+    if getattr(settings, "engine", "mts") != "mts":
+        raise InputError(f"notify target {spec!r}: MNS notifications need --engine mts (MPS publishes to the pipeline's queue).")
+    name = spec.partition(":")[2].strip("/")
+    if not name:
+        raise InputError(f"notify target {spec!r} names no queue: write mns:<queue name>.")
+    return MnsTarget(MnsQueue.from_settings(settings, name))
+
+
+def _register() -> None:
+    from .notify import register_target
+
+    register_target("mns", _notify_target)
+
+
+_register()

@@ -18,12 +18,8 @@ from hlskit.jobs import Job, JobStore, new_job_id
 from hlskit.keys import KeySchedule, KeyStore
 from hlskit.ladder import PRESETS, choose_ladder
 
-from mts_standins import AliyunStandIn, OssStandIn
+from mts_standins import AK, KMS_KEY, PIPELINE, QUEUE, SECRET, AliyunStandIn, OssStandIn
 
-AK, SECRET = "LTAI5tStandInKeyId", "standin-secret-never-printed-7f3a"
-PIPELINE = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
-KMS_KEY = "key-standin-0001"
-QUEUE = "mts-standin-queue"
 SIZES = {"S00000001-100010": (192, 108), "S00000001-100020": (256, 144),
          "S00000001-100030": (320, 180), "S00000001-100040": (384, 216)}
 

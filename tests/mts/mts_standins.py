@@ -30,6 +30,12 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+# Identities the stand-ins accept (test values, not real credentials).
+AK, SECRET = "LTAI5tStandInKeyId", "standin-secret-never-printed-7f3a"
+PIPELINE = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+KMS_KEY = "key-standin-0001"
+QUEUE = "mts-standin-queue"
+
 MPS_TEMPLATES = {"S00000001-100010", "S00000001-100020", "S00000001-100030", "S00000001-100040",
                  "S00000001-100050", "S00000001-100060", "S00000001-100070"}
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
@@ -610,6 +616,12 @@ class AliyunStandIn(_Server):
             time.sleep(0.05)
 
 
+def _child_text(el: ET.Element, name: str) -> str:
+    found = el.find("{http://mns.aliyuncs.com/doc/v1/}" + name)
+    found = el.find(name) if found is None else found
+    return found.text or "" if found is not None else ""
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -672,6 +684,14 @@ class _AliyunHandler(BaseHTTPRequestHandler):
                                  ("MessageBody", msg["body"]), ("DequeueCount", 1), ("Priority", 8)):
                     ET.SubElement(el, tag).text = str(val)
             return self._reply(200, ET.tostring(root), "text/xml")
+        if method == "POST":  # SendMessage
+            length = int(self.headers.get("Content-Length") or 0)
+            text = _child_text(ET.fromstring(self.rfile.read(length)), "MessageBody")
+            msg = {"id": uuid.uuid4().hex.upper(), "body": text}
+            with s.lock:
+                s.messages.append(msg)
+            return self._reply(201, _xml("Message", MessageId=msg["id"],
+                                         MessageBodyMD5=hashlib.md5(text.encode()).hexdigest().upper()), "text/xml")
         if method == "DELETE":
             with s.lock:
                 if s.inflight.pop(q.get("ReceiptHandle", ""), None) is None:
@@ -684,7 +704,7 @@ class _AliyunHandler(BaseHTTPRequestHandler):
         self._mns("GET") if self.path.startswith("/queues/") else self._rpc("GET")
 
     def do_POST(self):
-        self._rpc("POST")
+        self._mns("POST") if self.path.startswith("/queues/") else self._rpc("POST")
 
     def do_DELETE(self):
         self._mns("DELETE")

@@ -342,3 +342,16 @@ def test_clear_package_sends_no_encryption(cloud, source_clip):
                       schedule=KeySchedule(encrypt=False))
     engine(cloud.settings).submit(plan, cloud.store)
     assert "Encryption" not in json.loads(submits(cloud)[0]["Outputs"])[0]
+
+
+def test_mns_notification_target_sends_the_event(cloud):
+    from hlskit.mns import MnsQueue
+    from hlskit.notify import parse_target
+
+    settings = cloud.settings.replace(mts_mns_endpoint=cloud.mps.url)
+    target = parse_target("mns:mts-standin-queue", settings)
+    assert target.label == "mns:mts-standin-queue"
+    body = json.dumps({"type": "Transcode", "state": "Success", "jobId": "j1", "contentId": "c1"}).encode()
+    target.deliver({"id": "e1"}, body, 1)
+    [msg] = MnsQueue.from_settings(settings, "mts-standin-queue").receive(0)
+    assert msg.raw == body.decode() and msg.job_id == "j1" and msg.state == "Success"
