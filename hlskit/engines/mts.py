@@ -24,6 +24,7 @@ from aliyunsdkmts.request.v20140618.CancelJobRequest import CancelJobRequest
 from aliyunsdkmts.request.v20140618.QueryJobListRequest import QueryJobListRequest
 from aliyunsdkmts.request.v20140618.SubmitJobsRequest import SubmitJobsRequest
 
+from .. import mns as _mns  # noqa: F401 - registers the ``mns:<queue>`` notification target
 from ..errors import ConfigError, HlskitError, InputError, JobError
 from ..jobs import Job, JobState, JobStore, user_data
 from ..storage.oss import OssStorage, credentials, split_oss_uri, upload_with_progress
@@ -464,9 +465,7 @@ class MtsEngine:
     def _mns_queue(self):
         if not self.settings.mts_mns_queue:
             return None
-        from ..mns import MnsQueue
-
-        return MnsQueue.from_settings(self.settings)
+        return _mns.MnsQueue.from_settings(self.settings)
 
     def _drain_mns(self, queue, store: JobStore, pending: dict[str, Job], wait_seconds: int) -> bool:
         """Receive MPS's completion messages; delete those of jobs this store knows, query the pending ones."""
