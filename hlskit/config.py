@@ -52,6 +52,7 @@ class Settings:
     mts_mns_queue: str | None = None
     mts_mns_endpoint: str | None = None
     mts_kms_key_id: str | None = None     # set to use KeyType KMS instead of Base64
+    mts_kms_endpoint: str | None = None   # override, e.g. a stand-in for tests
     oss_endpoint: str | None = None       # e.g. https://oss-cn-shanghai.aliyuncs.com
     oss_location: str | None = None       # e.g. oss-cn-shanghai
 

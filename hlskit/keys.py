@@ -173,7 +173,12 @@ class KeyStore:
 
     @classmethod
     def from_settings(cls, settings) -> "KeyStore":
-        return cls(settings.key_db, settings.master_key_file)
+        kms_decrypt = None
+        if getattr(settings, "mts_kms_key_id", None):
+            from .kms import decrypt_hook
+
+            kms_decrypt = decrypt_hook(settings)
+        return cls(settings.key_db, settings.master_key_file, kms_decrypt=kms_decrypt)
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
@@ -218,6 +223,13 @@ class KeyStore:
                 raise ConfigError("this key was wrapped by Alibaba KMS: configure mts_access_key_id/secret so the key service can call Decrypt.")
             return self.kms_decrypt(wrapped)
         return AESGCM(self.master).decrypt(wrapped[:12], wrapped[12:], _aad(content_id, key_id))
+
+    def wrapped(self, content_id: str, key_id: str) -> tuple[bytes, str] | None:
+        """The stored (wrapped) form of a key and its wrapping, e.g. a KMS CiphertextBlob for MPS."""
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT wrapped, wrapping FROM keys WHERE content_id=? AND key_id=?",
+                             (content_id, key_id)).fetchone()
+        return (bytes(row[0]), row[1]) if row else None
 
     def is_live(self, content_id: str, key_id: str) -> bool:
         with closing(self._connect()) as db:

@@ -62,12 +62,7 @@ def create_data_key(store: KeyStore, content_id: str, settings) -> DataKey:
 
 def ciphertext_blob(store: KeyStore, content_id: str, key_id: str) -> str:
     """The CiphertextBlob stored for a KMS-mode key (what MPS takes as Encryption.Key)."""
-    # KeyStore has no public accessor for the wrapped form yet; read the row directly.
-    from contextlib import closing
-
-    with closing(store._connect()) as db:
-        row = db.execute("SELECT wrapped, wrapping FROM keys WHERE content_id=? AND key_id=?",
-                         (content_id, key_id)).fetchone()
+    row = store.wrapped(content_id, key_id)
     if row is None or row[1] != "kms":
         raise ConfigError(f"key {content_id}/{key_id} was not made by KMS: with mts_kms_key_id set, create keys "
                           "with hlskit.kms.create_data_key.")

@@ -6,6 +6,7 @@ leaves a half-written package visible. Bad input is refused before ``out/`` is t
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -89,8 +90,14 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
     """Decide everything before anything runs; creates the jobs (Submitted) and the first data key."""
     options = options or PackageOptions()
     seg, key_url = check_options(options, settings)
+    engine = options.engine or settings.engine
+    remote = str(out).startswith("oss://")
+    if engine == "mts" and not remote:
+        raise InputError("the mts engine writes to OSS: give --out oss://bucket/prefix/.")
+    if engine != "mts" and remote:
+        raise InputError(f"the {engine} engine writes to a folder: give --out DIR, or add --engine mts for an oss:// output.")
     definitions = parse_ladder_option(options.ladder)
-    media = probe(source)
+    media = _probe_source(source, settings)
     clip = options.clip
     if clip:
         if clip.seek < 0 or clip.seek >= media.duration:
@@ -99,31 +106,51 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
             raise InputError(f"--clip {clip.seek:g}+{clip.duration:g} s ends after the end of {source} ({media.duration:.2f} s): shorten the clip.")
     rungs = choose_ladder(media.video.display_width, media.video.display_height, definitions)
     content_id = options.content_id or default_content_id(source)
-    out_dir = Path(out)
-    _sweep_stale_staging(out_dir)
-    staging = out_dir / f".{content_id}.partial-{os.getpid()}"
+    if remote:
+        # OSS has no rename: MPS writes in place and the master, uploaded last, makes it visible.
+        final = staging = f"{str(out).rstrip('/')}/{content_id}"
+    else:
+        out_dir = Path(out)
+        _sweep_stale_staging(out_dir)
+        final, staging = str(out_dir / content_id), str(out_dir / f".{content_id}.partial-{os.getpid()}")
     settings.ensure_home()
     store = JobStore.from_settings(settings)
-    engine = options.engine or settings.engine
     jobs: dict[str, Job] = {}
     for rung in rungs:
         job = Job(job_id=new_job_id(), content_id=content_id, definition=rung.name, engine=engine,
-                  source=str(Path(source).resolve()),
+                  source=source if "://" in source else str(Path(source).resolve()),
                   user_data=user_data(contentId=content_id, definition=rung.name))
         jobs[rung.name] = store.add(job)
     schedule = KeySchedule(rotate_every=options.rotate_every, clear_lead=options.clear_lead,
                            encrypt=options.encrypt)
     plan = PackagePlan(
         content_id=content_id, source=str(source), media=media, rungs=rungs, jobs=jobs,
-        segment_duration=seg, key_url=key_url, schedule=schedule, keys=[], staging=str(staging),
-        out=str(out_dir / content_id), watermarks=list(options.watermarks), clip=clip,
+        segment_duration=seg, key_url=key_url, schedule=schedule, keys=[], staging=staging,
+        out=final, watermarks=list(options.watermarks), clip=clip,
         user_data={"contentId": content_id},
     )
     if options.encrypt:
         keystore = KeyStore.from_settings(settings)
-        plan.make_key = lambda: keystore.create(content_id)
+        if settings.mts_kms_key_id:
+            from .kms import create_data_key
+
+            plan.make_key = lambda: create_data_key(keystore, content_id, settings)
+        else:
+            plan.make_key = lambda: keystore.create(content_id)
         plan.key(0)
     return plan
+
+
+def _probe_source(source: str, settings: Settings):
+    """Probe a local file, or an oss:// object through a short-lived signed URL."""
+    if not source.startswith("oss://"):
+        return probe(source)
+    from .storage import open_storage
+
+    storage, key = open_storage(source, settings)
+    if not storage.exists(key):
+        raise InputError(f"{source} does not exist: check the bucket and object key.")
+    return dataclasses.replace(probe(storage.url(key), name=source), size=storage.size(key))
 
 
 def _sweep_stale_staging(out_dir: Path) -> None:
@@ -160,17 +187,21 @@ def run_package(source: str, out: str, settings: Settings, options: PackageOptio
         try:
             jobs = engine.run(plan, store, progress or (lambda name, pct: None))
         except BaseException:
-            for job in plan.jobs.values():
-                current = store.get(job.job_id)
-                if current and not current.state.finished:
-                    store.update(job.job_id, state=JobState.FAIL, code="Interrupted",
-                                 message="packaging stopped before this job ended")
-            shutil.rmtree(plan.staging, ignore_errors=True)
+            if engine.name == "local":  # remote jobs keep running; `hlskit status --wait` follows them
+                for job in plan.jobs.values():
+                    current = store.get(job.job_id)
+                    if current and not current.state.finished:
+                        store.update(job.job_id, state=JobState.FAIL, code="Interrupted",
+                                     message="packaging stopped before this job ended")
+                shutil.rmtree(plan.staging, ignore_errors=True)
             raise
         for job in jobs:
             notifier.job_ended(job)
         try:
-            result = finish_package(plan, jobs, settings)
+            if engine.name == "mts":
+                result = finish_remote_package(plan, jobs, engine)
+            else:
+                result = finish_package(plan, jobs, settings)
         except JobError as exc:
             notifier.package_ended(plan.content_id, jobs, code=exc.code, message=exc.message)
             raise
@@ -178,6 +209,36 @@ def run_package(source: str, out: str, settings: Settings, options: PackageOptio
         return result
     finally:
         notifier.close()
+
+
+def submit_package(source: str, out: str, settings: Settings, options: PackageOptions | None = None) -> list[Job]:
+    """Plan and submit without waiting (mts engine); `hlskit status --wait` follows the jobs."""
+    options = options or PackageOptions()
+    engine = get_engine(options.engine or settings.engine, settings)
+    if not hasattr(engine, "submit"):
+        raise InputError(f"the {engine.name} engine runs jobs in this process: drop --no-wait, or use --engine mts.")
+    plan = plan_package(source, out, settings, options)
+    jobs = engine.submit(plan, JobStore.from_settings(settings))
+    _write_remote_manifest(plan, jobs, settings)
+    return jobs
+
+
+def finish_remote_package(plan: PackagePlan, jobs: list[Job], engine) -> PackageResult:
+    """OSS output: write the manifest, then stitch and upload the master when every definition succeeded."""
+    manifest = _write_remote_manifest(plan, jobs, engine.settings)
+    store = JobStore.from_settings(engine.settings)
+    urls = engine.finish_packages(store, jobs)
+    manifest["master"] = {"url": urls[0]} if urls else None
+    return PackageResult(plan.content_id, plan.out, manifest, jobs)
+
+
+def _write_remote_manifest(plan: PackagePlan, jobs: list[Job], settings: Settings) -> dict[str, Any]:
+    from .storage import open_storage
+
+    manifest = build_manifest(plan, jobs)
+    storage, prefix = open_storage(plan.out, settings)
+    storage.write_text(f"{prefix}/{MANIFEST}", json.dumps(manifest, indent=2) + "\n", "application/json")
+    return manifest
 
 
 def key_resolver_for(keys: list[DataKey], key_url: str) -> Callable[[str], bytes]:
@@ -229,7 +290,7 @@ def build_manifest(plan: PackagePlan, jobs: list[Job]) -> dict[str, Any]:
             "name": rung.name, "width": rung.width, "height": rung.height,
             "video_kbps": d.video_kbps, "audio_kbps": d.audio_kbps, "template_id": d.template_id,
             "job_id": job.job_id, "state": job.state.value, "code": job.code, "message": job.message,
-            "playlist": f"{rung.name}/index.m3u8" if rendition else None,
+            "playlist": f"{rung.name}/index.m3u8" if job.state == JobState.SUCCESS else None,
             "segments": rendition.segments if rendition else 0,
             "duration": round(rendition.duration, 6) if rendition else 0.0,
             "bytes": rendition.bytes if rendition else 0,
@@ -240,11 +301,12 @@ def build_manifest(plan: PackagePlan, jobs: list[Job]) -> dict[str, Any]:
         index = plan.schedule.key_index(i)
         if index is not None and index not in first_segment:
             first_segment[index] = i
+    engine = next(iter(plan.jobs.values())).engine
     return {
         "hlskit": 1,
         "content_id": plan.content_id,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "engine": next(iter(plan.jobs.values())).engine,
+        "engine": engine,
         "source": plan.media.to_dict() if plan.media else {"uri": plan.source},
         "segment_duration": plan.segment_duration,
         "key_url": plan.key_url,
@@ -253,8 +315,10 @@ def build_manifest(plan: PackagePlan, jobs: list[Job]) -> dict[str, Any]:
             "rotate_every": plan.schedule.rotate_every,
             "clear_lead": plan.schedule.clear_lead,
         },
+        # MPS takes no IV (players then use the media sequence number), so only local keys list one.
         "keys": [
-            {"key_id": k.key_id, "uri": k.uri(plan.key_url), "iv": k.iv_hex, "first_segment": first_segment.get(i)}
+            {"key_id": k.key_id, "uri": k.uri(plan.key_url), "first_segment": first_segment.get(i),
+             **({"iv": k.iv_hex} if engine == "local" else {})}
             for i, k in enumerate(plan.keys)
         ],
         "clip": {"seek": plan.clip.seek, "duration": plan.clip.duration} if plan.clip else None,
@@ -262,6 +326,17 @@ def build_manifest(plan: PackagePlan, jobs: list[Job]) -> dict[str, Any]:
         "definitions": definitions,
         "master": None,
     }
+
+
+def refresh_manifest(manifest: dict[str, Any], jobs: list[Job]) -> dict[str, Any]:
+    """Bring a manifest written at submit time up to date with the jobs' final states."""
+    by_id = {j.job_id: j for j in jobs}
+    for d in manifest["definitions"]:
+        job = by_id.get(d["job_id"])
+        if job is not None:
+            d.update(state=job.state.value, code=job.code, message=job.message,
+                     playlist=f"{d['name']}/index.m3u8" if job.state == JobState.SUCCESS else None)
+    return manifest
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

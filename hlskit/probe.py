@@ -69,21 +69,25 @@ def _rotation(stream: Any, frame: Any | None) -> int:
     return int(round(angle / 90.0)) * 90 % 360
 
 
-def probe(path: str | Path) -> MediaInfo:
-    p = Path(path)
-    name = str(p)
-    if not p.exists():
-        raise InputError(f"{name} does not exist: check the path.")
-    if p.is_dir():
-        raise InputError(f"{name} is a folder, not a video file: give the path of a video file.")
-    size = p.stat().st_size
-    if size == 0:
-        raise InputError(f"{name} is empty (0 bytes): give a complete video file.")
+def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
+    """Probe a local file, or an http(s) URL (e.g. a signed OSS URL; ``name`` is shown instead of it)."""
+    target = str(path)
+    is_url = "://" in target
+    name = name or target
+    size = 0
+    if not is_url:
+        p = Path(target)
+        if not p.exists():
+            raise InputError(f"{name} does not exist: check the path.")
+        if p.is_dir():
+            raise InputError(f"{name} is a folder, not a video file: give the path of a video file.")
+        size = p.stat().st_size
+        if size == 0:
+            raise InputError(f"{name} is empty (0 bytes): give a complete video file.")
     try:
-        container = av.open(name, metadata_errors="ignore")
+        container = av.open(target, metadata_errors="ignore", timeout=30 if is_url else None)
     except av.FFmpegError as exc:
-        with open(p, "rb") as fh:
-            head = fh.read(12)
+        head = b"" if is_url else Path(target).read_bytes()[:12]
         if head[4:8] == b"ftyp":  # an MP4/MOV start whose index (moov) never got written
             raise InputError(f"{name} is an MP4/MOV file whose index is missing: the file is truncated; give a complete file.")
         raise InputError(f"{name} is not a readable media file ({_reason(exc)}): give a video file such as MP4, MOV or MKV.")
@@ -124,8 +128,8 @@ def probe(path: str | Path) -> MediaInfo:
             ac = astream.codec_context
             audio = AudioStream(codec=ac.name, profile=ac.profile, sample_rate=ac.sample_rate or 0,
                                 channels=ac.channels or 0)
-        return MediaInfo(path=str(p.resolve()), format=container.format.name, duration=duration,
-                         size=size, video=video, audio=audio)
+        return MediaInfo(path=name if is_url else str(Path(target).resolve()), format=container.format.name,
+                         duration=duration, size=size, video=video, audio=audio)
 
 
 def _reason(exc: Exception) -> str:

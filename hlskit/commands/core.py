@@ -87,6 +87,13 @@ def package(ctx, source, out, key_url, ladder, segment_duration, no_encrypt, con
         watermarks=[parse_watermark(w) for w in watermarks] + [parse_text_watermark(t) for t in text_watermarks],
         clip=parse_clip(clip) if clip else None, notify=list(notify), engine=engine,
     )
+    if not wait:
+        from ..package import submit_package
+
+        for job in submit_package(source, out, settings, options):
+            click.echo(f"{job.job_id}  {job.definition:>4}  {job.state.value}  {job.code} {job.message}".rstrip())
+        click.echo("submitted; follow with: hlskit status --wait")
+        return
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     with package_progress(console) as progress:
         result = run_package(source, out, settings, options, progress=progress)

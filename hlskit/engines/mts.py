@@ -272,6 +272,7 @@ class MtsEngine:
         a package visible. Returns the master URLs (public, or signed for a private bucket).
         """
         from ..hls.master import MASTER, stitch_package
+        from ..package import MANIFEST, refresh_manifest
 
         urls = []
         for content_id in dict.fromkeys(j.content_id for j in jobs):
@@ -281,6 +282,10 @@ class MtsEngine:
             bucket, prefix = split_oss_uri(posixpath.dirname(posixpath.dirname(package[0].output)))
             storage = self.storage(bucket)
             master = f"{prefix}/{MASTER}"
+            manifest_path = f"{prefix}/{MANIFEST}"
+            if storage.exists(manifest_path):  # written at submit time: record how the jobs ended
+                manifest = refresh_manifest(json.loads(storage.read_text(manifest_path)), package)
+                storage.write_text(manifest_path, json.dumps(manifest, indent=2) + "\n", "application/json")
             if not storage.exists(master):
                 stitch_package(prefix, storage=storage, key_resolver=self._key_resolver())
             urls.append(storage.url(master))

@@ -1,0 +1,46 @@
+"""`hlskit package` and `hlskit status --wait` with the mts engine, end to end through the CLI.
+
+The SDKs talk to the local MPS/OSS stand-ins (tests/mts/mts_standins.py), never to Alibaba Cloud.
+"""
+from __future__ import annotations
+
+import json
+
+import m3u8
+
+from tests.conftest import run_hlskit
+from tests.mts.test_mts_engine import upload_source
+
+
+def test_package_from_oss_to_oss_stitches_and_uploads_the_master(cloud, source_clip):
+    src = upload_source(cloud, source_clip, "talks/a.mp4")
+    done = run_hlskit("package", src, "--engine", "mts", "--out", "oss://out-bucket/hls/", "--content-id", "talk",
+                      "--ladder", "LD,SD", "--segment-duration", "2", "--key-url", "https://keys.example.com/keys")
+    assert done.returncode == 0, done.stderr
+    assert "TranscodeSuccess" in done.stdout and cloud.settings.mts_access_key_secret not in done.stdout + done.stderr
+    master = m3u8.loads(cloud.oss.get("out-bucket", "hls/talk/master.m3u8").decode())
+    # the 320x180 stand-in source caps SD at LD's size, so only LD is made (never encoded twice)
+    assert [p.uri for p in master.playlists] == ["LD/index.m3u8"]
+    assert master.playlists[0].stream_info.codecs.startswith("avc1.")  # read from the media MPS wrote
+    manifest = json.loads(cloud.oss.get("out-bucket", "hls/talk/hlskit.json"))
+    assert manifest["engine"] == "mts" and manifest["source"]["path"] == src
+    assert all("iv" not in k for k in manifest["keys"])  # MPS takes no IV
+    assert "Signature" not in json.dumps(manifest)        # the signed probe URL never lands in the manifest
+
+
+def test_no_wait_then_status_wait_finishes_the_package(cloud, source_clip):
+    src = upload_source(cloud, source_clip, "talks/b.mp4")
+    done = run_hlskit("package", src, "--engine", "mts", "--out", "oss://out-bucket/hls", "--content-id", "later",
+                      "--ladder", "LD", "--segment-duration", "2", "--no-wait")
+    assert done.returncode == 0, done.stderr
+    assert "Submitted" in done.stdout and cloud.oss.get("out-bucket", "hls/later/master.m3u8") is None
+    done = run_hlskit("status", "later", "--wait", "--json")
+    assert done.returncode == 0, done.stderr
+    assert [j["state"] for j in json.loads(done.stdout)] == ["TranscodeSuccess"]
+    assert cloud.oss.get("out-bucket", "hls/later/master.m3u8") is not None
+
+
+def test_mts_engine_needs_an_oss_output(cloud, source_clip, tmp_path):
+    done = run_hlskit("package", str(source_clip), "--engine", "mts", "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "give --out oss://" in done.stderr
+    assert not (tmp_path / "out").exists()
