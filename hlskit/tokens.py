@@ -66,13 +66,31 @@ class PlaybackTokens:
     """Makes and checks tokens under one secret; keeps the keyed HMAC state, so the key
     service's hot path pays for one copy-and-update per token instead of a full HMAC setup."""
 
+    MEMO_SIZE = 4096
+
     def __init__(self, secret: str | bytes):
         self._mac = hmac.new(_as_bytes(secret), _DOMAIN, hashlib.sha256)
+        # Tokens whose signature already checked out: a player presents the same token for
+        # every key it fetches. Expiry, content and client are still checked on every use.
+        self._memo: dict[str, TokenClaims] = {}
 
     def _sign(self, payload: str) -> str:
         mac = self._mac.copy()
         mac.update(payload.encode("ascii"))
         return _b64(mac.digest())
+
+    def _check_signature(self, token: str) -> TokenClaims:
+        if not TOKEN_PATTERN.match(token):
+            raise TokenError("malformed", "the playback token is malformed: request a new one.")
+        payload, signature = token.split(".")
+        if not hmac.compare_digest(self._sign(payload), signature):
+            raise TokenError("tampered", "the playback token signature is not valid: request a new one.")
+        try:
+            raw = json.loads(_unb64(payload))
+            return TokenClaims(str(raw["c"]), int(raw["e"]), raw.get("i"))
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            # Signed by us but unreadable: only if the secret is shared with another format.
+            raise TokenError("malformed", "the playback token is malformed: request a new one.")
 
     def make(self, content_id: str, ttl: int, client_ip: str | None = None, *, now: float | None = None) -> str:
         if ttl <= 0:
@@ -87,17 +105,12 @@ class PlaybackTokens:
                *, now: float | None = None) -> TokenClaims:
         if not token:
             raise TokenError("missing", "a playback token is required: pass ?token=, Authorization: Bearer or the hlskit_token cookie.")
-        if not TOKEN_PATTERN.match(token):
-            raise TokenError("malformed", "the playback token is malformed: request a new one.")
-        payload, signature = token.split(".")
-        if not hmac.compare_digest(self._sign(payload), signature):
-            raise TokenError("tampered", "the playback token signature is not valid: request a new one.")
-        try:
-            raw = json.loads(_unb64(payload))
-            claims = TokenClaims(str(raw["c"]), int(raw["e"]), raw.get("i"))
-        except (ValueError, KeyError, TypeError, binascii.Error):
-            # Signed by us but unreadable: only if the secret is shared with another format.
-            raise TokenError("malformed", "the playback token is malformed: request a new one.")
+        claims = self._memo.get(token)
+        if claims is None:
+            claims = self._check_signature(token)
+            if len(self._memo) >= self.MEMO_SIZE:
+                self._memo.clear()
+            self._memo[token] = claims
         if claims.expires <= (time.time() if now is None else now):
             raise TokenError("expired", "the playback token has expired: request a new one.")
         if not hmac.compare_digest(claims.content_id.encode("utf-8"), content_id.encode("utf-8")):

@@ -47,7 +47,7 @@ class CorsPolicy:
 
     def apply(self, request: Request, response: Response, *, media: bool) -> Response:
         _vary_origin(response)
-        if "Origin" in request.headers:
+        if "HTTP_ORIGIN" in request.environ:
             response.headers.update(self.headers(request, media=media) or {})
         return response
 

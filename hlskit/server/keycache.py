@@ -22,11 +22,12 @@ class KeyCache:
         self._keys: dict[tuple[str, str], tuple[bytes, float]] = {}
         self._lock = threading.Lock()     # one connection and cache for all of a worker's threads
         self._db = sqlite3.connect(store.db_path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._cursor = self._db.cursor()
         self._version: int | None = None
 
     def _sync(self) -> int:
         """Clear the cache if the key store changed; the current data version (lock held)."""
-        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        version = self._cursor.execute("PRAGMA data_version").fetchone()[0]
         if version != self._version:
             self._keys.clear()
             self._version = version
