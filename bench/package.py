@@ -71,11 +71,11 @@ def main() -> None:
             text.mkdir()
             plan = PackagePlan("bench", args.source, media, rungs, {}, 6, "http://x/keys", KeySchedule(), [],
                                str(out), str(out))
-            shared = [build_encode(plan, rungs, ffmpeg, args.preset, out, text).args]
-            separate = [build_encode(plan, [r], ffmpeg, args.preset, out, text).args for r in rungs]
-            for name, commands in zip(rows, (shared, separate)):
-                shutil.rmtree(out, ignore_errors=True)
-                rows[name].append(timed(commands))
+            ways = (lambda: [build_encode(plan, rungs, ffmpeg, args.preset, out, text).args],
+                    lambda: [build_encode(plan, [r], ffmpeg, args.preset, out, text).args for r in rungs])
+            for name, commands in zip(rows, ways):
+                shutil.rmtree(out, ignore_errors=True)  # build_encode creates the output folders
+                rows[name].append(timed(commands()))
     summary = {name: (min(w for w, _ in runs), min(c for _, c in runs)) for name, runs in rows.items()}
     (wall1, cpu1), (walln, cpun) = summary.values()
     lines = [
