@@ -56,9 +56,20 @@ def parse_profile(text: str) -> tuple[Phase, ...]:
             raise InputError(f"--profile {text!r} is not a profile: use {', '.join(PROFILES)} or phases like 600x20,0x20 (kb/s x seconds, 0 = unthrottled).")
         kbps = int(m.group(1))
         phases.append(Phase(kbps or None, float(m.group(2))))
-    if len(phases) < 2:
-        raise InputError("--profile needs at least two phases so that switching can be judged, e.g. 600x20,0x20.")
+    if len({p.rate for p in phases}) < 2:
+        raise InputError("--profile needs phases of different speeds so that switching can be judged, e.g. 600x20,0x20.")
     return tuple(phases)
+
+
+def parse_ewma(text: str) -> tuple[float, float]:
+    """``FAST,SLOW`` half-lives in seconds for hls.js's bandwidth estimate (its defaults: 3,9)."""
+    try:
+        fast, slow = (float(x) for x in text.split(","))
+    except ValueError:
+        fast = slow = -1
+    if not 0 < fast <= slow <= 60:
+        raise InputError(f"--ewma {text!r} is not two half-lives FAST,SLOW in seconds with 0 < FAST <= SLOW <= 60, e.g. 1,2.")
+    return fast, slow
 
 
 def chromium_path() -> str:
@@ -219,6 +230,7 @@ def judge(url: str, phases: list[PhaseResult], state: dict, samples: list[dict])
 
 
 def run_abr_check(url: str, phases: tuple[Phase, ...], *, token: str | None = None,
+                  ewma: tuple[float, float] | None = None,
                   screenshot: str | Path | None = None, start_timeout: float = 30,
                   on_sample: Callable[[dict, Phase], None] | None = None, browser=None) -> AbrReport:
     """Open the player for ``url`` in headless Chromium, play it through ``phases``, judge it.
@@ -227,7 +239,11 @@ def run_abr_check(url: str, phases: tuple[Phase, ...], *, token: str | None = No
     """
     page_url = player_url(url, token)
     sep = "&" if "?" in page_url else "?"
-    page_url += f"{sep}loop=1"   # a short clip keeps playing through every phase
+    # loop: a short clip keeps playing through every phase; autostart=0: the page and hls.js
+    # load unthrottled, and playback starts once the first phase shapes the network.
+    page_url += f"{sep}loop=1&autostart=0"
+    if ewma:
+        page_url += f"&ewma={ewma[0]:g},{ewma[1]:g}"
     pw = None
     if browser is None:
         pw, browser = launch_chromium()
@@ -237,7 +253,6 @@ def run_abr_check(url: str, phases: tuple[Phase, ...], *, token: str | None = No
         cdp = page.context.new_cdp_session(page)
         cdp.send("Network.enable")
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
-        throttle(cdp, phases[0].kbps)
         try:
             response = page.goto(page_url, wait_until="domcontentloaded")
         except Exception as exc:
@@ -245,6 +260,8 @@ def run_abr_check(url: str, phases: tuple[Phase, ...], *, token: str | None = No
         if response is None or not response.ok or not page.evaluate("() => !!window.hlskitPlayer"):
             status = response.status if response else "no answer"
             raise InputError(f"{page_url} is not an hlskit player page (HTTP {status}): pass a playlist URL or a /play page of `hlskit serve`.")
+        throttle(cdp, phases[0].kbps)
+        page.evaluate("hlskitPlayer.start()")
         try:
             page.wait_for_function("() => window.hlskitPlayer && (window.hlskitPlayer.state().currentTime > 0"
                                    " || window.hlskitPlayer.state().errors.some(e => e.fatal))",

@@ -121,9 +121,12 @@ def _print_report(report, t0: float) -> None:
               help="Network profile: slow-then-fast (600 kb/s 20 s, then unthrottled 20 s), fast-then-slow, "
                    "or phases KBPSxSECONDS,... (0 = unthrottled), e.g. 500x15,0x15.")
 @click.option("--token", default=None, help="Playback token for the key service (short-lived; see `hlskit token`).")
+@click.option("--ewma", default=None,
+              help="hls.js bandwidth-estimate half-lives FAST,SLOW in seconds (default hls.js's 3,9). "
+                   "Smaller values trust a changed network sooner.")
 @click.option("--screenshot", type=click.Path(dir_okay=False), default=None, help="Write a screenshot at the end.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON instead of text.")
-def abr_check(url, profile, token, screenshot, as_json):
+def abr_check(url, profile, token, ewma, screenshot, as_json):
     """Play URL in headless Chromium through a network profile and check that definitions switch.
 
     URL is a master or media playlist (played through /play on the same server) or a player page.
@@ -137,9 +140,10 @@ def abr_check(url, profile, token, screenshot, as_json):
     """
     from rich.console import Console
 
-    from ..abrcheck import parse_profile, run_abr_check
+    from ..abrcheck import parse_ewma, parse_profile, run_abr_check
 
     phases = parse_profile(profile)
+    half_lives = parse_ewma(ewma) if ewma else None
     console = Console(stderr=True)
     total = sum(p.seconds for p in phases)
     if not as_json:
@@ -151,7 +155,7 @@ def abr_check(url, profile, token, screenshot, as_json):
                           f"estimate={round((sample['estimate'] or 0) / 1000)} kb/s  buffer={sample['buffer']:.1f} s",
                           end="\r", highlight=False)
 
-    report = run_abr_check(url, phases, token=token, screenshot=screenshot, on_sample=progress)
+    report = run_abr_check(url, phases, token=token, ewma=half_lives, screenshot=screenshot, on_sample=progress)
     t0 = report.phases[0].start if report.phases else 0.0
     if as_json:
         data = asdict(report)

@@ -63,6 +63,15 @@ def _mint_token(content_id: str) -> str | None:
     return make_token(token_secret(settings), content_id, settings.token_ttl)
 
 
+def _ewma(text: str | None) -> list[float] | None:
+    """``ewma=FAST,SLOW``: hls.js's bandwidth-estimate half-lives in seconds (default 3,9)."""
+    try:
+        fast, slow = (float(x) for x in (text or "").split(","))
+    except ValueError:
+        return None
+    return [fast, slow] if 0 < fast <= slow <= 60 else None
+
+
 def _page(src: str, token: str | None, title: str, minted: bool = False):
     missing = hls_js_missing()
     if missing:
@@ -75,6 +84,8 @@ def _page(src: str, token: str | None, title: str, minted: bool = False):
         "maxBufferLength": request.args.get("buffer", type=float),
         "engine": request.args.get("engine", "auto"),
         "loop": request.args.get("loop") == "1",
+        "autostart": request.args.get("autostart") != "0",
+        "abrEwma": _ewma(request.args.get("ewma")),
     }
     html = render_template("hlskit_player.html", title=title, config=config)
     resp = Response(html, mimetype="text/html")

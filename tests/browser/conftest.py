@@ -38,7 +38,7 @@ class Served:
 
 @pytest.fixture(scope="session")
 def served(tmp_path_factory) -> Served:
-    """A 24 s 1280x720 clip with real detail, packaged (LD/SD/HD, 2 s segments, AES-128) with
+    """A 36 s 1280x720 clip with real detail, packaged (LD/SD/HD, 2 s segments, AES-128) with
     key URIs pointing at a create_app() server started here on a free port."""
     from werkzeug.serving import make_server
 
@@ -60,7 +60,7 @@ def served(tmp_path_factory) -> Served:
         server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
         base_url = f"http://127.0.0.1:{server.port}"
         source = base / "abr.mp4"
-        subprocess.run(sample_args(ffmpeg_exe(), str(source), 1280, 720, 24, 24, preset="ultrafast"),
+        subprocess.run(sample_args(ffmpeg_exe(), str(source), 1280, 720, 36, 24, preset="ultrafast"),
                        check=True, capture_output=True)
         options = PackageOptions(ladder="LD,SD,HD", segment_duration=2, content_id="abr",
                                  key_url=f"{base_url}/keys")

@@ -29,9 +29,14 @@ export class EngineController {
   }
 
   startHls(Hls) {
-    const { src, token, maxBufferLength } = this.config;
+    const { src, token, maxBufferLength, abrEwma } = this.config;
+    // ewma=FAST,SLOW on the page URL tunes how fast hls.js trusts a changed network.
+    const ewma = abrEwma ? {
+      abrEwmaFastVoD: abrEwma[0], abrEwmaSlowVoD: abrEwma[1], abrEwmaFastLive: abrEwma[0], abrEwmaSlowLive: abrEwma[1],
+    } : {};
     const hls = new Hls({
       ...hlsAuthConfig(token),
+      ...ewma,
       // A short forward buffer lets a definition change reach the picture within seconds,
       // which is what a test player is for (hls.js's default is 30 s).
       maxBufferLength: maxBufferLength || 8,

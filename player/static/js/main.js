@@ -22,8 +22,17 @@ new LevelMenuController(bus, $('menu-buttons'));
 new PlaybackController(bus, video);
 new StatsController(bus, $('stats'), $('switches'), state);
 
+let started = false;
+const start = () => {
+  if (!started) {
+    started = true;
+    engine.start();
+  }
+};
+
 window.hlskitPlayer = {
   state: () => JSON.parse(JSON.stringify(state.state())),
+  start, // with ?autostart=0, automation shapes the network first, then starts playback
   setLevel: (level) => bus.emit(Events.LEVEL_REQUEST, { level }),
   bus,
 };
@@ -33,4 +42,4 @@ if (config.tokenMinted) {
 } else if (!config.token) {
   bus.emit(Events.LOG, { name: 'token', text: 'none given: keys are requested without a playback token' });
 }
-engine.start();
+if (config.autostart) start();

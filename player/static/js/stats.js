@@ -8,7 +8,8 @@ export class StatsController {
     this.switchesRoot = switchesRoot;
     this.state = state;
     this.shownSwitches = 0;
-    bus.on(Events.LEVEL_SWITCHED, () => this.renderSwitches());
+    bus.on(Events.LEVEL_SWITCHED, () => { this.renderSwitches(); this.render(); });
+    bus.on(Events.MODE, () => this.render());
     setInterval(() => this.render(), 500);
   }
 
