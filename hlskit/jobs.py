@@ -58,6 +58,7 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     owner: str = ""           # "host:pid" of the local process running it
+    notify: str = ""          # JSON list of notification targets, for whoever sees the job end
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -84,7 +85,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     created_at REAL NOT NULL,
     started_at REAL,
     finished_at REAL,
-    owner TEXT NOT NULL DEFAULT ''
+    owner TEXT NOT NULL DEFAULT '',
+    notify TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_content ON jobs (content_id);
 CREATE INDEX IF NOT EXISTS jobs_remote ON jobs (remote_id);
@@ -115,6 +117,10 @@ class JobStore:
         with closing(self._connect()) as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+            present = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+            for name in _COLUMNS:  # stores made by an older hlskit gain the new columns
+                if name not in present:
+                    db.execute(f"ALTER TABLE jobs ADD COLUMN {name} TEXT NOT NULL DEFAULT ''")
 
     @classmethod
     def from_settings(cls, settings) -> "JobStore":

@@ -119,7 +119,8 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
     for rung in rungs:
         job = Job(job_id=new_job_id(), content_id=content_id, definition=rung.name, engine=engine,
                   source=source if "://" in source else str(Path(source).resolve()),
-                  user_data=user_data(contentId=content_id, definition=rung.name))
+                  user_data=user_data(contentId=content_id, definition=rung.name),
+                  notify=json.dumps(options.notify) if options.notify else "")
         jobs[rung.name] = store.add(job)
     schedule = KeySchedule(rotate_every=options.rotate_every, clear_lead=options.clear_lead,
                            encrypt=options.encrypt)

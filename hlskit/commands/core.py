@@ -161,7 +161,32 @@ def wait_for_jobs(settings, store: JobStore, jobs):
     while any(not (store.get(j.job_id).state.finished) for j in pending):
         store.recover()
         time.sleep(1)
+    _notify_ended(settings, store, [store.get(j.job_id) for j in pending])
     return [store.get(j.job_id) for j in jobs]
+
+
+def _notify_ended(settings, store: JobStore, ended) -> None:
+    """Send the events of jobs submitted with --notify and --no-wait (nobody else saw them end).
+
+    Event ids are stable per job, so a receiver drops a repeat if another process sent it too.
+    """
+    from ..notify import Notifier
+
+    by_targets: dict[str, list] = {}
+    for job in ended:
+        if job.notify:
+            by_targets.setdefault(job.notify, []).append(job)
+    for targets, jobs in by_targets.items():
+        notifier = Notifier.from_targets(json.loads(targets), settings)
+        try:
+            for job in jobs:
+                notifier.job_ended(job)
+            for content_id in dict.fromkeys(j.content_id for j in jobs):
+                package = store.list(content_id)
+                if all(j.state.finished for j in package):
+                    notifier.package_ended(content_id, package)
+        finally:
+            notifier.close()
 
 
 @click.command()

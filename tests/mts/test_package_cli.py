@@ -44,3 +44,31 @@ def test_mts_engine_needs_an_oss_output(cloud, source_clip, tmp_path):
     done = run_hlskit("package", str(source_clip), "--engine", "mts", "--out", str(tmp_path / "out"))
     assert done.returncode == 2 and "give --out oss://" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_no_wait_with_notify_sends_events_when_status_wait_sees_the_jobs_end(cloud, source_clip, monkeypatch):
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from tests.notify.conftest import SECRET, Receiver, _handler
+
+    rx = Receiver()
+    rx.gate.set()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(rx))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    monkeypatch.setenv("HLSKIT_NOTIFY_SECRET", SECRET)
+    try:
+        src = upload_source(cloud, source_clip, "talks/c.mp4")
+        done = run_hlskit("package", src, "--engine", "mts", "--out", "oss://out-bucket/hls", "--content-id", "hook",
+                          "--ladder", "LD", "--segment-duration", "2", "--no-wait", "--notify", url)
+        assert done.returncode == 0, done.stderr
+        assert rx.requests == []  # nothing has ended yet
+        done = run_hlskit("status", "hook", "--wait")
+        assert done.returncode == 0, done.stderr
+    finally:
+        server.shutdown()
+    events = sorted(rx.accepted.values(), key=lambda e: e["type"])
+    assert [(e["type"], e["state"], e["contentId"]) for e in events] == [
+        ("Package", "Success", "hook"), ("Transcode", "Success", "hook")]
+    assert events[1]["definition"] == "LD"
