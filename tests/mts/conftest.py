@@ -18,7 +18,7 @@ from hlskit.jobs import Job, JobStore, new_job_id
 from hlskit.keys import KeySchedule, KeyStore
 from hlskit.ladder import PRESETS, choose_ladder
 
-from mts_standins import AK, KMS_KEY, PIPELINE, QUEUE, SECRET, AliyunStandIn, OssStandIn
+from tests.mts.mts_standins import AK, KMS_KEY, PIPELINE, QUEUE, SECRET, AliyunStandIn, OssStandIn
 
 SIZES = {"S00000001-100010": (192, 108), "S00000001-100020": (256, 144),
          "S00000001-100030": (320, 180), "S00000001-100040": (384, 216)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from mts_standins import KMS_KEY
+from tests.mts.mts_standins import KMS_KEY
 from test_mts_engine import engine, upload_source
 
 from hlskit.errors import ConfigError
