@@ -37,12 +37,15 @@ samples/sample.mp4: | $(VENV)/.installed
 
 sample: samples/sample.mp4
 
-package: install samples/sample.mp4
+# Packaged once; run `make clean` (or delete out/sample) to package again.
+out/sample/master.m3u8: samples/sample.mp4 | $(VENV)/.installed
 	$(BIN)/hlskit package samples/sample.mp4 --out out --content-id sample \
 	  --key-url http://127.0.0.1:$(PORT)/keys
 
+package: out/sample/master.m3u8
+
 serve: install player
-	$(BIN)/hlskit play out/sample --port $(PORT) --no-browser
+	$(BIN)/hlskit play out/sample --port $(PORT) --no-open
 
 demo: install player package serve
 
