@@ -6,7 +6,7 @@ import json
 
 import pytest
 from tests.mts.mts_standins import KMS_KEY
-from test_mts_engine import engine, upload_source
+from tests.mts.test_mts_engine import engine, upload_source
 
 from hlskit.errors import ConfigError
 from hlskit.jobs import JobState
