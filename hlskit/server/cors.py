@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from flask import Request, Response
 
+from .responses import json_error
+
 ALLOW_METHODS = "GET, HEAD, OPTIONS"
 ALLOW_HEADERS = "Authorization, Range"
 MEDIA_EXPOSE = "Content-Length, Content-Range, Accept-Ranges, ETag"
@@ -54,7 +56,7 @@ class CorsPolicy:
     def preflight(self, request: Request, *, media: bool) -> Response:
         headers = self.headers(request, media=media)
         if headers is None:
-            response = Response('{"error":"origin not allowed"}', 403, mimetype="application/json")
+            response = json_error(403, "Cors.OriginNotAllowed", "this origin may not fetch keys: add it to allowed_origins.")
         else:
             response = Response(status=204, headers=headers)
             response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS

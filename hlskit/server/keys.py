@@ -48,24 +48,25 @@ def create_blueprint(secret: bytes, keys: KeyCache, cors: CorsPolicy) -> Bluepri
         if request.method == "OPTIONS":
             return cors.preflight(request, media=False)
         client = request.remote_addr
+
+        def answer(response: Response, outcome: str) -> Response:
+            audit.key_request(content_id, key_id, client, outcome, response.status_code)
+            return cors.apply(request, response, media=False)
+
         try:
             tokens.verify(request_token(request), content_id, client)
         except TokenError as exc:
-            audit.key_request(content_id, key_id, client, exc.reason, exc.status)
             response = json_error(exc.status, exc.code, exc.message)
             if exc.status == 401:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="hlskit"'
-            return cors.apply(request, response, media=False)
+            return answer(response, exc.reason)
         try:
             data = keys.get(content_id, key_id) if _ID.match(content_id) and _ID.match(key_id) else None
         except (HlskitError, InvalidTag, ValueError):
-            # Wrong master key or a KMS key without KMS credentials: say so without details.
-            audit.key_request(content_id, key_id, client, "unwrap-failed", 503)
-            return cors.apply(request, json_error(503, "Key.Unavailable", "the key service cannot unwrap this key: check its master key or KMS settings."), media=False)
+            # Wrong master key, or a KMS key without KMS credentials: say so without details.
+            return answer(json_error(503, "Key.Unavailable", "the key service cannot unwrap this key: check its master key or KMS settings."), "unwrap-failed")
         if data is None:
-            audit.key_request(content_id, key_id, client, "unknown-or-revoked", 404)
-            return cors.apply(request, json_error(404, "Key.NotFound", "no live key with this id."), media=False)
-        audit.key_request(content_id, key_id, client, "ok", 200)
-        return cors.apply(request, Response(data, 200, _KEY_HEADERS, mimetype="application/octet-stream"), media=False)
+            return answer(json_error(404, "Key.NotFound", "no live key with this id."), "unknown-or-revoked")
+        return answer(Response(data, 200, _KEY_HEADERS, mimetype="application/octet-stream"), "ok")
 
     return bp

@@ -88,3 +88,18 @@ def test_app_refuses_to_start_in_production_without_secrets(tmp_path):
     # A strong token secret but no master key: a fresh master key could unwrap nothing.
     with pytest.raises(ConfigError, match="master key"):
         create_app(Settings(home=tmp_path, production=True, media_root=tmp_path, token_secret="k3" * 20))
+
+
+def test_memoised_tokens_are_still_checked_for_expiry_content_and_client():
+    from hlskit.tokens import PlaybackTokens
+
+    tokens = PlaybackTokens(SECRET)
+    now = time.time()
+    token = tokens.make("movie", 60, "10.0.0.1", now=now)
+    assert tokens.verify(token, "movie", "10.0.0.1", now=now).content_id == "movie"   # now memoised
+    for kwargs, expected in [({"now": now + 61}, "expired"), ({"content_id": "other"}, "other-content"),
+                             ({"client_ip": "10.0.0.2"}, "other-client")]:
+        args = {"content_id": "movie", "client_ip": "10.0.0.1", "now": now, **kwargs}
+        with pytest.raises(TokenError) as info:
+            tokens.verify(token, args["content_id"], args["client_ip"], now=args["now"])
+        assert info.value.reason == expected
