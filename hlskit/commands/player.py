@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import webbrowser
 from dataclasses import asdict
@@ -61,10 +62,13 @@ def play(ctx, package_dir, host, port, open_browser):
         def log_request(self, code="-", size="-"):  # no query strings: they carry tokens
             self.log("info", '"%s %s" %s', self.command, self.path.split("?", 1)[0], getattr(code, "value", code))
 
+    # Werkzeug exits by itself when the port is taken: check first to say it in one line.
     try:
-        server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
+        with socket.create_server((host, port)):
+            pass
     except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}): choose another --port.")
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}): stop what uses it or pass another --port.")
+    server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
     token = make_token(token_secret(settings), content_id, settings.token_ttl)
     url = f"http://{host}:{server.port}/play/{content_id}?token={token}"
     if key_port is not None and key_port != server.port:

@@ -12,10 +12,19 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
+from werkzeug.serving import make_server
 
+from hlskit.abrcheck import launch_chromium
 from hlskit.config import load_settings
+from hlskit.engines.local import ffmpeg_exe
+from hlskit.errors import HlskitError
+from hlskit.package import PackageOptions, run_package
+from hlskit.sample import sample_args
+from hlskit.server import create_app
+from hlskit.tokens import make_token, token_secret
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -28,27 +37,16 @@ class Served:
     token: str
     levels: list[dict]     # hlskit.json definitions, lowest first
     home: Path
+    dir: Path              # out/<content-id>
 
-    def play_url(self, token: str | None = None, **params: str) -> str:
-        from urllib.parse import urlencode
-
-        query = {"token": self.token if token is None else token, **params}
-        return f"{self.base}/play/{self.content_id}?{urlencode(query)}"
+    def play_url(self, token: str | None = None) -> str:
+        return f"{self.base}/play/{self.content_id}?{urlencode({'token': token or self.token})}"
 
 
 @pytest.fixture(scope="session")
 def served(tmp_path_factory) -> Served:
     """A 36 s 1280x720 clip with real detail, packaged (LD/SD/HD, 2 s segments, AES-128) with
     key URIs pointing at a create_app() server started here on a free port."""
-    from werkzeug.serving import make_server
-
-    from hlskit.package import PackageOptions, run_package
-    from hlskit.server import create_app
-    from hlskit.tokens import make_token, token_secret
-
-    from hlskit.engines.local import ffmpeg_exe
-    from hlskit.sample import sample_args
-
     base = tmp_path_factory.mktemp("browser")
     home, out = base / "home", base / "out"
     out.mkdir()
@@ -64,13 +62,9 @@ def served(tmp_path_factory) -> Served:
                        check=True, capture_output=True)
         options = PackageOptions(ladder="LD,SD,HD", segment_duration=2, content_id="abr",
                                  key_url=f"{base_url}/keys")
-        try:
-            result = run_package(str(source), str(out), settings, options)
-            assert result.ok, [j.message for j in result.failed]
-            package_dir = Path(result.dir)
-        except ModuleNotFoundError as exc:  # interim: stitching (issue 3) has not landed yet
-            assert (exc.name or "").startswith("hlskit.hls."), exc
-            package_dir = _publish_without_stitch(out, "abr")
+        result = run_package(str(source), str(out), settings, options)
+        assert result.ok, [j.message for j in result.failed]
+        package_dir = Path(result.dir)
         token = make_token(token_secret(settings), "abr", 3600)
     finally:
         for k, v in saved.items():
@@ -81,37 +75,14 @@ def served(tmp_path_factory) -> Served:
     manifest = json.loads((package_dir / "hlskit.json").read_text())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Served(base_url, "abr", token, manifest["definitions"], home)
+    yield Served(base_url, "abr", token, manifest["definitions"], home, package_dir)
     server.shutdown()
     server.server_close()
-
-
-def _publish_without_stitch(out: Path, content_id: str) -> Path:
-    """Write a plain master playlist (peak BANDWIDTH from segment sizes) and publish the staging
-    folder. Interim only, until hlskit.hls.master (issue 3) lands."""
-    staging = next(out.glob(f".{content_id}.partial-*"))
-    manifest = json.loads((staging / "hlskit.json").read_text())
-    lines = ["#EXTM3U", "#EXT-X-INDEPENDENT-SEGMENTS"]
-    for d in manifest["definitions"]:
-        playlist = staging / d["playlist"]
-        durations = [float(x.split(":")[1].rstrip(",")) for x in playlist.read_text().splitlines() if x.startswith("#EXTINF")]
-        sizes = [p.stat().st_size for p in sorted(playlist.parent.glob("*.ts"))]
-        peak = max(8 * b / t for b, t in zip(sizes, durations))
-        average = 8 * sum(sizes) / sum(durations)
-        lines += [f"#EXT-X-STREAM-INF:BANDWIDTH={round(peak)},AVERAGE-BANDWIDTH={round(average)},"
-                  f"RESOLUTION={d['width']}x{d['height']}", d["playlist"]]
-    (staging / "master.m3u8").write_text("\n".join(lines) + "\n")
-    staging.rename(out / content_id)
-    return out / content_id
 
 
 @pytest.fixture(scope="session")
 def browser():
     """Headless Debian Chromium through Playwright; fails (never skips) when it is missing."""
-    from hlskit.abrcheck import launch_chromium
-
-    from hlskit.errors import HlskitError
-
     try:
         pw, chromium = launch_chromium()
     except HlskitError as exc:
