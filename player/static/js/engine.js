@@ -14,6 +14,8 @@ export class EngineController {
     this.mediaRecoveries = 0;
     this.lastPlaying = -1;
     bus.on(Events.LEVEL_REQUEST, ({ level }) => this.setLevel(level));
+    // A refused key will not be granted on retry: stop asking the key service.
+    bus.on(Events.ERROR, ({ blocking }) => { if (blocking && this.hls) this.hls.stopLoad(); });
   }
 
   start() {

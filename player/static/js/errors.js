@@ -47,10 +47,18 @@ function origin(url) {
   try { return new URL(url, location.href).origin; } catch (err) { return url || ''; }
 }
 
+// The URL that failed, without its query (it may carry a token).
+function urlOf(data) {
+  const key = data.details && data.details.startsWith('key') && data.frag && data.frag.decryptdata;
+  const url = (key && data.frag.decryptdata.uri) || (data.response && data.response.url) || data.url
+    || (data.context && data.context.url) || (data.frag && data.frag.url) || '';
+  return url.split('?')[0];
+}
+
 export function describe(data) {
   const d = data.details || '';
   const status = statusOf(data);
-  const url = (data.url || (data.context && data.context.url) || (data.frag && data.frag.url) || '').split('?')[0];
+  const url = urlOf(data);
   if (d === 'keyLoadError') {
     if (KEY_STATUS[status]) {
       const reason = reasonOf(data) || (status === 401 ? 'no valid playback token' : status === 403 ? 'the token does not grant this content' : '');
@@ -95,7 +103,7 @@ export class ErrorController {
       `details: ${data.details}`,
       `fatal: ${data.fatal}`,
       status ? `HTTP status: ${status}` : '',
-      data.url || (data.frag && data.frag.url) ? `url: ${(data.url || data.frag.url).split('?')[0]}` : '',
+      urlOf(data) ? `url: ${urlOf(data)}` : '',
       data.error ? `error: ${data.error.message || data.error}` : '',
       serverError(data) ? `server said: ${JSON.stringify(serverError(data))}` : '',
     ].filter(Boolean).join('\n');

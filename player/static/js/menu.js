@@ -9,7 +9,7 @@ export class LevelMenuController {
     this.root = root;
     this.levels = [];
     this.chosen = -1; // -1 = Auto
-    this.playing = -1;
+    this.playing = null; // level index shown now
     bus.on(Events.LEVELS, ({ levels }) => { this.levels = levels; this.render(); });
     bus.on(Events.LEVEL_SWITCHED, ({ to }) => { this.playing = to; this.mark(); });
     bus.on(Events.LEVEL_REQUEST, ({ level }) => { this.chosen = level; this.mark(); });
