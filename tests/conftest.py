@@ -18,6 +18,13 @@ from hlskit.engines.local import ffmpeg_exe
 from hlskit.sample import sample_args
 
 REPO = Path(__file__).resolve().parents[1]
+
+# CI explores the same examples every run (reproducible); local runs keep exploring new ones.
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 HLSKIT = [sys.executable, "-m", "hlskit"]
 
 
