@@ -5,12 +5,16 @@ import time
 
 import pytest
 
-from hlskit.tokens import make_token, token_secret
 from hlskit.config import load_settings
+from hlskit.tokens import make_token, token_secret
 
 pytestmark = pytest.mark.browser
 
 STATE = "() => window.hlskitPlayer.state()"
+
+
+def tampered(token: str) -> str:
+    return token[:-2] + ("AA" if not token.endswith("AA") else "BB")
 
 
 def wait_state(page, condition: str, timeout: float = 30):
@@ -91,7 +95,7 @@ def test_wrong_token_is_refused_in_words_and_nothing_plays(page, served, kind, w
     secret = token_secret(load_settings(home=str(served.home)))
     token = {
         "expired": make_token(secret, served.content_id, 60, now=time.time() - 3600),
-        "tampered": served.token[:-2] + ("AA" if not served.token.endswith("AA") else "BB"),
+        "tampered": tampered(served.token),
         "other-content": make_token(secret, "someone-else", 600),
     }[kind]
     page.goto(served.play_url(token=token))
@@ -103,3 +107,22 @@ def test_wrong_token_is_refused_in_words_and_nothing_plays(page, served, kind, w
     s = page.evaluate(STATE)
     assert s["currentTime"] == 0 and s["fragmentsDecrypted"] == 0 and not s["keys"]
     assert any(e["status"] == 403 for e in s["errors"])
+
+
+def test_native_hls_fallback_plays_through_the_tokenised_url(page, served):
+    """Chromium (like Safari) has native HLS: the token then travels in the playlist URL and the
+    server's pass-through rewrites key URIs to carry it."""
+    key_urls = []
+    page.on("request", lambda r: key_urls.append(r.url) if "/keys/" in r.url else None)
+    page.goto(served.play_url() + "&engine=native")
+    if page.evaluate("() => !document.createElement('video').canPlayType('application/vnd.apple.mpegurl')"):
+        pytest.fail("this Chromium has no native HLS: the native fallback cannot be exercised here")
+    s = wait_state(page, "s.currentTime > 1")
+    assert s["engine"] == "native" and s["videoWidth"] > 0 and not s["errors"]
+    assert key_urls and all(f"token={served.token}" in u for u in key_urls)
+    assert page.locator("#menu").is_hidden()   # the browser picks definitions itself
+
+    page.goto(served.play_url(token=tampered(served.token)) + "&engine=native")
+    page.locator("#error").wait_for(state="visible", timeout=20_000)
+    assert page.locator("#error-text").inner_text().startswith("The browser could not play the stream")
+    assert page.evaluate(STATE)["currentTime"] == 0
