@@ -26,6 +26,7 @@ from .ladder import choose_ladder, parse_ladder_option
 from .probe import probe
 
 MANIFEST = "hlskit.json"
+SINGLE_VARIANT_RULE = "AHS-9.9"
 _CONTENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -263,17 +264,29 @@ def finish_package(plan: PackagePlan, jobs: list[Job], settings: Settings) -> Pa
         shutil.rmtree(staging, ignore_errors=True)
         reasons = "; ".join(f"{j.definition}: {j.message or j.state.value}" for j in jobs)
         raise JobError(f"every definition failed, nothing was published ({reasons}).", code="TranscodeFail")
-    manifest = build_manifest(plan, jobs)
-    _write_json(staging / MANIFEST, manifest)
     from .hls.master import stitch_package
     from .hls.validate import validate
 
-    resolver = key_resolver_for(plan.keys, plan.key_url)
-    master = stitch_package(staging, key_resolver=resolver)
-    report = validate(str(staging / "master.m3u8"), key_resolver=resolver)
-    manifest = json.loads((staging / MANIFEST).read_text())
-    manifest["validation"] = {"must_fix": len(report.must), "should_fix": len(report.should)}
-    _write_json(staging / MANIFEST, manifest)
+    try:
+        _write_json(staging / MANIFEST, build_manifest(plan, jobs))
+        resolver = key_resolver_for(plan.keys, plan.key_url)
+        master = stitch_package(staging, key_resolver=resolver)
+        report = validate(str(staging / "master.m3u8"), key_resolver=resolver)
+        # A one-rung ladder (a small source) is a choice, not a fault: Apple's "several bit rates"
+        # (AHS-9.9) is reported, not blocking. Any other MUST finding means broken output.
+        blocking = [f for f in report.must if f.rule != SINGLE_VARIANT_RULE]
+        if blocking:
+            rules = ", ".join(dict.fromkeys(f.rule for f in blocking[1:]))
+            raise JobError(f"the package fails validation, nothing was published ({blocking[0].rule}: "
+                           f"{blocking[0].message}{'; also ' + rules if rules else ''}); "
+                           "run `hlskit validate` on a copy and report it as a bug.", code="ValidationFail")
+        manifest = json.loads((staging / MANIFEST).read_text())
+        manifest["validation"] = {"must_fix": [f"{f.rule}: {f.message}" for f in report.must],
+                                  "should_fix": [f"{f.rule}: {f.message}" for f in report.should]}
+        _write_json(staging / MANIFEST, manifest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     publish(staging, Path(plan.out))
     if plan.keys:
         KeyStore.from_settings(settings).revoke(plan.content_id, keep={k.key_id for k in plan.keys})

@@ -108,6 +108,8 @@ def package(ctx, source, out, key_url, ladder, segment_duration, no_encrypt, con
             else:
                 line += f"  {d['code']}: {d['message']}"
             click.echo(line)
+        for finding in (result.manifest.get("validation") or {}).get("must_fix", []):
+            click.echo(f"warning: {finding}", err=True)
         click.echo(f"package: {result.dir}")
     if not result.ok:
         names = ", ".join(j.definition for j in result.failed)

@@ -204,3 +204,33 @@ def test_interrupted_run_leaves_nothing_visible(tmp_path, make_clip):
     # and status in a new process sees the same truth
     done = subprocess.run([*HLSKIT, "status", "ix", "--json"], env=env, capture_output=True, text=True)
     assert {j["state"] for j in json.loads(done.stdout)} == {"TranscodeFail"}
+
+
+def test_output_failing_validation_is_not_published(tmp_path, make_clip, ffmpeg):
+    """FFmpeg wrapped to drop the forced keyframe grid and give SD another GOP: segments misalign."""
+    wrapper = tmp_path / "ffmpeg-misaligned"
+    wrapper.write_text(f"""#!{sys.executable}
+import os, sys
+args, out, outputs, i = sys.argv[1:], [], 0, 0
+while i < len(args):
+    a = args[i]
+    if a == "-force_key_frames":
+        i += 2
+        continue
+    if a in ("-g", "-keyint_min"):
+        outputs += a == "-g"
+        out += [a, "45" if outputs == 2 else args[i + 1]]
+        i += 2
+        continue
+    out.append(a)
+    i += 1
+os.execv({ffmpeg!r}, [{ffmpeg!r}, *out])
+""")
+    wrapper.chmod(0o755)
+    src = make_clip(tmp_path / "in.mp4", width=960, height=540, seconds=4)
+    env = {"HLSKIT_HOME": str(tmp_path / "home"), "HLSKIT_FFMPEG": str(wrapper)}
+    done = run_hlskit("package", str(src), "--out", str(tmp_path / "out"), "--content-id", "bad",
+                      "--segment-duration", "2", env=env)
+    assert done.returncode == 1
+    assert "fails validation" in done.stderr and "AHS-8.22" in done.stderr, done.stderr
+    assert list((tmp_path / "out").iterdir()) == []
