@@ -248,13 +248,18 @@ def main() -> None:
                  "key, new token each request": "/keys/... with a different token on every request"}[name]
         lines.append(f"| {label} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p99']:.2f} | {m['cpu_us']:.0f} | "
                      f"{paired[name]:.1%} | {m['cpu_us'] / bare_cpu:.1%} |")
-    cost = 1 - bare_cpu / med["key"]["cpu_us"]    # throughput lost if the server is CPU-bound
+    # Throughput lost if the server is CPU-bound = 1 - bare CPU/request / key CPU/request. The
+    # least-disturbed run (minimum) of each is the steadiest estimate on a shared machine.
+    low = {n: min(r["cpu_us"] for r in v) for n, v in runs.items()}
+    cost = {n: (1 - bare_cpu / med[n]["cpu_us"], 1 - low["bare"] / low[n]) for n in runs if n != "bare"}
     lines += [
         "",
-        f"Token check + key lookup + audit line cost **{cost:.1%}** of CPU-bound throughput "
-        f"(from worker CPU per request; aim: < 10%); without the audit line "
-        f"{1 - bare_cpu / med['key, audit off']['cpu_us']:.1%}. Throughput measured directly: "
-        f"{1 - paired['key']:.1%} (paired runs; noisy here).",
+        f"Token check + key lookup + audit line cost **{cost['key'][0]:.1%}** of CPU-bound throughput "
+        f"by median worker CPU per request, {cost['key'][1]:.1%} by the least-disturbed runs "
+        f"(aim: < 10%). Without the audit line: {cost['key, audit off'][0]:.1%} / {cost['key, audit off'][1]:.1%}; "
+        f"with a new token on every request: {cost['key, new token each request'][0]:.1%} / "
+        f"{cost['key, new token each request'][1]:.1%}. Throughput measured directly: "
+        f"{1 - paired['key']:.1%} (median of paired runs; req/s is the noisiest figure here).",
         "",
         "In-process cost per call (µs, best of 3):",
         "",

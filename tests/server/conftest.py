@@ -16,7 +16,7 @@ from hlskit.config import Settings
 from hlskit.keys import DataKey, KeyStore, key_uri
 from hlskit.server import create_app
 from hlskit.tokens import make_token, token_secret
-from serverpkg import Package, build_package
+from tests.server.serverpkg import Package, build_package
 
 HLSKIT = [sys.executable, "-m", "hlskit"]
 

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from serverpkg import DEFINITIONS, FPS, SECONDS
+from tests.server.serverpkg import DEFINITIONS, FPS, SECONDS
 
 
 def ffmpeg_decode(site, url: str, program: int) -> subprocess.CompletedProcess:
