@@ -5,7 +5,6 @@ import datetime as dt
 import json
 import re
 import sys
-from pathlib import Path
 
 import click
 

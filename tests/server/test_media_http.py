@@ -4,7 +4,6 @@ from __future__ import annotations
 import gzip
 import http.client
 import os
-from urllib.parse import urlsplit
 
 import pytest
 import requests
