@@ -141,6 +141,18 @@ class Switch:
 
 
 @dataclass
+class LoadSwitch:
+    """hls.js started loading another definition: the ABR decision itself, before the picture shows it."""
+
+    at: float
+    from_name: str
+    to_name: str
+    up: bool
+    phase: int
+    segments_into_phase: int   # fragments loaded in this phase before this one
+
+
+@dataclass
 class PhaseResult:
     phase: Phase
     start: float
@@ -156,6 +168,8 @@ class AbrReport:
     phases: list[PhaseResult]
     spans: list[Span]
     switches: list[Switch]
+    load_switches: list[LoadSwitch]
+    restarts: list[float]  # the clip ended and looped (the picture then replays what is buffered)
     stalls: list[dict]
     errors: list[dict]
     started: bool
@@ -189,13 +203,29 @@ def judge(url: str, phases: list[PhaseResult], state: dict, samples: list[dict])
 
     switches: list[Switch] = []
     pending = state.get("switching", [])
+    previous = float("-inf")
     for sw in state.get("switches", []):
         if sw["from"] is None or sw["from"] < 0:
+            previous = sw["at"]
             continue  # the first definition shown is a start, not a switch
-        decided = [p["at"] for p in pending if p["level"] == sw["to"] and p["at"] <= sw["at"]]
+        decided = [p["at"] for p in pending if p["level"] == sw["to"] and previous <= p["at"] <= sw["at"]]
         switches.append(Switch(sw["at"], _level_name(levels, sw["from"]), sw["name"] or str(sw["to"]),
                                sw["to"] > sw["from"], sw["auto"],
-                               round(sw["at"] - decided[-1], 2) if decided else None, phase_of(sw["at"])))
+                               round(sw["at"] - decided[0], 2) if decided else None, phase_of(sw["at"])))
+        previous = sw["at"]
+
+    # The verdict rests on what hls.js chose to load: the picture lags by the buffer, and a
+    # looping clip can replay a definition buffered long ago.
+    load_switches: list[LoadSwitch] = []
+    last = None
+    for f in state.get("fragments", []):
+        if last is not None and f["level"] != last:
+            i = phase_of(f["at"])
+            into = sum(1 for g in state["fragments"] if phases[i].start <= g["at"] < f["at"])
+            load_switches.append(LoadSwitch(f["at"], _level_name(levels, last) or str(last),
+                                            _level_name(levels, f["level"]) or str(f["level"]),
+                                            f["level"] > last, i, into))
+        last = f["level"]
 
     for p in phases:
         inside = [s for s in played if p.start <= s["at"] <= p.end]
@@ -203,6 +233,11 @@ def judge(url: str, phases: list[PhaseResult], state: dict, samples: list[dict])
                                  key=lambda n: [lv["name"] for lv in levels].index(n))
         p.level_at_end = _level_name(levels, inside[-1]["level"]) if inside else None
 
+    def loaded_at(at: float) -> int | None:
+        levels_before = [f["level"] for f in state.get("fragments", []) if f["at"] <= at]
+        return levels_before[-1] if levels_before else None
+
+    restarts = [b["at"] for a, b in zip(samples, samples[1:]) if b["currentTime"] < a["currentTime"] - 1]
     errors = state.get("errors", [])
     fatal = [e for e in errors if e.get("fatal")]
     started = any(s["currentTime"] > 0.5 for s in samples)
@@ -219,14 +254,17 @@ def judge(url: str, phases: list[PhaseResult], state: dict, samples: list[dict])
             if now.phase.rate == before.phase.rate:
                 continue
             want_up = now.phase.rate > before.phase.rate
-            moved = [s for s in switches if s.phase == i and s.auto and s.up == want_up]
+            moved = [s for s in load_switches if s.phase == i and s.up == want_up]
             if not moved:
+                loading = _level_name(levels, loaded_at(now.end))
+                hint = (": hls.js's bandwidth estimate trusts a faster network slowly after a throttled phase; "
+                        "try a longer phase or --ewma 1,2") if want_up else ""
                 problems.append(
                     f"no automatic switch {'up' if want_up else 'down'} after the network went from "
-                    f"{before.phase.label} to {now.phase.label} (playing {before.level_at_end} → {now.level_at_end})")
+                    f"{before.phase.label} to {now.phase.label} (still loading {loading}){hint}")
     ok = not problems
     verdict = "automatic switching happened" if ok else "; ".join(problems)
-    return AbrReport(url, levels, phases, spans, switches, state.get("stalls", []), errors, started, ok, verdict, state)
+    return AbrReport(url, levels, phases, spans, switches, load_switches, restarts, state.get("stalls", []), errors, started, ok, verdict, state)
 
 
 def run_abr_check(url: str, phases: tuple[Phase, ...], *, token: str | None = None,
@@ -244,6 +282,7 @@ def run_abr_check(url: str, phases: tuple[Phase, ...], *, token: str | None = No
     page_url += f"{sep}loop=1&autostart=0"
     if ewma:
         page_url += f"&ewma={ewma[0]:g},{ewma[1]:g}"
+    shown = re.sub(r"token=[^&]+", "token=…", page_url)   # tokens stay out of messages
     pw = None
     if browser is None:
         pw, browser = launch_chromium()
@@ -256,10 +295,11 @@ def run_abr_check(url: str, phases: tuple[Phase, ...], *, token: str | None = No
         try:
             response = page.goto(page_url, wait_until="domcontentloaded")
         except Exception as exc:
-            raise InputError(f"could not open {page_url} ({str(exc).splitlines()[0]}): is the server running?")
+            reason = re.sub(r"token=[^&\s]+", "token=…", str(exc).splitlines()[0])
+            raise InputError(f"could not open {shown} ({reason}): is the server running?")
         if response is None or not response.ok or not page.evaluate("() => !!window.hlskitPlayer"):
             status = response.status if response else "no answer"
-            raise InputError(f"{page_url} is not an hlskit player page (HTTP {status}): pass a playlist URL or a /play page of `hlskit serve`.")
+            raise InputError(f"{shown} is not an hlskit player page (HTTP {status}): pass a playlist URL or a /play page of `hlskit serve`.")
         throttle(cdp, phases[0].kbps)
         page.evaluate("hlskitPlayer.start()")
         try:
@@ -299,4 +339,4 @@ def run_abr_check(url: str, phases: tuple[Phase, ...], *, token: str | None = No
         if pw is not None:
             browser.close()
             pw.stop()
-    return judge(re.sub(r"token=[^&]+", "token=…", page_url), results, state, samples)
+    return judge(shown, results, state, samples)

@@ -99,7 +99,13 @@ def _print_report(report, t0: float) -> None:
         echo(f"  {s.start - t0:6.1f} – {s.end - t0:6.1f} s  {s.name}")
     if not report.spans:
         echo("  nothing")
-    echo("switches:" if report.switches else "switches: none")
+    for at in report.restarts:
+        echo(f"  {at - t0:6.1f} s  (the clip ended and started again)")
+    echo("loading switched (hls.js's decisions):" if report.load_switches else "loading switched: never")
+    for s in report.load_switches:
+        echo(f"  {s.at - t0:6.1f} s  {s.from_name} → {s.to_name}  ({'up' if s.up else 'down'}, phase {s.phase + 1}, "
+             f"after {s.segments_into_phase} segment(s) of the phase)")
+    echo("picture switched:" if report.switches else "picture switched: never")
     for s in report.switches:
         took = f", shown {s.took:.1f} s after hls.js chose it" if s.took is not None else ""
         echo(f"  {s.at - t0:6.1f} s  {s.from_name} → {s.to_name}  ({'auto' if s.auto else 'chosen'}, "

@@ -59,6 +59,7 @@ def test_slow_network_settles_on_lowest_then_climbs_to_highest(served, artifacts
     climb = next(i for i, f in enumerate(after) if f["level"] == top)
     assert climb <= MAX_SEGMENTS_TO_CLIMB, [(f["level"], f["sn"]) for f in after]
     assert fast_phase["level_at_end"] == highest, fast_phase
+    assert any(s["to_name"] == highest and s["phase"] == 1 for s in report["load_switches"])
     ups = [s for s in report["switches"] if s["phase"] == 1 and s["up"] and s["auto"]]
     assert ups and ups[-1]["to_name"] == highest
     assert (artifacts / "abr-check.png").stat().st_size > 10_000
@@ -73,6 +74,7 @@ def test_exits_non_zero_when_switching_does_not_happen(served):
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"result: no automatic switch up after the network went from {a} kb/s to {b} kb/s" in done.stdout
     assert "definitions: LD 640x360" in done.stdout and "played:" in done.stdout
+    assert served.token not in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
 
 
