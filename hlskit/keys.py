@@ -248,22 +248,29 @@ class KeyStore:
             rows = db.execute(query + " ORDER BY created_at, key_id", args).fetchall()
         return [KeyRecord(*r) for r in rows]
 
+    @property
+    def revocation_marker(self) -> Path:
+        """A file replaced after every revocation: key caches compare its identity with one stat()."""
+        return self.db_path.with_name(self.db_path.name + ".revoked")
+
+    def revocation_version(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.revocation_marker)
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns
+
     def revoke(self, content_id: str, key_id: str | None = None, *, keep: set[str] = frozenset()) -> int:
         """Revoke one key, or every live key of a content id except those in ``keep``."""
         with closing(self._connect()) as db:
-            if key_id:
-                cur = db.execute(
-                    "UPDATE keys SET revoked_at=? WHERE content_id=? AND key_id=? AND revoked_at IS NULL",
-                    (time.time(), content_id, key_id),
-                )
-                return cur.rowcount
-            live = db.execute(
-                "SELECT key_id FROM keys WHERE content_id=? AND revoked_at IS NULL", (content_id,)
-            ).fetchall()
-            count = 0
-            for (kid,) in live:
-                if kid not in keep:
-                    db.execute("UPDATE keys SET revoked_at=? WHERE content_id=? AND key_id=?",
-                               (time.time(), content_id, kid))
-                    count += 1
-            return count
+            live = [kid for (kid,) in db.execute(
+                "SELECT key_id FROM keys WHERE content_id=? AND revoked_at IS NULL", (content_id,))]
+            doomed = [kid for kid in live if (kid == key_id if key_id else kid not in keep)]
+            db.executemany("UPDATE keys SET revoked_at=? WHERE content_id=? AND key_id=?",
+                           [(time.time(), content_id, kid) for kid in doomed])
+        if doomed:
+            # After the commit: a cache that sees the new marker re-reads the store.
+            tmp = self.revocation_marker.with_name(f".{self.revocation_marker.name}.{os.getpid()}")
+            tmp.write_text(secrets.token_hex(8))
+            os.replace(tmp, self.revocation_marker)
+        return len(doomed)
