@@ -25,12 +25,17 @@ player/node_modules/.package-lock.json: player/package.json player/package-lock.
 
 player: player/node_modules/.package-lock.json
 
+# $(call deb,COMMAND,PACKAGE): install a Debian package when its command is missing (as root).
+define deb
+	@command -v $(1) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2); \
+	  else echo "error: $(1) is missing: install Debian's $(2) package (sudo apt-get install $(2))." >&2; exit 2; fi; }
+endef
+
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else echo "error: Chromium is missing: install Debian's chromium package (sudo apt-get install chromium)." >&2; exit 2; fi; }
+	$(call deb,chromium,chromium)
 
 samples/sample.mp4: | $(VENV)/.installed
 	$(BIN)/hlskit sample samples/sample.mp4
@@ -53,6 +58,7 @@ test: install player browser
 	$(BIN)/python -m pytest -q
 
 bench: install player samples/sample.mp4
+	$(call deb,wrk,wrk)
 	$(BIN)/python bench/package.py
 	$(BIN)/python bench/stitch.py
 	$(BIN)/python bench/keyserver.py
