@@ -239,7 +239,7 @@ def judge(url: str, phases: list[PhaseResult], state: dict, samples: list[dict])
 
     restarts = [b["at"] for a, b in zip(samples, samples[1:]) if b["currentTime"] < a["currentTime"] - 1]
     errors = state.get("errors", [])
-    fatal = [e for e in errors if e.get("fatal")]
+    fatal = [e for e in errors if e.get("fatal") or e.get("blocking")]
     started = any(s["currentTime"] > 0.5 for s in samples)
     problems: list[str] = []
     if fatal:
@@ -303,8 +303,8 @@ def run_abr_check(url: str, phases: tuple[Phase, ...], *, token: str | None = No
         throttle(cdp, phases[0].kbps)
         page.evaluate("hlskitPlayer.start()")
         try:
-            page.wait_for_function("() => window.hlskitPlayer && (window.hlskitPlayer.state().currentTime > 0"
-                                   " || window.hlskitPlayer.state().errors.some(e => e.fatal))",
+            page.wait_for_function("() => { const s = hlskitPlayer.state();"
+                                   " return s.currentTime > 0 || s.errors.some(e => e.fatal || e.blocking); }",
                                    timeout=start_timeout * 1000)
         except Exception:
             pass  # judged below: "playback never started"
@@ -319,7 +319,7 @@ def run_abr_check(url: str, phases: tuple[Phase, ...], *, token: str | None = No
             while time.monotonic() < deadline:
                 s = page.evaluate("() => { const s = hlskitPlayer.state(); return {at: s.at, level: s.currentLevel,"
                                   " loadLevel: s.loadLevel, currentTime: s.currentTime, estimate: s.bandwidthEstimate,"
-                                  " buffer: s.bufferAhead, fatal: s.errors.some(e => e.fatal)}; }")
+                                  " buffer: s.bufferAhead, fatal: s.errors.some(e => e.fatal || e.blocking)}; }")
                 samples.append(s)
                 if on_sample:
                     on_sample(s, phase)

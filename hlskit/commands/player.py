@@ -120,7 +120,7 @@ def _print_report(report, t0: float) -> None:
     else:
         echo("stalls: none")
     for e in report.errors:
-        if e.get("fatal"):
+        if e.get("fatal") or e.get("blocking"):
             echo(f"error: {e['message']}")
     echo(f"result: {report.verdict}")
 
@@ -168,9 +168,7 @@ def abr_check(url, profile, token, ewma, screenshot, as_json):
     report = run_abr_check(url, phases, token=token, ewma=half_lives, screenshot=screenshot, on_sample=progress)
     t0 = report.phases[0].start if report.phases else 0.0
     if as_json:
-        data = asdict(report)
-        data["phases"] = [{**p, "phase": {"kbps": p["phase"]["kbps"], "seconds": p["phase"]["seconds"]}} for p in data["phases"]]
-        click.echo(json.dumps(data, indent=1))
+        click.echo(json.dumps(asdict(report), indent=1))
     else:
         if console.is_terminal:
             console.print(" " * 90, end="\r")

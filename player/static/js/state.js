@@ -45,7 +45,7 @@ export class StateController {
       record('stall', {});
     });
     bus.on(Events.ERROR, (e) => {
-      this.errors.push({ at: now(), message: e.message, details: e.details, fatal: e.fatal, status: e.status || 0, kind: e.kind || '' });
+      this.errors.push({ at: now(), message: e.message, details: e.details, fatal: e.fatal, blocking: Boolean(e.blocking), status: e.status || 0, kind: e.kind || '' });
       record('error', { message: e.message });
     });
     bus.on(Events.LOG, ({ name }) => { if (name === 'playback started') record('playbackStarted', {}); });
