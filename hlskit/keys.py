@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .errors import ConfigError
+from .secretfile import read_secret_file
 
 KEY_BYTES = 16
 
@@ -115,21 +116,9 @@ class KeySchedule:
 
 def load_master_key(path: Path) -> bytes:
     """Read the 32-byte master key, creating it (mode 0600) on first use."""
-    path = Path(path)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process created it first: read theirs
-        else:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(secrets.token_bytes(32))
-    data = path.read_bytes()
+    data = read_secret_file(path, lambda: secrets.token_bytes(32), "master key")
     if len(data) != 32:
         raise ConfigError(f"master key file {path} must hold exactly 32 bytes: restore it from backup.")
-    if path.stat().st_mode & 0o077:
-        raise ConfigError(f"master key file {path} is readable by other users: run chmod 600 {path}.")
     return data
 
 

@@ -67,6 +67,7 @@ import requests
 
 from .errors import ConfigError, InputError
 from .jobs import Job, JobState
+from .secretfile import read_secret_file
 
 log = logging.getLogger("hlskit.notify")
 
@@ -144,18 +145,7 @@ def load_notify_secret(settings) -> bytes:
     if settings.notify_secret:
         return settings.notify_secret.encode()
     path = Path(settings.home) / "notify.secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process created it first: use theirs
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
-    if path.stat().st_mode & 0o077:
-        raise ConfigError(f"notify secret file {path} is readable by other users: run chmod 600 {path}.")
-    secret = path.read_text().strip()
+    secret = read_secret_file(path, lambda: secrets.token_hex(32).encode(), "notify secret").decode().strip()
     if len(secret) < 32:
         raise ConfigError(f"notify secret file {path} holds fewer than 32 characters: delete it to make a new one.")
     return secret.encode()

@@ -13,15 +13,14 @@ import binascii
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError, HlskitError
+from .secretfile import read_secret_file
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,1024}\.[A-Za-z0-9_-]{43}$")
 _DOMAIN = b"hlskit-playback-token-v1:"   # keeps these MACs apart from any other use of the secret
@@ -149,27 +148,11 @@ def token_secret(settings) -> bytes:
             raise ConfigError("token_secret is too weak for production: set HLSKIT_TOKEN_SECRET to 32+ random characters (e.g. from `openssl rand -hex 32`).")
         return secret.encode("utf-8")
     path = Path(settings.home) / "token.secret"
-    if not path.exists():
-        if settings.production:
-            raise ConfigError(f"no token secret in production: set HLSKIT_TOKEN_SECRET (32+ random characters) or create {path} with mode 600.")
-        _create_secret_file(path)
-    if path.stat().st_mode & 0o077:
-        raise ConfigError(f"token secret file {path} is readable by other users: run chmod 600 {path}.")
-    secret = path.read_text().strip()
+    if settings.production and not path.exists():
+        raise ConfigError(f"no token secret in production: set HLSKIT_TOKEN_SECRET (32+ random characters) or create {path} with mode 600.")
+    secret = read_secret_file(path, lambda: secrets.token_urlsafe(32).encode(), "token secret").decode().strip()
     if not secret or (settings.production and _weak(secret)):
         raise ConfigError(f"token secret file {path} is empty or too weak: write 32+ random characters to it.")
     return secret.encode("utf-8")
 
 
-def _create_secret_file(path: Path) -> None:
-    """Write a random secret to ``path`` unless it exists; readers never see a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".token.secret.")  # mode 0600
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(32))
-        os.link(tmp, path)
-    except FileExistsError:
-        pass  # another process (a second gunicorn worker) won the race: use theirs
-    finally:
-        os.unlink(tmp)
