@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import sys
 import webbrowser
 from dataclasses import asdict
@@ -12,7 +11,7 @@ from urllib.parse import urlsplit
 import click
 
 from ..cli import settings_from
-from ..errors import ConfigError, InputError
+from ..errors import InputError
 
 
 def _loopback_port(key_url: str | None) -> int | None:
@@ -37,9 +36,7 @@ def play(ctx, package_dir, host, port, open_browser):
       hlskit play out/talk-3f2a1c
       hlskit play out/talk-3f2a1c --port 8001 --no-open
     """
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    from ..server import create_app
+    from ..server import create_app, devserver
     from ..tokens import make_token, token_secret
 
     folder = Path(package_dir).resolve()
@@ -58,33 +55,19 @@ def play(ctx, package_dir, host, port, open_browser):
     settings = settings_from(ctx, media_root=str(folder.parent))
     app = create_app(settings)
 
-    class QuietHandler(WSGIRequestHandler):
-        def log_request(self, code="-", size="-"):  # no query strings: they carry tokens
-            self.log("info", '"%s %s" %s', self.command, self.path.split("?", 1)[0], getattr(code, "value", code))
-
-    # Werkzeug exits by itself when the port is taken: check first to say it in one line.
-    try:
-        with socket.create_server((host, port)):
-            pass
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}): stop what uses it or pass another --port.")
-    server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
     token = make_token(token_secret(settings), content_id, settings.token_ttl)
-    url = f"http://{host}:{server.port}/play/{content_id}?token={token}"
-    if key_port is not None and key_port != server.port:
-        click.echo(f"warning: this package's keys are at {manifest['key_url']}, not on port {server.port}; "
-                   "playback needs a key service there.", err=True)
-    click.echo(f"playing {content_id} (Ctrl+C stops):")
-    click.echo(url)
-    sys.stdout.flush()
-    if open_browser:
-        webbrowser.open(url)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+
+    def announce(bound_port: int) -> None:
+        url = f"http://{host}:{bound_port}/play/{content_id}?token={token}"
+        if key_port is not None and key_port != bound_port:
+            click.echo(f"warning: this package's keys are at {manifest['key_url']}, not on port {bound_port}; "
+                       "playback needs a key service there.", err=True)
+        click.echo(f"playing {content_id} (Ctrl+C stops):")
+        click.echo(url)
+        if open_browser:
+            webbrowser.open(url)
+
+    devserver.run(app, host, port, announce)
 
 
 def _print_report(report, t0: float) -> None:

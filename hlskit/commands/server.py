@@ -4,12 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import sys
 
 import click
 
 from ..cli import settings_from
-from ..errors import ConfigError, InputError
+from ..errors import InputError
 from ..keys import KeyStore
 
 _TTL = re.compile(r"^(\d+)([smhd]?)$")
@@ -41,37 +40,20 @@ def serve(ctx, media_root, host, port):
       hlskit token <content-id>     # then open
       http://127.0.0.1:8000/media/<content-id>/master.m3u8?token=<token>
     """
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    from ..server import create_app
+    from ..server import create_app, devserver
 
     settings = settings_from(ctx, media_root=media_root)
     if not settings.media_root.is_dir():
         raise InputError(f"media root {settings.media_root} is not a folder: pass the folder `hlskit package --out` wrote.")
     app = create_app(settings)
 
-    class QuietQueryHandler(WSGIRequestHandler):
-        """Access log lines without query strings: they may carry playback tokens."""
+    def announce(bound_port: int) -> None:
+        url = f"http://{host if ':' not in host else f'[{host}]'}:{bound_port}/"
+        click.echo(f"hlskit serving {settings.media_root} at {url}")
+        click.echo(f"  media: {url}media/<content-id>/master.m3u8?token=<hlskit token <content-id>>")
+        click.echo("  development server: use gunicorn in production (docs/serving.md). Ctrl+C stops.")
 
-        def log_request(self, code="-", size="-"):
-            path = self.path.split("?", 1)[0]
-            self.log("info", '"%s %s" %s %s', self.command, path, getattr(code, "value", code), size)
-
-    try:
-        server = make_server(host, port, app, threaded=True, request_handler=QuietQueryHandler)
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}): choose another --port or --host.")
-    url = f"http://{host if ':' not in host else f'[{host}]'}:{server.port}/"
-    click.echo(f"hlskit serving {settings.media_root} at {url}", nl=True)
-    click.echo(f"  media: {url}media/<content-id>/master.m3u8?token=<hlskit token <content-id>>")
-    click.echo("  development server: use gunicorn in production (docs/serving.md). Ctrl+C stops.")
-    sys.stdout.flush()
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    devserver.run(app, host, port, announce)
 
 
 @click.command()

@@ -82,3 +82,15 @@ def test_commands_have_help_with_an_example():
     for args in (["serve"], ["token"], ["keys"], ["keys", "list"], ["keys", "revoke"]):
         r = CliRunner().invoke(main, [*args, "--help"])
         assert r.exit_code == 0 and "Example:" in r.output
+
+
+def test_serve_on_a_busy_port_is_one_sentence(hlskit_cli, tmp_path):
+    import socket
+
+    (tmp_path / "media").mkdir()
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        done = hlskit_cli("serve", str(tmp_path / "media"), "--port", str(port), env={"HLSKIT_HOME": str(tmp_path / "home")})
+    assert done.returncode == 2
+    assert done.stderr.strip() == (done.stderr.strip().splitlines() or [""])[0]  # one line
+    assert f"error: cannot listen on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
