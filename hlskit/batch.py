@@ -30,7 +30,6 @@ row's definitions); with ``--engine mts`` each row is submitted without waiting.
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable

@@ -7,7 +7,7 @@ follow the source's display aspect ratio and are rounded to even numbers (H.264 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError

@@ -12,7 +12,6 @@ one bad definition fails alone and says why while the others finish.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -26,7 +25,7 @@ from ..errors import ConfigError
 from ..h264 import level_for
 from ..jobs import Job, JobState, JobStore, this_owner
 from ..ladder import Rung
-from ..protect import Rendition, protect
+from ..protect import protect
 from .base import PackagePlan, ProgressCallback, Watermark
 
 FFMPEG_PLAYLIST = "ffmpeg.m3u8"

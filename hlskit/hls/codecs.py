@@ -84,7 +84,7 @@ def avc_codec(sps: bytes) -> str:
 def parse_sps(nal: bytes) -> VideoFacts:
     """Profile, level, display size and VUI frame rate of an H.264 SPS NAL unit (ITU-T H.264 7.3.2.1)."""
     b = _Bits(_rbsp(nal[1:]))
-    profile, _constraints, level = b.u(8), b.u(8), b.u(8)
+    profile, _, level = b.u(8), b.u(8), b.u(8)  # the constraint byte is read by codec_string()
     b.ue()  # seq_parameter_set_id
     chroma = 1
     separate = 0

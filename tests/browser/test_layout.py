@@ -38,7 +38,7 @@ def test_layout_is_usable(browser, served, artifacts, width, height):
             assert b["video"]["w"] >= width - 40
             assert b["panel"]["y"] >= b["video"]["bottom"], "the live panel should follow the video"
             assert b["panel"]["right"] <= width and b["log"]["right"] <= width
-        page.locator(f'#menu-buttons button[data-level="0"]').click()   # reachable and clickable
+        page.locator('#menu-buttons button[data-level="0"]').click()   # reachable and clickable
         page.wait_for_function("() => hlskitPlayer.state().chosenLevel === 0")
         page.screenshot(path=str(artifacts / f"player-{width}x{height}.png"), full_page=True)
     finally:

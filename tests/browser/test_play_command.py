@@ -8,7 +8,6 @@ import subprocess
 import sys
 import urllib.request
 
-import pytest
 
 
 def free_port() -> int:

@@ -357,7 +357,7 @@ class AliyunStandIn(_Server):
             return 400, "InvalidParameter", "SignatureMethod/SignatureVersion not supported."
         want = self.VERSIONS.get(params["Action"])
         if want is None:
-            return 404, "InvalidAction.NotFound", f"Specified api is not found, please check your url and method."
+            return 404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method."
         if params["Version"] != want:
             return 400, "InvalidVersion", "Specified parameter Version is not valid."
         try:
