@@ -154,8 +154,8 @@ def micro(settings, key, token: str) -> dict:
         "verify_token, full check (new PlaybackTokens each call)": per_call(
             lambda: verify_token(secret, token, CONTENT_ID, "127.0.0.1")),
         "PlaybackTokens.verify, token seen before": per_call(lambda: tokens.verify(token, CONTENT_ID, "127.0.0.1")),
-        "cached key (incl. PRAGMA data_version)": per_call(lambda: cache.get(CONTENT_ID, key.key_id)),
-        "PRAGMA data_version alone": per_call(lambda: cache._db.execute("PRAGMA data_version").fetchone()),
+        "cached key (incl. the revocation-marker stat)": per_call(lambda: cache.get(CONTENT_ID, key.key_id)),
+        "revocation-marker stat alone": per_call(lambda: cache.store.revocation_version()),
         "uncached KeyStore.get (connect+select+unwrap)": per_call(lambda: store.get(CONTENT_ID, key.key_id), 2000),
     }
 
