@@ -25,6 +25,7 @@ from ..errors import ConfigError
 from ..h264 import level_for
 from ..jobs import Job, JobState, JobStore, this_owner
 from ..ladder import Rung
+from ..options import watermark_text
 from ..protect import protect
 from .base import PackagePlan, ProgressCallback, Watermark
 
@@ -126,13 +127,12 @@ def build_encode(plan: PackagePlan, rungs: list[Rung], ffmpeg: str, preset: str,
         for j, wm in enumerate(images):
             mark_w = max(2, _size(wm.width, rung.width))
             graph.append(f"[m{j}_{i}]scale={mark_w}:-1[mk{j}_{i}]")
-            x, y = _place(wm, rung.width, rung.height, "overlay_w", "overlay_h")
-            x, y = x.replace("overlay_w", "w"), y.replace("overlay_h", "h")
+            x, y = _place(wm, rung.width, rung.height, "w", "h")  # overlay's w/h: the mark's size
             graph.append(f"[{label}][mk{j}_{i}]overlay=x={x}:y={y}:format=auto[{label}w{j}]")
             label = f"{label}w{j}"
         for k, wm in enumerate(w for w in plan.watermarks if w.kind == "text"):
             textfile = textdir / f"text-{i}-{k}.txt"
-            textfile.write_text(wm.text.replace("{definition}", rung.name))
+            textfile.write_text(watermark_text(wm, rung.name))
             size = _size(wm.width if wm.width else 0.05, rung.height)
             x, y = _place(wm, rung.width, rung.height, "tw", "th")
             font = _font_file()

@@ -27,6 +27,7 @@ from aliyunsdkmts.request.v20140618.SubmitJobsRequest import SubmitJobsRequest
 from .. import mns as _mns  # noqa: F401 - registers the ``mns:<queue>`` notification target
 from ..errors import ConfigError, HlskitError, InputError, JobError
 from ..jobs import Job, JobState, JobStore, user_data
+from ..options import watermark_text
 from ..storage.oss import OssStorage, credentials, split_oss_uri, upload_with_progress
 from .base import PackagePlan, ProgressCallback, Watermark
 
@@ -388,7 +389,7 @@ class MtsEngine:
         left = w.dx * rung.width if w.dx < 1 else w.dx
         top = w.dy * rung.height if w.dy < 1 else w.dy
         entry.update(Type="Text", TextWaterMark={
-            "Content": b64url(w.text.replace("{definition}", rung.name)),
+            "Content": b64url(watermark_text(w, rung.name)),
             "FontName": "SimSun", "FontSize": max(1, round(size)), "FontColor": "White", "FontAlpha": "1.0",
             "Left": str(round(left)), "Top": str(round(top)),
         })
