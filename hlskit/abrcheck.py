@@ -258,7 +258,7 @@ def judge(url: str, phases: list[PhaseResult], state: dict, samples: list[dict])
             if not moved:
                 loading = _level_name(levels, loaded_at(now.end))
                 hint = (": hls.js's bandwidth estimate trusts a faster network slowly after a throttled phase; "
-                        "try a longer phase or --ewma 1,2") if want_up else ""
+                        "try a longer phase or smaller --ewma half-lives, e.g. 0.5,1") if want_up else ""
                 problems.append(
                     f"no automatic switch {'up' if want_up else 'down'} after the network went from "
                     f"{before.phase.label} to {now.phase.label} (still loading {loading}){hint}")

@@ -114,9 +114,9 @@ def _print_report(report, t0: float) -> None:
               help="Network profile: slow-then-fast (600 kb/s 20 s, then unthrottled 20 s), fast-then-slow, "
                    "or phases KBPSxSECONDS,... (0 = unthrottled), e.g. 500x15,0x15.")
 @click.option("--token", default=None, help="Playback token for the key service (short-lived; see `hlskit token`).")
-@click.option("--ewma", default=None,
-              help="hls.js bandwidth-estimate half-lives FAST,SLOW in seconds (default hls.js's 3,9). "
-                   "Smaller values trust a changed network sooner.")
+@click.option("--ewma", default="1,2", show_default=True,
+              help="hls.js bandwidth-estimate half-lives FAST,SLOW in seconds. The check is of the ladder, so it "
+                   "does not wait for hls.js's slow stock estimator; --ewma 3,9 plays like a stock hls.js player.")
 @click.option("--screenshot", type=click.Path(dir_okay=False), default=None, help="Write a screenshot at the end.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON instead of text.")
 def abr_check(url, profile, token, ewma, screenshot, as_json):
