@@ -42,9 +42,10 @@ samples/sample.mp4: | $(VENV)/.installed
 
 sample: samples/sample.mp4
 
-# Packaged once; run `make clean` (or delete out/sample) to package again.
+# Packaged once; run `make clean` (or delete out/sample) to package again. 2 s segments (not the
+# default 6) give the 30 s sample 15 segments, so the player has room to show switching.
 out/sample/master.m3u8: samples/sample.mp4 | $(VENV)/.installed
-	$(BIN)/hlskit package samples/sample.mp4 --out out --content-id sample \
+	$(BIN)/hlskit package samples/sample.mp4 --out out --content-id sample --segment-duration 2 \
 	  --key-url http://127.0.0.1:$(PORT)/keys
 
 package: out/sample/master.m3u8

@@ -39,7 +39,8 @@ class Phase:
 
 
 PROFILES: dict[str, tuple[Phase, ...]] = {
-    "slow-then-fast": (Phase(600, 20), Phase(None, 20)),
+    # 10 s slow leaves a 30 s clip (the sample) enough content to show the climb once unthrottled.
+    "slow-then-fast": (Phase(600, 10), Phase(None, 20)),
     "fast-then-slow": (Phase(None, 15), Phase(600, 25)),
 }
 _PHASE = re.compile(r"^(\d+)x(\d+(?:\.\d+)?)$")

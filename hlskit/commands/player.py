@@ -111,7 +111,7 @@ def _print_report(report, t0: float) -> None:
 @click.command("abr-check")
 @click.argument("url")
 @click.option("--profile", default="slow-then-fast", show_default=True,
-              help="Network profile: slow-then-fast (600 kb/s 20 s, then unthrottled 20 s), fast-then-slow, "
+              help="Network profile: slow-then-fast (600 kb/s 10 s, then unthrottled 20 s), fast-then-slow, "
                    "or phases KBPSxSECONDS,... (0 = unthrottled), e.g. 500x15,0x15.")
 @click.option("--token", default=None, help="Playback token for the key service (short-lived; see `hlskit token`).")
 @click.option("--ewma", default="1,2", show_default=True,

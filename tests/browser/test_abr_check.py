@@ -91,3 +91,11 @@ def test_bad_profile_and_unreachable_server_are_one_line_errors():
     assert done.returncode == 2, done.stderr
     assert f"error: could not open http://127.0.0.1:{port}/play?src=" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_default_profile_and_settings_prove_switching_on_a_short_clip(served):
+    """What a user runs first: no options, on a clip about as long as the sample."""
+    done = abr_check(served)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "result: automatic switching happened" in done.stdout
+    assert re.search(r"\(up, phase 2", done.stdout), done.stdout
