@@ -1,6 +1,7 @@
 """GET /media/<path>: packaged playlists and segments from the media root.
 
-Only regular files inside the media root with a known media type are served: no ``..``, no
+Only regular files inside the media root with a known media type are served (not the
+``hlskit.json`` manifest: it is operator data, naming source paths and job ids): no ``..``, no
 absolute paths, no hidden or temporary files (``.name.tmp`` from atomic writes), nothing a
 symlink points to outside the root. Werkzeug decodes the URL once before routing, so ``%2e%2e``
 and ``%2f`` arrive here as ``..`` and ``/`` and are refused like the plain forms; a ``%`` left
@@ -28,7 +29,6 @@ MEDIA_TYPES = {
     ".mp4": "video/mp4",
     ".aac": "audio/aac",
     ".vtt": "text/vtt",
-    ".json": "application/json",
     ".jpg": "image/jpeg",
     ".png": "image/png",
 }
