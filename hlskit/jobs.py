@@ -97,17 +97,22 @@ def this_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _alive(owner: str) -> bool:
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True  # another machine's process: we cannot tell, so assume it runs
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this machine still exists (one we may not signal counts as alive)."""
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
     return True
+
+
+def _alive(owner: str) -> bool:
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another machine's process: we cannot tell, so assume it runs
+    return pid_alive(int(pid))
 
 
 class JobStore:

@@ -20,12 +20,13 @@ from typing import Any, Callable
 from .config import Settings
 from .engines.base import Clip, PackagePlan, Watermark, get_engine
 from .errors import InputError, JobError
-from .jobs import Job, JobState, JobStore, new_job_id, user_data
+from .jobs import Job, JobState, JobStore, new_job_id, pid_alive, user_data
 from .keys import DataKey, KeySchedule, KeyStore
 from .ladder import choose_ladder, parse_ladder_option
 from .probe import probe
+from .manifest import MANIFEST, write_manifest
+from .storage import LocalStorage
 
-MANIFEST = "hlskit.json"
 SINGLE_VARIANT_RULE = "AHS-9.9"
 _CONTENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -161,18 +162,8 @@ def _sweep_stale_staging(out_dir: Path) -> None:
         return
     for stale in out_dir.glob(".*.partial-*"):
         pid = stale.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _pid_alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(stale, ignore_errors=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def run_package(source: str, out: str, settings: Settings, options: PackageOptions | None = None,
@@ -239,7 +230,7 @@ def _write_remote_manifest(plan: PackagePlan, jobs: list[Job], settings: Setting
 
     manifest = build_manifest(plan, jobs)
     storage, prefix = open_storage(plan.out, settings)
-    storage.write_text(f"{prefix}/{MANIFEST}", json.dumps(manifest, indent=2) + "\n", "application/json")
+    write_manifest(storage, prefix, manifest)
     return manifest
 
 
@@ -268,7 +259,7 @@ def finish_package(plan: PackagePlan, jobs: list[Job], settings: Settings) -> Pa
     from .hls.validate import validate
 
     try:
-        _write_json(staging / MANIFEST, build_manifest(plan, jobs))
+        write_manifest(LocalStorage(), str(staging), build_manifest(plan, jobs))
         resolver = key_resolver_for(plan.keys, plan.key_url)
         master = stitch_package(staging, key_resolver=resolver)
         report = validate(str(staging / "master.m3u8"), key_resolver=resolver)
@@ -283,7 +274,7 @@ def finish_package(plan: PackagePlan, jobs: list[Job], settings: Settings) -> Pa
         manifest = json.loads((staging / MANIFEST).read_text())
         manifest["validation"] = {"must_fix": [f"{f.rule}: {f.message}" for f in report.must],
                                   "should_fix": [f"{f.rule}: {f.message}" for f in report.should]}
-        _write_json(staging / MANIFEST, manifest)
+        write_manifest(LocalStorage(), str(staging), manifest)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -351,12 +342,6 @@ def refresh_manifest(manifest: dict[str, Any], jobs: list[Job]) -> dict[str, Any
             d.update(state=job.state.value, code=job.code, message=job.message,
                      playlist=f"{d['name']}/index.m3u8" if job.state == JobState.SUCCESS else None)
     return manifest
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
 
 
 def publish(staging: Path, target: Path) -> None:

@@ -9,7 +9,6 @@ of FFmpeg's key-info file while it runs) and means FFmpeg never sees a plain key
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -17,6 +16,7 @@ from typing import Callable
 import m3u8
 
 from .keys import DataKey, KeySchedule, encrypt_segment
+from .storage import LocalStorage
 
 PLAYLIST = "index.m3u8"
 
@@ -86,9 +86,7 @@ def protect(ffmpeg_playlist: Path, schedule: KeySchedule, key_for: Callable[[int
         lines.pop(0)
     text = "\n".join(header + lines + ["#EXT-X-ENDLIST", ""])
     final = folder / PLAYLIST
-    tmp = folder / f".{PLAYLIST}.tmp"
-    tmp.write_text(text)
-    os.replace(tmp, final)
+    LocalStorage().write_text(str(final), text)
     if ffmpeg_playlist != final:
         ffmpeg_playlist.unlink()
     return Rendition(str(final), len(durations), total_duration, total_bytes, target, tuple(used))

@@ -273,7 +273,8 @@ class MtsEngine:
         a package visible. Returns the master URLs (public, or signed for a private bucket).
         """
         from ..hls.master import MASTER, stitch_package
-        from ..package import MANIFEST, refresh_manifest
+        from ..manifest import MANIFEST, write_manifest
+        from ..package import refresh_manifest
 
         urls = []
         for content_id in dict.fromkeys(j.content_id for j in jobs):
@@ -285,8 +286,7 @@ class MtsEngine:
             master = f"{prefix}/{MASTER}"
             manifest_path = f"{prefix}/{MANIFEST}"
             if storage.exists(manifest_path):  # written at submit time: record how the jobs ended
-                manifest = refresh_manifest(json.loads(storage.read_text(manifest_path)), package)
-                storage.write_text(manifest_path, json.dumps(manifest, indent=2) + "\n", "application/json")
+                write_manifest(storage, prefix, refresh_manifest(json.loads(storage.read_text(manifest_path)), package))
             if not storage.exists(master):
                 stitch_package(prefix, storage=storage, key_resolver=self._key_resolver())
             urls.append(storage.url(master))

@@ -17,6 +17,7 @@ from typing import Callable
 
 from ..errors import InputError
 from ..keys import decrypt_segment
+from ..manifest import MANIFEST, write_manifest
 from ..storage import LocalStorage, Storage
 from . import iframes as iframes_mod
 from .codecs import MediaFacts, read_media_facts
@@ -24,7 +25,6 @@ from .measure import Measure, measure
 from .playlist import MediaPlaylist, parse
 from .source import Keys, KeyResolver, Source, in_parallel, require
 
-MANIFEST = "hlskit.json"
 MASTER = "master.m3u8"
 START_BPS = 2_000_000      # Apple 1.32: the ~2 Mb/s rung is the default (first) variant
 START_DEFINITION = "HD"
@@ -279,7 +279,7 @@ def stitch_package(package_dir: str | Path, *, storage: Storage | None = None,
             "uri": MASTER, "stitched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "session_key": info.session_key, "variants": [v.to_manifest() for v in info.variants],
         }
-        storage.write_text(manifest_ref, json.dumps(manifest, indent=2) + "\n", "application/json")
+        write_manifest(storage, prefix, manifest)
     return info
 
 
