@@ -125,7 +125,7 @@ def measure(proc: subprocess.Popen, url: str, duration: int, connections: int, s
 def distinct_tokens_script(path: Path, key_path: str, secret: bytes, count: int = 20000) -> Path:
     """A wrk script sending a different valid token with every request (no token reuse at all:
     the worst case for the verified-token memo)."""
-    from hlskit.tokens import make_token
+    from hlskit.keys.tokens import make_token
 
     tokens = ",\n".join(f'"{make_token(secret, CONTENT_ID, 3600, now=time.time() + i * 1e-3)}"' for i in range(count))
     path.write_text(f"local tokens = {{\n{tokens}\n}}\nlocal i = 0\n"
@@ -136,9 +136,9 @@ def distinct_tokens_script(path: Path, key_path: str, secret: bytes, count: int 
 
 def micro(settings, key, token: str) -> dict:
     """In-process cost of each piece of the key route, in microseconds per call."""
-    from hlskit.keys import KeyStore
+    from hlskit.keys.store import KeyStore
     from hlskit.server.keycache import KeyCache
-    from hlskit.tokens import PlaybackTokens, token_secret, verify_token
+    from hlskit.keys.tokens import PlaybackTokens, token_secret, verify_token
 
     secret = token_secret(settings)
     tokens = PlaybackTokens(secret)
@@ -182,9 +182,9 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk")
 
-    from hlskit.config import Settings
-    from hlskit.keys import KeyStore
-    from hlskit.tokens import make_token, token_secret
+    from hlskit.domain.settings import Settings
+    from hlskit.keys.store import KeyStore
+    from hlskit.keys.tokens import make_token, token_secret
 
     home = Path(tempfile.mkdtemp(prefix="hlskit-bench-"))
     (home / "media").mkdir()

@@ -20,11 +20,11 @@ import time
 from pathlib import Path
 
 from hlskit.config import load_settings
-from hlskit.engines.base import PackagePlan
+from hlskit.domain.plan import PackagePlan
 from hlskit.engines.local import build_encode, ffmpeg_exe
-from hlskit.keys import KeySchedule
-from hlskit.ladder import choose_ladder
-from hlskit.probe import probe
+from hlskit.domain.keys import KeySchedule
+from hlskit.domain.ladder import choose_ladder
+from hlskit.pipeline.probe import probe
 
 ROOT = Path(__file__).resolve().parents[1]
 

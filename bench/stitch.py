@@ -27,7 +27,7 @@ import imageio_ffmpeg
 from hlskit.hls import ts
 from hlskit.hls.master import stitch_package
 from hlskit.hls.validate import validate
-from hlskit.keys import decrypt_segment, encrypt_segment
+from hlskit.hls.crypto import decrypt_segment, encrypt_segment
 from hlskit.storage import LocalStorage
 
 LADDER = [("LD", "320x180", 200), ("SD", "320x180", 400), ("HD", "320x180", 800),

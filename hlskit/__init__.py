@@ -15,17 +15,18 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "load_settings": "config", "Settings": "config",
-    "HlskitError": "errors", "InputError": "errors", "ConfigError": "errors", "JobError": "errors",
-    "probe": "probe", "MediaInfo": "probe",
-    "Definition": "ladder", "Rung": "ladder", "PRESETS": "ladder", "choose_ladder": "ladder",
-    "KeyStore": "keys", "DataKey": "keys", "KeySchedule": "keys",
-    "Job": "jobs", "JobState": "jobs", "JobStore": "jobs",
-    "PackageOptions": "package", "PackageResult": "package", "plan_package": "package",
-    "run_package": "package", "submit_package": "package",
-    "get_engine": "engines.base", "PackagePlan": "engines.base", "Watermark": "engines.base", "Clip": "engines.base",
+    "load_settings": "config", "Settings": "domain.settings",
+    "HlskitError": "domain.errors", "InputError": "domain.errors", "ConfigError": "domain.errors",
+    "JobError": "domain.errors",
+    "probe": "pipeline.probe", "MediaInfo": "domain.media",
+    "Definition": "domain.ladder", "Rung": "domain.ladder", "PRESETS": "domain.ladder", "choose_ladder": "domain.ladder",
+    "KeyStore": "keys.store", "DataKey": "domain.keys", "KeySchedule": "domain.keys",
+    "Job": "domain.jobs", "JobState": "domain.jobs", "JobStore": "domain.jobs",
+    "PackageOptions": "pipeline.package", "PackageResult": "pipeline.package", "plan_package": "pipeline.package",
+    "run_package": "pipeline.package", "submit_package": "pipeline.package",
+    "get_engine": "engines", "PackagePlan": "domain.plan", "Watermark": "domain.plan", "Clip": "domain.plan",
     "stitch_package": "hls.master", "stitch_playlists": "hls.master", "validate": "hls.validate",
-    "make_token": "tokens", "verify_token": "tokens",
+    "make_token": "keys.tokens", "verify_token": "keys.tokens",
     "create_app": "server",
     "Notifier": "notify",
 }

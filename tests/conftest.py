@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from hlskit.config import Settings, load_settings
+from hlskit.domain.settings import Settings
+from hlskit.config import load_settings
 from hlskit.engines.local import ffmpeg_exe
-from hlskit.sample import sample_args
+from hlskit.engines.sample import sample_args
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -95,7 +96,7 @@ def packaged(tmp_path_factory, ffmpeg) -> Packaged:
     """
     import json
 
-    from hlskit.package import PackageOptions, run_package
+    from hlskit.pipeline.package import PackageOptions, run_package
 
     base = tmp_path_factory.mktemp("packaged")
     home = base / "home"

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from ..errors import ConfigError
-from ..h264 import level_for
-from ..jobs import Job, JobState, JobStore, this_owner
-from ..ladder import Rung
-from ..options import watermark_text
-from ..protect import protect
-from .base import PackagePlan, ProgressCallback, Watermark
+from ..domain.errors import ConfigError
+from .h264 import level_for
+from ..domain.jobs import Job, JobState, JobStore, this_owner
+from ..domain.ladder import Rung
+from ..domain.options import watermark_text
+from ..keys.protect import protect
+from ..domain.plan import PackagePlan, ProgressCallback, Watermark
 
 FFMPEG_PLAYLIST = "ffmpeg.m3u8"
 _CORNERS = {"TopLeft", "TopRight", "BottomLeft", "BottomRight"}

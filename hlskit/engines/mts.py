@@ -8,7 +8,6 @@ request, URL-safe Base64 as MPS demands; nothing here logs a request's parameter
 """
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import posixpath
@@ -18,18 +17,18 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import quote, unquote
 
-from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException
-from aliyunsdkcore.client import AcsClient
 from aliyunsdkmts.request.v20140618.CancelJobRequest import CancelJobRequest
 from aliyunsdkmts.request.v20140618.QueryJobListRequest import QueryJobListRequest
 from aliyunsdkmts.request.v20140618.SubmitJobsRequest import SubmitJobsRequest
 
-from .. import mns as _mns  # noqa: F401 - registers the ``mns:<queue>`` notification target
-from ..errors import ConfigError, HlskitError, InputError, JobError
-from ..jobs import Job, JobState, JobStore, user_data
-from ..options import watermark_text
-from ..storage.oss import OssStorage, credentials, split_oss_uri, upload_with_progress
-from .base import PackagePlan, ProgressCallback, Watermark
+from ..aliyun import mns as _mns
+from ..aliyun.rpc import AliyunRpc, b64url
+from ..domain.errors import ConfigError, InputError, JobError
+from ..domain.jobs import Job, JobState, JobStore, user_data
+from ..domain.options import watermark_text
+from ..storage.oss import OssStorage, split_oss_uri, upload_with_progress
+from ..aliyun.credentials import credentials
+from ..domain.plan import PackagePlan, ProgressCallback, Watermark
 
 # The SDK logs every refused call at ERROR (with the signed URL); our errors already say it in one
 # sentence, so keep its records out of the user's terminal.
@@ -40,81 +39,6 @@ _sdk_log.propagate = False
 MAX_OUTPUTS_PER_SUBMIT = 30   # SubmitJobs limit
 MAX_IDS_PER_QUERY = 10        # QueryJobList limit
 SOURCES_PREFIX = "hlskit-sources"  # where local sources and watermark images are uploaded
-_AUTH_CODES = ("InvalidAccessKeyId", "InvalidAccessKeySecret", "SignatureDoesNotMatch",
-               "IncompleteSignature", "Forbidden", "PermissionDenied", "InvalidIdentity",
-               "InvalidSecurityToken", "NoPermission")
-
-
-def b64url(data: bytes | str) -> str:
-    """URL-safe Base64 without padding, as MPS's Encryption fields want it."""
-    raw = data.encode() if isinstance(data, str) else data
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-# --- RPC calls with clear errors and throttling backoff -------------------------------------
-
-class AliyunRpc:
-    """An AcsClient for one product endpoint; ``call`` returns the parsed JSON answer.
-
-    ``Throttling*`` answers are retried with exponential backoff; every other refusal becomes
-    one HlskitError sentence. The SDK's own retry is off so the backoff is ours and visible.
-    """
-
-    def __init__(self, settings, endpoint: str, product: str, *, retries: int = 6, backoff: float = 0.5):
-        ak, secret = credentials(settings)
-        self.client = AcsClient(ak, secret, settings.mts_region, auto_retry=False, timeout=30)
-        self.endpoint = endpoint
-        self.product = product
-        self.retries = retries
-        self.backoff = backoff
-
-    def call(self, request) -> dict[str, Any]:
-        request.set_endpoint(self.endpoint)
-        request.set_protocol_type("https")  # an endpoint given as http://… (a stand-in) keeps its scheme
-        request.set_accept_format("JSON")
-        action = request.get_action_name()
-        for attempt in range(self.retries + 1):
-            try:
-                return json.loads(self.client.do_action_with_exception(request))
-            except ServerException as exc:
-                code = exc.get_error_code() or ""
-                if code.startswith("Throttling") and attempt < self.retries:
-                    time.sleep(self.backoff * 2 ** attempt)
-                    continue
-                raise self._error(action, code, exc.get_error_msg() or "") from None
-            except ClientException as exc:
-                if exc.get_error_code() == "SDK.HttpError" and attempt < 2:
-                    time.sleep(self.backoff * 2 ** attempt)
-                    continue
-                raise HlskitError(
-                    f"cannot reach {self.product} at {self.endpoint} ({exc.get_error_code()}): "
-                    "check the network, the region and the endpoint setting.") from None
-        raise AssertionError("unreachable")
-
-    def _error(self, action: str, code: str, message: str) -> HlskitError:
-        where = f"{self.product} {action}"
-        if code.startswith("Throttling"):
-            return JobError(f"{where} is still throttled after {self.retries} retries ({code}): "
-                            "submit fewer jobs at once or try again in a minute.", code=code)
-        if code.startswith("PermissionDenied.JobIn"):  # CancelJob on a running or ended job
-            return JobError(f"MPS cannot cancel this job ({code}: {message}): MPS cancels only jobs still "
-                            "Submitted; pause the pipeline to keep queued jobs from starting.", code=code)
-        if code.endswith("KeyNotFound"):
-            return ConfigError(f"{where} found no such KMS key ({code}): set mts_kms_key_id to a key id or alias "
-                               "in region mts_region.", code=code)
-        if code.startswith(_AUTH_CODES):
-            # The server's message may quote the string it signed; it never holds the secret,
-            # but it helps nobody here, so only the code is shown.
-            return ConfigError(f"{where} refused the credentials ({code}): check the AccessKey id and "
-                               "secret, and that the RAM user has the permissions listed in docs/alibaba-cloud.md.",
-                               code=code)
-        if code.endswith("ResourceNotFound") and "pipeline" in message.lower():
-            return ConfigError(f"MPS pipeline not found in this region ({code}): set mts_pipeline_id to a "
-                               "pipeline id from the MPS console of region mts_region.", code=code)
-        if code.startswith(("InvalidParameter", "Parameters", "DataEncryption", "MissingParameter")):
-            return InputError(f"{where} rejected a parameter ({code}: {message}): fix that option and submit again.",
-                              code=code)
-        return JobError(f"{where} failed ({code}: {message}): retry later or check the MPS console.", code=code)
 
 
 # --- the engine -------------------------------------------------------------------------------
@@ -257,7 +181,7 @@ class MtsEngine:
         if progress is None:
             from rich.console import Console
 
-            from ..progress import package_progress
+            from ..cli.progress import package_progress
 
             with package_progress(Console(stderr=True)) as show:
                 ended = self.wait(store, jobs, show)
@@ -273,8 +197,8 @@ class MtsEngine:
         a package visible. Returns the master URLs (public, or signed for a private bucket).
         """
         from ..hls.master import MASTER, stitch_package
-        from ..manifest import MANIFEST, write_manifest
-        from ..package import refresh_manifest
+        from ..domain.manifest import MANIFEST, write_manifest
+        from ..pipeline.package import refresh_manifest
 
         urls = []
         for content_id in dict.fromkeys(j.content_id for j in jobs):
@@ -294,12 +218,12 @@ class MtsEngine:
 
     def _key_resolver(self):
         """Data keys for stitching (first segments are decrypted to read codecs), KMS-aware."""
-        from ..hls.keyresolve import split_key_uri
-        from ..keys import KeyStore
+        from ..keys.resolve import split_key_uri
+        from ..keys.store import KeyStore
 
         hook = None
         if self.settings.mts_kms_key_id:
-            from ..kms import decrypt_hook
+            from ..keys.kms import decrypt_hook
 
             hook = decrypt_hook(self.settings)
         keys = KeyStore(self.settings.key_db, self.settings.master_key_file, kms_decrypt=hook)
@@ -368,8 +292,8 @@ class MtsEngine:
         key = plan.key(0)
         enc = {"Type": "hls-aes-128", "KeyUri": b64url(key.uri(plan.key_url))}
         if self.settings.mts_kms_key_id:
-            from ..keys import KeyStore
-            from ..kms import ciphertext_blob
+            from ..keys.store import KeyStore
+            from ..keys.kms import ciphertext_blob
 
             enc.update(KeyType="KMS", Key=ciphertext_blob(KeyStore.from_settings(self.settings),
                                                           key.content_id, key.key_id))

@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..errors import InputError
-from ..keys import decrypt_segment
-from ..manifest import MANIFEST, write_manifest
+from ..domain.errors import InputError
+from .crypto import decrypt_segment
+from ..domain.manifest import MANIFEST, write_manifest
 from ..storage import LocalStorage, Storage
 from . import iframes as iframes_mod
 from .codecs import MediaFacts, read_media_facts
@@ -263,7 +263,7 @@ def stitch_package(package_dir: str | Path, *, storage: Storage | None = None,
         prefix = str(package_dir).strip("/")
     if key_resolver is None:
         from ..config import load_settings
-        from .keyresolve import local_key_resolver
+        from ..keys.resolve import local_key_resolver
         key_resolver = local_key_resolver(load_settings())
     manifest_ref = posixpath.join(prefix, MANIFEST)
     manifest = None

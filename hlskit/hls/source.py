@@ -13,7 +13,7 @@ from typing import Callable, Iterable, TypeVar
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from ..errors import InputError
+from ..domain.errors import InputError
 from ..storage import LocalStorage, Storage
 from .playlist import Segment
 

@@ -16,14 +16,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from ..errors import InputError
-from ..keys import decrypt_segment
+from ..domain.errors import InputError
+from .crypto import decrypt_segment
 from . import ts
 from .codecs import MediaFacts, read_media_facts
-from .keyresolve import chain, http_key_resolver
+from ..keys.resolve import chain, http_key_resolver
 from .measure import Measure, measure
-from .playlist import (MUST, SHOULD, MasterPlaylist, MediaPlaylist, Segment, parse, required_version,
-                       round_half_up)
+from .playlist import MUST, SHOULD, MasterPlaylist, MediaPlaylist, Segment, parse, required_version, round_half_up
 from .source import KeyResolver, Keys, Source, open_source, padding_of, plain_head, plain_range, require
 
 TOLERANCE = 0.10

@@ -14,10 +14,11 @@ from contextlib import closing
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from ..config import Settings, load_settings
-from ..errors import ConfigError
-from ..keys import KeyStore
-from ..tokens import token_secret
+from ..domain.settings import Settings
+from ..config import load_settings
+from ..domain.errors import ConfigError
+from ..keys.store import KeyStore
+from ..keys.tokens import token_secret
 from . import audit, keys, media
 from .cors import CorsPolicy
 from .keycache import KeyCache

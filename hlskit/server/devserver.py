@@ -7,7 +7,7 @@ from typing import Callable
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from ..errors import ConfigError
+from ..domain.errors import ConfigError
 
 
 class QueryFreeHandler(WSGIRequestHandler):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 
-from ..keys import KeyStore
+from ..keys.store import KeyStore
 
 
 class KeyCache:

@@ -11,8 +11,8 @@ import re
 from cryptography.exceptions import InvalidTag
 from flask import Blueprint, Request, Response, request
 
-from ..errors import HlskitError
-from ..tokens import PlaybackTokens, TokenError
+from ..domain.errors import HlskitError
+from ..keys.tokens import PlaybackTokens, TokenError
 from . import audit
 from .cors import CorsPolicy
 from .keycache import KeyCache

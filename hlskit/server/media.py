@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, request, send_file
 
-from ..tokens import TOKEN_PATTERN
+from ..keys.tokens import TOKEN_PATTERN
 from .cors import CorsPolicy
 from .keys import QUERY_PARAMS
 from .passthrough import add_token

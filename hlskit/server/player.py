@@ -57,7 +57,7 @@ def _mint_token(content_id: str) -> str | None:
     if settings.production:
         return None
     try:
-        from ..tokens import make_token, token_secret
+        from ..keys.tokens import make_token, token_secret
     except ImportError:  # the token module is not there: the page asks for ?token=
         return None
     return make_token(token_secret(settings), content_id, settings.token_ttl)

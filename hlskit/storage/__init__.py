@@ -11,7 +11,7 @@ def open_storage(location: str, settings=None) -> tuple[Storage, str]:
     ``oss://bucket/prefix`` → OssStorage (needs mts/oss settings); anything else → LocalStorage.
     """
     if location.startswith("oss://"):
-        from .oss import OssStorage  # imported lazily: oss2 is slow to import
+        from .oss import OssStorage
 
         bucket, _, key = location[len("oss://"):].partition("/")
         return OssStorage.from_settings(bucket, settings), key

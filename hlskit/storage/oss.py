@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import oss2
 
-from ..errors import ConfigError, HlskitError, InputError
+from ..aliyun.credentials import credentials
+from ..domain.errors import ConfigError, HlskitError, InputError
 
 SIGNED_URL_SECONDS = 3600
 _PUBLIC_ACLS = {oss2.BUCKET_ACL_PUBLIC_READ, oss2.BUCKET_ACL_PUBLIC_READ_WRITE}
@@ -27,16 +28,6 @@ def oss_endpoint(settings) -> str:
         return ep if "://" in ep else f"https://{ep}"
     location = settings.oss_location or f"oss-{settings.mts_region}"
     return f"https://{location}.aliyuncs.com"
-
-
-def credentials(settings) -> tuple[str, str]:
-    ak, secret = settings.mts_access_key_id, settings.mts_access_key_secret
-    if not ak or not secret:
-        raise ConfigError(
-            "Alibaba Cloud credentials are missing: set HLSKIT_MTS_ACCESS_KEY_ID and "
-            "HLSKIT_MTS_ACCESS_KEY_SECRET (or access_key_id/access_key_secret under [mts] in the config file)."
-        )
-    return ak, secret
 
 
 def split_oss_uri(uri: str) -> tuple[str, str]:

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from hlskit.batch import read_batch
-from hlskit.engines.base import Clip
-from hlskit.errors import InputError
+from hlskit.pipeline.batch import read_batch
+from hlskit.domain.plan import Clip
+from hlskit.domain.errors import InputError
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from hlskit.engines.base import Clip, Watermark
-from hlskit.errors import InputError
-from hlskit.options import (
-    parse_clip, parse_duration, parse_positive_int, parse_text_watermark, parse_watermark, watermark_text,
-)
+from hlskit.domain.plan import Clip, Watermark
+from hlskit.domain.errors import InputError
+from hlskit.domain.options import parse_clip, parse_duration, parse_positive_int, parse_text_watermark, parse_watermark, watermark_text
 
 
 # --- durations and clips -------------------------------------------------------------------

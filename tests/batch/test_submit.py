@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hlskit.jobs import JobState, JobStore
+from hlskit.domain.jobs import JobState, JobStore
 
 pytestmark = pytest.mark.slow
 

@@ -17,14 +17,14 @@ from urllib.parse import urlencode
 import pytest
 from werkzeug.serving import make_server
 
-from hlskit.abrcheck import launch_chromium
+from hlskit.cli.abrcheck import launch_chromium
 from hlskit.config import load_settings
 from hlskit.engines.local import ffmpeg_exe
-from hlskit.errors import HlskitError
-from hlskit.package import PackageOptions, run_package
-from hlskit.sample import sample_args
+from hlskit.domain.errors import HlskitError
+from hlskit.pipeline.package import PackageOptions, run_package
+from hlskit.engines.sample import sample_args
 from hlskit.server import create_app
-from hlskit.tokens import make_token, token_secret
+from hlskit.keys.tokens import make_token, token_secret
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"

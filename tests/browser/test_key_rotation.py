@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from hlskit.config import load_settings
-from hlskit.package import PackageOptions, run_package
-from hlskit.tokens import make_token, token_secret
+from hlskit.pipeline.package import PackageOptions, run_package
+from hlskit.keys.tokens import make_token, token_secret
 from tests.browser.test_player import wait_state
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from hlskit.config import load_settings
-from hlskit.tokens import make_token, token_secret
+from hlskit.keys.tokens import make_token, token_secret
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from hlskit.keys import encrypt_segment
+from hlskit.hls.crypto import encrypt_segment
 
 SOURCE = "testsrc2=size={size}:rate=30"
 

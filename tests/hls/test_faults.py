@@ -171,7 +171,7 @@ def test_key_uri_answering_hex_text(ladder, tmp_path, key_server):
 
 
 def test_unreadable_stream_raises_input_error(tmp_path):
-    from hlskit.errors import InputError
+    from hlskit.domain.errors import InputError
 
     with pytest.raises(InputError, match="cannot read"):
         validate(str(tmp_path / "missing.m3u8"))

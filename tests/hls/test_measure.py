@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hlskit.hls.measure import average_bps, measure, peak_bps
 from hlskit.hls.playlist import ByteRange, Key, Segment
 from hlskit.hls.source import Source, padding_of, plain_head, plain_range
-from hlskit.keys import encrypt_segment
+from hlskit.hls.crypto import encrypt_segment
 from hlskit.storage import LocalStorage
 
 US = 1_000_000

@@ -7,7 +7,7 @@ import json
 import av
 
 from hlskit.hls import ts
-from hlskit.hls.keyresolve import local_key_resolver
+from hlskit.keys.resolve import local_key_resolver
 from hlskit.hls.playlist import parse
 from hlskit.hls.source import Source, plain_range
 from hlskit.hls.validate import validate

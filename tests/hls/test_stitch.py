@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from hlskit.errors import InputError
+from hlskit.domain.errors import InputError
 from hlskit.hls.master import stitch_package, stitch_playlists
 from tests.conftest import run_hlskit
 from tests.hls.streams import encrypt_playlist

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from hlskit.config import Settings, load_settings
-from hlskit.engines.base import PackagePlan
-from hlskit.jobs import Job, JobStore, new_job_id
-from hlskit.keys import KeySchedule, KeyStore
-from hlskit.ladder import PRESETS, choose_ladder
+from hlskit.domain.settings import Settings
+from hlskit.config import load_settings
+from hlskit.domain.plan import PackagePlan
+from hlskit.domain.jobs import Job, JobStore, new_job_id
+from hlskit.domain.keys import KeySchedule
+from hlskit.keys.store import KeyStore
+from hlskit.domain.ladder import PRESETS, choose_ladder
 
 from tests.mts.mts_standins import AK, KMS_KEY, PIPELINE, QUEUE, SECRET, AliyunStandIn, OssStandIn
 

@@ -8,10 +8,10 @@ import pytest
 from tests.mts.mts_standins import KMS_KEY
 from tests.mts.test_mts_engine import engine, upload_source
 
-from hlskit.errors import ConfigError
-from hlskit.jobs import JobState
-from hlskit.keys import KeyStore
-from hlskit.kms import create_data_key, decrypt_hook, generate_data_key
+from hlskit.domain.errors import ConfigError
+from hlskit.domain.jobs import JobState
+from hlskit.keys.store import KeyStore
+from hlskit.keys.kms import create_data_key, decrypt_hook, generate_data_key
 
 
 def kms_settings(cloud, key_id=KMS_KEY):

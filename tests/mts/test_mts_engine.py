@@ -10,13 +10,14 @@ import pytest
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from hlskit.engines.base import Clip, Watermark
-from hlskit.engines.mts import AliyunRpc, MtsEngine
-from hlskit.errors import ConfigError, HlskitError, InputError, JobError
-from hlskit.jobs import Job, JobState, JobStore, new_job_id
-from hlskit.keys import KeySchedule
-from hlskit.ladder import Definition, Rung
-from hlskit.mns import parse_job_message
+from hlskit.domain.plan import Clip, Watermark
+from hlskit.aliyun.rpc import AliyunRpc
+from hlskit.engines.mts import MtsEngine
+from hlskit.domain.errors import ConfigError, HlskitError, InputError, JobError
+from hlskit.domain.jobs import Job, JobState, JobStore, new_job_id
+from hlskit.domain.keys import KeySchedule
+from hlskit.domain.ladder import Definition, Rung
+from hlskit.aliyun.mns import parse_job_message
 
 SIGNATURE_PARAMS = ("Signature", "SignatureMethod", "SignatureNonce", "SignatureVersion", "AccessKeyId",
                     "Timestamp", "Version", "Format", "Action")
@@ -272,7 +273,7 @@ def test_messages_of_jobs_a_poll_saw_end_are_still_consumed(cloud, source_clip):
 
 
 def test_mns_refuses_a_wrong_signature(cloud):
-    from hlskit.mns import MnsQueue
+    from hlskit.aliyun.mns import MnsQueue
 
     with pytest.raises(ConfigError, match="MNS refused receiving .*SignatureDoesNotMatch"):
         MnsQueue(cloud.mps.url, "mts-standin-queue", cloud.settings.mts_access_key_id, "wrong").receive(0)
@@ -345,7 +346,7 @@ def test_clear_package_sends_no_encryption(cloud, source_clip):
 
 
 def test_mns_notification_target_sends_the_event(cloud):
-    from hlskit.mns import MnsQueue
+    from hlskit.aliyun.mns import MnsQueue
     from hlskit.notify import parse_target
 
     settings = cloud.settings.replace(mts_mns_endpoint=cloud.mps.url)

@@ -8,7 +8,7 @@ import oss2
 import pytest
 import requests
 
-from hlskit.errors import ConfigError, InputError
+from hlskit.domain.errors import ConfigError, InputError
 from hlskit.storage import open_storage
 from hlskit.storage.oss import OssStorage
 

@@ -11,12 +11,9 @@ import sys
 import pytest
 
 from hlskit.config import load_settings
-from hlskit.errors import ConfigError, InputError
-from hlskit.jobs import Job, JobState, JobStore, new_job_id, user_data
-from hlskit.notify import (
-    ATTEMPT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Notifier, Retry,
-    load_notify_secret, verify_signature,
-)
+from hlskit.domain.errors import ConfigError, InputError
+from hlskit.domain.jobs import Job, JobState, JobStore, new_job_id, user_data
+from hlskit.notify import ATTEMPT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Notifier, Retry, load_notify_secret, verify_signature
 
 FAST = Retry(attempts=4, first_delay=0.05, max_delay=0.2)
 
@@ -210,7 +207,7 @@ def test_no_targets_is_a_no_op(settings, store):
 
 
 def test_package_event_from_a_package_result(receiver, settings, store):
-    from hlskit.package import PackageResult
+    from hlskit.pipeline.package import PackageResult
 
     jobs = [ended_job(store, "c12", "LD")]
     result = PackageResult(content_id="c12", dir="out/c12", manifest={}, jobs=jobs)

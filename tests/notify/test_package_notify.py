@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from hlskit.jobs import JobStore
+from hlskit.domain.jobs import JobStore
 from hlskit.notify import SIGNATURE_HEADER, verify_signature
 
 pytestmark = pytest.mark.slow
 
 
 def test_one_signed_event_per_job_then_one_for_the_package(tmp_path, settings, receiver, make_clip):
-    from hlskit.package import PackageOptions, run_package
+    from hlskit.pipeline.package import PackageOptions, run_package
 
     source = make_clip(tmp_path / "a.mp4", width=320, height=180, seconds=2)
     ladder = tmp_path / "tiny.toml"

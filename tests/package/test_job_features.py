@@ -8,9 +8,10 @@ import av
 import m3u8
 import pytest
 
-from hlskit.keys import KeyStore, decrypt_segment
-from hlskit.options import parse_clip, parse_text_watermark, parse_watermark
-from hlskit.package import PackageOptions, run_package
+from hlskit.keys.store import KeyStore
+from hlskit.hls.crypto import decrypt_segment
+from hlskit.domain.options import parse_clip, parse_text_watermark, parse_watermark
+from hlskit.pipeline.package import PackageOptions, run_package
 from tests.tsutil import ts_sync_ok
 
 
@@ -77,7 +78,7 @@ def test_image_watermark_has_same_place_and_relative_size_in_every_definition(tm
 
 
 def test_missing_or_non_png_watermark_is_refused_before_encoding(tmp_path):
-    from hlskit.errors import InputError
+    from hlskit.domain.errors import InputError
 
     jpeg = tmp_path / "logo.jpg"
     jpeg.write_bytes(b"\xff\xd8\xff\xe0not a png")
@@ -102,7 +103,7 @@ def test_clip_is_frame_accurate(tmp_path, make_clip, hlskit_env):
 
 
 def test_clip_outside_the_source_is_a_clear_error(tmp_path, make_clip, hlskit_env):
-    from hlskit.errors import InputError
+    from hlskit.domain.errors import InputError
 
     src = make_clip(tmp_path / "in.mp4", seconds=3)
     with pytest.raises(InputError, match="ends after the end"):

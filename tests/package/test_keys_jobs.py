@@ -5,9 +5,11 @@ import sys
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from hlskit.errors import ConfigError, InputError
-from hlskit.jobs import Job, JobState, JobStore, new_job_id
-from hlskit.keys import KeySchedule, KeyStore, decrypt_segment, encrypt_segment
+from hlskit.domain.errors import ConfigError, InputError
+from hlskit.domain.jobs import Job, JobState, JobStore, new_job_id
+from hlskit.domain.keys import KeySchedule
+from hlskit.keys.store import KeyStore
+from hlskit.hls.crypto import decrypt_segment, encrypt_segment
 
 
 def test_master_key_is_created_0600_and_keys_round_trip(tmp_path):

@@ -1,7 +1,7 @@
 import pytest
 
-from hlskit.errors import InputError
-from hlskit.ladder import PRESETS, choose_ladder, load_ladder_file, parse_ladder_option
+from hlskit.domain.errors import InputError
+from hlskit.domain.ladder import PRESETS, choose_ladder, load_ladder_file, parse_ladder_option
 
 
 def sizes(rungs):

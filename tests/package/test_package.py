@@ -13,9 +13,10 @@ from pathlib import Path
 import m3u8
 import pytest
 
-from hlskit.jobs import JobState, JobStore
-from hlskit.keys import KeyStore, decrypt_segment
-from hlskit.protect import round_half_up
+from hlskit.domain.jobs import JobState, JobStore
+from hlskit.keys.store import KeyStore
+from hlskit.hls.crypto import decrypt_segment
+from hlskit.keys.protect import round_half_up
 from tests.conftest import HLSKIT, run_hlskit
 from tests.tsutil import first_pts, starts_with_idr, ts_sync_ok
 
@@ -132,8 +133,8 @@ def test_small_source_yields_only_ld_and_progress_is_shown(tmp_path, make_clip):
 
 
 def test_rotated_phone_clip_gets_portrait_rungs(tmp_path, make_clip, hlskit_env):
-    from hlskit.package import PackageOptions, plan_package, run_package
-    from hlskit.probe import probe
+    from hlskit.pipeline.package import PackageOptions, plan_package, run_package
+    from hlskit.pipeline.probe import probe
 
     phone = make_clip(tmp_path / "phone.mp4", width=1920, height=1080, seconds=1, rotate=90)
     plan = plan_package(str(phone), str(tmp_path / "out"), hlskit_env, PackageOptions())

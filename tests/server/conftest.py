@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from hlskit.config import Settings
-from hlskit.keys import DataKey, KeyStore, key_uri
+from hlskit.domain.settings import Settings
+from hlskit.domain.keys import DataKey, key_uri
+from hlskit.keys.store import KeyStore
 from hlskit.server import create_app
-from hlskit.tokens import make_token, token_secret
+from hlskit.keys.tokens import make_token, token_secret
 from tests.server.serverpkg import Package, build_package
 
 HLSKIT = [sys.executable, "-m", "hlskit"]

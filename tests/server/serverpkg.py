@@ -10,7 +10,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from hlskit.keys import DataKey, KeyStore, encrypt_segment
+from hlskit.domain.keys import DataKey
+from hlskit.keys.store import KeyStore
+from hlskit.hls.crypto import encrypt_segment
 
 DEFINITIONS = [("LD", 320, 180, 300), ("SD", 480, 270, 500), ("HD", 640, 360, 800)]
 SECONDS, FPS, SEGMENT = 4, 25, 2

@@ -9,7 +9,7 @@ import time
 
 import requests
 
-from hlskit.tokens import verify_token
+from hlskit.keys.tokens import verify_token
 
 
 def test_serve_prints_its_url_and_serves_keys_and_media(site, tmp_path):
@@ -60,7 +60,7 @@ def test_token_command_prints_a_valid_token(site, hlskit_cli):
 
 
 def test_keys_list_and_revoke(site, hlskit_cli):
-    from hlskit.keys import KeyStore
+    from hlskit.keys.store import KeyStore
 
     key = KeyStore.from_settings(site.settings).create("cli-keys")
     listed = hlskit_cli("keys", "list", "cli-keys", env=site.env())

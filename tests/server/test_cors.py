@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from hlskit.config import Settings
+from hlskit.domain.settings import Settings
 
 PLAYER = "https://player.example"      # configured in the site fixture's allowed_origins
 EVIL = "https://evil.example"

@@ -14,8 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from hlskit.keys import KeyStore, decrypt_segment
-from hlskit.tokens import make_token
+from hlskit.keys.store import KeyStore
+from hlskit.hls.crypto import decrypt_segment
+from hlskit.keys.tokens import make_token
 
 
 def test_valid_token_gets_the_16_bytes_that_decrypt_the_segments(site):

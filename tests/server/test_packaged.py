@@ -6,9 +6,9 @@ import subprocess
 import pytest
 import requests
 
-from hlskit.config import Settings
-from hlskit.keys import decrypt_segment
-from hlskit.tokens import make_token, token_secret
+from hlskit.domain.settings import Settings
+from hlskit.hls.crypto import decrypt_segment
+from hlskit.keys.tokens import make_token, token_secret
 
 from .conftest import start_server
 

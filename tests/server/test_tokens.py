@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from hlskit.config import Settings
-from hlskit.errors import ConfigError
+from hlskit.domain.settings import Settings
+from hlskit.domain.errors import ConfigError
 from hlskit.server import create_app
-from hlskit.tokens import TokenError, make_token, token_secret, verify_token
+from hlskit.keys.tokens import TokenError, make_token, token_secret, verify_token
 
 SECRET = b"s" * 32
 
@@ -91,7 +91,7 @@ def test_app_refuses_to_start_in_production_without_secrets(tmp_path):
 
 
 def test_memoised_tokens_are_still_checked_for_expiry_content_and_client():
-    from hlskit.tokens import PlaybackTokens
+    from hlskit.keys.tokens import PlaybackTokens
 
     tokens = PlaybackTokens(SECRET)
     now = time.time()

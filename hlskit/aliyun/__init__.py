@@ -1,0 +1,1 @@
+"""Alibaba Cloud clients: credentials, one signed-RPC client (MPS, KMS) and the MNS queue."""

@@ -1,0 +1,10 @@
+"""The ``hlskit`` command line: thin click commands over the pipeline, one module per area."""
+from __future__ import annotations
+
+from . import core, extras, hls, mts, player, server
+from .group import main
+
+for _area in (core, hls, server, player, mts, extras):
+    _area.register(main)
+
+__all__ = ["main"]

@@ -1,0 +1,216 @@
+"""Core commands: sample, package, status, cancel."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+
+import click
+from rich.console import Console
+
+from .group import settings_from
+from ..domain.errors import InputError
+from ..domain.jobs import JobStore
+from ..pipeline.package import PackageOptions, run_package
+from .progress import package_progress
+
+console = Console(stderr=True)
+
+
+@click.command()
+@click.argument("out", type=click.Path(dir_okay=False), default="samples/sample.mp4")
+@click.option("--size", default="1920x1080", show_default=True, help="WIDTHxHEIGHT of the clip.")
+@click.option("--seconds", default=30.0, show_default=True, help="Duration in seconds.")
+@click.option("--fps", default=30, show_default=True, help="Frame rate.")
+@click.pass_context
+def sample(ctx, out, size, seconds, fps):
+    """Generate a sample clip with motion, detail and stereo AAC audio.
+
+    \b
+    Example:
+      hlskit sample samples/sample.mp4 --size 1920x1080 --seconds 30
+    """
+    from ..engines.sample import make_sample
+
+    try:
+        width, height = (int(x) for x in size.lower().split("x"))
+    except ValueError:
+        raise InputError(f"--size must look like 1920x1080, got {size!r}.")
+    with console.status(f"generating {size} {seconds:g}s sample…"):
+        path = make_sample(out, width, height, seconds, fps, settings=settings_from(ctx))
+    click.echo(str(path))
+
+
+def _stop_on_sigterm(signum, frame):
+    """Treat SIGTERM like Ctrl-C, so the staging folder is removed and jobs are marked."""
+    raise KeyboardInterrupt
+
+
+@click.command()
+@click.argument("source", type=str)
+@click.option("--out", "out", default="out", show_default=True, help="Folder that receives out/<content-id>/.")
+@click.option("--key-url", default=None, help="Base URL of the key service; key URIs are <key-url>/<content-id>/<key-id>.")
+@click.option("--ladder", default="auto", show_default=True,
+              help="auto (every preset not wider than the source), names such as LD,HD, or a ladder .toml file.")
+@click.option("--segment-duration", type=int, default=None, help="Segment length in whole seconds (default 6).")
+@click.option("--no-encrypt", is_flag=True, help="Write clear (unencrypted) segments.")
+@click.option("--content-id", default=None, help="Content id (default: the file name plus a random suffix).")
+@click.option("--engine", type=click.Choice(["local", "mts"]), default=None, help="Where jobs run (default local).")
+@click.option("--watermark", "watermarks", multiple=True,
+              help="Image watermark PATH.png[:ReferPos[:Dx[:Dy[:Width]]]]; fractions < 1 are relative to the output size.")
+@click.option("--text-watermark", "text_watermarks", multiple=True,
+              help="Text watermark, e.g. \"Preview {definition}\" (see docs for placement).")
+@click.option("--clip", default=None, help="START+DURATION, e.g. 00:01:30+45 (MPS Clip.TimeSpan).")
+@click.option("--rotate-key-every", type=int, default=None, help="Start a new data key every N segments.")
+@click.option("--clear-lead", type=int, default=0, show_default=True, help="Leave the first N segments unencrypted.")
+@click.option("--notify", "notify", multiple=True, help="Webhook URL or exec:COMMAND to tell when jobs end.")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Return when the package is done (--no-wait: submit only; with the mts engine).")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@click.pass_context
+def package(ctx, source, out, key_url, ladder, segment_duration, no_encrypt, content_id, engine,
+            watermarks, text_watermarks, clip, rotate_key_every, clear_lead, notify, wait, as_json):
+    """Package SOURCE into encrypted multi-definition HLS: one job per definition.
+
+    \b
+    Example:
+      hlskit package talk.mp4 --out out/ --key-url http://127.0.0.1:8000/keys
+      hlskit package talk.mp4 --ladder LD,HD --segment-duration 4 --no-encrypt
+    """
+    from ..domain.options import parse_clip, parse_text_watermark, parse_watermark
+
+    settings = settings_from(ctx, engine=engine)
+    options = PackageOptions(
+        ladder=ladder, segment_duration=segment_duration, key_url=key_url, encrypt=not no_encrypt,
+        rotate_every=rotate_key_every, clear_lead=clear_lead, content_id=content_id,
+        watermarks=[parse_watermark(w) for w in watermarks] + [parse_text_watermark(t) for t in text_watermarks],
+        clip=parse_clip(clip) if clip else None, notify=list(notify), engine=engine,
+    )
+    if not wait:
+        from ..pipeline.package import submit_package
+
+        for job in submit_package(source, out, settings, options):
+            click.echo(f"{job.job_id}  {job.definition:>4}  {job.state.value}  {job.code} {job.message}".rstrip())
+        click.echo("submitted; follow with: hlskit status --wait")
+        return
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    with package_progress(console) as progress:
+        result = run_package(source, out, settings, options, progress=progress)
+    if as_json:
+        click.echo(json.dumps(result.manifest, indent=2))
+    else:
+        for d in result.manifest["definitions"]:
+            state = d["state"]
+            line = f"{d['name']:>4}  {d['width']}x{d['height']}  {state}"
+            if state == "TranscodeSuccess":
+                line += f"  {d['segments']} segments, {d['bytes'] / 1e6:.1f} MB"
+            else:
+                line += f"  {d['code']}: {d['message']}"
+            click.echo(line)
+        for finding in (result.manifest.get("validation") or {}).get("must_fix", []):
+            click.echo(f"warning: {finding}", err=True)
+        click.echo(f"package: {result.dir}")
+    if not result.ok:
+        names = ", ".join(j.definition for j in result.failed)
+        click.echo(f"error: {names} failed (see above); the other definitions were published.", err=True)
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("ref", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print jobs as JSON.")
+@click.option("--wait", is_flag=True, help="Wait until every listed job has ended.")
+@click.pass_context
+def status(ctx, ref, as_json, wait):
+    """List jobs: all, or those of one job id or content id.
+
+    \b
+    Example:
+      hlskit status
+      hlskit status talk-1a2b3c --json
+    """
+    settings = settings_from(ctx)
+    store = JobStore.from_settings(settings)
+    store.recover()
+    jobs = store.list(ref)
+    if ref and not jobs:
+        raise InputError(f"no job or content id {ref}: run `hlskit status` to list them.")
+    if wait:
+        jobs = wait_for_jobs(settings, store, jobs)
+    if as_json:
+        click.echo(json.dumps([j.to_dict() for j in jobs], indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(show_edge=False, pad_edge=False)
+    for col in ("job", "content", "definition", "engine", "state", "%", "message"):
+        table.add_column(col)
+    for j in jobs:
+        table.add_row(j.job_id[:12], j.content_id, j.definition, j.engine, j.state.value, str(j.percent),
+                      f"{j.code}: {j.message}" if j.code else "")
+    Console().print(table)
+
+
+def wait_for_jobs(settings, store: JobStore, jobs):
+    """Block until the jobs end: mts jobs are driven by the mts engine, local ones by their own process."""
+    pending = [j for j in jobs if not j.state.finished]
+    mts = [j for j in pending if j.engine == "mts"]
+    if mts:
+        from ..engines.mts import MtsEngine
+
+        MtsEngine(settings).wait_and_finish(store, mts)
+    while any(not (store.get(j.job_id).state.finished) for j in pending):
+        store.recover()
+        time.sleep(1)
+    _notify_ended(settings, store, [store.get(j.job_id) for j in pending])
+    return [store.get(j.job_id) for j in jobs]
+
+
+def _notify_ended(settings, store: JobStore, ended) -> None:
+    """Send the events of jobs submitted with --notify and --no-wait (nobody else saw them end).
+
+    Event ids are stable per job, so a receiver drops a repeat if another process sent it too.
+    """
+    from ..notify.delivery import Notifier
+
+    by_targets: dict[str, list] = {}
+    for job in ended:
+        if job.notify:
+            by_targets.setdefault(job.notify, []).append(job)
+    for targets, jobs in by_targets.items():
+        notifier = Notifier.from_targets(json.loads(targets), settings)
+        try:
+            for job in jobs:
+                notifier.job_ended(job)
+            for content_id in dict.fromkeys(j.content_id for j in jobs):
+                package = store.list(content_id)
+                if all(j.state.finished for j in package):
+                    notifier.package_ended(content_id, package)
+        finally:
+            notifier.close()
+
+
+@click.command()
+@click.argument("job_id")
+@click.pass_context
+def cancel(ctx, job_id):
+    """Cancel a job that has not finished (a unique prefix of the job id is enough).
+
+    \b
+    Example:
+      hlskit cancel 3f2a9c1b
+    """
+    settings = settings_from(ctx)
+    store = JobStore.from_settings(settings)
+    job = store.cancel(job_id)
+    if job.engine == "mts":
+        from ..engines.mts import MtsEngine
+
+        MtsEngine(settings).cancel(job)
+    click.echo(f"{job.job_id} {job.definition} of {job.content_id}: {job.state.value}")
+
+
+def register(main: click.Group) -> None:
+    for command in (sample, package, status, cancel):
+        main.add_command(command)

@@ -1,0 +1,101 @@
+"""HLS commands: stitch (master playlist from measured figures) and validate (any HLS stream)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from .group import settings_from
+from ..domain.errors import InputError
+
+console = Console(stderr=True)
+
+
+def _summary(info) -> str:
+    lines = [f"wrote {info.path}"]
+    for v in info.variants:
+        lines.append(f"  {v.definition:<6} BANDWIDTH={v.bandwidth} AVERAGE-BANDWIDTH={v.average_bandwidth} "
+                     f'CODECS="{v.codecs}" RESOLUTION={v.resolution} FRAME-RATE={v.frame_rate or 0:.3f}'
+                     + (f" I-frames={v.iframe_count}" if v.iframe_uri else ""))
+    if info.session_key:
+        lines.append(f"  session key {info.session_key}")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", default=None, help="Master playlist to write when stitching media playlists.")
+@click.pass_context
+def stitch(ctx, paths, output):
+    """Write master.m3u8 (and I-frame playlists) from measured segment figures.
+
+    Pass a package folder (out/<content-id>) to stitch its finished definitions, or media
+    playlists plus -o to stitch playlists from elsewhere (variant URIs relative to the output).
+    Keys for encrypted segments come from the local key store.
+
+    \b
+    Example:
+      hlskit stitch out/3f2a9c
+      hlskit stitch LD/index.m3u8 HD/index.m3u8 -o master.m3u8
+    """
+    from ..keys.resolve import local_key_resolver
+    from ..hls.master import stitch_package, stitch_playlists
+    from .progress import package_progress
+
+    resolver = local_key_resolver(settings_from(ctx))
+    with package_progress(console) as progress:
+        if len(paths) == 1 and Path(paths[0]).is_dir():
+            if output:
+                raise InputError("-o applies to media playlists; a package folder always gets <folder>/master.m3u8: drop -o.")
+            info = stitch_package(paths[0], key_resolver=resolver, progress=progress)
+            info.path = str(Path(paths[0]) / info.path)
+        else:
+            if not output:
+                raise InputError("stitching media playlists needs -o master.m3u8: say where the master goes.")
+            info = stitch_playlists(list(paths), output, key_resolver=resolver, progress=progress)
+    click.echo(_summary(info))
+
+
+@click.command()
+@click.argument("path_or_url")
+@click.option("--key-token", envvar="HLSKIT_KEY_TOKEN", default=None,
+              help="Playback token sent as 'Authorization: Bearer' to key URIs (or set HLSKIT_KEY_TOKEN).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def validate(ctx, path_or_url, key_token, as_json):
+    """Check a master or media playlist (file, oss:// or URL) against the HLS rules.
+
+    Prints per variant the measured peak and average bit rates against the declared ones,
+    codecs, resolution, frame rate, segment durations, IDR alignment and encryption, then
+    MUST-fix and SHOULD-fix findings with the rule each breaks. Keys come from the local key
+    store when it has them, else from the key URI. Exit 0: no MUST finding; 1: MUST findings;
+    2: the stream could not be read.
+
+    \b
+    Example:
+      hlskit validate out/3f2a9c/master.m3u8
+      HLSKIT_KEY_TOKEN=... hlskit validate https://cdn.example.com/v/master.m3u8 --json
+    """
+    from ..keys.resolve import local_key_resolver
+    from ..hls.validate import format_report, validate as run
+
+    resolver = local_key_resolver(settings_from(ctx))
+    with console.status("validating…") if console.is_terminal else _null():
+        report = run(path_or_url, key_token=key_token, key_resolver=resolver)
+    click.echo(report.to_json() if as_json else format_report(report))
+    sys.exit(1 if report.must else 0)
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def register(main: click.Group) -> None:
+    main.add_command(stitch)
+    main.add_command(validate)

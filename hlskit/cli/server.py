@@ -1,0 +1,137 @@
+"""Server commands: serve, token, keys list|revoke."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import click
+
+from .group import settings_from
+from ..domain.errors import InputError
+from ..keys.store import KeyStore
+
+_TTL = re.compile(r"^(\d+)([smhd]?)$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_ttl(text: str) -> int:
+    """'90', '90s', '15m', '1h', '2d' → seconds."""
+    match = _TTL.match(text.strip().lower())
+    if not match or int(match.group(1)) == 0:
+        raise InputError(f"--ttl must be a positive duration such as 90s, 15m, 1h or 2d, got {text!r}.")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+@click.command()
+@click.argument("media_root", type=click.Path(file_okay=False), default=None, required=False)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port (0 picks a free one).")
+@click.pass_context
+def serve(ctx, media_root, host, port):
+    """Serve keys (/keys), packaged media (/media) and the player on one port.
+
+    Uses Werkzeug's development server; in production run
+    gunicorn 'hlskit.server:create_app()' with the same settings (see docs/serving.md).
+
+    \b
+    Example:
+      hlskit serve out/ --port 8000
+      hlskit token <content-id>     # then open
+      http://127.0.0.1:8000/media/<content-id>/master.m3u8?token=<token>
+    """
+    from ..server import create_app, devserver
+
+    settings = settings_from(ctx, media_root=media_root)
+    if not settings.media_root.is_dir():
+        raise InputError(f"media root {settings.media_root} is not a folder: pass the folder `hlskit package --out` wrote.")
+    app = create_app(settings)
+
+    def announce(bound_port: int) -> None:
+        url = f"http://{host if ':' not in host else f'[{host}]'}:{bound_port}/"
+        click.echo(f"hlskit serving {settings.media_root} at {url}")
+        click.echo(f"  media: {url}media/<content-id>/master.m3u8?token=<hlskit token <content-id>>")
+        click.echo("  development server: use gunicorn in production (docs/serving.md). Ctrl+C stops.")
+
+    devserver.run(app, host, port, announce)
+
+
+@click.command()
+@click.argument("content_id")
+@click.option("--ttl", default=None, help="Lifetime: 90s, 15m, 1h, 2d (default: token_ttl setting, 1h).")
+@click.option("--client-ip", default=None, help="Bind the token to this client address.")
+@click.pass_context
+def token(ctx, content_id, ttl, client_ip):
+    """Print a playback token for CONTENT_ID.
+
+    \b
+    Example:
+      hlskit token movie-3f2a --ttl 1h
+      curl -H "Authorization: Bearer $(hlskit token movie-3f2a)" http://127.0.0.1:8000/keys/movie-3f2a/<key-id>
+    """
+    from ..keys.tokens import make_token, token_secret
+
+    settings = settings_from(ctx)
+    seconds = parse_ttl(ttl) if ttl else settings.token_ttl
+    if not KeyStore.from_settings(settings).list(content_id):
+        click.echo(f"warning: the key store has no keys for {content_id}; check the id with `hlskit keys list`.", err=True)
+    click.echo(make_token(token_secret(settings), content_id, seconds, client_ip))
+
+
+@click.group()
+def keys():
+    """List and revoke data keys in the key store (never shows a key).
+
+    \b
+    Example:
+      hlskit keys list movie-3f2a
+      hlskit keys revoke movie-3f2a --key-id 9c1e0b7d2a4f6e81
+    """
+
+
+@keys.command("list")
+@click.argument("content_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per key.")
+@click.pass_context
+def keys_list(ctx, content_id, as_json):
+    """List keys (all, or those of CONTENT_ID): content id, key id, created, state.
+
+    \b
+    Example:
+      hlskit keys list movie-3f2a
+    """
+    records = KeyStore.from_settings(settings_from(ctx)).list(content_id)
+    for r in records:
+        state = "revoked" if r.revoked else "live"
+        if as_json:
+            click.echo(json.dumps({"content_id": r.content_id, "key_id": r.key_id, "state": state,
+                                   "wrapping": r.wrapping, "created_at": r.created_at, "revoked_at": r.revoked_at}))
+        else:
+            created = dt.datetime.fromtimestamp(r.created_at).isoformat(timespec="seconds")
+            click.echo(f"{r.content_id}  {r.key_id}  {created}  {state}  {r.wrapping}")
+    if not records and not as_json:
+        click.echo("no keys" + (f" for {content_id}" if content_id else ""), err=True)
+
+
+@keys.command("revoke")
+@click.argument("content_id")
+@click.option("--key-id", default=None, help="Revoke only this key (default: every live key of CONTENT_ID).")
+@click.pass_context
+def keys_revoke(ctx, content_id, key_id):
+    """Revoke keys: running key services refuse them (404) from the next request on.
+
+    \b
+    Example:
+      hlskit keys revoke movie-3f2a
+      hlskit keys revoke movie-3f2a --key-id 9c1e0b7d2a4f6e81
+    """
+    count = KeyStore.from_settings(settings_from(ctx)).revoke(content_id, key_id)
+    if count == 0:
+        what = f"key {key_id} of {content_id}" if key_id else f"keys of {content_id}"
+        raise InputError(f"no live {what} to revoke: check the ids with `hlskit keys list {content_id}`.")
+    click.echo(f"revoked {count} key{'s' if count != 1 else ''} of {content_id}")
+
+
+def register(main: click.Group) -> None:
+    for command in (serve, token, keys):
+        main.add_command(command)

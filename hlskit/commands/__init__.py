@@ -1,1 +1,0 @@
-"""Command modules, one per area; each exposes register(main)."""

@@ -1,0 +1,44 @@
+"""What a source is: its container, duration and streams, as the probe found them."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from typing import Any
+
+
+@dataclass(frozen=True)
+class VideoStream:
+    codec: str
+    profile: str | None
+    coded_width: int
+    coded_height: int
+    display_width: int
+    display_height: int
+    rotation: int          # degrees, clockwise as displayed: 0, 90, 180 or 270
+    frame_rate: str        # exact rational, e.g. "30000/1001"
+    pix_fmt: str | None
+
+    @property
+    def fps(self) -> float:
+        return float(Fraction(self.frame_rate))
+
+
+@dataclass(frozen=True)
+class AudioStream:
+    codec: str
+    profile: str | None
+    sample_rate: int
+    channels: int
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: str
+    format: str
+    duration: float
+    size: int
+    video: VideoStream
+    audio: AudioStream | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,73 @@
+"""The Engine protocol and the plain values that flow through it.
+
+A :class:`PackagePlan` is everything decided before anything runs: the source, the ladder, the
+keys and where output goes. An engine turns the plan's jobs (one per definition) into
+per-definition media playlists under ``plan.staging``, keeping the job store up to date.
+Stitching, validation and publishing happen after, in :mod:`hlskit.package`, the same way for
+every engine.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .jobs import Job
+from .keys import DataKey, KeySchedule
+from .ladder import Rung
+from .media import MediaInfo
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """MPS-style placement: ReferPos corner, offsets and width as pixels (≥ 1) or fractions (< 1)."""
+
+    kind: str              # "image" or "text"
+    refer_pos: str = "TopRight"
+    dx: float = 0.0
+    dy: float = 0.0
+    width: float = 0.12    # image: width of the mark; text: font size as a fraction of output height
+    image: str = ""        # path (local engine) or oss:// URI (mts engine)
+    text: str = ""         # may contain {definition}
+
+
+@dataclass(frozen=True)
+class Clip:
+    """MPS Clip.TimeSpan: start (Seek) and duration, in seconds."""
+
+    seek: float
+    duration: float | None = None
+
+
+@dataclass
+class PackagePlan:
+    content_id: str
+    source: str                      # local path, or oss://bucket/key for the mts engine
+    media: MediaInfo | None          # None when the engine probes remotely
+    rungs: list[Rung]
+    jobs: dict[str, Job]             # definition name → job
+    segment_duration: int
+    key_url: str
+    schedule: KeySchedule
+    keys: list[DataKey]              # keys[i] encrypts the segments whose schedule index is i
+    staging: str                     # where the engine writes: <staging>/<definition>/index.m3u8
+    out: str                         # the final package location (published by rename/copy)
+    watermarks: list[Watermark] = field(default_factory=list)
+    clip: Clip | None = None
+    user_data: dict = field(default_factory=dict)
+    # Creates and stores the next data key; set by the planner, absent for clear packages.
+    make_key: Callable[[], DataKey] | None = field(default=None, repr=False)
+    renditions: dict[str, Any] = field(default_factory=dict)  # definition → protect.Rendition
+
+    def key(self, index: int) -> DataKey:
+        """The data key for schedule index ``index``, created on first use (rotation adds keys)."""
+        while len(self.keys) <= index:
+            if self.make_key is None:
+                raise RuntimeError("this plan has no key maker: it was planned without encryption")
+            self.keys.append(self.make_key())
+        return self.keys[index]
+
+    def playlist_path(self, definition: str) -> str:
+        return f"{self.staging}/{definition}/index.m3u8"
+
+
+ProgressCallback = Callable[[str, float], None]  # (definition or "*", percent 0..100)

@@ -1,0 +1,33 @@
+"""Secret files (master key, token secret, webhook secret): created once, mode 0600, never half-written."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from ..domain.errors import ConfigError
+
+
+def read_secret_file(path: Path, make: Callable[[], bytes], what: str) -> bytes:
+    """The bytes of a secret file, creating it from ``make()`` on first use.
+
+    The file is written to a temporary name (mode 0600) and linked into place, so a concurrent
+    reader — another gunicorn worker — never sees it half-written, and the first writer wins.
+    A file other users can read is refused.
+    """
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(make())
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process created it first: use theirs
+        finally:
+            os.unlink(tmp)
+    if path.stat().st_mode & 0o077:
+        raise ConfigError(f"{what} file {path} is readable by other users: run chmod 600 {path}.")
+    return path.read_bytes()

@@ -1,0 +1,178 @@
+"""Data keys: creation, wrapping under the master key, the key store, key URIs and segment crypto.
+
+A *data key* is 16 random bytes that encrypt whole TS segments (AES-128-CBC, PKCS#7), with an
+explicit random IV per key. It is kept only *wrapped*: AES-256-GCM under a 32-byte master key
+file (mode 0600), with "<content-id>/<key-id>" as associated data, so a wrapped key cannot be
+moved to another content id or key id. The plain key exists in memory only, while segments are
+encrypted or a key request is answered; it never lands beside segments, in logs or manifests.
+
+Which segment uses which key is a :class:`KeySchedule`: clear lead (MPS ``SkipCnt``-like) and
+rotation every N segments are just different schedules over the same segment list.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+import time
+from contextlib import closing
+from pathlib import Path
+from typing import Callable
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ..domain.errors import ConfigError
+from ..domain.keys import KEY_BYTES, DataKey, KeyRecord
+from .secretfile import read_secret_file
+
+# --- master key ---------------------------------------------------------------------------
+
+def load_master_key(path: Path) -> bytes:
+    """Read the 32-byte master key, creating it (mode 0600) on first use."""
+    data = read_secret_file(path, lambda: secrets.token_bytes(32), "master key")
+    if len(data) != 32:
+        raise ConfigError(f"master key file {path} must hold exactly 32 bytes: restore it from backup.")
+    return data
+
+
+def _aad(content_id: str, key_id: str) -> bytes:
+    return f"{content_id}/{key_id}".encode()
+
+
+# --- key store ----------------------------------------------------------------------------
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS keys (
+    content_id TEXT NOT NULL,
+    key_id     TEXT NOT NULL,
+    wrapped    BLOB NOT NULL,
+    iv_hex     TEXT NOT NULL,
+    wrapping   TEXT NOT NULL DEFAULT 'aes-256-gcm',
+    created_at REAL NOT NULL,
+    revoked_at REAL,
+    PRIMARY KEY (content_id, key_id)
+);
+"""
+
+
+class KeyStore:
+    """Wrapped data keys in SQLite (WAL), shared by the packager and the key service.
+
+    ``kms_decrypt`` unwraps keys created in KMS mode (wrapping "kms"): it takes the stored
+    ciphertext blob and returns the 16 plain bytes.
+    """
+
+    def __init__(self, db_path: Path, master_key_file: Path,
+                 kms_decrypt: Callable[[bytes], bytes] | None = None):
+        self.db_path = Path(db_path)
+        self.master_key_file = Path(master_key_file)
+        self.kms_decrypt = kms_decrypt
+        self._master: bytes | None = None
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+
+    @classmethod
+    def from_settings(cls, settings) -> "KeyStore":
+        kms_decrypt = None
+        if getattr(settings, "mts_kms_key_id", None):
+            from .kms import decrypt_hook
+
+            kms_decrypt = decrypt_hook(settings)
+        return cls(settings.key_db, settings.master_key_file, kms_decrypt=kms_decrypt)
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+
+    @property
+    def master(self) -> bytes:
+        if self._master is None:
+            self._master = load_master_key(self.master_key_file)
+        return self._master
+
+    def create(self, content_id: str) -> DataKey:
+        """A fresh data key with a fresh key id and IV, stored wrapped."""
+        key = DataKey(content_id, secrets.token_hex(8), secrets.token_bytes(16), secrets.token_bytes(KEY_BYTES))
+        nonce = secrets.token_bytes(12)
+        wrapped = nonce + AESGCM(self.master).encrypt(nonce, key.key, _aad(content_id, key.key_id))
+        self._insert(content_id, key.key_id, wrapped, key.iv.hex(), "aes-256-gcm")
+        return key
+
+    def add_kms(self, content_id: str, key_id: str, ciphertext_blob: bytes, iv: bytes) -> None:
+        """Record a key whose wrapped form is a KMS ciphertext (KeyType KMS)."""
+        self._insert(content_id, key_id, ciphertext_blob, iv.hex(), "kms")
+
+    def _insert(self, content_id: str, key_id: str, wrapped: bytes, iv_hex: str, wrapping: str) -> None:
+        with closing(self._connect()) as db:
+            db.execute(
+                "INSERT INTO keys (content_id, key_id, wrapped, iv_hex, wrapping, created_at) VALUES (?,?,?,?,?,?)",
+                (content_id, key_id, wrapped, iv_hex, wrapping, time.time()),
+            )
+
+    def get(self, content_id: str, key_id: str) -> bytes | None:
+        """The plain 16 bytes of a live key, or None when it is unknown or revoked."""
+        with closing(self._connect()) as db:
+            row = db.execute(
+                "SELECT wrapped, wrapping, revoked_at FROM keys WHERE content_id=? AND key_id=?",
+                (content_id, key_id),
+            ).fetchone()
+        if row is None or row[2] is not None:
+            return None
+        wrapped, wrapping = bytes(row[0]), row[1]
+        if wrapping == "kms":
+            if self.kms_decrypt is None:
+                raise ConfigError("this key was wrapped by Alibaba KMS: configure mts_access_key_id/secret so the key service can call Decrypt.")
+            return self.kms_decrypt(wrapped)
+        return AESGCM(self.master).decrypt(wrapped[:12], wrapped[12:], _aad(content_id, key_id))
+
+    def wrapped(self, content_id: str, key_id: str) -> tuple[bytes, str] | None:
+        """The stored (wrapped) form of a key and its wrapping, e.g. a KMS CiphertextBlob for MPS."""
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT wrapped, wrapping FROM keys WHERE content_id=? AND key_id=?",
+                             (content_id, key_id)).fetchone()
+        return (bytes(row[0]), row[1]) if row else None
+
+    def is_live(self, content_id: str, key_id: str) -> bool:
+        with closing(self._connect()) as db:
+            row = db.execute(
+                "SELECT revoked_at FROM keys WHERE content_id=? AND key_id=?", (content_id, key_id)
+            ).fetchone()
+        return row is not None and row[0] is None
+
+    def list(self, content_id: str | None = None) -> list[KeyRecord]:
+        query = "SELECT content_id, key_id, iv_hex, wrapping, created_at, revoked_at FROM keys"
+        args: tuple = ()
+        if content_id:
+            query += " WHERE content_id=?"
+            args = (content_id,)
+        with closing(self._connect()) as db:
+            rows = db.execute(query + " ORDER BY created_at, key_id", args).fetchall()
+        return [KeyRecord(*r) for r in rows]
+
+    @property
+    def revocation_marker(self) -> Path:
+        """A file replaced after every revocation: key caches compare its identity with one stat()."""
+        return self.db_path.with_name(self.db_path.name + ".revoked")
+
+    def revocation_version(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.revocation_marker)
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns
+
+    def revoke(self, content_id: str, key_id: str | None = None, *, keep: set[str] = frozenset()) -> int:
+        """Revoke one key, or every live key of a content id except those in ``keep``."""
+        with closing(self._connect()) as db:
+            live = [kid for (kid,) in db.execute(
+                "SELECT key_id FROM keys WHERE content_id=? AND revoked_at IS NULL", (content_id,))]
+            doomed = [kid for kid in live if (kid == key_id if key_id else kid not in keep)]
+            db.executemany("UPDATE keys SET revoked_at=? WHERE content_id=? AND key_id=?",
+                           [(time.time(), content_id, kid) for kid in doomed])
+        if doomed:
+            # After the commit: a cache that sees the new marker re-reads the store.
+            tmp = self.revocation_marker.with_name(f".{self.revocation_marker.name}.{os.getpid()}")
+            tmp.write_text(secrets.token_hex(8))
+            os.replace(tmp, self.revocation_marker)
+        return len(doomed)

@@ -1,0 +1,158 @@
+"""Playback tokens: short-lived HMAC-SHA256 grants for one content id.
+
+A token is ``<payload>.<signature>``, both base64url without padding. The payload is compact
+JSON ``{"c": content id, "e": expiry (unix seconds), "i": client IP (optional)}``; the
+signature is HMAC-SHA256 over the encoded payload under the token secret. Tokens use only
+``[A-Za-z0-9_.-]``, so they travel unescaped in a query string, a header or a cookie, and can be
+copied into playlists safely.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..domain.errors import ConfigError, HlskitError
+from .secretfile import read_secret_file
+
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,1024}\.[A-Za-z0-9_-]{43}$")
+_DOMAIN = b"hlskit-playback-token-v1:"   # keeps these MACs apart from any other use of the secret
+_MIN_SECRET = 32
+_PLACEHOLDERS = {"secret", "changeme", "change-me", "default", "dev", "test", "token", "password"}
+
+
+class TokenError(HlskitError):
+    """A playback token was refused. ``reason`` is one of REASONS; ``status`` the HTTP status."""
+
+    REASONS = ("missing", "malformed", "tampered", "expired", "other-content", "other-client")
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message, code="Token." + "".join(p.title() for p in reason.split("-")))
+        self.reason = reason
+
+    @property
+    def status(self) -> int:
+        return 401 if self.reason == "missing" else 403
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    content_id: str
+    expires: int
+    client_ip: str | None = None
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _as_bytes(secret: str | bytes) -> bytes:
+    return secret.encode("utf-8") if isinstance(secret, str) else secret
+
+
+class PlaybackTokens:
+    """Makes and checks tokens under one secret; keeps the keyed HMAC state, so the key
+    service's hot path pays for one copy-and-update per token instead of a full HMAC setup."""
+
+    MEMO_SIZE = 4096
+
+    def __init__(self, secret: str | bytes):
+        self._mac = hmac.new(_as_bytes(secret), _DOMAIN, hashlib.sha256)
+        # Tokens whose signature already checked out: a player presents the same token for
+        # every key it fetches. Expiry, content and client are still checked on every use.
+        self._memo: dict[str, TokenClaims] = {}
+
+    def _sign(self, payload: str) -> str:
+        mac = self._mac.copy()
+        mac.update(payload.encode("ascii"))
+        return _b64(mac.digest())
+
+    def _check_signature(self, token: str) -> TokenClaims:
+        if not TOKEN_PATTERN.match(token):
+            raise TokenError("malformed", "the playback token is malformed: request a new one.")
+        payload, signature = token.split(".")
+        if not hmac.compare_digest(self._sign(payload), signature):
+            raise TokenError("tampered", "the playback token signature is not valid: request a new one.")
+        try:
+            raw = json.loads(_unb64(payload))
+            return TokenClaims(str(raw["c"]), int(raw["e"]), raw.get("i"))
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            # Signed by us but unreadable: only if the secret is shared with another format.
+            raise TokenError("malformed", "the playback token is malformed: request a new one.")
+
+    def make(self, content_id: str, ttl: int, client_ip: str | None = None, *, now: float | None = None) -> str:
+        if ttl <= 0:
+            raise ValueError("ttl must be positive")
+        claims: dict = {"c": content_id, "e": int((time.time() if now is None else now) + ttl)}
+        if client_ip:
+            claims["i"] = client_ip
+        payload = _b64(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
+        return f"{payload}.{self._sign(payload)}"
+
+    def verify(self, token: str | None, content_id: str, client_ip: str | None,
+               *, now: float | None = None) -> TokenClaims:
+        if not token:
+            raise TokenError("missing", "a playback token is required: pass ?token=, Authorization: Bearer or the hlskit_token cookie.")
+        claims = self._memo.get(token)
+        if claims is None:
+            claims = self._check_signature(token)
+            if len(self._memo) >= self.MEMO_SIZE:
+                self._memo.clear()
+            self._memo[token] = claims
+        if claims.expires <= (time.time() if now is None else now):
+            raise TokenError("expired", "the playback token has expired: request a new one.")
+        if not hmac.compare_digest(claims.content_id.encode("utf-8"), content_id.encode("utf-8")):
+            raise TokenError("other-content", "the playback token is for another content id.")
+        if claims.client_ip is not None and claims.client_ip != client_ip:
+            raise TokenError("other-client", "the playback token is bound to another client address.")
+        return claims
+
+
+def make_token(secret: str | bytes, content_id: str, ttl: int, client_ip: str | None = None,
+               *, now: float | None = None) -> str:
+    """A token granting ``content_id`` for ``ttl`` seconds, optionally only to ``client_ip``."""
+    return PlaybackTokens(secret).make(content_id, ttl, client_ip, now=now)
+
+
+def verify_token(secret: str | bytes, token: str | None, content_id: str, client_ip: str | None,
+                 *, now: float | None = None) -> TokenClaims:
+    """The token's claims if it grants ``content_id`` to ``client_ip`` now; else TokenError."""
+    return PlaybackTokens(secret).verify(token, content_id, client_ip, now=now)
+
+
+def _weak(secret: str) -> bool:
+    return len(secret) < _MIN_SECRET or secret.strip().lower() in _PLACEHOLDERS
+
+
+def token_secret(settings) -> bytes:
+    """The token secret: Settings.token_secret, else <home>/token.secret (created 0600 on first use).
+
+    In production a missing, short (< 32 characters) or placeholder secret is refused, and the
+    secret file is never created implicitly: a fresh random secret would silently invalidate
+    the tokens every other server instance issues.
+    """
+    if settings.token_secret:
+        secret = str(settings.token_secret)
+        if settings.production and _weak(secret):
+            raise ConfigError("token_secret is too weak for production: set HLSKIT_TOKEN_SECRET to 32+ random characters (e.g. from `openssl rand -hex 32`).")
+        return secret.encode("utf-8")
+    path = Path(settings.home) / "token.secret"
+    if settings.production and not path.exists():
+        raise ConfigError(f"no token secret in production: set HLSKIT_TOKEN_SECRET (32+ random characters) or create {path} with mode 600.")
+    secret = read_secret_file(path, lambda: secrets.token_urlsafe(32).encode(), "token secret").decode().strip()
+    if not secret or (settings.production and _weak(secret)):
+        raise ConfigError(f"token secret file {path} is empty or too weak: write 32+ random characters to it.")
+    return secret.encode("utf-8")
+
+

@@ -1,0 +1,159 @@
+"""Where events go: webhooks (signed POST), local commands, MNS queues; parsed from --notify text."""
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import shutil
+import subprocess
+from typing import Any, Callable, Protocol
+from urllib.parse import urlsplit
+
+import requests
+
+from ..domain.errors import ConfigError, HlskitError, InputError
+
+from ..aliyun.mns import MnsQueue
+from .events import ATTEMPT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, load_notify_secret, sign
+
+log = logging.getLogger("hlskit.notify")
+
+
+# --- targets --------------------------------------------------------------------------------
+
+class DeliveryError(Exception):
+    """One attempt failed; ``retry`` says whether another attempt can help."""
+
+    def __init__(self, reason: str, *, retry: bool = True):
+        super().__init__(reason)
+        self.retry = retry
+
+
+class Target(Protocol):
+    label: str  # for log lines: never holds secrets
+
+    def deliver(self, event: dict[str, Any], body: bytes, attempt: int) -> None:
+        """Deliver once or raise DeliveryError."""
+
+
+class WebhookTarget:
+    def __init__(self, url: str, secret: bytes, timeout: float = 10.0):
+        self.url = url
+        self.secret = secret
+        self.timeout = timeout
+        parts = urlsplit(url)
+        # Query strings and user info may hold tokens: keep them out of logs.
+        self.label = f"{parts.scheme}://{parts.hostname}{':%d' % parts.port if parts.port else ''}{parts.path}"
+
+    def deliver(self, event: dict[str, Any], body: bytes, attempt: int) -> None:
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "hlskit-notify/1",
+            SIGNATURE_HEADER: sign(self.secret, body),
+            TIMESTAMP_HEADER: str(event["time"]),
+            EVENT_ID_HEADER: event["id"],
+            ATTEMPT_HEADER: str(attempt),
+        }
+        try:
+            resp = requests.post(self.url, data=body, headers=headers, timeout=self.timeout,
+                                 allow_redirects=False)
+        except requests.RequestException as exc:
+            raise DeliveryError(type(exc).__name__)
+        if 200 <= resp.status_code < 300:
+            return
+        retry = resp.status_code in (408, 429) or resp.status_code >= 500
+        raise DeliveryError(f"HTTP {resp.status_code}", retry=retry)
+
+
+class CommandTarget:
+    def __init__(self, argv: list[str], timeout: float = 60.0):
+        self.argv = argv
+        self.timeout = timeout
+        self.label = f"exec:{argv[0]}"
+
+    def deliver(self, event: dict[str, Any], body: bytes, attempt: int) -> None:
+        env = {**os.environ, "HLSKIT_EVENT_ID": event["id"], "HLSKIT_EVENT_TYPE": event["type"]}
+        try:
+            done = subprocess.run(self.argv, input=body, env=env, timeout=self.timeout,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        except subprocess.TimeoutExpired:
+            raise DeliveryError(f"timed out after {self.timeout:g} s")
+        except OSError as exc:
+            raise DeliveryError(exc.strerror or type(exc).__name__, retry=False)
+        if done.returncode != 0:
+            last = (done.stderr.decode(errors="replace").strip().splitlines() or [""])[-1][:200]
+            raise DeliveryError(f"exit status {done.returncode}" + (f" ({last})" if last else ""))
+
+
+TargetFactory = Callable[[str, Any], Target]  # (target text, settings) → Target
+_FACTORIES: dict[str, TargetFactory] = {}
+
+
+def register_target(scheme: str, factory: TargetFactory) -> None:
+    """Extension point: the mts engine registers ``mns`` here."""
+    _FACTORIES[scheme] = factory
+
+
+def _webhook(spec: str, settings) -> Target:
+    if not urlsplit(spec).hostname:
+        raise InputError(f"notify target {spec!r} has no host: write https://host/path.")
+    return WebhookTarget(spec, load_notify_secret(settings))
+
+
+def _command(spec: str, settings) -> Target:
+    try:
+        argv = shlex.split(spec[len("exec:"):])
+    except ValueError as exc:
+        raise InputError(f"notify target {spec!r} cannot be split into words ({exc}): fix its quotes.")
+    if not argv:
+        raise InputError(f"notify target {spec!r} names no command: write exec:/path/to/cmd [args].")
+    if not shutil.which(argv[0]):
+        raise InputError(f"notify command {argv[0]!r} is not an executable file: give its full path.")
+    return CommandTarget(argv)
+
+
+register_target("http", _webhook)
+register_target("https", _webhook)
+register_target("exec", _command)
+
+
+def parse_target(spec: str, settings) -> Target:
+    scheme = spec.partition(":")[0].lower()
+    factory = _FACTORIES.get(scheme)
+    if factory is None:
+        if scheme == "mns":
+            raise InputError(f"notify target {spec!r}: MNS notifications need --engine mts (MPS publishes to the pipeline's queue).")
+        raise InputError(f"notify target {spec!r} is not supported: use https://..., http://... or exec:/path/to/cmd.")
+    return factory(spec, settings)
+
+
+class MnsTarget:
+    """Notification target ``mns:<queue>``: the event JSON as one MNS message (hlskit.notify)."""
+
+    def __init__(self, queue: MnsQueue):
+        self.queue = queue
+        self.label = f"mns:{queue.queue}"
+
+    def deliver(self, event: dict, body: bytes, attempt: int) -> None:
+        from ..notify.delivery import DeliveryError
+
+        try:
+            self.queue.send(body.decode("utf-8"))
+        except ConfigError as exc:
+            raise DeliveryError(exc.message, retry=False) from None
+        except HlskitError as exc:
+            raise DeliveryError(exc.message) from None
+
+
+def _notify_target(spec: str, settings) -> MnsTarget:
+    from ..domain.errors import InputError
+
+    if getattr(settings, "engine", "mts") != "mts":
+        raise InputError(f"notify target {spec!r}: MNS notifications need --engine mts (MPS publishes to the pipeline's queue).")
+    name = spec.partition(":")[2].strip("/")
+    if not name:
+        raise InputError(f"notify target {spec!r} names no queue: write mns:<queue name>.")
+    return MnsTarget(MnsQueue.from_settings(settings, name))
+
+
+register_target("mns", _notify_target)

@@ -1,0 +1,132 @@
+"""MediaInfo from PyAV: what the source is, before anything is planned.
+
+Display size is the coded size after the sample aspect ratio and the rotation stored in the
+metadata (a phone's display matrix), because that is what a viewer sees and what the ladder
+must follow. Anything that is not a readable video (text, empty, truncated, audio only) ends
+here with one sentence and exit code 2.
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+
+from ..domain.errors import InputError
+from ..domain.media import AudioStream, MediaInfo, VideoStream
+
+
+def _rotation(stream: Any, frame: Any | None) -> int:
+    """Rotation from the display matrix, as the angle a player turns the picture."""
+    angle = None
+    if frame is not None:
+        rot = getattr(frame, "rotation", None)  # PyAV ≥ 13: from the display-matrix side data
+        if rot is not None:
+            angle = -float(rot)
+    if angle is None:
+        tag = stream.metadata.get("rotate")
+        angle = float(tag) if tag else 0.0
+    return int(round(angle / 90.0)) * 90 % 360
+
+
+def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
+    """Probe a local file, or an http(s) URL (e.g. a signed OSS URL; ``name`` is shown instead of it)."""
+    target = str(path)
+    is_url = "://" in target
+    name = name or target
+    size = 0
+    if not is_url:
+        p = Path(target)
+        if not p.exists():
+            raise InputError(f"{name} does not exist: check the path.")
+        if p.is_dir():
+            raise InputError(f"{name} is a folder, not a video file: give the path of a video file.")
+        size = p.stat().st_size
+        if size == 0:
+            raise InputError(f"{name} is empty (0 bytes): give a complete video file.")
+    try:
+        container = av.open(target, metadata_errors="ignore", timeout=30 if is_url else None)
+    except av.FFmpegError as exc:
+        head = b"" if is_url else Path(target).read_bytes()[:12]
+        if head[4:8] == b"ftyp":  # an MP4/MOV start whose index (moov) never got written
+            raise InputError(f"{name} is an MP4/MOV file whose index is missing: the file is truncated; give a complete file.")
+        raise InputError(f"{name} is not a readable media file ({_reason(exc)}): give a video file such as MP4, MOV or MKV.")
+    with container:
+        vstreams = [s for s in container.streams.video if s.codec_context is not None]
+        if not vstreams:
+            kind = "audio only" if container.streams.audio else "no video stream"
+            raise InputError(f"{name} has {kind}: hlskit needs a video; give a file with a video track.")
+        vs = vstreams[0]
+        astream = container.streams.audio[0] if container.streams.audio else None
+        duration = _duration(container, vs)
+        if not duration or duration <= 0:
+            raise InputError(f"{name} has no measurable duration: the file is probably truncated; give a complete file.")
+        first = _first_frame(container, vs, name)
+        _check_tail(container, vs, duration, name)
+
+        cc = vs.codec_context
+        coded_w, coded_h = cc.width, cc.height
+        if not coded_w or not coded_h:
+            raise InputError(f"{name}: the video stream has no picture size: the file is damaged; give another copy.")
+        sar = vs.sample_aspect_ratio or cc.sample_aspect_ratio or Fraction(1)
+        if not sar or sar <= 0:
+            sar = Fraction(1)
+        disp_w, disp_h = int(round(coded_w * float(sar))), coded_h
+        rotation = _rotation(vs, first)
+        if rotation in (90, 270):
+            disp_w, disp_h = disp_h, disp_w
+        rate = vs.average_rate or vs.guessed_rate or vs.base_rate
+        if not rate or rate <= 0 or math.isinf(float(rate)):
+            raise InputError(f"{name}: the video has no frame rate: remux it (ffmpeg -i in -c copy out.mp4) and try again.")
+        video = VideoStream(
+            codec=cc.name, profile=cc.profile, coded_width=coded_w, coded_height=coded_h,
+            display_width=disp_w, display_height=disp_h, rotation=rotation,
+            frame_rate=f"{rate.numerator}/{rate.denominator}", pix_fmt=cc.format.name if cc.format else None,
+        )
+        audio = None
+        if astream is not None:
+            ac = astream.codec_context
+            audio = AudioStream(codec=ac.name, profile=ac.profile, sample_rate=ac.sample_rate or 0,
+                                channels=ac.channels or 0)
+        return MediaInfo(path=name if is_url else str(Path(target).resolve()), format=container.format.name,
+                         duration=duration, size=size, video=video, audio=audio)
+
+
+def _reason(exc: Exception) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return text.split(":")[-1].strip() or "unknown format"
+
+
+def _duration(container: Any, vs: Any) -> float | None:
+    if vs.duration and vs.time_base:
+        return float(vs.duration * vs.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return None
+
+
+def _first_frame(container: Any, vs: Any, name: str) -> Any:
+    try:
+        for frame in container.decode(vs):
+            return frame
+    except av.FFmpegError as exc:
+        raise InputError(f"{name}: the first video frame cannot be decoded ({_reason(exc)}): the file is damaged; give another copy.")
+    raise InputError(f"{name} holds no video frames: the file is probably truncated; give a complete file.")
+
+
+def _check_tail(container: Any, vs: Any, duration: float, name: str) -> None:
+    """Seek close to the end and demux to the end: in a truncated file the demuxer meets packets
+    cut short by the end of the file (flagged corrupt), or its packets stop before the duration."""
+    try:
+        container.seek(int(max(0.0, duration - 1.0) / vs.time_base), stream=vs, any_frame=False, backward=True)
+        last, cut_short = None, False
+        for packet in container.demux():
+            cut_short = cut_short or packet.is_corrupt
+            if packet.stream is vs and packet.pts is not None and packet.size:
+                last = max(last or 0.0, float(packet.pts * vs.time_base))
+    except av.FFmpegError as exc:
+        raise InputError(f"{name} cannot be read to the end ({_reason(exc)}): the file is truncated or damaged; give a complete file.")
+    if cut_short or last is None or last < duration - max(1.0, 0.1 * duration):
+        raise InputError(f"{name} ends before its stated duration of {duration:.1f} s: the file is truncated; give a complete file.")
