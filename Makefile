@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 export HLSKIT_HOME ?= $(CURDIR)/.hlskit
 PORT   ?= 8000
 
-.PHONY: demo test install player browser sample package serve bench clean
+.PHONY: demo test lint install player browser sample package serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,7 +55,12 @@ serve: install player
 
 demo: install player package serve
 
-test: install player browser
+# ruff: lint and format check (configured in pyproject.toml); the import-layer check is a test.
+lint: install
+	$(BIN)/ruff check hlskit tests bench
+	$(BIN)/ruff format --check hlskit tests bench
+
+test: install player browser lint
 	$(BIN)/python -m pytest -q
 
 bench: install player samples/sample.mp4

@@ -10,6 +10,7 @@ bench/RESULTS.md (the "Key service" section, replaced on each run). It also time
 the key route in-process: token check, cached key lookup (with the revocation check), uncached
 unwrap.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,9 +62,26 @@ def _start(env: dict, workers: int, threads: int, log: Path, *, audit: bool) -> 
     port = _free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen(
-        [str(gunicorn), "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--keep-alive", "5",
-         "-b", f"127.0.0.1:{port}", "--pythonpath", str(HERE), "keyserver:bench_app()"],
-        env={**env, "BENCH_AUDIT": "1" if audit else "0"}, stdout=open(log, "a"), stderr=subprocess.STDOUT)
+        [
+            str(gunicorn),
+            "-w",
+            str(workers),
+            "-k",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--keep-alive",
+            "5",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--pythonpath",
+            str(HERE),
+            "keyserver:bench_app()",
+        ],
+        env={**env, "BENCH_AUDIT": "1" if audit else "0"},
+        stdout=open(log, "a"),
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -88,8 +106,12 @@ def _ms(text: str) -> float:
 
 def wrk(url: str, duration: int, connections: int, script: Path | None = None) -> dict:
     extra = ["-s", str(script)] if script else []
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", *extra, url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", *extra, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     if "Non-2xx" in out or "Socket errors" in out:
         sys.exit(f"wrk saw errors against {url}:\n{out}")
     return {
@@ -108,8 +130,8 @@ def worker_cpu(master: int) -> float:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == master:          # ppid
-            total += int(fields[11]) + int(fields[12])   # utime + stime, in clock ticks
+        if int(fields[1]) == master:  # ppid
+            total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
     return total / os.sysconf("SC_CLK_TCK")
 
 
@@ -128,17 +150,19 @@ def distinct_tokens_script(path: Path, key_path: str, secret: bytes, count: int 
     from hlskit.keys.tokens import make_token
 
     tokens = ",\n".join(f'"{make_token(secret, CONTENT_ID, 3600, now=time.time() + i * 1e-3)}"' for i in range(count))
-    path.write_text(f"local tokens = {{\n{tokens}\n}}\nlocal i = 0\n"
-                    "request = function()\n  i = i + 1\n"
-                    f'  return wrk.format("GET", "{key_path}?token=" .. tokens[(i % #tokens) + 1])\nend\n')
+    path.write_text(
+        f"local tokens = {{\n{tokens}\n}}\nlocal i = 0\n"
+        "request = function()\n  i = i + 1\n"
+        f'  return wrk.format("GET", "{key_path}?token=" .. tokens[(i % #tokens) + 1])\nend\n'
+    )
     return path
 
 
 def micro(settings, key, token: str) -> dict:
     """In-process cost of each piece of the key route, in microseconds per call."""
     from hlskit.keys.store import KeyStore
-    from hlskit.server.keycache import KeyCache
     from hlskit.keys.tokens import PlaybackTokens, token_secret, verify_token
+    from hlskit.server.keycache import KeyCache
 
     secret = token_secret(settings)
     tokens = PlaybackTokens(secret)
@@ -152,7 +176,8 @@ def micro(settings, key, token: str) -> dict:
 
     return {
         "verify_token, full check (new PlaybackTokens each call)": per_call(
-            lambda: verify_token(secret, token, CONTENT_ID, "127.0.0.1")),
+            lambda: verify_token(secret, token, CONTENT_ID, "127.0.0.1")
+        ),
         "PlaybackTokens.verify, token seen before": per_call(lambda: tokens.verify(token, CONTENT_ID, "127.0.0.1")),
         "cached key (incl. the revocation-marker stat)": per_call(lambda: cache.get(CONTENT_ID, key.key_id)),
         "revocation-marker stat alone": per_call(lambda: cache.store.revocation_version()),
@@ -164,7 +189,7 @@ def record(section: str) -> None:
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
     block = f"{START}\n{section.rstrip()}\n{END}\n"
     if START in text and END in text:
-        text = text[:text.index(START)] + block + text[text.index(END) + len(END) + 1:]
+        text = text[: text.index(START)] + block + text[text.index(END) + len(END) + 1 :]
     else:
         text = text.rstrip() + "\n\n" + block
     RESULTS.write_text(text)
@@ -193,7 +218,7 @@ def main() -> None:
     token = make_token(token_secret(settings), CONTENT_ID, 3600)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HLSKIT_")}
     env.update(HLSKIT_HOME=str(home), HLSKIT_MEDIA_ROOT=str(home / "media"))
-    log = home / "gunicorn.log"   # audit lines land here, as they would in a deployment's log
+    log = home / "gunicorn.log"  # audit lines land here, as they would in a deployment's log
 
     runs: dict[str, list[dict]] = {"bare": [], "key": [], "key, audit off": [], "key, new token each request": []}
     servers = []
@@ -210,22 +235,27 @@ def main() -> None:
         assert len(requests.get(base + "/bare").content) == 16
         key_path = f"/keys/{CONTENT_ID}/{key.key_id}"
         script = distinct_tokens_script(home / "tokens.lua", key_path, token_secret(settings))
-        targets = {"bare": (with_audit, base + "/bare", None), "key": (with_audit, base + path, None),
-                   "key, audit off": (without_audit, quiet_base + path, None),
-                   "key, new token each request": (with_audit, base + key_path, script)}
+        targets = {
+            "bare": (with_audit, base + "/bare", None),
+            "key": (with_audit, base + path, None),
+            "key, audit off": (without_audit, quiet_base + path, None),
+            "key, new token each request": (with_audit, base + key_path, script),
+        }
         for r in range(args.rounds):
             for name, (proc, url, lua) in targets.items():
                 runs[name].append(measure(proc, url, args.duration, args.connections, lua))
-            print(f"round {r + 1}: " + ", ".join(f"{n} {v[-1]['rps']:.0f}/s {v[-1]['cpu_us']:.0f} µs"
-                                                 for n, v in runs.items()), flush=True)
+            print(
+                f"round {r + 1}: "
+                + ", ".join(f"{n} {v[-1]['rps']:.0f}/s {v[-1]['cpu_us']:.0f} µs" for n, v in runs.items()),
+                flush=True,
+            )
         pieces = micro(settings, key, token)
     finally:
         for proc in servers:
             _stop(proc)
         shutil.rmtree(home, ignore_errors=True)
 
-    med = {n: {m: statistics.median(r[m] for r in v) for m in ("rps", "p50", "p99", "cpu_us")}
-           for n, v in runs.items()}
+    med = {n: {m: statistics.median(r[m] for r in v) for m in ("rps", "p50", "p99", "cpu_us")} for n, v in runs.items()}
     # Paired per round: each key run against the bare run just before it.
     paired = {n: statistics.median(k["rps"] / b["rps"] for k, b in zip(v, runs["bare"])) for n, v in runs.items()}
     bare_cpu = med["bare"]["cpu_us"]
@@ -242,12 +272,16 @@ def main() -> None:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, m in med.items():
-        label = {"bare": "bare Flask route, 16 constant bytes",
-                 "key": "/keys/<cid>/<kid>?token=T (token + key + audit line)",
-                 "key, audit off": "/keys/... with the audit logger off",
-                 "key, new token each request": "/keys/... with a different token on every request"}[name]
-        lines.append(f"| {label} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p99']:.2f} | {m['cpu_us']:.0f} | "
-                     f"{paired[name]:.1%} | {m['cpu_us'] / bare_cpu:.1%} |")
+        label = {
+            "bare": "bare Flask route, 16 constant bytes",
+            "key": "/keys/<cid>/<kid>?token=T (token + key + audit line)",
+            "key, audit off": "/keys/... with the audit logger off",
+            "key, new token each request": "/keys/... with a different token on every request",
+        }[name]
+        lines.append(
+            f"| {label} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p99']:.2f} | {m['cpu_us']:.0f} | "
+            f"{paired[name]:.1%} | {m['cpu_us'] / bare_cpu:.1%} |"
+        )
     # Throughput lost if the server is CPU-bound = 1 - bare CPU/request / key CPU/request. The
     # least-disturbed run (minimum) of each is the steadiest estimate on a shared machine.
     low = {n: min(r["cpu_us"] for r in v) for n, v in runs.items()}
@@ -265,8 +299,8 @@ def main() -> None:
         "",
         *[f"- {name}: {us:.1f}" for name, us in pieces.items()],
         "",
-        "Per-run figures: " + "; ".join(
-            f"{n}: " + ", ".join(f"{r['rps']:.0f} ({r['cpu_us']:.0f} µs)" for r in v) for n, v in runs.items())
+        "Per-run figures: "
+        + "; ".join(f"{n}: " + ", ".join(f"{r['rps']:.0f} ({r['cpu_us']:.0f} µs)" for r in v) for n, v in runs.items())
         + " req/s (worker CPU per request).",
     ]
     section = "\n".join(lines)

@@ -7,6 +7,7 @@ bench/RESULTS.md together with the machine.
 
     .venv/bin/python bench/package.py [--source samples/sample.mp4] [--preset veryfast] [--runs 1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,10 +21,10 @@ import time
 from pathlib import Path
 
 from hlskit.config import load_settings
-from hlskit.domain.plan import PackagePlan
-from hlskit.engines.local import build_encode, ffmpeg_exe
 from hlskit.domain.keys import KeySchedule
 from hlskit.domain.ladder import choose_ladder
+from hlskit.domain.plan import PackagePlan
+from hlskit.engines.local import build_encode, ffmpeg_exe
 from hlskit.pipeline.probe import probe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,13 +70,25 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             out, text = Path(tmp) / "out", Path(tmp) / "text"
             text.mkdir()
-            plan = PackagePlan("bench", args.source, media, rungs, {}, 6, "http://x/keys", KeySchedule(), [],
-                               str(out), str(out))
-            ways = (lambda: [build_encode(plan, rungs, ffmpeg, args.preset, out, text).args],
-                    lambda: [build_encode(plan, [r], ffmpeg, args.preset, out, text).args for r in rungs])
-            for name, commands in zip(rows, ways):
+            plan = PackagePlan(
+                content_id="bench",
+                run_id="bench",
+                source=args.source,
+                media=media,
+                rungs=rungs,
+                jobs={},
+                segment_duration=6,
+                key_url="http://x/keys",
+                schedule=KeySchedule(),
+                keys=[],
+                staging=str(out),
+                out=str(out),
+            )
+            ways = ([rungs], [[r] for r in rungs])  # one process for all, or one per definition
+            for name, groups in zip(rows, ways):
                 shutil.rmtree(out, ignore_errors=True)  # build_encode creates the output folders
-                rows[name].append(timed(commands()))
+                commands = [build_encode(plan, group, ffmpeg, args.preset, out, text).args for group in groups]
+                rows[name].append(timed(commands))
     summary = {name: (min(w for w, _ in runs), min(c for _, c in runs)) for name, runs in rows.items()}
     (wall1, cpu1), (walln, cpun) = summary.values()
     lines = [
@@ -90,9 +103,13 @@ def main() -> None:
         "|---|---:|---:|",
     ]
     lines += [f"| {name} | {w:.1f} | {c:.1f} |" for name, (w, c) in summary.items()]
-    lines += ["", f"Ratio (per-definition / one decode): wall {walln / wall1:.2f}x, CPU {cpun / cpu1:.2f}x. "
-              f"The encoder work is identical; the difference is {len(rungs) - 1} extra decodes of the source "
-              "(and per-process start-up).", ""]
+    lines += [
+        "",
+        f"Ratio (per-definition / one decode): wall {walln / wall1:.2f}x, CPU {cpun / cpu1:.2f}x. "
+        f"The encoder work is identical; the difference is {len(rungs) - 1} extra decodes of the source "
+        "(and per-process start-up).",
+        "",
+    ]
     print("\n".join(lines))
     if not args.no_record:
         record(lines)

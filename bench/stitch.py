@@ -11,6 +11,7 @@ and scanning every segment whole (what denser I-frame playlists would need).
 
 Run: .venv/bin/python bench/stitch.py [--segments 1200] [--keep DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,13 +26,19 @@ from pathlib import Path
 import imageio_ffmpeg
 
 from hlskit.hls import ts
+from hlskit.hls.crypto import decrypt_segment, encrypt_segment
 from hlskit.hls.master import stitch_package
 from hlskit.hls.validate import validate
-from hlskit.hls.crypto import decrypt_segment, encrypt_segment
 from hlskit.storage import LocalStorage
 
-LADDER = [("LD", "320x180", 200), ("SD", "320x180", 400), ("HD", "320x180", 800),
-          ("FHD", "320x180", 1200), ("2K", "320x180", 1600), ("4K", "320x180", 2000)]
+LADDER = [
+    ("LD", "320x180", 200),
+    ("SD", "320x180", 400),
+    ("HD", "320x180", 800),
+    ("FHD", "320x180", 1200),
+    ("2K", "320x180", 1600),
+    ("4K", "320x180", 2000),
+]
 KEY_URI = "http://127.0.0.1:8000/keys/bench/k1"
 
 
@@ -59,18 +66,55 @@ def build(root: Path, segments: int, key: bytes, iv: bytes) -> None:
     for name, size, kbps in LADDER:
         folder = root / name
         folder.mkdir(parents=True)
-        subprocess.run([ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=30",
-                        "-f", "lavfi", "-i", "sine=sample_rate=48000", "-t", "6", "-c:v", "libx264",
-                        "-preset", "ultrafast", "-b:v", f"{kbps}k", "-g", "60", "-sc_threshold", "0",
-                        "-c:a", "aac", "-b:a", "64k", "-f", "mpegts", str(folder / "one.ts")], check=True)
+        subprocess.run(
+            [
+                ffmpeg,
+                "-loglevel",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                f"testsrc2=size={size}:rate=30",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=sample_rate=48000",
+                "-t",
+                "6",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-b:v",
+                f"{kbps}k",
+                "-g",
+                "60",
+                "-sc_threshold",
+                "0",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "64k",
+                "-f",
+                "mpegts",
+                str(folder / "one.ts"),
+            ],
+            check=True,
+        )
         plain = (folder / "one.ts").read_bytes()
         variants = []
         for k in range(8):
             path = folder / f"v{k}.bin"
             path.write_bytes(encrypt_segment(plain + null * (k * 40), key, iv))
             variants.append(path)
-        lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:6", "#EXT-X-MEDIA-SEQUENCE:0",
-                 "#EXT-X-PLAYLIST-TYPE:VOD", f'#EXT-X-KEY:METHOD=AES-128,URI="{KEY_URI}",IV=0x{iv.hex()}']
+        lines = [
+            "#EXTM3U",
+            "#EXT-X-VERSION:3",
+            "#EXT-X-TARGETDURATION:6",
+            "#EXT-X-MEDIA-SEQUENCE:0",
+            "#EXT-X-PLAYLIST-TYPE:VOD",
+            f'#EXT-X-KEY:METHOD=AES-128,URI="{KEY_URI}",IV=0x{iv.hex()}',
+        ]
         for i in range(segments):
             seg = f"index-{i + 1:05d}.ts"
             os.link(variants[(i * 5) % 8], folder / seg)
@@ -119,16 +163,26 @@ def main() -> None:
         scan_s, scan_bytes = full_scan(root, key, iv)
 
     n = len(LADDER) * args.segments
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"title: {len(LADDER)} definitions x {args.segments} segments = {n} segments, "
-          f"{total_bytes / 1e6:.0f} MB logical (hard links), built in {built:.1f} s")
-    print(f"stitch_package: {stitched:.2f} s ({s_reads} reads, {s_bytes / 1e6:.1f} MB read, {s_stats} stats), "
-          f"{len(info.variants)} variants, {sum(v.iframe_count for v in info.variants)} I-frames")
-    print(f"validate (master + 6 media + 6 I-frame playlists): {validated:.2f} s, "
-          f"{len(report.must)} MUST / {len(report.should)} SHOULD findings "
-          f"(rules {sorted(report.rules())})")
-    print(f"full scan of every segment (dense I-frames): {scan_s:.2f} s for {scan_bytes / 1e6:.0f} MB "
-          f"= {scan_bytes / 1e6 / scan_s:.0f} MB/s")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(
+        f"title: {len(LADDER)} definitions x {args.segments} segments = {n} segments, "
+        f"{total_bytes / 1e6:.0f} MB logical (hard links), built in {built:.1f} s"
+    )
+    print(
+        f"stitch_package: {stitched:.2f} s ({s_reads} reads, {s_bytes / 1e6:.1f} MB read, {s_stats} stats), "
+        f"{len(info.variants)} variants, {sum(v.iframe_count for v in info.variants)} I-frames"
+    )
+    print(
+        f"validate (master + 6 media + 6 I-frame playlists): {validated:.2f} s, "
+        f"{len(report.must)} MUST / {len(report.should)} SHOULD findings "
+        f"(rules {sorted(report.rules())})"
+    )
+    print(
+        f"full scan of every segment (dense I-frames): {scan_s:.2f} s for {scan_bytes / 1e6:.0f} MB "
+        f"= {scan_bytes / 1e6 / scan_s:.0f} MB/s"
+    )
 
 
 if __name__ == "__main__":

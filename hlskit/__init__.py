@@ -8,6 +8,7 @@ publish → notify). Names resolve lazily so that ``import hlskit`` stays cheap 
     result = hlskit.run_package("talk.mp4", "out", settings, hlskit.PackageOptions(ladder="LD,HD"))
     report = hlskit.validate(f"{result.dir}/master.m3u8")
 """
+
 from __future__ import annotations
 
 import importlib
@@ -15,18 +16,43 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "load_settings": "config", "Settings": "domain.settings",
-    "HlskitError": "domain.errors", "InputError": "domain.errors", "ConfigError": "domain.errors",
+    "load_settings": "config",
+    "Settings": "domain.settings",
+    "HlskitError": "domain.errors",
+    "InputError": "domain.errors",
+    "ConfigError": "domain.errors",
     "JobError": "domain.errors",
-    "probe": "pipeline.probe", "MediaInfo": "domain.media",
-    "Definition": "domain.ladder", "Rung": "domain.ladder", "PRESETS": "domain.ladder", "choose_ladder": "domain.ladder",
-    "KeyStore": "keys.store", "DataKey": "domain.keys", "KeySchedule": "domain.keys",
-    "Job": "domain.jobs", "JobState": "domain.jobs", "JobStore": "domain.jobs",
-    "PackageOptions": "pipeline.package", "PackageResult": "pipeline.package", "plan_package": "pipeline.package",
-    "run_package": "pipeline.package", "submit_package": "pipeline.package",
-    "get_engine": "engines", "PackagePlan": "domain.plan", "Watermark": "domain.plan", "Clip": "domain.plan",
-    "stitch_package": "hls.master", "stitch_playlists": "hls.master", "validate": "hls.validate",
-    "make_token": "keys.tokens", "verify_token": "keys.tokens",
+    "probe": "pipeline.probe",
+    "MediaInfo": "domain.media",
+    "Definition": "domain.ladder",
+    "Rung": "domain.ladder",
+    "PRESETS": "domain.ladder",
+    "choose_ladder": "domain.ladder",
+    "KeyStore": "keys.store",
+    "DataKey": "domain.keys",
+    "KeySchedule": "domain.keys",
+    "Job": "domain.jobs",
+    "JobState": "domain.jobs",
+    "JobStore": "domain.jobs",
+    "PackageOptions": "domain.plan",
+    "PackageResult": "pipeline",
+    "run_package": "pipeline",
+    "submit_package": "pipeline",
+    "follow_runs": "pipeline",
+    "cancel": "pipeline",
+    "restitch": "pipeline",
+    "Run": "domain.jobs",
+    "RunState": "domain.jobs",
+    "get_engine": "engines",
+    "PackagePlan": "domain.plan",
+    "Watermark": "domain.plan",
+    "Clip": "domain.plan",
+    "stitch": "hls.stitch",
+    "write_master": "hls.stitch",
+    "stitch_playlists": "hls.stitch",
+    "validate": "hls.validate",
+    "make_token": "keys.tokens",
+    "verify_token": "keys.tokens",
     "create_app": "server",
     "Notifier": "notify",
 }

@@ -5,6 +5,7 @@ Every key can also come from the environment as ``HLSKIT_<KEY>`` (upper case), e
 ``HLSKIT_HOME``, ``HLSKIT_TOKEN_SECRET``, ``HLSKIT_MTS_ACCESS_KEY_SECRET``. Secrets are read from
 the file or the environment only, never from command-line flags (they would land in shell history).
 """
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from .domain.errors import ConfigError
-
-
 from .domain.settings import Settings
 
 _SECRET_KEYS = {"token_secret", "mts_access_key_secret", "notify_secret"}
@@ -30,7 +29,9 @@ def _coerce(name: str, kind: Any, raw: Any) -> Any:
             try:
                 return int(raw)
             except ValueError:
-                raise ConfigError(f"setting {name} must be a whole number, got {raw!r}: fix it in the config file or environment.")
+                raise ConfigError(
+                    f"setting {name} must be a whole number, got {raw!r}: fix it in the config file or environment."
+                )
     return raw
 
 
@@ -56,13 +57,15 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         if unknown:
             raise ConfigError(f"config file {path} has unknown settings {', '.join(unknown)}: remove or rename them.")
         values.update(flat)
-    for name, f in known.items():
+    for name in known:
         env = os.environ.get(f"HLSKIT_{name.upper()}")
         if env is not None and env != "":
             values[name] = env
     for name, value in overrides.items():
         if name in _SECRET_KEYS:
-            raise ConfigError(f"{name} cannot be passed as a flag: set HLSKIT_{name.upper()} or put it in the config file.")
+            raise ConfigError(
+                f"{name} cannot be passed as a flag: set HLSKIT_{name.upper()} or put it in the config file."
+            )
         if value is not None:
             values[name] = value
     values = {k: _coerce(k, known[k].type, v) for k, v in values.items()}

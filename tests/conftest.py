@@ -3,6 +3,7 @@
 Every test gets its own HLSKIT_HOME (job store, key store, master key) unless it asks for the
 session package, which has its own home shared by the tests that read it.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from hlskit.domain.settings import Settings
 from hlskit.config import load_settings
+from hlskit.domain.settings import Settings
 from hlskit.engines.local import ffmpeg_exe
 from hlskit.engines.sample import sample_args
 
@@ -43,8 +44,16 @@ def hlskit_env(tmp_path, monkeypatch) -> Settings:
     return load_settings()
 
 
-def _make_clip(ffmpeg: str, path: Path, width: int = 320, height: int = 180, seconds: float = 3,
-               fps: int = 30, audio: bool = True, rotate: int | None = None) -> Path:
+def _make_clip(
+    ffmpeg: str,
+    path: Path,
+    width: int = 320,
+    height: int = 180,
+    seconds: float = 3,
+    fps: int = 30,
+    audio: bool = True,
+    rotate: int | None = None,
+) -> Path:
     """A small clip with motion and detail (the sample recipe, fast x264 settings)."""
     path = Path(path)
     args = sample_args(ffmpeg, str(path), width, height, seconds, fps, audio, preset="ultrafast")
@@ -52,8 +61,23 @@ def _make_clip(ffmpeg: str, path: Path, width: int = 320, height: int = 180, sec
         tmp = path.with_name("unrotated-" + path.name)
         args[-1] = str(tmp)
         subprocess.run(args, check=True, capture_output=True)
-        subprocess.run([ffmpeg, "-loglevel", "error", "-y", "-display_rotation", str(rotate), "-i", str(tmp),
-                        "-c", "copy", str(path)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                ffmpeg,
+                "-loglevel",
+                "error",
+                "-y",
+                "-display_rotation",
+                str(rotate),
+                "-i",
+                str(tmp),
+                "-c",
+                "copy",
+                str(path),
+            ],
+            check=True,
+            capture_output=True,
+        )
         tmp.unlink()
         return path
     subprocess.run(args, check=True, capture_output=True)
@@ -69,14 +93,13 @@ def make_clip(ffmpeg):
 def run_hlskit(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 300):
     """Run the real CLI in a subprocess; returns CompletedProcess (text)."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([*HLSKIT, *args], capture_output=True, text=True, env=full_env,
-                          cwd=cwd, timeout=timeout)
+    return subprocess.run([*HLSKIT, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout)
 
 
 @dataclass
 class Packaged:
-    dir: Path              # out/<content-id>
-    out: Path              # out/
+    dir: Path  # out/<content-id>
+    out: Path  # out/
     content_id: str
     settings: Settings
     manifest: dict
@@ -96,7 +119,8 @@ def packaged(tmp_path_factory, ffmpeg) -> Packaged:
     """
     import json
 
-    from hlskit.pipeline.package import PackageOptions, run_package
+    from hlskit.domain.plan import PackageOptions
+    from hlskit.pipeline import run_package
 
     base = tmp_path_factory.mktemp("packaged")
     home = base / "home"
@@ -105,8 +129,9 @@ def packaged(tmp_path_factory, ffmpeg) -> Packaged:
     os.environ["HLSKIT_HOME"] = str(home)
     try:
         settings = load_settings()
-        result = run_package(str(source), str(base / "out"), settings,
-                             PackageOptions(segment_duration=2, content_id="talk"))
+        result = run_package(
+            str(source), str(base / "out"), settings, PackageOptions(segment_duration=2, content_id="talk")
+        )
     finally:
         if old is None:
             os.environ.pop("HLSKIT_HOME", None)

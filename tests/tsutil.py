@@ -1,4 +1,5 @@
 """Reading decrypted TS segments in tests: sync bytes, first video NAL units, first PTS (via PyAV)."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """The AccessKey pair, from settings only (config file or environment, never flags)."""
+
 from __future__ import annotations
 
 from ..domain.errors import ConfigError

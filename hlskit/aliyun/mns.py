@@ -5,6 +5,7 @@ DeleteMessage acknowledges with the receipt handle. MPS's message names the job 
 case (``jobId``/``JobId``, ``state``/``State``) and carries no UserData, so the engine looks the job
 up with QueryJobList after a message arrives.
 """
+
 from __future__ import annotations
 
 import base64
@@ -19,6 +20,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from ..domain.errors import ConfigError, HlskitError
+from .credentials import credentials
 
 MNS_VERSION = "2015-06-06"
 _NS = "{http://mns.aliyuncs.com/doc/v1/}"
@@ -28,7 +30,7 @@ _NS = "{http://mns.aliyuncs.com/doc/v1/}"
 class JobMessage:
     message_id: str
     receipt_handle: str
-    body: dict          # keys lower-cased
+    body: dict  # keys lower-cased
     raw: str
 
     @property
@@ -69,8 +71,14 @@ def _child(el: ET.Element, name: str) -> str:
 
 
 class MnsQueue:
-    def __init__(self, endpoint: str, queue: str, access_key_id: str, access_key_secret: str,
-                 session: requests.Session | None = None):
+    def __init__(
+        self,
+        endpoint: str,
+        queue: str,
+        access_key_id: str,
+        access_key_secret: str,
+        session: requests.Session | None = None,
+    ):
         self.endpoint = endpoint.rstrip("/") if "://" in endpoint else f"https://{endpoint.rstrip('/')}"
         self.queue = queue
         self._ak = access_key_id
@@ -78,14 +86,14 @@ class MnsQueue:
         self.session = session or requests.Session()
 
     @classmethod
-    def from_settings(cls, settings, queue: str | None = None) -> "MnsQueue":
+    def from_settings(cls, settings, queue: str | None = None) -> MnsQueue:
         """The pipeline's queue (``mts_mns_queue``), or another queue of the same MNS endpoint."""
-        from .credentials import credentials
-
         ak, secret = credentials(settings)
         if not settings.mts_mns_endpoint:
-            raise ConfigError("an MNS queue is used but mts_mns_endpoint is not set: set HLSKIT_MTS_MNS_ENDPOINT to "
-                              "https://<account-id>.mns.<region>.aliyuncs.com.")
+            raise ConfigError(
+                "an MNS queue is used but mts_mns_endpoint is not set: set HLSKIT_MTS_MNS_ENDPOINT to "
+                "https://<account-id>.mns.<region>.aliyuncs.com."
+            )
         return cls(settings.mts_mns_endpoint, queue or settings.mts_mns_queue, ak, secret)
 
     def _request(self, method: str, resource: str, timeout: float, body: bytes = b"") -> requests.Response:
@@ -94,16 +102,21 @@ class MnsQueue:
             "Content-Type": "text/xml;charset=utf-8",
             "x-mns-version": MNS_VERSION,
         }
-        mns_headers = "".join(f"{k.lower()}:{v}\n" for k, v in sorted(headers.items()) if k.lower().startswith("x-mns-"))
+        mns_headers = "".join(
+            f"{k.lower()}:{v}\n" for k, v in sorted(headers.items()) if k.lower().startswith("x-mns-")
+        )
         to_sign = "\n".join([method, "", headers["Content-Type"], headers["Date"], mns_headers + resource])
         sig = base64.b64encode(hmac.new(self._secret.encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
         headers["Authorization"] = f"MNS {self._ak}:{sig}"
         try:
-            return self.session.request(method, self.endpoint + resource, headers=headers, data=body or None,
-                                        timeout=timeout)
+            return self.session.request(
+                method, self.endpoint + resource, headers=headers, data=body or None, timeout=timeout
+            )
         except requests.RequestException as exc:
-            raise HlskitError(f"cannot reach MNS at {urlsplit(self.endpoint).netloc} ({type(exc).__name__}): "
-                              "check mts_mns_endpoint and the network.") from None
+            raise HlskitError(
+                f"cannot reach MNS at {urlsplit(self.endpoint).netloc} ({type(exc).__name__}): "
+                "check mts_mns_endpoint and the network."
+            ) from None
 
     def _check(self, resp: requests.Response, doing: str) -> None:
         if resp.status_code < 300:
@@ -114,10 +127,14 @@ class MnsQueue:
         except ET.ParseError:
             pass
         if resp.status_code in (401, 403) or code in {"AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId"}:
-            raise ConfigError(f"MNS refused {doing} on queue {self.queue} ({code or resp.status_code}): check the "
-                              "AccessKey and that its RAM user may receive and delete messages of this queue.")
+            raise ConfigError(
+                f"MNS refused {doing} on queue {self.queue} ({code or resp.status_code}): check the "
+                "AccessKey and that its RAM user may receive and delete messages of this queue."
+            )
         if code == "QueueNotExist":
-            raise ConfigError(f"MNS queue {self.queue} does not exist: create it in the pipeline's region or fix mts_mns_queue.")
+            raise ConfigError(
+                f"MNS queue {self.queue} does not exist: create it in the pipeline's region or fix mts_mns_queue."
+            )
         raise HlskitError(f"MNS {doing} on queue {self.queue} failed ({code or resp.status_code}): retry later.")
 
     def receive(self, wait_seconds: int = 10, count: int = 16) -> list[JobMessage]:

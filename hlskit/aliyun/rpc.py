@@ -1,4 +1,5 @@
 """One signed-RPC client for Alibaba Cloud products (MPS, KMS) on aliyun-python-sdk-core."""
+
 from __future__ import annotations
 
 import base64
@@ -12,9 +13,17 @@ from aliyunsdkcore.client import AcsClient
 from ..domain.errors import ConfigError, HlskitError, InputError, JobError
 from .credentials import credentials
 
-_AUTH_CODES = ("InvalidAccessKeyId", "InvalidAccessKeySecret", "SignatureDoesNotMatch",
-               "IncompleteSignature", "Forbidden", "PermissionDenied", "InvalidIdentity",
-               "InvalidSecurityToken", "NoPermission")
+_AUTH_CODES = (
+    "InvalidAccessKeyId",
+    "InvalidAccessKeySecret",
+    "SignatureDoesNotMatch",
+    "IncompleteSignature",
+    "Forbidden",
+    "PermissionDenied",
+    "InvalidIdentity",
+    "InvalidSecurityToken",
+    "NoPermission",
+)
 
 
 def b64url(data: bytes | str) -> str:
@@ -24,6 +33,7 @@ def b64url(data: bytes | str) -> str:
 
 
 # --- RPC calls with clear errors and throttling backoff -------------------------------------
+
 
 class AliyunRpc:
     """An AcsClient for one product endpoint; ``call`` returns the parsed JSON answer.
@@ -51,39 +61,55 @@ class AliyunRpc:
             except ServerException as exc:
                 code = exc.get_error_code() or ""
                 if code.startswith("Throttling") and attempt < self.retries:
-                    time.sleep(self.backoff * 2 ** attempt)
+                    time.sleep(self.backoff * 2**attempt)
                     continue
                 raise self._error(action, code, exc.get_error_msg() or "") from None
             except ClientException as exc:
                 if exc.get_error_code() == "SDK.HttpError" and attempt < 2:
-                    time.sleep(self.backoff * 2 ** attempt)
+                    time.sleep(self.backoff * 2**attempt)
                     continue
                 raise HlskitError(
                     f"cannot reach {self.product} at {self.endpoint} ({exc.get_error_code()}): "
-                    "check the network, the region and the endpoint setting.") from None
+                    "check the network, the region and the endpoint setting."
+                ) from None
         raise AssertionError("unreachable")
 
     def _error(self, action: str, code: str, message: str) -> HlskitError:
         where = f"{self.product} {action}"
         if code.startswith("Throttling"):
-            return JobError(f"{where} is still throttled after {self.retries} retries ({code}): "
-                            "submit fewer jobs at once or try again in a minute.", code=code)
+            return JobError(
+                f"{where} is still throttled after {self.retries} retries ({code}): "
+                "submit fewer jobs at once or try again in a minute.",
+                code=code,
+            )
         if code.startswith("PermissionDenied.JobIn"):  # CancelJob on a running or ended job
-            return JobError(f"MPS cannot cancel this job ({code}: {message}): MPS cancels only jobs still "
-                            "Submitted; pause the pipeline to keep queued jobs from starting.", code=code)
+            return JobError(
+                f"MPS cannot cancel this job ({code}: {message}): MPS cancels only jobs still "
+                "Submitted; pause the pipeline to keep queued jobs from starting.",
+                code=code,
+            )
         if code.endswith("KeyNotFound"):
-            return ConfigError(f"{where} found no such KMS key ({code}): set mts_kms_key_id to a key id or alias "
-                               "in region mts_region.", code=code)
+            return ConfigError(
+                f"{where} found no such KMS key ({code}): set mts_kms_key_id to a key id or alias "
+                "in region mts_region.",
+                code=code,
+            )
         if code.startswith(_AUTH_CODES):
             # The server's message may quote the string it signed; it never holds the secret,
             # but it helps nobody here, so only the code is shown.
-            return ConfigError(f"{where} refused the credentials ({code}): check the AccessKey id and "
-                               "secret, and that the RAM user has the permissions listed in docs/alibaba-cloud.md.",
-                               code=code)
+            return ConfigError(
+                f"{where} refused the credentials ({code}): check the AccessKey id and "
+                "secret, and that the RAM user has the permissions listed in docs/alibaba-cloud.md.",
+                code=code,
+            )
         if code.endswith("ResourceNotFound") and "pipeline" in message.lower():
-            return ConfigError(f"MPS pipeline not found in this region ({code}): set mts_pipeline_id to a "
-                               "pipeline id from the MPS console of region mts_region.", code=code)
+            return ConfigError(
+                f"MPS pipeline not found in this region ({code}): set mts_pipeline_id to a "
+                "pipeline id from the MPS console of region mts_region.",
+                code=code,
+            )
         if code.startswith(("InvalidParameter", "Parameters", "DataEncryption", "MissingParameter")):
-            return InputError(f"{where} rejected a parameter ({code}: {message}): fix that option and submit again.",
-                              code=code)
+            return InputError(
+                f"{where} rejected a parameter ({code}: {message}): fix that option and submit again.", code=code
+            )
         return JobError(f"{where} failed ({code}: {message}): retry later or check the MPS console.", code=code)

@@ -1,4 +1,5 @@
 """The ``hlskit`` command line: thin click commands over the pipeline, one module per area."""
+
 from __future__ import annotations
 
 from . import core, extras, hls, mts, player, server

@@ -5,28 +5,33 @@ The network is shaped with the Chrome DevTools Protocol (``Network.emulateNetwor
 so hls.js measures the throttled throughput exactly as it would on a slow link. The player page
 records everything (``window.hlskitPlayer.state()``); this module only samples and judges it.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlencode, urlsplit
 
 from ..domain.errors import ConfigError, InputError
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--autoplay-policy=no-user-gesture-required",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 
 
 @dataclass(frozen=True)
 class Phase:
-    kbps: int | None      # None: unthrottled
+    kbps: int | None  # None: unthrottled
     seconds: float
 
     @property
@@ -54,11 +59,15 @@ def parse_profile(text: str) -> tuple[Phase, ...]:
     for part in (p.strip() for p in text.split(",")):
         m = _PHASE.match(part)
         if not m:
-            raise InputError(f"--profile {text!r} is not a profile: use {', '.join(PROFILES)} or phases like 600x20,0x20 (kb/s x seconds, 0 = unthrottled).")
+            raise InputError(
+                f"--profile {text!r} is not a profile: use {', '.join(PROFILES)} or phases like 600x20,0x20 (kb/s x seconds, 0 = unthrottled)."
+            )
         kbps = int(m.group(1))
         phases.append(Phase(kbps or None, float(m.group(2))))
     if len({p.rate for p in phases}) < 2:
-        raise InputError("--profile needs phases of different speeds so that switching can be judged, e.g. 600x20,0x20.")
+        raise InputError(
+            "--profile needs phases of different speeds so that switching can be judged, e.g. 600x20,0x20."
+        )
     return tuple(phases)
 
 
@@ -69,18 +78,26 @@ def parse_ewma(text: str) -> tuple[float, float]:
     except ValueError:
         fast = slow = -1
     if not 0 < fast <= slow <= 60:
-        raise InputError(f"--ewma {text!r} is not two half-lives FAST,SLOW in seconds with 0 < FAST <= SLOW <= 60, e.g. 1,2.")
+        raise InputError(
+            f"--ewma {text!r} is not two half-lives FAST,SLOW in seconds with 0 < FAST <= SLOW <= 60, e.g. 1,2."
+        )
     return fast, slow
 
 
 def chromium_path() -> str:
     """Debian's Chromium (Playwright cannot download browsers here); HLSKIT_CHROMIUM overrides."""
-    candidates = [os.environ.get("HLSKIT_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                  shutil.which("chromium-browser")]
+    candidates = [
+        os.environ.get("HLSKIT_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ]
     for path in candidates:
         if path and Path(path).is_file() and os.access(path, os.X_OK):
             return path
-    raise ConfigError("Chromium is not installed: run `apt-get install -y chromium` (or set HLSKIT_CHROMIUM to a Chromium binary).")
+    raise ConfigError(
+        "Chromium is not installed: run `apt-get install -y chromium` (or set HLSKIT_CHROMIUM to a Chromium binary)."
+    )
 
 
 def launch_chromium(headless: bool = True):
@@ -95,16 +112,23 @@ def launch_chromium(headless: bool = True):
         return pw, pw.chromium.launch(executable_path=executable, headless=headless, args=CHROMIUM_ARGS)
     except Exception as exc:
         pw.stop()
-        raise ConfigError(f"Chromium at {executable} did not start ({str(exc).splitlines()[0]}): check the install with `{executable} --version`.")
+        raise ConfigError(
+            f"Chromium at {executable} did not start ({str(exc).splitlines()[0]}): check the install with `{executable} --version`."
+        )
 
 
 def throttle(cdp, kbps: int | None, latency_ms: float = 20) -> None:
     """Shape every request of the page: kbps kilobits per second down, or no limit (None)."""
     down = -1 if kbps is None else kbps * 1000 / 8
-    cdp.send("Network.emulateNetworkConditions", {
-        "offline": False, "latency": 0 if kbps is None else latency_ms,
-        "downloadThroughput": down, "uploadThroughput": -1,
-    })
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 0 if kbps is None else latency_ms,
+            "downloadThroughput": down,
+            "uploadThroughput": -1,
+        },
+    )
 
 
 def player_url(url: str, token: str | None = None) -> str:
@@ -122,11 +146,12 @@ def player_url(url: str, token: str | None = None) -> str:
 
 # --- the report ---------------------------------------------------------------------------
 
+
 @dataclass
 class Span:
     name: str
     level: int
-    start: float          # page clock, seconds
+    start: float  # page clock, seconds
     end: float
 
 
@@ -137,7 +162,7 @@ class Switch:
     to_name: str
     up: bool
     auto: bool
-    took: float | None    # from hls.js deciding to load the definition to the picture showing it
+    took: float | None  # from hls.js deciding to load the definition to the picture showing it
     phase: int
 
 
@@ -150,7 +175,7 @@ class LoadSwitch:
     to_name: str
     up: bool
     phase: int
-    segments_into_phase: int   # fragments loaded in this phase before this one
+    segments_into_phase: int  # fragments loaded in this phase before this one
 
 
 @dataclass
@@ -210,9 +235,17 @@ def judge(url: str, phases: list[PhaseResult], state: dict, samples: list[dict])
             previous = sw["at"]
             continue  # the first definition shown is a start, not a switch
         decided = [p["at"] for p in pending if p["level"] == sw["to"] and previous <= p["at"] <= sw["at"]]
-        switches.append(Switch(sw["at"], _level_name(levels, sw["from"]), sw["name"] or str(sw["to"]),
-                               sw["to"] > sw["from"], sw["auto"],
-                               round(sw["at"] - decided[0], 2) if decided else None, phase_of(sw["at"])))
+        switches.append(
+            Switch(
+                sw["at"],
+                _level_name(levels, sw["from"]),
+                sw["name"] or str(sw["to"]),
+                sw["to"] > sw["from"],
+                sw["auto"],
+                round(sw["at"] - decided[0], 2) if decided else None,
+                phase_of(sw["at"]),
+            )
+        )
         previous = sw["at"]
 
     # The verdict rests on what hls.js chose to load: the picture lags by the buffer, and a
@@ -223,15 +256,23 @@ def judge(url: str, phases: list[PhaseResult], state: dict, samples: list[dict])
         if last is not None and f["level"] != last:
             i = phase_of(f["at"])
             into = sum(1 for g in state["fragments"] if phases[i].start <= g["at"] < f["at"])
-            load_switches.append(LoadSwitch(f["at"], _level_name(levels, last) or str(last),
-                                            _level_name(levels, f["level"]) or str(f["level"]),
-                                            f["level"] > last, i, into))
+            load_switches.append(
+                LoadSwitch(
+                    f["at"],
+                    _level_name(levels, last) or str(last),
+                    _level_name(levels, f["level"]) or str(f["level"]),
+                    f["level"] > last,
+                    i,
+                    into,
+                )
+            )
         last = f["level"]
 
     for p in phases:
         inside = [s for s in played if p.start <= s["at"] <= p.end]
-        p.levels_played = sorted({_level_name(levels, s["level"]) for s in inside},
-                                 key=lambda n: [lv["name"] for lv in levels].index(n))
+        p.levels_played = sorted(
+            {_level_name(levels, s["level"]) for s in inside}, key=lambda n: [lv["name"] for lv in levels].index(n)
+        )
         p.level_at_end = _level_name(levels, inside[-1]["level"]) if inside else None
 
     def loaded_at(at: float) -> int | None:
@@ -258,20 +299,48 @@ def judge(url: str, phases: list[PhaseResult], state: dict, samples: list[dict])
             moved = [s for s in load_switches if s.phase == i and s.up == want_up]
             if not moved:
                 loading = _level_name(levels, loaded_at(now.end))
-                hint = (": hls.js's bandwidth estimate trusts a faster network slowly after a throttled phase; "
-                        "try a longer phase or smaller --ewma half-lives, e.g. 0.5,1") if want_up else ""
+                hint = (
+                    (
+                        ": hls.js's bandwidth estimate trusts a faster network slowly after a throttled phase; "
+                        "try a longer phase or smaller --ewma half-lives, e.g. 0.5,1"
+                    )
+                    if want_up
+                    else ""
+                )
                 problems.append(
                     f"no automatic switch {'up' if want_up else 'down'} after the network went from "
-                    f"{before.phase.label} to {now.phase.label} (still loading {loading}){hint}")
+                    f"{before.phase.label} to {now.phase.label} (still loading {loading}){hint}"
+                )
     ok = not problems
     verdict = "automatic switching happened" if ok else "; ".join(problems)
-    return AbrReport(url, levels, phases, spans, switches, load_switches, restarts, state.get("stalls", []), errors, started, ok, verdict, state)
+    return AbrReport(
+        url,
+        levels,
+        phases,
+        spans,
+        switches,
+        load_switches,
+        restarts,
+        state.get("stalls", []),
+        errors,
+        started,
+        ok,
+        verdict,
+        state,
+    )
 
 
-def run_abr_check(url: str, phases: tuple[Phase, ...], *, token: str | None = None,
-                  ewma: tuple[float, float] | None = None,
-                  screenshot: str | Path | None = None, start_timeout: float = 30,
-                  on_sample: Callable[[dict, Phase], None] | None = None, browser=None) -> AbrReport:
+def run_abr_check(
+    url: str,
+    phases: tuple[Phase, ...],
+    *,
+    token: str | None = None,
+    ewma: tuple[float, float] | None = None,
+    screenshot: str | Path | None = None,
+    start_timeout: float = 30,
+    on_sample: Callable[[dict, Phase], None] | None = None,
+    browser=None,
+) -> AbrReport:
     """Open the player for ``url`` in headless Chromium, play it through ``phases``, judge it.
 
     ``browser``: an already launched Playwright browser to reuse (tests); else one is launched.
@@ -283,7 +352,7 @@ def run_abr_check(url: str, phases: tuple[Phase, ...], *, token: str | None = No
     page_url += f"{sep}loop=1&autostart=0"
     if ewma:
         page_url += f"&ewma={ewma[0]:g},{ewma[1]:g}"
-    shown = re.sub(r"token=[^&]+", "token=…", page_url)   # tokens stay out of messages
+    shown = re.sub(r"token=[^&]+", "token=…", page_url)  # tokens stay out of messages
     pw = None
     if browser is None:
         pw, browser = launch_chromium()
@@ -300,13 +369,17 @@ def run_abr_check(url: str, phases: tuple[Phase, ...], *, token: str | None = No
             raise InputError(f"could not open {shown} ({reason}): is the server running?")
         if response is None or not response.ok or not page.evaluate("() => !!window.hlskitPlayer"):
             status = response.status if response else "no answer"
-            raise InputError(f"{shown} is not an hlskit player page (HTTP {status}): pass a playlist URL or a /play page of `hlskit serve`.")
+            raise InputError(
+                f"{shown} is not an hlskit player page (HTTP {status}): pass a playlist URL or a /play page of `hlskit serve`."
+            )
         throttle(cdp, phases[0].kbps)
         page.evaluate("hlskitPlayer.start()")
         try:
-            page.wait_for_function("() => { const s = hlskitPlayer.state();"
-                                   " return s.currentTime > 0 || s.errors.some(e => e.fatal || e.blocking); }",
-                                   timeout=start_timeout * 1000)
+            page.wait_for_function(
+                "() => { const s = hlskitPlayer.state();"
+                " return s.currentTime > 0 || s.errors.some(e => e.fatal || e.blocking); }",
+                timeout=start_timeout * 1000,
+            )
         except Exception:
             pass  # judged below: "playback never started"
         samples: list[dict] = []
@@ -318,9 +391,11 @@ def run_abr_check(url: str, phases: tuple[Phase, ...], *, token: str | None = No
             result = PhaseResult(phase, clock(), 0.0)
             deadline = time.monotonic() + phase.seconds
             while time.monotonic() < deadline:
-                s = page.evaluate("() => { const s = hlskitPlayer.state(); return {at: s.at, level: s.currentLevel,"
-                                  " loadLevel: s.loadLevel, currentTime: s.currentTime, estimate: s.bandwidthEstimate,"
-                                  " buffer: s.bufferAhead, fatal: s.errors.some(e => e.fatal || e.blocking)}; }")
+                s = page.evaluate(
+                    "() => { const s = hlskitPlayer.state(); return {at: s.at, level: s.currentLevel,"
+                    " loadLevel: s.loadLevel, currentTime: s.currentTime, estimate: s.bandwidthEstimate,"
+                    " buffer: s.bufferAhead, fatal: s.errors.some(e => e.fatal || e.blocking)}; }"
+                )
                 samples.append(s)
                 if on_sample:
                     on_sample(s, phase)

@@ -1,18 +1,24 @@
 """Core commands: sample, package, status, cancel."""
+
 from __future__ import annotations
 
 import json
 import signal
 import sys
-import time
 
 import click
 from rich.console import Console
+from rich.table import Table
 
-from .group import settings_from
 from ..domain.errors import InputError
-from ..domain.jobs import JobStore
-from ..pipeline.package import PackageOptions, run_package
+from ..domain.jobs import JobStore, RunState
+from ..domain.options import parse_clip, parse_text_watermark, parse_watermark
+from ..domain.plan import PackageOptions
+from ..engines.sample import make_sample
+from ..keys.store import KeyStore
+from ..pipeline import cancel as pipeline_cancel
+from ..pipeline import follow_runs, recover_runs, run_package, submit_package
+from .group import settings_from
 from .progress import package_progress
 
 console = Console(stderr=True)
@@ -31,8 +37,6 @@ def sample(ctx, out, size, seconds, fps):
     Example:
       hlskit sample samples/sample.mp4 --size 1920x1080 --seconds 30
     """
-    from ..engines.sample import make_sample
-
     try:
         width, height = (int(x) for x in size.lower().split("x"))
     except ValueError:
@@ -50,27 +54,62 @@ def _stop_on_sigterm(signum, frame):
 @click.command()
 @click.argument("source", type=str)
 @click.option("--out", "out", default="out", show_default=True, help="Folder that receives out/<content-id>/.")
-@click.option("--key-url", default=None, help="Base URL of the key service; key URIs are <key-url>/<content-id>/<key-id>.")
-@click.option("--ladder", default="auto", show_default=True,
-              help="auto (every preset not wider than the source), names such as LD,HD, or a ladder .toml file.")
+@click.option(
+    "--key-url", default=None, help="Base URL of the key service; key URIs are <key-url>/<content-id>/<key-id>."
+)
+@click.option(
+    "--ladder",
+    default="auto",
+    show_default=True,
+    help="auto (every preset not wider than the source), names such as LD,HD, or a ladder .toml file.",
+)
 @click.option("--segment-duration", type=int, default=None, help="Segment length in whole seconds (default 6).")
 @click.option("--no-encrypt", is_flag=True, help="Write clear (unencrypted) segments.")
 @click.option("--content-id", default=None, help="Content id (default: the file name plus a random suffix).")
 @click.option("--engine", type=click.Choice(["local", "mts"]), default=None, help="Where jobs run (default local).")
-@click.option("--watermark", "watermarks", multiple=True,
-              help="Image watermark PATH.png[:ReferPos[:Dx[:Dy[:Width]]]]; fractions < 1 are relative to the output size.")
-@click.option("--text-watermark", "text_watermarks", multiple=True,
-              help="Text watermark, e.g. \"Preview {definition}\" (see docs for placement).")
+@click.option(
+    "--watermark",
+    "watermarks",
+    multiple=True,
+    help="Image watermark PATH.png[:ReferPos[:Dx[:Dy[:Width]]]]; fractions < 1 are relative to the output size.",
+)
+@click.option(
+    "--text-watermark",
+    "text_watermarks",
+    multiple=True,
+    help='Text watermark, e.g. "Preview {definition}" (see docs for placement).',
+)
 @click.option("--clip", default=None, help="START+DURATION, e.g. 00:01:30+45 (MPS Clip.TimeSpan).")
 @click.option("--rotate-key-every", type=int, default=None, help="Start a new data key every N segments.")
 @click.option("--clear-lead", type=int, default=0, show_default=True, help="Leave the first N segments unencrypted.")
 @click.option("--notify", "notify", multiple=True, help="Webhook URL or exec:COMMAND to tell when jobs end.")
-@click.option("--wait/--no-wait", default=True, show_default=True,
-              help="Return when the package is done (--no-wait: submit only; with the mts engine).")
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Return when the package is done (--no-wait: submit only; with the mts engine).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 @click.pass_context
-def package(ctx, source, out, key_url, ladder, segment_duration, no_encrypt, content_id, engine,
-            watermarks, text_watermarks, clip, rotate_key_every, clear_lead, notify, wait, as_json):
+def package(
+    ctx,
+    source,
+    out,
+    key_url,
+    ladder,
+    segment_duration,
+    no_encrypt,
+    content_id,
+    engine,
+    watermarks,
+    text_watermarks,
+    clip,
+    rotate_key_every,
+    clear_lead,
+    notify,
+    wait,
+    as_json,
+):
     """Package SOURCE into encrypted multi-definition HLS: one job per definition.
 
     \b
@@ -78,21 +117,24 @@ def package(ctx, source, out, key_url, ladder, segment_duration, no_encrypt, con
       hlskit package talk.mp4 --out out/ --key-url http://127.0.0.1:8000/keys
       hlskit package talk.mp4 --ladder LD,HD --segment-duration 4 --no-encrypt
     """
-    from ..domain.options import parse_clip, parse_text_watermark, parse_watermark
-
     settings = settings_from(ctx, engine=engine)
     options = PackageOptions(
-        ladder=ladder, segment_duration=segment_duration, key_url=key_url, encrypt=not no_encrypt,
-        rotate_every=rotate_key_every, clear_lead=clear_lead, content_id=content_id,
+        ladder=ladder,
+        segment_duration=segment_duration,
+        key_url=key_url,
+        encrypt=not no_encrypt,
+        rotate_every=rotate_key_every,
+        clear_lead=clear_lead,
+        content_id=content_id,
         watermarks=[parse_watermark(w) for w in watermarks] + [parse_text_watermark(t) for t in text_watermarks],
-        clip=parse_clip(clip) if clip else None, notify=list(notify), engine=engine,
+        clip=parse_clip(clip) if clip else None,
+        notify=list(notify),
+        engine=engine,
     )
     if not wait:
-        from ..pipeline.package import submit_package
-
         for job in submit_package(source, out, settings, options):
             click.echo(f"{job.job_id}  {job.definition:>4}  {job.state.value}  {job.code} {job.message}".rstrip())
-        click.echo("submitted; follow with: hlskit status --wait")
+        click.echo(f"submitted run {job.run_id}; follow it with: hlskit status {job.run_id} --wait")
         return
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     with package_progress(console) as progress:
@@ -110,7 +152,10 @@ def package(ctx, source, out, key_url, ladder, segment_duration, no_encrypt, con
             click.echo(line)
         for finding in (result.manifest.get("validation") or {}).get("must_fix", []):
             click.echo(f"warning: {finding}", err=True)
-        click.echo(f"package: {result.dir}")
+        click.echo(
+            f"package: {result.dir}"
+            + (f"  ({result.master_url})" if result.master_url and "://" in result.master_url else "")
+        )
     if not result.ok:
         names = ", ".join(j.definition for j in result.failed)
         click.echo(f"error: {names} failed (see above); the other definitions were published.", err=True)
@@ -119,96 +164,89 @@ def package(ctx, source, out, key_url, ladder, segment_duration, no_encrypt, con
 
 @click.command()
 @click.argument("ref", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print jobs as JSON.")
-@click.option("--wait", is_flag=True, help="Wait until every listed job has ended.")
+@click.option("--json", "as_json", is_flag=True, help="Print runs and their jobs as JSON.")
+@click.option("--wait", is_flag=True, help="Wait until every listed run has ended (mts runs are finished here).")
 @click.pass_context
 def status(ctx, ref, as_json, wait):
-    """List jobs: all, or those of one job id or content id.
+    """List package runs and their jobs: all, or those of one run id, job id or content id.
+
+    A run is one attempt at one content id (on MPS: one SubmitJobs call and its JobIds).
 
     \b
     Example:
       hlskit status
       hlskit status talk-1a2b3c --json
+      hlskit status 5f0c2a9e1b7d --wait
     """
     settings = settings_from(ctx)
-    store = JobStore.from_settings(settings)
-    store.recover()
-    jobs = store.list(ref)
-    if ref and not jobs:
-        raise InputError(f"no job or content id {ref}: run `hlskit status` to list them.")
+    store, keys = JobStore.from_settings(settings), KeyStore.from_settings(settings)
+    recover_runs(store, keys)
+    runs = store.runs(ref)
+    if ref and not runs:
+        raise InputError(f"no run, job or content id {ref}: run `hlskit status` to list them.")
     if wait:
-        jobs = wait_for_jobs(settings, store, jobs)
+        with package_progress(console) as progress:
+            runs = follow_runs([r.run_id for r in runs], settings, progress)
     if as_json:
-        click.echo(json.dumps([j.to_dict() for j in jobs], indent=2))
+        click.echo(
+            json.dumps(
+                [{**r.to_dict(), "jobs": [j.to_dict() for j in store.run_jobs(r.run_id)]} for r in runs], indent=2
+            )
+        )
         return
-    from rich.table import Table
-
     table = Table(show_edge=False, pad_edge=False)
-    for col in ("job", "content", "definition", "engine", "state", "%", "message"):
+    for col in ("run / job", "content", "definition", "engine", "state", "%", "message"):
         table.add_column(col)
-    for j in jobs:
-        table.add_row(j.job_id[:12], j.content_id, j.definition, j.engine, j.state.value, str(j.percent),
-                      f"{j.code}: {j.message}" if j.code else "")
+    for r in runs:
+        table.add_row(
+            r.run_id,
+            r.content_id,
+            "",
+            r.engine,
+            r.state.value,
+            "",
+            f"{r.code}: {r.message}" if r.code else "",
+            style="bold",
+        )
+        for j in store.run_jobs(r.run_id):
+            table.add_row(
+                f"  {j.job_id[:12]}",
+                "",
+                j.definition,
+                "",
+                j.state.value,
+                str(j.percent),
+                f"{j.code}: {j.message}" if j.code else "",
+            )
     Console().print(table)
-
-
-def wait_for_jobs(settings, store: JobStore, jobs):
-    """Block until the jobs end: mts jobs are driven by the mts engine, local ones by their own process."""
-    pending = [j for j in jobs if not j.state.finished]
-    mts = [j for j in pending if j.engine == "mts"]
-    if mts:
-        from ..engines.mts import MtsEngine
-
-        MtsEngine(settings).wait_and_finish(store, mts)
-    while any(not (store.get(j.job_id).state.finished) for j in pending):
-        store.recover()
-        time.sleep(1)
-    _notify_ended(settings, store, [store.get(j.job_id) for j in pending])
-    return [store.get(j.job_id) for j in jobs]
-
-
-def _notify_ended(settings, store: JobStore, ended) -> None:
-    """Send the events of jobs submitted with --notify and --no-wait (nobody else saw them end).
-
-    Event ids are stable per job, so a receiver drops a repeat if another process sent it too.
-    """
-    from ..notify.delivery import Notifier
-
-    by_targets: dict[str, list] = {}
-    for job in ended:
-        if job.notify:
-            by_targets.setdefault(job.notify, []).append(job)
-    for targets, jobs in by_targets.items():
-        notifier = Notifier.from_targets(json.loads(targets), settings)
-        try:
-            for job in jobs:
-                notifier.job_ended(job)
-            for content_id in dict.fromkeys(j.content_id for j in jobs):
-                package = store.list(content_id)
-                if all(j.state.finished for j in package):
-                    notifier.package_ended(content_id, package)
-        finally:
-            notifier.close()
+    if wait and any(r.state != RunState.PUBLISHED for r in runs):
+        sys.exit(1)
 
 
 @click.command()
-@click.argument("job_id")
+@click.argument("ref")
 @click.pass_context
-def cancel(ctx, job_id):
-    """Cancel a job that has not finished (a unique prefix of the job id is enough).
+def cancel(ctx, ref):
+    """Cancel a run (every unfinished job of it) or one job still Submitted.
+
+    REF is a run id or job id (a unique prefix is enough; an MPS JobId works too). As with MPS's
+    CancelJob, a job already encoding cannot be cancelled alone: cancel its run. A cancelled run
+    publishes nothing and its keys are revoked.
 
     \b
     Example:
-      hlskit cancel 3f2a9c1b
+      hlskit cancel 5f0c2a9e        # a run
+      hlskit cancel 3f2a9c1b        # a job still Submitted
     """
-    settings = settings_from(ctx)
-    store = JobStore.from_settings(settings)
-    job = store.cancel(job_id)
-    if job.engine == "mts":
-        from ..engines.mts import MtsEngine
-
-        MtsEngine(settings).cancel(job)
-    click.echo(f"{job.job_id} {job.definition} of {job.content_id}: {job.state.value}")
+    outcome = pipeline_cancel(ref, settings_from(ctx))
+    for job in outcome.cancelled:
+        click.echo(f"{job.job_id} {job.definition} of {job.content_id}: {job.state.value}")
+    for refusal in outcome.refused:
+        click.echo(f"not cancelled: {refusal}", err=True)
+    if outcome.run is not None and not outcome.cancelled and not outcome.refused:
+        click.echo(f"run {outcome.run.run_id}: no unfinished job to cancel")
+    if outcome.refused:
+        sys.exit(1)
 
 
 def register(main: click.Group) -> None:

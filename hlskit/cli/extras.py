@@ -1,10 +1,11 @@
 """The ``submit`` command: a CSV batch of sources, one package per row, one progress view."""
+
 from __future__ import annotations
 
 import contextlib
 import signal
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 import click
 from rich.console import Console
@@ -55,8 +56,10 @@ class BatchView:
             names = ",".join(j.definition for j in outcome.jobs)
             text = f"line {row.line}: published {outcome.dir} ({names})"
         elif outcome.state == "submitted":
-            text = (f"line {row.line}: submitted {len(outcome.jobs)} jobs of {outcome.content_id}; "
-                    f"run `hlskit status {outcome.content_id} --wait` to finish")
+            text = (
+                f"line {row.line}: submitted {len(outcome.jobs)} jobs of {outcome.content_id}; "
+                f"run `hlskit status {outcome.content_id} --wait` to finish"
+            )
         else:
             text = f"error: {outcome.error}"
         self.console.print(text, highlight=False, markup=False, soft_wrap=True)
@@ -67,17 +70,21 @@ def batch_view(console: Console, total: int) -> Iterator[BatchView]:
     if not console.is_terminal:
         yield BatchView(console, total, None)
         return
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
-                  TimeElapsedColumn(), console=console) as bar:
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
         yield BatchView(bar.console, total, bar)
 
 
 @click.command()
 @click.argument("batch_file", type=click.Path(dir_okay=False))
-@click.option("--engine", type=click.Choice(["local", "mts"]), default=None,
-              help="Where jobs run (default: the engine setting, local).")
-@click.option("--out", "out", default="out", show_default=True,
-              help="Folder for rows whose out cell is empty.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "mts"]),
+    default=None,
+    help="Where jobs run (default: the engine setting, local).",
+)
+@click.option("--out", "out", default="out", show_default=True, help="Folder for rows whose out cell is empty.")
 @click.option("--check", is_flag=True, help="Only check the rows; encode nothing.")
 @click.pass_context
 def submit(ctx, batch_file, engine, out, check):
@@ -108,8 +115,7 @@ def submit(ctx, batch_file, engine, out, check):
     # SIGTERM ends the run like Ctrl-C: the row being packaged leaves nothing half-written.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     with batch_view(console, len(rows)) as view:
-        outcomes = run_batch(rows, settings, engine, progress=view.progress,
-                             on_start=view.start, on_done=view.finish)
+        outcomes = run_batch(rows, settings, engine, progress=view.progress, on_start=view.start, on_done=view.finish)
     good = sum(o.ok for o in outcomes)
     bad = [str(e.line) for e in errors] + [str(o.row.line) for o in outcomes if not o.ok]
     verb = "submitted" if engine == "mts" else "published"

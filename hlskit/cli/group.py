@@ -3,15 +3,16 @@
 Errors a user can cause are HlskitError subclasses: printed as one line, exit code from the
 error, never a traceback. Each area adds its commands from ``hlskit/cli/<area>.py``.
 """
+
 from __future__ import annotations
 
 import sys
 
 import click
 
-from ..domain.settings import Settings
 from ..config import load_settings
 from ..domain.errors import HlskitError
+from ..domain.settings import Settings
 
 
 class HlskitGroup(click.Group):
@@ -27,8 +28,13 @@ class HlskitGroup(click.Group):
 
 
 @click.group(cls=HlskitGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
-              help="Config file (TOML). Default: $HLSKIT_CONFIG or ./hlskit.toml.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file (TOML). Default: $HLSKIT_CONFIG or ./hlskit.toml.",
+)
 @click.version_option(package_name="hlskit")
 @click.pass_context
 def main(ctx: click.Context, config_file: str | None) -> None:

@@ -1,4 +1,5 @@
 """HLS commands: stitch (master playlist from measured figures) and validate (any HLS stream)."""
+
 from __future__ import annotations
 
 import sys
@@ -7,8 +8,15 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from .group import settings_from
 from ..domain.errors import InputError
+from ..hls.stitch import stitch_playlists
+from ..hls.validate import format_report
+from ..hls.validate import validate as run
+from ..keys.resolve import local_key_resolver
+from ..pipeline import restitch
+from ..storage import open_storage
+from .group import settings_from
+from .progress import package_progress
 
 console = Console(stderr=True)
 
@@ -16,9 +24,11 @@ console = Console(stderr=True)
 def _summary(info) -> str:
     lines = [f"wrote {info.path}"]
     for v in info.variants:
-        lines.append(f"  {v.definition:<6} BANDWIDTH={v.bandwidth} AVERAGE-BANDWIDTH={v.average_bandwidth} "
-                     f'CODECS="{v.codecs}" RESOLUTION={v.resolution} FRAME-RATE={v.frame_rate or 0:.3f}'
-                     + (f" I-frames={v.iframe_count}" if v.iframe_uri else ""))
+        lines.append(
+            f"  {v.definition:<6} BANDWIDTH={v.bandwidth} AVERAGE-BANDWIDTH={v.average_bandwidth} "
+            f'CODECS="{v.codecs}" RESOLUTION={v.resolution} FRAME-RATE={v.frame_rate or 0:.3f}'
+            + (f" I-frames={v.iframe_count}" if v.iframe_uri else "")
+        )
     if info.session_key:
         lines.append(f"  session key {info.session_key}")
     return "\n".join(lines)
@@ -40,28 +50,32 @@ def stitch(ctx, paths, output):
       hlskit stitch out/3f2a9c
       hlskit stitch LD/index.m3u8 HD/index.m3u8 -o master.m3u8
     """
-    from ..keys.resolve import local_key_resolver
-    from ..hls.master import stitch_package, stitch_playlists
-    from .progress import package_progress
 
-    resolver = local_key_resolver(settings_from(ctx))
+    settings = settings_from(ctx)
     with package_progress(console) as progress:
         if len(paths) == 1 and Path(paths[0]).is_dir():
             if output:
-                raise InputError("-o applies to media playlists; a package folder always gets <folder>/master.m3u8: drop -o.")
-            info = stitch_package(paths[0], key_resolver=resolver, progress=progress)
+                raise InputError(
+                    "-o applies to media playlists; a package folder always gets <folder>/master.m3u8: drop -o."
+                )
+
+            info = restitch(paths[0], settings, progress=progress)
             info.path = str(Path(paths[0]) / info.path)
         else:
             if not output:
                 raise InputError("stitching media playlists needs -o master.m3u8: say where the master goes.")
-            info = stitch_playlists(list(paths), output, key_resolver=resolver, progress=progress)
+            info = stitch_playlists(list(paths), output, key_resolver=local_key_resolver(settings), progress=progress)
     click.echo(_summary(info))
 
 
 @click.command()
 @click.argument("path_or_url")
-@click.option("--key-token", envvar="HLSKIT_KEY_TOKEN", default=None,
-              help="Playback token sent as 'Authorization: Bearer' to key URIs (or set HLSKIT_KEY_TOKEN).")
+@click.option(
+    "--key-token",
+    envvar="HLSKIT_KEY_TOKEN",
+    default=None,
+    help="Playback token sent as 'Authorization: Bearer' to key URIs (or set HLSKIT_KEY_TOKEN).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def validate(ctx, path_or_url, key_token, as_json):
@@ -78,12 +92,16 @@ def validate(ctx, path_or_url, key_token, as_json):
       hlskit validate out/3f2a9c/master.m3u8
       HLSKIT_KEY_TOKEN=... hlskit validate https://cdn.example.com/v/master.m3u8 --json
     """
-    from ..keys.resolve import local_key_resolver
-    from ..hls.validate import format_report, validate as run
 
-    resolver = local_key_resolver(settings_from(ctx))
+    settings = settings_from(ctx)
+    storage = None
+    location = path_or_url
+    if path_or_url.startswith("oss://"):
+        storage, location = open_storage(path_or_url, settings)
     with console.status("validating…") if console.is_terminal else _null():
-        report = run(path_or_url, key_token=key_token, key_resolver=resolver)
+        report = run(location, storage=storage, key_token=key_token, key_resolver=local_key_resolver(settings))
+    if storage is not None:
+        report.source = path_or_url
     click.echo(report.to_json() if as_json else format_report(report))
     sys.exit(1 if report.must else 0)
 

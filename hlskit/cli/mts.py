@@ -1,7 +1,14 @@
 """Alibaba Cloud helpers: upload a source to OSS, print a playable URL of an OSS object."""
+
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+from ..domain.errors import InputError
+from ..storage.oss import OssStorage, split_oss_uri, upload_with_progress
+from .group import settings_from
 
 
 @click.command("upload")
@@ -19,11 +26,6 @@ def upload(ctx: click.Context, source: str, target: str) -> None:
       hlskit upload talks/a.mp4 oss://in-bucket/talks/a.mp4
       hlskit package oss://in-bucket/talks/a.mp4 --engine mts --out oss://out-bucket/hls/
     """
-    from .group import settings_from
-    from ..storage.oss import OssStorage, split_oss_uri, upload_with_progress
-
-    from pathlib import Path
-
     bucket, key = split_oss_uri(target)
     if not key or target.endswith("/"):  # a folder: keep the file's name
         key = f"{key}/{Path(source).name}".lstrip("/")
@@ -33,8 +35,13 @@ def upload(ctx: click.Context, source: str, target: str) -> None:
 
 @click.command("oss-url")
 @click.argument("location")
-@click.option("--expires", type=click.IntRange(60, 7 * 24 * 3600), default=3600, show_default=True,
-              help="Lifetime of a signed URL, in seconds (private buckets).")
+@click.option(
+    "--expires",
+    type=click.IntRange(60, 7 * 24 * 3600),
+    default=3600,
+    show_default=True,
+    help="Lifetime of a signed URL, in seconds (private buckets).",
+)
 @click.pass_context
 def oss_url(ctx: click.Context, location: str, expires: int) -> None:
     """Print a URL a player can open: public on a public-read bucket, else signed.
@@ -43,9 +50,6 @@ def oss_url(ctx: click.Context, location: str, expires: int) -> None:
     Example:
       hlskit oss-url oss://out-bucket/hls/talk-1a2b3c/master.m3u8
     """
-    from .group import settings_from
-    from ..domain.errors import InputError
-    from ..storage.oss import OssStorage, split_oss_uri
 
     bucket, key = split_oss_uri(location)
     storage = OssStorage.from_settings(bucket, settings_from(ctx))

@@ -1,4 +1,5 @@
 """Player commands: play (serve one package and open the player) and abr-check."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,12 @@ from urllib.parse import urlsplit
 
 import click
 
-from .group import settings_from
 from ..domain.errors import InputError
+from ..domain.ids import CONTENT_ID_RULE, is_content_id
+from ..keys.tokens import make_token, token_secret
+from ..server import create_app, devserver
+from .abrcheck import parse_ewma, parse_profile, run_abr_check
+from .group import settings_from
 
 
 def _loopback_port(key_url: str | None) -> int | None:
@@ -24,8 +29,12 @@ def _loopback_port(key_url: str | None) -> int | None:
 @click.command()
 @click.argument("package_dir", type=click.Path(file_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=int, default=None,
-              help="Port. Default: the port of the package's key URL when it is on this machine, else 8000.")
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    help="Port. Default: the port of the package's key URL when it is on this machine, else 8000.",
+)
 @click.option("--open/--no-open", "open_browser", default=True, show_default=True, help="Open the player in a browser.")
 @click.pass_context
 def play(ctx, package_dir, host, port, open_browser):
@@ -36,20 +45,25 @@ def play(ctx, package_dir, host, port, open_browser):
       hlskit play out/talk-3f2a1c
       hlskit play out/talk-3f2a1c --port 8001 --no-open
     """
-    from ..server import create_app, devserver
-    from ..keys.tokens import make_token, token_secret
-
     folder = Path(package_dir).resolve()
     manifest_file = folder / "hlskit.json"
     try:
         manifest = json.loads(manifest_file.read_text())
         content_id = manifest["content_id"]
     except FileNotFoundError:
-        raise InputError(f"{package_dir} is not a package (no hlskit.json): pass out/<content-id> as written by `hlskit package`.")
+        raise InputError(
+            f"{package_dir} is not a package (no hlskit.json): pass out/<content-id> as written by `hlskit package`."
+        )
     except (ValueError, KeyError):
         raise InputError(f"{manifest_file} is not a valid hlskit manifest: package the source again.")
+    if not is_content_id(content_id):
+        raise InputError(
+            f"{manifest_file} names content id {content_id!r}, which is not valid ({CONTENT_ID_RULE}): package the source again."
+        )
     if folder.name != content_id:
-        raise InputError(f"{package_dir} holds content {content_id!r} but is named {folder.name!r}: rename the folder back to {content_id}.")
+        raise InputError(
+            f"{package_dir} holds content {content_id!r} but is named {folder.name!r}: rename the folder back to {content_id}."
+        )
     key_port = _loopback_port(manifest.get("key_url"))
     port = port if port is not None else (key_port or 8000)
     settings = settings_from(ctx, media_root=str(folder.parent))
@@ -60,8 +74,11 @@ def play(ctx, package_dir, host, port, open_browser):
     def announce(bound_port: int) -> None:
         url = f"http://{host}:{bound_port}/play/{content_id}?token={token}"
         if key_port is not None and key_port != bound_port:
-            click.echo(f"warning: this package's keys are at {manifest['key_url']}, not on port {bound_port}; "
-                       "playback needs a key service there.", err=True)
+            click.echo(
+                f"warning: this package's keys are at {manifest['key_url']}, not on port {bound_port}; "
+                "playback needs a key service there.",
+                err=True,
+            )
         click.echo(f"playing {content_id} (Ctrl+C stops):")
         click.echo(url)
         if open_browser:
@@ -72,11 +89,17 @@ def play(ctx, package_dir, host, port, open_browser):
 
 def _print_report(report, t0: float) -> None:
     echo = click.echo
-    echo("definitions: " + ", ".join(
-        f"{lv['name']} {lv['width']}x{lv['height']} ({round(lv['bitrate'] / 1000)} kb/s)" for lv in report.levels))
+    echo(
+        "definitions: "
+        + ", ".join(
+            f"{lv['name']} {lv['width']}x{lv['height']} ({round(lv['bitrate'] / 1000)} kb/s)" for lv in report.levels
+        )
+    )
     for i, p in enumerate(report.phases, 1):
-        echo(f"phase {i}: {p.phase.label} for {p.end - p.start:.0f} s "
-             f"(from {p.start - t0:.1f} s): played {', '.join(p.levels_played) or 'nothing'}; at the end {p.level_at_end or '-'}")
+        echo(
+            f"phase {i}: {p.phase.label} for {p.end - p.start:.0f} s "
+            f"(from {p.start - t0:.1f} s): played {', '.join(p.levels_played) or 'nothing'}; at the end {p.level_at_end or '-'}"
+        )
     echo("played:")
     for s in report.spans or []:
         echo(f"  {s.start - t0:6.1f} – {s.end - t0:6.1f} s  {s.name}")
@@ -86,15 +109,20 @@ def _print_report(report, t0: float) -> None:
         echo(f"  {at - t0:6.1f} s  (the clip ended and started again)")
     echo("loading switched (hls.js's decisions):" if report.load_switches else "loading switched: never")
     for s in report.load_switches:
-        echo(f"  {s.at - t0:6.1f} s  {s.from_name} → {s.to_name}  ({'up' if s.up else 'down'}, phase {s.phase + 1}, "
-             f"after {s.segments_into_phase} segment(s) of the phase)")
+        echo(
+            f"  {s.at - t0:6.1f} s  {s.from_name} → {s.to_name}  ({'up' if s.up else 'down'}, phase {s.phase + 1}, "
+            f"after {s.segments_into_phase} segment(s) of the phase)"
+        )
     echo("picture switched:" if report.switches else "picture switched: never")
     for s in report.switches:
         took = f", shown {s.took:.1f} s after hls.js chose it" if s.took is not None else ""
-        echo(f"  {s.at - t0:6.1f} s  {s.from_name} → {s.to_name}  ({'auto' if s.auto else 'chosen'}, "
-             f"{'up' if s.up else 'down'}, phase {s.phase + 1}{took})")
+        echo(
+            f"  {s.at - t0:6.1f} s  {s.from_name} → {s.to_name}  ({'auto' if s.auto else 'chosen'}, "
+            f"{'up' if s.up else 'down'}, phase {s.phase + 1}{took})"
+        )
     if report.stalls:
         total = sum(s.get("duration") or 0 for s in report.stalls)
+
         def one(s):
             length = "still stalled" if s.get("duration") is None else f"{s['duration']:.1f} s"
             return f"at {s['start'] - t0:.1f} s ({length})"
@@ -110,13 +138,21 @@ def _print_report(report, t0: float) -> None:
 
 @click.command("abr-check")
 @click.argument("url")
-@click.option("--profile", default="slow-then-fast", show_default=True,
-              help="Network profile: slow-then-fast (600 kb/s 10 s, then unthrottled 20 s), fast-then-slow, "
-                   "or phases KBPSxSECONDS,... (0 = unthrottled), e.g. 500x15,0x15.")
+@click.option(
+    "--profile",
+    default="slow-then-fast",
+    show_default=True,
+    help="Network profile: slow-then-fast (600 kb/s 10 s, then unthrottled 20 s), fast-then-slow, "
+    "or phases KBPSxSECONDS,... (0 = unthrottled), e.g. 500x15,0x15.",
+)
 @click.option("--token", default=None, help="Playback token for the key service (short-lived; see `hlskit token`).")
-@click.option("--ewma", default="1,2", show_default=True,
-              help="hls.js bandwidth-estimate half-lives FAST,SLOW in seconds. The check is of the ladder, so it "
-                   "does not wait for hls.js's slow stock estimator; --ewma 3,9 plays like a stock hls.js player.")
+@click.option(
+    "--ewma",
+    default="1,2",
+    show_default=True,
+    help="hls.js bandwidth-estimate half-lives FAST,SLOW in seconds. The check is of the ladder, so it "
+    "does not wait for hls.js's slow stock estimator; --ewma 3,9 plays like a stock hls.js player.",
+)
 @click.option("--screenshot", type=click.Path(dir_okay=False), default=None, help="Write a screenshot at the end.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON instead of text.")
 def abr_check(url, profile, token, ewma, screenshot, as_json):
@@ -133,20 +169,23 @@ def abr_check(url, profile, token, ewma, screenshot, as_json):
     """
     from rich.console import Console
 
-    from .abrcheck import parse_ewma, parse_profile, run_abr_check
-
     phases = parse_profile(profile)
     half_lives = parse_ewma(ewma) if ewma else None
     console = Console(stderr=True)
     total = sum(p.seconds for p in phases)
     if not as_json:
-        click.echo(f"abr-check: {' then '.join(f'{p.label} for {p.seconds:g} s' for p in phases)} ({total:g} s)", err=True)
+        click.echo(
+            f"abr-check: {' then '.join(f'{p.label} for {p.seconds:g} s' for p in phases)} ({total:g} s)", err=True
+        )
 
     def progress(sample, phase):
         if console.is_terminal:
-            console.print(f"  {phase.label:>12}  t={sample['currentTime']:5.1f} s  level={sample['level']}  "
-                          f"estimate={round((sample['estimate'] or 0) / 1000)} kb/s  buffer={sample['buffer']:.1f} s",
-                          end="\r", highlight=False)
+            console.print(
+                f"  {phase.label:>12}  t={sample['currentTime']:5.1f} s  level={sample['level']}  "
+                f"estimate={round((sample['estimate'] or 0) / 1000)} kb/s  buffer={sample['buffer']:.1f} s",
+                end="\r",
+                highlight=False,
+            )
 
     report = run_abr_check(url, phases, token=token, ewma=half_lives, screenshot=screenshot, on_sample=progress)
     t0 = report.phases[0].start if report.phases else 0.0

@@ -1,4 +1,5 @@
 """Server commands: serve, token, keys list|revoke."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,9 +8,12 @@ import re
 
 import click
 
-from .group import settings_from
 from ..domain.errors import InputError
+from ..domain.ids import check_content_id, is_key_id
 from ..keys.store import KeyStore
+from ..keys.tokens import make_token, token_secret
+from ..server import create_app, devserver
+from .group import settings_from
 
 _TTL = re.compile(r"^(\d+)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -40,11 +44,11 @@ def serve(ctx, media_root, host, port):
       hlskit token <content-id>     # then open
       http://127.0.0.1:8000/media/<content-id>/master.m3u8?token=<token>
     """
-    from ..server import create_app, devserver
-
     settings = settings_from(ctx, media_root=media_root)
     if not settings.media_root.is_dir():
-        raise InputError(f"media root {settings.media_root} is not a folder: pass the folder `hlskit package --out` wrote.")
+        raise InputError(
+            f"media root {settings.media_root} is not a folder: pass the folder `hlskit package --out` wrote."
+        )
     app = create_app(settings)
 
     def announce(bound_port: int) -> None:
@@ -69,12 +73,13 @@ def token(ctx, content_id, ttl, client_ip):
       hlskit token movie-3f2a --ttl 1h
       curl -H "Authorization: Bearer $(hlskit token movie-3f2a)" http://127.0.0.1:8000/keys/movie-3f2a/<key-id>
     """
-    from ..keys.tokens import make_token, token_secret
-
+    check_content_id(content_id)
     settings = settings_from(ctx)
     seconds = parse_ttl(ttl) if ttl else settings.token_ttl
     if not KeyStore.from_settings(settings).list(content_id):
-        click.echo(f"warning: the key store has no keys for {content_id}; check the id with `hlskit keys list`.", err=True)
+        click.echo(
+            f"warning: the key store has no keys for {content_id}; check the id with `hlskit keys list`.", err=True
+        )
     click.echo(make_token(token_secret(settings), content_id, seconds, client_ip))
 
 
@@ -100,12 +105,24 @@ def keys_list(ctx, content_id, as_json):
     Example:
       hlskit keys list movie-3f2a
     """
+    if content_id is not None:
+        check_content_id(content_id)
     records = KeyStore.from_settings(settings_from(ctx)).list(content_id)
     for r in records:
         state = "revoked" if r.revoked else "live"
         if as_json:
-            click.echo(json.dumps({"content_id": r.content_id, "key_id": r.key_id, "state": state,
-                                   "wrapping": r.wrapping, "created_at": r.created_at, "revoked_at": r.revoked_at}))
+            click.echo(
+                json.dumps(
+                    {
+                        "content_id": r.content_id,
+                        "key_id": r.key_id,
+                        "state": state,
+                        "wrapping": r.wrapping,
+                        "created_at": r.created_at,
+                        "revoked_at": r.revoked_at,
+                    }
+                )
+            )
         else:
             created = dt.datetime.fromtimestamp(r.created_at).isoformat(timespec="seconds")
             click.echo(f"{r.content_id}  {r.key_id}  {created}  {state}  {r.wrapping}")
@@ -125,6 +142,9 @@ def keys_revoke(ctx, content_id, key_id):
       hlskit keys revoke movie-3f2a
       hlskit keys revoke movie-3f2a --key-id 9c1e0b7d2a4f6e81
     """
+    check_content_id(content_id)
+    if key_id is not None and not is_key_id(key_id):
+        raise InputError(f"--key-id {key_id!r} is not a key id: use one printed by `hlskit keys list {content_id}`.")
     count = KeyStore.from_settings(settings_from(ctx)).revoke(content_id, key_id)
     if count == 0:
         what = f"key {key_id} of {content_id}" if key_id else f"keys of {content_id}"

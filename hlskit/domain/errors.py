@@ -3,6 +3,7 @@
 The CLI prints ``message`` and exits with ``exit_code``; it never shows a traceback for these.
 Write messages as "<what is wrong>: <how to fix it>."
 """
+
 from __future__ import annotations
 
 

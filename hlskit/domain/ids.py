@@ -5,6 +5,7 @@ the key route, the media route and the player route. One rule, used by all of th
 that can be made can also be played. ``\\Z`` (not ``$``) anchors the end: ``$`` also matches
 before a trailing newline.
 """
+
 from __future__ import annotations
 
 import re

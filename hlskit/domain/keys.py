@@ -3,10 +3,10 @@
 A *data key* is 16 random bytes that encrypt whole segments; the plain bytes live in memory only.
 A *key URI* names the content and the key id, never the key.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
 
 KEY_BYTES = 16
 
@@ -17,6 +17,7 @@ class DataKey:
     key_id: str
     iv: bytes
     key: bytes = field(repr=False)  # plain key: memory only
+    kms_blob: str | None = field(default=None, repr=False)  # KMS CiphertextBlob (KeyType KMS)
 
     @property
     def iv_hex(self) -> str:
@@ -38,7 +39,7 @@ class KeyRecord:
     content_id: str
     key_id: str
     iv_hex: str
-    wrapping: str           # "aes-256-gcm" (local master key) or "kms"
+    wrapping: str  # "aes-256-gcm" (local master key) or "kms"
     created_at: float
     revoked_at: float | None
 
@@ -48,6 +49,7 @@ class KeyRecord:
 
 
 # --- key schedule -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class KeySchedule:

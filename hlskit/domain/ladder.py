@@ -4,6 +4,7 @@ A definition's ``width`` is its size along the long edge, as in MPS's landscape 
 portrait source (a phone held upright) the same rung is ``width`` pixels tall instead. Heights
 follow the source's display aspect ratio and are rounded to even numbers (H.264 4:2:0 needs it).
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -16,7 +17,7 @@ from .errors import InputError
 @dataclass(frozen=True)
 class Definition:
     name: str
-    width: int          # long-edge size of the rung
+    width: int  # long-edge size of the rung
     video_kbps: int
     audio_kbps: int
     template_id: str = ""  # MPS preset (or custom) template id
@@ -94,7 +95,9 @@ def load_ladder_file(path: str | Path) -> list[Definition]:
         if not d.name.replace("-", "").replace("_", "").isalnum():
             raise InputError(f"ladder file {p}, definition {i}: name {d.name!r} must be letters, digits, - or _.")
         if d.width < 16 or d.video_kbps < 10 or d.audio_kbps < 8:
-            raise InputError(f"ladder file {p}, definition {d.name}: width ≥ 16, video_kbps ≥ 10 and audio_kbps ≥ 8 are needed.")
+            raise InputError(
+                f"ladder file {p}, definition {d.name}: width ≥ 16, video_kbps ≥ 10 and audio_kbps ≥ 8 are needed."
+            )
         out.append(d)
     names = [d.name for d in out]
     if len(set(names)) != len(names):

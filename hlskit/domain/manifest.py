@@ -1,15 +1,109 @@
-"""The package manifest, hlskit.json: its name and how it is written, shared by every stage."""
+"""The package manifest, hlskit.json: what a package run produced, as plain JSON-ready data.
+
+It names jobs, definitions, key ids and key URIs (never keys) and the measured figures of the
+master; the pipeline writes it, ``hlskit status`` and the mts follow-up read it back.
+"""
+
 from __future__ import annotations
 
-import json
 import posixpath
+import time
 from typing import Any
 
-from ..storage import Storage
+from .jobs import Job, JobState
+from .plan import PackagePlan
 
 MANIFEST = "hlskit.json"
+MASTER = "master.m3u8"
+MEDIA_PLAYLIST = "index.m3u8"
 
 
-def write_manifest(storage: Storage, folder: str, manifest: dict[str, Any]) -> None:
-    """hlskit.json in ``folder``, written atomically (a rename on disk, one PUT on OSS)."""
-    storage.write_text(posixpath.join(folder, MANIFEST), json.dumps(manifest, indent=2) + "\n", "application/json")
+def media_dir(plan: PackagePlan) -> str:
+    """Where definitions live, relative to the master: "" (local) or "<run-id>/" (OSS, see pipeline.publish)."""
+    rel = posixpath.relpath(plan.staging, plan.out) if plan.staging.startswith(plan.out + "/") else ""
+    return rel + "/" if rel else ""
+
+
+def playlist_of(plan: PackagePlan, definition: str) -> str:
+    return f"{media_dir(plan)}{definition}/{MEDIA_PLAYLIST}"
+
+
+def build_manifest(plan: PackagePlan, jobs: list[Job]) -> dict[str, Any]:
+    by_name = {j.definition: j for j in jobs}
+    definitions = []
+    for rung in plan.rungs:
+        job = by_name[rung.name]
+        rendition = plan.renditions.get(rung.name)
+        d = rung.definition
+        definitions.append(
+            {
+                "name": rung.name,
+                "width": rung.width,
+                "height": rung.height,
+                "video_kbps": d.video_kbps,
+                "audio_kbps": d.audio_kbps,
+                "template_id": d.template_id,
+                "job_id": job.job_id,
+                "state": job.state.value,
+                "code": job.code,
+                "message": job.message,
+                "playlist": playlist_of(plan, rung.name) if job.state == JobState.SUCCESS else None,
+                "segments": rendition.segments if rendition else 0,
+                "duration": round(rendition.duration, 6) if rendition else 0.0,
+                "bytes": rendition.bytes if rendition else 0,
+            }
+        )
+    first_segment = {}
+    count = max((r.segments for r in plan.renditions.values()), default=0)
+    for i in range(count):
+        index = plan.schedule.key_index(i)
+        if index is not None and index not in first_segment:
+            first_segment[index] = i
+    engine = next(iter(plan.jobs.values())).engine
+    return {
+        "hlskit": 1,
+        "content_id": plan.content_id,
+        "run_id": plan.run_id,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "engine": engine,
+        "source": plan.media.to_dict() if plan.media else {"uri": plan.source},
+        "media_dir": media_dir(plan),
+        "segment_duration": plan.segment_duration,
+        "key_url": plan.key_url,
+        "encryption": {
+            "method": "AES-128" if plan.schedule.encrypt else "NONE",
+            "rotate_every": plan.schedule.rotate_every,
+            "clear_lead": plan.schedule.clear_lead,
+        },
+        # MPS takes no IV (players then use the media sequence number), so only local keys list one.
+        "keys": [
+            {
+                "key_id": k.key_id,
+                "uri": k.uri(plan.key_url),
+                "first_segment": first_segment.get(i),
+                **({"iv": k.iv_hex} if engine == "local" else {}),
+            }
+            for i, k in enumerate(plan.keys)
+        ],
+        "clip": {"seek": plan.clip.seek, "duration": plan.clip.duration} if plan.clip else None,
+        "watermarks": [wm.__dict__ for wm in plan.watermarks],
+        "definitions": definitions,
+        "master": None,
+    }
+
+
+def refresh_manifest(manifest: dict[str, Any], jobs: list[Job]) -> dict[str, Any]:
+    """Bring a manifest written at submit time up to date with the jobs' final states."""
+    by_id = {j.job_id: j for j in jobs}
+    for d in manifest["definitions"]:
+        job = by_id.get(d["job_id"])
+        if job is not None:
+            d.update(
+                state=job.state.value,
+                code=job.code,
+                message=job.message,
+                playlist=f"{manifest.get('media_dir', '')}{d['name']}/index.m3u8"
+                if job.state == JobState.SUCCESS
+                else None,
+            )
+    return manifest

@@ -1,4 +1,5 @@
 """What a source is: its container, duration and streams, as the probe found them."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -14,8 +15,8 @@ class VideoStream:
     coded_height: int
     display_width: int
     display_height: int
-    rotation: int          # degrees, clockwise as displayed: 0, 90, 180 or 270
-    frame_rate: str        # exact rational, e.g. "30000/1001"
+    rotation: int  # degrees, clockwise as displayed: 0, 90, 180 or 270
+    frame_rate: str  # exact rational, e.g. "30000/1001"
     pix_fmt: str | None
 
     @property

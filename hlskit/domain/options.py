@@ -19,19 +19,20 @@ Grammar (fields after the first are optional; an empty field keeps its default):
 * clip             ``START[+DURATION]`` where each is ``SS[.f]``, ``MM:SS[.f]`` or ``HH:MM:SS[.f]``,
   e.g. ``00:01:30+45`` = 45 s from 1 min 30 s. Without ``+DURATION`` the clip runs to the end.
 """
+
 from __future__ import annotations
 
 import re
 import string
 from pathlib import Path
 
-from .plan import Clip, Watermark
 from .errors import InputError
+from .plan import Clip, Watermark
 
 REFER_POSITIONS = ("TopLeft", "TopRight", "BottomLeft", "BottomRight")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-DEFAULT_IMAGE_WIDTH = 0.12   # MPS: 0.12 × output width when no template says otherwise
-DEFAULT_TEXT_SIZE = 0.05     # font height, fraction of output height (MPS has no relative default)
+DEFAULT_IMAGE_WIDTH = 0.12  # MPS: 0.12 × output width when no template says otherwise
+DEFAULT_TEXT_SIZE = 0.05  # font height, fraction of output height (MPS has no relative default)
 TEXT_FIELDS = ("definition",)
 
 _REFER_BY_LOWER = {p.lower(): p for p in REFER_POSITIONS}
@@ -86,9 +87,13 @@ def _size(value: str, name: str, default: float, spec: str, *, positive: bool) -
         number = float("nan")
     if number != number or number < 0 or (positive and number == 0):
         low = "above 0" if positive else "0 or more"
-        raise InputError(f"watermark {spec!r}: {name} {value!r} must be a number {low} (pixels, or a fraction below 1).")
+        raise InputError(
+            f"watermark {spec!r}: {name} {value!r} must be a number {low} (pixels, or a fraction below 1)."
+        )
     if number >= 1 and not number.is_integer():
-        raise InputError(f"watermark {spec!r}: {name} {value!r} is ambiguous; use whole pixels (≥ 1) or a fraction below 1.")
+        raise InputError(
+            f"watermark {spec!r}: {name} {value!r} is ambiguous; use whole pixels (≥ 1) or a fraction below 1."
+        )
     return number
 
 
@@ -128,14 +133,16 @@ def parse_watermark(spec: str, base: str | Path | None = None) -> Watermark:
     """
     text = spec.strip()
     m = _SCHEME.match(text)
-    path, rest = (m.group(0), text[m.end():]) if m else (text.partition(":")[0], text[len(text.partition(":")[0]):])
+    path, rest = (m.group(0), text[m.end() :]) if m else (text.partition(":")[0], text[len(text.partition(":")[0]) :])
     if not path:
         raise InputError(f"watermark {spec!r} has no image: write PATH.png[:ReferPos:Dx:Dy:Width].")
     fields = rest[1:].split(":") if rest else []
     placement = _placement(fields, spec, DEFAULT_IMAGE_WIDTH)
     if m:
         if not path.lower().startswith("oss://"):
-            raise InputError(f"watermark {spec!r}: only local files and oss:// objects are supported; download it first.")
+            raise InputError(
+                f"watermark {spec!r}: only local files and oss:// objects are supported; download it first."
+            )
     else:
         if base is not None and not Path(path).is_absolute():
             path = str(Path(base) / path)
@@ -147,8 +154,14 @@ def parse_text_watermark(spec: str) -> Watermark:
     """``TEXT[:ReferPos[:Dx[:Dy[:Size]]]]`` → a text Watermark; ``{definition}`` is the only placeholder."""
     parts = spec.split(":")
     # The suffix starts at the last field naming a ReferPos, if at most 3 fields follow it.
-    cut = next((i for i in range(len(parts) - 1, 0, -1)
-                if parts[i].strip().lower() in _REFER_BY_LOWER and len(parts) - i <= 4), None)
+    cut = next(
+        (
+            i
+            for i in range(len(parts) - 1, 0, -1)
+            if parts[i].strip().lower() in _REFER_BY_LOWER and len(parts) - i <= 4
+        ),
+        None,
+    )
     text, fields = (":".join(parts[:cut]), parts[cut:]) if cut else (spec, [])
     if not text.strip():
         raise InputError(f"text watermark {spec!r} has no text: write TEXT[:ReferPos:Dx:Dy:Size].")
@@ -158,7 +171,9 @@ def parse_text_watermark(spec: str) -> Watermark:
         raise InputError(f"text watermark {spec!r} has an unmatched brace: write {{{{ or }}}} for a literal brace.")
     unknown = names - set(TEXT_FIELDS)
     if unknown:
-        raise InputError(f"text watermark {spec!r} uses {{{sorted(unknown)[0]}}}: only {{definition}} can be filled in.")
+        raise InputError(
+            f"text watermark {spec!r} uses {{{sorted(unknown)[0]}}}: only {{definition}} can be filled in."
+        )
     return Watermark(kind="text", text=text, **_placement(fields, spec, DEFAULT_TEXT_SIZE))
 
 

@@ -1,15 +1,16 @@
-"""The Engine protocol and the plain values that flow through it.
+"""What the caller asks for (:class:`PackageOptions`) and what the planner decided (:class:`PackagePlan`).
 
-A :class:`PackagePlan` is everything decided before anything runs: the source, the ladder, the
-keys and where output goes. An engine turns the plan's jobs (one per definition) into
-per-definition media playlists under ``plan.staging``, keeping the job store up to date.
-Stitching, validation and publishing happen after, in :mod:`hlskit.package`, the same way for
-every engine.
+A plan is everything decided before anything runs: the source, the ladder, the keys and where
+output goes. An engine turns the plan's jobs (one per definition) into per-definition media
+playlists under ``plan.staging``; finishing (stitch, validate, publish) happens after, in
+:mod:`hlskit.pipeline`, the same way for every engine.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .jobs import Job
 from .keys import DataKey, KeySchedule
@@ -21,13 +22,13 @@ from .media import MediaInfo
 class Watermark:
     """MPS-style placement: ReferPos corner, offsets and width as pixels (≥ 1) or fractions (< 1)."""
 
-    kind: str              # "image" or "text"
+    kind: str  # "image" or "text"
     refer_pos: str = "TopRight"
     dx: float = 0.0
     dy: float = 0.0
-    width: float = 0.12    # image: width of the mark; text: font size as a fraction of output height
-    image: str = ""        # path (local engine) or oss:// URI (mts engine)
-    text: str = ""         # may contain {definition}
+    width: float = 0.12  # image: width of the mark; text: font size as a fraction of output height
+    image: str = ""  # path (local engine) or oss:// URI (mts engine)
+    text: str = ""  # may contain {definition}
 
 
 @dataclass(frozen=True)
@@ -39,18 +40,36 @@ class Clip:
 
 
 @dataclass
+class PackageOptions:
+    """The caller's choices for one package; None means "the setting's default"."""
+
+    ladder: str = "auto"
+    segment_duration: int | None = None
+    key_url: str | None = None
+    encrypt: bool = True
+    rotate_every: int | None = None
+    clear_lead: int = 0
+    watermarks: list[Watermark] = field(default_factory=list)
+    clip: Clip | None = None
+    content_id: str | None = None
+    notify: list[str] = field(default_factory=list)
+    engine: str | None = None
+
+
+@dataclass
 class PackagePlan:
     content_id: str
-    source: str                      # local path, or oss://bucket/key for the mts engine
-    media: MediaInfo | None          # None when the engine probes remotely
+    run_id: str
+    source: str  # local path, or oss://bucket/key for the mts engine
+    media: MediaInfo | None  # None when the engine probes remotely
     rungs: list[Rung]
-    jobs: dict[str, Job]             # definition name → job
+    jobs: dict[str, Job]  # definition name → job
     segment_duration: int
     key_url: str
     schedule: KeySchedule
-    keys: list[DataKey]              # keys[i] encrypts the segments whose schedule index is i
-    staging: str                     # where the engine writes: <staging>/<definition>/index.m3u8
-    out: str                         # the final package location (published by rename/copy)
+    keys: list[DataKey]  # keys[i] encrypts the segments whose schedule index is i
+    staging: str  # where the engine writes: <staging>/<definition>/index.m3u8
+    out: str  # the package's location once published (holds master.m3u8)
     watermarks: list[Watermark] = field(default_factory=list)
     clip: Clip | None = None
     user_data: dict = field(default_factory=dict)

@@ -3,6 +3,7 @@
 Only the entry points (the CLI and ``create_app``) build it, with :func:`hlskit.config.load_settings`;
 everything below receives it (or the parts it needs) as an argument.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,52 +21,50 @@ def _default_home() -> Path:
 class Settings:
     # Where hlskit keeps its state: job store, key store, master key, token secret.
     home: Path = field(default_factory=_default_home)
-    job_db: Path | None = None          # default: <home>/jobs.db
-    key_db: Path | None = None          # default: <home>/keys.db
+    job_db: Path | None = None  # default: <home>/jobs.db
+    key_db: Path | None = None  # default: <home>/keys.db
     master_key_file: Path | None = None  # default: <home>/master.key (created 0600 on first use)
-    token_secret: str | None = None     # default: <home>/token.secret (created 0600 on first use)
-    production: bool = False            # refuse default/missing secrets when True
+    token_secret: str | None = None  # default: <home>/token.secret (created 0600 on first use)
+    production: bool = False  # refuse default/missing secrets when True
 
     # Packaging
     key_url: str = "http://127.0.0.1:8000/keys"
-    ffmpeg: str | None = None           # default: the binary shipped by imageio-ffmpeg
+    ffmpeg: str | None = None  # default: the binary shipped by imageio-ffmpeg
     x264_preset: str = "veryfast"
     segment_duration: int = 6
     engine: str = "local"
 
     # Serving
     media_root: Path = Path("out")
-    allowed_origins: str = "self"        # comma-separated origins for key requests; "self" = same origin
+    allowed_origins: str = "self"  # comma-separated origins for key requests; "self" = same origin
     token_ttl: int = 3600
 
     # Alibaba Cloud (engine "mts"); secrets from file or environment only
     mts_access_key_id: str | None = None
     mts_access_key_secret: str | None = None
     mts_region: str = "cn-shanghai"
-    mts_endpoint: str | None = None      # override, e.g. a stand-in for tests
+    mts_endpoint: str | None = None  # override, e.g. a stand-in for tests
     mts_pipeline_id: str | None = None
     mts_mns_queue: str | None = None
     mts_mns_endpoint: str | None = None
-    mts_kms_key_id: str | None = None     # set to use KeyType KMS instead of Base64
-    mts_kms_endpoint: str | None = None   # override, e.g. a stand-in for tests
-    oss_endpoint: str | None = None       # e.g. https://oss-cn-shanghai.aliyuncs.com
-    oss_location: str | None = None       # e.g. oss-cn-shanghai
+    mts_kms_key_id: str | None = None  # set to use KeyType KMS instead of Base64
+    mts_kms_endpoint: str | None = None  # override, e.g. a stand-in for tests
+    oss_endpoint: str | None = None  # e.g. https://oss-cn-shanghai.aliyuncs.com
+    oss_location: str | None = None  # e.g. oss-cn-shanghai
 
     # Notifications
-    notify_secret: str | None = None      # HMAC key for webhook signatures
+    notify_secret: str | None = None  # HMAC key for webhook signatures
 
     def __post_init__(self) -> None:
         self.home = Path(self.home).expanduser()
         self.media_root = Path(self.media_root).expanduser()
         self.job_db = Path(self.job_db) if self.job_db else self.home / "jobs.db"
         self.key_db = Path(self.key_db) if self.key_db else self.home / "keys.db"
-        self.master_key_file = (
-            Path(self.master_key_file) if self.master_key_file else self.home / "master.key"
-        )
+        self.master_key_file = Path(self.master_key_file) if self.master_key_file else self.home / "master.key"
 
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
         return self.home
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

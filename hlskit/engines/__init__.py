@@ -1,10 +1,14 @@
 """Engines run a plan's jobs: ``local`` (FFmpeg on this machine) and ``mts`` (Alibaba Cloud MPS)."""
+
 from __future__ import annotations
 
 from typing import Protocol
 
+from ..domain.errors import InputError
 from ..domain.jobs import Job, JobStore
 from ..domain.plan import PackagePlan, ProgressCallback
+from .local import LocalEngine
+from .mts import MtsEngine
 
 
 class Engine(Protocol):
@@ -22,14 +26,9 @@ class Engine(Protocol):
 
 
 def get_engine(name: str, settings) -> Engine:
+    """The engine called ``name`` ("local" or "mts"), configured from ``settings``."""
     if name == "local":
-        from ..engines.local import LocalEngine
-
         return LocalEngine(settings)
     if name == "mts":
-        from ..engines.mts import MtsEngine
-
         return MtsEngine(settings)
-    from .errors import InputError
-
     raise InputError(f"unknown engine {name!r}: use --engine local or --engine mts.")

@@ -4,6 +4,7 @@ Limits are from ITU-T H.264 Table A-1 (MaxFS in macroblocks, MaxMBPS in macroblo
 High profile = 1.25 x the Main-profile figure, in kbit/s). Apple asks for no higher level than
 needed (HLS authoring spec 1.11).
 """
+
 from __future__ import annotations
 
 import math
@@ -29,7 +30,12 @@ def level_for(width: int, height: int, fps: float, maxrate_kbps: int) -> str:
     for level, max_fs, max_mbps, max_br in _LEVELS:
         # MaxFS also bounds each side: sqrt(8 * MaxFS) macroblocks
         side = math.sqrt(8 * max_fs)
-        if (mbs <= max_fs and mbs * fps <= max_mbps and maxrate_kbps <= max_br
-                and math.ceil(width / 16) <= side and math.ceil(height / 16) <= side):
+        if (
+            mbs <= max_fs
+            and mbs * fps <= max_mbps
+            and maxrate_kbps <= max_br
+            and math.ceil(width / 16) <= side
+            and math.ceil(height / 16) <= side
+        ):
             return level
     return "5.2"

@@ -10,6 +10,7 @@ then encrypts them.
 If the shared process fails, each remaining definition is retried in a process of its own, so
 one bad definition fails alone and says why while the others finish.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -22,12 +23,12 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..domain.errors import ConfigError
-from .h264 import level_for
 from ..domain.jobs import Job, JobState, JobStore, this_owner
 from ..domain.ladder import Rung
 from ..domain.options import watermark_text
-from ..keys.protect import protect
 from ..domain.plan import PackagePlan, ProgressCallback, Watermark
+from ..keys.protect import protect
+from .h264 import level_for
 
 FFMPEG_PLAYLIST = "ffmpeg.m3u8"
 _CORNERS = {"TopLeft", "TopRight", "BottomLeft", "BottomRight"}
@@ -37,7 +38,9 @@ def ffmpeg_exe(settings=None) -> str:
     path = getattr(settings, "ffmpeg", None)
     if path:
         if not shutil.which(path) and not Path(path).is_file():
-            raise ConfigError(f"FFmpeg binary {path} was not found: fix the ffmpeg setting or unset it to use the bundled one.")
+            raise ConfigError(
+                f"FFmpeg binary {path} was not found: fix the ffmpeg setting or unset it to use the bundled one."
+            )
         return path
     import imageio_ffmpeg
 
@@ -73,10 +76,12 @@ def _place(wm: Watermark, out_w: int, out_h: int, mark_w: str, mark_h: str) -> t
 
 
 def _font_file() -> str | None:
-    for candidate in ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-                      "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-                      "/System/Library/Fonts/Supplemental/Arial.ttf",
-                      "C:/Windows/Fonts/arial.ttf"):
+    for candidate in (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/System/Library/Fonts/Supplemental/Arial.ttf",
+        "C:/Windows/Fonts/arial.ttf",
+    ):
         if Path(candidate).is_file():
             return candidate
     return None
@@ -94,8 +99,7 @@ class Encode:
     rungs: list[Rung]
 
 
-def build_encode(plan: PackagePlan, rungs: list[Rung], ffmpeg: str, preset: str, outdir: Path,
-                 textdir: Path) -> Encode:
+def build_encode(plan: PackagePlan, rungs: list[Rung], ffmpeg: str, preset: str, outdir: Path, textdir: Path) -> Encode:
     """The FFmpeg command that encodes ``rungs`` from one decode of the source into ``outdir``.
 
     Text watermarks are read by drawtext from files in ``textdir`` (kept out of the package).
@@ -156,18 +160,45 @@ def build_encode(plan: PackagePlan, rungs: list[Rung], ffmpeg: str, preset: str,
         if has_audio:
             args += ["-map", "0:a:0"]
         args += [
-            "-c:v", "libx264", "-preset", preset, "-profile:v", "high",
-            "-level:v", level_for(rung.width, rung.height, fps, maxrate),
-            "-b:v", f"{d.video_kbps}k", "-maxrate", f"{maxrate}k", "-bufsize", f"{d.video_kbps * 2}k",
-            "-g", str(gop_frames), "-keyint_min", str(gop_frames), "-sc_threshold", "0",
-            "-force_key_frames", f"expr:gte(t,n_forced*{gop})",
+            "-c:v",
+            "libx264",
+            "-preset",
+            preset,
+            "-profile:v",
+            "high",
+            "-level:v",
+            level_for(rung.width, rung.height, fps, maxrate),
+            "-b:v",
+            f"{d.video_kbps}k",
+            "-maxrate",
+            f"{maxrate}k",
+            "-bufsize",
+            f"{d.video_kbps * 2}k",
+            "-g",
+            str(gop_frames),
+            "-keyint_min",
+            str(gop_frames),
+            "-sc_threshold",
+            "0",
+            "-force_key_frames",
+            f"expr:gte(t,n_forced*{gop})",
         ]
         if has_audio:
             args += ["-c:a", "aac", "-b:a", f"{d.audio_kbps}k", "-ac", "2", "-ar", str(_audio_rate(plan))]
         args += [
-            "-f", "hls", "-hls_time", str(plan.segment_duration), "-hls_playlist_type", "vod",
-            "-hls_list_size", "0", "-hls_segment_type", "mpegts",
-            "-hls_segment_filename", str(folder / "seg-%05d.ts"), str(folder / FFMPEG_PLAYLIST),
+            "-f",
+            "hls",
+            "-hls_time",
+            str(plan.segment_duration),
+            "-hls_playlist_type",
+            "vod",
+            "-hls_list_size",
+            "0",
+            "-hls_segment_type",
+            "mpegts",
+            "-hls_segment_filename",
+            str(folder / "seg-%05d.ts"),
+            str(folder / FFMPEG_PLAYLIST),
         ]
     return Encode(args, list(rungs))
 
@@ -218,8 +249,9 @@ class LocalEngine:
                 store.update(job.job_id, state=JobState.FAIL, code="ProtectFail", message=str(exc))
                 continue
             plan.renditions[rung.name] = rendition
-            store.update(job.job_id, state=JobState.SUCCESS, percent=100,
-                         output=str(Path(plan.out) / rung.name / "index.m3u8"))
+            store.update(
+                job.job_id, state=JobState.SUCCESS, percent=100, output=str(Path(plan.out) / rung.name / "index.m3u8")
+            )
             progress(rung.name, 100.0)
         return [store.get(plan.jobs[r.name].job_id) for r in rungs]  # type: ignore[misc]
 
@@ -228,13 +260,15 @@ class LocalEngine:
         job = store.get(plan.jobs[rung.name].job_id)
         return job is not None and job.state == JobState.CANCELLED
 
-    def _encode(self, plan: PackagePlan, rungs: list[Rung], store: JobStore,
-                progress: ProgressCallback, textdir: Path) -> dict[str, str] | None:
+    def _encode(
+        self, plan: PackagePlan, rungs: list[Rung], store: JobStore, progress: ProgressCallback, textdir: Path
+    ) -> dict[str, str] | None:
         """Run one FFmpeg process for ``rungs``; None on success, else {definition: reason}."""
         staging = Path(plan.staging)
         encode = build_encode(plan, rungs, self.ffmpeg, self.preset, staging, textdir)
         duration = (plan.clip.duration if plan.clip and plan.clip.duration else None) or (
-            plan.media.duration - (plan.clip.seek if plan.clip else 0.0))
+            plan.media.duration - (plan.clip.seek if plan.clip else 0.0)
+        )
         proc = subprocess.Popen(encode.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         stderr_lines: list[str] = []
         reader = threading.Thread(target=lambda: stderr_lines.extend(proc.stderr), daemon=True)

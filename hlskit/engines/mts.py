@@ -1,20 +1,21 @@
 """The ``mts`` engine: the plan's jobs on Alibaba Cloud MPS, media in OSS, completion by polling or MNS.
 
 One SubmitJobs call carries one source and up to 30 ``Outputs`` (one per definition, so one MPS
-job each); QueryJobList takes up to 10 job ids. MPS writes ``<out>/<DEF>/index.m3u8`` and
-``index-00001.ts`` … straight into the output bucket; stitching the master happens afterwards
-through the Storage layer, like for the local engine. Only Base64 (or KMS) data keys travel in the
+job each); QueryJobList takes up to 10 job ids. MPS writes ``<staging>/<DEF>/index.m3u8`` and
+``index-00001.ts`` … straight into the output bucket; finishing (stitch, validate, publish) is
+the pipeline's, as for the local engine. This module never imports the pipeline, hls or config. Only Base64 (or KMS) data keys travel in the
 request, URL-safe Base64 as MPS demands; nothing here logs a request's parameters.
 """
+
 from __future__ import annotations
 
 import json
 import logging
-import posixpath
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import quote, unquote
 
 from aliyunsdkmts.request.v20140618.CancelJobRequest import CancelJobRequest
@@ -22,13 +23,13 @@ from aliyunsdkmts.request.v20140618.QueryJobListRequest import QueryJobListReque
 from aliyunsdkmts.request.v20140618.SubmitJobsRequest import SubmitJobsRequest
 
 from ..aliyun import mns as _mns
+from ..aliyun.credentials import credentials
 from ..aliyun.rpc import AliyunRpc, b64url
 from ..domain.errors import ConfigError, InputError, JobError
 from ..domain.jobs import Job, JobState, JobStore, user_data
 from ..domain.options import watermark_text
-from ..storage.oss import OssStorage, split_oss_uri, upload_with_progress
-from ..aliyun.credentials import credentials
 from ..domain.plan import PackagePlan, ProgressCallback, Watermark
+from ..storage.oss import OssStorage, split_oss_uri, upload_with_progress
 
 # The SDK logs every refused call at ERROR (with the signed URL); our errors already say it in one
 # sentence, so keep its records out of the user's terminal.
@@ -36,12 +37,13 @@ _sdk_log = logging.getLogger("aliyunsdkcore")
 _sdk_log.addHandler(logging.NullHandler())
 _sdk_log.propagate = False
 
-MAX_OUTPUTS_PER_SUBMIT = 30   # SubmitJobs limit
-MAX_IDS_PER_QUERY = 10        # QueryJobList limit
+MAX_OUTPUTS_PER_SUBMIT = 30  # SubmitJobs limit
+MAX_IDS_PER_QUERY = 10  # QueryJobList limit
 SOURCES_PREFIX = "hlskit-sources"  # where local sources and watermark images are uploaded
 
 
 # --- the engine -------------------------------------------------------------------------------
+
 
 @dataclass
 class _Submission:
@@ -56,8 +58,16 @@ class _Submission:
 class MtsEngine:
     name = "mts"
 
-    def __init__(self, settings, *, poll_interval: float = 2.0, max_poll_interval: float = 30.0,
-                 mns_wait_seconds: int = 10, mns_poll_every: float = 60.0, timeout: float | None = None):
+    def __init__(
+        self,
+        settings,
+        *,
+        poll_interval: float = 2.0,
+        max_poll_interval: float = 30.0,
+        mns_wait_seconds: int = 10,
+        mns_poll_every: float = 60.0,
+        timeout: float | None = None,
+    ):
         self.settings = settings
         self.poll_interval = poll_interval
         self.max_poll_interval = max_poll_interval
@@ -97,19 +107,20 @@ class MtsEngine:
     def submit(self, plan: PackagePlan, store: JobStore) -> list[Job]:
         """Send the plan's jobs to MPS without waiting; return them as MPS accepted or refused them."""
         if not self.settings.mts_pipeline_id:
-            raise ConfigError("no MPS pipeline configured: set HLSKIT_MTS_PIPELINE_ID (or pipeline_id under [mts]) "
-                              "to the pipeline id shown in the MPS console.")
+            raise ConfigError(
+                "no MPS pipeline configured: set HLSKIT_MTS_PIPELINE_ID (or pipeline_id under [mts]) "
+                "to the pipeline id shown in the MPS console."
+            )
         credentials(self.settings)
         sub = self.build_submission(plan)
         for job in sub.jobs:
             if store.get(job.job_id) is None:
                 store.add(job)
-            store.update(job.job_id, engine=self.name, source=plan.source, output=job.output,
-                         user_data=job.user_data)
+            store.update(job.job_id, engine=self.name, source=plan.source, output=job.output, user_data=job.user_data)
         ended: list[Job] = []
         for first in range(0, len(sub.outputs), MAX_OUTPUTS_PER_SUBMIT):
-            outputs = sub.outputs[first:first + MAX_OUTPUTS_PER_SUBMIT]
-            jobs = sub.jobs[first:first + MAX_OUTPUTS_PER_SUBMIT]
+            outputs = sub.outputs[first : first + MAX_OUTPUTS_PER_SUBMIT]
+            jobs = sub.jobs[first : first + MAX_OUTPUTS_PER_SUBMIT]
             req = SubmitJobsRequest()
             req.set_Input(json.dumps(sub.input, separators=(",", ":")))
             req.set_Outputs(json.dumps(outputs, separators=(",", ":")))
@@ -119,8 +130,10 @@ class MtsEngine:
             answer = self.rpc.call(req)
             results = answer.get("JobResultList", {}).get("JobResult", [])
             if len(results) != len(jobs):
-                raise JobError(f"MPS answered {len(results)} job results for {len(jobs)} outputs: "
-                               "check the MPS console before submitting again.")
+                raise JobError(
+                    f"MPS answered {len(results)} job results for {len(jobs)} outputs: "
+                    "check the MPS console before submitting again."
+                )
             for job, result in zip(jobs, results):
                 ended.append(self._record_submit(store, job, result))
         return ended
@@ -128,9 +141,12 @@ class MtsEngine:
     def _record_submit(self, store: JobStore, job: Job, result: dict[str, Any]) -> Job:
         remote = result.get("Job") or {}
         if not _true(result.get("Success")) or not remote.get("JobId"):
-            return store.update(job.job_id, state=JobState.FAIL,
-                                code=result.get("Code") or "SubmitFailed",
-                                message=result.get("Message") or "MPS refused this output")
+            return store.update(
+                job.job_id,
+                state=JobState.FAIL,
+                code=result.get("Code") or "SubmitFailed",
+                message=result.get("Message") or "MPS refused this output",
+            )
         return self._apply(store, job.job_id, remote, remote_id=remote["JobId"])
 
     def wait(self, store: JobStore, jobs: Iterable[Job], progress: ProgressCallback) -> list[Job]:
@@ -154,8 +170,10 @@ class MtsEngine:
             if not pending:
                 break
             if deadline is not None and time.monotonic() > deadline:
-                raise JobError(f"{len(pending)} MPS jobs still running after {self.timeout:.0f} s: "
-                               "follow them with `hlskit status --wait`.")
+                raise JobError(
+                    f"{len(pending)} MPS jobs still running after {self.timeout:.0f} s: "
+                    "follow them with `hlskit status --wait`."
+                )
             if queue is not None:
                 changed = self._drain_mns(queue, store, pending, self.mns_wait_seconds)
                 if time.monotonic() - last_poll >= self.mns_poll_every:
@@ -175,60 +193,6 @@ class MtsEngine:
             self._drain_mns(queue, store, {}, 0)
         return [done[j.job_id] for j in jobs]
 
-    def wait_and_finish(self, store: JobStore, jobs: Iterable[Job],
-                        progress: ProgressCallback | None = None) -> list[Job]:
-        """``wait`` (with a progress bar unless ``progress`` is given), then ``finish_packages``."""
-        if progress is None:
-            from rich.console import Console
-
-            from ..cli.progress import package_progress
-
-            with package_progress(Console(stderr=True)) as show:
-                ended = self.wait(store, jobs, show)
-        else:
-            ended = self.wait(store, jobs, progress)
-        self.finish_packages(store, ended)
-        return ended
-
-    def finish_packages(self, store: JobStore, jobs: Iterable[Job]) -> list[str]:
-        """Stitch and upload master.m3u8 for each package whose every definition succeeded.
-
-        The master is written last (after the I-frame playlists), so its appearance is what makes
-        a package visible. Returns the master URLs (public, or signed for a private bucket).
-        """
-        from ..hls.master import MASTER, stitch_package
-        from ..domain.manifest import MANIFEST, write_manifest
-        from ..pipeline.package import refresh_manifest
-
-        urls = []
-        for content_id in dict.fromkeys(j.content_id for j in jobs):
-            package = [j for j in store.list(content_id) if j.content_id == content_id and j.engine == self.name]
-            if not package or any(j.state != JobState.SUCCESS for j in package):
-                continue
-            bucket, prefix = split_oss_uri(posixpath.dirname(posixpath.dirname(package[0].output)))
-            storage = self.storage(bucket)
-            master = f"{prefix}/{MASTER}"
-            manifest_path = f"{prefix}/{MANIFEST}"
-            if storage.exists(manifest_path):  # written at submit time: record how the jobs ended
-                write_manifest(storage, prefix, refresh_manifest(json.loads(storage.read_text(manifest_path)), package))
-            if not storage.exists(master):
-                stitch_package(prefix, storage=storage, key_resolver=self._key_resolver())
-            urls.append(storage.url(master))
-        return urls
-
-    def _key_resolver(self):
-        """Data keys for stitching (first segments are decrypted to read codecs), KMS-aware."""
-        from ..keys.resolve import split_key_uri
-        from ..keys.store import KeyStore
-
-        hook = None
-        if self.settings.mts_kms_key_id:
-            from ..keys.kms import decrypt_hook
-
-            hook = decrypt_hook(self.settings)
-        keys = KeyStore(self.settings.key_db, self.settings.master_key_file, kms_decrypt=hook)
-        return lambda uri: keys.get(*ids) if (ids := split_key_uri(uri)) else None
-
     def cancel(self, job: Job) -> None:
         """CancelJob, which MPS allows only while the job is still Submitted (queued).
 
@@ -246,8 +210,10 @@ class MtsEngine:
     def build_submission(self, plan: PackagePlan) -> _Submission:
         """The Input and one Output entry per definition, validated before anything is sent."""
         if plan.schedule.encrypt and plan.schedule.rotate_every:
-            raise InputError("MPS encrypts each output with a single key: key rotation (--rotate-key-every) "
-                             "needs the local engine; drop it or use --engine local.")
+            raise InputError(
+                "MPS encrypts each output with a single key: key rotation (--rotate-key-every) "
+                "needs the local engine; drop it or use --engine local."
+            )
         out_bucket, out_prefix = split_oss_uri(plan.staging)
         source = self._remote(plan.source, plan.content_id, out_bucket)
         marks = [self._remote_mark(w, plan.content_id, out_bucket) for w in plan.watermarks]
@@ -265,7 +231,9 @@ class MtsEngine:
     def output_entry(self, plan: PackagePlan, rung, job: Job, marks: list[Watermark]) -> dict[str, Any]:
         d = rung.definition
         if not d.template_id:
-            raise InputError(f"definition {d.name} has no MPS template id: add template_id to its rung in the ladder file.")
+            raise InputError(
+                f"definition {d.name} has no MPS template id: add template_id to its rung in the ladder file."
+            )
         _, key = split_oss_uri(job.output)
         entry: dict[str, Any] = {
             "OutputObject": quote(key),
@@ -291,12 +259,8 @@ class MtsEngine:
     def encryption(self, plan: PackagePlan) -> dict[str, str]:
         key = plan.key(0)
         enc = {"Type": "hls-aes-128", "KeyUri": b64url(key.uri(plan.key_url))}
-        if self.settings.mts_kms_key_id:
-            from ..keys.store import KeyStore
-            from ..keys.kms import ciphertext_blob
-
-            enc.update(KeyType="KMS", Key=ciphertext_blob(KeyStore.from_settings(self.settings),
-                                                          key.content_id, key.key_id))
+        if key.kms_blob:
+            enc.update(KeyType="KMS", Key=key.kms_blob)
         else:
             enc.update(KeyType="Base64", Key=b64url(key.key))
         if plan.schedule.clear_lead:
@@ -312,11 +276,18 @@ class MtsEngine:
         size = w.width * rung.height if w.width < 1 else w.width
         left = w.dx * rung.width if w.dx < 1 else w.dx
         top = w.dy * rung.height if w.dy < 1 else w.dy
-        entry.update(Type="Text", TextWaterMark={
-            "Content": b64url(watermark_text(w, rung.name)),
-            "FontName": "SimSun", "FontSize": max(1, round(size)), "FontColor": "White", "FontAlpha": "1.0",
-            "Left": str(round(left)), "Top": str(round(top)),
-        })
+        entry.update(
+            Type="Text",
+            TextWaterMark={
+                "Content": b64url(watermark_text(w, rung.name)),
+                "FontName": "SimSun",
+                "FontSize": max(1, round(size)),
+                "FontColor": "White",
+                "FontAlpha": "1.0",
+                "Left": str(round(left)),
+                "Top": str(round(top)),
+            },
+        )
         return entry
 
     def _remote(self, location: str, content_id: str, bucket: str) -> str:
@@ -347,7 +318,7 @@ class MtsEngine:
         """QueryJobList in groups of ≤ 10: remote id → MPS Job, or None for ids MPS does not know."""
         found: dict[str, dict[str, Any] | None] = {}
         for first in range(0, len(remote_ids), MAX_IDS_PER_QUERY):
-            group = remote_ids[first:first + MAX_IDS_PER_QUERY]
+            group = remote_ids[first : first + MAX_IDS_PER_QUERY]
             req = QueryJobListRequest()
             req.set_JobIds(",".join(group))
             answer = self.rpc.call(req)
@@ -365,8 +336,12 @@ class MtsEngine:
             if job is None:
                 continue
             if remote is None:
-                store.update(job.job_id, state=JobState.FAIL, code="NonExistJob",
-                             message=f"MPS does not know job {remote_id} (NonExistJobIds): submit the package again")
+                store.update(
+                    job.job_id,
+                    state=JobState.FAIL,
+                    code="NonExistJob",
+                    message=f"MPS does not know job {remote_id} (NonExistJobIds): submit the package again",
+                )
                 changed = True
                 continue
             before = (job.state, job.percent)

@@ -4,18 +4,27 @@ Plain colour bars compress to almost nothing, so every definition would look the
 This mixes FFmpeg's moving test pattern with a cellular automaton (sharp, ever-changing
 detail) and light temporal grain, so bit rates really differ between definitions.
 """
+
 from __future__ import annotations
 
 import os
 import subprocess
 from pathlib import Path
 
-from .local import ffmpeg_exe
 from ..domain.errors import InputError, JobError
+from .local import ffmpeg_exe
 
 
-def sample_args(ffmpeg: str, out: str, width: int = 1920, height: int = 1080, seconds: float = 30,
-                fps: int = 30, audio: bool = True, preset: str = "veryfast") -> list[str]:
+def sample_args(
+    ffmpeg: str,
+    out: str,
+    width: int = 1920,
+    height: int = 1080,
+    seconds: float = 30,
+    fps: int = 30,
+    audio: bool = True,
+    preset: str = "veryfast",
+) -> list[str]:
     cw, ch = max(2, width // 4), max(2, height // 4)
     video = (
         f"testsrc2=s={width}x{height}:r={fps},format=yuv420p[t];"
@@ -23,23 +32,61 @@ def sample_args(ffmpeg: str, out: str, width: int = 1920, height: int = 1080, se
         f"scale={width}:{height}:flags=neighbor,format=yuv420p[c];"
         f"[t][c]blend=all_mode=average,noise=alls=4:allf=t[v]"
     )
-    args = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-            "-f", "lavfi", "-i", f"testsrc2=s=16x16:r={fps}"]  # placeholder input 0 keeps indexes simple
+    args = [
+        ffmpeg,
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc2=s=16x16:r={fps}",
+    ]  # placeholder input 0 keeps indexes simple
     graph = video
     if audio:
-        args += ["-f", "lavfi", "-i", "sine=f=440:sample_rate=48000",
-                 "-f", "lavfi", "-i", "sine=f=660:sample_rate=48000:beep_factor=4"]
+        args += [
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=440:sample_rate=48000",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=660:sample_rate=48000:beep_factor=4",
+        ]
         graph += ";[1:a][2:a]amerge=inputs=2[a]"
     args += ["-filter_complex", graph, "-map", "[v]"]
     if audio:
         args += ["-map", "[a]", "-c:a", "aac", "-b:a", "160k"]
-    args += ["-t", f"{seconds}", "-c:v", "libx264", "-preset", preset, "-crf", "20",
-             "-pix_fmt", "yuv420p", "-movflags", "+faststart", out]
+    args += [
+        "-t",
+        f"{seconds}",
+        "-c:v",
+        "libx264",
+        "-preset",
+        preset,
+        "-crf",
+        "20",
+        "-pix_fmt",
+        "yuv420p",
+        "-movflags",
+        "+faststart",
+        out,
+    ]
     return args
 
 
-def make_sample(out: str | Path, width: int = 1920, height: int = 1080, seconds: float = 30,
-                fps: int = 30, audio: bool = True, settings=None) -> Path:
+def make_sample(
+    out: str | Path,
+    width: int = 1920,
+    height: int = 1080,
+    seconds: float = 30,
+    fps: int = 30,
+    audio: bool = True,
+    settings=None,
+) -> Path:
     out = Path(out)
     if seconds <= 0 or width < 16 or height < 16 or fps <= 0:
         raise InputError("sample size, duration and frame rate must be positive (at least 16x16 pixels).")

@@ -1,5 +1,23 @@
-"""HLS: stitch master playlists from measured figures, and validate any HLS stream (issue 3)."""
-from .master import MasterInfo, VariantInfo, stitch_package, stitch_playlists
-from .validate import Finding, Report, validate
+"""HLS rules: parse and write playlists, stitch master playlists from measured figures, and
+validate any HLS stream."""
 
-__all__ = ["MasterInfo", "VariantInfo", "stitch_package", "stitch_playlists", "Finding", "Report", "validate"]
+from .master import MASTER, MasterInfo, VariantInfo
+from .source import KeyResolver
+from .stitch import definitions_in, stitch, stitch_playlists, write_iframes, write_master
+from .validate import Finding, Report, format_report, validate
+
+__all__ = [
+    "MASTER",
+    "MasterInfo",
+    "VariantInfo",
+    "KeyResolver",
+    "definitions_in",
+    "stitch",
+    "stitch_playlists",
+    "write_iframes",
+    "write_master",
+    "Finding",
+    "Report",
+    "format_report",
+    "validate",
+]

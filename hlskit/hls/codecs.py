@@ -1,9 +1,10 @@
-"""RFC 6381 CODECS strings, display size and frame rate read from the media itself (hls-rules.md §6).
+"""RFC 6381 CODECS strings, display size and frame rate read from the media itself (RFC 8216 §4.3.4.2).
 
 ``avc1.PPCCLL`` comes from the SPS bytes (profile_idc, constraint flags, level_idc), ``mp4a.40.N``
 from the ADTS header's object type. Nothing is guessed from settings: when a string cannot be
 read, :func:`read_media_facts` raises ValueError with the reason and the caller says what to fix.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,10 +16,10 @@ _HIGH_PROFILES = {100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135}
 
 @dataclass(frozen=True)
 class VideoFacts:
-    codec: str              # avc1.PPCCLL
+    codec: str  # avc1.PPCCLL
     profile_idc: int
     level_idc: int
-    width: int              # display size: coded size minus the SPS cropping
+    width: int  # display size: coded size minus the SPS cropping
     height: int
     frame_rate: float | None
 
@@ -29,7 +30,7 @@ class VideoFacts:
 
 @dataclass(frozen=True)
 class AudioFacts:
-    codec: str              # mp4a.40.<AOT>
+    codec: str  # mp4a.40.<AOT>
     object_type: int
     sample_rate: int
     channels: int
@@ -183,8 +184,11 @@ def read_media_facts(data: bytes) -> MediaFacts:
     if program is None:
         raise ValueError("no PAT/PMT in the segment")
     if program.unknown:
-        raise ValueError("stream type " + ", ".join(f"0x{t:02x}" for t in program.unknown)
-                         + " is not H.264 or AAC, so it cannot be named in CODECS")
+        raise ValueError(
+            "stream type "
+            + ", ".join(f"0x{t:02x}" for t in program.unknown)
+            + " is not H.264 or AAC, so it cannot be named in CODECS"
+        )
     video = audio = None
     if program.video_type is not None:
         if program.video_type != "h264":

@@ -1,8 +1,10 @@
 """HLS AES-128 segment encryption (RFC 8216 §4.3.2.4): AES-128-CBC over the whole segment, PKCS#7."""
+
 from __future__ import annotations
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
 
 def encrypt_segment(plain: bytes, key: bytes, iv: bytes) -> bytes:
     """AES-128-CBC over the whole segment with PKCS#7 padding (RFC 8216 §4.3.2.4)."""

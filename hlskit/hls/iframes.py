@@ -1,24 +1,25 @@
 """I-frame playlists: EXT-X-I-FRAMES-ONLY with byte ranges into the media segments.
 
-Which I-frames: the IDR that starts each segment (segments must start with one, AHS 7.4). Finding
-it needs only the head of each segment (PAT, PMT, the first access unit, read in growing chunks),
-never whole segments, so a 2-hour title costs one small read per segment. The trick-play rate is
-then one frame per segment; Apple's dense 1 fps rendition (AHS 6.2) is a SHOULD and would need
-every segment read whole.
+Which I-frames: the IDR that starts each segment (segments must start with one, Apple HLS
+authoring spec 7.4). Finding it needs only the head of each segment (PAT, PMT, the first access
+unit, read in growing chunks), never whole segments, so a 2-hour title costs one small read per
+segment. The trick-play rate is then one frame per segment; Apple's dense 1 fps rendition (Apple
+HLS authoring spec 6.2) is a SHOULD and would need every segment read whole.
 
 Each range starts at byte 0 of its segment and ends with the packet before the next video PES:
 PAT, PMT (and SDT) then the IDR access unit, a self-contained TS that any demuxer reads without
-an EXT-X-MAP (version 4 is enough) and with no init section to exclude (IF2).
+an EXT-X-MAP (version 4 is enough) and with no init section to exclude (RFC 8216 §4.3.3.6).
 
-Encrypted segments (hls-rules C5): offsets are the same in the ciphertext, because CBC keeps
-offsets until the padding. A player widens a range to 16-byte boundaries and takes the block
+Encrypted segments (AES-128-CBC, RFC 8216 §4.3.2.4): offsets are the same in the ciphertext,
+because CBC keeps offsets until the padding. A player widens a range to 16-byte boundaries and takes the block
 before it as the IV; starting every range at 0 means that block is the segment IV itself, so a
 player needs nothing but the explicit IV this playlist states, and the end is widened to the next
 block (:func:`hlskit.hls.source.plain_range` does it, the tests decrypt every range that way).
 We do not write widened ranges ourselves: a player would widen again. Every EXT-X-KEY here
 carries an explicit IV, because the media sequence numbers of this playlist are not those of the
-segments (IV1).
+segments (RFC 8216 §5.2).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from . import ts
 from .measure import Measure, measure
 from .playlist import Segment, round_half_up
 from .source import Source, plain_head
+from .write import Entry, KeyTag, media_playlist
 
 FIRST_READ = 64 * 1024
 
@@ -34,7 +36,7 @@ FIRST_READ = 64 * 1024
 @dataclass(frozen=True)
 class IFrame:
     segment: Segment
-    offset: int                 # 0: the range carries the segment's PAT/PMT before the IDR
+    offset: int  # 0: the range carries the segment's PAT/PMT before the IDR
     length: int
 
 
@@ -55,6 +57,11 @@ def first_iframe(source: Source, seg: Segment, key: bytes | None, *, head: bytes
         length *= 4
 
 
+def _key_tag(seg: Segment) -> KeyTag:
+    """The segment's key with its IV always explicit (the MSNs here are not the segments')."""
+    return KeyTag(seg.key.method, seg.key.raw_uri, seg.iv) if seg.encrypted else KeyTag()
+
+
 @dataclass(frozen=True)
 class IFramePlaylist:
     text: str
@@ -64,7 +71,7 @@ class IFramePlaylist:
 
 
 def build(iframes: list[IFrame], segments: list[Segment], total_duration_us: int) -> IFramePlaylist:
-    """The playlist text: each EXTINF is the time to the next listed I-frame (IF2)."""
+    """The playlist text: each EXTINF is the time to the next listed I-frame (RFC 8216 §4.3.3.6)."""
     start_us, t = {}, 0
     for s in segments:
         start_us[id(s)] = t
@@ -72,17 +79,9 @@ def build(iframes: list[IFrame], segments: list[Segment], total_duration_us: int
     times = [start_us[id(f.segment)] for f in iframes]
     durs = [b - a for a, b in zip(times, times[1:] + [total_duration_us])]
     target = max([1] + [round_half_up(d / 1e6) for d in durs])
-    lines = ["#EXTM3U", "#EXT-X-VERSION:4", f"#EXT-X-TARGETDURATION:{target}",
-             "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-I-FRAMES-ONLY"]
-    key_state: tuple | None = ("NONE",)
-    for f, dur in zip(iframes, durs):
-        seg = f.segment
-        state = (seg.key.method, seg.key.raw_uri, seg.iv) if seg.encrypted else ("NONE",)
-        if state != key_state:
-            lines.append("#EXT-X-KEY:METHOD=NONE" if state == ("NONE",) else
-                         f'#EXT-X-KEY:METHOD={state[0]},URI="{state[1]}",IV=0x{state[2].hex()}')
-            key_state = state
-        lines += [f"#EXTINF:{dur / 1e6:.6f},", f"#EXT-X-BYTERANGE:{f.length}@{f.offset}", seg.raw_uri]
-    lines.append("#EXT-X-ENDLIST")
+    entries = [
+        Entry(f.segment.raw_uri, dur / 1e6, _key_tag(f.segment), (f.length, f.offset)) for f, dur in zip(iframes, durs)
+    ]
+    text = media_playlist(entries, target_duration=target, version=4, iframes_only=True)
     figures = measure([f.length for f in iframes], durs, target)
-    return IFramePlaylist("\n".join(lines) + "\n", figures, target, len(iframes))
+    return IFramePlaylist(text, figures, target, len(iframes))

@@ -1,4 +1,4 @@
-"""Peak and average bit rates of a media playlist from real segment sizes (hls-rules.md §3.2).
+"""Peak and average bit rates of a media playlist from real segment sizes (RFC 8216 §4.3.4.2, BANDWIDTH and AVERAGE-BANDWIDTH).
 
 Window: BANDWIDTH uses the RFC 8216 §4.1 window, runs of consecutive segments lasting between
 0.5x and 1.5x the target duration (B2). That is the rule the RFC states, so declared == measured
@@ -8,6 +8,7 @@ Apple's engineers) is measured too as ``peak_wide``; validate warns when it woul
 Durations are whole microseconds and sizes whole bytes, so window edges and comparisons are exact
 (no float drift deciding whether a run is in or out); results are Fractions of bit/s.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,8 @@ def peak_bps(sizes: list[int], durations_us: list[int], target: int, *, wide: bo
     Falls back to the whole-playlist rate when no run qualifies (a playlist shorter than 0.5 x TD).
     Cost is O(n x k), k = segments per window (about 3): 7,200 segments take milliseconds.
     """
-    lo2 = target * US                              # 2 x 0.5 TD, doubled to stay in integers
-    hi2 = 3 * target * US + (US if wide else 0)    # 2 x (1.5 TD [+ 0.5 s])
+    lo2 = target * US  # 2 x 0.5 TD, doubled to stay in integers
+    hi2 = 3 * target * US + (US if wide else 0)  # 2 x (1.5 TD [+ 0.5 s])
     best_bits, best_dur = 0, 0
     n = len(sizes)
     for i in range(n):
@@ -57,14 +58,20 @@ class Measure:
     segments: int
     bytes: int
     duration: float
-    peak: int          # ceil(peak bit/s), RFC window: what BANDWIDTH declares
-    average: int       # ceil(average bit/s): what AVERAGE-BANDWIDTH declares
-    peak_wide: int     # ceil(peak bit/s), draft/mediastreamvalidator window
+    peak: int  # ceil(peak bit/s), RFC window: what BANDWIDTH declares
+    average: int  # ceil(average bit/s): what AVERAGE-BANDWIDTH declares
+    peak_wide: int  # ceil(peak bit/s), draft/mediastreamvalidator window
 
-    def __add__(self, other: "Measure") -> "Measure":
+    def __add__(self, other: Measure) -> Measure:
         """Video plus a separate audio rendition (B4): peaks and averages add."""
-        return Measure(self.segments, self.bytes + other.bytes, self.duration,
-                       self.peak + other.peak, self.average + other.average, self.peak_wide + other.peak_wide)
+        return Measure(
+            self.segments,
+            self.bytes + other.bytes,
+            self.duration,
+            self.peak + other.peak,
+            self.average + other.average,
+            self.peak_wide + other.peak_wide,
+        )
 
 
 def measure(sizes: list[int], durations_us: list[int], target: int) -> Measure:

@@ -1,135 +1,83 @@
-"""A strict m3u8 reader: media and master playlists as plain dataclasses, plus what is wrong with them.
+"""A strict m3u8 reader: playlists into the model (hls/model.py), plus what is wrong with them.
 
 Stitching needs the parsed facts; validation also needs the faults the parser saw on the way
 (duplicate tags, quoted enumerations, missing EXTINF...), so :func:`parse` records them as
-``problems`` (rule id from hls-rules.md, severity, message) instead of giving up.
+``problems`` (the id of the broken rule in :mod:`hlskit.hls.validate.rules`, and a message)
+instead of giving up. Syntax as in RFC 8216 §4.
 """
+
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-MUST, SHOULD = "MUST", "SHOULD"
+from .model import ByteRange, Key, MasterPlaylist, MediaPlaylist, Problem, Segment, Variant
 
 _ATTR = re.compile(r'([^=,]+)=("[^"]*"|[^,]*)')
 _EXTINF = re.compile(r"^#EXTINF:(\d+(?:\.\d+)?),(.*)$")
-_QUOTED = {"URI", "CODECS", "GROUP-ID", "NAME", "LANGUAGE", "AUDIO", "VIDEO", "SUBTITLES",
-           "KEYFORMAT", "KEYFORMATVERSIONS", "ASSOC-LANGUAGE", "CHARACTERISTICS", "CHANNELS",
-           "BYTERANGE", "INSTREAM-ID", "PATHWAY-ID", "STABLE-VARIANT-ID", "STABLE-RENDITION-ID"}
-_UNQUOTED = {"METHOD", "TYPE", "DEFAULT", "AUTOSELECT", "FORCED", "HDCP-LEVEL", "VIDEO-RANGE",
-             "RESOLUTION", "BANDWIDTH", "AVERAGE-BANDWIDTH", "FRAME-RATE", "IV"}
-_MEDIA_TAGS = {"#EXT-X-TARGETDURATION", "#EXT-X-MEDIA-SEQUENCE", "#EXT-X-DISCONTINUITY-SEQUENCE",
-               "#EXT-X-ENDLIST", "#EXT-X-PLAYLIST-TYPE", "#EXT-X-I-FRAMES-ONLY"}
-_SEGMENT_TAGS = {"#EXTINF", "#EXT-X-BYTERANGE", "#EXT-X-DISCONTINUITY", "#EXT-X-KEY", "#EXT-X-MAP",
-                 "#EXT-X-PROGRAM-DATE-TIME", "#EXT-X-GAP", "#EXT-X-BITRATE", "#EXT-X-PART"}
-_MASTER_TAGS = {"#EXT-X-MEDIA", "#EXT-X-STREAM-INF", "#EXT-X-I-FRAME-STREAM-INF",
-                "#EXT-X-SESSION-DATA", "#EXT-X-SESSION-KEY", "#EXT-X-CONTENT-STEERING"}
+_QUOTED = {
+    "URI",
+    "CODECS",
+    "GROUP-ID",
+    "NAME",
+    "LANGUAGE",
+    "AUDIO",
+    "VIDEO",
+    "SUBTITLES",
+    "KEYFORMAT",
+    "KEYFORMATVERSIONS",
+    "ASSOC-LANGUAGE",
+    "CHARACTERISTICS",
+    "CHANNELS",
+    "BYTERANGE",
+    "INSTREAM-ID",
+    "PATHWAY-ID",
+    "STABLE-VARIANT-ID",
+    "STABLE-RENDITION-ID",
+}
+_UNQUOTED = {
+    "METHOD",
+    "TYPE",
+    "DEFAULT",
+    "AUTOSELECT",
+    "FORCED",
+    "HDCP-LEVEL",
+    "VIDEO-RANGE",
+    "RESOLUTION",
+    "BANDWIDTH",
+    "AVERAGE-BANDWIDTH",
+    "FRAME-RATE",
+    "IV",
+}
+_MEDIA_TAGS = {
+    "#EXT-X-TARGETDURATION",
+    "#EXT-X-MEDIA-SEQUENCE",
+    "#EXT-X-DISCONTINUITY-SEQUENCE",
+    "#EXT-X-ENDLIST",
+    "#EXT-X-PLAYLIST-TYPE",
+    "#EXT-X-I-FRAMES-ONLY",
+}
+_SEGMENT_TAGS = {
+    "#EXTINF",
+    "#EXT-X-BYTERANGE",
+    "#EXT-X-DISCONTINUITY",
+    "#EXT-X-KEY",
+    "#EXT-X-MAP",
+    "#EXT-X-PROGRAM-DATE-TIME",
+    "#EXT-X-GAP",
+    "#EXT-X-BITRATE",
+    "#EXT-X-PART",
+}
+_MASTER_TAGS = {
+    "#EXT-X-MEDIA",
+    "#EXT-X-STREAM-INF",
+    "#EXT-X-I-FRAME-STREAM-INF",
+    "#EXT-X-SESSION-DATA",
+    "#EXT-X-SESSION-KEY",
+    "#EXT-X-CONTENT-STEERING",
+}
 _ONCE = _MEDIA_TAGS | {"#EXT-X-VERSION", "#EXT-X-INDEPENDENT-SEGMENTS"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    rule: str
-    severity: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Key:
-    method: str
-    uri: str | None = None          # absolute (resolved against the playlist)
-    iv: bytes | None = None         # explicit IV, or None: the IV is the media sequence number
-    keyformat: str = "identity"
-    raw_uri: str | None = None
-
-    @property
-    def encrypted(self) -> bool:
-        return self.method != "NONE"
-
-
-@dataclass(frozen=True)
-class ByteRange:
-    length: int
-    offset: int
-
-
-@dataclass
-class Segment:
-    uri: str                        # resolved against the playlist
-    raw_uri: str
-    duration: float
-    duration_us: int                # EXTINF in whole microseconds: exact arithmetic for the peak rule
-    msn: int
-    key: Key | None = None
-    byterange: ByteRange | None = None
-    map: tuple[str, ByteRange | None] | None = None
-    discontinuity: bool = False
-
-    @property
-    def iv(self) -> bytes:
-        """The AES-128 IV: explicit, else the media sequence number, big-endian (hls-rules IV1)."""
-        if self.key and self.key.iv is not None:
-            return self.key.iv
-        return self.msn.to_bytes(16, "big")
-
-    @property
-    def encrypted(self) -> bool:
-        return bool(self.key and self.key.encrypted)
-
-
-@dataclass
-class MediaPlaylist:
-    uri: str
-    version: int | None = None
-    target_duration: int | None = None
-    media_sequence: int = 0
-    playlist_type: str | None = None
-    endlist: bool = False
-    independent: bool = False
-    iframes_only: bool = False
-    segments: list[Segment] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    features: set[str] = field(default_factory=set)   # what the version table cares about
-
-    @property
-    def duration(self) -> float:
-        return sum(s.duration for s in self.segments)
-
-    @property
-    def keys(self) -> list[Key]:
-        seen: dict[Key, None] = {}
-        for s in self.segments:
-            if s.encrypted:
-                seen.setdefault(s.key)
-        return list(seen)
-
-
-@dataclass
-class Variant:
-    attrs: dict[str, str]           # values without quotes
-    uri: str                        # resolved
-    raw_uri: str
-
-    def int(self, name: str) -> int | None:
-        try:
-            return int(self.attrs[name])
-        except (KeyError, ValueError):
-            return None
-
-
-@dataclass
-class MasterPlaylist:
-    uri: str
-    version: int | None = None
-    independent: bool = False
-    variants: list[Variant] = field(default_factory=list)
-    iframe_variants: list[Variant] = field(default_factory=list)
-    media: list[dict[str, str]] = field(default_factory=list)
-    session_keys: list[dict[str, str]] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    features: set[str] = field(default_factory=set)
 
 
 def parse_attributes(text: str, where: str, problems: list[Problem] | None = None) -> dict[str, str]:
@@ -140,14 +88,16 @@ def parse_attributes(text: str, where: str, problems: list[Problem] | None = Non
         value = raw[1:-1] if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2 else raw
         if problems is not None:
             if not re.fullmatch(r"[A-Z0-9-]+", name) or raw != raw.strip():
-                problems.append(Problem("F4", MUST, f"{where}: attribute name {name!r} has whitespace or characters outside [A-Z0-9-]"))
+                problems.append(
+                    Problem("F4", f"{where}: attribute name {name!r} has whitespace or characters outside [A-Z0-9-]")
+                )
             if name in out:
-                problems.append(Problem("F4", MUST, f"{where}: attribute {name} appears twice"))
+                problems.append(Problem("F4", f"{where}: attribute {name} appears twice"))
             quoted = raw.startswith('"')
             if name in _QUOTED and not quoted and name != "BYTERANGE":
-                problems.append(Problem("F5", MUST, f"{where}: {name} must be a quoted string"))
+                problems.append(Problem("F5", f"{where}: {name} must be a quoted string"))
             if name in _UNQUOTED and quoted:
-                problems.append(Problem("F5", MUST, f"{where}: {name}={raw} must not be quoted"))
+                problems.append(Problem("F5", f"{where}: {name}={raw} must not be quoted"))
         out[name.strip()] = value
     return out
 
@@ -158,8 +108,10 @@ def join_uri(base: str, ref: str) -> str:
         return ref
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", base):
         from urllib.parse import urljoin
+
         return urljoin(base, ref)
     import posixpath
+
     if ref.startswith("/"):
         return ref
     return posixpath.normpath(posixpath.join(posixpath.dirname(base), ref))
@@ -184,16 +136,21 @@ def parse(text: str, uri: str) -> MediaPlaylist | MasterPlaylist:
     """Parse a master or media playlist fetched from ``uri`` (used to resolve relative URIs)."""
     problems: list[Problem] = []
     if text.startswith("\ufeff"):
-        problems.append(Problem("F1", MUST, f"{uri}: the file starts with a byte order mark"))
+        problems.append(Problem("F1", f"{uri}: the file starts with a byte order mark"))
         text = text[1:]
     lines = [ln.rstrip("\r") for ln in text.split("\n")]
     if not lines or lines[0] != "#EXTM3U":
-        problems.append(Problem("M1", MUST, f"{uri}: the first line is not #EXTM3U"))
+        problems.append(Problem("M1", f"{uri}: the first line is not #EXTM3U"))
     tags = {ln.split(":", 1)[0] for ln in lines if ln.startswith("#EXT")}
     is_master = bool(tags & _MASTER_TAGS)
     if is_master and tags & (_MEDIA_TAGS | _SEGMENT_TAGS):
-        problems.append(Problem("F6", MUST, f"{uri}: master tags mixed with media playlist tags "
-                                f"({', '.join(sorted(tags & (_MEDIA_TAGS | _SEGMENT_TAGS)))})"))
+        problems.append(
+            Problem(
+                "F6",
+                f"{uri}: master tags mixed with media playlist tags "
+                f"({', '.join(sorted(tags & (_MEDIA_TAGS | _SEGMENT_TAGS)))})",
+            )
+        )
     counts: dict[str, int] = {}
     for ln in lines:
         name = ln.split(":", 1)[0]
@@ -201,7 +158,7 @@ def parse(text: str, uri: str) -> MediaPlaylist | MasterPlaylist:
             counts[name] = counts.get(name, 0) + 1
     for name, n in counts.items():
         if n > 1:
-            problems.append(Problem("F7", MUST, f"{uri}: {name} appears {n} times"))
+            problems.append(Problem("F7", f"{uri}: {name} appears {n} times"))
     if is_master:
         return _parse_master(lines, uri, problems)
     return _parse_media(lines, uri, problems)
@@ -211,7 +168,7 @@ def _version(value: str, uri: str, problems: list[Problem]) -> int | None:
     try:
         return int(value)
     except ValueError:
-        problems.append(Problem("V1", MUST, f"{uri}: EXT-X-VERSION {value!r} is not a number"))
+        problems.append(Problem("V1", f"{uri}: EXT-X-VERSION {value!r} is not a number"))
         return None
 
 
@@ -227,7 +184,7 @@ def _parse_master(lines: list[str], uri: str, problems: list[Problem]) -> Master
             pl.independent = True
         elif tag == "#EXT-X-STREAM-INF":
             if pending:
-                problems.append(Problem("ST1", MUST, f"{uri} line {pending[1]}: EXT-X-STREAM-INF has no URI line"))
+                problems.append(Problem("ST1", f"{uri} line {pending[1]}: EXT-X-STREAM-INF has no URI line"))
             pending = (parse_attributes(value, where, problems), n)
         elif tag == "#EXT-X-I-FRAME-STREAM-INF":
             attrs = parse_attributes(value, where, problems)
@@ -250,7 +207,7 @@ def _parse_master(lines: list[str], uri: str, problems: list[Problem]) -> Master
                 pl.variants.append(Variant(pending[0], join_uri(uri, ln.strip()), ln.strip()))
                 pending = None
     if pending:
-        problems.append(Problem("ST1", MUST, f"{uri} line {pending[1]}: EXT-X-STREAM-INF has no URI line"))
+        problems.append(Problem("ST1", f"{uri} line {pending[1]}: EXT-X-STREAM-INF has no URI line"))
     return pl
 
 
@@ -272,14 +229,14 @@ def _parse_media(lines: list[str], uri: str, problems: list[Problem]) -> MediaPl
             try:
                 pl.target_duration = int(value)
             except ValueError:
-                problems.append(Problem("T1", MUST, f"{where}: TARGETDURATION {value!r} is not an integer"))
+                problems.append(Problem("T1", f"{where}: TARGETDURATION {value!r} is not an integer"))
         elif tag == "#EXT-X-MEDIA-SEQUENCE":
             if seen_segment:
-                problems.append(Problem("S1", MUST, f"{where}: EXT-X-MEDIA-SEQUENCE after the first segment"))
+                problems.append(Problem("S1", f"{where}: EXT-X-MEDIA-SEQUENCE after the first segment"))
             try:
                 pl.media_sequence = int(value)
             except ValueError:
-                problems.append(Problem("S1", MUST, f"{where}: MEDIA-SEQUENCE {value!r} is not an integer"))
+                problems.append(Problem("S1", f"{where}: MEDIA-SEQUENCE {value!r} is not an integer"))
         elif tag == "#EXT-X-PLAYLIST-TYPE":
             pl.playlist_type = value
         elif tag == "#EXT-X-ENDLIST":
@@ -301,10 +258,10 @@ def _parse_media(lines: list[str], uri: str, problems: list[Problem]) -> MediaPl
         elif tag == "#EXTINF":
             m = _EXTINF.match(ln)
             if not m:
-                problems.append(Problem("E1", MUST, f"{where}: malformed EXTINF {ln!r} (needs '#EXTINF:<duration>,')"))
+                problems.append(Problem("E1", f"{where}: malformed EXTINF {ln!r} (needs '#EXTINF:<duration>,')"))
                 m = re.match(r"^#EXTINF:(\d+(?:\.\d+)?)", ln)
             if extinf is not None:
-                problems.append(Problem("E1", MUST, f"{where}: two EXTINF tags for one segment"))
+                problems.append(Problem("E1", f"{where}: two EXTINF tags for one segment"))
             if m:
                 extinf = (m.group(1), n)
                 if "." in m.group(1):
@@ -313,14 +270,23 @@ def _parse_media(lines: list[str], uri: str, problems: list[Problem]) -> MediaPl
             byterange = _byterange(value, prev_end)
             pl.features.add("byterange")
             if byterange is None:
-                problems.append(Problem("F5", MUST, f"{where}: bad EXT-X-BYTERANGE {value!r}"))
+                problems.append(Problem("F5", f"{where}: bad EXT-X-BYTERANGE {value!r}"))
         elif ln and not ln.startswith("#"):
             seen_segment = True
             if extinf is None:
-                problems.append(Problem("E1", MUST, f"{where}: segment {ln.strip()} has no EXTINF"))
+                problems.append(Problem("E1", f"{where}: segment {ln.strip()} has no EXTINF"))
                 extinf = ("0", n)
-            seg = Segment(join_uri(uri, ln.strip()), ln.strip(), float(extinf[0]), _duration_us(extinf[0]),
-                          pl.media_sequence + len(pl.segments), key, byterange, current_map, discontinuity)
+            seg = Segment(
+                join_uri(uri, ln.strip()),
+                ln.strip(),
+                float(extinf[0]),
+                _duration_us(extinf[0]),
+                pl.media_sequence + len(pl.segments),
+                key,
+                byterange,
+                current_map,
+                discontinuity,
+            )
             pl.segments.append(seg)
             prev_end = byterange.offset + byterange.length if byterange else None
             extinf, byterange, discontinuity = None, None, False
@@ -331,23 +297,23 @@ def _parse_key(value: str, uri: str, where: str, problems: list[Problem], featur
     attrs = parse_attributes(value, where, problems)
     method = attrs.get("METHOD")
     if not method:
-        problems.append(Problem("K1", MUST, f"{where}: EXT-X-KEY has no METHOD"))
+        problems.append(Problem("K1", f"{where}: EXT-X-KEY has no METHOD"))
         method = "NONE"
     if method == "NONE":
         if len(attrs) > 1:
-            problems.append(Problem("K2", MUST, f"{where}: METHOD=NONE with other attributes"))
+            problems.append(Problem("K2", f"{where}: METHOD=NONE with other attributes"))
         return Key("NONE")
     if "URI" not in attrs:
-        problems.append(Problem("K3", MUST, f"{where}: METHOD={method} without a URI"))
+        problems.append(Problem("K3", f"{where}: METHOD={method} without a URI"))
     iv = None
     if "IV" in attrs:
         features.add("iv")
         digits = attrs["IV"][2:] if attrs["IV"].lower().startswith("0x") else None
         if digits is None or not re.fullmatch(r"[0-9a-fA-F]+", digits) or len(digits) > 32:
-            problems.append(Problem("K4", MUST, f"{where}: IV {attrs['IV']} is not 0x + at most 32 hex digits"))
+            problems.append(Problem("K4", f"{where}: IV {attrs['IV']} is not 0x + at most 32 hex digits"))
         else:
             if len(digits) < 32:
-                problems.append(Problem("K4", SHOULD, f"{where}: IV has {len(digits)} hex digits; write all 32"))
+                problems.append(Problem("K5", f"{where}: IV has {len(digits)} hex digits; write all 32"))
             iv = int(digits, 16).to_bytes(16, "big")
     if method == "SAMPLE-AES":
         features.add("sample-aes")
@@ -358,7 +324,7 @@ def _parse_key(value: str, uri: str, where: str, problems: list[Problem], featur
 
 
 def required_version(features: set[str]) -> int:
-    """The lowest EXT-X-VERSION that allows every feature used (hls-rules.md §1.3)."""
+    """The lowest EXT-X-VERSION that allows every feature used (RFC 8216 §7)."""
     need = 1
     table = {"iv": 2, "float-extinf": 3, "byterange": 4, "iframes-only": 4, "sample-aes": 5, "keyformat": 5}
     for f in features:

@@ -3,13 +3,20 @@ AES-128 segments without fetching more than needed.
 
 AES-128-CBC decrypts any 16-byte block from the block before it, so the head of a segment needs
 only the head (with the segment IV), the padding needs only the last two blocks, and a byte range
-needs the range widened to 16-byte boundaries plus the block before it as the IV (hls-rules C5).
+needs the range widened to 16-byte boundaries plus the block before it as the IV (CBC as in
+RFC 8216 §4.3.2.4, the IV rules of §5.2).
+
+:data:`KeyResolver` is the one type for key sources across hlskit: key URI -> the bytes the key
+source gave (16 for AES-128), None when the source does not know the key; it raises with a
+sentence saying why when the key could not be had.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable, TypeVar
+from typing import TypeVar
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -17,7 +24,7 @@ from ..domain.errors import InputError
 from ..storage import LocalStorage, Storage
 from .playlist import Segment
 
-KeyResolver = Callable[[str], bytes]
+KeyResolver = Callable[[str], "bytes | None"]
 BLOCK = 16
 WORKERS = 8
 T, R = TypeVar("T"), TypeVar("R")
@@ -54,6 +61,7 @@ class Source:
     def _http(self):
         if self._session is None:
             import requests
+
             self._session = requests.Session()
             self._session.headers.update(self.headers)
         return self._session
@@ -78,7 +86,7 @@ class Source:
             resp = self._get(ref, {"Range": f"bytes={start}-{end}"})
             data = resp.content
             if resp.status_code == 200:  # server ignored Range
-                data = data[start:None if length is None else start + length]
+                data = data[start : None if length is None else start + length]
             return data
         return self.storage.read_bytes(ref, start or None, length)
 
@@ -89,17 +97,6 @@ class Source:
                 return len(self.read(ref))
             return int(resp.headers["Content-Length"])
         return self.storage.size(ref)
-
-
-def open_source(location: str) -> tuple[Source, str]:
-    """A Source and the ref of the playlist for a path, an oss:// location or an http(s) URL."""
-    if Source.is_url(location):
-        return Source(), location
-    if location.startswith("oss://"):
-        from ..storage import open_storage
-        storage, key = open_storage(location)
-        return Source(storage), key
-    return Source(LocalStorage(".")), location  # Path(".") / "/abs/path" is "/abs/path"
 
 
 def decrypt_blocks(cipher: bytes, key: bytes, iv: bytes) -> bytes:
@@ -118,9 +115,10 @@ def plain_head(source: Source, seg: Segment, key: bytes | None, length: int) -> 
     return decrypt_blocks(source.read(seg.uri, 0, length + (-length % BLOCK)), key, seg.iv)
 
 
-def plain_range(source: Source, seg: Segment, key: bytes | None, offset: int, length: int,
-                size: int | None = None) -> bytes:
-    """Plain bytes [offset, offset+length) of an encrypted resource, as a player does it (C5):
+def plain_range(
+    source: Source, seg: Segment, key: bytes | None, offset: int, length: int, size: int | None = None
+) -> bytes:
+    """Plain bytes [offset, offset+length) of an encrypted resource, as a player does it:
     widen to 16-byte boundaries, fetch the block before as the IV (the segment IV for block 0)."""
     if key is None:
         return source.read(seg.uri, offset, length)
@@ -134,7 +132,7 @@ def plain_range(source: Source, seg: Segment, key: bytes | None, offset: int, le
         data = source.read(seg.uri, first - BLOCK, last - first + BLOCK)
         iv, data = data[:BLOCK], data[BLOCK:]
     plain = decrypt_blocks(data, key, iv)
-    return plain[offset - first:offset - first + length]
+    return plain[offset - first : offset - first + length]
 
 
 def padding_of(source: Source, seg: Segment, key: bytes, size: int) -> int | None:
@@ -174,7 +172,7 @@ class Keys:
             self.errors[uri] = getattr(exc, "message", None) or str(exc) or type(exc).__name__
             return None
         if key is None:
-            self.errors[uri] = "the key store does not know this key (or it was revoked)"
+            self.errors[uri] = "the key source does not know this key (or it was revoked)"
             return None
         self.cache[uri] = bytes(key)
         return self.cache[uri]
@@ -192,4 +190,6 @@ def require(source: Source, ref: str) -> str:
     except OSError as exc:
         raise InputError(f"cannot read {ref} ({exc.strerror or exc}): check the path or URL.") from None
     except Exception as exc:  # requests' connection errors, HTTP errors (raised as FileNotFoundError above)
-        raise InputError(f"cannot read {ref} ({type(exc).__name__}): check the URL and that the server is up.") from None
+        raise InputError(
+            f"cannot read {ref} ({type(exc).__name__}): check the URL and that the server is up."
+        ) from None

@@ -3,6 +3,7 @@
 Works on any prefix of a segment (a partial last packet is ignored), so callers can read only the
 bytes they need: the head of a segment holds PAT, PMT and the first access unit.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,8 +13,14 @@ SYNC = 0x47
 
 # PMT stream_type values we name (ISO/IEC 13818-1 Table 2-34 and ATSC A/52).
 STREAM_TYPES = {
-    0x1B: "h264", 0x24: "hevc", 0x0F: "aac", 0x11: "aac-latm", 0x03: "mp3", 0x04: "mp3",
-    0x81: "ac-3", 0x87: "ec-3",
+    0x1B: "h264",
+    0x24: "hevc",
+    0x0F: "aac",
+    0x11: "aac-latm",
+    0x03: "mp3",
+    0x04: "mp3",
+    0x81: "ac-3",
+    0x87: "ec-3",
 }
 VIDEO = {"h264", "hevc"}
 NAL_IDR, NAL_SPS = 5, 7
@@ -26,16 +33,16 @@ class Program:
     video_type: str | None
     audio_pid: int | None
     audio_type: str | None
-    unknown: tuple[int, ...] = ()   # stream_type values we cannot name in CODECS
+    unknown: tuple[int, ...] = ()  # stream_type values we cannot name in CODECS
 
 
 @dataclass(frozen=True)
 class Pes:
-    offset: int            # byte offset of the TS packet that starts this PES
-    end: int               # offset of the next PES start of the same PID (or of the data's end)
-    pts: int | None        # 90 kHz
-    payload: bytes         # elementary stream bytes
-    complete: bool         # False when the data ended before the next PES of this PID
+    offset: int  # byte offset of the TS packet that starts this PES
+    end: int  # offset of the next PES start of the same PID (or of the data's end)
+    pts: int | None  # 90 kHz
+    payload: bytes  # elementary stream bytes
+    complete: bool  # False when the data ended before the next PES of this PID
 
 
 def pid_of(data: bytes, off: int) -> int:
@@ -49,13 +56,13 @@ def _payload(data: bytes, off: int) -> bytes:
         start += 1 + data[off + 4]
     if not afc & 1 or start >= off + PACKET:
         return b""
-    return data[start:off + PACKET]
+    return data[start : off + PACKET]
 
 
 def synced(data: bytes) -> bool:
     """Every whole packet of ``data`` starts with the sync byte 0x47."""
     n = len(data) // PACKET
-    return n > 0 and data[0:n * PACKET:PACKET] == bytes([SYNC]) * n
+    return n > 0 and data[0 : n * PACKET : PACKET] == bytes([SYNC]) * n
 
 
 def _section(data: bytes, off: int) -> bytes:
@@ -63,7 +70,7 @@ def _section(data: bytes, off: int) -> bytes:
     if not body:
         return b""
     pointer = body[0]
-    return body[1 + pointer:]
+    return body[1 + pointer :]
 
 
 def find_program(data: bytes) -> Program | None:
@@ -116,7 +123,7 @@ def pes_starts(data: bytes, pid: int) -> list[int]:
     n = len(data) // PACKET
     hi, lo = 0x40 | (pid >> 8), pid & 0xFF
     # Slicing every 188th byte runs in C: a 2 MB segment takes well under a millisecond.
-    b1, b2 = data[1:n * PACKET:PACKET], data[2:n * PACKET:PACKET]
+    b1, b2 = data[1 : n * PACKET : PACKET], data[2 : n * PACKET : PACKET]
     out = []
     i = b1.find(hi)
     while i != -1:
@@ -149,7 +156,7 @@ def read_pes(data: bytes, pid: int, start: int) -> Pes:
             break
         parts.append(_payload(data, off))
     raw = b"".join(parts)
-    body = raw[9 + raw[8]:] if len(raw) > 9 and raw[:3] == b"\x00\x00\x01" else b""
+    body = raw[9 + raw[8] :] if len(raw) > 9 and raw[:3] == b"\x00\x00\x01" else b""
     return Pes(start, nxt if nxt is not None else end, _pts(raw), body, nxt is not None)
 
 
@@ -159,7 +166,7 @@ def nal_units(es: bytes) -> list[bytes]:
     i = es.find(b"\x00\x00\x01")
     while i != -1:
         j = es.find(b"\x00\x00\x01", i + 3)
-        nal = es[i + 3:j if j != -1 else len(es)]
+        nal = es[i + 3 : j if j != -1 else len(es)]
         if j != -1 and nal.endswith(b"\x00"):
             nal = nal.rstrip(b"\x00")  # the zero byte of a 4-byte start code, or trailing zeros
         if nal:

@@ -5,23 +5,22 @@ GenerateDataKey(KeyId, KeySpec AES_128) returns the plain data key (Base64) and 
 ``Encryption.Key`` with ``KeyType: KMS``; the key service unwraps it with Decrypt through the
 KeyStore ``kms_decrypt`` hook. Wire it up with :func:`create_data_key` and :func:`decrypt_hook`.
 """
+
 from __future__ import annotations
 
 import base64
 import secrets
-from typing import Callable
+from collections.abc import Callable
 
 from aliyunsdkkms.request.v20160120.DecryptRequest import DecryptRequest
 from aliyunsdkkms.request.v20160120.GenerateDataKeyRequest import GenerateDataKeyRequest
 
+from ..aliyun.rpc import AliyunRpc
 from ..domain.errors import ConfigError, HlskitError
 from ..domain.keys import KEY_BYTES, DataKey
-from .store import KeyStore
 
 
 def _rpc(settings):
-    from ..aliyun.rpc import AliyunRpc
-
     endpoint = getattr(settings, "mts_kms_endpoint", None) or f"kms.{settings.mts_region}.aliyuncs.com"
     return AliyunRpc(settings, endpoint, "KMS")
 
@@ -36,7 +35,9 @@ def generate_data_key(settings) -> tuple[bytes, str]:
     answer = _rpc(settings).call(req)
     plain = base64.b64decode(answer["Plaintext"])
     if len(plain) != KEY_BYTES:
-        raise HlskitError(f"KMS returned a {len(plain)}-byte data key instead of 16: check that the KMS key is symmetric.")
+        raise HlskitError(
+            f"KMS returned a {len(plain)}-byte data key instead of 16: check that the KMS key is symmetric."
+        )
     return plain, answer["CiphertextBlob"]
 
 
@@ -53,18 +54,20 @@ def decrypt_hook(settings) -> Callable[[bytes], bytes]:
     return lambda blob: decrypt(settings, blob)
 
 
-def create_data_key(store: KeyStore, content_id: str, settings) -> DataKey:
-    """A KMS-generated data key, recorded in the key store by its ciphertext only."""
+def create_data_key(store, content_id: str, settings, run_id: str = "") -> DataKey:
+    """A KMS-generated data key, recorded in the key store (a KeyStore) by its ciphertext only."""
     plain, blob = generate_data_key(settings)
-    key = DataKey(content_id, secrets.token_hex(8), secrets.token_bytes(16), plain)
-    store.add_kms(content_id, key.key_id, blob.encode(), key.iv)
+    key = DataKey(content_id, secrets.token_hex(8), secrets.token_bytes(16), plain, kms_blob=blob)
+    store.add_kms(content_id, key.key_id, blob.encode(), key.iv, run_id)
     return key
 
 
-def ciphertext_blob(store: KeyStore, content_id: str, key_id: str) -> str:
+def ciphertext_blob(store, content_id: str, key_id: str) -> str:
     """The CiphertextBlob stored for a KMS-mode key (what MPS takes as Encryption.Key)."""
     row = store.wrapped(content_id, key_id)
     if row is None or row[1] != "kms":
-        raise ConfigError(f"key {content_id}/{key_id} was not made by KMS: with mts_kms_key_id set, create keys "
-                          "with hlskit.kms.create_data_key.")
+        raise ConfigError(
+            f"key {content_id}/{key_id} was not made by KMS: with mts_kms_key_id set, create keys "
+            "with hlskit.kms.create_data_key."
+        )
     return bytes(row[0]).decode()

@@ -1,22 +1,25 @@
 """Turn FFmpeg's clear HLS output into the final media playlist, encrypting segments per schedule.
 
 FFmpeg writes clear TS segments into staging; this step encrypts each finished segment with its
-data key (AES-128-CBC, PKCS#7, explicit IV), names segments like MPS (``index-00001.ts``) and
-writes the VOD media playlist with one EXT-X-KEY before the first segment each key covers.
+data key (AES-128-CBC, PKCS#7, explicit IV: RFC 8216 §4.3.2.4), names segments like MPS
+(``index-00001.ts``) and writes the VOD media playlist (:func:`hlskit.hls.write.media_playlist`)
+with one EXT-X-KEY before the first segment each key covers.
 Encrypting finished files ourselves keeps key rotation and clear lead deterministic (no swapping
 of FFmpeg's key-info file while it runs) and means FFmpeg never sees a plain key file.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-import m3u8
-
+from ..domain.errors import HlskitError
 from ..domain.keys import DataKey, KeySchedule
 from ..hls.crypto import encrypt_segment
+from ..hls.playlist import MediaPlaylist, parse
+from ..hls.write import Entry, KeyTag, media_playlist
 from ..storage import LocalStorage
 
 PLAYLIST = "index.m3u8"
@@ -26,7 +29,7 @@ PLAYLIST = "index.m3u8"
 class Rendition:
     """What one definition produced."""
 
-    playlist: str          # path of index.m3u8
+    playlist: str  # path of index.m3u8
     segments: int
     duration: float
     bytes: int
@@ -42,52 +45,42 @@ def segment_name(index: int) -> str:
     return f"index-{index + 1:05d}.ts"
 
 
-def protect(ffmpeg_playlist: Path, schedule: KeySchedule, key_for: Callable[[int], DataKey],
-            key_url: str) -> Rendition:
+def protect(ffmpeg_playlist: Path, schedule: KeySchedule, key_for: Callable[[int], DataKey], key_url: str) -> Rendition:
     """Encrypt (or keep clear) every segment listed in ``ffmpeg_playlist`` and write index.m3u8 beside it.
 
     ``key_for(i)`` returns the data key for schedule index i (created on first use).
     """
     folder = ffmpeg_playlist.parent
-    source = m3u8.load(str(ffmpeg_playlist))
-    lines = []
+    source = parse(ffmpeg_playlist.read_text(encoding="utf-8"), ffmpeg_playlist.as_posix())
+    if not isinstance(source, MediaPlaylist):
+        raise HlskitError(f"{ffmpeg_playlist} is not a media playlist: FFmpeg's HLS output was expected.")
+    entries: list[Entry] = []
     total_bytes = 0
-    total_duration = 0.0
-    current: int | None = None
     used: list[str] = []
-    durations = [seg.duration for seg in source.segments]
+    current: int | None = None
     for i, seg in enumerate(source.segments):
-        plain_path = folder / seg.uri
+        plain_path = folder / seg.raw_uri
         data = plain_path.read_bytes()
         index = schedule.key_index(i)
-        if index != current:
-            if index is None:
-                lines.append("#EXT-X-KEY:METHOD=NONE")
-            else:
-                key = key_for(index)
-                used.append(key.key_id)
-                lines.append(f'#EXT-X-KEY:METHOD=AES-128,URI="{key.uri(key_url)}",IV={key.iv_hex}')
-            current = index
+        tag = KeyTag()
         if index is not None:
             key = key_for(index)
+            if index != current:
+                used.append(key.key_id)
+            tag = KeyTag("AES-128", key.uri(key_url), key.iv)
             data = encrypt_segment(data, key.key, key.iv)
+        current = index
         out_name = segment_name(i)
         (folder / out_name).write_bytes(data)
-        if out_name != seg.uri:
+        if out_name != seg.raw_uri:
             plain_path.unlink()
         total_bytes += len(data)
-        total_duration += seg.duration
-        lines.append(f"#EXTINF:{seg.duration:.6f},")
-        lines.append(out_name)
+        entries.append(Entry(out_name, seg.duration, tag))
+    durations = [seg.duration for seg in source.segments]
     target = max(round_half_up(d) for d in durations) if durations else 1
-    header = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{target}",
-              "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD"]
-    # A leading METHOD=NONE is noise: segments before the first KEY tag are clear anyway.
-    if lines and lines[0] == "#EXT-X-KEY:METHOD=NONE":
-        lines.pop(0)
-    text = "\n".join(header + lines + ["#EXT-X-ENDLIST", ""])
+    text = media_playlist(entries, target_duration=target, version=3)
     final = folder / PLAYLIST
     LocalStorage().write_text(str(final), text)
     if ffmpeg_playlist != final:
         ffmpeg_playlist.unlink()
-    return Rendition(str(final), len(durations), total_duration, total_bytes, target, tuple(used))
+    return Rendition(str(final), len(durations), sum(durations), total_bytes, target, tuple(used))

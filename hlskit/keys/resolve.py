@@ -1,17 +1,21 @@
-"""Key resolvers: key URI -> data key bytes, for stitching (first segment) and validation.
+"""Key resolvers from hlskit's own key sources: key URI -> data key bytes, for stitching and validation.
+
+The resolver type, and the resolvers that only need HTTP (a player's view: the key URI with a
+playback token), live in :mod:`hlskit.hls` (``source.KeyResolver``, ``validate.read``).
 
 A resolver returns the bytes the key source gave (validate checks they are exactly 16), returns
 None when the key is unknown, or raises with a sentence saying why the key could not be had.
 Keys stay in memory; nothing here logs or prints them.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Iterable
 from urllib.parse import urlparse
 
-from ..domain.errors import HlskitError
-
-KeyResolver = Callable[[str], "bytes | None"]
+from ..domain.keys import DataKey
+from ..hls.source import KeyResolver
+from .store import KeyStore
 
 
 def split_key_uri(uri: str) -> tuple[str, str] | None:
@@ -20,11 +24,8 @@ def split_key_uri(uri: str) -> tuple[str, str] | None:
     return (parts[-2], parts[-1]) if len(parts) >= 2 else None
 
 
-def local_key_resolver(settings) -> KeyResolver:
-    """Keys from the local KeyStore under settings.home (no HTTP, no token)."""
-    from .store import KeyStore
-
-    store = KeyStore.from_settings(settings)
+def store_key_resolver(store: KeyStore) -> KeyResolver:
+    """Live keys from a key store (no HTTP, no token); revoked or unknown keys resolve to None."""
 
     def resolve(uri: str) -> bytes | None:
         ids = split_key_uri(uri)
@@ -33,45 +34,12 @@ def local_key_resolver(settings) -> KeyResolver:
     return resolve
 
 
-def http_key_resolver(token: str | None = None, *, timeout: float = 10.0) -> KeyResolver:
-    """Fetch the key URI as a player does, sending ``Authorization: Bearer <token>`` when given."""
-    import requests
-
-    session = requests.Session()
-    if token:
-        session.headers["Authorization"] = f"Bearer {token}"
-
-    def resolve(uri: str) -> bytes:
-        if not uri.startswith(("http://", "https://")):
-            raise HlskitError(f"key URI {uri} is not http(s)")
-        try:
-            resp = session.get(uri, timeout=timeout)
-        except requests.RequestException as exc:
-            raise HlskitError(f"key URI {uri} could not be fetched ({type(exc).__name__})") from None
-        if resp.status_code != 200:
-            hint = " (pass a playback token with --key-token)" if resp.status_code in (401, 403) and not token else ""
-            raise HlskitError(f"key URI {uri} answered HTTP {resp.status_code}{hint}")
-        return resp.content
-
-    return resolve
+def local_key_resolver(settings) -> KeyResolver:
+    """Keys from the key store under settings.home."""
+    return store_key_resolver(KeyStore.from_settings(settings))
 
 
-def chain(*resolvers: KeyResolver | None) -> KeyResolver:
-    """The first resolver that gives bytes wins; the last failure is what the caller sees."""
-    active = [r for r in resolvers if r is not None]
-
-    def resolve(uri: str) -> bytes | None:
-        error: Exception | None = None
-        for r in active:
-            try:
-                key = r(uri)
-            except Exception as exc:  # noqa: BLE001 - try the next source
-                error = exc
-                continue
-            if key is not None:
-                return key
-        if error is not None:
-            raise error
-        return None
-
-    return resolve
+def memory_key_resolver(keys: Iterable[DataKey], key_url: str) -> KeyResolver:
+    """The keys of a run still in memory (stitching a package before it is published)."""
+    by_uri = {k.uri(key_url): k.key for k in keys}
+    return by_uri.get

@@ -1,10 +1,11 @@
 """Secret files (master key, token secret, webhook secret): created once, mode 0600, never half-written."""
+
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..domain.errors import ConfigError
 

@@ -1,4 +1,4 @@
-"""Data keys: creation, wrapping under the master key, the key store, key URIs and segment crypto.
+"""The key store: data keys wrapped under the master key, each tied to the package run that made it.
 
 A *data key* is 16 random bytes that encrypt whole TS segments (AES-128-CBC, PKCS#7), with an
 explicit random IV per key. It is kept only *wrapped*: AES-256-GCM under a 32-byte master key
@@ -6,26 +6,30 @@ file (mode 0600), with "<content-id>/<key-id>" as associated data, so a wrapped 
 moved to another content id or key id. The plain key exists in memory only, while segments are
 encrypted or a key request is answered; it never lands beside segments, in logs or manifests.
 
-Which segment uses which key is a :class:`KeySchedule`: clear lead (MPS ``SkipCnt``-like) and
-rotation every N segments are just different schedules over the same segment list.
+Each key records the package run that created it, so a run that does not publish revokes exactly
+its own keys, and a run that publishes revokes every other live key of its content id (the
+package it replaced).
 """
+
 from __future__ import annotations
 
 import os
 import secrets
 import sqlite3
 import time
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
-from typing import Callable
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..domain.errors import ConfigError
 from ..domain.keys import KEY_BYTES, DataKey, KeyRecord
+from .kms import decrypt_hook
 from .secretfile import read_secret_file
 
 # --- master key ---------------------------------------------------------------------------
+
 
 def load_master_key(path: Path) -> bytes:
     """Read the 32-byte master key, creating it (mode 0600) on first use."""
@@ -50,6 +54,7 @@ CREATE TABLE IF NOT EXISTS keys (
     wrapping   TEXT NOT NULL DEFAULT 'aes-256-gcm',
     created_at REAL NOT NULL,
     revoked_at REAL,
+    run_id     TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (content_id, key_id)
 );
 """
@@ -62,8 +67,7 @@ class KeyStore:
     ciphertext blob and returns the 16 plain bytes.
     """
 
-    def __init__(self, db_path: Path, master_key_file: Path,
-                 kms_decrypt: Callable[[bytes], bytes] | None = None):
+    def __init__(self, db_path: Path, master_key_file: Path, kms_decrypt: Callable[[bytes], bytes] | None = None):
         self.db_path = Path(db_path)
         self.master_key_file = Path(master_key_file)
         self.kms_decrypt = kms_decrypt
@@ -72,14 +76,12 @@ class KeyStore:
         with closing(self._connect()) as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+            if "run_id" not in {row[1] for row in db.execute("PRAGMA table_info(keys)")}:
+                db.execute("ALTER TABLE keys ADD COLUMN run_id TEXT NOT NULL DEFAULT ''")
 
     @classmethod
-    def from_settings(cls, settings) -> "KeyStore":
-        kms_decrypt = None
-        if getattr(settings, "mts_kms_key_id", None):
-            from .kms import decrypt_hook
-
-            kms_decrypt = decrypt_hook(settings)
+    def from_settings(cls, settings) -> KeyStore:
+        kms_decrypt = decrypt_hook(settings) if getattr(settings, "mts_kms_key_id", None) else None
         return cls(settings.key_db, settings.master_key_file, kms_decrypt=kms_decrypt)
 
     def _connect(self) -> sqlite3.Connection:
@@ -91,23 +93,24 @@ class KeyStore:
             self._master = load_master_key(self.master_key_file)
         return self._master
 
-    def create(self, content_id: str) -> DataKey:
+    def create(self, content_id: str, run_id: str = "") -> DataKey:
         """A fresh data key with a fresh key id and IV, stored wrapped."""
         key = DataKey(content_id, secrets.token_hex(8), secrets.token_bytes(16), secrets.token_bytes(KEY_BYTES))
         nonce = secrets.token_bytes(12)
         wrapped = nonce + AESGCM(self.master).encrypt(nonce, key.key, _aad(content_id, key.key_id))
-        self._insert(content_id, key.key_id, wrapped, key.iv.hex(), "aes-256-gcm")
+        self._insert(content_id, key.key_id, wrapped, key.iv.hex(), "aes-256-gcm", run_id)
         return key
 
-    def add_kms(self, content_id: str, key_id: str, ciphertext_blob: bytes, iv: bytes) -> None:
+    def add_kms(self, content_id: str, key_id: str, ciphertext_blob: bytes, iv: bytes, run_id: str = "") -> None:
         """Record a key whose wrapped form is a KMS ciphertext (KeyType KMS)."""
-        self._insert(content_id, key_id, ciphertext_blob, iv.hex(), "kms")
+        self._insert(content_id, key_id, ciphertext_blob, iv.hex(), "kms", run_id)
 
-    def _insert(self, content_id: str, key_id: str, wrapped: bytes, iv_hex: str, wrapping: str) -> None:
+    def _insert(self, content_id: str, key_id: str, wrapped: bytes, iv_hex: str, wrapping: str, run_id: str) -> None:
         with closing(self._connect()) as db:
             db.execute(
-                "INSERT INTO keys (content_id, key_id, wrapped, iv_hex, wrapping, created_at) VALUES (?,?,?,?,?,?)",
-                (content_id, key_id, wrapped, iv_hex, wrapping, time.time()),
+                "INSERT INTO keys (content_id, key_id, wrapped, iv_hex, wrapping, created_at, run_id) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (content_id, key_id, wrapped, iv_hex, wrapping, time.time(), run_id),
             )
 
     def get(self, content_id: str, key_id: str) -> bytes | None:
@@ -122,15 +125,18 @@ class KeyStore:
         wrapped, wrapping = bytes(row[0]), row[1]
         if wrapping == "kms":
             if self.kms_decrypt is None:
-                raise ConfigError("this key was wrapped by Alibaba KMS: configure mts_access_key_id/secret so the key service can call Decrypt.")
+                raise ConfigError(
+                    "this key was wrapped by Alibaba KMS: configure mts_access_key_id/secret so the key service can call Decrypt."
+                )
             return self.kms_decrypt(wrapped)
         return AESGCM(self.master).decrypt(wrapped[:12], wrapped[12:], _aad(content_id, key_id))
 
     def wrapped(self, content_id: str, key_id: str) -> tuple[bytes, str] | None:
         """The stored (wrapped) form of a key and its wrapping, e.g. a KMS CiphertextBlob for MPS."""
         with closing(self._connect()) as db:
-            row = db.execute("SELECT wrapped, wrapping FROM keys WHERE content_id=? AND key_id=?",
-                             (content_id, key_id)).fetchone()
+            row = db.execute(
+                "SELECT wrapped, wrapping FROM keys WHERE content_id=? AND key_id=?", (content_id, key_id)
+            ).fetchone()
         return (bytes(row[0]), row[1]) if row else None
 
     def is_live(self, content_id: str, key_id: str) -> bool:
@@ -162,14 +168,28 @@ class KeyStore:
             return None
         return st.st_ino, st.st_mtime_ns
 
+    def revoke_run(self, run_id: str) -> int:
+        """Revoke every live key a package run created (the run did not publish)."""
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT content_id, key_id FROM keys WHERE run_id=? AND revoked_at IS NULL", (run_id,)
+            ).fetchall()
+        return sum(self.revoke(content_id, key_id) for content_id, key_id in rows) if run_id else 0
+
     def revoke(self, content_id: str, key_id: str | None = None, *, keep: set[str] = frozenset()) -> int:
         """Revoke one key, or every live key of a content id except those in ``keep``."""
         with closing(self._connect()) as db:
-            live = [kid for (kid,) in db.execute(
-                "SELECT key_id FROM keys WHERE content_id=? AND revoked_at IS NULL", (content_id,))]
+            live = [
+                kid
+                for (kid,) in db.execute(
+                    "SELECT key_id FROM keys WHERE content_id=? AND revoked_at IS NULL", (content_id,)
+                )
+            ]
             doomed = [kid for kid in live if (kid == key_id if key_id else kid not in keep)]
-            db.executemany("UPDATE keys SET revoked_at=? WHERE content_id=? AND key_id=?",
-                           [(time.time(), content_id, kid) for kid in doomed])
+            db.executemany(
+                "UPDATE keys SET revoked_at=? WHERE content_id=? AND key_id=?",
+                [(time.time(), content_id, kid) for kid in doomed],
+            )
         if doomed:
             # After the commit: a cache that sees the new marker re-reads the store.
             tmp = self.revocation_marker.with_name(f".{self.revocation_marker.name}.{os.getpid()}")

@@ -4,8 +4,10 @@ A token is ``<payload>.<signature>``, both base64url without padding. The payloa
 JSON ``{"c": content id, "e": expiry (unix seconds), "i": client IP (optional)}``; the
 signature is HMAC-SHA256 over the encoded payload under the token secret. Tokens use only
 ``[A-Za-z0-9_.-]``, so they travel unescaped in a query string, a header or a cookie, and can be
-copied into playlists safely.
+copied into playlists safely. A token only ever names a valid content id
+(``hlskit.domain.ids``): ``make`` refuses any other, ``verify`` grants no other.
 """
+
 from __future__ import annotations
 
 import base64
@@ -20,10 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..domain.errors import ConfigError, HlskitError
+from ..domain.ids import check_content_id, is_content_id
 from .secretfile import read_secret_file
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,1024}\.[A-Za-z0-9_-]{43}$")
-_DOMAIN = b"hlskit-playback-token-v1:"   # keeps these MACs apart from any other use of the secret
+_DOMAIN = b"hlskit-playback-token-v1:"  # keeps these MACs apart from any other use of the secret
 _MIN_SECRET = 32
 _PLACEHOLDERS = {"secret", "changeme", "change-me", "default", "dev", "test", "token", "password"}
 
@@ -92,6 +95,8 @@ class PlaybackTokens:
             raise TokenError("malformed", "the playback token is malformed: request a new one.")
 
     def make(self, content_id: str, ttl: int, client_ip: str | None = None, *, now: float | None = None) -> str:
+        """A token for ``content_id``; InputError (one sentence) if it is not a valid content id."""
+        check_content_id(content_id)
         if ttl <= 0:
             raise ValueError("ttl must be positive")
         claims: dict = {"c": content_id, "e": int((time.time() if now is None else now) + ttl)}
@@ -100,10 +105,17 @@ class PlaybackTokens:
         payload = _b64(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
         return f"{payload}.{self._sign(payload)}"
 
-    def verify(self, token: str | None, content_id: str, client_ip: str | None,
-               *, now: float | None = None) -> TokenClaims:
+    def verify(
+        self, token: str | None, content_id: str, client_ip: str | None, *, now: float | None = None
+    ) -> TokenClaims:
+        if not is_content_id(content_id):
+            # Nothing can be granted for a name that is not a content id, whatever the token says.
+            raise TokenError("other-content", "the requested content id is not valid: no playback token grants it.")
         if not token:
-            raise TokenError("missing", "a playback token is required: pass ?token=, Authorization: Bearer or the hlskit_token cookie.")
+            raise TokenError(
+                "missing",
+                "a playback token is required: pass ?token=, Authorization: Bearer or the hlskit_token cookie.",
+            )
         claims = self._memo.get(token)
         if claims is None:
             claims = self._check_signature(token)
@@ -119,14 +131,16 @@ class PlaybackTokens:
         return claims
 
 
-def make_token(secret: str | bytes, content_id: str, ttl: int, client_ip: str | None = None,
-               *, now: float | None = None) -> str:
+def make_token(
+    secret: str | bytes, content_id: str, ttl: int, client_ip: str | None = None, *, now: float | None = None
+) -> str:
     """A token granting ``content_id`` for ``ttl`` seconds, optionally only to ``client_ip``."""
     return PlaybackTokens(secret).make(content_id, ttl, client_ip, now=now)
 
 
-def verify_token(secret: str | bytes, token: str | None, content_id: str, client_ip: str | None,
-                 *, now: float | None = None) -> TokenClaims:
+def verify_token(
+    secret: str | bytes, token: str | None, content_id: str, client_ip: str | None, *, now: float | None = None
+) -> TokenClaims:
     """The token's claims if it grants ``content_id`` to ``client_ip`` now; else TokenError."""
     return PlaybackTokens(secret).verify(token, content_id, client_ip, now=now)
 
@@ -145,14 +159,16 @@ def token_secret(settings) -> bytes:
     if settings.token_secret:
         secret = str(settings.token_secret)
         if settings.production and _weak(secret):
-            raise ConfigError("token_secret is too weak for production: set HLSKIT_TOKEN_SECRET to 32+ random characters (e.g. from `openssl rand -hex 32`).")
+            raise ConfigError(
+                "token_secret is too weak for production: set HLSKIT_TOKEN_SECRET to 32+ random characters (e.g. from `openssl rand -hex 32`)."
+            )
         return secret.encode("utf-8")
     path = Path(settings.home) / "token.secret"
     if settings.production and not path.exists():
-        raise ConfigError(f"no token secret in production: set HLSKIT_TOKEN_SECRET (32+ random characters) or create {path} with mode 600.")
+        raise ConfigError(
+            f"no token secret in production: set HLSKIT_TOKEN_SECRET (32+ random characters) or create {path} with mode 600."
+        )
     secret = read_secret_file(path, lambda: secrets.token_urlsafe(32).encode(), "token secret").decode().strip()
     if not secret or (settings.production and _weak(secret)):
         raise ConfigError(f"token secret file {path} is empty or too weak: write 32+ random characters to it.")
     return secret.encode("utf-8")
-
-

@@ -42,13 +42,37 @@ Delivery never blocks encoding: events go to one background thread. A failed del
 as one line on the ``hlskit.notify`` logger and never raises into the caller. Call
 :meth:`Notifier.close` before the process exits so pending events are flushed.
 """
+
 from __future__ import annotations
 
 from .delivery import Notifier, Retry
-from .events import (ATTEMPT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, job_event,
-                     load_notify_secret, package_event, sign, verify_signature)
+from .events import (
+    ATTEMPT_HEADER,
+    EVENT_ID_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    job_event,
+    load_notify_secret,
+    package_event,
+    sign,
+    verify_signature,
+)
 from .targets import DeliveryError, Target, parse_target, register_target
 
-__all__ = ["Notifier", "Retry", "ATTEMPT_HEADER", "EVENT_ID_HEADER", "SIGNATURE_HEADER", "TIMESTAMP_HEADER",
-           "job_event", "load_notify_secret", "package_event", "sign", "verify_signature", "DeliveryError",
-           "Target", "parse_target", "register_target"]
+__all__ = [
+    "Notifier",
+    "Retry",
+    "ATTEMPT_HEADER",
+    "EVENT_ID_HEADER",
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "job_event",
+    "load_notify_secret",
+    "package_event",
+    "sign",
+    "verify_signature",
+    "DeliveryError",
+    "Target",
+    "parse_target",
+    "register_target",
+]

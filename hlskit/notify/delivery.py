@@ -1,4 +1,5 @@
 """Delivery from one background thread, with retries and backoff; never blocks encoding."""
+
 from __future__ import annotations
 
 import heapq
@@ -7,12 +8,11 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
-
+from typing import Any
 
 from ..domain.jobs import Job
-
 from .events import encode_event, job_event, package_event
 from .targets import DeliveryError, Target, parse_target
 
@@ -21,10 +21,11 @@ log = logging.getLogger("hlskit.notify")
 
 # --- delivery -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Retry:
-    attempts: int = 6          # 1 try + 5 retries: about 31 s of backoff with the defaults
-    first_delay: float = 1.0   # seconds before the 2nd attempt; doubles each time
+    attempts: int = 6  # 1 try + 5 retries: about 31 s of backoff with the defaults
+    first_delay: float = 1.0  # seconds before the 2nd attempt; doubles each time
     max_delay: float = 60.0
 
     def delay(self, attempt: int) -> float:
@@ -51,19 +52,19 @@ class Notifier:
         self._heap: list[_Pending] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
-        self._busy = 0           # deliveries in progress outside the lock
-        self._closing = False    # no new events
-        self._stopped = False    # close() has returned: the worker ends, retries are dropped
+        self._busy = 0  # deliveries in progress outside the lock
+        self._closing = False  # no new events
+        self._stopped = False  # close() has returned: the worker ends, retries are dropped
         self._thread: threading.Thread | None = None
-        self.delivered = 0       # counts for reports and tests
+        self.delivered = 0  # counts for reports and tests
         self.failed = 0
 
     @classmethod
-    def from_targets(cls, specs: Iterable[str], settings, retry: Retry = Retry()) -> "Notifier":
+    def from_targets(cls, specs: Iterable[str], settings, retry: Retry = Retry()) -> Notifier:
         """Parse every target now, so a bad one is an InputError before any encoding starts."""
         return cls([parse_target(s.strip(), settings) for s in specs if s and s.strip()], retry)
 
-    def __enter__(self) -> "Notifier":
+    def __enter__(self) -> Notifier:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -133,8 +134,12 @@ class Notifier:
 
     def _drop(self, p: _Pending) -> None:
         self.failed += 1
-        log.warning("notify: %s event %s not delivered to %s: still retrying when hlskit exited",
-                    p.event["type"], p.event["id"], p.target.label)
+        log.warning(
+            "notify: %s event %s not delivered to %s: still retrying when hlskit exited",
+            p.event["type"],
+            p.event["id"],
+            p.target.label,
+        )
 
     def _run(self) -> None:
         while True:
@@ -166,8 +171,13 @@ class Notifier:
             retry = getattr(exc, "retry", False) and item.attempt < self.retry.attempts
             reason = str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
             if retry:
-                log.debug("notify: attempt %d of %s to %s failed: %s", item.attempt, item.event["id"],
-                          item.target.label, reason)
+                log.debug(
+                    "notify: attempt %d of %s to %s failed: %s",
+                    item.attempt,
+                    item.event["id"],
+                    item.target.label,
+                    reason,
+                )
                 item.due = time.monotonic() + self.retry.delay(item.attempt)
                 item.attempt += 1
                 with self._cond:
@@ -177,7 +187,13 @@ class Notifier:
                 self._drop(item)
                 return
             self.failed += 1
-            log.warning("notify: gave up on %s event %s to %s after %d attempt(s): %s",
-                        item.event["type"], item.event["id"], item.target.label, item.attempt, reason)
+            log.warning(
+                "notify: gave up on %s event %s to %s after %d attempt(s): %s",
+                item.event["type"],
+                item.event["id"],
+                item.target.label,
+                item.attempt,
+                reason,
+            )
             return
         self.delivered += 1

@@ -1,4 +1,5 @@
 """Events with MPS's message field names; signing and verifying their bodies."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,9 +9,9 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
-
+from typing import Any
 
 from ..domain.errors import ConfigError
 from ..domain.jobs import Job, JobState
@@ -25,6 +26,7 @@ ATTEMPT_HEADER = "X-Hlskit-Delivery-Attempt"
 
 
 # --- events ---------------------------------------------------------------------------------
+
 
 def _mps_state(state: JobState) -> str:
     return "Success" if state == JobState.SUCCESS else "Fail"
@@ -49,8 +51,9 @@ def job_event(job: Job) -> dict[str, Any]:
 _package_serial = itertools.count(1)
 
 
-def package_event(content_id: str, jobs: Iterable[Job], *, code: str = "", message: str = "",
-                  output: str = "", user_data: str = "") -> dict[str, Any]:
+def package_event(
+    content_id: str, jobs: Iterable[Job], *, code: str = "", message: str = "", output: str = "", user_data: str = ""
+) -> dict[str, Any]:
     """The ``Package`` event: Success only when every job succeeded and no later stage failed (code)."""
     jobs = list(jobs)
     ok = bool(jobs) and not code and all(j.state == JobState.SUCCESS for j in jobs)
@@ -65,8 +68,9 @@ def package_event(content_id: str, jobs: Iterable[Job], *, code: str = "", messa
         "message": message,
         "userData": user_data,
         "output": output,
-        "jobs": [{"jobId": j.job_id, "definition": j.definition, "state": _mps_state(j.state),
-                  "code": j.code} for j in jobs],
+        "jobs": [
+            {"jobId": j.job_id, "definition": j.definition, "state": _mps_state(j.state), "code": j.code} for j in jobs
+        ],
         "time": int(now),
     }
 
@@ -96,5 +100,3 @@ def load_notify_secret(settings) -> bytes:
     if len(secret) < 32:
         raise ConfigError(f"notify secret file {path} holds fewer than 32 characters: delete it to make a new one.")
     return secret.encode()
-
-

@@ -1,4 +1,5 @@
 """Where events go: webhooks (signed POST), local commands, MNS queues; parsed from --notify text."""
+
 from __future__ import annotations
 
 import logging
@@ -6,20 +7,21 @@ import os
 import shlex
 import shutil
 import subprocess
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
 
-from ..domain.errors import ConfigError, HlskitError, InputError
-
 from ..aliyun.mns import MnsQueue
+from ..domain.errors import ConfigError, HlskitError, InputError
 from .events import ATTEMPT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, load_notify_secret, sign
 
 log = logging.getLogger("hlskit.notify")
 
 
 # --- targets --------------------------------------------------------------------------------
+
 
 class DeliveryError(Exception):
     """One attempt failed; ``retry`` says whether another attempt can help."""
@@ -55,8 +57,7 @@ class WebhookTarget:
             ATTEMPT_HEADER: str(attempt),
         }
         try:
-            resp = requests.post(self.url, data=body, headers=headers, timeout=self.timeout,
-                                 allow_redirects=False)
+            resp = requests.post(self.url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as exc:
             raise DeliveryError(type(exc).__name__)
         if 200 <= resp.status_code < 300:
@@ -74,8 +75,9 @@ class CommandTarget:
     def deliver(self, event: dict[str, Any], body: bytes, attempt: int) -> None:
         env = {**os.environ, "HLSKIT_EVENT_ID": event["id"], "HLSKIT_EVENT_TYPE": event["type"]}
         try:
-            done = subprocess.run(self.argv, input=body, env=env, timeout=self.timeout,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            done = subprocess.run(
+                self.argv, input=body, env=env, timeout=self.timeout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
         except subprocess.TimeoutExpired:
             raise DeliveryError(f"timed out after {self.timeout:g} s")
         except OSError as exc:
@@ -102,7 +104,7 @@ def _webhook(spec: str, settings) -> Target:
 
 def _command(spec: str, settings) -> Target:
     try:
-        argv = shlex.split(spec[len("exec:"):])
+        argv = shlex.split(spec[len("exec:") :])
     except ValueError as exc:
         raise InputError(f"notify target {spec!r} cannot be split into words ({exc}): fix its quotes.")
     if not argv:
@@ -122,7 +124,9 @@ def parse_target(spec: str, settings) -> Target:
     factory = _FACTORIES.get(scheme)
     if factory is None:
         if scheme == "mns":
-            raise InputError(f"notify target {spec!r}: MNS notifications need --engine mts (MPS publishes to the pipeline's queue).")
+            raise InputError(
+                f"notify target {spec!r}: MNS notifications need --engine mts (MPS publishes to the pipeline's queue)."
+            )
         raise InputError(f"notify target {spec!r} is not supported: use https://..., http://... or exec:/path/to/cmd.")
     return factory(spec, settings)
 
@@ -135,8 +139,6 @@ class MnsTarget:
         self.label = f"mns:{queue.queue}"
 
     def deliver(self, event: dict, body: bytes, attempt: int) -> None:
-        from ..notify.delivery import DeliveryError
-
         try:
             self.queue.send(body.decode("utf-8"))
         except ConfigError as exc:
@@ -146,10 +148,10 @@ class MnsTarget:
 
 
 def _notify_target(spec: str, settings) -> MnsTarget:
-    from ..domain.errors import InputError
-
     if getattr(settings, "engine", "mts") != "mts":
-        raise InputError(f"notify target {spec!r}: MNS notifications need --engine mts (MPS publishes to the pipeline's queue).")
+        raise InputError(
+            f"notify target {spec!r}: MNS notifications need --engine mts (MPS publishes to the pipeline's queue)."
+        )
     name = spec.partition(":")[2].strip("/")
     if not name:
         raise InputError(f"notify target {spec!r} names no queue: write mns:<queue name>.")

@@ -27,30 +27,44 @@ Every row is checked before anything runs; a bad row is reported with its line n
 other rows go on. Rows run one after another (the local engine already uses every core for one
 row's definitions); with ``--engine mts`` each row is submitted without waiting.
 """
+
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
-from ..domain.settings import Settings
-from ..domain.plan import Watermark
 from ..domain.errors import HlskitError, InputError
 from ..domain.jobs import Job, JobState
 from ..domain.ladder import parse_ladder_option
-from ..notify.delivery import parse_target
 from ..domain.options import parse_clip, parse_positive_int, parse_text_watermark, parse_watermark
-from .package import PackageOptions, check_options
+from ..domain.plan import PackageOptions, Watermark
+from ..domain.settings import Settings
+from ..notify import parse_target
+from .plan import check_options
+from .run import run_package, submit_package
 
-COLUMNS = ("source", "out", "ladder", "watermark", "text_watermark", "clip", "segment_duration",
-           "rotate_key_every", "clear_lead", "key_url", "content_id", "notify")
+COLUMNS = (
+    "source",
+    "out",
+    "ladder",
+    "watermark",
+    "text_watermark",
+    "clip",
+    "segment_duration",
+    "rotate_key_every",
+    "clear_lead",
+    "key_url",
+    "content_id",
+    "notify",
+)
 LIST_SEPARATOR = "|"
 
 
 @dataclass
 class BatchRow:
-    line: int                 # line of the CSV file where the row starts (1 = the header)
+    line: int  # line of the CSV file where the row starts (1 = the header)
     source: str
     out: str
     options: PackageOptions
@@ -69,7 +83,7 @@ class RowError:
 @dataclass
 class RowOutcome:
     row: BatchRow
-    state: str                              # "published", "partial", "submitted" or "failed"
+    state: str  # "published", "partial", "submitted" or "failed"
     content_id: str = ""
     dir: str = ""
     jobs: list[Job] = field(default_factory=list)
@@ -82,8 +96,10 @@ class RowOutcome:
 
 # --- reading ---------------------------------------------------------------------------------
 
-def read_batch(path: str | Path, settings: Settings, *, out: str = "out",
-               engine: str | None = None) -> tuple[list[BatchRow], list[RowError]]:
+
+def read_batch(
+    path: str | Path, settings: Settings, *, out: str = "out", engine: str | None = None
+) -> tuple[list[BatchRow], list[RowError]]:
     """Parse and check every row; returns the good rows and one error per bad row.
 
     A file that cannot be read at all (missing, no header, unknown column) is an InputError.
@@ -106,7 +122,9 @@ def read_batch(path: str | Path, settings: Settings, *, out: str = "out",
         raise InputError(f"batch file {path}, line 1: {exc}; fix the header row.")
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
-        raise InputError(f"batch file {path}: unknown column {unknown[0]!r} in the header; columns are {', '.join(COLUMNS)}.")
+        raise InputError(
+            f"batch file {path}: unknown column {unknown[0]!r} in the header; columns are {', '.join(COLUMNS)}."
+        )
     if "source" not in header:
         raise InputError(f"batch file {path} has no source column: the header must name at least source.")
     if len(set(header)) != len(header):
@@ -130,7 +148,9 @@ def read_batch(path: str | Path, settings: Settings, *, out: str = "out",
         if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
             continue
         if len(cells) > len(header):
-            errors.append(RowError(start, f"{len(cells)} cells for {len(header)} columns; quote cells that contain commas."))
+            errors.append(
+                RowError(start, f"{len(cells)} cells for {len(header)} columns; quote cells that contain commas.")
+            )
             continue
         values = {name: cell.strip() for name, cell in zip(header, cells)}
         try:
@@ -141,8 +161,13 @@ def read_batch(path: str | Path, settings: Settings, *, out: str = "out",
         if row.options.content_id:
             key = (str(Path(row.out).resolve()), row.options.content_id)
             if key in seen:
-                errors.append(RowError(start, f"content id {row.options.content_id!r} is already used on line "
-                                              f"{seen[key]} for the same out folder; give each row its own content_id."))
+                errors.append(
+                    RowError(
+                        start,
+                        f"content id {row.options.content_id!r} is already used on line "
+                        f"{seen[key]} for the same out folder; give each row its own content_id.",
+                    )
+                )
                 continue
             seen[key] = start
         rows.append(row)
@@ -160,8 +185,9 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(LIST_SEPARATOR) if v.strip()]
 
 
-def parse_row(line: int, values: dict[str, str], base: Path, settings: Settings, *,
-              out: str = "out", engine: str | None = None) -> BatchRow:
+def parse_row(
+    line: int, values: dict[str, str], base: Path, settings: Settings, *, out: str = "out", engine: str | None = None
+) -> BatchRow:
     """One CSV row → a BatchRow, or an HlskitError naming the bad cell."""
     get = lambda name: values.get(name, "")  # noqa: E731 (a missing column is an empty cell)
     source = get("source")
@@ -169,7 +195,9 @@ def parse_row(line: int, values: dict[str, str], base: Path, settings: Settings,
         raise InputError("the source cell is empty: give the video's path.")
     source = _local(source, base)
     if "://" not in source and not Path(source).is_file():
-        raise InputError(f"source {source} does not exist: check the path (relative paths start at the batch file's folder).")
+        raise InputError(
+            f"source {source} does not exist: check the path (relative paths start at the batch file's folder)."
+        )
 
     ladder = get("ladder") or "auto"
     if ladder.endswith(".toml"):
@@ -184,9 +212,13 @@ def parse_row(line: int, values: dict[str, str], base: Path, settings: Settings,
 
     options = PackageOptions(
         ladder=ladder,
-        segment_duration=parse_positive_int(get("segment_duration"), "segment_duration") if get("segment_duration") else None,
+        segment_duration=parse_positive_int(get("segment_duration"), "segment_duration")
+        if get("segment_duration")
+        else None,
         key_url=get("key_url") or None,
-        rotate_every=parse_positive_int(get("rotate_key_every"), "rotate_key_every") if get("rotate_key_every") else None,
+        rotate_every=parse_positive_int(get("rotate_key_every"), "rotate_key_every")
+        if get("rotate_key_every")
+        else None,
         clear_lead=parse_positive_int(get("clear_lead"), "clear_lead", minimum=0) if get("clear_lead") else 0,
         watermarks=marks,
         clip=parse_clip(get("clip")) if get("clip") else None,
@@ -211,8 +243,6 @@ def _row_percent(seen: dict[str, float]) -> float:
 
 def run_row(row: BatchRow, settings: Settings, engine: str, progress: RowProgress | None = None) -> RowOutcome:
     """Package one row (local: blocks until published; mts: submits and returns)."""
-    from .package import plan_package, run_package
-
     seen: dict[str, float] = {}
 
     def report(name: str, pct: float) -> None:
@@ -223,36 +253,56 @@ def run_row(row: BatchRow, settings: Settings, engine: str, progress: RowProgres
     options = replace(row.options, engine=engine)
     try:
         if engine == "mts":
-            from ..engines import get_engine
-            from ..domain.jobs import JobStore
-
-            plan = plan_package(row.source, row.out, settings, options)
-            jobs = get_engine(engine, settings).submit(plan, JobStore.from_settings(settings))
+            jobs = submit_package(row.source, row.out, settings, options)
+            content_id = jobs[0].content_id
             refused = [j for j in jobs if j.state == JobState.FAIL]
             if refused:
                 reasons = "; ".join(f"{j.definition}: {j.code} {j.message}".strip() for j in refused)
-                return RowOutcome(row, "failed", plan.content_id, plan.out, jobs,
-                                  RowError(row.line, f"MPS refused {len(refused)} of {len(jobs)} jobs ({reasons}).", 1))
-            return RowOutcome(row, "submitted", plan.content_id, plan.out, jobs)
+                return RowOutcome(
+                    row,
+                    "failed",
+                    content_id,
+                    row.out,
+                    jobs,
+                    RowError(row.line, f"MPS refused {len(refused)} of {len(jobs)} jobs ({reasons}).", 1),
+                )
+            return RowOutcome(row, "submitted", content_id, row.out, jobs)
         result = run_package(row.source, row.out, settings, options, progress=report)
     except HlskitError as exc:
-        return RowOutcome(row, "failed", row.options.content_id or "", error=RowError(row.line, exc.message, exc.exit_code))
+        return RowOutcome(
+            row, "failed", row.options.content_id or "", error=RowError(row.line, exc.message, exc.exit_code)
+        )
     except Exception as exc:  # one broken row must not stop the batch
-        return RowOutcome(row, "failed", row.options.content_id or "",
-                          error=RowError(row.line, f"unexpected {type(exc).__name__}: {exc}; report this as a bug.", 1))
+        return RowOutcome(
+            row,
+            "failed",
+            row.options.content_id or "",
+            error=RowError(row.line, f"unexpected {type(exc).__name__}: {exc}; report this as a bug.", 1),
+        )
     if progress:
         progress(row, 100.0)
     if result.ok:
         return RowOutcome(row, "published", result.content_id, result.dir, result.jobs)
     failed = "; ".join(f"{j.definition}: {j.message or j.state.value}" for j in result.failed)
-    return RowOutcome(row, "partial", result.content_id, result.dir, result.jobs,
-                      RowError(row.line, f"{failed}; the other definitions were published to {result.dir}.", 1))
+    return RowOutcome(
+        row,
+        "partial",
+        result.content_id,
+        result.dir,
+        result.jobs,
+        RowError(row.line, f"{failed}; the other definitions were published to {result.dir}.", 1),
+    )
 
 
-def run_batch(rows: list[BatchRow], settings: Settings, engine: str, *,
-              progress: RowProgress | None = None,
-              on_start: Callable[[BatchRow], None] | None = None,
-              on_done: Callable[[RowOutcome], None] | None = None) -> list[RowOutcome]:
+def run_batch(
+    rows: list[BatchRow],
+    settings: Settings,
+    engine: str,
+    *,
+    progress: RowProgress | None = None,
+    on_start: Callable[[BatchRow], None] | None = None,
+    on_done: Callable[[RowOutcome], None] | None = None,
+) -> list[RowOutcome]:
     """Run every row in order; a failing row is recorded and the next one starts."""
     outcomes = []
     for row in rows:

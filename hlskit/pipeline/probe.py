@@ -5,6 +5,7 @@ metadata (a phone's display matrix), because that is what a viewer sees and what
 must follow. Anything that is not a readable video (text, empty, truncated, audio only) ends
 here with one sentence and exit code 2.
 """
+
 from __future__ import annotations
 
 import math
@@ -51,8 +52,12 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
     except av.FFmpegError as exc:
         head = b"" if is_url else Path(target).read_bytes()[:12]
         if head[4:8] == b"ftyp":  # an MP4/MOV start whose index (moov) never got written
-            raise InputError(f"{name} is an MP4/MOV file whose index is missing: the file is truncated; give a complete file.")
-        raise InputError(f"{name} is not a readable media file ({_reason(exc)}): give a video file such as MP4, MOV or MKV.")
+            raise InputError(
+                f"{name} is an MP4/MOV file whose index is missing: the file is truncated; give a complete file."
+            )
+        raise InputError(
+            f"{name} is not a readable media file ({_reason(exc)}): give a video file such as MP4, MOV or MKV."
+        )
     with container:
         vstreams = [s for s in container.streams.video if s.codec_context is not None]
         if not vstreams:
@@ -62,7 +67,9 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
         astream = container.streams.audio[0] if container.streams.audio else None
         duration = _duration(container, vs)
         if not duration or duration <= 0:
-            raise InputError(f"{name} has no measurable duration: the file is probably truncated; give a complete file.")
+            raise InputError(
+                f"{name} has no measurable duration: the file is probably truncated; give a complete file."
+            )
         first = _first_frame(container, vs, name)
         _check_tail(container, vs, duration, name)
 
@@ -79,19 +86,34 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
             disp_w, disp_h = disp_h, disp_w
         rate = vs.average_rate or vs.guessed_rate or vs.base_rate
         if not rate or rate <= 0 or math.isinf(float(rate)):
-            raise InputError(f"{name}: the video has no frame rate: remux it (ffmpeg -i in -c copy out.mp4) and try again.")
+            raise InputError(
+                f"{name}: the video has no frame rate: remux it (ffmpeg -i in -c copy out.mp4) and try again."
+            )
         video = VideoStream(
-            codec=cc.name, profile=cc.profile, coded_width=coded_w, coded_height=coded_h,
-            display_width=disp_w, display_height=disp_h, rotation=rotation,
-            frame_rate=f"{rate.numerator}/{rate.denominator}", pix_fmt=cc.format.name if cc.format else None,
+            codec=cc.name,
+            profile=cc.profile,
+            coded_width=coded_w,
+            coded_height=coded_h,
+            display_width=disp_w,
+            display_height=disp_h,
+            rotation=rotation,
+            frame_rate=f"{rate.numerator}/{rate.denominator}",
+            pix_fmt=cc.format.name if cc.format else None,
         )
         audio = None
         if astream is not None:
             ac = astream.codec_context
-            audio = AudioStream(codec=ac.name, profile=ac.profile, sample_rate=ac.sample_rate or 0,
-                                channels=ac.channels or 0)
-        return MediaInfo(path=name if is_url else str(Path(target).resolve()), format=container.format.name,
-                         duration=duration, size=size, video=video, audio=audio)
+            audio = AudioStream(
+                codec=ac.name, profile=ac.profile, sample_rate=ac.sample_rate or 0, channels=ac.channels or 0
+            )
+        return MediaInfo(
+            path=name if is_url else str(Path(target).resolve()),
+            format=container.format.name,
+            duration=duration,
+            size=size,
+            video=video,
+            audio=audio,
+        )
 
 
 def _reason(exc: Exception) -> str:
@@ -112,7 +134,9 @@ def _first_frame(container: Any, vs: Any, name: str) -> Any:
         for frame in container.decode(vs):
             return frame
     except av.FFmpegError as exc:
-        raise InputError(f"{name}: the first video frame cannot be decoded ({_reason(exc)}): the file is damaged; give another copy.")
+        raise InputError(
+            f"{name}: the first video frame cannot be decoded ({_reason(exc)}): the file is damaged; give another copy."
+        )
     raise InputError(f"{name} holds no video frames: the file is probably truncated; give a complete file.")
 
 
@@ -127,6 +151,10 @@ def _check_tail(container: Any, vs: Any, duration: float, name: str) -> None:
             if packet.stream is vs and packet.pts is not None and packet.size:
                 last = max(last or 0.0, float(packet.pts * vs.time_base))
     except av.FFmpegError as exc:
-        raise InputError(f"{name} cannot be read to the end ({_reason(exc)}): the file is truncated or damaged; give a complete file.")
+        raise InputError(
+            f"{name} cannot be read to the end ({_reason(exc)}): the file is truncated or damaged; give a complete file."
+        )
     if cut_short or last is None or last < duration - max(1.0, 0.1 * duration):
-        raise InputError(f"{name} ends before its stated duration of {duration:.1f} s: the file is truncated; give a complete file.")
+        raise InputError(
+            f"{name} ends before its stated duration of {duration:.1f} s: the file is truncated; give a complete file."
+        )

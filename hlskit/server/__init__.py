@@ -3,9 +3,12 @@
     hlskit serve out/ --port 8000                         # laptop (Werkzeug's server)
     gunicorn -w 2 -b 127.0.0.1:8000 'hlskit.server:create_app()'   # production
 
-Settings come from ``hlskit.config.load_settings()`` (config file and HLSKIT_* environment)
-unless passed in; the app keeps them in ``app.config["HLSKIT_SETTINGS"]``.
+``create_app`` is the server's entry point: it takes Settings, or loads them with
+``hlskit.config.load_settings()`` (config file and HLSKIT_* environment) when given none, and
+hands each blueprint what it needs; no other module of the server loads settings. The app also
+keeps them in ``app.config["HLSKIT_SETTINGS"]``.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -14,12 +17,12 @@ from contextlib import closing
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from ..domain.settings import Settings
 from ..config import load_settings
 from ..domain.errors import ConfigError
+from ..domain.settings import Settings
 from ..keys.store import KeyStore
 from ..keys.tokens import token_secret
-from . import audit, keys, media
+from . import audit, keys, media, player
 from .cors import CorsPolicy
 from .keycache import KeyCache
 from .responses import json_error
@@ -30,12 +33,14 @@ _API_PREFIXES = ("/keys/", "/media/", "/healthz")
 def check_production(settings: Settings) -> None:
     """Refuse to serve in production with a secret that was never provisioned."""
     if settings.production and not settings.master_key_file.exists():
-        raise ConfigError(f"master key file {settings.master_key_file} is missing: restore it (a new one could not unwrap any existing key) or set master_key_file.")
+        raise ConfigError(
+            f"master key file {settings.master_key_file} is missing: restore it (a new one could not unwrap any existing key) or set master_key_file."
+        )
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings if settings is not None else load_settings()
-    secret = token_secret(settings)          # refuses missing/weak secrets in production
+    secret = token_secret(settings)  # refuses missing/weak secrets in production
     check_production(settings)
     store = KeyStore.from_settings(settings)
     cors = CorsPolicy(settings.allowed_origins)
@@ -47,9 +52,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.register_blueprint(keys.create_blueprint(secret, KeyCache(store), cors))
     app.register_blueprint(media.create_blueprint(settings.media_root, cors))
-
-    from .player import bp as player_bp
-    app.register_blueprint(player_bp)
+    # The test page mints tokens for itself, except in production mode.
+    app.register_blueprint(player.create_blueprint(None if settings.production else secret, settings.token_ttl))
 
     @app.get("/healthz")
     def healthz() -> Response:

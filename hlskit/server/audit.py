@@ -1,5 +1,6 @@
 """Audit log: one JSON line per key request (content id, key id, client, outcome; never the key
 or the token). Goes to the ``hlskit.audit`` logger; stderr unless the host configures it."""
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,11 @@ def setup() -> None:
 
 
 def key_request(content_id: str, key_id: str, client: str | None, outcome: str, status: int) -> None:
-    line = (f'{{"ts":{time.time():.3f},"event":"key","content_id":{_quote(content_id[:128])},'
-            f'"key_id":{_quote(key_id[:128])},"client":{_quote(client) if client else "null"},"outcome":"{outcome}",'
-            f'"status":{status},"pid":{os.getpid()}}}')
+    line = (
+        f'{{"ts":{time.time():.3f},"event":"key","content_id":{_quote(content_id[:128])},'
+        f'"key_id":{_quote(key_id[:128])},"client":{_quote(client) if client else "null"},"outcome":"{outcome}",'
+        f'"status":{status},"pid":{os.getpid()}}}'
+    )
     if _handler is not None and logger.handlers == [_handler] and logger.level == logging.INFO:
         # Only our own plain handler is attached: write the line as it would, minus the
         # LogRecord machinery (about half of this function's cost on the key route).

@@ -7,6 +7,7 @@ credentials (a wildcard with credentials would hand any site the viewer's cookie
 Media: any origin (``*``), and the key origins again with credentials, for players that send
 credentials on every request (hls.js ``xhrSetup`` with ``withCredentials``).
 """
+
 from __future__ import annotations
 
 from flask import Request, Response
@@ -56,7 +57,9 @@ class CorsPolicy:
     def preflight(self, request: Request, *, media: bool) -> Response:
         headers = self.headers(request, media=media)
         if headers is None:
-            response = json_error(403, "Cors.OriginNotAllowed", "this origin may not fetch keys: add it to allowed_origins.")
+            response = json_error(
+                403, "Cors.OriginNotAllowed", "this origin may not fetch keys: add it to allowed_origins."
+            )
         else:
             response = Response(status=204, headers=headers)
             response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS

@@ -1,9 +1,10 @@
 """Werkzeug's threaded server for `hlskit serve` and `hlskit play` (production uses gunicorn)."""
+
 from __future__ import annotations
 
 import socket
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -26,7 +27,9 @@ def run(app, host: str, port: int, announce: Callable[[int], None]) -> None:
             with socket.create_server((host, port)):
                 pass
         except OSError as exc:
-            raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}): stop what uses it or pass another --port.")
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror}): stop what uses it or pass another --port."
+            )
     server = make_server(host, port, app, threaded=True, request_handler=QueryFreeHandler)
     announce(server.port)
     sys.stdout.flush()

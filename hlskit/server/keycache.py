@@ -6,6 +6,7 @@ process, another gunicorn worker, or re-packaging. A new marker clears the cache
 applies to the very next request in every process, at the cost of one stat() per request (an
 earlier version read SQLite's ``PRAGMA data_version`` here: about 30 µs per request instead of 2).
 """
+
 from __future__ import annotations
 
 import threading
@@ -17,10 +18,10 @@ from ..keys.store import KeyStore
 class KeyCache:
     def __init__(self, store: KeyStore, max_age: float = 60.0, max_entries: int = 1024):
         self.store = store
-        self.max_age = max_age            # bounds how long a plain key lives in memory
+        self.max_age = max_age  # bounds how long a plain key lives in memory
         self.max_entries = max_entries
         self._keys: dict[tuple[str, str], tuple[bytes, float]] = {}
-        self._lock = threading.Lock()     # one cache for all of a worker's threads
+        self._lock = threading.Lock()  # one cache for all of a worker's threads
         self._version: tuple[int, int] | None = None
 
     def _sync(self) -> tuple[int, int] | None:
@@ -39,7 +40,7 @@ class KeyCache:
             hit = self._keys.get(ident)
             if hit is not None and time.monotonic() - hit[1] < self.max_age:
                 return hit[0]
-        key = self.store.get(content_id, key_id)     # unwrap outside the lock
+        key = self.store.get(content_id, key_id)  # unwrap outside the lock
         if key is None:
             return None
         with self._lock:

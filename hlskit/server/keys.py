@@ -1,17 +1,18 @@
 """GET /keys/<content-id>/<key-id>: the 16 raw bytes of a data key, for a valid playback token.
 
 Status: 200 key; 401 no token; 403 malformed, tampered, expired, other-content or other-client
-token; 404 unknown or revoked key (checked only after the token, so key ids cannot be probed
-without a grant). Errors are short JSON and never mention the key.
+token, or a content id that breaks the content-id rule (``hlskit.domain.ids``: no token grants
+one); 404 unknown or revoked key, or a key id that breaks the key-id rule (checked only after the
+token, so key ids cannot be probed without a grant). Errors are short JSON and never mention the key.
 """
-from __future__ import annotations
 
-import re
+from __future__ import annotations
 
 from cryptography.exceptions import InvalidTag
 from flask import Blueprint, Request, Response, request
 
 from ..domain.errors import HlskitError
+from ..domain.ids import is_content_id, is_key_id
 from ..keys.tokens import PlaybackTokens, TokenError
 from . import audit
 from .cors import CorsPolicy
@@ -19,8 +20,7 @@ from .keycache import KeyCache
 from .responses import json_error
 
 COOKIE = "hlskit_token"
-QUERY_PARAMS = ("token", "MtsHlsUriToken")   # MtsHlsUriToken: what MPS/CDN pass-through appends
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+QUERY_PARAMS = ("token", "MtsHlsUriToken")  # MtsHlsUriToken: what MPS/CDN pass-through appends
 _KEY_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff", "Vary": "Origin"}
 
 
@@ -28,7 +28,7 @@ def request_token(req: Request) -> str | None:
     """The playback token from the query, an Authorization: Bearer header, or the cookie."""
     query = req.environ.get("QUERY_STRING", "")
     if query.startswith("token=") and "&" not in query and "%" not in query:
-        return query[6:] or None    # the common "?token=T" without parsing the query string
+        return query[6:] or None  # the common "?token=T" without parsing the query string
     for name in QUERY_PARAMS:
         token = req.args.get(name)
         if token:
@@ -61,10 +61,17 @@ def create_blueprint(secret: bytes, keys: KeyCache, cors: CorsPolicy) -> Bluepri
                 response.headers["WWW-Authenticate"] = 'Bearer realm="hlskit"'
             return answer(response, exc.reason)
         try:
-            data = keys.get(content_id, key_id) if _ID.match(content_id) and _ID.match(key_id) else None
+            data = keys.get(content_id, key_id) if is_content_id(content_id) and is_key_id(key_id) else None
         except (HlskitError, InvalidTag, ValueError):
             # Wrong master key, or a KMS key without KMS credentials: say so without details.
-            return answer(json_error(503, "Key.Unavailable", "the key service cannot unwrap this key: check its master key or KMS settings."), "unwrap-failed")
+            return answer(
+                json_error(
+                    503,
+                    "Key.Unavailable",
+                    "the key service cannot unwrap this key: check its master key or KMS settings.",
+                ),
+                "unwrap-failed",
+            )
         if data is None:
             return answer(json_error(404, "Key.NotFound", "no live key with this id."), "unknown-or-revoked")
         return answer(Response(data, 200, _KEY_HEADERS, mimetype="application/octet-stream"), "ok")

@@ -5,8 +5,11 @@ Only regular files inside the media root with a known media type are served (not
 absolute paths, no hidden or temporary files (``.name.tmp`` from atomic writes), nothing a
 symlink points to outside the root. Werkzeug decodes the URL once before routing, so ``%2e%2e``
 and ``%2f`` arrive here as ``..`` and ``/`` and are refused like the plain forms; a ``%`` left
-after decoding means double encoding and is refused too.
+after decoding means double encoding and is refused too. The first path part is a package folder,
+so it must be a valid content id (``hlskit.domain.ids``): ``/media/x%0A/...`` is refused like an
+escape.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -15,6 +18,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, request, send_file
 
+from ..domain.ids import is_content_id
 from ..keys.tokens import TOKEN_PATTERN
 from .cors import CorsPolicy
 from .keys import QUERY_PARAMS
@@ -32,7 +36,7 @@ MEDIA_TYPES = {
     ".jpg": "image/jpeg",
     ".png": "image/png",
 }
-SEGMENT_MAX_AGE = 300     # seconds; short because re-packaging a content id reuses segment names
+SEGMENT_MAX_AGE = 300  # seconds; short because re-packaging a content id reuses segment names
 PLAYLIST_CACHE = "public, max-age=10"
 
 
@@ -41,10 +45,12 @@ def resolve(root: Path, subpath: str) -> Path | None:
     if not subpath or subpath.startswith("/") or any(c in subpath for c in "\\\x00%"):
         return None
     parts = subpath.split("/")
-    if any(not p or p.startswith(".") for p in parts):   # "", ".", "..", hidden files
+    if any(not p or p.startswith(".") for p in parts):  # "", ".", "..", hidden files
+        return None
+    if not is_content_id(parts[0]):  # <content-id>/... (or a file directly in the root)
         return None
     real_root = root.resolve()
-    target = (real_root / subpath).resolve()   # follows symlinks, so links out are caught below
+    target = (real_root / subpath).resolve()  # follows symlinks, so links out are caught below
     if not target.is_relative_to(real_root) or target.suffix.lower() not in MEDIA_TYPES:
         return None
     return target if target.is_file() else None
@@ -62,7 +68,7 @@ def _playlist(target: Path) -> Response:
     compress = request.accept_encodings["gzip"] > 0
     if compress:
         body = gzip.compress(body, compresslevel=6, mtime=0)
-        etag += "-gz"   # a different representation needs a different strong ETag
+        etag += "-gz"  # a different representation needs a different strong ETag
     response = Response(body, mimetype=PLAYLIST)
     if compress:
         response.headers["Content-Encoding"] = "gzip"
@@ -87,8 +93,13 @@ def create_blueprint(media_root: Path, cors: CorsPolicy) -> Blueprint:
         elif MEDIA_TYPES[target.suffix.lower()] == PLAYLIST:
             response = _playlist(target)
         else:
-            response = send_file(target, mimetype=MEDIA_TYPES[target.suffix.lower()],
-                                 conditional=True, etag=True, max_age=SEGMENT_MAX_AGE)
+            response = send_file(
+                target,
+                mimetype=MEDIA_TYPES[target.suffix.lower()],
+                conditional=True,
+                etag=True,
+                max_age=SEGMENT_MAX_AGE,
+            )
         response.headers["X-Content-Type-Options"] = "nosniff"
         return cors.apply(request, response, media=True)
 

@@ -6,6 +6,7 @@ variant, rendition (EXT-X-MEDIA) and I-frame playlist URIs get it too, so the me
 they lead to are rewritten in turn. Segment URIs stay as they are: segments are public,
 encrypted bytes, and leaving them alone keeps them cacheable.
 """
+
 from __future__ import annotations
 
 import re

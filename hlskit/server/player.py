@@ -6,61 +6,35 @@ package installed under ``player/node_modules`` (never a CDN: users test offline
 networks). Without a token, ``/play/<content-id>`` mints one, except in production mode, so that
 a local ``hlskit serve`` plays at once.
 """
+
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_from_directory
+from flask import Blueprint, Response, abort, render_template, request, send_from_directory
+
+from ..domain.ids import is_content_id
+from ..keys.tokens import PlaybackTokens
 
 PLAYER_DIR = Path(__file__).resolve().parents[2] / "player"
 HLS_DIST = PLAYER_DIR / "node_modules" / "hls.js" / "dist"
 # Only these files of the hls.js package are served.
 VENDOR_FILES = {"hls.min.js", "hls.min.js.map", "hls.js", "hls.js.map"}
-CONTENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-
-bp = Blueprint(
-    "player",
-    __name__,
-    template_folder=str(PLAYER_DIR / "templates"),
-    static_folder=str(PLAYER_DIR / "static"),
-    static_url_path="/player/static",
-)
 
 
 def hls_js_missing() -> str | None:
     """The sentence to show when hls.js is not installed, else None."""
     if (HLS_DIST / "hls.min.js").is_file():
         return None
-    return (f"hls.js is not installed in {PLAYER_DIR / 'node_modules'}: "
-            "run `make player` (or `cd player && npm ci`) and reload this page.")
+    return (
+        f"hls.js is not installed in {PLAYER_DIR / 'node_modules'}: "
+        "run `make player` (or `cd player && npm ci`) and reload this page."
+    )
 
 
 def _plain_error(message: str, status: int) -> Response:
     return Response(message + "\n", status=status, mimetype="text/plain")
-
-
-def _settings():
-    """The app's Settings if the app factory stored them, else settings from the environment."""
-    settings = current_app.config.get("HLSKIT_SETTINGS")
-    if settings is None:
-        from ..config import load_settings
-
-        settings = load_settings()
-    return settings
-
-
-def _mint_token(content_id: str) -> str | None:
-    """A playback token for the local test page; never in production mode."""
-    settings = _settings()
-    if settings.production:
-        return None
-    try:
-        from ..keys.tokens import make_token, token_secret
-    except ImportError:  # the token module is not there: the page asks for ?token=
-        return None
-    return make_token(token_secret(settings), content_id, settings.token_ttl)
 
 
 def _ewma(text: str | None) -> list[float] | None:
@@ -95,36 +69,51 @@ def _page(src: str, token: str | None, title: str, minted: bool = False):
     return resp
 
 
-@bp.get("/play/<content_id>")
-def play_content(content_id: str):
-    if not CONTENT_ID.match(content_id):
-        return _plain_error(f"{content_id!r} is not a content id: use the id printed by `hlskit package`.", 400)
-    token = request.args.get("token")
-    minted = False
-    if not token:
-        token = _mint_token(content_id)
-        minted = token is not None
-    src = f"{request.script_root}/media/{content_id}/master.m3u8"
-    return _page(src, token, content_id, minted)
+def create_blueprint(token_secret: bytes | None, token_ttl: int) -> Blueprint:
+    """The player routes. ``token_secret``: mint tokens for ``/play/<content-id>`` opened
+    without one; None (production mode) never mints, and the page asks for ``?token=``."""
+    bp = Blueprint(
+        "player",
+        __name__,
+        template_folder=str(PLAYER_DIR / "templates"),
+        static_folder=str(PLAYER_DIR / "static"),
+        static_url_path="/player/static",
+    )
+    tokens = PlaybackTokens(token_secret) if token_secret is not None else None
 
+    @bp.get("/play/<content_id>")
+    def play_content(content_id: str):
+        if not is_content_id(content_id):
+            return _plain_error(
+                f"{content_id[:80]!r} is not a content id: use the id printed by `hlskit package`.", 400
+            )
+        token = request.args.get("token")
+        minted = False
+        if not token and tokens is not None:
+            token = tokens.make(content_id, token_ttl)
+            minted = True
+        src = f"{request.script_root}/media/{content_id}/master.m3u8"
+        return _page(src, token, content_id, minted)
 
-@bp.get("/play")
-def play_url():
-    src = (request.args.get("src") or "").strip()
-    if not src:
-        return _plain_error("no stream given: open /play?src=<master or media playlist URL>&token=<T>.", 400)
-    scheme = urlsplit(src).scheme.lower()
-    if scheme not in ("http", "https") and not (scheme == "" and src.startswith("/")):
-        return _plain_error(f"src {src!r} is not an http(s) URL or a path on this server: pass a playlist URL.", 400)
-    return _page(src, request.args.get("token"), src.rsplit("/", 1)[-1] or src)
+    @bp.get("/play")
+    def play_url():
+        src = (request.args.get("src") or "").strip()
+        if not src:
+            return _plain_error("no stream given: open /play?src=<master or media playlist URL>&token=<T>.", 400)
+        scheme = urlsplit(src).scheme.lower()
+        if scheme not in ("http", "https") and not (scheme == "" and src.startswith("/")):
+            return _plain_error(
+                f"src {src!r} is not an http(s) URL or a path on this server: pass a playlist URL.", 400
+            )
+        return _page(src, request.args.get("token"), src.rsplit("/", 1)[-1] or src)
 
+    @bp.get("/player/vendor/<name>")
+    def vendor(name: str):
+        if name not in VENDOR_FILES:
+            abort(404)
+        missing = hls_js_missing()
+        if missing:
+            return _plain_error(missing, 503)
+        return send_from_directory(HLS_DIST, name, max_age=3600)
 
-@bp.get("/player/vendor/<name>")
-def vendor(name: str):
-    if name not in VENDOR_FILES:
-        abort(404)
-    missing = hls_js_missing()
-    if missing:
-        return _plain_error(missing, 503)
-    resp = send_from_directory(HLS_DIST, name, max_age=3600)
-    return resp
+    return bp

@@ -1,4 +1,5 @@
 """Short JSON error responses shared by the key and media routes."""
+
 from __future__ import annotations
 
 import json

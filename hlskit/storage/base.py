@@ -2,6 +2,7 @@
 
 Paths are '/'-separated strings relative to the storage root (for OSS: object keys).
 """
+
 from __future__ import annotations
 
 from typing import Protocol

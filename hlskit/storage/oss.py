@@ -6,10 +6,11 @@ last, appears. ``url`` is the public object URL on a public-read bucket and a si
 otherwise (signing the playlist alone does not authorise its relative segments: see
 docs/alibaba-cloud.md).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 import oss2
@@ -34,7 +35,7 @@ def split_oss_uri(uri: str) -> tuple[str, str]:
     """``oss://bucket/a/b`` → ("bucket", "a/b")."""
     if not uri.startswith("oss://"):
         raise InputError(f"{uri} is not an OSS location: write it as oss://bucket/key.")
-    bucket, _, key = uri[len("oss://"):].partition("/")
+    bucket, _, key = uri[len("oss://") :].partition("/")
     if not bucket:
         raise InputError(f"{uri} names no bucket: write it as oss://bucket/key.")
     return bucket, key.strip("/")
@@ -50,14 +51,9 @@ class OssStorage:
         self._public: bool | None = None
 
     @classmethod
-    def from_settings(cls, bucket_name: str, settings) -> "OssStorage":
-        if settings is None:
-            from ..config import load_settings
-
-            settings = load_settings()
+    def from_settings(cls, bucket_name: str, settings) -> OssStorage:
         ak, secret = credentials(settings)
-        bucket = oss2.Bucket(oss2.Auth(ak, secret), oss_endpoint(settings), bucket_name,
-                             connect_timeout=30)
+        bucket = oss2.Bucket(oss2.Auth(ak, secret), oss_endpoint(settings), bucket_name, connect_timeout=30)
         return cls(bucket, upload_state_dir=Path(settings.home) / "oss-uploads")
 
     # --- errors -------------------------------------------------------------------------
@@ -67,14 +63,22 @@ class OssStorage:
         if isinstance(exc, oss2.exceptions.NoSuchKey):
             return InputError(f"{where} does not exist: check the key or upload it first.")
         if isinstance(exc, oss2.exceptions.NoSuchBucket):
-            return ConfigError(f"OSS bucket {self.name} does not exist at {self.bucket.endpoint}: check the bucket name and oss_endpoint/oss_location.")
+            return ConfigError(
+                f"OSS bucket {self.name} does not exist at {self.bucket.endpoint}: check the bucket name and oss_endpoint/oss_location."
+            )
         if isinstance(exc, oss2.exceptions.RequestError):
-            return HlskitError(f"cannot reach OSS at {self.bucket.endpoint} while {doing} {where}: check the network and oss_endpoint.")
+            return HlskitError(
+                f"cannot reach OSS at {self.bucket.endpoint} while {doing} {where}: check the network and oss_endpoint."
+            )
         status = getattr(exc, "status", None)
         code = getattr(exc, "code", "") or ""
         if status == 403 or code in {"AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId"}:
-            return ConfigError(f"OSS refused {doing} {where} ({code or status}): check the AccessKey and that its RAM user may use bucket {self.name}.")
-        return HlskitError(f"OSS failed {doing} {where} ({code or status}): retry, or check the bucket in the OSS console.")
+            return ConfigError(
+                f"OSS refused {doing} {where} ({code or status}): check the AccessKey and that its RAM user may use bucket {self.name}."
+            )
+        return HlskitError(
+            f"OSS failed {doing} {where} ({code or status}): retry, or check the bucket in the OSS console."
+        )
 
     # --- Storage protocol ---------------------------------------------------------------
 
@@ -144,8 +148,7 @@ class OssStorage:
     def signed_url(self, path: str, expires: int = SIGNED_URL_SECONDS) -> str:
         return self.bucket.sign_url("GET", path, expires, slash_safe=True)
 
-    def upload(self, filename: str | Path, key: str,
-               progress: Callable[[int, int | None], None] | None = None) -> str:
+    def upload(self, filename: str | Path, key: str, progress: Callable[[int, int | None], None] | None = None) -> str:
         """Upload a local file (multipart and resumable above 10 MiB); returns oss://bucket/key."""
         filename = Path(filename)
         if not filename.is_file():
@@ -155,9 +158,15 @@ class OssStorage:
             self.upload_state_dir.mkdir(parents=True, exist_ok=True)
             store = oss2.ResumableStore(root=str(self.upload_state_dir))
         try:
-            oss2.resumable_upload(self.bucket, key, str(filename), store=store,
-                                  headers={"Content-Type": _guess_type(key)},
-                                  progress_callback=progress, num_threads=2)
+            oss2.resumable_upload(
+                self.bucket,
+                key,
+                str(filename),
+                store=store,
+                headers={"Content-Type": _guess_type(key)},
+                progress_callback=progress,
+                num_threads=2,
+            )
         except oss2.exceptions.OssError as exc:
             raise self._fail(exc, key, "uploading") from None
         return f"oss://{self.name}/{key}"
@@ -165,9 +174,8 @@ class OssStorage:
 
 def upload_with_progress(storage: OssStorage, filename: str | Path, key: str, label: str = "upload") -> str:
     """``OssStorage.upload`` with a rich progress bar (plain lines when not a terminal)."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
-
     from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
     console = Console(stderr=True)
     if not console.is_terminal:
@@ -180,14 +188,26 @@ def upload_with_progress(storage: OssStorage, filename: str | Path, key: str, la
                 console.print(f"{label}: {pct}%", highlight=False)
 
         return storage.upload(filename, key, plain)
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                  TransferSpeedColumn(), console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=Path(filename).stat().st_size)
         return storage.upload(filename, key, lambda done, total: bar.update(task, completed=done))
 
 
-_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t", ".json": "application/json",
-          ".mp4": "video/mp4", ".png": "image/png", ".html": "text/html"}
+_TYPES = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".ts": "video/mp2t",
+    ".json": "application/json",
+    ".mp4": "video/mp4",
+    ".png": "image/png",
+    ".html": "text/html",
+}
 
 
 def _guess_type(path: str) -> str:

@@ -1,4 +1,5 @@
 """Fixtures for option parsing and batch submission: tiny real PNGs (clips come from tests/conftest.py)."""
+
 from __future__ import annotations
 
 import struct
@@ -10,6 +11,7 @@ import pytest
 
 def write_png(path: Path, width: int = 8, height: int = 4) -> Path:
     """A real RGBA PNG (opaque white), written by hand so no imaging library is needed."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 

@@ -1,13 +1,14 @@
 """Reading batch CSV files: every row checked up front, bad rows named by line number."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from hlskit.pipeline.batch import read_batch
-from hlskit.domain.plan import Clip
 from hlskit.domain.errors import InputError
+from hlskit.domain.plan import Clip
+from hlskit.pipeline.batch import read_batch
 
 
 @pytest.fixture
@@ -31,12 +32,15 @@ def write_csv(folder: Path, text: str) -> Path:
 
 
 def test_all_columns_parsed_and_paths_taken_from_the_csv_folder(folder, settings):
-    path = write_csv(folder, (
-        "source,out,ladder,watermark,text_watermark,clip,segment_duration,rotate_key_every,"
-        "clear_lead,key_url,content_id,notify\n"
-        "a.mp4,pkg,LD,logo.png:BottomLeft:8:8:0.1|logo.png,Preview {definition}:TopLeft,00:00:01+2,2,3,1,"
-        "http://127.0.0.1:9000/keys,talk-1,http://127.0.0.1:9/hook exec:/bin/true\n"
-    ))
+    path = write_csv(
+        folder,
+        (
+            "source,out,ladder,watermark,text_watermark,clip,segment_duration,rotate_key_every,"
+            "clear_lead,key_url,content_id,notify\n"
+            "a.mp4,pkg,LD,logo.png:BottomLeft:8:8:0.1|logo.png,Preview {definition}:TopLeft,00:00:01+2,2,3,1,"
+            "http://127.0.0.1:9000/keys,talk-1,http://127.0.0.1:9/hook exec:/bin/true\n"
+        ),
+    )
     rows, errors = read_batch(path, settings, out="default-out")
     assert errors == []
     (row,) = rows
@@ -65,28 +69,40 @@ def test_only_source_is_required_and_empty_cells_keep_defaults(folder, settings)
 
 def test_bad_rows_are_reported_with_their_line_numbers_and_the_rest_go_on(folder, settings):
     (folder / "fake.png").write_bytes(b"GIF89a....")
-    path = write_csv(folder, (
-        "source,ladder,watermark,clip,segment_duration,content_id,notify\n"
-        "a.mp4,LD,,,,ok-1,\n"                    # 2 good
-        "missing.mp4,LD,,,,,\n"                   # 3 no source
-        "a.mp4,XL,,,,,\n"                         # 4 unknown definition
-        "a.mp4,LD,fake.png,,,,\n"                 # 5 not a PNG
-        "a.mp4,LD,,1:99+5,,,\n"                   # 6 bad clip
-        "a.mp4,LD,,,0,,\n"                        # 7 bad segment duration
-        "a.mp4,LD,,,,ok-1,\n"                     # 8 repeated content id
-        "a.mp4,LD,,,,,ftp://x\n"                  # 9 bad notify target
-        ",LD,,,,,\n"                              # 10 empty source
-        "a.mp4,LD,,,,,,extra\n"                   # 11 too many cells
-        "a.mp4,LD,,,,bad id!,\n"                  # 12 bad content id
-        "a.mp4,LD,,,,ok-2,\n"                     # 13 good
-    ))
+    path = write_csv(
+        folder,
+        (
+            "source,ladder,watermark,clip,segment_duration,content_id,notify\n"
+            "a.mp4,LD,,,,ok-1,\n"  # 2 good
+            "missing.mp4,LD,,,,,\n"  # 3 no source
+            "a.mp4,XL,,,,,\n"  # 4 unknown definition
+            "a.mp4,LD,fake.png,,,,\n"  # 5 not a PNG
+            "a.mp4,LD,,1:99+5,,,\n"  # 6 bad clip
+            "a.mp4,LD,,,0,,\n"  # 7 bad segment duration
+            "a.mp4,LD,,,,ok-1,\n"  # 8 repeated content id
+            "a.mp4,LD,,,,,ftp://x\n"  # 9 bad notify target
+            ",LD,,,,,\n"  # 10 empty source
+            "a.mp4,LD,,,,,,extra\n"  # 11 too many cells
+            "a.mp4,LD,,,,bad id!,\n"  # 12 bad content id
+            "a.mp4,LD,,,,ok-2,\n"  # 13 good
+        ),
+    )
     rows, errors = read_batch(path, settings)
     assert [r.line for r in rows] == [2, 13]
     by_line = {e.line: e.message for e in errors}
     assert sorted(by_line) == list(range(3, 13))
-    expected = {3: "does not exist", 4: "unknown definition 'XL'", 5: "not a PNG", 6: "below 60",
-                7: "too small", 8: "already used on line 2", 9: "not supported", 10: "source cell is empty",
-                11: "8 cells for 7 columns", 12: "content id 'bad id!'"}
+    expected = {
+        3: "does not exist",
+        4: "unknown definition 'XL'",
+        5: "not a PNG",
+        6: "below 60",
+        7: "too small",
+        8: "already used on line 2",
+        9: "not supported",
+        10: "source cell is empty",
+        11: "8 cells for 7 columns",
+        12: "content id 'bad id!'",
+    }
     for line, fragment in expected.items():
         assert fragment in by_line[line], (line, by_line[line])
     for e in errors:
@@ -100,12 +116,15 @@ def test_multi_line_quoted_cell_keeps_line_numbers(folder, settings):
     assert [e.line for e in errors] == [4]
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("", "is empty"),
-    ("out,ladder\nx,LD\n", "no source column"),
-    ("source,colour\na.mp4,red\n", "unknown column 'colour'"),
-    ("source,source\na.mp4,a.mp4\n", "names a column twice"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("", "is empty"),
+        ("out,ladder\nx,LD\n", "no source column"),
+        ("source,colour\na.mp4,red\n", "unknown column 'colour'"),
+        ("source,source\na.mp4,a.mp4\n", "names a column twice"),
+    ],
+)
 def test_unusable_files_are_one_input_error(folder, settings, text, fragment):
     with pytest.raises(InputError, match=fragment):
         read_batch(write_csv(folder, text), settings)

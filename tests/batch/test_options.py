@@ -1,47 +1,82 @@
 """Option parsers shared by `hlskit package` flags and batch CSV cells."""
+
 from __future__ import annotations
 
 import pytest
 
-from hlskit.domain.plan import Clip, Watermark
 from hlskit.domain.errors import InputError
-from hlskit.domain.options import parse_clip, parse_duration, parse_positive_int, parse_text_watermark, parse_watermark, watermark_text
-
+from hlskit.domain.options import (
+    parse_clip,
+    parse_duration,
+    parse_positive_int,
+    parse_text_watermark,
+    parse_watermark,
+    watermark_text,
+)
+from hlskit.domain.plan import Clip, Watermark
 
 # --- durations and clips -------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, seconds", [
-    ("45", 45.0), ("90.5", 90.5), ("1:30", 90.0), ("00:01:30", 90.0), ("00:01:30.5", 90.5),
-    ("01:00:00", 3600.0), (" 7 ", 7.0), ("0", 0.0),
-])
+
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        ("45", 45.0),
+        ("90.5", 90.5),
+        ("1:30", 90.0),
+        ("00:01:30", 90.0),
+        ("00:01:30.5", 90.5),
+        ("01:00:00", 3600.0),
+        (" 7 ", 7.0),
+        ("0", 0.0),
+    ],
+)
 def test_parse_duration(text, seconds):
     assert parse_duration(text) == pytest.approx(seconds)
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("", "not a time"), ("abc", "not a time"), ("-5", "not a time"), ("1:2:3:4", "not a time"),
-    ("00:01:75", "below 60"), ("00:75:00", "below 60"), ("1,5", "not a time"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("", "not a time"),
+        ("abc", "not a time"),
+        ("-5", "not a time"),
+        ("1:2:3:4", "not a time"),
+        ("00:01:75", "below 60"),
+        ("00:75:00", "below 60"),
+        ("1,5", "not a time"),
+    ],
+)
 def test_parse_duration_rejects(text, fragment):
     with pytest.raises(InputError, match=fragment):
         parse_duration(text)
 
 
-@pytest.mark.parametrize("text, clip", [
-    ("00:01:30+45", Clip(90.0, 45.0)),
-    ("90+45", Clip(90.0, 45.0)),
-    ("00:01:30.5+00:00:45", Clip(90.5, 45.0)),
-    ("5+10", Clip(5.0, 10.0)),
-    ("12.25", Clip(12.25, None)),
-])
+@pytest.mark.parametrize(
+    "text, clip",
+    [
+        ("00:01:30+45", Clip(90.0, 45.0)),
+        ("90+45", Clip(90.0, 45.0)),
+        ("00:01:30.5+00:00:45", Clip(90.5, 45.0)),
+        ("5+10", Clip(5.0, 10.0)),
+        ("12.25", Clip(12.25, None)),
+    ],
+)
 def test_parse_clip(text, clip):
     assert parse_clip(text) == clip
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("+45", "no start"), ("90+", "not a time"), ("90+0", "zero duration"), ("a+b", "not a time"),
-    ("90+45+3", "not a time"), ("90-45", "not a time"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("+45", "no start"),
+        ("90+", "not a time"),
+        ("90+0", "zero duration"),
+        ("a+b", "not a time"),
+        ("90+45+3", "not a time"),
+        ("90-45", "not a time"),
+    ],
+)
 def test_parse_clip_rejects(text, fragment):
     with pytest.raises(InputError, match=fragment) as err:
         parse_clip(text)
@@ -49,6 +84,7 @@ def test_parse_clip_rejects(text, fragment):
 
 
 # --- image watermarks -----------------------------------------------------------------------
+
 
 def test_image_watermark_full(png):
     mark = parse_watermark(f"{png}:TopRight:0.05:0.05:0.12")
@@ -87,15 +123,18 @@ def test_image_watermark_folder(tmp_path):
         parse_watermark(str(tmp_path))
 
 
-@pytest.mark.parametrize("suffix, fragment", [
-    (":Middle", "position 'Middle' is unknown"),
-    (":TopLeft:-3", "Dx '-3' must be a number 0 or more"),
-    (":TopLeft:0:x", "Dy 'x' must be a number"),
-    (":TopLeft:0:0:0", "Width '0' must be a number above 0"),
-    (":TopLeft:0:0:12.5", "ambiguous"),
-    (":TopLeft:0:0:0.1:9", "too many"),
-    (":TopLeft:nan", "Dx 'nan' must be a number"),
-])
+@pytest.mark.parametrize(
+    "suffix, fragment",
+    [
+        (":Middle", "position 'Middle' is unknown"),
+        (":TopLeft:-3", "Dx '-3' must be a number 0 or more"),
+        (":TopLeft:0:x", "Dy 'x' must be a number"),
+        (":TopLeft:0:0:0", "Width '0' must be a number above 0"),
+        (":TopLeft:0:0:12.5", "ambiguous"),
+        (":TopLeft:0:0:0.1:9", "too many"),
+        (":TopLeft:nan", "Dx 'nan' must be a number"),
+    ],
+)
 def test_image_watermark_bad_fields(png, suffix, fragment):
     with pytest.raises(InputError, match=fragment):
         parse_watermark(f"{png}{suffix}")
@@ -108,6 +147,7 @@ def test_image_watermark_other_scheme_refused():
 
 # --- text watermarks ------------------------------------------------------------------------
 
+
 def test_text_watermark_plain():
     mark = parse_text_watermark("Preview {definition}")
     assert mark == Watermark(kind="text", text="Preview {definition}", refer_pos="TopRight", width=0.05)
@@ -116,7 +156,13 @@ def test_text_watermark_plain():
 
 def test_text_watermark_with_placement():
     mark = parse_text_watermark("Preview {definition}:BottomLeft:0.03:0.04:24")
-    assert (mark.text, mark.refer_pos, mark.dx, mark.dy, mark.width) == ("Preview {definition}", "BottomLeft", 0.03, 0.04, 24.0)
+    assert (mark.text, mark.refer_pos, mark.dx, mark.dy, mark.width) == (
+        "Preview {definition}",
+        "BottomLeft",
+        0.03,
+        0.04,
+        24.0,
+    )
 
 
 def test_text_with_colons_stays_text():
@@ -125,10 +171,16 @@ def test_text_with_colons_stays_text():
     assert (mark.text, mark.refer_pos) == ("Live 10:30", "TopLeft")
 
 
-@pytest.mark.parametrize("spec, fragment", [
-    ("", "no text"), (":TopLeft", "no text"), ("Hi {name}", r"uses \{name\}"), ("Hi {", "unmatched brace"),
-    ("Hi:TopLeft:0:0:-1", "Width '-1'"),
-])
+@pytest.mark.parametrize(
+    "spec, fragment",
+    [
+        ("", "no text"),
+        (":TopLeft", "no text"),
+        ("Hi {name}", r"uses \{name\}"),
+        ("Hi {", "unmatched brace"),
+        ("Hi:TopLeft:0:0:-1", "Width '-1'"),
+    ],
+)
 def test_text_watermark_rejects(spec, fragment):
     with pytest.raises(InputError, match=fragment):
         parse_text_watermark(spec)

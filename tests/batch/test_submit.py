@@ -1,4 +1,5 @@
 """`hlskit submit` end to end: real FFmpeg on tiny clips, the real CLI in a subprocess."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,7 @@ HLSKIT = str(Path(sys.executable).with_name("hlskit"))
 
 
 def hlskit(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([HLSKIT, *args], capture_output=True, text=True,
-                          cwd=cwd, env=dict(os.environ), timeout=300)
+    return subprocess.run([HLSKIT, *args], capture_output=True, text=True, cwd=cwd, env=dict(os.environ), timeout=300)
 
 
 def test_two_good_rows_are_packaged_and_bad_rows_are_reported_by_line(tmp_path, hlskit_env, make_clip, png):
@@ -32,15 +32,15 @@ def test_two_good_rows_are_packaged_and_bad_rows_are_reported_by_line(tmp_path, 
     os.replace(png, folder / "logo.png")
     (folder / "batch.csv").write_text(
         "source,ladder,watermark,text_watermark,clip,segment_duration,content_id\n"
-        "a.mp4,LD,logo.png:TopRight:0.05:0.05:0.12,Preview {definition},,1,row-a\n"   # line 2
-        "b.mp4,LD,,,abc+1,1,row-bad\n"                                                # line 3: bad clip
-        "c.mp4,LD,,,,1,row-c\n"                                                        # line 4: not media
-        "b.mp4,LD,,,00:00:01+1.5,1,row-b\n"                                            # line 5
+        "a.mp4,LD,logo.png:TopRight:0.05:0.05:0.12,Preview {definition},,1,row-a\n"  # line 2
+        "b.mp4,LD,,,abc+1,1,row-bad\n"  # line 3: bad clip
+        "c.mp4,LD,,,,1,row-c\n"  # line 4: not media
+        "b.mp4,LD,,,00:00:01+1.5,1,row-b\n"  # line 5
     )
     out = tmp_path / "out"
     done = hlskit("submit", "batch.csv", "--out", str(out), cwd=folder)
 
-    assert done.returncode == 2, done.stderr          # a row had bad input
+    assert done.returncode == 2, done.stderr  # a row had bad input
     assert "Traceback" not in done.stderr
     errors = [l for l in done.stderr.splitlines() if l.startswith("error: ")]
     assert len(errors) == 2, done.stderr
@@ -57,7 +57,7 @@ def test_two_good_rows_are_packaged_and_bad_rows_are_reported_by_line(tmp_path, 
         assert (out / cid / "master.m3u8").is_file() and (out / cid / "LD" / "index.m3u8").is_file()
         jobs = store.list(cid)
         assert [(j.definition, j.state) for j in jobs] == [("LD", JobState.SUCCESS)]  # one job per definition
-    assert store.list("row-bad") == []                 # refused before any job was made
+    assert store.list("row-bad") == []  # refused before any job was made
     b = json.loads((out / "row-b" / "hlskit.json").read_text())
     assert b["clip"] == {"seek": 1.0, "duration": 1.5}
     a = json.loads((out / "row-a" / "hlskit.json").read_text())

@@ -4,6 +4,7 @@ long enough for ABR, and real headless Chromium driven by Playwright.
 Nothing here skips: a missing Chromium, Playwright or hls.js install fails with the command
 that fixes it, because these tests must run in CI.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,12 +20,13 @@ from werkzeug.serving import make_server
 
 from hlskit.cli.abrcheck import launch_chromium
 from hlskit.config import load_settings
-from hlskit.engines.local import ffmpeg_exe
 from hlskit.domain.errors import HlskitError
-from hlskit.pipeline.package import PackageOptions, run_package
+from hlskit.domain.plan import PackageOptions
+from hlskit.engines.local import ffmpeg_exe
 from hlskit.engines.sample import sample_args
-from hlskit.server import create_app
 from hlskit.keys.tokens import make_token, token_secret
+from hlskit.pipeline import run_package
+from hlskit.server import create_app
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -32,12 +34,12 @@ ARTIFACTS = REPO / "test-artifacts"
 
 @dataclass
 class Served:
-    base: str              # http://127.0.0.1:<port>
+    base: str  # http://127.0.0.1:<port>
     content_id: str
     token: str
-    levels: list[dict]     # hlskit.json definitions, lowest first
+    levels: list[dict]  # hlskit.json definitions, lowest first
     home: Path
-    dir: Path              # out/<content-id>
+    dir: Path  # out/<content-id>
 
     def play_url(self, token: str | None = None) -> str:
         return f"{self.base}/play/{self.content_id}?{urlencode({'token': token or self.token})}"
@@ -58,10 +60,12 @@ def served(tmp_path_factory) -> Served:
         server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
         base_url = f"http://127.0.0.1:{server.port}"
         source = base / "abr.mp4"
-        subprocess.run(sample_args(ffmpeg_exe(), str(source), 1280, 720, 36, 24, preset="ultrafast"),
-                       check=True, capture_output=True)
-        options = PackageOptions(ladder="LD,SD,HD", segment_duration=2, content_id="abr",
-                                 key_url=f"{base_url}/keys")
+        subprocess.run(
+            sample_args(ffmpeg_exe(), str(source), 1280, 720, 36, 24, preset="ultrafast"),
+            check=True,
+            capture_output=True,
+        )
+        options = PackageOptions(ladder="LD,SD,HD", segment_duration=2, content_id="abr", key_url=f"{base_url}/keys")
         result = run_package(str(source), str(out), settings, options)
         assert result.ok, [j.message for j in result.failed]
         package_dir = Path(result.dir)

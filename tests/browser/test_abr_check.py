@@ -1,4 +1,5 @@
 """`hlskit abr-check` end to end: real server, real Chromium, network shaped through CDP."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,12 @@ def declared_bandwidths(served) -> list[int]:
 
 def abr_check(served, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     url = f"{served.base}/media/{served.content_id}/master.m3u8"
-    return subprocess.run([sys.executable, "-m", "hlskit", "abr-check", url, "--token", served.token, *args],
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "hlskit", "abr-check", url, "--token", served.token, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_slow_network_settles_on_lowest_then_climbs_to_highest(served, artifacts):
@@ -37,8 +42,16 @@ def test_slow_network_settles_on_lowest_then_climbs_to_highest(served, artifacts
     # hls.js's default slow estimate (9 s half-life) gains only about ln2/9 s of bandwidth per bit
     # downloaded: after a throttled phase it needs ~4 MB of LD segments (a minute of this clip) to
     # trust a fast network. Shorter half-lives keep the same ABR logic and this test short.
-    done = abr_check(served, "--profile", f"{slow}x10,0x20", "--ewma", "1,2", "--json",
-                     "--screenshot", str(artifacts / "abr-check.png"))
+    done = abr_check(
+        served,
+        "--profile",
+        f"{slow}x10,0x20",
+        "--ewma",
+        "1,2",
+        "--json",
+        "--screenshot",
+        str(artifacts / "abr-check.png"),
+    )
     assert done.returncode == 0, done.stderr + done.stdout[-3000:]
     report = json.loads(done.stdout)
     levels = [lv["name"] for lv in report["levels"]]
@@ -79,15 +92,23 @@ def test_exits_non_zero_when_switching_does_not_happen(served):
 
 
 def test_bad_profile_and_unreachable_server_are_one_line_errors():
-    with socket.socket() as s:   # a port nothing listens on
+    with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}/x.m3u8"
-    done = subprocess.run([sys.executable, "-m", "hlskit", "abr-check", url, "--profile", "fast"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "hlskit", "abr-check", url, "--profile", "fast"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and done.stderr.startswith("error: --profile 'fast' is not a profile"), done.stderr
-    done = subprocess.run([sys.executable, "-m", "hlskit", "abr-check", url, "--profile", "0x2,500x2"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "hlskit", "abr-check", url, "--profile", "0x2,500x2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2, done.stderr
     assert f"error: could not open http://127.0.0.1:{port}/play?src=" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr

@@ -1,4 +1,5 @@
 """The player blueprint without a browser: pages, hls.js from node_modules, clear errors."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,6 +31,9 @@ def test_play_any_url_and_bad_input(client):
     assert bad.status_code == 400 and "is not an http(s) URL" in bad.get_data(as_text=True)
     assert client.get("/play").status_code == 400
     assert client.get("/play/..%2Fetc").status_code in (400, 404)
+    # One content-id rule (hlskit.domain.ids): dots are fine, a trailing newline is not.
+    assert '"src": "/media/talk.v2/master.m3u8"' in client.get("/play/talk.v2").get_data(as_text=True)
+    assert client.get("/play/talk%0A").status_code == 400
 
 
 def test_production_never_mints_a_token(hlskit_env, tmp_path, monkeypatch):

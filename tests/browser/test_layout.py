@@ -1,5 +1,6 @@
 """The page is usable at 1280x720 and in a 400 px wide window; /play/<id> without a token works
 on a non-production server (the page mints one)."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,7 +24,7 @@ def test_layout_is_usable(browser, served, artifacts, width, height):
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     try:
-        page.goto(f"{served.base}/play/{served.content_id}")   # no token: minted by the server
+        page.goto(f"{served.base}/play/{served.content_id}")  # no token: minted by the server
         page.wait_for_function("() => window.hlskitPlayer && hlskitPlayer.state().currentTime > 0.5", timeout=30_000)
         b = page.evaluate(BOXES)
         assert b["scrollWidth"] <= b["innerWidth"], "the page scrolls sideways"
@@ -38,7 +39,7 @@ def test_layout_is_usable(browser, served, artifacts, width, height):
             assert b["video"]["w"] >= width - 40
             assert b["panel"]["y"] >= b["video"]["bottom"], "the live panel should follow the video"
             assert b["panel"]["right"] <= width and b["log"]["right"] <= width
-        page.locator('#menu-buttons button[data-level="0"]').click()   # reachable and clickable
+        page.locator('#menu-buttons button[data-level="0"]').click()  # reachable and clickable
         page.wait_for_function("() => hlskitPlayer.state().chosenLevel === 0")
         page.screenshot(path=str(artifacts / f"player-{width}x{height}.png"), full_page=True)
     finally:

@@ -1,4 +1,5 @@
 """`hlskit play out/<content-id>`: serves one package and prints a player URL that works."""
+
 from __future__ import annotations
 
 import os
@@ -7,7 +8,6 @@ import socket
 import subprocess
 import sys
 import urllib.request
-
 
 
 def free_port() -> int:
@@ -19,8 +19,13 @@ def free_port() -> int:
 def test_play_serves_the_package_and_prints_a_working_url(served):
     port = free_port()
     env = {**os.environ, "HLSKIT_HOME": str(served.home)}
-    proc = subprocess.Popen([sys.executable, "-m", "hlskit", "play", str(served.dir), "--no-open", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hlskit", "play", str(served.dir), "--no-open", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         lines = [proc.stdout.readline() for _ in range(2)]
         url = lines[1].strip()
@@ -30,8 +35,11 @@ def test_play_serves_the_package_and_prints_a_working_url(served):
         token = url.split("token=")[1]
         key_uri = re.search(r'URI="([^"]+)"', (served.dir / "LD" / "index.m3u8").read_text()).group(1)
         key_path = key_uri.split("/keys/", 1)[1]
-        key = urllib.request.urlopen(urllib.request.Request(
-            f"http://127.0.0.1:{port}/keys/{key_path}", headers={"Authorization": f"Bearer {token}"})).read()
+        key = urllib.request.urlopen(
+            urllib.request.Request(
+                f"http://127.0.0.1:{port}/keys/{key_path}", headers={"Authorization": f"Bearer {token}"}
+            )
+        ).read()
         assert len(key) == 16
     finally:
         proc.terminate()
@@ -41,10 +49,33 @@ def test_play_serves_the_package_and_prints_a_working_url(served):
 
 
 def test_play_refuses_a_folder_that_is_not_a_package_and_a_busy_port(served, tmp_path):
-    done = subprocess.run([sys.executable, "-m", "hlskit", "play", str(tmp_path), "--no-open"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "hlskit", "play", str(tmp_path), "--no-open"], capture_output=True, text=True
+    )
     assert done.returncode == 2 and done.stderr.startswith(f"error: {tmp_path} is not a package (no hlskit.json)")
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
-        done = subprocess.run([sys.executable, "-m", "hlskit", "play", str(served.dir), "--no-open", "--port", str(port)],
-                              capture_output=True, text=True, env={**os.environ, "HLSKIT_HOME": str(served.home)})
+        done = subprocess.run(
+            [sys.executable, "-m", "hlskit", "play", str(served.dir), "--no-open", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "HLSKIT_HOME": str(served.home)},
+        )
     assert done.returncode == 2 and f"error: cannot listen on 127.0.0.1:{port}" in done.stderr, done.stderr
+
+
+def test_play_refuses_a_package_whose_content_id_breaks_the_rule(tmp_path):
+    folder = tmp_path / "x"
+    folder.mkdir()
+    (folder / "hlskit.json").write_text('{"hlskit": 1, "content_id": "x\\n"}\n')
+    env = {**os.environ, "HLSKIT_HOME": str(tmp_path / "home")}
+    done = subprocess.run(
+        [sys.executable, "-m", "hlskit", "play", str(folder), "--no-open", "--port", "0"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("error: ") and "is not valid" in done.stderr and done.stderr.count("\n") == 1
+    assert "Traceback" not in done.stderr

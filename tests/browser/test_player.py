@@ -1,4 +1,5 @@
 """The player in real headless Chromium against a real hlskit server on 127.0.0.1."""
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,11 @@ def tampered(token: str) -> str:
 def wait_state(page, condition: str, timeout: float = 30):
     """Wait until ``condition`` (JS over ``s``, the player state) holds; fail with the state."""
     try:
-        page.wait_for_function(f"() => {{ const s = window.hlskitPlayer && window.hlskitPlayer.state(); return s && ({condition}); }}",
-                               timeout=timeout * 1000, polling=250)
+        page.wait_for_function(
+            f"() => {{ const s = window.hlskitPlayer && window.hlskitPlayer.state(); return s && ({condition}); }}",
+            timeout=timeout * 1000,
+            polling=250,
+        )
     except Exception:
         s = page.evaluate(STATE) if page.evaluate("() => !!window.hlskitPlayer") else None
         brief = {k: s[k] for k in ("currentTime", "currentLevel", "loadLevel", "errors", "levels")} if s else None
@@ -73,24 +77,29 @@ def test_menu_choice_switches_definition(page, served):
     button = page.locator(f'#menu-buttons button[data-level="{target}"]')
     assert button.inner_text().startswith(label) and "×" in button.inner_text()
     button.click()
-    s = wait_state(page, f"s.currentLevel === {target} && s.switches.length && s.switches[s.switches.length - 1].to === {target}")
+    s = wait_state(
+        page, f"s.currentLevel === {target} && s.switches.length && s.switches[s.switches.length - 1].to === {target}"
+    )
     assert s["autoLevelEnabled"] is False and s["chosenLevel"] == target
     assert s["switches"][-1]["auto"] is False
     assert button.get_attribute("aria-pressed") == "true"
     t = s["currentTime"]
     page.wait_for_timeout(1000)
-    assert page.evaluate(STATE)["currentTime"] > t   # still playing after the switch
+    assert page.evaluate(STATE)["currentTime"] > t  # still playing after the switch
 
     page.locator('#menu-buttons button[data-level="-1"]').click()
     s = wait_state(page, "s.autoLevelEnabled === true")
     assert s["chosenLevel"] == -1
 
 
-@pytest.mark.parametrize("kind, words", [
-    ("expired", "token expired"),
-    ("tampered", "token signature not valid"),
-    ("other-content", "token is for another content id"),
-])
+@pytest.mark.parametrize(
+    "kind, words",
+    [
+        ("expired", "token expired"),
+        ("tampered", "token signature not valid"),
+        ("other-content", "token is for another content id"),
+    ],
+)
 def test_wrong_token_is_refused_in_words_and_nothing_plays(page, served, kind, words):
     secret = token_secret(load_settings(home=str(served.home)))
     token = {
@@ -120,7 +129,7 @@ def test_native_hls_fallback_plays_through_the_tokenised_url(page, served):
     s = wait_state(page, "s.currentTime > 1")
     assert s["engine"] == "native" and s["videoWidth"] > 0 and not s["errors"]
     assert key_urls and all(f"token={served.token}" in u for u in key_urls)
-    assert page.locator("#menu").is_hidden()   # the browser picks definitions itself
+    assert page.locator("#menu").is_hidden()  # the browser picks definitions itself
 
     page.goto(served.play_url(token=tampered(served.token)) + "&engine=native")
     page.locator("#error").wait_for(state="visible", timeout=20_000)

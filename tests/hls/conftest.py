@@ -1,4 +1,5 @@
 """Fixtures for the hls tests: real FFmpeg HLS output (made faulty on purpose by the tests)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Test streams: real FFmpeg HLS output, encrypted like hlskit does, and a tiny key server."""
+
 from __future__ import annotations
 
 import secrets
@@ -12,19 +13,60 @@ from hlskit.hls.crypto import encrypt_segment
 SOURCE = "testsrc2=size={size}:rate=30"
 
 
-def encode(ffmpeg: str, folder: Path, *, size: str = "320x180", kbps: int = 300, seconds: float = 4,
-           gop: int = 60, scenecut: bool = False, hls_time: int = 2, x264: list[str] | None = None) -> Path:
+def encode(
+    ffmpeg: str,
+    folder: Path,
+    *,
+    size: str = "320x180",
+    kbps: int = 300,
+    seconds: float = 4,
+    gop: int = 60,
+    scenecut: bool = False,
+    hls_time: int = 2,
+    x264: list[str] | None = None,
+) -> Path:
     """One definition as FFmpeg's hls muxer writes it: <folder>/index.m3u8 + index-NNNNN.ts."""
     folder.mkdir(parents=True, exist_ok=True)
-    args = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "lavfi", "-i", SOURCE.format(size=size),
-            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", str(seconds),
-            "-c:v", "libx264", "-preset", "ultrafast", "-b:v", f"{kbps}k", "-g", str(gop),
-            *(["-keyint_min", str(gop), "-sc_threshold", "0"] if not scenecut else []),
-            *(x264 or []),
-            "-c:a", "aac", "-b:a", "64k",
-            "-f", "hls", "-hls_time", str(hls_time), "-hls_playlist_type", "vod",
-            "-hls_segment_filename", str(folder / "index-%05d.ts"), str(folder / "index.m3u8")]
+    args = [
+        ffmpeg,
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        SOURCE.format(size=size),
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-t",
+        str(seconds),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-b:v",
+        f"{kbps}k",
+        "-g",
+        str(gop),
+        *(["-keyint_min", str(gop), "-sc_threshold", "0"] if not scenecut else []),
+        *(x264 or []),
+        "-c:a",
+        "aac",
+        "-b:a",
+        "64k",
+        "-f",
+        "hls",
+        "-hls_time",
+        str(hls_time),
+        "-hls_playlist_type",
+        "vod",
+        "-hls_segment_filename",
+        str(folder / "index-%05d.ts"),
+        str(folder / "index.m3u8"),
+    ]
     subprocess.run(args, check=True, capture_output=True)
     return folder / "index.m3u8"
 
@@ -76,4 +118,3 @@ class KeyServer:
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
-

@@ -1,4 +1,5 @@
 """The validator names each fault, built on purpose into real FFmpeg streams, with its rule."""
+
 from __future__ import annotations
 
 import re
@@ -9,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hlskit.hls.master import stitch_playlists
+from hlskit.hls.stitch import stitch_playlists
 from hlskit.hls.validate import validate
-
 from tests.hls.streams import encode, encrypt_playlist
 
 
@@ -36,18 +36,68 @@ def test_clean_stream_has_no_must_finding(ladder, tmp_path):
 def ffmpeg_master(ffmpeg, tmp_path_factory) -> Path:
     """A two-variant stream with FFmpeg's own master playlist (-master_pl_name)."""
     base = tmp_path_factory.mktemp("ffmaster")
-    subprocess.run([
-        ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
-        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "4",
-        "-filter_complex", "[0:v]split=2[a][b];[b]scale=320:180[b2]",
-        "-map", "[a]", "-map", "[b2]", "-map", "1:a", "-map", "1:a",
-        "-c:v", "libx264", "-preset", "ultrafast", "-b:v:0", "700k", "-b:v:1", "250k",
-        "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-c:a", "aac", "-b:a", "64k",
-        "-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod", "-master_pl_name", "master.m3u8",
-        "-var_stream_map", "v:0,a:0 v:1,a:1", "-hls_segment_filename", str(base / "v%v/seg-%05d.ts"),
-        str(base / "v%v/index.m3u8"),
-    ], check=True, capture_output=True)
+    subprocess.run(
+        [
+            ffmpeg,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            "4",
+            "-filter_complex",
+            "[0:v]split=2[a][b];[b]scale=320:180[b2]",
+            "-map",
+            "[a]",
+            "-map",
+            "[b2]",
+            "-map",
+            "1:a",
+            "-map",
+            "1:a",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-b:v:0",
+            "700k",
+            "-b:v:1",
+            "250k",
+            "-g",
+            "60",
+            "-keyint_min",
+            "60",
+            "-sc_threshold",
+            "0",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "64k",
+            "-f",
+            "hls",
+            "-hls_time",
+            "2",
+            "-hls_playlist_type",
+            "vod",
+            "-master_pl_name",
+            "master.m3u8",
+            "-var_stream_map",
+            "v:0,a:0 v:1,a:1",
+            "-hls_segment_filename",
+            str(base / "v%v/seg-%05d.ts"),
+            str(base / "v%v/index.m3u8"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return base
 
 
@@ -88,8 +138,7 @@ def test_wrong_codecs_and_resolution(ladder, tmp_path):
 
 def test_segment_longer_than_target_duration(ffmpeg, tmp_path):
     # Keyframes at 0, 2 and 6 s: FFmpeg makes a 4 s segment; the playlist then claims target 2.
-    playlist = encode(ffmpeg, tmp_path / "v", seconds=8, gop=600,
-                      x264=["-force_key_frames", "0,2,6"])
+    playlist = encode(ffmpeg, tmp_path / "v", seconds=8, gop=600, x264=["-force_key_frames", "0,2,6"])
     text = playlist.read_text()
     assert "#EXT-X-TARGETDURATION:4" in text
     playlist.write_text(text.replace("#EXT-X-TARGETDURATION:4", "#EXT-X-TARGETDURATION:2"))
@@ -128,8 +177,9 @@ def test_wrong_key(ladder, tmp_path):
     for d in ("LD", "HD"):
         encrypt_playlist(tmp_path / "s" / d / "index.m3u8", key, uri)
     master = tmp_path / "s" / "master.m3u8"
-    stitch_playlists([str(tmp_path / "s" / d / "index.m3u8") for d in ("LD", "HD")], str(master),
-                     key_resolver=lambda u: key)
+    stitch_playlists(
+        [str(tmp_path / "s" / d / "index.m3u8") for d in ("LD", "HD")], str(master), key_resolver=lambda u: key
+    )
     assert validate(str(master), key_resolver=lambda u: key).must == []
     report = validate(str(master), key_resolver=lambda u: wrong)
     c4 = [f for f in report.must if f.rule == "C4"]
@@ -143,8 +193,9 @@ def test_iv_from_media_sequence_number(ladder, tmp_path):
     for d in ("LD", "HD"):
         encrypt_playlist(tmp_path / "s" / d / "index.m3u8", key, "https://keys.example.test/c/k", explicit_iv=False)
     master = tmp_path / "s" / "master.m3u8"
-    stitch_playlists([str(tmp_path / "s" / d / "index.m3u8") for d in ("LD", "HD")], str(master),
-                     key_resolver=lambda u: key)
+    stitch_playlists(
+        [str(tmp_path / "s" / d / "index.m3u8") for d in ("LD", "HD")], str(master), key_resolver=lambda u: key
+    )
     iframes = (tmp_path / "s" / "HD" / "iframes.m3u8").read_text()
     assert "IV=0x00000000000000000000000000000001" in iframes
     report = validate(str(master), key_resolver=lambda u: key)
@@ -159,8 +210,9 @@ def test_key_uri_answering_hex_text(ladder, tmp_path, key_server):
     for d, name in (("LD", "hex"), ("HD", "raw")):
         encrypt_playlist(tmp_path / "s" / d / "index.m3u8", key, f"{key_server.url}/{name}")
     master = tmp_path / "s" / "master.m3u8"
-    stitch_playlists([str(tmp_path / "s" / d / "index.m3u8") for d in ("LD", "HD")], str(master),
-                     key_resolver=lambda u: key)
+    stitch_playlists(
+        [str(tmp_path / "s" / d / "index.m3u8") for d in ("LD", "HD")], str(master), key_resolver=lambda u: key
+    )
     report = validate(str(master), key_token="tok-123")
     kf1 = [f for f in report.must if f.rule == "KF1"]
     assert len(kf1) == 1 and "answered 32 bytes (it looks like hex text)" in kf1[0].message

@@ -1,4 +1,5 @@
 """The peak rule against a brute-force reference, and C5 range decryption against plain slicing."""
+
 from __future__ import annotations
 
 import math
@@ -8,10 +9,10 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hlskit.hls.crypto import encrypt_segment
 from hlskit.hls.measure import average_bps, measure, peak_bps
 from hlskit.hls.playlist import ByteRange, Key, Segment
 from hlskit.hls.source import Source, padding_of, plain_head, plain_range
-from hlskit.hls.crypto import encrypt_segment
 from hlskit.storage import LocalStorage
 
 US = 1_000_000
@@ -23,9 +24,9 @@ def brute_peak(sizes, durs_us, td, wide=False):
     best = None
     for i in range(len(sizes)):
         for j in range(i, len(sizes)):
-            dur = Fraction(sum(durs_us[i:j + 1]), US)
+            dur = Fraction(sum(durs_us[i : j + 1]), US)
             if lo <= dur <= hi and dur > 0:
-                rate = Fraction(8 * sum(sizes[i:j + 1])) / dur
+                rate = Fraction(8 * sum(sizes[i : j + 1])) / dur
                 best = rate if best is None or rate > best else best
     return best if best is not None else Fraction(8 * sum(sizes)) / Fraction(sum(durs_us), US)
 
@@ -49,8 +50,9 @@ def test_declared_figures_are_ceilings(segs, td):
     assert m.average == math.ceil(average_bps(sizes, durs))
     # The draft window only adds runs, so it can only raise the peak, when the RFC window had a
     # qualifying run; with none, the RFC figure is the whole-playlist fallback instead.
-    narrow_has_run = any(td * US <= 2 * sum(durs[i:j + 1]) <= 3 * td * US
-                         for i in range(len(durs)) for j in range(i, len(durs)))
+    narrow_has_run = any(
+        td * US <= 2 * sum(durs[i : j + 1]) <= 3 * td * US for i in range(len(durs)) for j in range(i, len(durs))
+    )
     if narrow_has_run:
         assert m.peak_wide >= m.peak
 
@@ -78,9 +80,9 @@ def test_range_decrypts_like_a_player(tmp_path_factory, plain, data):
     source = Source(LocalStorage("."))
     offset = data.draw(st.integers(0, len(plain) - 1))
     length = data.draw(st.integers(1, len(plain) - offset))
-    assert plain_range(source, seg, key, offset, length, len(cipher)) == plain[offset:offset + length]
+    assert plain_range(source, seg, key, offset, length, len(cipher)) == plain[offset : offset + length]
     assert plain_head(source, seg, key, length)[:length] == plain[:length]
     assert padding_of(source, seg, key, len(cipher)) == len(cipher) - len(plain)
     assert padding_of(source, seg, secrets.token_bytes(16), len(cipher)) in (None, *range(1, 17))
     ranged = Segment(seg.uri, "s.ts", 1.0, US, 0, seg.key, ByteRange(length, offset))
-    assert plain_head(source, ranged, key, length) == plain[offset:offset + length]
+    assert plain_head(source, ranged, key, length) == plain[offset : offset + length]

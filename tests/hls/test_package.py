@@ -1,4 +1,5 @@
 """Our stitch of a real encrypted package (the lead's `packaged` fixture) validates clean."""
+
 from __future__ import annotations
 
 import io
@@ -7,10 +8,10 @@ import json
 import av
 
 from hlskit.hls import ts
-from hlskit.keys.resolve import local_key_resolver
 from hlskit.hls.playlist import parse
 from hlskit.hls.source import Source, plain_range
 from hlskit.hls.validate import validate
+from hlskit.keys.resolve import local_key_resolver
 from hlskit.storage import LocalStorage
 
 

@@ -1,4 +1,5 @@
 """Stitching through any Storage ('/'-relative paths, as OSS) and validating over real HTTP."""
+
 from __future__ import annotations
 
 import functools
@@ -8,9 +9,15 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from hlskit.hls.master import stitch_package
+from hlskit.hls.stitch import definitions_in, stitch, write_master
 from hlskit.hls.validate import validate
 from hlskit.storage import LocalStorage
+
+
+def stitch_package(storage, prefix=""):
+    info = stitch(storage, prefix, definitions_in(storage, prefix), None)
+    write_master(storage, info)
+    return info
 
 
 class ObjectStore:
@@ -34,12 +41,20 @@ class ObjectStore:
 def test_stitch_through_an_object_store_matches_local(ladder, tmp_path):
     shutil.copytree(ladder, tmp_path / "a")
     shutil.copytree(ladder, tmp_path / "bucket" / "media" / "c1")
-    local = stitch_package(tmp_path / "a")
+    local = stitch_package(LocalStorage(tmp_path / "a"))
     store = ObjectStore(tmp_path / "bucket")
-    remote = stitch_package("media/c1", storage=store)
+    remote = stitch_package(store, "media/c1")
     assert remote.path == "media/c1/master.m3u8" and store.calls > 6
     assert remote.text == local.text == (tmp_path / "bucket/media/c1/master.m3u8").read_text()
     assert (tmp_path / "bucket/media/c1/HD/iframes.m3u8").read_text() == (tmp_path / "a/HD/iframes.m3u8").read_text()
+    # Validation reads through the same storage (as for OSS): the location is a path inside it.
+    before = store.calls
+    report = validate("media/c1/master.m3u8", storage=store)
+    assert report.must == [], [(f.rule, f.message) for f in report.must]
+    assert store.calls > before and [v.uri for v in report.variants] == [
+        "media/c1/HD/index.m3u8",
+        "media/c1/LD/index.m3u8",
+    ]
 
 
 @pytest.fixture
@@ -63,7 +78,7 @@ def http_folder(tmp_path):
 def test_validate_over_http(ladder, tmp_path, http_folder):
     url, types = http_folder
     shutil.copytree(ladder, tmp_path / "s")
-    stitch_package(tmp_path / "s")
+    stitch_package(LocalStorage(tmp_path / "s"))
     types.update({"m3u8": "application/vnd.apple.mpegurl", "ts": "video/mp2t"})
     report = validate(f"{url}/s/master.m3u8")
     assert report.must == [], [(f.rule, f.message) for f in report.must]

@@ -3,6 +3,7 @@
 The renditions are real FFmpeg HLS encodes made once per session (one per MPS template, tiny
 sizes); the MPS stand-in "transcodes" by writing them, encrypted, into the OSS stand-in.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,18 +13,21 @@ from pathlib import Path
 
 import pytest
 
-from hlskit.domain.settings import Settings
 from hlskit.config import load_settings
-from hlskit.domain.plan import PackagePlan
-from hlskit.domain.jobs import Job, JobStore, new_job_id
+from hlskit.domain.jobs import Job, JobStore, Run, new_job_id, new_run_id
 from hlskit.domain.keys import KeySchedule
-from hlskit.keys.store import KeyStore
 from hlskit.domain.ladder import PRESETS, choose_ladder
-
+from hlskit.domain.plan import PackagePlan
+from hlskit.domain.settings import Settings
+from hlskit.keys.store import KeyStore
 from tests.mts.mts_standins import AK, KMS_KEY, PIPELINE, QUEUE, SECRET, AliyunStandIn, OssStandIn
 
-SIZES = {"S00000001-100010": (192, 108), "S00000001-100020": (256, 144),
-         "S00000001-100030": (320, 180), "S00000001-100040": (384, 216)}
+SIZES = {
+    "S00000001-100010": (192, 108),
+    "S00000001-100020": (256, 144),
+    "S00000001-100030": (320, 180),
+    "S00000001-100040": (384, 216),
+}
 
 
 def _ffmpeg() -> str:
@@ -40,13 +44,48 @@ def renditions(tmp_path_factory) -> dict[str, list[tuple[float, bytes]]]:
     for template, (w, h) in SIZES.items():
         d = base / template
         d.mkdir()
-        subprocess.run([
-            _ffmpeg(), "-loglevel", "error", "-f", "lavfi", "-i", f"testsrc2=size={w}x{h}:rate=24:duration=4",
-            "-f", "lavfi", "-i", "sine=frequency=440:duration=4", "-c:v", "libx264", "-preset", "ultrafast",
-            "-pix_fmt", "yuv420p", "-g", "48", "-keyint_min", "48", "-sc_threshold", "0",
-            "-c:a", "aac", "-b:a", "64k", "-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod",
-            "-hls_segment_filename", str(d / "seg-%05d.ts"), str(d / "index.m3u8"),
-        ], check=True, capture_output=True)
+        subprocess.run(
+            [
+                _ffmpeg(),
+                "-loglevel",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                f"testsrc2=size={w}x{h}:rate=24:duration=4",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=440:duration=4",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+                "-g",
+                "48",
+                "-keyint_min",
+                "48",
+                "-sc_threshold",
+                "0",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "64k",
+                "-f",
+                "hls",
+                "-hls_time",
+                "2",
+                "-hls_playlist_type",
+                "vod",
+                "-hls_segment_filename",
+                str(d / "seg-%05d.ts"),
+                str(d / "index.m3u8"),
+            ],
+            check=True,
+            capture_output=True,
+        )
         text = (d / "index.m3u8").read_text()
         durations = [float(x) for x in re.findall(r"#EXTINF:([\d.]+),", text)]
         names = [line for line in text.splitlines() if line.endswith(".ts")]
@@ -57,10 +96,34 @@ def renditions(tmp_path_factory) -> dict[str, list[tuple[float, bytes]]]:
 @pytest.fixture(scope="session")
 def source_clip(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("src") / "talk.mp4"
-    subprocess.run([_ffmpeg(), "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24:duration=2",
-                    "-f", "lavfi", "-i", "sine=duration=2", "-c:v", "libx264", "-preset", "ultrafast",
-                    "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", str(path)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            _ffmpeg(),
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x180:rate=24:duration=2",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=2",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-movflags",
+            "+faststart",
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return path
 
 
@@ -76,12 +139,26 @@ class Cloud:
         """A plan as the planner makes it for the mts engine (jobs in the store, one data key)."""
         by_name = {d.name: d for d in PRESETS}
         rungs = choose_ladder(1920, 1080, [by_name[n] for n in definitions])
-        jobs = {r.name: self.store.add(Job(new_job_id(), content_id, r.name, engine="mts")) for r in rungs}
+        run = Run(new_run_id(), content_id, engine="mts")
+        jobs = {r.name: Job(new_job_id(), content_id, r.name, engine="mts") for r in rungs}
+        self.store.start_run(run, list(jobs.values()))
         out = f"oss://out-bucket/hls/{content_id}"
-        plan = PackagePlan(content_id=content_id, source=source, media=None, rungs=rungs, jobs=jobs,
-                           segment_duration=kw.pop("segment_duration", 2), key_url="https://keys.example.com/keys",
-                           schedule=kw.pop("schedule", KeySchedule()), keys=[], staging=out, out=out,
-                           user_data={"contentId": content_id}, **kw)
+        plan = PackagePlan(
+            content_id=content_id,
+            run_id=run.run_id,
+            source=source,
+            media=None,
+            rungs=rungs,
+            jobs=jobs,
+            segment_duration=kw.pop("segment_duration", 2),
+            key_url="https://keys.example.com/keys",
+            schedule=kw.pop("schedule", KeySchedule()),
+            keys=[],
+            staging=out,
+            out=out,
+            user_data={"contentId": content_id},
+            **kw,
+        )
         plan.make_key = lambda: self.keystore.create(content_id)
         plan.key(0)
         return plan
@@ -94,9 +171,15 @@ def cloud(tmp_path, monkeypatch, renditions) -> Cloud:
         oss.create_bucket(name)
     mps = AliyunStandIn({AK: SECRET}, oss, renditions, {PIPELINE}, kms_keys={KMS_KEY}, queue=QUEUE).start()
     env = {
-        "HLSKIT_HOME": str(tmp_path / "home"), "HLSKIT_MTS_ACCESS_KEY_ID": AK, "HLSKIT_MTS_ACCESS_KEY_SECRET": SECRET,
-        "HLSKIT_MTS_REGION": "cn-shanghai", "HLSKIT_MTS_ENDPOINT": mps.url, "HLSKIT_MTS_PIPELINE_ID": PIPELINE,
-        "HLSKIT_OSS_ENDPOINT": oss.url, "HLSKIT_OSS_LOCATION": "oss-cn-shanghai", "HLSKIT_ENGINE": "mts",
+        "HLSKIT_HOME": str(tmp_path / "home"),
+        "HLSKIT_MTS_ACCESS_KEY_ID": AK,
+        "HLSKIT_MTS_ACCESS_KEY_SECRET": SECRET,
+        "HLSKIT_MTS_REGION": "cn-shanghai",
+        "HLSKIT_MTS_ENDPOINT": mps.url,
+        "HLSKIT_MTS_PIPELINE_ID": PIPELINE,
+        "HLSKIT_OSS_ENDPOINT": oss.url,
+        "HLSKIT_OSS_LOCATION": "oss-cn-shanghai",
+        "HLSKIT_ENGINE": "mts",
     }
     monkeypatch.delenv("HLSKIT_CONFIG", raising=False)
     for k, v in env.items():

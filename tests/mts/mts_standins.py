@@ -6,6 +6,7 @@ documented algorithm and refused when it does not match, parameters are checked 
 documents them, and answers have the documented shapes. They are stand-ins — passing against
 them does not prove the live service behaves the same.
 """
+
 from __future__ import annotations
 
 import base64
@@ -20,11 +21,11 @@ import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from cryptography.hazmat.primitives import padding
@@ -36,8 +37,15 @@ PIPELINE = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 KMS_KEY = "key-standin-0001"
 QUEUE = "mts-standin-queue"
 
-MPS_TEMPLATES = {"S00000001-100010", "S00000001-100020", "S00000001-100030", "S00000001-100040",
-                 "S00000001-100050", "S00000001-100060", "S00000001-100070"}
+MPS_TEMPLATES = {
+    "S00000001-100010",
+    "S00000001-100020",
+    "S00000001-100030",
+    "S00000001-100040",
+    "S00000001-100050",
+    "S00000001-100060",
+    "S00000001-100070",
+}
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
 
 
@@ -78,6 +86,7 @@ class _Server:
 
 # =========================================================================== OSS
 
+
 @dataclass
 class OssObject:
     data: bytes
@@ -92,11 +101,11 @@ class OssStandIn(_Server):
     SUBRESOURCES = {"acl", "uploads", "uploadId", "partNumber", "continuation-token", "x-oss-process", "objectMeta"}
 
     def __init__(self, keys: dict[str, str]):
-        self.keys = keys                                    # AccessKeyId → secret
+        self.keys = keys  # AccessKeyId → secret
         self.buckets: dict[str, dict[str, OssObject]] = {}
         self.acl: dict[str, str] = {}
         self.uploads: dict[str, dict] = {}
-        self.log: list[tuple[str, str, str]] = []           # (method, bucket, key or query)
+        self.log: list[tuple[str, str, str]] = []  # (method, bucket, key or query)
         self.lock = threading.Lock()
         self.handler = _OssHandler
 
@@ -122,7 +131,9 @@ class OssStandIn(_Server):
         resource = f"/{bucket}/{key}" if bucket else "/"
         if sub:
             resource += "?" + "&".join(f"{k}={v}" if v else k for k, v in sub)
-        return "\n".join([method, headers.get("Content-MD5", ""), headers.get("Content-Type", ""), date, canon + resource])
+        return "\n".join(
+            [method, headers.get("Content-MD5", ""), headers.get("Content-Type", ""), date, canon + resource]
+        )
 
     def authorise(self, method, headers, bucket, key, query) -> tuple[int, str] | None:
         """None when allowed, else (status, code)."""
@@ -148,8 +159,11 @@ class OssStandIn(_Server):
         secret = self.keys.get(ak)
         if secret is None:
             return 403, "InvalidAccessKeyId"
-        expected = base64.b64encode(hmac.new(secret.encode(), self.string_to_sign(
-            method, headers, bucket, key, query, date).encode(), hashlib.sha1).digest()).decode()
+        expected = base64.b64encode(
+            hmac.new(
+                secret.encode(), self.string_to_sign(method, headers, bucket, key, query, date).encode(), hashlib.sha1
+            ).digest()
+        ).decode()
         if not hmac.compare_digest(expected, sig):
             return 403, "SignatureDoesNotMatch"
         return None
@@ -215,31 +229,51 @@ class _OssHandler(BaseHTTPRequestHandler):
             return self._send(200, headers={"ETag": s.buckets[bucket][key].etag})
         if method == "POST" and "uploads" in q:
             upload_id = uuid.uuid4().hex.upper()
-            s.uploads[upload_id] = {"bucket": bucket, "key": key, "parts": {},
-                                    "type": self.headers.get("Content-Type", "application/octet-stream")}
-            return self._send(200, _xml("InitiateMultipartUploadResult", Bucket=bucket, Key=key, UploadId=upload_id),
-                              {"Content-Type": "application/xml"})
+            s.uploads[upload_id] = {
+                "bucket": bucket,
+                "key": key,
+                "parts": {},
+                "type": self.headers.get("Content-Type", "application/octet-stream"),
+            }
+            return self._send(
+                200,
+                _xml("InitiateMultipartUploadResult", Bucket=bucket, Key=key, UploadId=upload_id),
+                {"Content-Type": "application/xml"},
+            )
         if method == "POST" and "uploadId" in q:
             up = s.uploads.pop(q["uploadId"], None)
             if up is None:
                 return self._error(404, "NoSuchUpload")
             numbers = [int(p.findtext("PartNumber")) for p in ET.fromstring(body).iter("Part")]
             s.put(bucket, key, b"".join(up["parts"][n] for n in numbers), up["type"])
-            return self._send(200, _xml("CompleteMultipartUploadResult", Bucket=bucket, Key=key,
-                                        ETag=s.buckets[bucket][key].etag), {"Content-Type": "application/xml"})
+            return self._send(
+                200,
+                _xml("CompleteMultipartUploadResult", Bucket=bucket, Key=key, ETag=s.buckets[bucket][key].etag),
+                {"Content-Type": "application/xml"},
+            )
         if method == "GET" and "uploadId" in q:  # ListParts: resumable_upload asks what is already there
             up = s.uploads.get(q["uploadId"])
             if up is None:
                 return self._error(404, "NoSuchUpload")
             root = ET.Element("ListPartsResult")
-            for tag, val in (("Bucket", bucket), ("Key", key), ("UploadId", q["uploadId"]),
-                             ("PartNumberMarker", 0), ("NextPartNumberMarker", max(up["parts"], default=0)),
-                             ("MaxParts", 1000), ("IsTruncated", "false")):
+            for tag, val in (
+                ("Bucket", bucket),
+                ("Key", key),
+                ("UploadId", q["uploadId"]),
+                ("PartNumberMarker", 0),
+                ("NextPartNumberMarker", max(up["parts"], default=0)),
+                ("MaxParts", 1000),
+                ("IsTruncated", "false"),
+            ):
                 ET.SubElement(root, tag).text = str(val)
             for n, data in sorted(up["parts"].items()):
                 part = ET.SubElement(root, "Part")
-                for tag, val in (("PartNumber", n), ("LastModified", _now()), ("Size", len(data)),
-                                 ("ETag", '"%s"' % hashlib.md5(data).hexdigest().upper())):
+                for tag, val in (
+                    ("PartNumber", n),
+                    ("LastModified", _now()),
+                    ("Size", len(data)),
+                    ("ETag", '"%s"' % hashlib.md5(data).hexdigest().upper()),
+                ):
                     ET.SubElement(part, tag).text = str(val)
             return self._send(200, ET.tostring(root), {"Content-Type": "application/xml"})
         if method == "DELETE":
@@ -257,9 +291,19 @@ class _OssHandler(BaseHTTPRequestHandler):
             if first >= len(data):
                 return self._error(416, "InvalidRange", head)
             extra["Content-Range"] = f"bytes {first}-{last}/{len(data)}"
-            data, status = data[first:last + 1], 206
-        self._send(status, data, {"Content-Type": obj.content_type, "ETag": obj.etag, "Accept-Ranges": "bytes",
-                                  "Last-Modified": formatdate(obj.mtime, usegmt=True), **extra}, head)
+            data, status = data[first : last + 1], 206
+        self._send(
+            status,
+            data,
+            {
+                "Content-Type": obj.content_type,
+                "ETag": obj.etag,
+                "Accept-Ranges": "bytes",
+                "Last-Modified": formatdate(obj.mtime, usegmt=True),
+                **extra,
+            },
+            head,
+        )
 
     def _bucket_op(self, method: str, bucket: str, q: dict):
         s = self.standin
@@ -275,8 +319,13 @@ class _OssHandler(BaseHTTPRequestHandler):
             page, more = keys[:max_keys], len(keys) > max_keys
             url = q.get("encoding-type") == "url"
             root = ET.Element("ListBucketResult")
-            for tag, val in (("Name", bucket), ("Prefix", quote(prefix) if url else prefix), ("MaxKeys", max_keys),
-                             ("KeyCount", len(page)), ("IsTruncated", str(more).lower())):
+            for tag, val in (
+                ("Name", bucket),
+                ("Prefix", quote(prefix) if url else prefix),
+                ("MaxKeys", max_keys),
+                ("KeyCount", len(page)),
+                ("IsTruncated", str(more).lower()),
+            ):
                 ET.SubElement(root, tag).text = str(val)
             if url:
                 ET.SubElement(root, "EncodingType").text = "url"
@@ -285,9 +334,14 @@ class _OssHandler(BaseHTTPRequestHandler):
             for k in page:
                 obj = s.buckets[bucket][k]
                 c = ET.SubElement(root, "Contents")
-                for tag, val in (("Key", quote(k) if url else k),
-                                 ("LastModified", datetime.fromtimestamp(obj.mtime, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")),
-                                 ("ETag", obj.etag), ("Type", "Normal"), ("Size", len(obj.data)), ("StorageClass", "Standard")):
+                for tag, val in (
+                    ("Key", quote(k) if url else k),
+                    ("LastModified", datetime.fromtimestamp(obj.mtime, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")),
+                    ("ETag", obj.etag),
+                    ("Type", "Normal"),
+                    ("Size", len(obj.data)),
+                    ("StorageClass", "Standard"),
+                ):
                     ET.SubElement(c, tag).text = str(val)
             return self._send(200, ET.tostring(root), {"Content-Type": "application/xml"})
         return self._error(400, "NotImplemented")
@@ -322,11 +376,23 @@ class AliyunStandIn(_Server):
     with the Key and KeyUri taken from the request, like MPS (IV = media sequence number).
     """
 
-    VERSIONS = {"SubmitJobs": "2014-06-18", "QueryJobList": "2014-06-18", "CancelJob": "2014-06-18",
-                "GenerateDataKey": "2016-01-20", "Decrypt": "2016-01-20"}
+    VERSIONS = {
+        "SubmitJobs": "2014-06-18",
+        "QueryJobList": "2014-06-18",
+        "CancelJob": "2014-06-18",
+        "GenerateDataKey": "2016-01-20",
+        "Decrypt": "2016-01-20",
+    }
 
-    def __init__(self, keys: dict[str, str], oss: OssStandIn, renditions: dict[str, Rendition],
-                 pipelines: set[str], kms_keys: set[str] = frozenset(), queue: str | None = None):
+    def __init__(
+        self,
+        keys: dict[str, str],
+        oss: OssStandIn,
+        renditions: dict[str, Rendition],
+        pipelines: set[str],
+        kms_keys: set[str] = frozenset(),
+        queue: str | None = None,
+    ):
         self.keys = keys
         self.oss = oss
         self.renditions = renditions
@@ -334,12 +400,12 @@ class AliyunStandIn(_Server):
         self.kms_keys = set(kms_keys)
         self.kms_blobs: dict[str, bytes] = {}
         self.jobs: dict[str, dict] = {}
-        self.calls: list[dict] = []                       # every accepted RPC request's parameters
+        self.calls: list[dict] = []  # every accepted RPC request's parameters
         self.nonces: set[str] = set()
-        self.throttle: dict[str, int] = {}                 # action → how many next calls answer Throttling
+        self.throttle: dict[str, int] = {}  # action → how many next calls answer Throttling
         self.fail_rule: Callable[[dict], tuple[str, str] | None] = lambda job: None
         self.queue = queue
-        self.messages: list[dict] = []                     # visible MNS messages
+        self.messages: list[dict] = []  # visible MNS messages
         self.inflight: dict[str, tuple[dict, float]] = {}  # receipt handle → (message, visible again at)
         self.visibility = 30.0
         self.advance_on_query = True  # False: jobs move only when the MNS queue is read
@@ -349,10 +415,23 @@ class AliyunStandIn(_Server):
     # --- RPC checks -------------------------------------------------------------------
 
     def check_rpc(self, method: str, params: dict[str, str]) -> tuple[int, str, str] | None:
-        for name in ("Action", "Version", "Format", "AccessKeyId", "SignatureMethod", "SignatureVersion",
-                     "SignatureNonce", "Timestamp", "Signature"):
+        for name in (
+            "Action",
+            "Version",
+            "Format",
+            "AccessKeyId",
+            "SignatureMethod",
+            "SignatureVersion",
+            "SignatureNonce",
+            "Timestamp",
+            "Signature",
+        ):
             if not params.get(name):
-                return 400, "MissingParameter", f"The input parameter \"{name}\" that is mandatory for processing this request is not supplied."
+                return (
+                    400,
+                    "MissingParameter",
+                    f'The input parameter "{name}" that is mandatory for processing this request is not supplied.',
+                )
         if params["SignatureMethod"] != "HMAC-SHA1" or params["SignatureVersion"] != "1.0":
             return 400, "InvalidParameter", "SignatureMethod/SignatureVersion not supported."
         want = self.VERSIONS.get(params["Action"])
@@ -361,10 +440,10 @@ class AliyunStandIn(_Server):
         if params["Version"] != want:
             return 400, "InvalidVersion", "Specified parameter Version is not valid."
         try:
-            ts = datetime.strptime(params["Timestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+            ts = datetime.strptime(params["Timestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         except ValueError:
             return 400, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted."
-        if abs((datetime.now(timezone.utc) - ts).total_seconds()) > 900:
+        if abs((datetime.now(UTC) - ts).total_seconds()) > 900:
             return 400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."
         secret = self.keys.get(params["AccessKeyId"])
         if secret is None:
@@ -374,7 +453,11 @@ class AliyunStandIn(_Server):
         to_sign = f"{method}&{_pct('/')}&{_pct(canon)}"
         expected = base64.b64encode(hmac.new((secret + "&").encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
         if not hmac.compare_digest(expected, params["Signature"]):
-            return 400, "SignatureDoesNotMatch", f"Specified signature is not matched with our calculation. server string to sign is:{to_sign}"
+            return (
+                400,
+                "SignatureDoesNotMatch",
+                f"Specified signature is not matched with our calculation. server string to sign is:{to_sign}",
+            )
         if params["SignatureNonce"] in self.nonces:
             return 400, "SignatureNonceUsed", "Specified signature nonce was used already."
         self.nonces.add(params["SignatureNonce"])
@@ -388,21 +471,32 @@ class AliyunStandIn(_Server):
 
     def submit_jobs(self, p: dict) -> tuple[int, dict]:
         if p.get("PipelineId") not in self.pipelines:
-            return 404, {"Code": "InvalidParameter.ResourceNotFound",
-                         "Message": 'The resource operated "PipelineId" cannot be found.'}
+            return 404, {
+                "Code": "InvalidParameter.ResourceNotFound",
+                "Message": 'The resource operated "PipelineId" cannot be found.',
+            }
         for name in ("Input", "Outputs", "OutputBucket"):
             if not p.get(name):
-                return 400, {"Code": "InvalidParameter.NullValue", "Message": f'The specified parameter "{name}" cannot be null.'}
+                return 400, {
+                    "Code": "InvalidParameter.NullValue",
+                    "Message": f'The specified parameter "{name}" cannot be null.',
+                }
         try:
             inp, outputs = json.loads(p["Input"]), json.loads(p["Outputs"])
         except ValueError:
             return 400, {"Code": "InvalidParameter.JsonFormatInvalid", "Message": "The parameter is not valid JSON."}
         if not isinstance(outputs, list) or not all(isinstance(o, dict) for o in outputs):
-            return 400, {"Code": "InvalidParameter.JsonArrayFormatInvalid", "Message": 'The parameter "Outputs" must be a JSON array.'}
+            return 400, {
+                "Code": "InvalidParameter.JsonArrayFormatInvalid",
+                "Message": 'The parameter "Outputs" must be a JSON array.',
+            }
         if len(outputs) > 30:
             return 400, {"Code": "InvalidParameter.ListSizeExceed", "Message": 'The size of "Outputs" exceeds 30.'}
         if not {"Bucket", "Location", "Object"} <= set(inp):
-            return 400, {"Code": "InvalidParameter.JsonObjectFormatInvalid", "Message": 'The parameter "Input" needs Bucket, Location and Object.'}
+            return 400, {
+                "Code": "InvalidParameter.JsonObjectFormatInvalid",
+                "Message": 'The parameter "Input" needs Bucket, Location and Object.',
+            }
         results = []
         for out in outputs:
             problem = self.check_output(out)
@@ -411,12 +505,24 @@ class AliyunStandIn(_Server):
                 continue
             job_id = uuid.uuid4().hex
             output = {k: v for k, v in out.items() if k not in ("OutputObject", "WaterMarks")}
-            output["OutputFile"] = {"Bucket": p["OutputBucket"], "Location": p.get("OutputLocation", "oss-cn-hangzhou"),
-                                    "Object": out["OutputObject"]}
+            output["OutputFile"] = {
+                "Bucket": p["OutputBucket"],
+                "Location": p.get("OutputLocation", "oss-cn-hangzhou"),
+                "Object": out["OutputObject"],
+            }
             if "WaterMarks" in out:
                 output["WaterMarkList"] = {"WaterMark": out["WaterMarks"]}
-            job = {"JobId": job_id, "State": "Submitted", "Code": "", "Message": "", "Percent": 0,
-                   "PipelineId": p["PipelineId"], "CreationTime": _now(), "Input": inp, "Output": output}
+            job = {
+                "JobId": job_id,
+                "State": "Submitted",
+                "Code": "",
+                "Message": "",
+                "Percent": 0,
+                "PipelineId": p["PipelineId"],
+                "CreationTime": _now(),
+                "Input": inp,
+                "Output": output,
+            }
             with self.lock:
                 self.jobs[job_id] = job
             results.append({"Success": True, "Code": "", "Message": "", "Job": job})
@@ -440,7 +546,10 @@ class AliyunStandIn(_Server):
             # KMS mode sends the CiphertextBlob as KMS returned it (standard Base64) [to verify live].
             for name in ("KeyUri",) if enc["KeyType"] == "KMS" else ("Key", "KeyUri"):
                 if not _B64URL.match(str(enc.get(name, ""))):
-                    return "InvalidParameter.InvalidBase64Format", f'The parameter "{name}" should be encoded by base64_urlsafe.'
+                    return (
+                        "InvalidParameter.InvalidBase64Format",
+                        f'The parameter "{name}" should be encoded by base64_urlsafe.',
+                    )
             if enc["KeyType"] == "Base64" and len(_b64url_decode(enc["Key"])) != 16:
                 return "InvalidParameter", "The decoded Key must be 16 bytes."
             if enc["KeyType"] == "KMS" and enc["Key"] not in self.kms_blobs:
@@ -464,7 +573,10 @@ class AliyunStandIn(_Server):
     def query_job_list(self, p: dict) -> tuple[int, dict]:
         ids = [i for i in p.get("JobIds", "").split(",") if i]
         if not ids:
-            return 400, {"Code": "InvalidParameter.NullValue", "Message": 'The specified parameter "JobIds" cannot be null.'}
+            return 400, {
+                "Code": "InvalidParameter.NullValue",
+                "Message": 'The specified parameter "JobIds" cannot be null.',
+            }
         if len(ids) > 10:
             return 400, {"Code": "InvalidParameter.ListSizeExceed", "Message": 'The size of "JobIds" exceeds 10.'}
         found, missing = [], []
@@ -484,11 +596,16 @@ class AliyunStandIn(_Server):
     def cancel_job(self, p: dict) -> tuple[int, dict]:
         job = self.jobs.get(p.get("JobId", ""))
         if job is None:
-            return 404, {"Code": "InvalidParameter.ResourceNotFound", "Message": 'The resource operated "JobId" cannot be found.'}
-        refusal = {"Transcoding": ("PermissionDenied.JobInRunning", "The job is running."),
-                   "TranscodeSuccess": ("PermissionDenied.JobInComplete", "The job is complete."),
-                   "TranscodeFail": ("PermissionDenied.JobInFailure", "The job has failed."),
-                   "TranscodeCancelled": ("PermissionDenied.JobInComplete", "The job is cancelled.")}.get(job["State"])
+            return 404, {
+                "Code": "InvalidParameter.ResourceNotFound",
+                "Message": 'The resource operated "JobId" cannot be found.',
+            }
+        refusal = {
+            "Transcoding": ("PermissionDenied.JobInRunning", "The job is running."),
+            "TranscodeSuccess": ("PermissionDenied.JobInComplete", "The job is complete."),
+            "TranscodeFail": ("PermissionDenied.JobInFailure", "The job has failed."),
+            "TranscodeCancelled": ("PermissionDenied.JobInComplete", "The job is cancelled."),
+        }.get(job["State"])
         if refusal:
             return 403, {"Code": refusal[0], "Message": refusal[1]}
         job["State"] = "TranscodeCancelled"
@@ -505,8 +622,12 @@ class AliyunStandIn(_Server):
         plain = secrets.token_bytes(16)
         blob = base64.b64encode(b"standin-edk:" + secrets.token_bytes(24)).decode()
         self.kms_blobs[blob] = plain
-        return 200, {"KeyId": p["KeyId"], "KeyVersionId": "v1", "CiphertextBlob": blob,
-                     "Plaintext": base64.b64encode(plain).decode()}
+        return 200, {
+            "KeyId": p["KeyId"],
+            "KeyVersionId": "v1",
+            "CiphertextBlob": blob,
+            "Plaintext": base64.b64encode(plain).decode(),
+        }
 
     def decrypt(self, p: dict) -> tuple[int, dict]:
         plain = self.kms_blobs.get(p.get("CiphertextBlob", ""))
@@ -529,8 +650,16 @@ class AliyunStandIn(_Server):
                     job["State"], job["Percent"] = "TranscodeSuccess", 100
                 if self.queue:
                     state = "Success" if job["State"] == "TranscodeSuccess" else "Fail"
-                    msg = {"jobId": job["JobId"], "requestId": uuid.uuid4().hex, "Type": "Transcode", "state": state,
-                           "type": "Transcode", "State": state, "JobId": job["JobId"], "RequestId": uuid.uuid4().hex}
+                    msg = {
+                        "jobId": job["JobId"],
+                        "requestId": uuid.uuid4().hex,
+                        "Type": "Transcode",
+                        "state": state,
+                        "type": "Transcode",
+                        "State": state,
+                        "JobId": job["JobId"],
+                        "RequestId": uuid.uuid4().hex,
+                    }
                     if failure:
                         msg.update(code=failure[0], msg=failure[1])
                     self.messages.append({"id": uuid.uuid4().hex.upper(), "body": json.dumps(msg)})
@@ -550,8 +679,12 @@ class AliyunStandIn(_Server):
             key = _b64url_decode(enc["Key"]) if enc["KeyType"] == "Base64" else self.kms_blobs[enc["Key"]]
             uri = _b64url_decode(enc["KeyUri"]).decode()
             skip = int(enc.get("SkipCnt", 0))
-        lines = ["#EXTM3U", "#EXT-X-VERSION:3",
-                 f"#EXT-X-TARGETDURATION:{math.ceil(max(d for d, _ in segments))}", "#EXT-X-MEDIA-SEQUENCE:0"]
+        lines = [
+            "#EXTM3U",
+            "#EXT-X-VERSION:3",
+            f"#EXT-X-TARGETDURATION:{math.ceil(max(d for d, _ in segments))}",
+            "#EXT-X-MEDIA-SEQUENCE:0",
+        ]
         for i, (duration, data) in enumerate(segments):
             if key and i == 0 and skip:
                 lines.append("#EXT-X-KEY:METHOD=NONE")
@@ -583,10 +716,20 @@ class AliyunStandIn(_Server):
                 return 403, "TimeExpired"
         except (TypeError, ValueError):
             return 403, "InvalidArgument"
-        mns = "".join(f"{k.lower()}:{v}\n" for k, v in sorted(headers.items(), key=lambda kv: kv[0].lower())
-                      if k.lower().startswith("x-mns-"))
-        to_sign = "\n".join([method, headers.get("Content-MD5", ""), headers.get("Content-Type", ""),
-                             headers.get("Date", ""), mns + path_qs])
+        mns = "".join(
+            f"{k.lower()}:{v}\n"
+            for k, v in sorted(headers.items(), key=lambda kv: kv[0].lower())
+            if k.lower().startswith("x-mns-")
+        )
+        to_sign = "\n".join(
+            [
+                method,
+                headers.get("Content-MD5", ""),
+                headers.get("Content-Type", ""),
+                headers.get("Date", ""),
+                mns + path_qs,
+            ]
+        )
         expected = base64.b64encode(hmac.new(secret.encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
         if not hmac.compare_digest(expected, sig):
             return 403, "SignatureDoesNotMatch"
@@ -623,7 +766,7 @@ def _child_text(el: ET.Element, name: str) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class _AliyunHandler(BaseHTTPRequestHandler):
@@ -653,8 +796,13 @@ class _AliyunHandler(BaseHTTPRequestHandler):
             else:
                 s.calls.append(dict(params))
                 action = params["Action"]
-                handler = {"SubmitJobs": s.submit_jobs, "QueryJobList": s.query_job_list, "CancelJob": s.cancel_job,
-                           "GenerateDataKey": s.generate_data_key, "Decrypt": s.decrypt}[action]
+                handler = {
+                    "SubmitJobs": s.submit_jobs,
+                    "QueryJobList": s.query_job_list,
+                    "CancelJob": s.cancel_job,
+                    "GenerateDataKey": s.generate_data_key,
+                    "Decrypt": s.decrypt,
+                }[action]
                 status, answer = handler(params)
         answer["RequestId"] = request_id
         self._reply(status, json.dumps(answer).encode(), "application/json;charset=utf-8")
@@ -668,20 +816,29 @@ class _AliyunHandler(BaseHTTPRequestHandler):
         if problem is None and (m is None or unquote(m.group(1)) != s.queue):
             problem = (404, "QueueNotExist")
         if problem:
-            return self._reply(problem[0], _xml("Error", Code=problem[1], Message=problem[1],
-                                                RequestId=uuid.uuid4().hex), "text/xml")
+            return self._reply(
+                problem[0], _xml("Error", Code=problem[1], Message=problem[1], RequestId=uuid.uuid4().hex), "text/xml"
+            )
         if method == "GET":
             got = s.receive(int(q.get("numOfMessages", 1)), float(q.get("waitseconds", 0)))
             if not got:
-                return self._reply(404, _xml("Error", Code="MessageNotExist", Message="Message not exist.",
-                                             RequestId=uuid.uuid4().hex), "text/xml")
+                return self._reply(
+                    404,
+                    _xml("Error", Code="MessageNotExist", Message="Message not exist.", RequestId=uuid.uuid4().hex),
+                    "text/xml",
+                )
             ns = "http://mns.aliyuncs.com/doc/v1/"
             root = ET.Element("Messages", xmlns=ns)
             for handle, msg in got:
                 el = ET.SubElement(root, "Message")
-                for tag, val in (("MessageId", msg["id"]), ("ReceiptHandle", handle),
-                                 ("MessageBodyMD5", hashlib.md5(msg["body"].encode()).hexdigest().upper()),
-                                 ("MessageBody", msg["body"]), ("DequeueCount", 1), ("Priority", 8)):
+                for tag, val in (
+                    ("MessageId", msg["id"]),
+                    ("ReceiptHandle", handle),
+                    ("MessageBodyMD5", hashlib.md5(msg["body"].encode()).hexdigest().upper()),
+                    ("MessageBody", msg["body"]),
+                    ("DequeueCount", 1),
+                    ("Priority", 8),
+                ):
                     ET.SubElement(el, tag).text = str(val)
             return self._reply(200, ET.tostring(root), "text/xml")
         if method == "POST":  # SendMessage
@@ -690,13 +847,24 @@ class _AliyunHandler(BaseHTTPRequestHandler):
             msg = {"id": uuid.uuid4().hex.upper(), "body": text}
             with s.lock:
                 s.messages.append(msg)
-            return self._reply(201, _xml("Message", MessageId=msg["id"],
-                                         MessageBodyMD5=hashlib.md5(text.encode()).hexdigest().upper()), "text/xml")
+            return self._reply(
+                201,
+                _xml("Message", MessageId=msg["id"], MessageBodyMD5=hashlib.md5(text.encode()).hexdigest().upper()),
+                "text/xml",
+            )
         if method == "DELETE":
             with s.lock:
                 if s.inflight.pop(q.get("ReceiptHandle", ""), None) is None:
-                    return self._reply(404, _xml("Error", Code="ReceiptHandleError", Message="The receipt handle is invalid.",
-                                                 RequestId=uuid.uuid4().hex), "text/xml")
+                    return self._reply(
+                        404,
+                        _xml(
+                            "Error",
+                            Code="ReceiptHandleError",
+                            Message="The receipt handle is invalid.",
+                            RequestId=uuid.uuid4().hex,
+                        ),
+                        "text/xml",
+                    )
             return self._reply(204, b"", "text/xml")
         return self._reply(405, b"", "text/xml")
 

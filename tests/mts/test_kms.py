@@ -1,17 +1,18 @@
 """KMS mode against the stand-in: GenerateDataKey (AES_128) for the data key, its ciphertext as the
 MPS Encryption.Key (KeyType KMS), and Decrypt behind the key store's kms_decrypt hook."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-from tests.mts.mts_standins import KMS_KEY
-from tests.mts.test_mts_engine import engine, upload_source
 
 from hlskit.domain.errors import ConfigError
 from hlskit.domain.jobs import JobState
-from hlskit.keys.store import KeyStore
 from hlskit.keys.kms import create_data_key, decrypt_hook, generate_data_key
+from hlskit.keys.store import KeyStore
+from tests.mts.mts_standins import KMS_KEY
+from tests.mts.test_mts_engine import engine, upload_source
 
 
 def kms_settings(cloud, key_id=KMS_KEY):
@@ -48,5 +49,7 @@ def test_kms_data_key_goes_to_mps_as_ciphertext_and_unwraps_for_the_key_service(
 def test_kms_errors_are_clear(cloud):
     with pytest.raises(ConfigError, match="needs a KMS key"):
         generate_data_key(cloud.settings)
-    with pytest.raises(ConfigError, match=r"KMS GenerateDataKey found no such KMS key \(Forbidden.KeyNotFound\): set mts_kms_key_id"):
+    with pytest.raises(
+        ConfigError, match=r"KMS GenerateDataKey found no such KMS key \(Forbidden.KeyNotFound\): set mts_kms_key_id"
+    ):
         generate_data_key(kms_settings(cloud, "key-unknown"))

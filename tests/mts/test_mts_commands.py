@@ -1,4 +1,5 @@
 """The mts helper commands, run in-process with the real CLI group against the OSS stand-in."""
+
 from __future__ import annotations
 
 import requests
@@ -22,8 +23,11 @@ def test_upload_then_oss_url(cloud, source_clip):
 def test_bad_input_is_one_line_without_traceback(cloud, monkeypatch):
     runner = CliRunner()
     missing = runner.invoke(main, ["oss-url", "oss://in-bucket/none.mp4"])
-    assert missing.exit_code == 2 and missing.output.strip() == \
-        "error: oss://in-bucket/none.mp4 does not exist: check the key (list it in the OSS console)."
+    assert (
+        missing.exit_code == 2
+        and missing.output.strip()
+        == "error: oss://in-bucket/none.mp4 does not exist: check the key (list it in the OSS console)."
+    )
     monkeypatch.delenv("HLSKIT_MTS_ACCESS_KEY_SECRET")
     creds = runner.invoke(main, ["oss-url", "oss://in-bucket/none.mp4"])
     assert creds.exit_code == 2 and "credentials are missing" in creds.output and "Traceback" not in creds.output

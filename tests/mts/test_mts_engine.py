@@ -1,5 +1,6 @@
 """MtsEngine through the real aliyun SDK (AcsClient + SubmitJobs/QueryJobList/CancelJob) and oss2,
 against the stand-ins on 127.0.0.1 — not live Alibaba Cloud."""
+
 from __future__ import annotations
 
 import base64
@@ -10,17 +11,26 @@ import pytest
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from hlskit.domain.plan import Clip, Watermark
+from hlskit.aliyun.mns import parse_job_message
 from hlskit.aliyun.rpc import AliyunRpc
-from hlskit.engines.mts import MtsEngine
 from hlskit.domain.errors import ConfigError, HlskitError, InputError, JobError
 from hlskit.domain.jobs import Job, JobState, JobStore, new_job_id
 from hlskit.domain.keys import KeySchedule
 from hlskit.domain.ladder import Definition, Rung
-from hlskit.aliyun.mns import parse_job_message
+from hlskit.domain.plan import Clip, Watermark
+from hlskit.engines.mts import MtsEngine
 
-SIGNATURE_PARAMS = ("Signature", "SignatureMethod", "SignatureNonce", "SignatureVersion", "AccessKeyId",
-                    "Timestamp", "Version", "Format", "Action")
+SIGNATURE_PARAMS = (
+    "Signature",
+    "SignatureMethod",
+    "SignatureNonce",
+    "SignatureVersion",
+    "AccessKeyId",
+    "Timestamp",
+    "Version",
+    "Format",
+    "Action",
+)
 
 
 class RecordingStore(JobStore):
@@ -71,8 +81,12 @@ def test_submit_sends_one_signed_output_per_definition(cloud, source_clip):
     assert json.loads(call["Input"]) == {"Bucket": "in-bucket", "Location": "oss-cn-shanghai", "Object": "talks/a.mp4"}
 
     outputs = json.loads(call["Outputs"])
-    assert [o["TemplateId"] for o in outputs] == ["S00000001-100010", "S00000001-100020",
-                                                   "S00000001-100030", "S00000001-100040"]
+    assert [o["TemplateId"] for o in outputs] == [
+        "S00000001-100010",
+        "S00000001-100020",
+        "S00000001-100030",
+        "S00000001-100040",
+    ]
     key = plan.keys[0]
     for out, rung in zip(outputs, plan.rungs):
         assert unquote(out["OutputObject"]) == f"hls/talk-a/{rung.name}/index.m3u8"
@@ -97,20 +111,25 @@ def test_batch_of_three_sources_progresses_and_one_failure_keeps_mps_code(cloud,
     e = engine(cloud.settings)
     plans = [cloud.plan(f"talk-{c}", upload_source(cloud, source_clip, f"talks/{c}.mp4")) for c in "abc"]
     submitted = [job for plan in plans for job in e.submit(plan, store)]
-    assert len(submitted) == 12 and len(submits(cloud)) == 3   # one SubmitJobs per source (one Input each)
+    assert len(submitted) == 12 and len(submits(cloud)) == 3  # one SubmitJobs per source (one Input each)
     bad = plans[1].jobs["HD"].job_id
     bad_remote = store.get(bad).remote_id
-    cloud.mps.fail_rule = lambda job: (("InvalidParameter.ResourceContentBad", "The resource operated InputFile is bad")
-                                       if job["JobId"] == bad_remote else None)
+    cloud.mps.fail_rule = lambda job: (
+        ("InvalidParameter.ResourceContentBad", "The resource operated InputFile is bad")
+        if job["JobId"] == bad_remote
+        else None
+    )
     seen = []
-    ended = e.wait_and_finish(store, [store.get(j.job_id) for j in submitted],
-                              lambda name, pct: seen.append((name, pct)))
+    ended = e.wait(store, [store.get(j.job_id) for j in submitted], lambda name, pct: seen.append((name, pct)))
 
     assert len(ended) == 12
     for job in ended:
         if job.job_id == bad:
             assert job.state == JobState.FAIL
-            assert (job.code, job.message) == ("InvalidParameter.ResourceContentBad", "The resource operated InputFile is bad")
+            assert (job.code, job.message) == (
+                "InvalidParameter.ResourceContentBad",
+                "The resource operated InputFile is bad",
+            )
             assert store.states[job.job_id] == ["Submitted", "Transcoding", "TranscodeFail"]
         else:
             assert job.state == JobState.SUCCESS and job.percent == 100
@@ -129,24 +148,14 @@ def test_batch_of_three_sources_progresses_and_one_failure_keeps_mps_code(cloud,
     plain = unpad.update(dec.update(segment) + dec.finalize()) + unpad.finalize()
     assert plain[0] == 0x47 and plain[188] == 0x47
     assert not cloud.oss.keys_under("out-bucket", "hls/talk-b/HD/")
-
-    # Packages whose every definition succeeded got their master stitched through OssStorage.
-    assert cloud.oss.get("out-bucket", "hls/talk-b/master.m3u8") is None
-    for cid in ("talk-a", "talk-c"):
-        master = cloud.oss.get("out-bucket", f"hls/{cid}/master.m3u8").decode()
-        variants = [line for line in master.splitlines() if line.endswith("/index.m3u8")]
-        assert sorted(variants) == sorted(f"{d}/index.m3u8" for d in ("LD", "SD", "HD", "FHD"))
-        assert "RESOLUTION=384x216" in master and 'CODECS="avc1.' in master  # read from decrypted segments
-        assert cloud.oss.get("out-bucket", f"hls/{cid}/LD/iframes.m3u8")
-    puts = [k for m, b, k in cloud.oss.log if m == "PUT" and k.startswith("hls/talk-a/")]
-    assert puts[-1] == "hls/talk-a/master.m3u8"  # uploaded last: it makes the package visible
+    # Finishing (stitch, validate, publish) is the pipeline's: tests/mts/test_package_cli.py.
 
 
 def test_per_output_refusal_fails_only_that_job(cloud, source_clip):
     plan = cloud.plan("talk-r", upload_source(cloud, source_clip), definitions=("LD", "SD"))
     custom = Definition("XX", 200, 300, 64, "S00000001-999999")  # no such template
     plan.rungs.append(Rung(custom, 200, 112))
-    plan.jobs["XX"] = cloud.store.add(Job(new_job_id(), "talk-r", "XX", engine="mts"))
+    plan.jobs["XX"] = cloud.store.add(Job(new_job_id(), "talk-r", "XX", engine="mts", run_id=plan.run_id))
     jobs = {j.definition: j for j in engine(cloud.settings).submit(plan, cloud.store)}
     assert jobs["XX"].state == JobState.FAIL and jobs["XX"].code == "InvalidParameter.TemplateNotFound"
     assert "TemplateId" in jobs["XX"].message and not jobs["XX"].remote_id
@@ -187,7 +196,10 @@ def test_cancel_only_while_submitted(cloud, source_clip):
     e.cancel(jobs[0])
     assert cloud.mps.jobs[jobs[0].remote_id]["State"] == "TranscodeCancelled"
     e.query([jobs[1].remote_id])  # one look: the stand-in moves it to Transcoding
-    with pytest.raises(JobError, match=r"cannot cancel this job \(PermissionDenied.JobInRunning: The job is running.\): MPS cancels only jobs still Submitted"):
+    with pytest.raises(
+        JobError,
+        match=r"cannot cancel this job \(PermissionDenied.JobInRunning: The job is running.\): MPS cancels only jobs still Submitted",
+    ):
         e.cancel(jobs[1])
     assert cloud.mps.jobs[jobs[1].remote_id]["State"] == "Transcoding"
 
@@ -213,8 +225,10 @@ def test_errors_are_one_clear_sentence_without_the_secret(cloud, source_clip, ca
     with pytest.raises(ConfigError, match="no MPS pipeline configured"):
         engine(cloud.settings.replace(mts_pipeline_id=None)).submit(cloud.plan("e2", source), cloud.store)
 
-    for changes, code in (({"mts_access_key_secret": "not-the-secret"}, "InvalidAccessKeySecret"),
-                          ({"mts_access_key_id": "LTAIunknown"}, "InvalidAccessKeyId.NotFound")):
+    for changes, code in (
+        ({"mts_access_key_secret": "not-the-secret"}, "InvalidAccessKeySecret"),
+        ({"mts_access_key_id": "LTAIunknown"}, "InvalidAccessKeyId.NotFound"),
+    ):
         with pytest.raises(ConfigError) as err:
             engine(cloud.settings.replace(**changes)).query(["a" * 32])
         assert code in err.value.message and "refused the credentials" in err.value.message
@@ -278,7 +292,9 @@ def test_mns_refuses_a_wrong_signature(cloud):
     with pytest.raises(ConfigError, match="MNS refused receiving .*SignatureDoesNotMatch"):
         MnsQueue(cloud.mps.url, "mts-standin-queue", cloud.settings.mts_access_key_id, "wrong").receive(0)
     with pytest.raises(ConfigError, match="queue nope does not exist"):
-        MnsQueue(cloud.mps.url, "nope", cloud.settings.mts_access_key_id, cloud.settings.mts_access_key_secret).receive(0)
+        MnsQueue(cloud.mps.url, "nope", cloud.settings.mts_access_key_id, cloud.settings.mts_access_key_secret).receive(
+            0
+        )
 
 
 def test_job_messages_parse_keys_in_either_case():
@@ -292,15 +308,24 @@ def test_job_messages_parse_keys_in_either_case():
 
 # --- issue 7: the same options, mapped into MPS's fields ----------------------------------
 
+
 def test_watermarks_clip_and_clear_lead_map_into_outputs(cloud, source_clip, tmp_path):
     png = tmp_path / "logo.png"
     png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
     cloud.oss.put("in-bucket", "marks/corner.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "image/png")
-    marks = [Watermark("image", "TopRight", 0.05, 0.05, 0.12, image=str(png)),
-             Watermark("image", "BottomLeft", 16, 16, 100, image="oss://in-bucket/marks/corner.png"),
-             Watermark("text", "TopLeft", 0.02, 0.03, 0.05, text="Preview {definition}")]
-    plan = cloud.plan("talk-7", upload_source(cloud, source_clip), definitions=("LD", "HD"),
-                      schedule=KeySchedule(clear_lead=1), watermarks=marks, clip=Clip(90.0, 45.0))
+    marks = [
+        Watermark("image", "TopRight", 0.05, 0.05, 0.12, image=str(png)),
+        Watermark("image", "BottomLeft", 16, 16, 100, image="oss://in-bucket/marks/corner.png"),
+        Watermark("text", "TopLeft", 0.02, 0.03, 0.05, text="Preview {definition}"),
+    ]
+    plan = cloud.plan(
+        "talk-7",
+        upload_source(cloud, source_clip),
+        definitions=("LD", "HD"),
+        schedule=KeySchedule(clear_lead=1),
+        watermarks=marks,
+        clip=Clip(90.0, 45.0),
+    )
     jobs = engine(cloud.settings).submit(plan, cloud.store)
     assert all(j.state == JobState.SUBMITTED for j in jobs)  # the stand-in accepted every entry
 
@@ -309,9 +334,18 @@ def test_watermarks_clip_and_clear_lead_map_into_outputs(cloud, source_clip, tmp
         assert out["Clip"] == {"TimeSpan": {"Seek": "90.000", "Duration": "45.000"}}
         assert out["Encryption"]["SkipCnt"] == "1"
         image, pixels, text = out["WaterMarks"]
-        assert image == {"Type": "Image", "ReferPos": "TopRight", "Dx": "0.05", "Dy": "0.05", "Width": "0.12",
-                         "InputFile": {"Bucket": "out-bucket", "Location": "oss-cn-shanghai",
-                                       "Object": "hlskit-sources/talk-7/logo.png"}}
+        assert image == {
+            "Type": "Image",
+            "ReferPos": "TopRight",
+            "Dx": "0.05",
+            "Dy": "0.05",
+            "Width": "0.12",
+            "InputFile": {
+                "Bucket": "out-bucket",
+                "Location": "oss-cn-shanghai",
+                "Object": "hlskit-sources/talk-7/logo.png",
+            },
+        }
         assert (pixels["Dx"], pixels["Width"], pixels["InputFile"]["Object"]) == ("16", "100", "marks/corner.png")
         tw = text["TextWaterMark"]
         assert b64url_decode(tw["Content"]).decode() == f"Preview {rung.name}"
@@ -322,7 +356,9 @@ def test_watermarks_clip_and_clear_lead_map_into_outputs(cloud, source_clip, tmp
     e = engine(cloud.settings)
     e.wait(cloud.store, jobs, lambda *a: None)
     playlist = cloud.oss.get("out-bucket", "hls/talk-7/LD/index.m3u8").decode()
-    assert playlist.index("#EXT-X-KEY:METHOD=NONE") < playlist.index("index-00001.ts") < playlist.index("METHOD=AES-128")
+    assert (
+        playlist.index("#EXT-X-KEY:METHOD=NONE") < playlist.index("index-00001.ts") < playlist.index("METHOD=AES-128")
+    )
     assert cloud.oss.get("out-bucket", "hls/talk-7/LD/index-00001.ts")[0] == 0x47
 
 
@@ -333,14 +369,16 @@ def test_options_mps_cannot_express_are_refused_before_submitting(cloud, source_
     jpeg = tmp_path / "logo.png"
     jpeg.write_bytes(b"\xff\xd8\xff\xe0 not a png")
     with pytest.raises(InputError, match="is not a PNG image"):
-        engine(cloud.settings).submit(cloud.plan("r2", source, watermarks=[Watermark("image", image=str(jpeg))]),
-                                      cloud.store)
+        engine(cloud.settings).submit(
+            cloud.plan("r2", source, watermarks=[Watermark("image", image=str(jpeg))]), cloud.store
+        )
     assert not submits(cloud)
 
 
 def test_clear_package_sends_no_encryption(cloud, source_clip):
-    plan = cloud.plan("talk-p", upload_source(cloud, source_clip), definitions=("LD",),
-                      schedule=KeySchedule(encrypt=False))
+    plan = cloud.plan(
+        "talk-p", upload_source(cloud, source_clip), definitions=("LD",), schedule=KeySchedule(encrypt=False)
+    )
     engine(cloud.settings).submit(plan, cloud.store)
     assert "Encryption" not in json.loads(submits(cloud)[0]["Outputs"])[0]
 

@@ -1,4 +1,5 @@
 """OssStorage through the real oss2 client against the OSS stand-in (signed V1 requests, path style)."""
+
 from __future__ import annotations
 
 import os

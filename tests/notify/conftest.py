@@ -1,4 +1,5 @@
 """A real webhook receiver on 127.0.0.1 (http.server), scripted to fail before it succeeds."""
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,7 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)
     requests: list[dict] = field(default_factory=list)
     accepted: dict[str, dict] = field(default_factory=dict)  # event id → event, deduplicated
-    processed: int = 0                                        # accepted deliveries acted upon
+    processed: int = 0  # accepted deliveries acted upon
     gate: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     secret: str = SECRET

@@ -1,4 +1,5 @@
 """Notifications: real HTTP to a receiver on 127.0.0.1, a real local command, real job store."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,16 @@ import pytest
 from hlskit.config import load_settings
 from hlskit.domain.errors import ConfigError, InputError
 from hlskit.domain.jobs import Job, JobState, JobStore, new_job_id, user_data
-from hlskit.notify import ATTEMPT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Notifier, Retry, load_notify_secret, verify_signature
+from hlskit.notify import (
+    ATTEMPT_HEADER,
+    EVENT_ID_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    Notifier,
+    Retry,
+    load_notify_secret,
+    verify_signature,
+)
 
 FAST = Retry(attempts=4, first_delay=0.05, max_delay=0.2)
 
@@ -36,7 +46,7 @@ def test_receiver_failing_twice_gets_the_event_once(receiver, settings, store):
     notifier.job_ended(job)
     assert notifier.close(timeout=10) is True
 
-    assert len(receiver.requests) == 3                      # 500, 500, 200
+    assert len(receiver.requests) == 3  # 500, 500, 200
     assert {r["body"] for r in receiver.requests} == {receiver.requests[0]["body"]}  # same bytes each time
     assert [r["headers"][ATTEMPT_HEADER] for r in receiver.requests] == ["1", "2", "3"]
     assert {r["headers"][EVENT_ID_HEADER] for r in receiver.requests} == {f"Transcode.{job.job_id}"}
@@ -46,8 +56,11 @@ def test_receiver_failing_twice_gets_the_event_once(receiver, settings, store):
 
 
 def test_one_correctly_signed_event_per_job_and_one_per_package(receiver, settings, store):
-    jobs = [ended_job(store, "c2", "LD"), ended_job(store, "c2", "SD"),
-            ended_job(store, "c2", "HD", JobState.FAIL, code="EncoderFailed", message="ffmpeg exited 1")]
+    jobs = [
+        ended_job(store, "c2", "LD"),
+        ended_job(store, "c2", "SD"),
+        ended_job(store, "c2", "HD", JobState.FAIL, code="EncoderFailed", message="ffmpeg exited 1"),
+    ]
     with Notifier.from_targets([receiver.url], settings, retry=FAST) as notifier:
         for job in jobs:
             notifier.job_ended(job)
@@ -164,14 +177,17 @@ def test_command_target_gets_the_event_on_stdin_once(tmp_path, settings, store):
     assert event_id == f"Transcode.{job.job_id}" and json.loads(body)["jobId"] == job.job_id
 
 
-@pytest.mark.parametrize("spec, fragment", [
-    ("ftp://example.com/x", "not supported"),
-    ("mns:mts-queue", "need --engine mts"),
-    ("https:///path", "no host"),
-    ("exec:", "names no command"),
-    ("exec:/no/such/cmd --flag", "not an executable"),
-    ("exec:/bin/echo 'unclosed", "quotes"),
-])
+@pytest.mark.parametrize(
+    "spec, fragment",
+    [
+        ("ftp://example.com/x", "not supported"),
+        ("mns:mts-queue", "need --engine mts"),
+        ("https:///path", "no host"),
+        ("exec:", "names no command"),
+        ("exec:/no/such/cmd --flag", "not an executable"),
+        ("exec:/bin/echo 'unclosed", "quotes"),
+    ],
+)
 def test_bad_targets_are_refused_up_front(settings, spec, fragment):
     with pytest.raises(InputError, match=fragment):
         Notifier.from_targets([spec], settings)
@@ -207,10 +223,10 @@ def test_no_targets_is_a_no_op(settings, store):
 
 
 def test_package_event_from_a_package_result(receiver, settings, store):
-    from hlskit.pipeline.package import PackageResult
+    from hlskit.pipeline import PackageResult
 
     jobs = [ended_job(store, "c12", "LD")]
-    result = PackageResult(content_id="c12", dir="out/c12", manifest={}, jobs=jobs)
+    result = PackageResult(content_id="c12", run_id="r12", dir="out/c12", manifest={}, jobs=jobs)
     with Notifier.from_targets([receiver.url], settings, retry=FAST) as notifier:
         notifier.package_ended(result)
     (event,) = receiver.bodies()

@@ -1,4 +1,5 @@
 """Watermarks, clipping, key rotation and clear lead on the local engine, checked on decoded output."""
+
 from __future__ import annotations
 
 import subprocess
@@ -8,10 +9,11 @@ import av
 import m3u8
 import pytest
 
-from hlskit.keys.store import KeyStore
-from hlskit.hls.crypto import decrypt_segment
 from hlskit.domain.options import parse_clip, parse_text_watermark, parse_watermark
-from hlskit.pipeline.package import PackageOptions, run_package
+from hlskit.domain.plan import PackageOptions
+from hlskit.hls.crypto import decrypt_segment
+from hlskit.keys.store import KeyStore
+from hlskit.pipeline import run_package
 from tests.tsutil import ts_sync_ok
 
 
@@ -32,18 +34,18 @@ class Picture:
             row = y * self.stride
             for x in range(x0, x1):
                 i = row + 3 * x
-                sums[0] += self.data[i]; sums[1] += self.data[i + 1]; sums[2] += self.data[i + 2]
+                for c in range(3):
+                    sums[c] += self.data[i + c]
                 n += 1
         return tuple(s / n for s in sums)
 
-    def diff(self, other: "Picture") -> float:
+    def diff(self, other: Picture) -> float:
         return sum(abs(a - b) for a, b in zip(self.data, other.data)) / len(self.data)
 
 
 def frames(path: Path):
     with av.open(str(path)) as c:
-        for f in c.decode(video=0):
-            yield f
+        yield from c.decode(video=0)
 
 
 def first_picture(path: Path) -> Picture:
@@ -57,12 +59,26 @@ def is_green(rgb) -> bool:
 
 def test_image_watermark_has_same_place_and_relative_size_in_every_definition(tmp_path, make_clip, ffmpeg, hlskit_env):
     logo = tmp_path / "logo.png"
-    subprocess.run([ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i", "color=c=0x00FF00:s=200x100", "-frames:v", "1",
-                    str(logo)], check=True)
+    subprocess.run(
+        [ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i", "color=c=0x00FF00:s=200x100", "-frames:v", "1", str(logo)],
+        check=True,
+    )
     src = make_clip(tmp_path / "in.mp4", width=1280, height=720, seconds=2)
-    result = run_package(str(src), str(tmp_path / "out"), hlskit_env, PackageOptions(
-        ladder="LD,HD", segment_duration=1, encrypt=False, content_id="wm",
-        watermarks=[parse_watermark(f"{logo}:TopRight:0.05:0.05:0.2"), parse_text_watermark("Preview {definition}")]))
+    result = run_package(
+        str(src),
+        str(tmp_path / "out"),
+        hlskit_env,
+        PackageOptions(
+            ladder="LD,HD",
+            segment_duration=1,
+            encrypt=False,
+            content_id="wm",
+            watermarks=[
+                parse_watermark(f"{logo}:TopRight:0.05:0.05:0.2"),
+                parse_text_watermark("Preview {definition}"),
+            ],
+        ),
+    )
     for name, (w, h) in {"LD": (640, 360), "HD": (1280, 720)}.items():
         pic = first_picture(Path(result.dir) / name / "index-00001.ts")
         assert (pic.w, pic.h) == (w, h)
@@ -72,8 +88,12 @@ def test_image_watermark_has_same_place_and_relative_size_in_every_definition(tm
         inset = 4
         assert is_green(pic.mean(x0 + inset, y0 + inset, x1 - inset, y1 - inset)), name
         # just outside each edge of the mark, the picture is not the mark's green
-        for box in ((x0 - 10, y0 + inset, x0 - 3, y1 - inset), (x1 + 3, y0 + inset, x1 + 10, y1 - inset),
-                    (x0 + inset, y1 + 3, x1 - inset, y1 + 10), (x0 + inset, y0 - 10, x1 - inset, y0 - 3)):
+        for box in (
+            (x0 - 10, y0 + inset, x0 - 3, y1 - inset),
+            (x1 + 3, y0 + inset, x1 + 10, y1 - inset),
+            (x0 + inset, y1 + 3, x1 - inset, y1 + 10),
+            (x0 + inset, y0 - 10, x1 - inset, y0 - 3),
+        ):
             assert not is_green(pic.mean(*box)), (name, box)
 
 
@@ -90,8 +110,12 @@ def test_missing_or_non_png_watermark_is_refused_before_encoding(tmp_path):
 
 def test_clip_is_frame_accurate(tmp_path, make_clip, hlskit_env):
     src = make_clip(tmp_path / "in.mp4", width=320, height=180, seconds=16)
-    result = run_package(str(src), str(tmp_path / "out"), hlskit_env, PackageOptions(
-        segment_duration=2, encrypt=False, content_id="clip", clip=parse_clip("5+10")))
+    result = run_package(
+        str(src),
+        str(tmp_path / "out"),
+        hlskit_env,
+        PackageOptions(segment_duration=2, encrypt=False, content_id="clip", clip=parse_clip("5+10")),
+    )
     playlist = m3u8.load(str(Path(result.dir) / "LD" / "index.m3u8"))
     assert abs(sum(s.duration for s in playlist.segments) - 10.0) <= 1 / 30
     count = sum(1 for s in playlist.segments for _ in frames(Path(result.dir) / "LD" / s.uri))
@@ -119,8 +143,12 @@ def _keys(settings):
 
 def test_key_rotation_every_two_segments(tmp_path, make_clip, hlskit_env):
     src = make_clip(tmp_path / "in.mp4", width=320, height=180, seconds=30)
-    result = run_package(str(src), str(tmp_path / "out"), hlskit_env, PackageOptions(
-        segment_duration=2, rotate_every=2, content_id="rot"))
+    result = run_package(
+        str(src),
+        str(tmp_path / "out"),
+        hlskit_env,
+        PackageOptions(segment_duration=2, rotate_every=2, content_id="rot"),
+    )
     playlist = m3u8.load(str(Path(result.dir) / "LD" / "index.m3u8"))
     assert len(playlist.segments) == 15
     uris = [s.key.uri for s in playlist.segments]
@@ -130,15 +158,17 @@ def test_key_rotation_every_two_segments(tmp_path, make_clip, hlskit_env):
     keys = _keys(hlskit_env)
     for seg in playlist.segments:
         kid = seg.key.uri.split("/")[-1]
-        plain = decrypt_segment((Path(result.dir) / "LD" / seg.uri).read_bytes(), keys.get("rot", kid),
-                                bytes.fromhex(seg.key.iv[2:]))
+        plain = decrypt_segment(
+            (Path(result.dir) / "LD" / seg.uri).read_bytes(), keys.get("rot", kid), bytes.fromhex(seg.key.iv[2:])
+        )
         assert ts_sync_ok(plain)
 
 
 def test_clear_lead_leaves_the_first_segment_plain(tmp_path, make_clip, hlskit_env):
     src = make_clip(tmp_path / "in.mp4", width=320, height=180, seconds=4)
-    result = run_package(str(src), str(tmp_path / "out"), hlskit_env, PackageOptions(
-        segment_duration=1, clear_lead=1, content_id="lead"))
+    result = run_package(
+        str(src), str(tmp_path / "out"), hlskit_env, PackageOptions(segment_duration=1, clear_lead=1, content_id="lead")
+    )
     folder = Path(result.dir) / "LD"
     text = (folder / "index.m3u8").read_text()
     assert text.index("#EXT-X-KEY:METHOD=AES-128") > text.index("index-00001.ts")
@@ -149,5 +179,6 @@ def test_clear_lead_leaves_the_first_segment_plain(tmp_path, make_clip, hlskit_e
     for seg in playlist.segments[1:]:
         cipher = (folder / seg.uri).read_bytes()
         assert not ts_sync_ok(cipher)
-        assert ts_sync_ok(decrypt_segment(cipher, keys.get("lead", seg.key.uri.split("/")[-1]),
-                                          bytes.fromhex(seg.key.iv[2:])))
+        assert ts_sync_ok(
+            decrypt_segment(cipher, keys.get("lead", seg.key.uri.split("/")[-1]), bytes.fromhex(seg.key.iv[2:]))
+        )

@@ -1,15 +1,16 @@
 import os
+import socket
 import subprocess
 import sys
 
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from hlskit.domain.errors import ConfigError, InputError
-from hlskit.domain.jobs import Job, JobState, JobStore, new_job_id
+from hlskit.domain.errors import ConfigError
+from hlskit.domain.jobs import ContentBusy, Job, JobState, JobStore, Run, RunState, new_job_id, new_run_id, this_owner
 from hlskit.domain.keys import KeySchedule
-from hlskit.keys.store import KeyStore
 from hlskit.hls.crypto import decrypt_segment, encrypt_segment
+from hlskit.keys.store import KeyStore
 
 
 def test_master_key_is_created_0600_and_keys_round_trip(tmp_path):
@@ -26,6 +27,7 @@ def test_wrapped_key_is_bound_to_its_content_and_key_id(tmp_path):
     store = KeyStore(tmp_path / "keys.db", tmp_path / "master.key")
     key = store.create("c1")
     import sqlite3
+
     db = sqlite3.connect(tmp_path / "keys.db")
     db.execute("UPDATE keys SET content_id='c2'")
     db.commit()
@@ -38,7 +40,7 @@ def test_master_key_readable_by_others_is_refused(tmp_path):
     store.create("c")
     os.chmod(tmp_path / "master.key", 0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
-        KeyStore(tmp_path / "keys.db", tmp_path / "master.key").master
+        _ = KeyStore(tmp_path / "keys.db", tmp_path / "master.key").master
 
 
 def test_revoke_hides_key(tmp_path):
@@ -74,8 +76,10 @@ def test_job_store_survives_a_process_restart(tmp_path):
     store = JobStore(db)
     job = store.add(_job())
     store.update(job.job_id, state=JobState.TRANSCODING, percent=40)
-    code = ("import sys; from hlskit.jobs import JobStore; j = JobStore(sys.argv[1]).get(sys.argv[2]);"
-            "print(j.state.value, j.percent)")
+    code = (
+        "import sys; from hlskit.domain.jobs import JobStore; j = JobStore(sys.argv[1]).get(sys.argv[2]);"
+        "print(j.state.value, j.percent)"
+    )
     out = subprocess.run([sys.executable, "-c", code, str(db), job.job_id], capture_output=True, text=True)
     assert out.stdout.split() == ["Transcoding", "40"]
 
@@ -85,19 +89,44 @@ def test_finished_jobs_keep_their_final_state(tmp_path):
     job = store.add(_job())
     store.update(job.job_id, state=JobState.SUCCESS)
     assert store.update(job.job_id, state=JobState.FAIL).state == JobState.SUCCESS
-    with pytest.raises(InputError, match="already ended as TranscodeSuccess"):
-        store.cancel(job.job_id)
+    assert store.cancel(job.job_id).state == JobState.SUCCESS
+
+
+def test_one_active_run_per_content_id_and_a_dead_run_frees_it(tmp_path):
+    store = JobStore(tmp_path / "jobs.db")
+    first = store.start_run(Run(new_run_id(), "c", owner=this_owner()), [_job()])
+    with pytest.raises(ContentBusy, match=f"being packaged by run {first.run_id}"):
+        store.start_run(Run(new_run_id(), "c", owner=this_owner()), [_job()])
+    assert [r.run_id for r in store.runs("c")] == [first.run_id]  # the refused run left no trace
+    assert len(store.list("c")) == 1
+    store.end_run(first.run_id, RunState.PUBLISHED)
+    second = store.start_run(Run(new_run_id(), "c", owner=f"{socket.gethostname()}:{_dead_pid()}"), [_job()])
+    [lost] = store.recover()
+    assert lost.run_id == second.run_id and lost.state == RunState.INTERRUPTED
+    assert {j.state for j in store.run_jobs(second.run_id)} == {JobState.FAIL}
+    store.start_run(Run(new_run_id(), "c", owner=this_owner()), [_job()])  # free again
+
+
+def test_keys_of_a_run_are_revoked_together(tmp_path):
+    keys = KeyStore(tmp_path / "keys.db", tmp_path / "master.key")
+    published, failed = keys.create("c", "run-a"), keys.create("c", "run-b")
+    assert keys.revoke_run("run-b") == 1
+    assert keys.get("c", failed.key_id) is None and keys.get("c", published.key_id) == published.key
+
+
+def _dead_pid() -> int:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    return dead.pid
 
 
 def test_cancel_by_prefix_and_recover_dead_owner(tmp_path):
     store = JobStore(tmp_path / "jobs.db")
     job = store.add(_job())
-    assert store.cancel(job.job_id[:10]).state == JobState.CANCELLED
-    lost = store.add(_job(d="HD"))
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    import socket
-    store.update(lost.job_id, state=JobState.TRANSCODING, owner=f"{socket.gethostname()}:{dead.pid}")
+    assert store.cancel(store.find_job(job.job_id[:10]).job_id).state == JobState.CANCELLED
+    lost = _job(d="HD")
+    run = store.start_run(Run(new_run_id(), "c", owner=f"{socket.gethostname()}:{_dead_pid()}"), [lost])
+    store.update(lost.job_id, state=JobState.TRANSCODING)
     recovered = store.recover()
-    assert [j.job_id for j in recovered] == [lost.job_id]
+    assert [r.run_id for r in recovered] == [run.run_id]
     assert store.get(lost.job_id).state == JobState.FAIL and store.get(lost.job_id).code == "Interrupted"

@@ -10,7 +10,11 @@ def sizes(rungs):
 
 def test_auto_keeps_presets_not_wider_than_source():
     assert sizes(choose_ladder(1920, 1080)) == [
-        ("LD", 640, 360), ("SD", 848, 478), ("HD", 1280, 720), ("FHD", 1920, 1080)]
+        ("LD", 640, 360),
+        ("SD", 848, 478),
+        ("HD", 1280, 720),
+        ("FHD", 1920, 1080),
+    ]
 
 
 def test_small_source_yields_only_ld_and_never_upscales():
@@ -45,8 +49,10 @@ def test_unknown_name_is_a_clear_error():
 
 def test_ladder_file(tmp_path):
     f = tmp_path / "l.toml"
-    f.write_text('[[definition]]\nname="tiny"\nwidth=320\nvideo_kbps=200\naudio_kbps=48\n'
-                 '[[definition]]\nname="big"\nwidth=960\nvideo_kbps=1500\n')
+    f.write_text(
+        '[[definition]]\nname="tiny"\nwidth=320\nvideo_kbps=200\naudio_kbps=48\n'
+        '[[definition]]\nname="big"\nwidth=960\nvideo_kbps=1500\n'
+    )
     defs = load_ladder_file(f)
     assert [d.name for d in defs] == ["tiny", "big"]
     assert sizes(choose_ladder(1920, 1080, defs)) == [("tiny", 320, 180), ("big", 960, 540)]
@@ -63,5 +69,8 @@ def test_ladder_file_errors(tmp_path):
 
 def test_presets_follow_mps():
     assert [(d.name, d.width, d.video_kbps, d.template_id) for d in PRESETS][:4] == [
-        ("LD", 640, 400, "S00000001-100010"), ("SD", 848, 800, "S00000001-100020"),
-        ("HD", 1280, 1800, "S00000001-100030"), ("FHD", 1920, 3000, "S00000001-100040")]
+        ("LD", 640, 400, "S00000001-100010"),
+        ("SD", 848, 800, "S00000001-100020"),
+        ("HD", 1280, 1800, "S00000001-100030"),
+        ("FHD", 1920, 3000, "S00000001-100040"),
+    ]

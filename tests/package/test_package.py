@@ -1,4 +1,5 @@
 """hlskit package on real FFmpeg output: playlists, encryption, alignment, bad inputs, atomicity."""
+
 from __future__ import annotations
 
 import base64
@@ -13,17 +14,16 @@ from pathlib import Path
 import m3u8
 import pytest
 
-from hlskit.domain.jobs import JobState, JobStore
-from hlskit.keys.store import KeyStore
+from hlskit.domain.jobs import JobState, JobStore, RunState
 from hlskit.hls.crypto import decrypt_segment
 from hlskit.keys.protect import round_half_up
+from hlskit.keys.store import KeyStore
 from tests.conftest import HLSKIT, run_hlskit
 from tests.tsutil import first_pts, starts_with_idr, ts_sync_ok
 
 
 def media_playlists(pkg_dir: Path) -> dict[str, m3u8.M3U8]:
-    return {d.name: m3u8.load(str(d / "index.m3u8")) for d in sorted(pkg_dir.iterdir())
-            if (d / "index.m3u8").is_file()}
+    return {d.name: m3u8.load(str(d / "index.m3u8")) for d in sorted(pkg_dir.iterdir()) if (d / "index.m3u8").is_file()}
 
 
 def test_one_job_per_definition_with_vod_playlists(packaged):
@@ -70,7 +70,8 @@ def test_definitions_have_identical_segment_boundaries(packaged):
         key = keys.get(packaged.content_id, pl.segments[0].key.uri.split("/")[-1])
         starts[name] = [
             first_pts(decrypt_segment((packaged.dir / name / s.uri).read_bytes(), key, bytes.fromhex(s.key.iv[2:])))
-            for s in pl.segments]
+            for s in pl.segments
+        ]
     ref = starts["LD"]
     for name, pts in starts.items():
         assert all(abs(a - b) <= 1 / 30 for a, b in zip(pts, ref)), (name, pts, ref)
@@ -82,8 +83,13 @@ def test_no_file_in_the_package_contains_the_data_key(packaged):
     for rec in keys.list(packaged.content_id):
         raw = keys.get(rec.content_id, rec.key_id)
         if raw:
-            secrets += [raw, raw.hex().encode(), raw.hex().upper().encode(), base64.b64encode(raw).rstrip(b"="),
-                        base64.urlsafe_b64encode(raw).rstrip(b"=")]
+            secrets += [
+                raw,
+                raw.hex().encode(),
+                raw.hex().upper().encode(),
+                base64.b64encode(raw).rstrip(b"="),
+                base64.urlsafe_b64encode(raw).rstrip(b"="),
+            ]
     assert secrets
     for path in packaged.out.rglob("*"):
         if path.is_file():
@@ -113,8 +119,9 @@ def test_bad_inputs_exit_2_with_one_sentence_and_leave_out_unchanged(kind, tmp_p
         data = good.read_bytes()
         bad.write_bytes(data[: len(data) // 2] if kind == "truncated" else data[: int(len(data) * 0.95)])
     else:
-        subprocess.run([ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i", "sine=d=2", "-c:a", "aac", str(bad)],
-                       check=True)
+        subprocess.run(
+            [ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i", "sine=d=2", "-c:a", "aac", str(bad)], check=True
+        )
     done = run_hlskit("package", str(bad), "--out", str(out), env={"HLSKIT_HOME": str(tmp_path / "home")})
     assert done.returncode == 2, done.stderr
     lines = [l for l in done.stderr.splitlines() if l.strip()]
@@ -125,24 +132,43 @@ def test_bad_inputs_exit_2_with_one_sentence_and_leave_out_unchanged(kind, tmp_p
 
 def test_small_source_yields_only_ld_and_progress_is_shown(tmp_path, make_clip):
     src = make_clip(tmp_path / "small.mp4", width=640, height=360, seconds=2)
-    done = run_hlskit("package", str(src), "--out", str(tmp_path / "out"), "--content-id", "small",
-                      "--segment-duration", "1", env={"HLSKIT_HOME": str(tmp_path / "home")})
+    done = run_hlskit(
+        "package",
+        str(src),
+        "--out",
+        str(tmp_path / "out"),
+        "--content-id",
+        "small",
+        "--segment-duration",
+        "1",
+        env={"HLSKIT_HOME": str(tmp_path / "home")},
+    )
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (tmp_path / "out" / "small").iterdir() if p.is_dir()) == ["LD"]
     assert "100%" in done.stderr  # plain progress lines when not on a terminal
 
 
 def test_rotated_phone_clip_gets_portrait_rungs(tmp_path, make_clip, hlskit_env):
-    from hlskit.pipeline.package import PackageOptions, plan_package, run_package
+    from hlskit.domain.plan import PackageOptions
+    from hlskit.pipeline import run_package
+    from hlskit.pipeline.plan import plan_package
     from hlskit.pipeline.probe import probe
 
     phone = make_clip(tmp_path / "phone.mp4", width=1920, height=1080, seconds=1, rotate=90)
-    plan = plan_package(str(phone), str(tmp_path / "out"), hlskit_env, PackageOptions())
+    plan = plan_package(str(phone), str(tmp_path / "out"), hlskit_env, PackageOptions(), run_id="r1")
     assert [(r.name, r.width, r.height) for r in plan.rungs] == [
-        ("LD", 360, 640), ("SD", 478, 848), ("HD", 720, 1280), ("FHD", 1080, 1920)]
+        ("LD", 360, 640),
+        ("SD", 478, 848),
+        ("HD", 720, 1280),
+        ("FHD", 1080, 1920),
+    ]
     small = make_clip(tmp_path / "small-phone.mp4", width=320, height=180, seconds=2, rotate=90)
-    result = run_package(str(small), str(tmp_path / "out"), hlskit_env,
-                         PackageOptions(segment_duration=1, encrypt=False, content_id="phone"))
+    result = run_package(
+        str(small),
+        str(tmp_path / "out"),
+        hlskit_env,
+        PackageOptions(segment_duration=1, encrypt=False, content_id="phone"),
+    )
     seg = Path(result.dir) / "LD" / "index-00001.ts"
     info = probe(seg)
     assert (info.video.display_width, info.video.display_height) == (180, 320)
@@ -151,13 +177,25 @@ def test_rotated_phone_clip_gets_portrait_rungs(tmp_path, make_clip, hlskit_env)
 def test_a_failing_definition_fails_alone_and_says_why(tmp_path, make_clip, ffmpeg):
     """FFmpeg wrapped so that any process writing SD fails: LD and HD must still be published."""
     wrapper = tmp_path / "ffmpeg-failing-sd"
-    wrapper.write_text(f'#!/bin/sh\ncase "$*" in *"/SD/seg-"*) echo "SD: No space left on device" >&2; exit 1;; esac\n'
-                       f'exec "{ffmpeg}" "$@"\n')
+    wrapper.write_text(
+        f'#!/bin/sh\ncase "$*" in *"/SD/seg-"*) echo "SD: No space left on device" >&2; exit 1;; esac\n'
+        f'exec "{ffmpeg}" "$@"\n'
+    )
     wrapper.chmod(0o755)
     src = make_clip(tmp_path / "in.mp4", width=960, height=540, seconds=2)
     env = {"HLSKIT_HOME": str(tmp_path / "home"), "HLSKIT_FFMPEG": str(wrapper)}
-    done = run_hlskit("package", str(src), "--out", str(tmp_path / "out"), "--content-id", "c",
-                      "--segment-duration", "1", "--json", env=env)
+    done = run_hlskit(
+        "package",
+        str(src),
+        "--out",
+        str(tmp_path / "out"),
+        "--content-id",
+        "c",
+        "--segment-duration",
+        "1",
+        "--json",
+        env=env,
+    )
     assert done.returncode == 1
     manifest = json.loads((tmp_path / "out" / "c" / "hlskit.json").read_text())
     states = {d["name"]: (d["state"], d["message"]) for d in manifest["definitions"]}
@@ -170,9 +208,23 @@ def test_a_failing_definition_fails_alone_and_says_why(tmp_path, make_clip, ffmp
 def _package_in_background(tmp_path, make_clip, content_id):
     src = make_clip(tmp_path / "long.mp4", width=1280, height=720, seconds=20)
     env = {**os.environ, "HLSKIT_HOME": str(tmp_path / "home"), "HLSKIT_X264_PRESET": "medium"}
-    proc = subprocess.Popen([*HLSKIT, "package", str(src), "--out", str(tmp_path / "out"), "--content-id",
-                             content_id, "--segment-duration", "2"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            *HLSKIT,
+            "package",
+            str(src),
+            "--out",
+            str(tmp_path / "out"),
+            "--content-id",
+            content_id,
+            "--segment-duration",
+            "2",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     store = JobStore(tmp_path / "home" / "jobs.db")
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -184,15 +236,23 @@ def _package_in_background(tmp_path, make_clip, content_id):
     pytest.fail("packaging never started")
 
 
-def test_cancel_drops_one_definition(tmp_path, make_clip):
+def test_cancel_refuses_an_encoding_job_and_cancels_the_run(tmp_path, make_clip):
+    """As MPS's CancelJob: a job that is encoding cannot be cancelled alone; its run can, and that is no failure."""
     proc, store, env = _package_in_background(tmp_path, make_clip, "cx")
     sd = next(j for j in store.list("cx") if j.definition == "SD")
-    done = subprocess.run([*HLSKIT, "cancel", sd.job_id[:12]], env=env, capture_output=True, text=True)
-    assert done.returncode == 0 and "TranscodeCancelled" in done.stdout
-    proc.communicate(timeout=240)
-    states = {j.definition: j.state for j in store.list("cx")}
-    assert states == {"LD": JobState.SUCCESS, "SD": JobState.CANCELLED, "HD": JobState.SUCCESS}
-    assert not (tmp_path / "out" / "cx" / "SD").exists() and (tmp_path / "out" / "cx" / "HD").is_dir()
+    refused = subprocess.run([*HLSKIT, "cancel", sd.job_id[:12]], env=env, capture_output=True, text=True)
+    assert refused.returncode == 2 and f"hlskit cancel {sd.run_id}" in refused.stderr
+    assert "Traceback" not in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    done = subprocess.run([*HLSKIT, "cancel", sd.run_id], env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.count("TranscodeCancelled") == 3, done.stdout + done.stderr
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3 and "was cancelled" in err and "failed" not in err, err
+    assert list((tmp_path / "out").iterdir()) == []
+    [run] = store.runs("cx")
+    assert run.state == RunState.CANCELLED
+    assert {j.state for j in store.run_jobs(run.run_id)} == {JobState.CANCELLED}
+    keys = KeyStore(tmp_path / "home" / "keys.db", tmp_path / "home" / "master.key")
+    assert keys.list("cx") and all(r.revoked for r in keys.list("cx"))
 
 
 def test_interrupted_run_leaves_nothing_visible(tmp_path, make_clip):
@@ -202,9 +262,12 @@ def test_interrupted_run_leaves_nothing_visible(tmp_path, make_clip):
     assert proc.returncode != 0
     assert list((tmp_path / "out").iterdir()) == []
     assert all(j.state == JobState.FAIL and j.code == "Interrupted" for j in store.list("ix"))
+    keys = KeyStore(tmp_path / "home" / "keys.db", tmp_path / "home" / "master.key")
+    assert keys.list("ix") and all(r.revoked for r in keys.list("ix"))  # no live key of a run that did not publish
     # and status in a new process sees the same truth
     done = subprocess.run([*HLSKIT, "status", "ix", "--json"], env=env, capture_output=True, text=True)
-    assert {j["state"] for j in json.loads(done.stdout)} == {"TranscodeFail"}
+    [run] = json.loads(done.stdout)
+    assert run["state"] == "Interrupted" and {j["state"] for j in run["jobs"]} == {"TranscodeFail"}
 
 
 def test_output_failing_validation_is_not_published(tmp_path, make_clip, ffmpeg):
@@ -230,8 +293,9 @@ os.execv({ffmpeg!r}, [{ffmpeg!r}, *out])
     wrapper.chmod(0o755)
     src = make_clip(tmp_path / "in.mp4", width=960, height=540, seconds=4)
     env = {"HLSKIT_HOME": str(tmp_path / "home"), "HLSKIT_FFMPEG": str(wrapper)}
-    done = run_hlskit("package", str(src), "--out", str(tmp_path / "out"), "--content-id", "bad",
-                      "--segment-duration", "2", env=env)
+    done = run_hlskit(
+        "package", str(src), "--out", str(tmp_path / "out"), "--content-id", "bad", "--segment-duration", "2", env=env
+    )
     assert done.returncode == 1
     assert "fails validation" in done.stderr and "T4" in done.stderr, done.stderr  # SD cut at 3 s, LD at 2 s
     assert list((tmp_path / "out").iterdir()) == []

@@ -1,5 +1,6 @@
 """Fixtures for the key service and media server: a real server on 127.0.0.1 and an encrypted
 package whose key URIs point at it (see serverpkg.py)."""
+
 from __future__ import annotations
 
 import os
@@ -12,11 +13,11 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from hlskit.domain.settings import Settings
 from hlskit.domain.keys import DataKey, key_uri
+from hlskit.domain.settings import Settings
 from hlskit.keys.store import KeyStore
-from hlskit.server import create_app
 from hlskit.keys.tokens import make_token, token_secret
+from hlskit.server import create_app
 from tests.server.serverpkg import Package, build_package
 
 HLSKIT = [sys.executable, "-m", "hlskit"]
@@ -80,8 +81,11 @@ class Site:
         return key_uri(self.url + "/keys", key.content_id, key.key_id)
 
     def env(self) -> dict[str, str]:
-        return {**{k: v for k, v in os.environ.items() if not k.startswith("HLSKIT_")},
-                "HLSKIT_HOME": str(self.home), "HLSKIT_MEDIA_ROOT": str(self.out)}
+        return {
+            **{k: v for k, v in os.environ.items() if not k.startswith("HLSKIT_")},
+            "HLSKIT_HOME": str(self.home),
+            "HLSKIT_MEDIA_ROOT": str(self.out),
+        }
 
 
 @pytest.fixture(scope="session")
@@ -92,8 +96,7 @@ def site(tmp_path_factory) -> Site:
     # Settings built directly, so no HLSKIT_* variable of the caller leaks in.
     settings = Settings(home=home, media_root=out, allowed_origins="self,https://player.example")
     server = start_server(settings)
-    package = build_package(out, base / "clear", KeyStore.from_settings(settings),
-                            server.url + "/keys", "talk")
+    package = build_package(out, base / "clear", KeyStore.from_settings(settings), server.url + "/keys", "talk")
     yield Site(server, package, home, out, token_secret(settings))
     server.stop()
 
@@ -101,7 +104,8 @@ def site(tmp_path_factory) -> Site:
 @pytest.fixture(scope="session")
 def hlskit_cli():
     """hlskit_cli(*args, env=...) runs the real CLI in a subprocess -> CompletedProcess (text)."""
+
     def run(*args: str, env: dict, timeout: float = 60) -> subprocess.CompletedProcess:
         return subprocess.run([*HLSKIT, *args], capture_output=True, text=True, env=env, timeout=timeout)
-    return run
 
+    return run

@@ -1,21 +1,31 @@
 """The serve, token and keys commands, run as real subprocesses."""
+
 from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
 
 import requests
+from click.testing import CliRunner
 
+from hlskit.cli import main
+from hlskit.keys.store import KeyStore
 from hlskit.keys.tokens import verify_token
 
 
 def test_serve_prints_its_url_and_serves_keys_and_media(site, tmp_path):
     env = site.env()
-    proc = subprocess.Popen([sys.executable, "-m", "hlskit", "serve", str(site.out), "--port", "0"],
-                            env=env, stdout=subprocess.PIPE, stderr=open(tmp_path / "err.log", "w"), text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hlskit", "serve", str(site.out), "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=open(tmp_path / "err.log", "w"),
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         match = re.search(r"at (http://127\.0\.0\.1:\d+/)", line)
@@ -31,7 +41,7 @@ def test_serve_prints_its_url_and_serves_keys_and_media(site, tmp_path):
         proc.terminate()
         proc.wait(timeout=10)
     log = (tmp_path / "err.log").read_text()
-    assert "/keys/" in log and token not in log       # access log lines, without query strings
+    assert "/keys/" in log and token not in log  # access log lines, without query strings
     assert key.key.hex() not in log
 
 
@@ -60,8 +70,6 @@ def test_token_command_prints_a_valid_token(site, hlskit_cli):
 
 
 def test_keys_list_and_revoke(site, hlskit_cli):
-    from hlskit.keys.store import KeyStore
-
     key = KeyStore.from_settings(site.settings).create("cli-keys")
     listed = hlskit_cli("keys", "list", "cli-keys", env=site.env())
     assert listed.returncode == 0
@@ -75,22 +83,18 @@ def test_keys_list_and_revoke(site, hlskit_cli):
 
 
 def test_commands_have_help_with_an_example():
-    from click.testing import CliRunner
-
-    from hlskit.cli import main
-
     for args in (["serve"], ["token"], ["keys"], ["keys", "list"], ["keys", "revoke"]):
         r = CliRunner().invoke(main, [*args, "--help"])
         assert r.exit_code == 0 and "Example:" in r.output
 
 
 def test_serve_on_a_busy_port_is_one_sentence(hlskit_cli, tmp_path):
-    import socket
-
     (tmp_path / "media").mkdir()
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
-        done = hlskit_cli("serve", str(tmp_path / "media"), "--port", str(port), env={"HLSKIT_HOME": str(tmp_path / "home")})
+        done = hlskit_cli(
+            "serve", str(tmp_path / "media"), "--port", str(port), env={"HLSKIT_HOME": str(tmp_path / "home")}
+        )
     assert done.returncode == 2
     assert done.stderr.strip() == (done.stderr.strip().splitlines() or [""])[0]  # one line
     assert f"error: cannot listen on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr

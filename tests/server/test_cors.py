@@ -1,4 +1,5 @@
 """CORS over real HTTP: allowed origins, credentials, wildcard for media, preflight."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,13 +7,15 @@ import requests
 
 from hlskit.domain.settings import Settings
 
-PLAYER = "https://player.example"      # configured in the site fixture's allowed_origins
+PLAYER = "https://player.example"  # configured in the site fixture's allowed_origins
 EVIL = "https://evil.example"
 
 
 def preflight(url: str, origin: str, headers: str = "authorization") -> requests.Response:
-    return requests.options(url, headers={"Origin": origin, "Access-Control-Request-Method": "GET",
-                                          "Access-Control-Request-Headers": headers})
+    return requests.options(
+        url,
+        headers={"Origin": origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": headers},
+    )
 
 
 def test_key_preflight_from_an_allowed_origin(site):
@@ -38,7 +41,7 @@ def test_key_get_with_cookie_from_allowed_origin_is_credentialed(site):
     assert r.headers["Access-Control-Allow-Origin"] == PLAYER
     assert r.headers["Access-Control-Allow-Credentials"] == "true"
     other = requests.get(site.key_url(key), params={"token": site.token()}, headers={"Origin": EVIL})
-    assert "Access-Control-Allow-Origin" not in other.headers   # the browser will not hand it over
+    assert "Access-Control-Allow-Origin" not in other.headers  # the browser will not hand it over
 
 
 def test_refusals_carry_cors_headers_so_players_can_read_them(site):

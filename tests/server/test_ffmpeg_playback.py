@@ -3,6 +3,7 @@
 FFmpeg cannot add headers to key requests, so this is the token pass-through path: the token on
 the master URL reaches the variant playlists and from there the key URIs.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,9 +18,27 @@ def ffmpeg_decode(site, url: str, program: int) -> subprocess.CompletedProcess:
     import imageio_ffmpeg
 
     return subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-nostats",
-         "-progress", "pipe:1", "-i", url, "-map", f"0:p:{program}", "-f", "null", "-"],
-        capture_output=True, text=True, timeout=60)
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-hide_banner",
+            "-nostdin",
+            "-v",
+            "error",
+            "-nostats",
+            "-progress",
+            "pipe:1",
+            "-i",
+            url,
+            "-map",
+            f"0:p:{program}",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize("program", range(len(DEFINITIONS)))
@@ -27,7 +46,7 @@ def test_ffmpeg_decodes_every_definition_to_the_end_with_a_token(site, program):
     url = f"{site.url}/media/{site.package.content_id}/master.m3u8?token={site.token()}"
     result = ffmpeg_decode(site, url, program)
     assert result.returncode == 0, result.stderr
-    assert result.stderr.strip() == ""     # -v error: any decode or key error would show here
+    assert result.stderr.strip() == ""  # -v error: any decode or key error would show here
     frames = int(re.findall(r"^frame=(\d+)$", result.stdout, re.M)[-1])
     assert frames == SECONDS * FPS
     out_time = re.findall(r"^out_time=(\d+):(\d+):([\d.]+)$", result.stdout, re.M)[-1]

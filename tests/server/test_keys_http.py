@@ -1,4 +1,5 @@
 """The key route over real HTTP: grants, refusals, revocation, audit lines."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from hlskit.keys.store import KeyStore
 from hlskit.hls.crypto import decrypt_segment
+from hlskit.keys.store import KeyStore
 from hlskit.keys.tokens import make_token
 
 
@@ -67,14 +68,17 @@ def _forge_payload(site) -> str:
     return make_token(b"x" * 32, site.package.content_id, 10_000)
 
 
-@pytest.mark.parametrize("kind,code", [
-    ("expired", "Token.Expired"),
-    ("tampered-signature", "Token.Tampered"),
-    ("forged", "Token.Tampered"),
-    ("other-content", "Token.OtherContent"),
-    ("other-client", "Token.OtherClient"),
-    ("malformed", "Token.Malformed"),
-])
+@pytest.mark.parametrize(
+    "kind,code",
+    [
+        ("expired", "Token.Expired"),
+        ("tampered-signature", "Token.Tampered"),
+        ("forged", "Token.Tampered"),
+        ("other-content", "Token.OtherContent"),
+        ("other-client", "Token.OtherClient"),
+        ("malformed", "Token.Malformed"),
+    ],
+)
 def test_bad_tokens_are_403(site, kind, code):
     key = site.package.keys[0]
     token = {
@@ -101,7 +105,7 @@ def test_token_bound_to_this_client_passes(site):
 def test_unknown_key_is_404_but_only_after_the_token(site):
     url = f"{site.url}/keys/{site.package.content_id}/0123456789abcdef"
     assert requests.get(url, params={"token": site.token()}).status_code == 404
-    assert requests.get(url).status_code == 401     # no probing of key ids without a grant
+    assert requests.get(url).status_code == 401  # no probing of key ids without a grant
     weird = f"{site.url}/keys/{site.package.content_id}/..%2e"
     assert requests.get(weird, params={"token": site.token()}).status_code == 404
 
@@ -111,7 +115,7 @@ def test_revocation_applies_at_once_in_process(site):
     key = store.create("revoke-inproc")
     token = site.token("revoke-inproc")
     url = site.key_url(key)
-    for _ in range(3):   # warm the cache of whichever threads serve these
+    for _ in range(3):  # warm the cache of whichever threads serve these
         assert requests.get(url, params={"token": token}).content == key.key
     store.revoke("revoke-inproc", key.key_id)
     for _ in range(5):
@@ -157,8 +161,18 @@ def test_revocation_by_cli_applies_at_once_in_every_gunicorn_worker(site, tmp_pa
     port = _free_port()
     log = open(tmp_path / "gunicorn.log", "w")
     proc = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
-         "hlskit.server:create_app()"], env=site.env(), stdout=log, stderr=subprocess.STDOUT)
+        [
+            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "hlskit.server:create_app()",
+        ],
+        env=site.env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         url = f"http://127.0.0.1:{port}/keys/revoke-gunicorn/{key.key_id}"
         deadline = time.time() + 30

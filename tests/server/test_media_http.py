@@ -1,4 +1,5 @@
 """The media route over real HTTP: MIME types, gzip, ranges, validators, path safety, pass-through."""
+
 from __future__ import annotations
 
 import gzip
@@ -47,7 +48,7 @@ def test_playlists_gzip_only_when_accepted(site):
     assert plain.getheader("Content-Encoding") is None and plain.body == plain_file
     assert zipped.getheader("ETag") != plain.getheader("ETag")
     seg = raw_get(site, f"/media/{cid}/HD/index-00001.ts", {"Accept-Encoding": "gzip"})
-    assert seg.getheader("Content-Encoding") is None   # segments are never recompressed
+    assert seg.getheader("Content-Encoding") is None  # segments are never recompressed
 
 
 def test_segment_byte_ranges(site):
@@ -93,23 +94,26 @@ def outside(site):
     (site.out / "talk" / ".hidden.m3u8").unlink()
 
 
-@pytest.mark.parametrize("path", [
-    "/media/../outside.m3u8",
-    "/media/talk/../../outside.m3u8",
-    "/media/%2e%2e/outside.m3u8",
-    "/media/%2E%2E%2Foutside.m3u8",
-    "/media/talk%2f..%2f..%2foutside.m3u8",
-    "/media/%252e%252e/outside.m3u8",
-    "/media/..%5coutside.m3u8",
-    "/media//etc/passwd",
-    "/media/%2fetc%2fpasswd",
-    "/media/escape.m3u8",
-    "/media/up/outside.m3u8",
-    "/media/talk/.hidden.m3u8",
-    "/media/talk/LD",
-    "/media/talk/LD/",
-    "/media/talk/./master.m3u8",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/media/../outside.m3u8",
+        "/media/talk/../../outside.m3u8",
+        "/media/%2e%2e/outside.m3u8",
+        "/media/%2E%2E%2Foutside.m3u8",
+        "/media/talk%2f..%2f..%2foutside.m3u8",
+        "/media/%252e%252e/outside.m3u8",
+        "/media/..%5coutside.m3u8",
+        "/media//etc/passwd",
+        "/media/%2fetc%2fpasswd",
+        "/media/escape.m3u8",
+        "/media/up/outside.m3u8",
+        "/media/talk/.hidden.m3u8",
+        "/media/talk/LD",
+        "/media/talk/LD/",
+        "/media/talk/./master.m3u8",
+    ],
+)
 def test_path_escapes_fail(site, outside, path):
     r = raw_get(site, path)
     assert r.status in (400, 404), (path, r.status)
@@ -135,6 +139,7 @@ def test_unknown_file_type_is_not_served(site):
 
 # --- token pass-through ------------------------------------------------------------------
 
+
 def test_media_playlist_key_uris_carry_the_token(site):
     cid = site.package.content_id
     token = site.token()
@@ -154,8 +159,9 @@ def test_master_variant_and_iframe_uris_carry_the_token(site):
     extra.write_text(
         "#EXTM3U\n"
         '#EXT-X-SESSION-KEY:METHOD=AES-128,URI="https://keys.example/k/talk/1?x=1",IV=0x00000000000000000000000000000001\n'
-        '#EXT-X-STREAM-INF:BANDWIDTH=500000,RESOLUTION=320x180\nLD/index.m3u8\n'
-        '#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=90000,URI="LD/iframes.m3u8"\n')
+        "#EXT-X-STREAM-INF:BANDWIDTH=500000,RESOLUTION=320x180\nLD/index.m3u8\n"
+        '#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=90000,URI="LD/iframes.m3u8"\n'
+    )
     try:
         r = requests.get(f"{site.url}/media/{cid}/with-iframes.m3u8", params={"token": token})
     finally:

@@ -1,4 +1,5 @@
 """The server over a package made by the real packager (`packaged`, tests/conftest.py)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -29,8 +30,9 @@ def test_every_key_of_the_package_decrypts_its_segments(packaged, served):
         playlist = requests.get(f"{server.url}/media/{packaged.content_id}/{d['playlist']}").text
         key_line = next(l for l in playlist.splitlines() if l.startswith("#EXT-X-KEY:METHOD=AES-128"))
         key_id = key_line.split('URI="', 1)[1].split('"', 1)[0].rsplit("/", 1)[1]
-        r = requests.get(f"{server.url}/keys/{packaged.content_id}/{key_id}",
-                         headers={"Authorization": f"Bearer {token}"})
+        r = requests.get(
+            f"{server.url}/keys/{packaged.content_id}/{key_id}", headers={"Authorization": f"Bearer {token}"}
+        )
         assert r.status_code == 200 and len(r.content) == 16
         first = next(l for l in playlist.splitlines() if l and not l.startswith("#"))
         folder = d["playlist"].rsplit("/", 1)[0]
@@ -64,9 +66,25 @@ def test_ffmpeg_plays_the_real_package_when_its_key_port_is_free(packaged):
         token = make_token(token_secret(settings), packaged.content_id, 300)
         url = f"{server.url}/media/{packaged.content_id}/master.m3u8?token={token}"
         for program in range(len(packaged.manifest["definitions"])):
-            r = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error",
-                                "-i", url, "-map", f"0:p:{program}", "-f", "null", "-"],
-                               capture_output=True, text=True, timeout=120)
+            r = subprocess.run(
+                [
+                    imageio_ffmpeg.get_ffmpeg_exe(),
+                    "-hide_banner",
+                    "-nostdin",
+                    "-v",
+                    "error",
+                    "-i",
+                    url,
+                    "-map",
+                    f"0:p:{program}",
+                    "-f",
+                    "null",
+                    "-",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert r.returncode == 0 and r.stderr.strip() == "", r.stderr
     finally:
         server.stop()

@@ -1,0 +1,110 @@
+"""The playlist model: media and master playlists as plain dataclasses (RFC 8216 §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A fault the parser saw: the id of the rule it breaks and what exactly is wrong. Severity and
+    the spec text come from the one rule catalogue, :data:`hlskit.hls.validate.rules.RULES`."""
+
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Key:
+    method: str
+    uri: str | None = None  # absolute (resolved against the playlist)
+    iv: bytes | None = None  # explicit IV, or None: the IV is the media sequence number
+    keyformat: str = "identity"
+    raw_uri: str | None = None
+
+    @property
+    def encrypted(self) -> bool:
+        return self.method != "NONE"
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    length: int
+    offset: int
+
+
+@dataclass
+class Segment:
+    uri: str  # resolved against the playlist
+    raw_uri: str
+    duration: float
+    duration_us: int  # EXTINF in whole microseconds: exact arithmetic for the peak rule
+    msn: int
+    key: Key | None = None
+    byterange: ByteRange | None = None
+    map: tuple[str, ByteRange | None] | None = None
+    discontinuity: bool = False
+
+    @property
+    def iv(self) -> bytes:
+        """The AES-128 IV: explicit, else the media sequence number, big-endian (RFC 8216 §5.2)."""
+        if self.key and self.key.iv is not None:
+            return self.key.iv
+        return self.msn.to_bytes(16, "big")
+
+    @property
+    def encrypted(self) -> bool:
+        return bool(self.key and self.key.encrypted)
+
+
+@dataclass
+class MediaPlaylist:
+    uri: str
+    version: int | None = None
+    target_duration: int | None = None
+    media_sequence: int = 0
+    playlist_type: str | None = None
+    endlist: bool = False
+    independent: bool = False
+    iframes_only: bool = False
+    segments: list[Segment] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    features: set[str] = field(default_factory=set)  # what the version table cares about
+
+    @property
+    def duration(self) -> float:
+        return sum(s.duration for s in self.segments)
+
+    @property
+    def keys(self) -> list[Key]:
+        seen: dict[Key, None] = {}
+        for s in self.segments:
+            if s.encrypted:
+                seen.setdefault(s.key)
+        return list(seen)
+
+
+@dataclass
+class Variant:
+    attrs: dict[str, str]  # values without quotes
+    uri: str  # resolved
+    raw_uri: str
+
+    def int(self, name: str) -> int | None:
+        try:
+            return int(self.attrs[name])
+        except (KeyError, ValueError):
+            return None
+
+
+@dataclass
+class MasterPlaylist:
+    uri: str
+    version: int | None = None
+    independent: bool = False
+    variants: list[Variant] = field(default_factory=list)
+    iframe_variants: list[Variant] = field(default_factory=list)
+    media: list[dict[str, str]] = field(default_factory=list)
+    session_keys: list[dict[str, str]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    features: set[str] = field(default_factory=set)

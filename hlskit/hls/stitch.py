@@ -1,0 +1,239 @@
+"""Stitch finished definitions into a master playlist from measured figures.
+
+Per definition: sizes of every segment (Storage.size, no reads), BANDWIDTH = ceil(peak) with the
+RFC 8216 §4.3.4.2 window and AVERAGE-BANDWIDTH = ceil(average) (see measure.py), CODECS /
+RESOLUTION / FRAME-RATE read from the first segment (decrypted), and an I-frame playlist from
+the head of each segment (see iframes.py).
+
+:func:`stitch` computes everything and writes nothing; :func:`write_master` then writes the
+I-frame playlists and master.m3u8 last, so the master's appearance is what makes a package
+visible. Neither knows about package manifests: the caller picks the definitions and records
+:meth:`MasterInfo.to_manifest` where it wants.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..domain.errors import InputError
+from ..storage import LocalStorage, Storage
+from . import iframes as iframes_mod
+from .codecs import MediaFacts, read_media_facts
+from .crypto import decrypt_segment
+from .master import MASTER, MasterInfo, VariantInfo, order_variants, session_key
+from .measure import Measure, measure
+from .playlist import MediaPlaylist, parse
+from .source import KeyResolver, Keys, Source, in_parallel, require
+from .write import CONTENT_TYPE, master_playlist
+
+Progress = Callable[[str, float], None]  # (definition, percent)
+
+
+@dataclass
+class _Stitched:
+    info: VariantInfo
+    iframes_ref: str | None
+    iframes_text: str | None
+    key_method: str | None
+
+
+def _iframes_name(playlist_ref: str) -> str:
+    stem = posixpath.splitext(posixpath.basename(playlist_ref))[0]
+    return "iframes.m3u8" if stem == "index" else f"{stem}-iframes.m3u8"
+
+
+def _read_first_segment(source: Source, pl: MediaPlaylist, keys: Keys, name: str) -> tuple[MediaFacts, bytes]:
+    seg = pl.segments[0]
+    fix = "check the segment, or re-encode this definition with H.264 video and AAC audio in TS"
+    try:
+        data = source.read(seg.uri)
+    except OSError as exc:
+        raise InputError(
+            f"CODECS of {name} cannot be read: its first segment {seg.uri} is missing ({exc.strerror or exc}): re-run the definition."
+        ) from None
+    if seg.encrypted:
+        if keys.resolver is None:
+            raise InputError(
+                f"CODECS of {name} cannot be read: its first segment is encrypted (key {seg.key.uri}) "
+                "and no key source was given: pass the package's key resolver."
+            )
+        key = keys.get(seg.key.uri)
+        if key is None:
+            why = keys.errors.get(seg.key.uri, "the key source does not know it")
+            raise InputError(
+                f"CODECS of {name} cannot be read: the key {seg.key.uri} for its first segment is unavailable ({why}): "
+                "stitch where the key store is, or pass the package's key resolver."
+            )
+        try:
+            data = decrypt_segment(data, key, seg.iv)
+        except ValueError:
+            raise InputError(
+                f"CODECS of {name} cannot be read: its first segment does not decrypt with the key from {seg.key.uri} "
+                "(wrong key or IV): repackage this definition."
+            ) from None
+    try:
+        return read_media_facts(data), data
+    except ValueError as exc:
+        raise InputError(f"CODECS of {name} cannot be read from {seg.uri} ({exc}): {fix}.") from None
+
+
+def stitch_variant(
+    source: Source, playlist_ref: str, name: str, master_dir: str, keys: Keys, progress: Progress | None = None
+) -> _Stitched:
+    """Measure one definition and build its I-frame playlist (nothing is written here)."""
+    pl = parse(require(source, playlist_ref), playlist_ref)
+    if not isinstance(pl, MediaPlaylist) or not pl.segments:
+        raise InputError(
+            f"{playlist_ref} ({name}) is not a media playlist with segments: pass the definition's index.m3u8."
+        )
+    if not pl.endlist:
+        raise InputError(
+            f"{playlist_ref} ({name}) has no EXT-X-ENDLIST, so the definition is not finished: wait for its job to end."
+        )
+    if not pl.target_duration:
+        raise InputError(f"{playlist_ref} ({name}) has no EXT-X-TARGETDURATION: fix the media playlist.")
+
+    def size(seg):
+        if seg.byterange:
+            return seg.byterange.length
+        try:
+            return source.size(seg.uri)
+        except OSError:
+            raise InputError(f"segment {seg.uri} of {name} is missing: re-run the definition.") from None
+
+    sizes = in_parallel(size, pl.segments, threads=source.remote)
+    figures: Measure = measure(sizes, [s.duration_us for s in pl.segments], pl.target_duration)
+    facts, first = _read_first_segment(source, pl, keys, name)
+    video = facts.video
+    info = VariantInfo(
+        definition=name,
+        uri=posixpath.relpath(playlist_ref, master_dir or "."),
+        bandwidth=figures.peak,
+        average_bandwidth=figures.average,
+        codecs=facts.codecs,
+        resolution=video.resolution if video else None,
+        frame_rate=video.frame_rate if video else None,
+        segments=figures.segments,
+        duration=figures.duration,
+        bytes=figures.bytes,
+        target_duration=pl.target_duration,
+        peak_wide=figures.peak_wide,
+        key_uris=[k.uri for k in pl.keys],
+    )
+    method = next(iter({k.method for k in pl.keys}), None)
+    if video is None:
+        return _Stitched(info, None, None, method)
+    for k in pl.keys:
+        keys.get(k.uri)  # resolve each key once, before the threads need it
+
+    def iframe(item):
+        i, seg = item
+        key = keys.get(seg.key.uri) if seg.encrypted else None
+        if seg.encrypted and key is None:
+            return None  # unreadable: validate reports it; the I-frame playlist skips it
+        if progress and i % 100 == 0:
+            progress(name, 100 * i / len(pl.segments))
+        return iframes_mod.first_iframe(source, seg, key, head=first if i == 0 and not seg.byterange else None)
+
+    found = [f for f in in_parallel(iframe, enumerate(pl.segments), threads=source.remote) if f]
+    if not found:
+        return _Stitched(info, None, None, method)
+    built = iframes_mod.build(found, pl.segments, sum(s.duration_us for s in pl.segments))
+    iframes_ref = posixpath.join(posixpath.dirname(playlist_ref), _iframes_name(playlist_ref))
+    info.iframe_uri = posixpath.relpath(iframes_ref, master_dir or ".")
+    info.iframe_bandwidth = built.figures.peak
+    info.iframe_average_bandwidth = built.figures.average
+    info.iframe_count = built.count
+    return _Stitched(info, iframes_ref, built.text, method)
+
+
+def _stitch_at(
+    source: Source, items: list[tuple[str, str]], master_ref: str, keys: Keys, progress: Progress | None
+) -> MasterInfo:
+    if not items:
+        raise InputError(
+            f"no finished definition to stitch for {master_ref}: wait for a job to succeed or check the folder."
+        )
+    master_dir = posixpath.dirname(master_ref)
+    done = [stitch_variant(source, ref, name, master_dir, keys, progress) for name, ref in items]
+    variants = order_variants([d.info for d in done])
+    session = session_key([d.info for d in done], done[0].key_method)
+    if progress:
+        for name, _ in items:
+            progress(name, 100.0)
+    return MasterInfo(
+        master_ref,
+        variants,
+        session[1] if session else None,
+        master_playlist(variants, session),
+        {d.iframes_ref: d.iframes_text for d in done if d.iframes_ref},
+    )
+
+
+def stitch(
+    storage: Storage,
+    prefix: str,
+    items: list[tuple[str, str]],
+    key_resolver: KeyResolver | None,
+    progress: Progress | None = None,
+) -> MasterInfo:
+    """Measure ``items`` ((definition name, media playlist path in ``storage``)) and return the master
+    for ``<prefix>/master.m3u8`` with its I-frame playlists. Writes nothing (see :func:`write_master`).
+
+    ``key_resolver(key_uri)`` gives the keys that decrypt first segments (CODECS, RESOLUTION and
+    FRAME-RATE are read from the media); without one, an encrypted definition cannot be stitched.
+    """
+    prefix = prefix.rstrip("/")
+    return _stitch_at(Source(storage), items, posixpath.join(prefix, MASTER), Keys(key_resolver), progress)
+
+
+def write_iframes(storage: Storage, info: MasterInfo) -> None:
+    """Write only the I-frame playlists: then ``validate(..., master_text=info.text)`` can check
+    the master, I-frame playlists included, before the master itself is written."""
+    for ref, text in info.iframes.items():
+        storage.write_text(ref, text, CONTENT_TYPE)
+
+
+def write_master(storage: Storage, info: MasterInfo) -> None:
+    """Write the I-frame playlists, then the master last: its appearance makes the package visible.
+    Each write is atomic (Storage.write_text)."""
+    write_iframes(storage, info)
+    storage.write_text(info.path, info.text, CONTENT_TYPE)
+
+
+def definitions_in(storage: Storage, prefix: str) -> list[tuple[str, str]]:
+    """(name, path) of every ``<prefix>/<DEF>/index.m3u8``, sorted: the definitions of a package
+    folder when no manifest says which are finished."""
+    prefix = prefix.rstrip("/")
+    found = []
+    for path in storage.list(prefix or "."):
+        rel = posixpath.relpath(path, prefix or ".")
+        parts = rel.split("/")
+        if len(parts) == 2 and parts[1] == "index.m3u8":
+            found.append((parts[0], posixpath.join(prefix, rel)))
+    return sorted(found)
+
+
+def stitch_playlists(
+    playlists: list[str], output: str, key_resolver: KeyResolver | None = None, progress: Progress | None = None
+) -> MasterInfo:
+    """Stitch media playlists from anywhere on disk and write ``output`` (and the I-frame
+    playlists beside each media playlist); variant URIs are relative to ``output``."""
+    names: list[str] = []
+    items = []
+    for p in playlists:
+        path = Path(p)
+        if not path.is_file():
+            raise InputError(f"playlist {p} does not exist: pass paths of media playlists (index.m3u8).")
+        name = path.parent.name or path.stem
+        if name in names:
+            name = f"{name}-{path.stem}"
+        names.append(name)
+        items.append((name, path.resolve().as_posix()))
+    storage = LocalStorage(".")
+    info = _stitch_at(Source(storage), items, Path(output).resolve().as_posix(), Keys(key_resolver), progress)
+    write_master(storage, info)
+    return info

@@ -1,0 +1,320 @@
+"""Master playlist checks: declared against measured (BANDWIDTH, AVERAGE-BANDWIDTH, CODECS,
+RESOLUTION, FRAME-RATE), what must agree across variants, EXT-X-INDEPENDENT-SEGMENTS, I-frame
+playlists and session keys.
+
+Bit rates are measured with the RFC 8216 §4.3.4.2 window like stitch (so our own output matches
+exactly) and compared to the declared values with Apple's VOD tolerance (authoring spec 1.26 and
+1.27), |m - d| <= 10% of min(m, d), which passes both published mediastreamvalidator formulas.
+The wider draft window is reported too and gets a SHOULD when only it breaks the tolerance.
+"""
+
+from __future__ import annotations
+
+from .. import ts
+from ..codecs import MediaFacts
+from ..measure import Measure, measure
+from ..playlist import MasterPlaylist, MediaPlaylist, parse
+from ..source import plain_range
+from .crypto import segment_key
+from .media import MediaCheck, add_problems, check_media, check_version
+from .read import Context, segment_sizes
+from .report import VariantReport
+
+TOLERANCE = 0.10
+
+
+def _off(measured: int, declared: int) -> bool:
+    return abs(measured - declared) > TOLERANCE * min(measured, declared)
+
+
+def check_master(ctx: Context, pl: MasterPlaylist, ref: str) -> None:
+    add_problems(ctx, pl.problems, ref)
+    check_version(ctx, pl.version, pl.features, ref)
+    if not pl.variants:
+        ctx.add("ST1", "the master lists no variant", ref)
+        return
+    if len(pl.variants) < 2:
+        ctx.add("AHS-9.9", "only one variant: provide several bit rates of video", ref)
+    medias: list[MediaCheck] = []
+    for v in pl.variants:
+        name = v.raw_uri
+        if "BANDWIDTH" not in v.attrs:
+            ctx.add("3.1-BANDWIDTH", f"EXT-X-STREAM-INF for {name} has no BANDWIDTH", ref)
+        if "AVERAGE-BANDWIDTH" not in v.attrs:
+            ctx.add("AHS-9.14", f"EXT-X-STREAM-INF for {name} has no AVERAGE-BANDWIDTH", ref)
+        if "CODECS" not in v.attrs:
+            ctx.add("AHS-9.1", f"EXT-X-STREAM-INF for {name} has no CODECS", ref)
+        m = check_media(ctx, v.uri, name)
+        if m is None:
+            continue
+        medias.append(m)
+        rep = m.report
+        ctx.report.variants.append(rep)
+        rep.declared_bandwidth, rep.declared_average = v.int("BANDWIDTH"), v.int("AVERAGE-BANDWIDTH")
+        rep.declared_codecs, rep.declared_resolution = v.attrs.get("CODECS"), v.attrs.get("RESOLUTION")
+        try:
+            rep.declared_frame_rate = float(v.attrs["FRAME-RATE"]) if "FRAME-RATE" in v.attrs else None
+        except ValueError:
+            ctx.add("F5", f"FRAME-RATE {v.attrs['FRAME-RATE']!r} of {name} is not a decimal", ref)
+        audio = _audio_group(ctx, pl, v.attrs.get("AUDIO"), ref)
+        if m.figures and audio:
+            total = m.figures + audio
+            rep.measured_peak, rep.measured_average, rep.measured_peak_wide = total.peak, total.average, total.peak_wide
+        _declared(ctx, rep, m.facts, name, ref)
+    _across(ctx, medias, ref)
+    _independent(ctx, pl, medias, ref)
+    _iframes(ctx, pl, ref)
+    _session_keys(ctx, pl, medias, ref)
+
+
+def _audio_group(ctx: Context, pl: MasterPlaylist, group: str | None, ref: str) -> Measure | None:
+    """The highest-peak audio rendition of the group: its figures add to the variant's (B4)."""
+    if not group:
+        return None
+    best = None
+    for media in pl.media:
+        if media.get("TYPE") == "AUDIO" and media.get("GROUP-ID") == group and media.get("URI"):
+            try:
+                apl = parse(ctx.source.text(media["URI"]), media["URI"])
+            except Exception:  # noqa: BLE001
+                ctx.add("G2", f"audio rendition {media['URI']} cannot be read", ref)
+                continue
+            if isinstance(apl, MediaPlaylist) and apl.segments and apl.target_duration:
+                sizes = segment_sizes(ctx, apl, media["URI"])
+                if None not in sizes:
+                    fig = measure(sizes, [s.duration_us for s in apl.segments], apl.target_duration)
+                    best = fig if best is None or fig.peak > best.peak else best
+    return best
+
+
+def _declared(ctx: Context, rep: VariantReport, facts: MediaFacts | None, name: str, ref: str) -> None:
+    where = f"{ref} → {name}"
+    for declared, measured, label in (
+        (rep.declared_bandwidth, rep.measured_peak, "BANDWIDTH vs measured peak"),
+        (rep.declared_average, rep.measured_average, "AVERAGE-BANDWIDTH vs measured average"),
+    ):
+        if declared is not None and measured and _off(measured, declared):
+            ctx.add(
+                "B4",
+                f"{label}: declared {declared} b/s, measured {measured} b/s "
+                f"({(declared - measured) / measured:+.1%}; Apple allows ±10%, AHS 1.26/1.27)",
+                where,
+            )
+    if (
+        rep.declared_bandwidth
+        and rep.measured_peak_wide
+        and rep.measured_peak
+        and not _off(rep.measured_peak, rep.declared_bandwidth)
+        and _off(rep.measured_peak_wide, rep.declared_bandwidth)
+    ):
+        ctx.add(
+            "B2",
+            f"BANDWIDTH {rep.declared_bandwidth} is within 10% of the RFC-window peak but not of the "
+            f"draft-window peak {rep.measured_peak_wide} that mediastreamvalidator uses",
+            where,
+        )
+    if rep.declared_bandwidth and rep.declared_average and rep.declared_average > rep.declared_bandwidth:
+        ctx.add("3.1-AVERAGE-BANDWIDTH", "AVERAGE-BANDWIDTH is greater than BANDWIDTH", where)
+    if rep.measured_average and rep.measured_peak and rep.measured_peak > 2 * rep.measured_average:
+        ctx.add(
+            "AHS-1.28",
+            f"measured peak {rep.measured_peak} is more than twice the average {rep.measured_average}",
+            where,
+        )
+    if facts is None:
+        return
+    if rep.declared_codecs is not None:
+        declared = {c.strip() for c in rep.declared_codecs.split(",") if c.strip()}
+        if declared != set(facts.codecs.split(",")):
+            ctx.add("6.3", f'CODECS="{rep.declared_codecs}" but the media is "{facts.codecs}"', where)
+    if facts.video:
+        if rep.declared_resolution is None:
+            ctx.add("AHS-9.2", "EXT-X-STREAM-INF has no RESOLUTION for a video variant", where)
+        elif rep.declared_resolution != facts.video.resolution:
+            ctx.add(
+                "3.1-RESOLUTION",
+                f"RESOLUTION={rep.declared_resolution} but the SPS (after cropping) "
+                f"says {facts.video.resolution} (mediastreamvalidator -50020)",
+                where,
+            )
+        if rep.declared_frame_rate is None:
+            ctx.add("AHS-9.15", "EXT-X-STREAM-INF has no FRAME-RATE for a video variant", where)
+        elif (
+            facts.video.frame_rate
+            and abs(rep.declared_frame_rate - facts.video.frame_rate) > 0.01 * facts.video.frame_rate
+        ):
+            ctx.add(
+                "3.1-FRAME-RATE",
+                f"FRAME-RATE={rep.declared_frame_rate:.3f} but the media runs at {facts.video.frame_rate:.3f} fps",
+                where,
+            )
+
+
+def _across(ctx: Context, medias: list[MediaCheck], ref: str) -> None:
+    if len(medias) < 2:
+        return
+    tds = {m.playlist.target_duration for m in medias}
+    if len(tds) > 1:
+        ctx.add(
+            "T4",
+            f"variants have different TARGETDURATION values ({', '.join(str(t) for t in sorted(tds, key=str))})",
+            ref,
+        )
+    types = {m.playlist.playlist_type for m in medias}
+    if len(types) > 1:
+        ctx.add("P4", f"variants have different PLAYLIST-TYPE values ({', '.join(sorted(map(str, types)))})", ref)
+    fps = min(
+        (m.facts.video.frame_rate for m in medias if m.facts and m.facts.video and m.facts.video.frame_rate),
+        default=25.0,
+    )
+    frame = 1 / fps
+    durations = [m.playlist.duration for m in medias]
+    if max(durations) - min(durations) > frame + 1e-3:
+        detail = ", ".join(f"{m.report.name} {m.playlist.duration:.3f} s" for m in medias)
+        ctx.add("P6", f"variants cover different durations ({detail})", ref)
+    # Boundaries: the EXTINF list and each segment's first PTS agree across variants (AHS 8.22).
+    base = medias[0]
+    for m in medias[1:]:
+        off = []
+        n = max(len(base.playlist.segments), len(m.playlist.segments))
+        for i in range(n):
+            a = base.playlist.segments[i] if i < len(base.playlist.segments) else None
+            b = m.playlist.segments[i] if i < len(m.playlist.segments) else None
+            if a is None or b is None:
+                off.append(f"segment {i} exists in one variant only")
+                continue
+            pa = base.starts[i] if i < len(base.starts) else None
+            pb = m.starts[i] if i < len(m.starts) else None
+            if abs(a.duration - b.duration) > frame or (
+                pa is not None and pb is not None and abs(pa - pb) > 90000 * frame
+            ):
+                start = (
+                    f", starts at PTS {pa / 90000:.3f} vs {pb / 90000:.3f}" if pa is not None and pb is not None else ""
+                )
+                off.append(f"segment {i}: EXTINF {a.duration:g} vs {b.duration:g}{start}")
+        ctx.add_many(
+            "AHS-8.22",
+            f"segment boundaries of {m.report.name} are not aligned with {base.report.name} "
+            "(switching lands mid-GOP; use a fixed GOP with scene-cut keyframes off)",
+            off,
+            ref,
+        )
+
+
+def _independent(ctx: Context, pl: MasterPlaylist, medias: list[MediaCheck], ref: str) -> None:
+    if pl.independent:
+        return
+    video = [m for m in medias if m.facts is None or m.facts.video]
+    missing = [m.report.name for m in video if not m.playlist.independent]
+    if missing:
+        ctx.add(
+            "I3",
+            "EXT-X-INDEPENDENT-SEGMENTS is in neither the master nor the video playlists "
+            f"({', '.join(missing)}) (AHS 9.12)",
+            ref,
+        )
+    else:
+        ctx.add("AHS-9.11", "put EXT-X-INDEPENDENT-SEGMENTS in the master (AHS 9.11)", ref)
+
+
+def _iframes(ctx: Context, pl: MasterPlaylist, ref: str) -> None:
+    if not pl.iframe_variants:
+        ctx.add("AHS-6.1", "no I-frame playlist (EXT-X-I-FRAME-STREAM-INF): trick play needs one", ref)
+        return
+    for v in pl.iframe_variants:
+        where = f"{ref} → {v.raw_uri or '(no URI)'}"
+        for attr in ("BANDWIDTH", "URI"):
+            if attr not in v.attrs:
+                ctx.add("IF1", f"EXT-X-I-FRAME-STREAM-INF has no {attr}", where)
+        for attr in ("CODECS", "RESOLUTION"):
+            if attr not in v.attrs:
+                ctx.add("IF3", f"EXT-X-I-FRAME-STREAM-INF has no {attr}", where)
+        if v.uri:
+            _iframe_playlist(ctx, v, where)
+
+
+def _iframe_playlist(ctx: Context, v, where: str) -> None:
+    rep = VariantReport(
+        v.uri,
+        v.raw_uri,
+        declared_bandwidth=v.int("BANDWIDTH"),
+        declared_average=v.int("AVERAGE-BANDWIDTH"),
+        declared_codecs=v.attrs.get("CODECS"),
+        declared_resolution=v.attrs.get("RESOLUTION"),
+    )
+    ctx.report.iframes.append(rep)
+    try:
+        ipl = parse(ctx.source.text(v.uri), v.uri)
+    except Exception as exc:  # noqa: BLE001
+        ctx.add("IF1", f"I-frame playlist cannot be read ({exc})", where)
+        return
+    if not isinstance(ipl, MediaPlaylist) or not ipl.iframes_only:
+        ctx.add("IF2", "the I-frame playlist has no #EXT-X-I-FRAMES-ONLY", where)
+        return
+    add_problems(ctx, ipl.problems, v.uri)
+    check_version(ctx, ipl.version, ipl.features, v.uri)
+    if not ipl.endlist:
+        ctx.add("P3", "no #EXT-X-ENDLIST in the I-frame playlist", v.uri)
+    rep.segments, rep.duration, rep.target_duration = len(ipl.segments), round(ipl.duration, 6), ipl.target_duration
+    bad = []
+    sizes = []
+    for seg in ipl.segments:
+        key = segment_key(ctx, seg)
+        if seg.byterange is None:
+            bad.append(f"{seg.raw_uri} has no EXT-X-BYTERANGE")
+            continue
+        sizes.append(seg.byterange.length)
+        if seg.encrypted and key is None:
+            continue
+        try:
+            data = plain_range(
+                ctx.source,
+                seg,
+                key,
+                seg.byterange.offset,
+                seg.byterange.length,
+                ctx.source.size(seg.uri) if key else None,
+            )
+        except Exception as exc:  # noqa: BLE001
+            bad.append(f"{seg.raw_uri} @{seg.byterange.offset}: cannot be read ({exc})")
+            continue
+        rep.checked_segments += 1
+        program = ts.find_program(data)
+        pid = program.video_pid if program else None
+        if pid is None and ctx.report.variants:
+            pid = 0x100  # range without PSI: the usual FFmpeg video PID
+        starts = ts.pes_starts(data, pid) if ts.synced(data[: ts.PACKET]) and pid is not None else []
+        if not starts or not ts.is_idr(ts.read_pes(data, pid, starts[0]).payload):
+            bad.append(f"{seg.raw_uri} @{seg.byterange.offset}+{seg.byterange.length}")
+        else:
+            rep.idr_starts += 1
+    ctx.add_many(
+        "IF2",
+        "I-frame ranges that do not decrypt to TS starting with an IDR frame "
+        "(decrypted as a player does: widened to 16-byte blocks, the block before as IV)",
+        bad,
+        v.uri,
+    )
+    if sizes and len(sizes) == len(ipl.segments) and ipl.target_duration:
+        fig = measure(sizes, [s.duration_us for s in ipl.segments], ipl.target_duration)
+        rep.measured_peak, rep.measured_average, rep.measured_peak_wide = fig.peak, fig.average, fig.peak_wide
+        if rep.declared_bandwidth and _off(fig.peak, rep.declared_bandwidth):
+            ctx.add(
+                "IF4",
+                f"I-frame BANDWIDTH {rep.declared_bandwidth} vs measured peak {fig.peak} "
+                "is off by more than 10% (AHS 6.9)",
+                where,
+            )
+
+
+def _session_keys(ctx: Context, pl: MasterPlaylist, medias: list[MediaCheck], ref: str) -> None:
+    used = {k.uri: k for m in medias for k in m.playlist.keys}
+    for sk in pl.session_keys:
+        uri = sk.get("URI")
+        if sk.get("METHOD") in (None, "NONE"):
+            ctx.add("SK1", "EXT-X-SESSION-KEY with METHOD NONE or none at all", ref)
+        elif uri in used and used[uri].method != sk.get("METHOD"):
+            ctx.add("SK1", f"EXT-X-SESSION-KEY METHOD {sk.get('METHOD')} differs from the EXT-X-KEY for {uri}", ref)
+    uris = {tuple(k.uri for k in m.playlist.keys) for m in medias}
+    if not pl.session_keys and len(uris) == 1 and len(next(iter(uris))) == 1 and len(medias) > 1:
+        ctx.add("SK2", "all variants share one key: add EXT-X-SESSION-KEY so players can preload it", ref)

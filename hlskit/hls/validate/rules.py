@@ -1,0 +1,309 @@
+"""The one catalogue of validation rules: id -> severity and the public spec text it enforces.
+
+Every finding (and every fault the playlist parser records) names a rule id from :data:`RULES`;
+its severity and the text it enforces live here only. Ids are short and stable because reports,
+the package manifest and scripts refer to them: ``AHS-<item>`` is an item of Apple's "HLS
+authoring specification for Apple devices", ``3.1-<ATTR>`` and ``6.<n>`` are EXT-X-STREAM-INF
+attribute and CODECS rules, the rest are letter+number ids grouped by topic (F format, V
+version, T target duration, E EXTINF and segments, K/KF/IV/C keys and encryption, P playlist
+type and end, ST/G/I/SK master tags, IF I-frame playlists, B bit rates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MUST, SHOULD = "MUST", "SHOULD"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str  # MUST | SHOULD
+    spec: str  # what it enforces, and where that is written
+
+
+_RULES = [
+    # --- playlist file format ------------------------------------------------------------------
+    Rule("F1", MUST, "RFC 8216 §4.1: a playlist is UTF-8 text and MUST NOT contain a byte order mark."),
+    Rule(
+        "F2",
+        MUST,
+        "RFC 8216 §4: a playlist served over HTTP is identified by its Content-Type, "
+        "application/vnd.apple.mpegurl (or audio/mpegurl); Apple HLS authoring spec (serving): "
+        "serve playlists as application/vnd.apple.mpegurl.",
+    ),
+    Rule(
+        "F3",
+        MUST,
+        "RFC 8216 §3.2: each MPEG-2 TS media segment is a sequence of 188-byte TS packets "
+        "(ISO/IEC 13818-1, sync byte 0x47).",
+    ),
+    Rule(
+        "F4",
+        MUST,
+        "RFC 8216 §4.2: an AttributeName contains only [A..Z], [0..9] and '-', and a given "
+        "AttributeName MUST NOT appear more than once in an attribute list.",
+    ),
+    Rule(
+        "F5",
+        MUST,
+        "RFC 8216 §4.2: attribute values have the type their attribute defines (quoted-string, "
+        "enumerated-string never quoted, decimal-integer, decimal-floating-point, <n>[@<o>] byte range).",
+    ),
+    Rule(
+        "F6",
+        MUST,
+        "RFC 8216 §4.3.3 and §4.3.4: media playlist tags MUST NOT appear in a master playlist and "
+        "master playlist tags MUST NOT appear in a media playlist.",
+    ),
+    Rule(
+        "F7",
+        MUST,
+        "RFC 8216 §4.3.1.2, §4.3.3, §4.3.5: EXT-X-VERSION, each media playlist tag and each "
+        "media-or-master tag MUST NOT appear more than once in a playlist.",
+    ),
+    Rule("M1", MUST, "RFC 8216 §4.3.1.1: #EXTM3U MUST be the first line of every media and master playlist."),
+    # --- protocol version ----------------------------------------------------------------------
+    Rule(
+        "V1",
+        MUST,
+        "RFC 8216 §4.3.1.2 and §7: a playlist that uses tags or attributes not compatible with "
+        "protocol version 1 MUST carry an EXT-X-VERSION at least as high as they need.",
+    ),
+    Rule(
+        "V2",
+        SHOULD,
+        "RFC 8216 §7: the version declared decides which clients may play the stream; declare "
+        "the lowest version the playlist's features need.",
+    ),
+    # --- media playlists -----------------------------------------------------------------------
+    Rule("T1", MUST, "RFC 8216 §4.3.3.1: EXT-X-TARGETDURATION (a decimal-integer) is REQUIRED in a media playlist."),
+    Rule(
+        "T2",
+        MUST,
+        "RFC 8216 §4.3.3.1: the EXTINF duration of each media segment, rounded to the nearest "
+        "integer, MUST be less than or equal to the target duration.",
+    ),
+    Rule(
+        "T4",
+        MUST,
+        "RFC 8216 §6.2.4: the variant streams of a presentation carry the same content, segmented "
+        "alike; Apple's mediastreamvalidator rejects variants whose target durations differ.",
+    ),
+    Rule(
+        "S1",
+        MUST,
+        "RFC 8216 §4.3.3.2: EXT-X-MEDIA-SEQUENCE (a decimal-integer) MUST appear before the first media segment.",
+    ),
+    Rule("E1", MUST, "RFC 8216 §4.3.2.1: #EXTINF:<duration>,[<title>] is REQUIRED for each media segment, once."),
+    Rule(
+        "E2",
+        MUST,
+        "RFC 8216 §3 and §4.3.2: a media playlist lists its media segments by URI, and each one "
+        "must be retrievable for the presentation to play.",
+    ),
+    Rule(
+        "E3",
+        MUST,
+        "RFC 8216 §4.3.2.1: EXTINF specifies the duration of the media segment; durations must be "
+        "accurate enough that their sum does not drift from the media timestamps.",
+    ),
+    Rule(
+        "P2",
+        MUST,
+        "Apple HLS authoring spec 8.6 and RFC 8216 §4.3.3.5: a VOD media playlist carries #EXT-X-PLAYLIST-TYPE:VOD.",
+    ),
+    Rule(
+        "P3",
+        MUST,
+        "RFC 8216 §4.3.3.4 and §6.3.4: EXT-X-ENDLIST says no more segments will be added; without "
+        "it a client treats the playlist as live and keeps reloading it.",
+    ),
+    Rule(
+        "P4",
+        MUST,
+        "RFC 8216 §6.2.4: each variant stream MUST present the same content, so every variant of "
+        "a VOD presentation has the same EXT-X-PLAYLIST-TYPE.",
+    ),
+    Rule(
+        "P6",
+        MUST,
+        "RFC 8216 §6.2.4: each variant stream MUST present the same content, so the variants cover "
+        "the same duration (within one frame).",
+    ),
+    # --- keys and encryption -------------------------------------------------------------------
+    Rule("K1", MUST, "RFC 8216 §4.3.2.4: METHOD is REQUIRED in EXT-X-KEY."),
+    Rule("K2", MUST, "RFC 8216 §4.3.2.4: if the encryption method is NONE, other attributes MUST NOT be present."),
+    Rule("K3", MUST, "RFC 8216 §4.3.2.4: URI is REQUIRED in EXT-X-KEY unless the METHOD is NONE."),
+    Rule(
+        "K4",
+        MUST,
+        "RFC 8216 §4.3.2.4: IV is a hexadecimal-sequence (0x followed by hex digits) that "
+        "specifies a 128-bit unsigned integer.",
+    ),
+    Rule(
+        "K5",
+        SHOULD,
+        "RFC 8216 §4.3.2.4: IV specifies a 128-bit integer; write all 32 hex digits so no client has to pad it.",
+    ),
+    Rule("KF1", MUST, "RFC 8216 §5.1: an AES-128 key file is the 16-octet key as a packed array in binary format."),
+    Rule(
+        "IV3",
+        SHOULD,
+        "RFC 8216 §5.2 and §4.3.2.4: without an IV attribute the media sequence number is the "
+        "IV; an explicit IV in each EXT-X-KEY does not depend on segment numbering.",
+    ),
+    Rule(
+        "C3",
+        MUST,
+        "RFC 8216 §4.3.2.4: AES-128 segments are encrypted with AES-128-CBC and PKCS7 padding, so "
+        "their length is a whole number of 16-byte blocks.",
+    ),
+    Rule(
+        "C4",
+        MUST,
+        "RFC 8216 §4.3.2.4 and §5.2: each AES-128 segment decrypts, with its key and IV, to valid "
+        "PKCS7 padding and to the media format (MPEG-2 TS).",
+    ),
+    # --- master playlists ----------------------------------------------------------------------
+    Rule(
+        "ST1",
+        MUST,
+        "RFC 8216 §4.3.4.2: the URI line that follows EXT-X-STREAM-INF is REQUIRED and names a "
+        "media playlist that must be readable; a master lists at least one variant.",
+    ),
+    Rule(
+        "G2",
+        MUST,
+        "RFC 8216 §4.3.4.1: the URI of an EXT-X-MEDIA rendition identifies a media playlist that must be readable.",
+    ),
+    Rule(
+        "I3",
+        MUST,
+        "Apple HLS authoring spec 9.12 and RFC 8216 §4.3.5.1: EXT-X-INDEPENDENT-SEGMENTS "
+        "(every segment starts decodable) appears in the master or in every video media playlist.",
+    ),
+    Rule(
+        "SK1",
+        MUST,
+        "RFC 8216 §4.3.4.5: the METHOD of EXT-X-SESSION-KEY MUST NOT be NONE, and METHOD, "
+        "KEYFORMAT and KEYFORMATVERSIONS MUST match any EXT-X-KEY with the same URI.",
+    ),
+    Rule(
+        "SK2",
+        SHOULD,
+        "RFC 8216 §4.3.4.5: EXT-X-SESSION-KEY lets a client preload keys without reading the "
+        "media playlists first; use it when every variant shares the key.",
+    ),
+    Rule("3.1-BANDWIDTH", MUST, "RFC 8216 §4.3.4.2: every EXT-X-STREAM-INF tag MUST include the BANDWIDTH attribute."),
+    Rule(
+        "3.1-AVERAGE-BANDWIDTH",
+        MUST,
+        "RFC 8216 §4.3.4.2: AVERAGE-BANDWIDTH is the average segment bit rate "
+        "and BANDWIDTH the peak, so the average cannot exceed BANDWIDTH.",
+    ),
+    Rule(
+        "3.1-RESOLUTION",
+        MUST,
+        "RFC 8216 §4.3.4.2: RESOLUTION is the pixel resolution of the video in the "
+        "variant (the display size after cropping).",
+    ),
+    Rule(
+        "3.1-FRAME-RATE",
+        MUST,
+        "RFC 8216 §4.3.4.2: FRAME-RATE is the maximum frame rate of all the video in "
+        "the variant, rounded to three decimal places.",
+    ),
+    Rule(
+        "6.1",
+        MUST,
+        "RFC 8216 §4.3.4.2 and RFC 6381: CODECS names every media format in the variant, so the "
+        "formats must be identifiable from the media (H.264 and AAC in MPEG-2 TS here).",
+    ),
+    Rule(
+        "6.3",
+        MUST,
+        "RFC 8216 §4.3.4.2: each format in CODECS is a media sample type present in the variant, "
+        "and every format present is listed.",
+    ),
+    Rule(
+        "B2",
+        SHOULD,
+        "Apple HLS authoring spec 1.27: BANDWIDTH within 10% of the peak segment bit rate as "
+        "Apple's mediastreamvalidator measures it (its window is wider than RFC 8216 §4.3.4.2's).",
+    ),
+    Rule(
+        "B4",
+        MUST,
+        "Apple HLS authoring spec 1.26 and 1.27: for VOD, the measured average and peak segment bit "
+        "rates MUST be within 10% of AVERAGE-BANDWIDTH and BANDWIDTH (RFC 8216 §4.3.4.2 defines "
+        "both; rendition audio counts toward the variant).",
+    ),
+    # --- I-frame playlists ---------------------------------------------------------------------
+    Rule(
+        "IF1",
+        MUST,
+        "RFC 8216 §4.3.4.3: EXT-X-I-FRAME-STREAM-INF has the REQUIRED BANDWIDTH and URI "
+        "attributes, and the URI names a readable I-frame playlist.",
+    ),
+    Rule(
+        "IF2",
+        MUST,
+        "RFC 8216 §4.3.3.6: an I-frame playlist carries EXT-X-I-FRAMES-ONLY and each of its "
+        "segments (a byte range) is a single decodable I-frame.",
+    ),
+    Rule(
+        "IF3",
+        MUST,
+        "Apple HLS authoring spec 9.1 and 9.2, RFC 8216 §4.3.4.3: EXT-X-I-FRAME-STREAM-INF "
+        "includes CODECS and RESOLUTION.",
+    ),
+    Rule(
+        "IF4",
+        MUST,
+        "Apple HLS authoring spec 6.9 and 1.27: the BANDWIDTH of an I-frame playlist is within 10% "
+        "of its measured peak bit rate.",
+    ),
+    # --- Apple HLS authoring specification items -----------------------------------------------
+    Rule(
+        "AHS-1.28",
+        SHOULD,
+        "Apple HLS authoring spec 1.28: for VOD, the peak bit rate SHOULD be no more than "
+        "200% of the average bit rate.",
+    ),
+    Rule(
+        "AHS-6.1",
+        MUST,
+        "Apple HLS authoring spec 6.1: I-frame playlists (EXT-X-I-FRAME-STREAM-INF) MUST be "
+        "provided for trick play (scrubbing and scanning).",
+    ),
+    Rule("AHS-7.4", MUST, "Apple HLS authoring spec 7.4: each video segment MUST start with an IDR frame."),
+    Rule(
+        "AHS-8.22",
+        SHOULD,
+        "Apple HLS authoring spec 8.22: segment boundaries SHOULD be aligned across "
+        "variants (same EXTINF list, same first timestamps) so switching lands on an IDR.",
+    ),
+    Rule("AHS-9.1", MUST, "Apple HLS authoring spec 9.1: every EXT-X-STREAM-INF tag MUST include CODECS."),
+    Rule("AHS-9.2", MUST, "Apple HLS authoring spec 9.2: EXT-X-STREAM-INF of a video variant MUST include RESOLUTION."),
+    Rule("AHS-9.9", MUST, "Apple HLS authoring spec 9.9: provide several bit rates of video (a ladder of variants)."),
+    Rule(
+        "AHS-9.11",
+        SHOULD,
+        "Apple HLS authoring spec 9.11: EXT-X-INDEPENDENT-SEGMENTS SHOULD be in the master "
+        "playlist when every video segment starts with a key frame.",
+    ),
+    Rule("AHS-9.14", MUST, "Apple HLS authoring spec 9.14: every EXT-X-STREAM-INF tag MUST include AVERAGE-BANDWIDTH."),
+    Rule(
+        "AHS-9.15", MUST, "Apple HLS authoring spec 9.15: EXT-X-STREAM-INF of a video variant MUST include FRAME-RATE."
+    ),
+]
+
+RULES: dict[str, Rule] = {r.id: r for r in _RULES}
+assert len(RULES) == len(_RULES), "duplicate rule id"
+
+
+def rule(rule_id: str) -> Rule:
+    """The catalogue entry; KeyError for an id that is not in the catalogue."""
+    return RULES[rule_id]
