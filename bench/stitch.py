@@ -27,7 +27,7 @@ import imageio_ffmpeg
 
 from hlskit.hls import ts
 from hlskit.hls.crypto import decrypt_segment, encrypt_segment
-from hlskit.hls.master import stitch_package
+from hlskit.hls.stitch import definitions_in, stitch, write_master
 from hlskit.hls.validate import validate
 from hlskit.storage import LocalStorage
 
@@ -152,7 +152,8 @@ def main() -> None:
 
         storage = CountingStorage(root)
         t = time.perf_counter()
-        info = stitch_package("", storage=storage, key_resolver=lambda uri: key)
+        info = stitch(storage, "", definitions_in(storage, ""), lambda uri: key)
+        write_master(storage, info)
         stitched = time.perf_counter() - t
         s_reads, s_bytes, s_stats = storage.reads, storage.bytes, storage.stats
 
@@ -171,7 +172,7 @@ def main() -> None:
         f"{total_bytes / 1e6:.0f} MB logical (hard links), built in {built:.1f} s"
     )
     print(
-        f"stitch_package: {stitched:.2f} s ({s_reads} reads, {s_bytes / 1e6:.1f} MB read, {s_stats} stats), "
+        f"stitch + write_master: {stitched:.2f} s ({s_reads} reads, {s_bytes / 1e6:.1f} MB read, {s_stats} stats), "
         f"{len(info.variants)} variants, {sum(v.iframe_count for v in info.variants)} I-frames"
     )
     print(

@@ -1,4 +1,8 @@
-"""Engines run a plan's jobs: ``local`` (FFmpeg on this machine) and ``mts`` (Alibaba Cloud MPS)."""
+"""Engines run a plan's jobs: ``local`` (FFmpeg on this machine) and ``mts`` (Alibaba Cloud MPS).
+
+An engine submits a plan, reports how its jobs went and cancels; it never imports the pipeline,
+``hls``, the CLI or the config loader. Finishing a run is the pipeline's, the same for every engine.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,16 @@ class Engine(Protocol):
 
     def cancel(self, job: Job) -> None:
         """Ask the engine to stop one job (MPS allows this only while Submitted)."""
+
+
+class RemoteEngine(Engine, Protocol):
+    """An engine whose jobs outlive this process (MPS): submit now, follow later (``status --wait``)."""
+
+    def submit(self, plan: PackagePlan, store: JobStore) -> list[Job]:
+        """Send the plan's jobs without waiting; return them as accepted (Submitted) or refused (TranscodeFail)."""
+
+    def wait(self, store: JobStore, jobs: list[Job], progress: ProgressCallback) -> list[Job]:
+        """Follow the jobs until each has ended (or was cancelled in the store); return them as they ended."""
 
 
 def get_engine(name: str, settings) -> Engine:

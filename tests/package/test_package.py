@@ -299,3 +299,22 @@ os.execv({ffmpeg!r}, [{ffmpeg!r}, *out])
     assert done.returncode == 1
     assert "fails validation" in done.stderr and "T4" in done.stderr, done.stderr  # SD cut at 3 s, LD at 2 s
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_content_id_rule_is_the_same_for_package_as_for_the_routes(tmp_path, make_clip):
+    """Dots are allowed (the key, media and player routes accept them too: tests/server/test_content_ids.py);
+    a trailing newline, which a `$`-anchored pattern lets through, is refused before anything is written."""
+    src = make_clip(tmp_path / "in.mp4", seconds=2)
+    env = {"HLSKIT_HOME": str(tmp_path / "home")}
+    out = tmp_path / "out"
+    bad = run_hlskit("package", str(src), "--out", str(out), "--content-id", "x\n", env=env)
+    assert bad.returncode == 2 and "content id 'x\\n' is not valid" in bad.stderr and "Traceback" not in bad.stderr
+    assert not out.exists()
+    good = run_hlskit(
+        "package", str(src), "--out", str(out), "--content-id", "talk.v2", "--segment-duration", "1", env=env
+    )
+    assert good.returncode == 0, good.stderr
+    manifest = json.loads((out / "talk.v2" / "hlskit.json").read_text())
+    assert manifest["content_id"] == "talk.v2" and manifest["keys"][0]["uri"].endswith(
+        f"/talk.v2/{manifest['keys'][0]['key_id']}"
+    )
