@@ -1,9 +1,9 @@
 """The player blueprint: the HTML test player page, its static files and hls.js.
 
 ``GET /play/<content-id>`` plays this server's ``/media/<content-id>/master.m3u8``;
-``GET /play?src=<playlist URL>&token=<T>`` plays any HLS URL. hls.js is served from the npm
-package installed under ``player/node_modules`` (never a CDN: users test offline and on private
-networks). Without a token, ``/play/<content-id>`` mints one, except in production mode, so that
+``GET /play?src=<playlist URL>&token=<T>`` plays any HLS URL. The page, its JS and CSS and a
+pinned hls.js (vendored from the npm package with its licence: ``static/vendor``; see
+``HLS_JS_VERSION``) ship inside the package, so an installed wheel plays with no npm and no CDN. Without a token, ``/play/<content-id>`` mints one, except in production mode, so that
 a local ``hlskit serve`` plays at once.
 """
 
@@ -17,10 +17,11 @@ from flask import Blueprint, Response, abort, render_template, request, send_fro
 from ..domain.ids import is_content_id
 from ..keys.tokens import PlaybackTokens
 
-PLAYER_DIR = Path(__file__).resolve().parents[2] / "player"
-HLS_DIST = PLAYER_DIR / "node_modules" / "hls.js" / "dist"
-# Only these files of the hls.js package are served.
-VENDOR_FILES = {"hls.min.js", "hls.min.js.map", "hls.js", "hls.js.map"}
+HERE = Path(__file__).resolve().parent
+HLS_DIST = HERE / "static" / "vendor"
+HLS_JS_VERSION = "1.7.4"  # player/package.json pins the same; tests/browser/test_blueprint.py checks both
+# Only these vendored files are served.
+VENDOR_FILES = {"hls.min.js", "hls.js.LICENSE"}
 
 
 def hls_js_missing() -> str | None:
@@ -28,8 +29,8 @@ def hls_js_missing() -> str | None:
     if (HLS_DIST / "hls.min.js").is_file():
         return None
     return (
-        f"hls.js is not installed in {PLAYER_DIR / 'node_modules'}: "
-        "run `make player` (or `cd player && npm ci`) and reload this page."
+        f"hls.js is missing from {HLS_DIST}: this hlskit installation is incomplete; "
+        "reinstall it (pip install --force-reinstall hlskit) and reload this page."
     )
 
 
@@ -75,8 +76,8 @@ def create_blueprint(token_secret: bytes | None, token_ttl: int) -> Blueprint:
     bp = Blueprint(
         "player",
         __name__,
-        template_folder=str(PLAYER_DIR / "templates"),
-        static_folder=str(PLAYER_DIR / "static"),
+        template_folder=str(HERE / "templates"),
+        static_folder=str(HERE / "static" / "player"),
         static_url_path="/player/static",
     )
     tokens = PlaybackTokens(token_secret) if token_secret is not None else None

@@ -1,4 +1,4 @@
-"""The player blueprint without a browser: pages, hls.js from node_modules, clear errors."""
+"""The player blueprint without a browser: pages, the vendored hls.js, clear errors."""
 
 from __future__ import annotations
 
@@ -50,4 +50,18 @@ def test_missing_hls_js_says_how_to_install_it(client, monkeypatch, tmp_path):
     for url in ("/play/talk", "/player/vendor/hls.min.js"):
         resp = client.get(url)
         assert resp.status_code == 503
-        assert "run `make player` (or `cd player && npm ci`)" in resp.get_data(as_text=True)
+        assert "reinstall it" in resp.get_data(as_text=True)
+
+
+def test_vendored_hls_js_is_the_pinned_npm_release():
+    """The hls.js shipped in the package is byte for byte the npm release that player/package.json pins."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    lock = json.loads((root / "player" / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/hls.js"]["version"] == player.HLS_JS_VERSION
+    npm_copy = root / "player" / "node_modules" / "hls.js" / "dist" / "hls.min.js"
+    assert npm_copy.is_file(), "make test runs `npm ci` in player/ first"
+    assert (player.HLS_DIST / "hls.min.js").read_bytes() == npm_copy.read_bytes()
+    assert "Copyright" in (player.HLS_DIST / "hls.js.LICENSE").read_text()
