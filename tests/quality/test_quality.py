@@ -1,0 +1,98 @@
+"""`hlskit quality`: VMAF, PSNR and SSIM with the bundled FFmpeg's libvmaf, on real encodes.
+
+A definition scored against itself is near 100; a starved encode of the same picture scores far
+lower; an encrypted package is decrypted with the key store's keys and its scores are recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from tests.conftest import run_hlskit
+
+
+def _hls(ffmpeg, src, folder, kbps: int):
+    """A clear single-definition HLS rendition of ``src`` at ``kbps`` (FFmpeg's own hls muxer)."""
+    folder.mkdir(parents=True)
+    subprocess.run(
+        [
+            ffmpeg,
+            "-v",
+            "error",
+            "-i",
+            str(src),
+            "-c:v",
+            "libx264",
+            "-b:v",
+            f"{kbps}k",
+            "-maxrate",
+            f"{kbps}k",
+            "-bufsize",
+            f"{kbps}k",
+            "-an",
+            "-f",
+            "hls",
+            "-hls_time",
+            "1",
+            "-hls_playlist_type",
+            "vod",
+            str(folder / "index.m3u8"),
+        ],
+        check=True,
+    )
+    return folder / "index.m3u8"
+
+
+def test_vmaf_of_a_rendition_against_itself_is_near_100_and_a_starved_one_far_lower(tmp_path, make_clip, ffmpeg):
+    src = make_clip(tmp_path / "src.mp4", width=320, height=180, seconds=2)
+    env = {"HLSKIT_HOME": str(tmp_path / "home")}
+    good = _hls(ffmpeg, src, tmp_path / "good", 2000)
+    # the decoded rendition itself as the reference: the same pictures, so VMAF is at the top of its scale
+    itself = tmp_path / "itself.mkv"
+    subprocess.run([ffmpeg, "-v", "error", "-i", str(good), "-c:v", "ffv1", str(itself)], check=True)
+    same = run_hlskit("quality", str(good), "--source", str(itself), "--json", env=env)
+    assert same.returncode == 0, same.stderr
+    [q_same] = json.loads(same.stdout)["definitions"]
+    # libvmaf caps PSNR at 60 dB for 8-bit video: identical pictures reach the cap
+    assert q_same["vmaf"] > 97 and q_same["psnr_y"] >= 59.9 and q_same["ssim"] > 0.999 and q_same["frames"] >= 40
+
+    starved = _hls(ffmpeg, src, tmp_path / "starved", 20)
+    bad = run_hlskit("quality", str(starved), "--source", str(src), "--json", env=env)
+    assert bad.returncode == 0, bad.stderr
+    [q_bad] = json.loads(bad.stdout)["definitions"]
+    assert q_bad["vmaf"] < q_same["vmaf"] - 30 and q_bad["psnr_y"] < q_same["psnr_y"]
+
+
+def test_encrypted_package_is_scored_per_definition_and_recorded_in_its_manifest(tmp_path, make_clip):
+    src = make_clip(tmp_path / "src.mp4", width=960, height=540, seconds=2)
+    env = {"HLSKIT_HOME": str(tmp_path / "home")}
+    out = tmp_path / "out"
+    done = run_hlskit(
+        "package",
+        str(src),
+        "--out",
+        str(out),
+        "--content-id",
+        "q",
+        "--ladder",
+        "LD,SD",
+        "--segment-duration",
+        "1",
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    scored = run_hlskit("quality", str(out / "q"), "--subsample", "2", env=env)
+    assert scored.returncode == 0, scored.stderr
+    assert "VMAF" in scored.stdout and "LD" in scored.stdout and "SD" in scored.stdout
+    manifest = json.loads((out / "q" / "hlskit.json").read_text())
+    vmaf = {d["name"]: d["vmaf"] for d in manifest["definitions"]}
+    assert set(vmaf) == {"LD", "SD"} and all(0 < v <= 100 for v in vmaf.values())
+    assert vmaf["SD"] > vmaf["LD"]  # more pixels and bits for the same picture
+    assert manifest["quality"]["subsample"] == 2 and manifest["quality"]["model"] == "vmaf_v0.6.1"
+
+
+def test_quality_without_a_source_is_one_sentence(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    done = run_hlskit("quality", str(tmp_path / "pkg"), env={"HLSKIT_HOME": str(tmp_path / "home")})
+    assert done.returncode == 2 and done.stderr.startswith("error: no source for") and "Traceback" not in done.stderr
