@@ -240,9 +240,15 @@ class MtsEngine:
             "TemplateId": d.template_id,
             "Container": {"Format": "m3u8"},
             "MuxConfig": {"Segment": {"Duration": str(plan.segment_duration)}},
-            # Our ladder decides the size (never upscale, even sizes); a fixed GOP of one segment
-            # keeps segment boundaries aligned across definitions.
-            "Video": {"Width": str(rung.width), "Height": str(rung.height), "Gop": f"{plan.segment_duration}s"},
+            # Our ladder decides the size (never upscale, even sizes) and the rate (Video.Bitrate, kb/s,
+            # overrides the template's: a per-title ladder lowers it); a fixed GOP of one segment keeps
+            # segment boundaries aligned across definitions.
+            "Video": {
+                "Width": str(rung.width),
+                "Height": str(rung.height),
+                "Bitrate": str(d.video_kbps),
+                "Gop": f"{plan.segment_duration}s",
+            },
             "UserData": job.user_data,
         }
         if plan.schedule.encrypt:

@@ -93,6 +93,7 @@ def test_submit_sends_one_signed_output_per_definition(cloud, source_clip):
         assert out["Container"] == {"Format": "m3u8"}
         assert out["MuxConfig"] == {"Segment": {"Duration": "2"}}
         assert out["Video"]["Width"] == str(rung.width) and out["Video"]["Height"] == str(rung.height)
+        assert out["Video"]["Bitrate"] == str(rung.definition.video_kbps)  # our ladder's rate, per title too
         enc = out["Encryption"]
         assert enc["Type"] == "hls-aes-128" and enc["KeyType"] == "Base64"
         assert b64url_decode(enc["Key"]) == key.key
