@@ -4,11 +4,13 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Demo and test state (job store, key store, master key) stays inside the checkout, git-ignored.
-export HLSKIT_HOME ?= $(CURDIR)/.hlskit
+# Demo and test state (job store, key store, master key) stays in .hlskit/ inside the checkout,
+# git-ignored. Nothing is exported: hlskit itself finds .hlskit/ from the current folder upwards
+# (as git finds .git), so the README's commands typed in the checkout see the demo's state.
+HOME_DIR := .hlskit
 PORT   ?= 8000
 
-.PHONY: demo test lint install player browser sample package serve bench clean
+.PHONY: demo test lint install player browser sample package serve bench clean wheel postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +21,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 install: $(VENV)/.installed
+
+# Owner-only, like every hlskit home (`hlskit doctor` checks it).
+$(HOME_DIR):
+	mkdir -m 700 $@
 
 player/node_modules/.package-lock.json: player/package.json player/package-lock.json
 	cd player && npm ci --no-audit --no-fund --loglevel=error
@@ -37,6 +43,14 @@ endef
 browser:
 	$(call deb,chromium,chromium)
 
+# Store tests (tests/postgres) and bench/keyserver.py start a throwaway PostgreSQL cluster with
+# Debian's server binaries, which live under /usr/lib/postgresql/<major>/bin, not on PATH.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	  else echo "error: PostgreSQL is missing: install Debian's postgresql package (sudo apt-get install postgresql)." >&2; exit 2; fi; }
+
 samples/sample.mp4: | $(VENV)/.installed
 	$(BIN)/hlskit sample samples/sample.mp4
 
@@ -44,13 +58,13 @@ sample: samples/sample.mp4
 
 # Packaged once; run `make clean` (or delete out/sample) to package again. 2 s segments (not the
 # default 6) give the 30 s sample 15 segments, so the player has room to show switching.
-out/sample/master.m3u8: samples/sample.mp4 | $(VENV)/.installed
+out/sample/master.m3u8: samples/sample.mp4 | $(VENV)/.installed $(HOME_DIR)
 	$(BIN)/hlskit package samples/sample.mp4 --out out --content-id sample --segment-duration 2 \
 	  --key-url http://127.0.0.1:$(PORT)/keys
 
 package: out/sample/master.m3u8
 
-serve: install player
+serve: install player | $(HOME_DIR)
 	$(BIN)/hlskit play out/sample --port $(PORT) --no-open
 
 demo: install player package serve
@@ -60,14 +74,19 @@ lint: install
 	$(BIN)/ruff check hlskit tests bench
 	$(BIN)/ruff format --check hlskit tests bench
 
-test: install player browser lint
+# tests/wheel builds the wheel itself and installs it into a fresh venv outside the checkout.
+test: install player browser postgres lint | $(HOME_DIR)
 	$(BIN)/python -m pytest -q
 
-bench: install player samples/sample.mp4
+bench: install player postgres samples/sample.mp4
 	$(call deb,wrk,wrk)
 	$(BIN)/python bench/package.py
 	$(BIN)/python bench/stitch.py
 	$(BIN)/python bench/keyserver.py
+
+# dist/hlskit-<version>-py3-none-any.whl, with the player and hls.js inside: pip install it anywhere.
+wheel: install
+	$(BIN)/python -m pip wheel -q --no-deps -w dist .
 
 clean:
 	rm -rf out test-artifacts .pytest_cache

@@ -1,14 +1,21 @@
-"""Key service throughput: /keys/<cid>/<kid>?token=T versus a bare 16-byte endpoint, same gunicorn.
+"""Key service throughput: SQLite vs PostgreSQL key stores, and the key route vs a bare endpoint.
 
-    .venv/bin/python bench/keyserver.py [--duration 10] [--rounds 2] [--workers 2] [--threads 4]
+    .venv/bin/python bench/keyserver.py [--duration 10] [--rounds 2]            # stores (default)
+    .venv/bin/python bench/keyserver.py --overhead [--connections 8]             # route vs bare
 
-Starts gunicorn on 127.0.0.1 with the real app (``create_app``) plus one bench-only route,
-``/bare``, that returns 16 constant bytes with the key route's headers, and drives both with
-wrk (keep-alive connections, like a player). Runs alternate bare / key / key-without-audit
-(a second gunicorn with the audit logger off) so drift on this shared machine hits all alike, then records req/s, p50, p99 and the ratios in
-bench/RESULTS.md (the "Key service" section, replaced on each run). It also times the pieces of
-the key route in-process: token check, cached key lookup (with the revocation check), uncached
-unwrap.
+Default (``stores``): the real app under gunicorn on 127.0.0.1 (2 workers x gthread 4 threads),
+once over an SQLite store and once over a throwaway PostgreSQL cluster (tests/postgres/cluster.py,
+started here), driven by wrk at 32 keep-alive connections on two paths: *cached*, one key asked
+again and again (the key cache answers; the revocation check is a stat() on SQLite, a query at
+most every 0.25 s per worker on PostgreSQL), and *uncached*, 2,000 keys in rotation, more than
+the cache holds (1,024), so each request reads and unwraps a key from the store. Runs alternate
+between the stores, so drift on this shared machine hits both alike. Records req/s, p50 and p99
+in bench/results/keyserver.md (the "stores" section, replaced on each run).
+
+``--overhead``: /keys/<cid>/<kid>?token=T versus ``/bare``, a bench-only route that returns 16
+constant bytes with the key route's headers, same gunicorn; alternating bare / key /
+key-without-audit / key-with-a-new-token-each-request, plus the in-process cost of each piece
+of the key route (the "overhead" section of the same file).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import argparse
 import os
 import platform
 import re
+import secrets
 import shutil
 import socket
 import statistics
@@ -30,8 +38,7 @@ from pathlib import Path
 import requests
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "RESULTS.md"
-START, END = "<!-- keyserver:start -->", "<!-- keyserver:end -->"
+RESULTS = HERE / "results" / "keyserver.md"
 CONTENT_ID = "bench"
 
 
@@ -185,25 +192,21 @@ def micro(settings, key, token: str) -> dict:
     }
 
 
-def record(section: str) -> None:
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    block = f"{START}\n{section.rstrip()}\n{END}\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + block + text[text.index(END) + len(END) + 1 :]
+def record(section: str, name: str) -> None:
+    """Write one section of bench/results/keyserver.md, replacing its previous run."""
+    start, end = f"<!-- keyserver-{name}:start -->", f"<!-- keyserver-{name}:end -->"
+    RESULTS.parent.mkdir(exist_ok=True)
+    text = RESULTS.read_text() if RESULTS.exists() else "# Key service benchmarks (bench/keyserver.py)\n"
+    block = f"{start}\n{section.rstrip()}\n{end}\n"
+    if start in text and end in text:
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end) + 1 :]
     else:
         text = text.rstrip() + "\n\n" + block
     RESULTS.write_text(text)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=4)
-    ap.add_argument("--connections", type=int, default=8)
-    ap.add_argument("--no-record", action="store_true")
-    args = ap.parse_args()
+def overhead_main(args) -> None:
+    """The key route against a bare 16-byte route, same gunicorn (--overhead)."""
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk")
 
@@ -266,7 +269,7 @@ def main() -> None:
         "shared with other agents' jobs, so absolute numbers are noisy — the ratio is what counts.",
         f"Setup: gunicorn {args.workers} workers × gthread {args.threads} threads, keep-alive; "
         f"wrk -t1 -c{args.connections} -d{args.duration}s --latency on the same 2 cores; "
-        f"median of {args.rounds} alternating runs each. Command: `.venv/bin/python bench/keyserver.py`.",
+        f"median of {args.rounds} alternating runs each. Command: `.venv/bin/python bench/keyserver.py --overhead`.",
         "",
         "| endpoint | req/s | p50 ms | p99 ms | worker CPU µs/req | throughput vs bare (paired) | CPU/req vs bare |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -306,7 +309,134 @@ def main() -> None:
     section = "\n".join(lines)
     print(section)
     if not args.no_record:
-        record(section)
+        record(section, "overhead")
+
+
+UNCACHED_KEYS = 5000  # in rotation over 2 workers: ~2,500 per worker, more than a cache holds (1,024)
+
+
+def rotation_script(path: Path, key_ids: list[str], token: str) -> Path:
+    """A wrk script asking for each key in turn, so (almost) every request misses the key cache."""
+    ids = ",".join(f'"{k}"' for k in key_ids)
+    path.write_text(
+        f"local ids = {{{ids}}}\nlocal i = 0\n"
+        "request = function()\n  i = i + 1\n"
+        f'  return wrk.format("GET", "/keys/{CONTENT_ID}/" .. ids[(i % #ids) + 1] .. "?token={token}")\nend\n'
+    )
+    return path
+
+
+def stores_main(args) -> None:
+    """SQLite and PostgreSQL key stores side by side, cached and uncached paths."""
+    sys.path.insert(0, str(HERE.parent))  # tests.postgres.cluster: the same throwaway cluster as the tests
+    from hlskit.domain.settings import Settings
+    from hlskit.keys.store import KeyStore
+    from hlskit.keys.tokens import make_token
+    from tests.postgres.cluster import start_cluster
+
+    home = Path(tempfile.mkdtemp(prefix="hlskit-bench-"))
+    (home / "media").mkdir()
+    secret = secrets.token_hex(32)
+    cluster = start_cluster()
+    servers: list[subprocess.Popen] = []
+    runs: dict[tuple[str, str], list[dict]] = {}
+    try:
+        # PostgreSQL first: its keys are made one by one (fast here), then the same wrapped rows go
+        # into SQLite in one transaction (one commit per key takes a minute on this machine).
+        urls = {"PostgreSQL": cluster.create_database("bench"), "SQLite": None}
+        targets = {}
+        rows: list[tuple] = []
+        for store, url in urls.items():
+            settings = Settings(
+                home=home / store, media_root=home / "media", store_url=url, master_key_file=home / "mk"
+            )
+            keys = KeyStore.from_settings(settings)
+            if not rows:
+                ids = [keys.create(CONTENT_ID).key_id for _ in range(UNCACHED_KEYS)]
+                with keys.db.read() as db:
+                    query = "SELECT content_id, key_id, wrapped, iv_hex, created_at FROM keys"
+                    rows = [tuple(r) for r in db.execute(query).fetchall()]
+            else:
+                with keys.db.write() as db:
+                    db.executemany(
+                        "INSERT INTO keys (content_id, key_id, wrapped, iv_hex, created_at) VALUES (?,?,?,?,?)", rows
+                    )
+            env = {k: v for k, v in os.environ.items() if not k.startswith("HLSKIT_")}
+            env.update(
+                HLSKIT_HOME=str(home / store),
+                HLSKIT_MEDIA_ROOT=str(home / "media"),
+                HLSKIT_MASTER_KEY_FILE=str(home / "mk"),
+                HLSKIT_TOKEN_SECRET=secret,
+                **({"HLSKIT_STORE_URL": url} if url else {}),
+            )
+            proc, base = _start(env, args.workers, args.threads, home / f"{store}.log", audit=True)
+            servers.append(proc)
+            token = make_token(secret.encode(), CONTENT_ID, 3600)
+            got = requests.get(f"{base}/keys/{CONTENT_ID}/{ids[0]}?token={token}")
+            assert got.status_code == 200 and got.content == keys.get(CONTENT_ID, ids[0]), got.status_code
+            script = rotation_script(home / f"{store}.lua", ids, token)
+            targets[(store, "cached")] = (proc, f"{base}/keys/{CONTENT_ID}/{ids[0]}?token={token}", None)
+            targets[(store, "uncached")] = (proc, base + "/", script)
+        for r in range(args.rounds):
+            for name, (proc, url, lua) in targets.items():
+                runs.setdefault(name, []).append(measure(proc, url, args.duration, args.connections, lua))
+            print(f"round {r + 1}: " + ", ".join(f"{s} {p} {v[-1]['rps']:.0f}/s" for (s, p), v in runs.items()))
+    finally:
+        for proc in servers:
+            _stop(proc)
+        cluster.destroy()
+        shutil.rmtree(home, ignore_errors=True)
+
+    med = {n: {m: statistics.median(r[m] for r in v) for m in ("rps", "p50", "p99", "cpu_us")} for n, v in runs.items()}
+    load = os.getloadavg()
+    lines = [
+        "## Key service on SQLite vs PostgreSQL key stores (bench/keyserver.py)",
+        "",
+        f"Machine: {os.cpu_count()} cores, {_mem_gib()} GiB, {platform.platform()}, Python {platform.python_version()}, "
+        f"PostgreSQL {cluster.bin.parent.name} (throwaway cluster on 127.0.0.1, fsync off; the key route only reads), "
+        f"wrk {args.connections} connections; shared with other engineers' jobs (load average "
+        f"{load[0]:.1f} at the end), so absolute numbers are noisy.",
+        f"Setup: gunicorn {args.workers} workers x gthread {args.threads} threads, keep-alive, audit log on; "
+        f"wrk -t1 -c{args.connections} -d{args.duration}s --latency on the same cores; median of {args.rounds} "
+        "alternating runs. Cached: one key again and again. Uncached: "
+        f"{UNCACHED_KEYS} keys in rotation (each request reads and unwraps a key from the store). "
+        "Command: `.venv/bin/python bench/keyserver.py`.",
+        "",
+        "| store | path | req/s | p50 ms | p99 ms | worker CPU µs/req |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for (store, path), m in med.items():
+        lines.append(f"| {store} | {path} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p99']:.2f} | {m['cpu_us']:.0f} |")
+    lines += [
+        "",
+        "Per-run req/s: "
+        + "; ".join(f"{s} {p}: " + ", ".join(f"{r['rps']:.0f}" for r in v) for (s, p), v in runs.items())
+        + ".",
+    ]
+    section = "\n".join(lines)
+    print(section)
+    if not args.no_record:
+        record(section, "stores")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--overhead", action="store_true", help="the key route vs a bare endpoint, one SQLite store")
+    ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    ap.add_argument("--rounds", type=int, default=None, help="alternating runs per target (default 2; 3 --overhead)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--connections", type=int, default=None, help="wrk connections (default 32; 8 --overhead)")
+    ap.add_argument("--no-record", action="store_true")
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install -y wrk")
+    if args.overhead:
+        args.rounds, args.connections = args.rounds or 3, args.connections or 8
+        overhead_main(args)
+    else:
+        args.rounds, args.connections = args.rounds or 2, args.connections or 32
+        stores_main(args)
 
 
 def _mem_gib() -> int:

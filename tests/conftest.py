@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from hlskit.cli.abrcheck import launch_chromium
 from hlskit.config import load_settings
+from hlskit.domain.errors import HlskitError
 from hlskit.domain.settings import Settings
 from hlskit.engines.local import ffmpeg_exe
 from hlskit.engines.sample import sample_args
@@ -140,3 +142,16 @@ def packaged(tmp_path_factory, ffmpeg) -> Packaged:
     assert result.ok, [j.message for j in result.failed]
     manifest = json.loads((Path(result.dir) / "hlskit.json").read_text())
     return Packaged(Path(result.dir), base / "out", result.content_id, settings, manifest, source, home)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium through Playwright, one per test session (Playwright's sync API allows
+    one running instance per thread); fails (never skips) when it is missing."""
+    try:
+        pw, chromium = launch_chromium()
+    except HlskitError as exc:
+        pytest.fail(exc.message, pytrace=False)
+    yield chromium
+    chromium.close()
+    pw.stop()

@@ -61,7 +61,8 @@ def _stop_on_sigterm(signum, frame):
     "--ladder",
     default="auto",
     show_default=True,
-    help="auto (every preset not wider than the source), names such as LD,HD, or a ladder .toml file.",
+    help="auto (every preset not wider than the source), names such as LD,HD, a ladder .toml file, or "
+    "per-title[:vmaf=N] (auto's rungs at the rates this source needs, measured with VMAF).",
 )
 @click.option("--segment-duration", type=int, default=None, help="Segment length in whole seconds (default 6).")
 @click.option("--no-encrypt", is_flag=True, help="Write clear (unencrypted) segments.")
@@ -139,6 +140,8 @@ def package(
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     with package_progress(console) as progress:
         result = run_package(source, out, settings, options, progress=progress)
+    for warning in result.manifest.get("warnings", []):  # HDR tone-mapped, damaged source frames
+        click.echo(f"warning: {warning}.", err=True)
     if as_json:
         click.echo(json.dumps(result.manifest, indent=2))
     else:

@@ -6,25 +6,45 @@ error, never a traceback. Each area adds its commands from ``hlskit/cli/<area>.p
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 
 import click
 
 from ..config import load_settings
-from ..domain.errors import HlskitError
+from ..domain.errors import HlskitError, os_error_sentence
 from ..domain.settings import Settings
 
 
 class HlskitGroup(click.Group):
+    """Exit codes: 0 done; 1 a job failed (JobError) or an unexpected disk error; 2 bad input,
+    bad settings or a damaged store (InputError, ConfigError, a usage error); 3 cancelled;
+    130 interrupted (Ctrl-C or SIGTERM)."""
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except HlskitError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            sys.exit(exc.exit_code)
+            _fail(exc.message, exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("error: interrupted; nothing was published.", err=True)
-            sys.exit(130)
+            _fail("interrupted; nothing was published.", 130)
+        except click.UsageError as exc:  # a bad flag value: one line, not click's usage block
+            where = exc.ctx.command_path if exc.ctx else "hlskit"
+            _fail(f"{exc.format_message().rstrip('.')}: see `{where} --help`.", 2)
+        except sqlite3.DatabaseError as exc:  # last resort: a store damaged after it was opened
+            _fail(
+                f"the job or key store is damaged ({exc}): move jobs.db / keys.db in the hlskit home aside "
+                "(hlskit starts new ones) or restore them from a backup.",
+                2,
+            )
+        except OSError as exc:  # last resort: the known paths turn these into their own sentences
+            command = " ".join(filter(None, [ctx.command_path, ctx.invoked_subcommand]))
+            _fail(os_error_sentence(exc, f"`{command}`"), 1)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
 
 
 @click.group(cls=HlskitGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 from rich.console import Console
 
-from ..domain.errors import InputError
+from ..domain.errors import HlskitError, InputError
+from ..hls.fetch import FETCH_SECONDS, RUN_SECONDS
+from ..hls.redact import mask
 from ..hls.stitch import stitch_playlists
 from ..hls.validate import format_report
 from ..hls.validate import validate as run
@@ -76,34 +79,89 @@ def stitch(ctx, paths, output):
     default=None,
     help="Playback token sent as 'Authorization: Bearer' to key URIs (or set HLSKIT_KEY_TOKEN).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--json", "as_json", is_flag=True, help='Print the report as JSON (errors too: {"error": ...}).')
+@click.option(
+    "--fetch-timeout",
+    default=str(FETCH_SECONDS),
+    show_default=True,
+    metavar="SECONDS",
+    help="Longest time one fetch (a playlist, segment read or key) may take, start to end.",
+)
+@click.option(
+    "--time-budget",
+    default=str(RUN_SECONDS),
+    show_default=True,
+    metavar="SECONDS",
+    help="Longest time the whole validation may take; 0 for no limit.",
+)
 @click.pass_context
-def validate(ctx, path_or_url, key_token, as_json):
+def validate(ctx, path_or_url, key_token, as_json, fetch_timeout, time_budget):
     """Check a master or media playlist (file, oss:// or URL) against the HLS rules.
 
     Prints per variant the measured peak and average bit rates against the declared ones,
     codecs, resolution, frame rate, segment durations, IDR alignment and encryption, then
     MUST-fix and SHOULD-fix findings with the rule each breaks. Keys come from the local key
-    store when it has them, else from the key URI. Exit 0: no MUST finding; 1: MUST findings;
-    2: the stream could not be read.
+    store when it has them, else from the key URI (a key URI that is a file path is read beside
+    a local playlist). Reads are bounded: each fetch by --fetch-timeout, the whole run by
+    --time-budget, playlists to 16 MiB; devices and FIFOs are refused. Tokens in URLs are masked
+    in the output. Exit 0: no MUST finding; 1: MUST findings; 2: the stream could not be read.
 
     \b
     Example:
       hlskit validate out/3f2a9c/master.m3u8
       HLSKIT_KEY_TOKEN=... hlskit validate https://cdn.example.com/v/master.m3u8 --json
     """
-
-    settings = settings_from(ctx)
-    storage = None
-    location = path_or_url
-    if path_or_url.startswith("oss://"):
-        storage, location = open_storage(path_or_url, settings)
-    with console.status("validating…") if console.is_terminal else _null():
-        report = run(location, storage=storage, key_token=key_token, key_resolver=local_key_resolver(settings))
+    try:
+        fetch = _seconds(fetch_timeout, "--fetch-timeout", zero_is_none=False)
+        budget = _seconds(time_budget, "--time-budget", zero_is_none=True)
+        settings = settings_from(ctx)
+        storage = None
+        location = path_or_url
+        if path_or_url.startswith("oss://"):
+            storage, location = open_storage(path_or_url, settings)
+        with console.status("validating…") if console.is_terminal else _null():
+            report = run(
+                location,
+                storage=storage,
+                key_token=key_token,
+                key_resolver=local_key_resolver(settings),
+                fetch_timeout=fetch,
+                time_budget=budget,
+            )
+    except HlskitError as exc:
+        _fail(exc.message, exc.exit_code, as_json)
+    except Exception as exc:  # noqa: BLE001 - a bug must still end in one sentence and valid JSON
+        _fail(
+            f"validate stopped on an unexpected {type(exc).__name__}: please report it with the playlist.",
+            2,
+            as_json,
+        )
     if storage is not None:
         report.source = path_or_url
     click.echo(report.to_json() if as_json else format_report(report))
     sys.exit(1 if report.must else 0)
+
+
+def _seconds(value: str, flag: str, *, zero_is_none: bool) -> float | None:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds == 0 and zero_is_none:
+        return None
+    if not (0 < seconds < 1e7):
+        limit = "0 (no limit) or more" if zero_is_none else "more than 0"
+        raise InputError(f"{flag} {value!r} is not a number of seconds: give {limit}, e.g. {flag} 30.")
+    return seconds
+
+
+def _fail(message: str, code: int, as_json: bool) -> None:
+    """One sentence on stderr (tokens masked); with --json also {"error": ...} on stdout."""
+    message = mask(message)
+    if as_json:
+        click.echo(json.dumps({"error": message, "exit_code": code}))
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
 
 
 class _null:

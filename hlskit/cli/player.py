@@ -17,6 +17,7 @@ from ..keys.tokens import make_token, token_secret
 from ..server import create_app, devserver
 from .abrcheck import parse_ewma, parse_profile, run_abr_check
 from .group import settings_from
+from .server import parse_port
 
 
 def _loopback_port(key_url: str | None) -> int | None:
@@ -31,9 +32,9 @@ def _loopback_port(key_url: str | None) -> int | None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--port",
-    type=int,
     default=None,
-    help="Port. Default: the port of the package's key URL when it is on this machine, else 8000.",
+    metavar="PORT",
+    help="Port, 1-65535 (0: any free one). Default: the port of the package's key URL when it is on this machine, else 8000.",
 )
 @click.option("--open/--no-open", "open_browser", default=True, show_default=True, help="Open the player in a browser.")
 @click.pass_context
@@ -45,6 +46,7 @@ def play(ctx, package_dir, host, port, open_browser):
       hlskit play out/talk-3f2a1c
       hlskit play out/talk-3f2a1c --port 8001 --no-open
     """
+    port = parse_port(port)
     folder = Path(package_dir).resolve()
     manifest_file = folder / "hlskit.json"
     try:
@@ -133,6 +135,16 @@ def _print_report(report, t0: float) -> None:
     for e in report.errors:
         if e.get("fatal") or e.get("blocking"):
             echo(f"error: {e['message']}")
+    echo(
+        "time to first frame: "
+        + ("never" if report.first_frame is None else f"{report.first_frame:.2f} s (from the player's start)")
+    )
+    if any(report.phases[i].phase.rate > report.phases[i - 1].phase.rate for i in range(1, len(report.phases))):
+        top = report.levels[-1]["name"] if report.levels else "-"
+        echo(
+            f"fragments to the top definition ({top}) after the network returned: "
+            + ("not reached" if report.fragments_to_top is None else str(report.fragments_to_top))
+        )
     echo(f"result: {report.verdict}")
 
 
@@ -159,8 +171,9 @@ def abr_check(url, profile, token, ewma, screenshot, as_json):
     """Play URL in headless Chromium through a network profile and check that definitions switch.
 
     URL is a master or media playlist (played through /play on the same server) or a player page.
-    Prints which definitions played when, how long each switch took and any stalls; exits 1 when
-    automatic switching did not happen.
+    Prints which definitions played when, how long each switch took, any stalls, the time to the
+    first frame and the fragments loaded before the top definition once the network got faster;
+    exits 1 when automatic switching did not happen.
 
     \b
     Example:

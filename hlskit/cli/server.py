@@ -19,6 +19,18 @@ _TTL = re.compile(r"^(\d+)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+def parse_port(text: str | int | None, default: int | None = None) -> int | None:
+    """``--port``: a whole number from 0 (any free port) to 65535, else one sentence (exit 2)."""
+    if text is None:
+        return default
+    value = str(text).strip()
+    if not value.isdigit() or int(value) > 65535:
+        raise InputError(
+            f"--port must be a whole number from 1 to 65535 (or 0 for any free port), got {value!r}: pass another --port."
+        )
+    return int(value)
+
+
 def parse_ttl(text: str) -> int:
     """'90', '90s', '15m', '1h', '2d' → seconds."""
     match = _TTL.match(text.strip().lower())
@@ -30,20 +42,21 @@ def parse_ttl(text: str) -> int:
 @click.command()
 @click.argument("media_root", type=click.Path(file_okay=False), default=None, required=False)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=int, default=8000, show_default=True, help="Port (0 picks a free one).")
+@click.option("--port", default="8000", metavar="PORT", show_default=True, help="Port, 1-65535 (0 picks a free one).")
 @click.pass_context
 def serve(ctx, media_root, host, port):
-    """Serve keys (/keys), packaged media (/media) and the player on one port.
+    """Serve keys (/keys), packaged media (/media), the player (/play) and a package index (/) on one port.
 
     Uses Werkzeug's development server; in production run
     gunicorn 'hlskit.server:create_app()' with the same settings (see docs/serving.md).
 
     \b
     Example:
-      hlskit serve out/ --port 8000
-      hlskit token <content-id>     # then open
+      hlskit serve out/ --port 8000      # then open http://127.0.0.1:8000/ and pick a package
+      hlskit token <content-id>          # for other players:
       http://127.0.0.1:8000/media/<content-id>/master.m3u8?token=<token>
     """
+    port = parse_port(port)
     settings = settings_from(ctx, media_root=media_root)
     if not settings.media_root.is_dir():
         raise InputError(
@@ -54,6 +67,7 @@ def serve(ctx, media_root, host, port):
     def announce(bound_port: int) -> None:
         url = f"http://{host if ':' not in host else f'[{host}]'}:{bound_port}/"
         click.echo(f"hlskit serving {settings.media_root} at {url}")
+        click.echo(f"  packages: {url}  (each with a play link)")
         click.echo(f"  media: {url}media/<content-id>/master.m3u8?token=<hlskit token <content-id>>")
         click.echo("  development server: use gunicorn in production (docs/serving.md). Ctrl+C stops.")
 

@@ -6,6 +6,8 @@ Write messages as "<what is wrong>: <how to fix it>."
 
 from __future__ import annotations
 
+import errno
+
 
 class HlskitError(Exception):
     """Base class: a problem the user can fix. Exit code 1 unless a subclass says otherwise."""
@@ -34,3 +36,21 @@ class JobError(HlskitError):
     """A job failed while running (encoder error, engine refusal): exit code 1."""
 
     exit_code = 1
+
+
+def os_error_sentence(exc: OSError, doing: str) -> str:
+    """One sentence for an OSError met while ``doing`` (e.g. "writing the package"): path, cause and fix."""
+    path = exc.filename or "the output folder"
+    write_fix = "choose a folder you can write to, or fix its permissions"
+    causes = {
+        errno.ENOSPC: ("the disk is full", "free some space there and try again"),
+        errno.EDQUOT: ("the disk quota is used up", "free some space there and try again"),
+        errno.EROFS: ("the file system is read-only", write_fix),
+        errno.EACCES: ("permission was denied", write_fix),
+        errno.EPERM: ("permission was denied", write_fix),
+        errno.ENOTDIR: ("a part of the path is a file, not a folder", "give a folder path"),
+        errno.EISDIR: ("it is a folder", "give a file path"),
+        errno.ENAMETOOLONG: ("the name is too long", "use a shorter path"),
+    }
+    cause, fix = causes.get(exc.errno or 0, ("of an operating-system error", "check the path and try again"))
+    return f"{doing} failed at {path} because {cause} ({exc.strerror or exc}): {fix}."

@@ -46,6 +46,7 @@ PRESETS: tuple[Definition, ...] = (
     Definition("4K", 3840, 6000, 160, "S00000001-100070"),
 )
 PRESET_NAMES = tuple(d.name for d in PRESETS)
+LADDER_KEYS = ("name", "width", "video_kbps", "audio_kbps", "template_id")
 
 
 def _even_down(x: float) -> int:
@@ -70,16 +71,28 @@ def load_ladder_file(path: str | Path) -> list[Definition]:
     """Read custom rungs from TOML: one ``[[definition]]`` table per rung."""
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_text())
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"ladder file {p} does not exist: check the path given to --ladder.")
+    except IsADirectoryError:
+        raise InputError(f"ladder file {p} is a folder: give the path of a .toml file to --ladder.")
+    except OSError as exc:
+        raise InputError(f"ladder file {p} cannot be read ({exc.strerror}): check its permissions.")
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"ladder file {p} is not valid TOML ({exc}): fix the syntax.")
     rows = data.get("definition")
     if not isinstance(rows, list) or not rows:
         raise InputError(f"ladder file {p} has no [[definition]] tables: add at least one rung.")
+    extra = sorted(set(data) - {"definition"})
+    if extra:
+        raise InputError(f"ladder file {p} has an unknown key {extra[0]!r}: use only [[definition]] tables.")
     out: list[Definition] = []
     for i, row in enumerate(rows, 1):
+        unknown = sorted(set(row) - set(LADDER_KEYS)) if isinstance(row, dict) else []
+        if unknown:
+            raise InputError(
+                f"ladder file {p}, definition {i}: unknown key {unknown[0]!r}: use {', '.join(LADDER_KEYS)}."
+            )
         try:
             d = Definition(
                 name=str(row["name"]),
@@ -94,9 +107,10 @@ def load_ladder_file(path: str | Path) -> list[Definition]:
             )
         if not d.name.replace("-", "").replace("_", "").isalnum():
             raise InputError(f"ladder file {p}, definition {i}: name {d.name!r} must be letters, digits, - or _.")
-        if d.width < 16 or d.video_kbps < 10 or d.audio_kbps < 8:
+        if not (16 <= d.width <= 8192 and 10 <= d.video_kbps <= 200_000 and 8 <= d.audio_kbps <= 512):
             raise InputError(
-                f"ladder file {p}, definition {d.name}: width ≥ 16, video_kbps ≥ 10 and audio_kbps ≥ 8 are needed."
+                f"ladder file {p}, definition {d.name}: width must be 16-8192, video_kbps 10-200000 and "
+                f"audio_kbps 8-512, got {d.width}, {d.video_kbps} and {d.audio_kbps}."
             )
         out.append(d)
     names = [d.name for d in out]
@@ -111,6 +125,8 @@ def parse_ladder_option(option: str) -> list[Definition] | None:
         return None
     if option.endswith(".toml") or Path(option).is_file():
         return load_ladder_file(option)
+    if Path(option).is_dir():
+        raise InputError(f"--ladder {option} is a folder: give a ladder .toml file, auto, or names such as LD,HD.")
     by_name = {d.name.upper(): d for d in PRESETS}
     picked = []
     for name in (n.strip() for n in option.split(",") if n.strip()):

@@ -85,6 +85,7 @@ def build_manifest(plan: PackagePlan, jobs: list[Job]) -> dict[str, Any]:
             }
             for i, k in enumerate(plan.keys)
         ],
+        "per_title": plan.per_title,
         "clip": {"seek": plan.clip.seek, "duration": plan.clip.duration} if plan.clip else None,
         "watermarks": [wm.__dict__ for wm in plan.watermarks],
         "definitions": definitions,

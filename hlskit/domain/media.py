@@ -18,6 +18,8 @@ class VideoStream:
     rotation: int  # degrees, clockwise as displayed: 0, 90, 180 or 270
     frame_rate: str  # exact rational, e.g. "30000/1001"
     pix_fmt: str | None
+    # ITU-T H.273 transfer characteristics as FFmpeg names them: smpte2084 (PQ) and arib-std-b67 (HLG) are HDR.
+    color_transfer: str | None = None
 
     @property
     def fps(self) -> float:

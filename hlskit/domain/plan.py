@@ -76,6 +76,7 @@ class PackagePlan:
     # Creates and stores the next data key; set by the planner, absent for clear packages.
     make_key: Callable[[], DataKey] | None = field(default=None, repr=False)
     renditions: dict[str, Any] = field(default_factory=dict)  # definition → protect.Rendition
+    per_title: dict | None = None  # the per-title analysis (pipeline/pertitle.py), when asked for
 
     def key(self, index: int) -> DataKey:
         """The data key for schedule index ``index``, created on first use (rotation adds keys)."""

@@ -23,6 +23,10 @@ class Settings:
     home: Path = field(default_factory=_default_home)
     job_db: Path | None = None  # default: <home>/jobs.db
     key_db: Path | None = None  # default: <home>/keys.db
+    # Job and key store for both: sqlite:///file.db or postgresql://user:password@host:5432/db
+    # (hlskit.domain.db); default None: the SQLite files job_db and key_db. Kept out of the repr:
+    # the URL may carry a password.
+    store_url: str | None = field(default=None, repr=False)
     master_key_file: Path | None = None  # default: <home>/master.key (created 0600 on first use)
     token_secret: str | None = None  # default: <home>/token.secret (created 0600 on first use)
     production: bool = False  # refuse default/missing secrets when True
@@ -37,6 +41,7 @@ class Settings:
     # Serving
     media_root: Path = Path("out")
     allowed_origins: str = "self"  # comma-separated origins for key requests; "self" = same origin
+    public_origin: str | None = None  # "self" for CORS, e.g. https://video.example.com; default: the listening address
     token_ttl: int = 3600
 
     # Alibaba Cloud (engine "mts"); secrets from file or environment only

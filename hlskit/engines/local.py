@@ -22,13 +22,16 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from ..domain.errors import ConfigError
+from ..domain.errors import ConfigError, HlskitError, os_error_sentence
 from ..domain.jobs import Job, JobState, JobStore, this_owner
 from ..domain.ladder import Rung
 from ..domain.options import watermark_text
 from ..domain.plan import PackagePlan, ProgressCallback, Watermark
 from ..keys.protect import protect
+from .colour import BT709_TAGS, hdr_kind, hdr_note, tone_map_chain
 from .h264 import level_for
+from .outcome import check_output, decode_errors, disk_full, disk_full_reason, write_refused
+from .process import popen_tied
 
 FFMPEG_PLAYLIST = "ffmpeg.m3u8"
 _CORNERS = {"TopLeft", "TopRight", "BottomLeft", "BottomRight"}
@@ -121,7 +124,10 @@ def build_encode(plan: PackagePlan, rungs: list[Rung], ffmpeg: str, preset: str,
         args += ["-i", wm.image]
 
     n = len(rungs)
-    graph = [f"[0:v]fps={rate.numerator}/{rate.denominator},split={n}" + "".join(f"[s{i}]" for i in range(n))]
+    hdr = hdr_kind(media) is not None
+    # HDR is tone-mapped once, before the split (hlskit.engines.colour).
+    tone = f"{tone_map_chain(media.video.color_transfer or '')}," if hdr else ""
+    graph = [f"[0:v]fps={rate.numerator}/{rate.denominator},{tone}split={n}" + "".join(f"[s{i}]" for i in range(n))]
     for j in range(len(images)):
         graph.append(f"[{j + 1}:v]format=rgba,split={n}" + "".join(f"[m{j}_{i}]" for i in range(n)))
     for i, rung in enumerate(rungs):
@@ -183,6 +189,8 @@ def build_encode(plan: PackagePlan, rungs: list[Rung], ffmpeg: str, preset: str,
             "-force_key_frames",
             f"expr:gte(t,n_forced*{gop})",
         ]
+        if hdr:  # the pixels are SDR BT.709 now: say so in the VUI (ITU-T H.273 code points 1/1/1)
+            args += BT709_TAGS
         if has_audio:
             args += ["-c:a", "aac", "-b:a", f"{d.audio_kbps}k", "-ac", "2", "-ar", str(_audio_rate(plan))]
         args += [
@@ -219,26 +227,32 @@ class LocalEngine:
         rungs = list(plan.rungs)
         for rung in rungs:
             store.update(plan.jobs[rung.name].job_id, state=JobState.TRANSCODING, owner=owner, percent=0)
+        shared: list[str] = []
+        logs = {rung.name: shared for rung in rungs}  # the FFmpeg log each definition's output came from
         with tempfile.TemporaryDirectory(prefix="hlskit-text-") as textdir:
-            errors = self._encode(plan, rungs, store, progress, Path(textdir))
+            errors = self._encode(plan, rungs, store, progress, Path(textdir), shared)
             if errors is not None and len(rungs) > 1:
                 # The shared process failed: retry each definition alone so a failure stays local.
                 errors = {}
                 for rung in rungs:
                     if self._cancelled(store, plan, rung):
                         continue
-                    result = self._encode(plan, [rung], store, progress, Path(textdir))
+                    logs[rung.name] = []
+                    result = self._encode(plan, [rung], store, progress, Path(textdir), logs[rung.name])
                     if result:
                         errors.update(result)
         errors = errors or {}
+        notes = self._notes(plan, max(logs.values(), key=len))
+        expected = _expected_duration(plan)
         for rung in rungs:
             job = plan.jobs[rung.name]
             folder = staging / rung.name
             if self._cancelled(store, plan, rung):
                 shutil.rmtree(folder, ignore_errors=True)
                 continue
-            if rung.name in errors or not (folder / FFMPEG_PLAYLIST).is_file():
-                message = errors.get(rung.name, "FFmpeg produced no playlist")
+            outcome = check_output(folder / FFMPEG_PLAYLIST, expected, logs[rung.name])
+            if rung.name in errors or not outcome.ok:
+                message = errors.get(rung.name) or outcome.reason
                 shutil.rmtree(folder, ignore_errors=True)
                 store.update(job.job_id, state=JobState.FAIL, code="TranscodeFail", message=message)
                 continue
@@ -246,14 +260,36 @@ class LocalEngine:
                 rendition = protect(folder / FFMPEG_PLAYLIST, plan.schedule, plan.key, plan.key_url)
             except Exception as exc:  # a disk error, say: this definition fails, the others go on
                 shutil.rmtree(folder, ignore_errors=True)
-                store.update(job.job_id, state=JobState.FAIL, code="ProtectFail", message=str(exc))
+                if isinstance(exc, OSError):
+                    message = os_error_sentence(exc, f"encrypting {rung.name}")
+                else:
+                    message = exc.message if isinstance(exc, HlskitError) else str(exc)
+                store.update(job.job_id, state=JobState.FAIL, code="ProtectFail", message=message.rstrip("."))
                 continue
             plan.renditions[rung.name] = rendition
             store.update(
-                job.job_id, state=JobState.SUCCESS, percent=100, output=str(Path(plan.out) / rung.name / "index.m3u8")
+                job.job_id,
+                state=JobState.SUCCESS,
+                percent=100,
+                output=str(Path(plan.out) / rung.name / "index.m3u8"),
+                message="; ".join(notes),
             )
             progress(rung.name, 100.0)
         return [store.get(plan.jobs[r.name].job_id) for r in rungs]  # type: ignore[misc]
+
+    @staticmethod
+    def _notes(plan: PackagePlan, log: list[str]) -> list[str]:
+        """Warnings every definition carries: HDR tone-mapped, decode errors in the source."""
+        notes = [hdr_note(plan.media)] if plan.media and hdr_kind(plan.media) else []
+        media = plan.media
+        codecs = {media.video.codec, media.audio.codec if media.audio else ""} if media else set()
+        count = decode_errors(log, codecs)
+        if count:
+            notes.append(
+                f"the source has damaged frames: FFmpeg reported {count} decode error(s) and concealed or "
+                "dropped those frames, so check the source or package a clean copy"
+            )
+        return notes
 
     @staticmethod
     def _cancelled(store: JobStore, plan: PackagePlan, rung: Rung) -> bool:
@@ -261,16 +297,23 @@ class LocalEngine:
         return job is not None and job.state == JobState.CANCELLED
 
     def _encode(
-        self, plan: PackagePlan, rungs: list[Rung], store: JobStore, progress: ProgressCallback, textdir: Path
+        self,
+        plan: PackagePlan,
+        rungs: list[Rung],
+        store: JobStore,
+        progress: ProgressCallback,
+        textdir: Path,
+        stderr_lines: list[str],
     ) -> dict[str, str] | None:
-        """Run one FFmpeg process for ``rungs``; None on success, else {definition: reason}."""
+        """Run one FFmpeg process for ``rungs``; None on success, else {definition: reason}.
+
+        FFmpeg's log lines are added to ``stderr_lines``.
+        """
         staging = Path(plan.staging)
         encode = build_encode(plan, rungs, self.ffmpeg, self.preset, staging, textdir)
-        duration = (plan.clip.duration if plan.clip and plan.clip.duration else None) or (
-            plan.media.duration - (plan.clip.seek if plan.clip else 0.0)
-        )
-        proc = subprocess.Popen(encode.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        stderr_lines: list[str] = []
+        duration = _expected_duration(plan)
+        proc = popen_tied(encode.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+        start = len(stderr_lines)
         reader = threading.Thread(target=lambda: stderr_lines.extend(proc.stderr), daemon=True)
         reader.start()
         last_check = 0.0
@@ -297,11 +340,24 @@ class LocalEngine:
             return None
         if all(self._cancelled(store, plan, r) for r in rungs):
             return {}
-        reason = _ffmpeg_reason(stderr_lines, proc.returncode)
+        if disk_full(stderr_lines[start:]):
+            return {r.name: disk_full_reason(staging / r.name) for r in rungs}
+        refused = write_refused(stderr_lines[start:], staging)
+        if refused:
+            return {r.name: refused for r in rungs}
+        reason = _ffmpeg_reason(stderr_lines[start:], proc.returncode)
         return {r.name: reason for r in rungs}
 
     def cancel(self, job: Job) -> None:  # the running engine polls the store; nothing else to do
         pass
+
+
+def _expected_duration(plan: PackagePlan) -> float:
+    """Seconds the encode should last: the clip, or the source from the clip's start."""
+    assert plan.media is not None
+    if plan.clip and plan.clip.duration:
+        return min(plan.clip.duration, plan.media.duration - plan.clip.seek)
+    return plan.media.duration - (plan.clip.seek if plan.clip else 0.0)
 
 
 def _ffmpeg_reason(lines: list[str], code: int) -> str:

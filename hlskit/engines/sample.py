@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..domain.errors import InputError, JobError
 from .local import ffmpeg_exe
+from .process import popen_tied
 
 
 def sample_args(
@@ -88,14 +89,23 @@ def make_sample(
     settings=None,
 ) -> Path:
     out = Path(out)
-    if seconds <= 0 or width < 16 or height < 16 or fps <= 0:
-        raise InputError("sample size, duration and frame rate must be positive (at least 16x16 pixels).")
+    if not (16 <= width <= 7680 and 16 <= height <= 4320 and 0 < seconds <= 3600 and 1 <= fps <= 120):
+        raise InputError(
+            f"sample {width}x{height}, {seconds:g} s, {fps} fps is out of range: use 16x16 to 7680x4320, "
+            "a duration above 0 and up to 3600 s, and 1 to 120 fps."
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.partial{out.suffix}")
     args = sample_args(ffmpeg_exe(settings), str(tmp), width, height, seconds, fps, audio)
-    done = subprocess.run(args, capture_output=True, text=True)
-    if done.returncode != 0:
+    try:
+        with popen_tied(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace") as proc:
+            _, stderr = proc.communicate()
+    except BaseException:  # Ctrl-C, SIGTERM: no half-written sample is left
         tmp.unlink(missing_ok=True)
-        raise JobError(f"FFmpeg could not make the sample: {done.stderr.strip().splitlines()[-1:]}")
+        raise
+    if proc.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        last = (stderr.strip().splitlines() or ["no message"])[-1]
+        raise JobError(f"FFmpeg could not make the sample ({last}): check the --size and the free disk space.")
     os.replace(tmp, out)
     return out

@@ -14,8 +14,9 @@ Encrypted segments (AES-128-CBC, RFC 8216 §4.3.2.4): offsets are the same in th
 because CBC keeps offsets until the padding. A player widens a range to 16-byte boundaries and takes the block
 before it as the IV; starting every range at 0 means that block is the segment IV itself, so a
 player needs nothing but the explicit IV this playlist states, and the end is widened to the next
-block (:func:`hlskit.hls.source.plain_range` does it, the tests decrypt every range that way).
-We do not write widened ranges ourselves: a player would widen again. Every EXT-X-KEY here
+block. We write that widened end ourselves (rounded up to the block, capped at the file size):
+FFmpeg reads exactly the range and decodes a cut last block with errors, and a player that
+widens again loses nothing. The start needs no widening: it is byte 0. Every EXT-X-KEY here
 carries an explicit IV, because the media sequence numbers of this playlist are not those of the
 segments (RFC 8216 §5.2).
 """
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from . import ts
 from .measure import Measure, measure
 from .playlist import Segment, round_half_up
-from .source import Source, plain_head
+from .source import BLOCK, Source, plain_head
 from .write import Entry, KeyTag, media_playlist
 
 FIRST_READ = 64 * 1024
@@ -40,8 +41,15 @@ class IFrame:
     length: int
 
 
-def first_iframe(source: Source, seg: Segment, key: bytes | None, *, head: bytes | None = None) -> IFrame | None:
-    """PSI + the IDR access unit that starts ``seg``, or None when the first video frame is not an IDR."""
+def first_iframe(
+    source: Source, seg: Segment, key: bytes | None, *, head: bytes | None = None, size: int | None = None
+) -> IFrame | None:
+    """PSI + the IDR access unit that starts ``seg``, or None when the first video frame is not an IDR.
+
+    ``size``: the segment's length in bytes. For an encrypted segment the range end is rounded up
+    to the next 16-byte AES block from the segment start, capped at ``size``, so the range is whole
+    CBC blocks and decrypts without reading past it (RFC 8216 §4.3.2.4)."""
+    base = seg.byterange.offset if seg.byterange else 0
     length = FIRST_READ
     while True:
         data = head if head is not None else plain_head(source, seg, key, length)
@@ -51,7 +59,13 @@ def first_iframe(source: Source, seg: Segment, key: bytes | None, *, head: bytes
         if starts:
             pes = ts.read_pes(data, program.video_pid, starts[0])
             if pes.complete or at_end:
-                return IFrame(seg, 0, pes.end) if ts.is_idr(pes.payload) else None
+                if not ts.is_idr(pes.payload):
+                    return None
+                end = pes.end
+                if seg.encrypted:
+                    end += -end % BLOCK
+                    end = min(end, size) if size is not None else end
+                return IFrame(seg, base, end)
         if at_end:
             return None
         length *= 4

@@ -33,7 +33,7 @@ class ByteRange:
     offset: int
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a 16 MiB playlist can list a few hundred thousand segments
 class Segment:
     uri: str  # resolved against the playlist
     raw_uri: str
@@ -91,10 +91,11 @@ class Variant:
     raw_uri: str
 
     def int(self, name: str) -> int | None:
-        try:
-            return int(self.attrs[name])
-        except (KeyError, ValueError):
+        """A decimal-integer attribute (RFC 8216 §4.2: digits only, 0 to 2^64-1), else None."""
+        text = self.attrs.get(name, "")
+        if not (text.isascii() and text.isdigit()) or len(text) > 20 or int(text) > 2**64 - 1:
             return None
+        return int(text)
 
 
 @dataclass

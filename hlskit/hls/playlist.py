@@ -8,9 +8,12 @@ instead of giving up. Syntax as in RFC 8216 §4.
 
 from __future__ import annotations
 
+import functools
 import math
+import posixpath
 import re
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urljoin
 
 from .model import ByteRange, Key, MasterPlaylist, MediaPlaylist, Problem, Segment, Variant
 
@@ -50,6 +53,11 @@ _UNQUOTED = {
     "FRAME-RATE",
     "IV",
 }
+# decimal-integer attributes (RFC 8216 §4.2: digits only, 0 to 2^64-1)
+_DECIMAL_INTEGER = {"BANDWIDTH", "AVERAGE-BANDWIDTH"}
+MAX_DECIMAL_INTEGER = 2**64 - 1
+_DURATION = re.compile(r"\d{1,9}(?:\.\d{1,30})?")  # EXTINF: at most ~31 years, microsecond-exact
+_BYTERANGE = re.compile(r"^(\d{1,20})(?:@(\d{1,20}))?$")
 _MEDIA_TAGS = {
     "#EXT-X-TARGETDURATION",
     "#EXT-X-MEDIA-SEQUENCE",
@@ -98,23 +106,49 @@ def parse_attributes(text: str, where: str, problems: list[Problem] | None = Non
                 problems.append(Problem("F5", f"{where}: {name} must be a quoted string"))
             if name in _UNQUOTED and quoted:
                 problems.append(Problem("F5", f"{where}: {name}={raw} must not be quoted"))
+            if name in _DECIMAL_INTEGER and decimal_integer(value) is None:
+                shown = value if len(value) <= 24 else f"{value[:20]}... ({len(value)} characters)"
+                problems.append(
+                    Problem(
+                        "F5",
+                        f"{where}: {name}={shown!r} is not a decimal-integer "
+                        "(digits only, at most 2^64-1; RFC 8216 §4.2 and §4.3.4.2)",
+                    )
+                )
         out[name.strip()] = value
     return out
 
 
+def decimal_integer(text: str) -> int | None:
+    """The value of an RFC 8216 §4.2 decimal-integer (0 to 2^64-1), else None."""
+    if not re.fullmatch(r"\d{1,20}", text):
+        return None
+    value = int(text)
+    return value if value <= MAX_DECIMAL_INTEGER else None
+
+
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_PLAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*(?:/[\w-]+(?:\.[\w-]+)*)*")  # no '.', '..' or '//' steps
+
+
 def join_uri(base: str, ref: str) -> str:
     """Resolve ``ref`` against the playlist at ``base`` (a URL or a '/'-separated storage path)."""
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", ref):
+    if _SCHEME.match(ref):
         return ref
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", base):
-        from urllib.parse import urljoin
-
+    if _URL.match(base):
         return urljoin(base, ref)
-    import posixpath
-
     if ref.startswith("/"):
         return ref
-    return posixpath.normpath(posixpath.join(posixpath.dirname(base), ref))
+    folder = posixpath.dirname(base)
+    if folder and _normal(folder) and _PLAIN.fullmatch(ref):
+        return f"{folder}/{ref}"  # nothing for normpath to do: the common case, cheap for huge playlists
+    return posixpath.normpath(posixpath.join(folder, ref))
+
+
+@functools.lru_cache(maxsize=64)
+def _normal(folder: str) -> bool:
+    return posixpath.normpath(folder) == folder
 
 
 def _duration_us(text: str) -> int:
@@ -125,11 +159,16 @@ def _duration_us(text: str) -> int:
 
 
 def _byterange(text: str, prev_end: int | None) -> ByteRange | None:
-    length, _, offset = text.partition("@")
-    try:
-        return ByteRange(int(length), int(offset) if offset else (prev_end or 0))
-    except ValueError:
+    """<n>[@<o>] (RFC 8216 §4.3.2.2); without @<o> the range follows ``prev_end``. None when malformed
+    (signs, fractions, more than 20 digits) or when there is no previous range to follow."""
+    m = _BYTERANGE.match(text.strip())
+    if not m:
         return None
+    if m.group(2) is not None:
+        return ByteRange(int(m.group(1)), int(m.group(2)))
+    if prev_end is None:
+        return None
+    return ByteRange(int(m.group(1)), prev_end)
 
 
 def parse(text: str, uri: str) -> MediaPlaylist | MasterPlaylist:
@@ -165,11 +204,10 @@ def parse(text: str, uri: str) -> MediaPlaylist | MasterPlaylist:
 
 
 def _version(value: str, uri: str, problems: list[Problem]) -> int | None:
-    try:
-        return int(value)
-    except ValueError:
-        problems.append(Problem("V1", f"{uri}: EXT-X-VERSION {value!r} is not a number"))
-        return None
+    version = decimal_integer(value)
+    if version is None:
+        problems.append(Problem("V1", f"{uri}: EXT-X-VERSION {value[:40]!r} is not a decimal-integer"))
+    return version
 
 
 def _parse_master(lines: list[str], uri: str, problems: list[Problem]) -> MasterPlaylist:
@@ -217,6 +255,8 @@ def _parse_media(lines: list[str], uri: str, problems: list[Problem]) -> MediaPl
     extinf: tuple[str, int] | None = None
     byterange: ByteRange | None = None
     prev_end: int | None = None
+    prev_uri: str | None = None
+    pending_range: tuple[str, str] | None = None
     current_map: tuple[str, ByteRange | None] | None = None
     discontinuity = False
     seen_segment = False
@@ -226,17 +266,17 @@ def _parse_media(lines: list[str], uri: str, problems: list[Problem]) -> MediaPl
         if tag == "#EXT-X-VERSION":
             pl.version = _version(value, uri, problems)
         elif tag == "#EXT-X-TARGETDURATION":
-            try:
-                pl.target_duration = int(value)
-            except ValueError:
-                problems.append(Problem("T1", f"{where}: TARGETDURATION {value!r} is not an integer"))
+            pl.target_duration = decimal_integer(value)
+            if pl.target_duration is None:
+                problems.append(Problem("T1", f"{where}: TARGETDURATION {value[:40]!r} is not a decimal-integer"))
         elif tag == "#EXT-X-MEDIA-SEQUENCE":
             if seen_segment:
                 problems.append(Problem("S1", f"{where}: EXT-X-MEDIA-SEQUENCE after the first segment"))
-            try:
-                pl.media_sequence = int(value)
-            except ValueError:
-                problems.append(Problem("S1", f"{where}: MEDIA-SEQUENCE {value!r} is not an integer"))
+            sequence = decimal_integer(value)
+            if sequence is None:
+                problems.append(Problem("S1", f"{where}: MEDIA-SEQUENCE {value[:40]!r} is not a decimal-integer"))
+            else:
+                pl.media_sequence = sequence
         elif tag == "#EXT-X-PLAYLIST-TYPE":
             pl.playlist_type = value
         elif tag == "#EXT-X-ENDLIST":
@@ -252,7 +292,9 @@ def _parse_media(lines: list[str], uri: str, problems: list[Problem]) -> MediaPl
             key = _parse_key(value, uri, where, problems, pl.features)
         elif tag == "#EXT-X-MAP":
             attrs = parse_attributes(value, where, problems)
-            br = _byterange(attrs["BYTERANGE"], None) if "BYTERANGE" in attrs else None
+            br = _byterange(attrs["BYTERANGE"], 0) if "BYTERANGE" in attrs else None
+            if "BYTERANGE" in attrs and br is None:
+                problems.append(Problem("F5", f"{where}: bad EXT-X-MAP BYTERANGE {attrs['BYTERANGE']!r}"))
             current_map = (join_uri(uri, attrs.get("URI", "")), br)
             pl.features.add("map")
         elif tag == "#EXTINF":
@@ -262,17 +304,32 @@ def _parse_media(lines: list[str], uri: str, problems: list[Problem]) -> MediaPl
                 m = re.match(r"^#EXTINF:(\d+(?:\.\d+)?)", ln)
             if extinf is not None:
                 problems.append(Problem("E1", f"{where}: two EXTINF tags for one segment"))
+            if m and not _DURATION.fullmatch(m.group(1)):
+                problems.append(Problem("E1", f"{where}: EXTINF duration {m.group(1)[:40]!r} is not a usable number"))
+                m = None
             if m:
                 extinf = (m.group(1), n)
                 if "." in m.group(1):
                     pl.features.add("float-extinf")
         elif tag == "#EXT-X-BYTERANGE":
-            byterange = _byterange(value, prev_end)
+            pending_range = (value, where)
             pl.features.add("byterange")
-            if byterange is None:
-                problems.append(Problem("F5", f"{where}: bad EXT-X-BYTERANGE {value!r}"))
         elif ln and not ln.startswith("#"):
             seen_segment = True
+            if pending_range is not None:
+                # @<offset> may be left out only after a sub-range of the same resource (RFC 8216 §4.3.2.2)
+                follows = prev_end if prev_uri == join_uri(uri, ln.strip()) else None
+                byterange = _byterange(pending_range[0], follows)
+                if byterange is None:
+                    shown = pending_range[0] if len(pending_range[0]) <= 44 else f"{pending_range[0][:40]}..."
+                    problems.append(
+                        Problem(
+                            "F5",
+                            f"{pending_range[1]}: bad EXT-X-BYTERANGE {shown!r} (<length>[@<offset>], "
+                            "non-negative integers; without @<offset> the previous segment must be a "
+                            "sub-range of the same resource)",
+                        )
+                    )
             if extinf is None:
                 problems.append(Problem("E1", f"{where}: segment {ln.strip()} has no EXTINF"))
                 extinf = ("0", n)
@@ -289,7 +346,8 @@ def _parse_media(lines: list[str], uri: str, problems: list[Problem]) -> MediaPl
             )
             pl.segments.append(seg)
             prev_end = byterange.offset + byterange.length if byterange else None
-            extinf, byterange, discontinuity = None, None, False
+            prev_uri = seg.uri
+            extinf, byterange, discontinuity, pending_range = None, None, False, None
     return pl
 
 

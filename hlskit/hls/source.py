@@ -13,6 +13,7 @@ sentence saying why when the key could not be had.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,19 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from ..domain.errors import InputError
 from ..storage import LocalStorage, Storage
+from .fetch import (
+    MIB,
+    PLAYLIST_CAP,
+    SEGMENT_CAP,
+    Budget,
+    FetchError,
+    FetchTimeout,
+    TooLarge,
+    http_fetch,
+    http_size,
+    local_read,
+    local_size,
+)
 from .playlist import Segment
 
 KeyResolver = Callable[[str], "bytes | None"]
@@ -41,13 +55,19 @@ def in_parallel(fn: Callable[[T], R], items: Iterable[T], *, threads: bool = Tru
 
 
 class Source:
-    """Read access by resolved URI: '/'-separated paths in a Storage, or http(s) URLs."""
+    """Read access by resolved URI: '/'-separated paths in a Storage, or http(s) URLs.
 
-    def __init__(self, storage: Storage | None = None, *, headers: dict[str, str] | None = None):
+    Every read is bounded (hlskit.hls.fetch): a deadline per fetch and for the whole ``budget``,
+    a size cap per body, and local paths must be regular files."""
+
+    def __init__(self, storage: Storage | None = None, *, headers: dict[str, str] | None = None, budget=None):
         self.storage = storage or LocalStorage(".")
         self.headers = headers or {}
-        self._session = None
+        self.budget: Budget = budget or Budget()
         self.content_types: dict[str, str] = {}
+        # A URL that timed out once is not waited for again (as a player gives up on it): the
+        # second read of a dripping segment fails at once instead of costing another deadline.
+        self.timed_out: dict[str, FetchTimeout] = {}
 
     @property
     def remote(self) -> bool:
@@ -58,44 +78,62 @@ class Source:
     def is_url(ref: str) -> bool:
         return bool(re.match(r"^https?://", ref))
 
-    def _http(self):
-        if self._session is None:
-            import requests
+    def _local(self, ref: str) -> str | None:
+        """The file system path of ``ref`` when the storage is a local folder."""
+        if isinstance(self.storage, LocalStorage):
+            return ref if ref.startswith("/") else os.path.join(self.storage.root, ref)
+        return None
 
-            self._session = requests.Session()
-            self._session.headers.update(self.headers)
-        return self._session
+    def _note_type(self, ref: str, content_type: str) -> None:
+        self.content_types.setdefault(ref, content_type)
 
-    def _get(self, ref: str, headers: dict[str, str] | None = None):
-        resp = self._http().get(ref, headers=headers or {}, timeout=30)
-        if resp.status_code >= 400:
-            raise FileNotFoundError(f"HTTP {resp.status_code} for {ref}")
-        self.content_types.setdefault(ref, resp.headers.get("Content-Type", ""))
-        return resp
+    def _http(self, ref: str, fetch, *args, **kw):
+        if ref in self.timed_out:
+            raise self.timed_out[ref]
+        try:
+            return fetch(ref, self.budget, *args, **kw)
+        except FetchTimeout as exc:
+            self.timed_out[ref] = exc
+            raise
 
     def text(self, ref: str) -> str:
+        """A playlist's text (at most PLAYLIST_CAP bytes; larger ones are refused, not read)."""
         if self.is_url(ref):
-            return self._get(ref).content.decode("utf-8", errors="replace")
-        return self.storage.read_bytes(ref).decode("utf-8", errors="replace")
+            resp = self._http(ref, http_fetch, headers=self.headers, cap=PLAYLIST_CAP)
+            self._note_type(ref, resp.content_type)
+            data = resp.body
+        elif (path := self._local(ref)) is not None:
+            data = local_read(path, cap=PLAYLIST_CAP)
+        else:
+            self.budget.deadline()
+            if self.storage.size(ref) > PLAYLIST_CAP:
+                raise TooLarge(f"the playlist is over the {PLAYLIST_CAP // MIB} MiB cap")
+            data = self.storage.read_bytes(ref)
+        return data.decode("utf-8", errors="replace")
 
     def read(self, ref: str, start: int = 0, length: int | None = None) -> bytes:
+        """Bytes [start, start+length) (to the end when length is None, at most SEGMENT_CAP)."""
+        if start < 0 or (length is not None and length < 0):
+            raise FetchError(f"a negative byte range ({start}, {length}) cannot be read")
         if self.is_url(ref):
-            if not start and length is None:
-                return self._get(ref).content
-            end = "" if length is None else str(start + length - 1)
-            resp = self._get(ref, {"Range": f"bytes={start}-{end}"})
-            data = resp.content
-            if resp.status_code == 200:  # server ignored Range
-                data = data[start : None if length is None else start + length]
-            return data
+            resp = self._http(ref, http_fetch, headers=self.headers, start=start, length=length)
+            self._note_type(ref, resp.content_type)
+            return resp.body
+        if (path := self._local(ref)) is not None:
+            return local_read(path, start, length)
+        self.budget.deadline()
+        if length is None and self.storage.size(ref) - start > SEGMENT_CAP:
+            raise TooLarge(f"the object is over the {SEGMENT_CAP // MIB} MiB cap for one read")
         return self.storage.read_bytes(ref, start or None, length)
 
     def size(self, ref: str) -> int:
         if self.is_url(ref):
-            resp = self._http().head(ref, timeout=30, allow_redirects=True)
-            if resp.status_code >= 400 or "Content-Length" not in resp.headers:
-                return len(self.read(ref))
-            return int(resp.headers["Content-Length"])
+            size, content_type = self._http(ref, http_size, self.headers)
+            self._note_type(ref, content_type)
+            return size
+        if (path := self._local(ref)) is not None:
+            return local_size(path)
+        self.budget.deadline()
         return self.storage.size(ref)
 
 
@@ -107,12 +145,17 @@ def decrypt_blocks(cipher: bytes, key: bytes, iv: bytes) -> bytes:
 
 
 def plain_head(source: Source, seg: Segment, key: bytes | None, length: int) -> bytes:
-    """The first ``length`` plain bytes (or fewer at the end) of a segment."""
+    """The first ``length`` plain bytes (or fewer at the end) of a segment.
+
+    A media segment that is a byte range is encrypted on its own, starting from the segment IV
+    (RFC 8216 §4.3.2.4: the Media Segment is what is encrypted; FFmpeg's single_file output does
+    this), so its head decrypts from its own first block."""
+    start = seg.byterange.offset if seg.byterange else 0
     if seg.byterange:
-        return plain_range(source, seg, key, seg.byterange.offset, min(length, seg.byterange.length))
+        length = min(length, seg.byterange.length)
     if key is None:
-        return source.read(seg.uri, 0, length)
-    return decrypt_blocks(source.read(seg.uri, 0, length + (-length % BLOCK)), key, seg.iv)
+        return source.read(seg.uri, start, length)
+    return decrypt_blocks(source.read(seg.uri, start, length + (-length % BLOCK)), key, seg.iv)[:length]
 
 
 def plain_range(

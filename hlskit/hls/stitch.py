@@ -26,7 +26,7 @@ from .crypto import decrypt_segment
 from .master import MASTER, MasterInfo, VariantInfo, order_variants, session_key
 from .measure import Measure, measure
 from .playlist import MediaPlaylist, parse
-from .source import KeyResolver, Keys, Source, in_parallel, require
+from .source import KeyResolver, Keys, Source, in_parallel, plain_head, require
 from .write import CONTENT_TYPE, master_playlist
 
 Progress = Callable[[str, float], None]  # (definition, percent)
@@ -45,15 +45,15 @@ def _iframes_name(playlist_ref: str) -> str:
     return "iframes.m3u8" if stem == "index" else f"{stem}-iframes.m3u8"
 
 
-def _read_first_segment(source: Source, pl: MediaPlaylist, keys: Keys, name: str) -> tuple[MediaFacts, bytes]:
+FIRST_WHOLE = 8 * 1024 * 1024  # larger first segments: their head (SPS, ADTS, frame rate) is enough
+
+
+def _read_first_segment(
+    source: Source, pl: MediaPlaylist, keys: Keys, name: str, size: int
+) -> tuple[MediaFacts, bytes]:
     seg = pl.segments[0]
     fix = "check the segment, or re-encode this definition with H.264 video and AAC audio in TS"
-    try:
-        data = source.read(seg.uri)
-    except OSError as exc:
-        raise InputError(
-            f"CODECS of {name} cannot be read: its first segment {seg.uri} is missing ({exc.strerror or exc}): re-run the definition."
-        ) from None
+    key = None
     if seg.encrypted:
         if keys.resolver is None:
             raise InputError(
@@ -67,13 +67,21 @@ def _read_first_segment(source: Source, pl: MediaPlaylist, keys: Keys, name: str
                 f"CODECS of {name} cannot be read: the key {seg.key.uri} for its first segment is unavailable ({why}): "
                 "stitch where the key store is, or pass the package's key resolver."
             )
-        try:
-            data = decrypt_segment(data, key, seg.iv)
-        except ValueError:
-            raise InputError(
-                f"CODECS of {name} cannot be read: its first segment does not decrypt with the key from {seg.key.uri} "
-                "(wrong key or IV): repackage this definition."
-            ) from None
+    try:
+        if size > FIRST_WHOLE:  # its head holds SPS, ADTS and frames enough for the frame rate
+            data = plain_head(source, seg, key, FIRST_WHOLE)
+        else:
+            data = source.read(seg.uri, seg.byterange.offset, size) if seg.byterange else source.read(seg.uri)
+            data = decrypt_segment(data, key, seg.iv) if key is not None else data
+    except OSError as exc:
+        raise InputError(
+            f"CODECS of {name} cannot be read: its first segment {seg.uri} is missing ({exc.strerror or exc}): re-run the definition."
+        ) from None
+    except ValueError:
+        raise InputError(
+            f"CODECS of {name} cannot be read: its first segment does not decrypt with the key from {seg.key.uri} "
+            "(wrong key or IV): repackage this definition."
+        ) from None
     try:
         return read_media_facts(data), data
     except ValueError as exc:
@@ -106,7 +114,7 @@ def stitch_variant(
 
     sizes = in_parallel(size, pl.segments, threads=source.remote)
     figures: Measure = measure(sizes, [s.duration_us for s in pl.segments], pl.target_duration)
-    facts, first = _read_first_segment(source, pl, keys, name)
+    facts, first = _read_first_segment(source, pl, keys, name, sizes[0])
     video = facts.video
     info = VariantInfo(
         definition=name,
@@ -136,7 +144,8 @@ def stitch_variant(
             return None  # unreadable: validate reports it; the I-frame playlist skips it
         if progress and i % 100 == 0:
             progress(name, 100 * i / len(pl.segments))
-        return iframes_mod.first_iframe(source, seg, key, head=first if i == 0 and not seg.byterange else None)
+        head = first if i == 0 and not seg.byterange and sizes[0] <= FIRST_WHOLE else None
+        return iframes_mod.first_iframe(source, seg, key, head=head, size=sizes[i])
 
     found = [f for f in in_parallel(iframe, enumerate(pl.segments), threads=source.remote) if f]
     if not found:

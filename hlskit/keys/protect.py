@@ -77,7 +77,10 @@ def protect(ffmpeg_playlist: Path, schedule: KeySchedule, key_for: Callable[[int
         total_bytes += len(data)
         entries.append(Entry(out_name, seg.duration, tag))
     durations = [seg.duration for seg in source.segments]
-    target = max(round_half_up(d) for d in durations) if durations else 1
+    if not durations:
+        raise HlskitError(f"{ffmpeg_playlist} lists no segment: FFmpeg's output is empty.")
+    # RFC 8216 §4.3.3.1: a decimal-integer of at least every rounded EXTINF; never 0 (a one-frame segment).
+    target = max(1, *(round_half_up(d) for d in durations))
     text = media_playlist(entries, target_duration=target, version=3)
     final = folder / PLAYLIST
     LocalStorage().write_text(str(final), text)

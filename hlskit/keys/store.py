@@ -9,20 +9,24 @@ encrypted or a key request is answered; it never lands beside segments, in logs 
 Each key records the package run that created it, so a run that does not publish revokes exactly
 its own keys, and a run that publishes revokes every other live key of its content id (the
 package it replaced).
+
+The rows live in an SQLite file (``<home>/keys.db``) or, for several key servers behind a load
+balancer, in PostgreSQL (``store_url``, see :mod:`hlskit.domain.db`). Key caches learn of a
+revocation from :meth:`KeyStore.revocation_version`: on SQLite a marker file beside the database
+(one stat()), on PostgreSQL a counter that every revocation bumps in its own transaction.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import sqlite3
 import time
 from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from ..domain.db import POSTGRES, Conn, Database, StoreLocation, script
 from ..domain.errors import ConfigError
 from ..domain.keys import KEY_BYTES, DataKey, KeyRecord
 from .kms import decrypt_hook
@@ -45,53 +49,84 @@ def _aad(content_id: str, key_id: str) -> bytes:
 
 # --- key store ----------------------------------------------------------------------------
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS keys (
-    content_id TEXT NOT NULL,
-    key_id     TEXT NOT NULL,
-    wrapped    BLOB NOT NULL,
-    iv_hex     TEXT NOT NULL,
-    wrapping   TEXT NOT NULL DEFAULT 'aes-256-gcm',
-    created_at REAL NOT NULL,
-    revoked_at REAL,
-    run_id     TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (content_id, key_id)
-);
-"""
+
+def _create(db: Conn) -> None:
+    """Version 1: the keys table (a no-op on a store made before versioned schemas)."""
+    real = "DOUBLE PRECISION" if db.dialect == POSTGRES else "REAL"
+    blob = "BYTEA" if db.dialect == POSTGRES else "BLOB"
+    db.execute(
+        f"""CREATE TABLE IF NOT EXISTS keys (
+            content_id TEXT NOT NULL,
+            key_id     TEXT NOT NULL,
+            wrapped    {blob} NOT NULL,
+            iv_hex     TEXT NOT NULL,
+            wrapping   TEXT NOT NULL DEFAULT 'aes-256-gcm',
+            created_at {real} NOT NULL,
+            revoked_at {real},
+            run_id     TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (content_id, key_id)
+        )"""
+    )
+
+
+def _add_run_id(db: Conn) -> None:
+    """Version 2: keys made before package runs existed belong to no run."""
+    if "run_id" not in db.columns("keys"):
+        db.execute("ALTER TABLE keys ADD COLUMN run_id TEXT NOT NULL DEFAULT ''")
+
+
+MIGRATIONS = [
+    _create,
+    _add_run_id,
+    # Version 3: the revocation counter key caches poll, and the index revoke_run uses.
+    script(
+        """
+        CREATE TABLE IF NOT EXISTS key_revocations (id INTEGER PRIMARY KEY, version BIGINT NOT NULL);
+        INSERT INTO key_revocations (id, version) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM key_revocations);
+        CREATE INDEX IF NOT EXISTS keys_run ON keys (run_id)
+        """
+    ),
+]
 
 
 class KeyStore:
-    """Wrapped data keys in SQLite (WAL), shared by the packager and the key service.
+    """Wrapped data keys in SQLite (WAL) or PostgreSQL, shared by the packager and the key service.
 
-    ``kms_decrypt`` unwraps keys created in KMS mode (wrapping "kms"): it takes the stored
-    ciphertext blob and returns the 16 plain bytes.
+    ``db_path`` is an SQLite file or a store URL. ``kms_decrypt`` unwraps keys created in KMS mode
+    (wrapping "kms"): it takes the stored ciphertext blob and returns the 16 plain bytes.
     """
 
-    def __init__(self, db_path: Path, master_key_file: Path, kms_decrypt: Callable[[bytes], bytes] | None = None):
-        self.db_path = Path(db_path)
+    def __init__(
+        self,
+        db_path: Path | str | StoreLocation,
+        master_key_file: Path,
+        kms_decrypt: Callable[[bytes], bytes] | None = None,
+    ):
+        self.db = Database(db_path)
+        self.db_path = self.db.location.path  # the SQLite file, None on PostgreSQL
         self.master_key_file = Path(master_key_file)
         self.kms_decrypt = kms_decrypt
         self._master: bytes | None = None
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
-            if "run_id" not in {row[1] for row in db.execute("PRAGMA table_info(keys)")}:
-                db.execute("ALTER TABLE keys ADD COLUMN run_id TEXT NOT NULL DEFAULT ''")
+        self.db.migrate("keys", MIGRATIONS)
+
+    def __repr__(self) -> str:
+        return f"KeyStore({self.db.display!r})"
 
     @classmethod
     def from_settings(cls, settings) -> KeyStore:
         kms_decrypt = decrypt_hook(settings) if getattr(settings, "mts_kms_key_id", None) else None
-        return cls(settings.key_db, settings.master_key_file, kms_decrypt=kms_decrypt)
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        store = getattr(settings, "store_url", None) or settings.key_db
+        return cls(store, settings.master_key_file, kms_decrypt=kms_decrypt)
 
     @property
     def master(self) -> bytes:
         if self._master is None:
             self._master = load_master_key(self.master_key_file)
         return self._master
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable unless the database answers."""
+        self.db.ping()
 
     def create(self, content_id: str, run_id: str = "") -> DataKey:
         """A fresh data key with a fresh key id and IV, stored wrapped."""
@@ -106,7 +141,7 @@ class KeyStore:
         self._insert(content_id, key_id, ciphertext_blob, iv.hex(), "kms", run_id)
 
     def _insert(self, content_id: str, key_id: str, wrapped: bytes, iv_hex: str, wrapping: str, run_id: str) -> None:
-        with closing(self._connect()) as db:
+        with self.db.read() as db:
             db.execute(
                 "INSERT INTO keys (content_id, key_id, wrapped, iv_hex, wrapping, created_at, run_id) "
                 "VALUES (?,?,?,?,?,?,?)",
@@ -115,7 +150,7 @@ class KeyStore:
 
     def get(self, content_id: str, key_id: str) -> bytes | None:
         """The plain 16 bytes of a live key, or None when it is unknown or revoked."""
-        with closing(self._connect()) as db:
+        with self.db.read() as db:
             row = db.execute(
                 "SELECT wrapped, wrapping, revoked_at FROM keys WHERE content_id=? AND key_id=?",
                 (content_id, key_id),
@@ -133,14 +168,14 @@ class KeyStore:
 
     def wrapped(self, content_id: str, key_id: str) -> tuple[bytes, str] | None:
         """The stored (wrapped) form of a key and its wrapping, e.g. a KMS CiphertextBlob for MPS."""
-        with closing(self._connect()) as db:
+        with self.db.read() as db:
             row = db.execute(
                 "SELECT wrapped, wrapping FROM keys WHERE content_id=? AND key_id=?", (content_id, key_id)
             ).fetchone()
         return (bytes(row[0]), row[1]) if row else None
 
     def is_live(self, content_id: str, key_id: str) -> bool:
-        with closing(self._connect()) as db:
+        with self.db.read() as db:
             row = db.execute(
                 "SELECT revoked_at FROM keys WHERE content_id=? AND key_id=?", (content_id, key_id)
             ).fetchone()
@@ -152,16 +187,29 @@ class KeyStore:
         if content_id:
             query += " WHERE content_id=?"
             args = (content_id,)
-        with closing(self._connect()) as db:
+        with self.db.read() as db:
             rows = db.execute(query + " ORDER BY created_at, key_id", args).fetchall()
         return [KeyRecord(*r) for r in rows]
 
+    # --- revocation -------------------------------------------------------------------------
+
     @property
-    def revocation_marker(self) -> Path:
-        """A file replaced after every revocation: key caches compare its identity with one stat()."""
-        return self.db_path.with_name(self.db_path.name + ".revoked")
+    def revocation_check_interval(self) -> float:
+        """How long a key cache may trust its last revocation check, in seconds: 0 (every
+        request) where the check is one stat(), 0.25 where it is a query to a shared database."""
+        return 0.25 if self.db.dialect == POSTGRES else 0.0
+
+    @property
+    def revocation_marker(self) -> Path | None:
+        """SQLite: a file replaced after every revocation; caches compare its identity with one stat()."""
+        return self.db_path.with_name(self.db_path.name + ".revoked") if self.db_path else None
 
     def revocation_version(self) -> tuple[int, int] | None:
+        """Changes whenever a key is revoked (raises StoreUnavailable when PostgreSQL is away)."""
+        if self.db.dialect == POSTGRES:
+            with self.db.read() as db:
+                row = db.execute("SELECT version FROM key_revocations WHERE id=1").fetchone()
+            return (0, row[0] if row else 0)
         try:
             st = os.stat(self.revocation_marker)
         except FileNotFoundError:
@@ -170,27 +218,31 @@ class KeyStore:
 
     def revoke_run(self, run_id: str) -> int:
         """Revoke every live key a package run created (the run did not publish)."""
-        with closing(self._connect()) as db:
+        if not run_id:
+            return 0
+        with self.db.read() as db:
             rows = db.execute(
                 "SELECT content_id, key_id FROM keys WHERE run_id=? AND revoked_at IS NULL", (run_id,)
             ).fetchall()
-        return sum(self.revoke(content_id, key_id) for content_id, key_id in rows) if run_id else 0
+        return sum(self.revoke(content_id, key_id) for content_id, key_id in rows)
 
     def revoke(self, content_id: str, key_id: str | None = None, *, keep: set[str] = frozenset()) -> int:
         """Revoke one key, or every live key of a content id except those in ``keep``."""
-        with closing(self._connect()) as db:
+        with self.db.write(f"hlskit-keys-{content_id}") as db:
             live = [
                 kid
                 for (kid,) in db.execute(
                     "SELECT key_id FROM keys WHERE content_id=? AND revoked_at IS NULL", (content_id,)
-                )
+                ).fetchall()
             ]
             doomed = [kid for kid in live if (kid == key_id if key_id else kid not in keep)]
-            db.executemany(
-                "UPDATE keys SET revoked_at=? WHERE content_id=? AND key_id=?",
-                [(time.time(), content_id, kid) for kid in doomed],
-            )
-        if doomed:
+            if doomed:
+                db.executemany(
+                    "UPDATE keys SET revoked_at=? WHERE content_id=? AND key_id=?",
+                    [(time.time(), content_id, kid) for kid in doomed],
+                )
+                db.execute("UPDATE key_revocations SET version=version+1 WHERE id=1")
+        if doomed and self.revocation_marker is not None:
             # After the commit: a cache that sees the new marker re-reads the store.
             tmp = self.revocation_marker.with_name(f".{self.revocation_marker.name}.{os.getpid()}")
             tmp.write_text(secrets.token_hex(8))

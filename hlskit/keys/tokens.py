@@ -90,7 +90,7 @@ class PlaybackTokens:
         try:
             raw = json.loads(_unb64(payload))
             return TokenClaims(str(raw["c"]), int(raw["e"]), raw.get("i"))
-        except (ValueError, KeyError, TypeError, binascii.Error):
+        except (ValueError, KeyError, TypeError, OverflowError, binascii.Error):
             # Signed by us but unreadable: only if the secret is shared with another format.
             raise TokenError("malformed", "the playback token is malformed: request a new one.")
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..domain.errors import HlskitError, JobError
+from ..domain.errors import HlskitError, JobError, os_error_sentence
 from ..domain.jobs import Job, JobState, JobStore, Run, RunState
 from ..domain.manifest import MASTER, refresh_manifest
 from ..hls.source import KeyResolver
@@ -24,8 +24,6 @@ from ..hls.write import CONTENT_TYPE, with_vod_type
 from ..keys.store import KeyStore
 from ..notify import Notifier
 from .publish import Destination
-
-SINGLE_VARIANT_RULE = "AHS-9.9"
 
 
 class RunCancelled(HlskitError):
@@ -91,7 +89,10 @@ def finish_run(
         master = stitch(dest.storage, dest.master_dir, items, resolver, ctx.progress)
         write_iframes(dest.storage, master)  # nothing points at them until the master is written
         master_path = f"{dest.master_dir}/{MASTER}"
-        report = validate(master_path, storage=dest.storage, key_resolver=resolver, master_text=master.text)
+        # No time budget: this is our own storage, and a long title must not fail to publish on a clock.
+        report = validate(
+            master_path, storage=dest.storage, key_resolver=resolver, master_text=master.text, time_budget=None
+        )
         _gate(report)
         manifest["master"] = {**master.to_manifest(), "stitched_at": _now()}
         manifest["validation"] = {
@@ -110,8 +111,12 @@ def finish_run(
             state = RunState.INTERRUPTED
         code = getattr(exc, "code", "") or type(exc).__name__
         message = getattr(exc, "message", "") or str(exc)
+        if isinstance(exc, OSError):  # EACCES, EROFS, ENOSPC while writing or renaming: one sentence
+            code, message = "PublishFail", os_error_sentence(exc, "publishing the package")
         ctx.jobs.end_run(run.run_id, state, code, message)
         ctx.notifier.package_ended(run.content_id, jobs, code=code, message=message, output=dest.final)
+        if isinstance(exc, OSError):
+            raise JobError(message, code=code) from None
         raise
     # Publishing replaced any earlier package of this content id: only this run's keys stay live.
     ctx.keys.revoke(run.content_id, keep={k["key_id"] for k in manifest.get("keys", [])})
@@ -147,8 +152,9 @@ def _nothing_succeeded(run: Run, jobs: list[Job]) -> HlskitError:
 
 
 def _gate(report: Report) -> None:
-    """Any MUST finding but AHS-9.9 (a one-rung ladder is a choice, not a fault) blocks publishing."""
-    blocking = [f for f in report.must if f.rule != SINGLE_VARIANT_RULE]
+    """Any MUST finding blocks publishing (Apple's "several bit rates", AHS-9.9, is a SHOULD: a small
+    source legitimately gets one rung)."""
+    blocking = report.must
     if blocking:
         rules = ", ".join(dict.fromkeys(f.rule for f in blocking[1:]))
         raise JobError(

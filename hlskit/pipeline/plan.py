@@ -10,6 +10,7 @@ import json
 import os
 import re
 import secrets
+import time
 from pathlib import Path
 
 from ..domain.errors import InputError
@@ -20,8 +21,16 @@ from ..domain.ladder import choose_ladder, parse_ladder_option
 from ..domain.media import MediaInfo
 from ..domain.plan import PackageOptions, PackagePlan
 from ..domain.settings import Settings
+from ..engines.colour import can_tone_map, hdr_kind
+from ..engines.local import ffmpeg_exe
 from ..storage import open_storage
+from . import pertitle
+from .pertitle import parse_target
 from .probe import probe
+
+# Shorter sources make one-frame segments that players stall on and that round to a 0 s
+# EXT-X-TARGETDURATION (RFC 8216 §4.3.3.1); they are refused up front instead.
+MIN_SECONDS = 0.5
 
 
 def default_content_id(source: str) -> str:
@@ -37,16 +46,36 @@ def check_options(options: PackageOptions, settings: Settings) -> tuple[int, str
     key_url = options.key_url or settings.key_url
     if options.encrypt and not re.match(r"^https?://[^/\s]+", key_url or ""):
         raise InputError(f"--key-url must be an http(s) URL such as http://127.0.0.1:8000/keys, got {key_url!r}.")
-    if options.rotate_every is not None and options.rotate_every < 1:
-        raise InputError("--rotate-key-every must be at least 1 segment.")
-    if options.clear_lead < 0:
-        raise InputError("--clear-lead must be 0 or more segments.")
+    if options.rotate_every is not None and (not isinstance(options.rotate_every, int) or options.rotate_every < 1):
+        raise InputError(
+            f"--rotate-key-every must be a whole number of segments, 1 or more, got {options.rotate_every}."
+        )
+    if not isinstance(options.clear_lead, int) or options.clear_lead < 0:
+        raise InputError(f"--clear-lead must be a whole number of segments, 0 or more, got {options.clear_lead}.")
     if options.content_id is not None:
         check_content_id(options.content_id)
     for wm in options.watermarks:
         if wm.kind == "image" and not wm.image.startswith("oss://") and not Path(wm.image).is_file():
             raise InputError(f"watermark image {wm.image} does not exist: check the path.")
     return seg, key_url
+
+
+def check_out_folder(out: str) -> None:
+    """Refuse an --out that is a file, lies under a file, or cannot be written, before anything is written."""
+    target = Path(out).absolute()
+    probe_dir = target
+    while not probe_dir.exists() and probe_dir != probe_dir.parent:
+        probe_dir = probe_dir.parent
+    if not probe_dir.is_dir():
+        what = "is a file" if probe_dir == target else f"lies under {probe_dir}, which is a file"
+        raise InputError(f"--out {out} {what}, not a folder: give a folder path (it is created if missing).")
+    # access(2) also reports EROFS, so a read-only mount is caught even for root.
+    if not os.access(probe_dir, os.W_OK | os.X_OK):
+        where = "" if probe_dir == target else f" (its nearest existing parent {probe_dir})"
+        raise InputError(
+            f"--out {out}{where} is not writable (read-only file system or no permission): "
+            "choose a folder you can write to, or fix its permissions."
+        )
 
 
 def probe_source(source: str, settings: Settings) -> MediaInfo:
@@ -70,8 +99,17 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
         raise InputError(
             f"the {engine} engine writes to a folder: give --out DIR, or add --engine mts for an oss:// output."
         )
-    definitions = parse_ladder_option(options.ladder)
+    if not remote:
+        check_out_folder(str(out))
+    per_title = options.ladder.strip().lower().startswith("per-title")
+    target = parse_target(options.ladder.strip()) if per_title else None
+    definitions = None if per_title else parse_ladder_option(options.ladder)
     media = probe_source(source, settings)
+    if engine == "local" and hdr_kind(media) and not can_tone_map(ffmpeg_exe(settings)):
+        raise InputError(
+            f"{source} is HDR ({hdr_kind(media)}) and this FFmpeg has no zscale/tonemap filters to make SDR from it: "
+            "set the ffmpeg setting to a build with zimg (e.g. the bundled one), or convert the source to SDR first."
+        )
     clip = options.clip
     if clip:
         if clip.seek < 0 or clip.seek >= media.duration:
@@ -82,7 +120,40 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
             raise InputError(
                 f"--clip {clip.seek:g}+{clip.duration:g} s ends after the end of {source} ({media.duration:.2f} s): shorten the clip."
             )
+    length = clip.duration if clip and clip.duration else media.duration - (clip.seek if clip else 0.0)
+    length = min(length, media.duration - (clip.seek if clip else 0.0))
+    if length < MIN_SECONDS:
+        what = f"--clip {clip.seek:g}+{clip.duration:g} s of {source}" if clip and clip.duration else source
+        what = f"{source} from --clip start {clip.seek:g} s" if clip and not clip.duration else what
+        raise InputError(
+            f"{what} lasts {max(length, 0):.2f} s, too short for an HLS package: give at least {MIN_SECONDS:g} s of video."
+        )
     rungs = choose_ladder(media.video.display_width, media.video.display_height, definitions)
+    analysis = None
+    if per_title:  # the fixed ladder's rungs, rates lowered where the picture does not need them
+        started = time.perf_counter()
+        # An oss:// source is read through a short-lived signed URL, as the probe does.
+        readable = source
+        if source.startswith("oss://"):
+            storage, key = open_storage(source, settings)
+            readable = storage.url(key)
+        seek = clip.seek if clip else 0.0
+        length = clip.duration if clip and clip.duration else media.duration - seek
+        rungs, choices = pertitle.choose(
+            ffmpeg_exe(settings),
+            readable,
+            media,
+            rungs,
+            preset=settings.x264_preset,
+            target=target,
+            start=seek,
+            length=length,
+        )
+        analysis = {
+            "target_vmaf": target,
+            "seconds": round(time.perf_counter() - started, 2),
+            "rungs": [dataclasses.asdict(c) for c in choices],
+        }
     content_id = options.content_id or default_content_id(source)
     if remote:
         # OSS has no rename: each run writes under its own prefix and the master, uploaded last
@@ -110,6 +181,7 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
     return PackagePlan(
         content_id=content_id,
         run_id=run_id,
+        per_title=analysis,
         source=str(source),
         media=media,
         rungs=rungs,

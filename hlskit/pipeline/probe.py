@@ -18,6 +18,9 @@ import av
 from ..domain.errors import InputError
 from ..domain.media import AudioStream, MediaInfo, VideoStream
 
+# ITU-T H.273 transfer characteristics → FFmpeg's names (PyAV reports the number).
+TRANSFER_NAMES = {1: "bt709", 6: "smpte170m", 14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 18: "arib-std-b67"}
+
 
 def _rotation(stream: Any, frame: Any | None) -> int:
     """Rotation from the display matrix, as the angle a player turns the picture."""
@@ -59,7 +62,16 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
             f"{name} is not a readable media file ({_reason(exc)}): give a video file such as MP4, MOV or MKV."
         )
     with container:
+        if container.format.name == "image2" or container.format.name.endswith("_pipe"):
+            raise InputError(
+                f"{name} is a still image, not a video: give a video "
+                "file, or make one first (ffmpeg -loop 1 -i IMAGE -t 10 -pix_fmt yuv420p video.mp4)."
+            )
         vstreams = [s for s in container.streams.video if s.codec_context is not None]
+        if not vstreams and not container.streams.audio:
+            raise InputError(
+                f"{name} holds no audio or video stream: the file is probably truncated; give a complete video file."
+            )
         if not vstreams:
             kind = "audio only" if container.streams.audio else "no video stream"
             raise InputError(f"{name} has {kind}: hlskit needs a video; give a file with a video track.")
@@ -99,6 +111,7 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
             rotation=rotation,
             frame_rate=f"{rate.numerator}/{rate.denominator}",
             pix_fmt=cc.format.name if cc.format else None,
+            color_transfer=TRANSFER_NAMES.get(int(getattr(first, "color_trc", 0) or cc.color_trc or 0)),
         )
         audio = None
         if astream is not None:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..domain.errors import InputError, JobError
+from ..domain.errors import InputError, JobError, os_error_sentence
 from ..domain.jobs import Job, JobState, JobStore, Run, RunState, new_run_id, this_owner
 from ..domain.manifest import MEDIA_PLAYLIST, build_manifest
 from ..domain.plan import PackageOptions, PackagePlan
@@ -39,6 +39,8 @@ def recover_runs(store: JobStore, keys: KeyStore) -> list[Run]:
     lost = store.recover()
     for run in lost:
         keys.revoke_run(run.run_id)
+        if run.engine == "local" and run.out and not run.out.startswith("oss://"):
+            sweep_stale_staging(Path(run.out).parent)  # a killed run's staging may hold clear segments
     return lost
 
 
@@ -83,6 +85,11 @@ def _abandon(
     store.end_run(plan.run_id, state, code, message)
 
 
+def run_warnings(jobs: list[Job]) -> list[str]:
+    """The distinct notes that finished jobs carry (each definition repeats the source's)."""
+    return list(dict.fromkeys(w for j in jobs if j.state == JobState.SUCCESS for w in j.message.split("; ") if w))
+
+
 def run_package(
     source: str, out: str, settings: Settings, options: PackageOptions | None = None, progress: Progress | None = None
 ) -> PackageResult:
@@ -100,16 +107,22 @@ def run_package(
             if engine.name == "local":  # remote jobs keep running; `hlskit status --wait` follows them
                 dest.discard()
                 interrupted = isinstance(exc, KeyboardInterrupt)
+                message = os_error_sentence(exc, "writing the package") if isinstance(exc, OSError) else str(exc)
                 _abandon(
                     plan,
                     store,
                     keys,
                     "Interrupted" if interrupted else "EngineFail",
-                    "packaging stopped before this job ended" if interrupted else str(exc),
+                    "packaging stopped before this job ended" if interrupted else message,
                     RunState.INTERRUPTED if interrupted else RunState.FAILED,
                 )
+                if isinstance(exc, OSError):
+                    raise JobError(message, code="EngineFail") from None
             raise
         manifest = build_manifest(plan, jobs)
+        warnings = run_warnings(jobs)
+        if warnings:  # HDR tone-mapped, damaged source frames: kept with the package (hlskit.engines.local)
+            manifest["warnings"] = warnings
         resolver = memory_key_resolver(plan.keys, plan.key_url)
         return finish_run(
             store.get_run(plan.run_id), jobs, dest, manifest, resolver, Finisher(store, keys, notifier, progress)

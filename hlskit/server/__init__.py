@@ -11,18 +11,16 @@ keeps them in ``app.config["HLSKIT_SETTINGS"]``.
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
-
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..config import load_settings
+from ..domain.db import StoreUnavailable
 from ..domain.errors import ConfigError
 from ..domain.settings import Settings
 from ..keys.store import KeyStore
 from ..keys.tokens import token_secret
-from . import audit, keys, media, player
+from . import audit, index, keys, media, player
 from .cors import CorsPolicy
 from .keycache import KeyCache
 from .responses import json_error
@@ -42,8 +40,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings if settings is not None else load_settings()
     secret = token_secret(settings)  # refuses missing/weak secrets in production
     check_production(settings)
+    try:
+        cors = CorsPolicy(settings.allowed_origins, settings.public_origin)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{exc}: set it to scheme://host[:port] such as https://video.example.com in the config file or HLSKIT_PUBLIC_ORIGIN."
+        ) from None
     store = KeyStore.from_settings(settings)
-    cors = CorsPolicy(settings.allowed_origins)
     audit.setup()
 
     app = Flask(__name__)
@@ -54,13 +57,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(media.create_blueprint(settings.media_root, cors))
     # The test page mints tokens for itself, except in production mode.
     app.register_blueprint(player.create_blueprint(None if settings.production else secret, settings.token_ttl))
+    app.register_blueprint(index.create_blueprint(settings.media_root, listing=not settings.production))
 
     @app.get("/healthz")
     def healthz() -> Response:
         try:
-            with closing(sqlite3.connect(store.db_path, timeout=2)) as db:
-                db.execute("SELECT count(*) FROM keys WHERE 0").fetchone()
-        except sqlite3.Error:
+            store.ping()  # SQLite file or PostgreSQL, whichever store_url names
+        except StoreUnavailable:
             return json_error(503, "Health.KeyStore", "key store unavailable.")
         response = jsonify(status="ok", media_root=settings.media_root.is_dir())
         response.headers["Cache-Control"] = "no-store"

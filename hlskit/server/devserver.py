@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import sys
 from collections.abc import Callable
@@ -10,13 +11,59 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from ..domain.errors import ConfigError
 
+_QUERY = re.compile(r"\?[^\s'\"]*")
+_LOG_ARG_MAX = 200  # a refused request line can be 64 KiB long: keep log lines short
+LINGER_SECONDS = 1.0
+LINGER_BYTES = 1 << 20
+
+
+def _redact(arg: object) -> object:
+    if not isinstance(arg, str):
+        return arg
+    text = _QUERY.sub("?…", arg)  # query strings carry playback tokens
+    return text if len(text) <= _LOG_ARG_MAX else text[:_LOG_ARG_MAX] + "…"
+
 
 class QueryFreeHandler(WSGIRequestHandler):
-    """Access log lines without query strings: they carry playback tokens."""
+    """Access log lines without query strings (they carry playback tokens), and protocol-level
+    refusals (414 request line over 64 KiB, 431 header too long, 400 bad syntax) that end in one
+    log line and a response the client can read, never a traceback."""
 
     def log_request(self, code="-", size="-"):
-        path = self.path.split("?", 1)[0]
-        self.log("info", '"%s %s" %s %s', self.command, path, getattr(code, "value", code), size)
+        # ``path`` is unset when the request line itself was refused (414, 400).
+        path = getattr(self, "path", None) or "-"
+        command = getattr(self, "command", None) or "-"
+        path = _redact(path.split("?", 1)[0])
+        self.log("info", '"%s %s" %s %s', command, path, getattr(code, "value", code), size)
+
+    def log_error(self, format: str, *args) -> None:  # noqa: A002 - the stdlib's signature
+        self.log("error", format, *(_redact(a) for a in args))
+
+    def send_error(self, code, message=None, explain=None) -> None:
+        self._linger = True
+        super().send_error(code, message, explain)
+
+    def finish(self) -> None:
+        super().finish()
+        if getattr(self, "_linger", False):
+            _linger(self.connection)
+
+
+def _linger(conn: socket.socket) -> None:
+    """Half-close, then read what the client still sends, briefly, before the socket closes:
+    closing with unread bytes makes TCP send a reset that can destroy the error response before
+    the client reads it (RFC 9112 §9.6, "tear-down")."""
+    try:
+        conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(LINGER_SECONDS)
+        drained = 0
+        while drained < LINGER_BYTES:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            drained += len(chunk)
+    except OSError:
+        pass
 
 
 def run(app, host: str, port: int, announce: Callable[[int], None]) -> None:
@@ -30,6 +77,8 @@ def run(app, host: str, port: int, announce: Callable[[int], None]) -> None:
             raise ConfigError(
                 f"cannot listen on {host}:{port} ({exc.strerror}): stop what uses it or pass another --port."
             )
+        except OverflowError:
+            raise ConfigError(f"port {port} is out of range: pass a --port from 1 to 65535 (0 picks a free one).")
     server = make_server(host, port, app, threaded=True, request_handler=QueryFreeHandler)
     announce(server.port)
     sys.stdout.flush()

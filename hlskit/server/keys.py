@@ -2,8 +2,9 @@
 
 Status: 200 key; 401 no token; 403 malformed, tampered, expired, other-content or other-client
 token, or a content id that breaks the content-id rule (``hlskit.domain.ids``: no token grants
-one); 404 unknown or revoked key, or a key id that breaks the key-id rule (checked only after the
-token, so key ids cannot be probed without a grant). Errors are short JSON and never mention the key.
+one), or an Origin whose answer the browser would block (``CorsPolicy.key_refusal``); 404 unknown
+or revoked key, or a key id that breaks the key-id rule (checked only after the token, so key ids
+cannot be probed without a grant). Errors are short JSON and never mention the key.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from cryptography.exceptions import InvalidTag
 from flask import Blueprint, Request, Response, request
 
+from ..domain.db import StoreUnavailable
 from ..domain.errors import HlskitError
 from ..domain.ids import is_content_id, is_key_id
 from ..keys.tokens import PlaybackTokens, TokenError
@@ -53,6 +55,10 @@ def create_blueprint(secret: bytes, keys: KeyCache, cors: CorsPolicy) -> Bluepri
             audit.key_request(content_id, key_id, client, outcome, response.status_code)
             return cors.apply(request, response, media=False)
 
+        if "HTTP_ORIGIN" in request.environ:
+            refused = cors.key_refusal(request)  # the browser would drop the key: say so, audit so
+            if refused is not None:
+                return answer(refused, "origin-not-allowed")
         try:
             tokens.verify(request_token(request), content_id, client)
         except TokenError as exc:
@@ -62,6 +68,11 @@ def create_blueprint(secret: bytes, keys: KeyCache, cors: CorsPolicy) -> Bluepri
             return answer(response, exc.reason)
         try:
             data = keys.get(content_id, key_id) if is_content_id(content_id) and is_key_id(key_id) else None
+        except StoreUnavailable:
+            # The key store (database) is away: no key without a revocation check (KeyCache logs it once).
+            response = json_error(503, "Key.StoreUnavailable", "the key store is unreachable: try again shortly.")
+            response.headers["Retry-After"] = "1"
+            return answer(response, "store-unavailable")
         except (HlskitError, InvalidTag, ValueError):
             # Wrong master key, or a KMS key without KMS credentials: say so without details.
             return answer(

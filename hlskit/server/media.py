@@ -8,12 +8,19 @@ and ``%2f`` arrive here as ``..`` and ``/`` and are refused like the plain forms
 after decoding means double encoding and is refused too. The first path part is a package folder,
 so it must be a valid content id (``hlskit.domain.ids``): ``/media/x%0A/...`` is refused like an
 escape.
+
+Nothing here answers 500: a name part over 255 bytes (Linux NAME_MAX, ENAMETOOLONG), a symlink
+loop, a file that vanishes, or any other OSError is 404; a file the server may not read is 403.
+A playlist that is not UTF-8 (RFC 8216 §4.1 requires UTF-8) is served byte for byte as stored;
+asked for with ``?token=``, it is refused with 422, since its URIs cannot be rewritten safely.
 """
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
+import re
 from pathlib import Path
 
 from flask import Blueprint, Response, request, send_file
@@ -38,6 +45,9 @@ MEDIA_TYPES = {
 }
 SEGMENT_MAX_AGE = 300  # seconds; short because re-packaging a content id reuses segment names
 PLAYLIST_CACHE = "public, max-age=10"
+NAME_MAX = 255  # bytes per path part on Linux filesystems; longer names fail with ENAMETOOLONG
+_FORBIDDEN = (errno.EACCES, errno.EPERM)
+_ONE_BYTE_RANGE = re.compile(r"^\s*bytes\s*=[^,]*$", re.IGNORECASE)
 
 
 def resolve(root: Path, subpath: str) -> Path | None:
@@ -45,12 +55,15 @@ def resolve(root: Path, subpath: str) -> Path | None:
     if not subpath or subpath.startswith("/") or any(c in subpath for c in "\\\x00%"):
         return None
     parts = subpath.split("/")
-    if any(not p or p.startswith(".") for p in parts):  # "", ".", "..", hidden files
-        return None
+    if any(not p or p.startswith(".") or len(p.encode("utf-8", "surrogatepass")) > NAME_MAX for p in parts):
+        return None  # "", ".", "..", hidden files, names no filesystem here can hold
     if not is_content_id(parts[0]):  # <content-id>/... (or a file directly in the root)
         return None
     real_root = root.resolve()
-    target = (real_root / subpath).resolve()  # follows symlinks, so links out are caught below
+    try:
+        target = (real_root / subpath).resolve()  # follows symlinks, so links out are caught below
+    except RuntimeError:  # a symlink loop (pathlib raises RuntimeError for it before Python 3.13)
+        return None
     if not target.is_relative_to(real_root) or target.suffix.lower() not in MEDIA_TYPES:
         return None
     return target if target.is_file() else None
@@ -58,12 +71,20 @@ def resolve(root: Path, subpath: str) -> Path | None:
 
 def _playlist(target: Path) -> Response:
     param, token = next(((p, request.args[p]) for p in QUERY_PARAMS if request.args.get(p)), (None, None))
-    text = target.read_text(encoding="utf-8")
+    if token and not TOKEN_PATTERN.match(token):
+        return json_error(400, "Token.Malformed", "the token parameter is malformed: request a new token.")
+    body = target.read_bytes()
     if token:
-        if not TOKEN_PATTERN.match(token):
-            return json_error(400, "Token.Malformed", "the token parameter is malformed: request a new token.")
-        text = add_token(text, token, param)
-    body = text.encode("utf-8")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return json_error(
+                422,
+                "Media.NotUtf8",
+                "this playlist is not UTF-8 (RFC 8216 section 4.1), so the token cannot be added to it: "
+                "re-package it, or fetch it without ?token= and send the token another way.",
+            )
+        body = add_token(text, token, param).encode("utf-8")
     etag = hashlib.sha256(body).hexdigest()[:32]
     compress = request.accept_encodings["gzip"] > 0
     if compress:
@@ -87,20 +108,39 @@ def create_blueprint(media_root: Path, cors: CorsPolicy) -> Blueprint:
     def media(subpath: str) -> Response:
         if request.method == "OPTIONS":
             return cors.preflight(request, media=True)
-        target = resolve(media_root, subpath)
-        if target is None:
-            response = json_error(404, "Media.NotFound", "no such media file.")
-        elif MEDIA_TYPES[target.suffix.lower()] == PLAYLIST:
-            response = _playlist(target)
-        else:
-            response = send_file(
-                target,
-                mimetype=MEDIA_TYPES[target.suffix.lower()],
-                conditional=True,
-                etag=True,
-                max_age=SEGMENT_MAX_AGE,
-            )
+        try:
+            response = _serve(media_root, subpath)
+        except OSError as exc:
+            if exc.errno in _FORBIDDEN:
+                response = json_error(
+                    403, "Media.Forbidden", "the server may not read this media file: check its permissions."
+                )
+            else:  # ENAMETOOLONG, ELOOP, ENOENT after a race, EISDIR, EIO...
+                response = _not_found()
         response.headers["X-Content-Type-Options"] = "nosniff"
         return cors.apply(request, response, media=True)
 
     return bp
+
+
+def _not_found() -> Response:
+    return json_error(404, "Media.NotFound", "no such media file.")
+
+
+def _serve(media_root: Path, subpath: str) -> Response:
+    target = resolve(media_root, subpath)
+    if target is None:
+        return _not_found()
+    if not _ONE_BYTE_RANGE.match(request.environ.get("HTTP_RANGE", "bytes=")):
+        # RFC 9110 §14.2: a server MUST ignore an unknown range unit and MAY ignore a Range it
+        # does not serve; Werkzeug would answer 416 to both (it builds no multipart/byteranges).
+        del request.environ["HTTP_RANGE"]
+    if MEDIA_TYPES[target.suffix.lower()] == PLAYLIST:
+        return _playlist(target)
+    return send_file(
+        target,
+        mimetype=MEDIA_TYPES[target.suffix.lower()],
+        conditional=True,
+        etag=True,
+        max_age=SEGMENT_MAX_AGE,
+    )

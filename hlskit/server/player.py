@@ -61,6 +61,11 @@ def _page(src: str, token: str | None, title: str, minted: bool = False):
         "loop": request.args.get("loop") == "1",
         "autostart": request.args.get("autostart") != "0",
         "abrEwma": _ewma(request.args.get("ewma")),
+        # In-page network shaping from the start, e.g. shape=700x20,0 (shaping.js parses it).
+        "shape": request.args.get("shape", "")[:80] or None,
+        # {definition: "quality text"} shown in the menu; a hook, filled by nothing yet (hlskit.json
+        # stays unserved on purpose).
+        "quality": None,
     }
     html = render_template("hlskit_player.html", title=title, config=config)
     resp = Response(html, mimetype="text/html")

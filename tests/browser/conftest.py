@@ -12,15 +12,14 @@ import os
 import subprocess
 import threading
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from werkzeug.serving import make_server
 
-from hlskit.cli.abrcheck import launch_chromium
 from hlskit.config import load_settings
-from hlskit.domain.errors import HlskitError
 from hlskit.domain.plan import PackageOptions
 from hlskit.engines.local import ffmpeg_exe
 from hlskit.engines.sample import sample_args
@@ -84,18 +83,6 @@ def served(tmp_path_factory) -> Served:
     server.server_close()
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Headless Debian Chromium through Playwright; fails (never skips) when it is missing."""
-    try:
-        pw, chromium = launch_chromium()
-    except HlskitError as exc:
-        pytest.fail(exc.message, pytrace=False)
-    yield chromium
-    chromium.close()
-    pw.stop()
-
-
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 720})
@@ -112,3 +99,123 @@ def page(browser):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# --- a fast-start package and a page of another origin (issue: a fast start in any player) -----
+
+# The start rung and two above it, as in samples/ladder.toml: the start rung's 6 s segment must
+# reach a player in under 4 s at 700 kb/s, which the default ladder's lowest rung (LD, ~530 kb/s
+# measured) cannot.
+FAST_START_LADDER = """
+[[definition]]
+name = "mobile"
+width = 480
+video_kbps = 250
+audio_kbps = 48
+
+[[definition]]
+name = "LD"
+width = 640
+video_kbps = 400
+audio_kbps = 64
+
+[[definition]]
+name = "HD"
+width = 1280
+video_kbps = 1800
+audio_kbps = 128
+"""
+
+STOCK_HLS_PAGE = """<!doctype html><html><body>
+<video id="v" muted playsinline width="640" height="360"></video>
+<script src="/hls.min.js"></script>
+<script>
+// Stock hls.js: no configuration at all. The page's own clock times the first frame.
+window.bench = {start: null, firstFrame: null, fragments: [], errors: []};
+window.startPlayer = (src) => {
+  const video = document.getElementById('v');
+  bench.start = performance.now();
+  video.requestVideoFrameCallback((now) => { if (bench.firstFrame === null) bench.firstFrame = now; });
+  const hls = new Hls();
+  window.hls = hls;
+  hls.on(Hls.Events.FRAG_LOADED, (_, d) => bench.fragments.push({level: d.frag.level, sn: d.frag.sn, at: performance.now()}));
+  hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) bench.errors.push(d.details); });
+  hls.loadSource(src);
+  hls.attachMedia(video);
+  video.play().catch(() => {});
+};
+</script></body></html>"""
+
+
+@pytest.fixture(scope="session")
+def fast_start(tmp_path_factory) -> Served:
+    """An 18 s 1280x720 clip with 6 s segments, AES-128, ladder mobile/LD/HD, served by an app
+    whose key CORS lets any origin fetch keys with a token in the URL."""
+    base = tmp_path_factory.mktemp("faststart")
+    home, out = base / "home", base / "out"
+    out.mkdir()
+    ladder = base / "ladder.toml"
+    ladder.write_text(FAST_START_LADDER)
+    saved = {k: os.environ.get(k) for k in ("HLSKIT_HOME", "HLSKIT_X264_PRESET", "HLSKIT_CONFIG")}
+    os.environ.update(HLSKIT_HOME=str(home), HLSKIT_X264_PRESET="ultrafast")
+    os.environ.pop("HLSKIT_CONFIG", None)
+    try:
+        settings = load_settings(media_root=str(out)).replace(allowed_origins="self,*")
+        server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
+        base_url = f"http://127.0.0.1:{server.port}"
+        source = base / "fast.mp4"
+        subprocess.run(
+            sample_args(ffmpeg_exe(), str(source), 1280, 720, 18, 30, preset="ultrafast"),
+            check=True,
+            capture_output=True,
+        )
+        options = PackageOptions(ladder=str(ladder), segment_duration=6, content_id="fast", key_url=f"{base_url}/keys")
+        result = run_package(str(source), str(out), settings, options)
+        assert result.ok, [j.message for j in result.failed]
+        token = make_token(token_secret(settings), "fast", 3600)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    package_dir = Path(result.dir)
+    manifest = json.loads((package_dir / "hlskit.json").read_text())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Served(base_url, "fast", token, manifest["definitions"], home, package_dir)
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def other_origin() -> str:
+    """http://127.0.0.1:<another port>: a plain static server with one page running stock hls.js
+    (the npm release pinned in player/package.json), as a customer's site would."""
+    hls_js = REPO / "player" / "node_modules" / "hls.js" / "dist" / "hls.min.js"
+    assert hls_js.is_file(), "run `cd player && npm ci` (make test does) first"
+    files = {
+        "/stock-hlsjs.html": (STOCK_HLS_PAGE.encode(), "text/html"),
+        "/hls.min.js": (hls_js.read_bytes(), "text/javascript"),
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            body, kind = files.get(self.path.split("?")[0], (None, None))
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

@@ -71,6 +71,10 @@ def test_slow_network_settles_on_lowest_then_climbs_to_highest(served, artifacts
     top = len(levels) - 1
     climb = next(i for i, f in enumerate(after) if f["level"] == top)
     assert climb <= MAX_SEGMENTS_TO_CLIMB, [(f["level"], f["sn"]) for f in after]
+    assert report["fragments_to_top"] == climb
+    # The first frame, on the page's clock, from the player's start (throttled from the start).
+    assert report["first_frame"] == round(state["firstFrameAt"] - state["startedAt"], 3)
+    assert 0 < report["first_frame"] < 15
     assert fast_phase["level_at_end"] == highest, fast_phase
     assert any(s["to_name"] == highest and s["phase"] == 1 for s in report["load_switches"])
     ups = [s for s in report["switches"] if s["phase"] == 1 and s["up"] and s["auto"]]
@@ -120,3 +124,6 @@ def test_default_profile_and_settings_prove_switching_on_a_short_clip(served):
     assert done.returncode == 0, done.stdout[-2000:]
     assert "result: automatic switching happened" in done.stdout
     assert re.search(r"\(up, phase 2", done.stdout), done.stdout
+    assert re.search(r"^time to first frame: \d+\.\d\d s", done.stdout, re.M), done.stdout
+    m = re.search(r"^fragments to the top definition \(HD\) after the network returned: (\d+)$", done.stdout, re.M)
+    assert m and int(m.group(1)) <= MAX_SEGMENTS_TO_CLIMB, done.stdout

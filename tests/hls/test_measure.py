@@ -84,5 +84,8 @@ def test_range_decrypts_like_a_player(tmp_path_factory, plain, data):
     assert plain_head(source, seg, key, length)[:length] == plain[:length]
     assert padding_of(source, seg, key, len(cipher)) == len(cipher) - len(plain)
     assert padding_of(source, seg, secrets.token_bytes(16), len(cipher)) in (None, *range(1, 17))
-    ranged = Segment(seg.uri, "s.ts", 1.0, US, 0, seg.key, ByteRange(length, offset))
-    assert plain_head(source, ranged, key, length) == plain[offset : offset + length]
+    # A media segment that is a byte range is encrypted on its own from the segment IV (RFC 8216
+    # §4.3.2.4; FFmpeg's single_file output): its head decrypts from its own first block.
+    (folder / "single.ts").write_bytes(b"\x47" * offset + cipher)
+    ranged = Segment(str(folder / "single.ts"), "single.ts", 1.0, US, 0, seg.key, ByteRange(len(cipher), offset))
+    assert plain_head(source, ranged, key, length) == plain[:length]

@@ -37,7 +37,7 @@ def test_master_shape(packaged):
     assert "#EXT-X-VERSION" not in text  # nothing in the master needs more than version 1
     infs = [ln for ln in lines if ln.startswith("#EXT-X-STREAM-INF")]
     uris = [lines[lines.index(ln) + 1] for ln in infs]
-    assert uris[0] == "HD/index.m3u8"  # start variant
+    assert uris[0] == "LD/index.m3u8"  # start variant: the lowest (hlskit.hls.master.START_DEFINITION)
     bws = [int(ln.split("BANDWIDTH=")[1].split(",")[0]) for ln in infs[1:]]
     assert bws == sorted(bws)
     assert all("FRAME-RATE=30.000" in ln and "RESOLUTION=" in ln for ln in infs)

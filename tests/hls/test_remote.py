@@ -51,7 +51,7 @@ def test_stitch_through_an_object_store_matches_local(ladder, tmp_path):
     before = store.calls
     report = validate("media/c1/master.m3u8", storage=store)
     assert report.must == [], [(f.rule, f.message) for f in report.must]
-    assert store.calls > before and [v.uri for v in report.variants] == [
+    assert store.calls > before and sorted(v.uri for v in report.variants) == [
         "media/c1/HD/index.m3u8",
         "media/c1/LD/index.m3u8",
     ]

@@ -142,17 +142,19 @@ def test_master_validated_before_it_is_written(ladder, tmp_path):
     report = validate(str(master), master_text=info.text)
     assert not master.exists()
     assert report.kind == "master" and report.must == [], [(f.rule, f.message) for f in report.must]
-    assert [v.name for v in report.variants] == ["HD/index.m3u8", "LD/index.m3u8"]
+    assert sorted(v.name for v in report.variants) == ["HD/index.m3u8", "LD/index.m3u8"]
     assert all(v.declared_bandwidth == v.measured_peak for v in report.variants)
     broken = validate(str(master), master_text=info.text.replace("#EXT-X-I-FRAME-STREAM-INF", "#X"))
     assert "AHS-6.1" in broken.rules("MUST")
 
 
-def test_start_variant_nearest_2mbps_without_hd(ladder, tmp_path):
+def test_the_lowest_variant_comes_first_by_default(ladder, tmp_path):
+    """Players that start with the first variant (stock hls.js) get a first frame fastest on a slow
+    network from the lowest rung (measured: bench/RESULTS.md, "fast start")."""
     shutil.copytree(ladder, tmp_path / "s")
     (tmp_path / "s" / "HD").rename(tmp_path / "s" / "SD")
     info = stitch_folder(tmp_path / "s")
-    assert [v.definition for v in info.variants] == ["SD", "LD"]  # 700k rung is nearer 2 Mb/s
+    assert [v.definition for v in info.variants] == ["LD", "SD"]
 
 
 def test_cli_stitch_package_folder(ladder, tmp_path):
@@ -198,6 +200,6 @@ def test_absolute_prefix_in_a_root_storage_gives_relative_uris(ladder, tmp_path)
     folder = (tmp_path / "s").as_posix()
     info = stitch(LocalStorage(), folder + "/", [(d, f"{folder}/{d}/index.m3u8") for d in ("LD", "HD")], None)
     assert info.path == f"{folder}/master.m3u8"
-    assert [v.uri for v in info.variants] == ["HD/index.m3u8", "LD/index.m3u8"]
-    assert [v.iframe_uri for v in info.variants] == ["HD/iframes.m3u8", "LD/iframes.m3u8"]
+    assert sorted(v.uri for v in info.variants) == ["HD/index.m3u8", "LD/index.m3u8"]
+    assert sorted(v.iframe_uri for v in info.variants) == ["HD/iframes.m3u8", "LD/iframes.m3u8"]
     assert sorted(info.iframes) == [f"{folder}/HD/iframes.m3u8", f"{folder}/LD/iframes.m3u8"]

@@ -65,3 +65,63 @@ def test_target_option_is_checked():
     for bad in ("per-title:vmaf=abc", "per-title:vmaf=150", "per-title:psnr=40"):
         with pytest.raises(InputError, match="per-title:vmaf=N"):
             parse_target(bad)
+
+
+def test_per_title_package_records_its_analysis_and_stays_at_or_below_the_fixed_ladder(tmp_path, ffmpeg):
+    import json
+
+    from tests.conftest import run_hlskit
+
+    src = tmp_path / "flat.mp4"
+    subprocess.run(
+        [
+            ffmpeg,
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            CONTENT["flat"],
+            "-c:v",
+            "libx264",
+            "-crf",
+            "12",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            str(src),
+        ],
+        check=True,
+    )
+    env = {"HLSKIT_HOME": str(tmp_path / "home")}
+    measured = {}
+    for ladder in ("auto", "per-title"):
+        done = run_hlskit(
+            "package",
+            str(src),
+            "--out",
+            str(tmp_path / ladder),
+            "--content-id",
+            "t",
+            "--ladder",
+            ladder,
+            "--segment-duration",
+            "2",
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+        manifest = json.loads((tmp_path / ladder / "t" / "hlskit.json").read_text())
+        measured[ladder] = {v["definition"]: v["average_bandwidth"] for v in manifest["master"]["variants"]}
+    analysis = manifest["per_title"]
+    assert analysis["seconds"] > 0 and [r["definition"] for r in analysis["rungs"]] == ["LD", "SD"]
+    for rung in analysis["rungs"]:
+        assert rung["chosen_kbps"] <= rung["fixed_kbps"] and 0 < rung["vmaf_low"] <= 100
+    kept = {r["definition"] for r in analysis["rungs"] if r["kept"]}
+    assert set(measured["per-title"]) == kept
+    for name, bps in measured["per-title"].items():  # measured from the segments, not only declared
+        assert bps <= measured["auto"][name] * 1.05
+    # the encoder was asked for the chosen rates (a flat clip needs fewer bits than even those)
+    assert any(r["chosen_kbps"] < r["fixed_kbps"] for r in analysis["rungs"])
+    asked = {d["name"]: d["video_kbps"] for d in manifest["definitions"]}
+    assert asked == {r["definition"]: r["chosen_kbps"] for r in analysis["rungs"] if r["kept"]}

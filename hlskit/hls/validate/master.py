@@ -10,14 +10,16 @@ The wider draft window is reported too and gets a SHOULD when only it breaks the
 
 from __future__ import annotations
 
+import re
+
 from .. import ts
 from ..codecs import MediaFacts
 from ..measure import Measure, measure
 from ..playlist import MasterPlaylist, MediaPlaylist, parse
-from ..source import plain_range
+from ..source import BLOCK, plain_range
 from .crypto import segment_key
 from .media import MediaCheck, add_problems, check_media, check_version
-from .read import Context, segment_sizes
+from .read import Context, segment_sizes, why
 from .report import VariantReport
 
 TOLERANCE = 0.10
@@ -44,6 +46,13 @@ def check_master(ctx: Context, pl: MasterPlaylist, ref: str) -> None:
             ctx.add("AHS-9.14", f"EXT-X-STREAM-INF for {name} has no AVERAGE-BANDWIDTH", ref)
         if "CODECS" not in v.attrs:
             ctx.add("AHS-9.1", f"EXT-X-STREAM-INF for {name} has no CODECS", ref)
+        frame_rate = None
+        if "FRAME-RATE" in v.attrs:
+            raw = v.attrs["FRAME-RATE"]
+            if re.fullmatch(r"\d{1,6}(\.\d{1,9})?", raw):
+                frame_rate = float(raw)
+            else:  # decimal-floating-point (RFC 8216 §4.2): no sign, exponent, NaN or infinity
+                ctx.add("F5", f"FRAME-RATE {raw[:40]!r} of {name} is not a decimal-floating-point", ref)
         m = check_media(ctx, v.uri, name)
         if m is None:
             continue
@@ -52,10 +61,7 @@ def check_master(ctx: Context, pl: MasterPlaylist, ref: str) -> None:
         ctx.report.variants.append(rep)
         rep.declared_bandwidth, rep.declared_average = v.int("BANDWIDTH"), v.int("AVERAGE-BANDWIDTH")
         rep.declared_codecs, rep.declared_resolution = v.attrs.get("CODECS"), v.attrs.get("RESOLUTION")
-        try:
-            rep.declared_frame_rate = float(v.attrs["FRAME-RATE"]) if "FRAME-RATE" in v.attrs else None
-        except ValueError:
-            ctx.add("F5", f"FRAME-RATE {v.attrs['FRAME-RATE']!r} of {name} is not a decimal", ref)
+        rep.declared_frame_rate = frame_rate
         audio = _audio_group(ctx, pl, v.attrs.get("AUDIO"), ref)
         if m.figures and audio:
             total = m.figures + audio
@@ -76,8 +82,8 @@ def _audio_group(ctx: Context, pl: MasterPlaylist, group: str | None, ref: str) 
         if media.get("TYPE") == "AUDIO" and media.get("GROUP-ID") == group and media.get("URI"):
             try:
                 apl = parse(ctx.source.text(media["URI"]), media["URI"])
-            except Exception:  # noqa: BLE001
-                ctx.add("G2", f"audio rendition {media['URI']} cannot be read", ref)
+            except Exception as exc:  # noqa: BLE001
+                ctx.add("G2", f"audio rendition {media['URI']} cannot be read ({why(exc)})", ref)
                 continue
             if isinstance(apl, MediaPlaylist) and apl.segments and apl.target_duration:
                 sizes = segment_sizes(ctx, apl, media["URI"])
@@ -89,10 +95,19 @@ def _audio_group(ctx: Context, pl: MasterPlaylist, group: str | None, ref: str) 
 
 def _declared(ctx: Context, rep: VariantReport, facts: MediaFacts | None, name: str, ref: str) -> None:
     where = f"{ref} → {name}"
-    for declared, measured, label in (
-        (rep.declared_bandwidth, rep.measured_peak, "BANDWIDTH vs measured peak"),
-        (rep.declared_average, rep.measured_average, "AVERAGE-BANDWIDTH vs measured average"),
+    if rep.declared_bandwidth is not None and rep.measured_peak and rep.declared_bandwidth < rep.measured_peak:
+        ctx.add(
+            "B1",
+            f"BANDWIDTH {rep.declared_bandwidth} b/s is below the measured peak {rep.measured_peak} b/s "
+            f"({(rep.declared_bandwidth - rep.measured_peak) / rep.measured_peak:+.1%}): declare at least the peak",
+            where,
+        )
+    for declared, measured, label, below_is_b1 in (
+        (rep.declared_bandwidth, rep.measured_peak, "BANDWIDTH vs measured peak", True),
+        (rep.declared_average, rep.measured_average, "AVERAGE-BANDWIDTH vs measured average", False),
     ):
+        if below_is_b1 and declared is not None and measured and declared < measured:
+            continue  # B1 already says it, as the MUST it is
         if declared is not None and measured and _off(measured, declared):
             ctx.add(
                 "B4",
@@ -246,7 +261,7 @@ def _iframe_playlist(ctx: Context, v, where: str) -> None:
     try:
         ipl = parse(ctx.source.text(v.uri), v.uri)
     except Exception as exc:  # noqa: BLE001
-        ctx.add("IF1", f"I-frame playlist cannot be read ({exc})", where)
+        ctx.add("IF1", f"I-frame playlist cannot be read ({why(exc)})", where)
         return
     if not isinstance(ipl, MediaPlaylist) or not ipl.iframes_only:
         ctx.add("IF2", "the I-frame playlist has no #EXT-X-I-FRAMES-ONLY", where)
@@ -256,7 +271,7 @@ def _iframe_playlist(ctx: Context, v, where: str) -> None:
     if not ipl.endlist:
         ctx.add("P3", "no #EXT-X-ENDLIST in the I-frame playlist", v.uri)
     rep.segments, rep.duration, rep.target_duration = len(ipl.segments), round(ipl.duration, 6), ipl.target_duration
-    bad = []
+    bad, cut = [], []
     sizes = []
     for seg in ipl.segments:
         key = segment_key(ctx, seg)
@@ -264,27 +279,23 @@ def _iframe_playlist(ctx: Context, v, where: str) -> None:
             bad.append(f"{seg.raw_uri} has no EXT-X-BYTERANGE")
             continue
         sizes.append(seg.byterange.length)
-        if seg.encrypted and key is None:
-            continue
         try:
-            data = plain_range(
-                ctx.source,
-                seg,
-                key,
-                seg.byterange.offset,
-                seg.byterange.length,
-                ctx.source.size(seg.uri) if key else None,
-            )
-        except Exception as exc:  # noqa: BLE001
-            bad.append(f"{seg.raw_uri} @{seg.byterange.offset}: cannot be read ({exc})")
+            size = ctx.source.size(seg.uri) if seg.encrypted else None
+            end = seg.byterange.offset + seg.byterange.length
+            if size is not None and end % BLOCK and end != size:
+                cut.append(f"{seg.raw_uri} @{seg.byterange.offset}+{seg.byterange.length}")
+            if seg.encrypted and key is None:
+                continue
+            data = plain_range(ctx.source, seg, key, seg.byterange.offset, seg.byterange.length, size)
+        except Exception as exc:  # noqa: BLE001 - an unreadable range is the finding
+            bad.append(f"{seg.raw_uri} @{seg.byterange.offset}: cannot be read ({why(exc)})")
             continue
         rep.checked_segments += 1
-        program = ts.find_program(data)
-        pid = program.video_pid if program else None
-        if pid is None and ctx.report.variants:
-            pid = 0x100  # range without PSI: the usual FFmpeg video PID
-        starts = ts.pes_starts(data, pid) if ts.synced(data[: ts.PACKET]) and pid is not None else []
-        if not starts or not ts.is_idr(ts.read_pes(data, pid, starts[0]).payload):
+        try:
+            idr = _starts_with_idr(data, guess_pid=bool(ctx.report.variants))
+        except Exception:  # noqa: BLE001 - hostile bytes may break the TS reader in any way
+            idr = False
+        if not idr:
             bad.append(f"{seg.raw_uri} @{seg.byterange.offset}+{seg.byterange.length}")
         else:
             rep.idr_starts += 1
@@ -293,6 +304,13 @@ def _iframe_playlist(ctx: Context, v, where: str) -> None:
         "I-frame ranges that do not decrypt to TS starting with an IDR frame "
         "(decrypted as a player does: widened to 16-byte blocks, the block before as IV)",
         bad,
+        v.uri,
+    )
+    ctx.add_many(
+        "IF5",
+        "encrypted I-frame ranges that end inside a 16-byte AES block (round the end up to the block, "
+        "capped at the file size)",
+        cut,
         v.uri,
     )
     if sizes and len(sizes) == len(ipl.segments) and ipl.target_duration:
@@ -305,6 +323,15 @@ def _iframe_playlist(ctx: Context, v, where: str) -> None:
                 "is off by more than 10% (AHS 6.9)",
                 where,
             )
+
+
+def _starts_with_idr(data: bytes, *, guess_pid: bool) -> bool:
+    program = ts.find_program(data)
+    pid = program.video_pid if program else None
+    if pid is None and guess_pid:
+        pid = 0x100  # range without PSI: the usual FFmpeg video PID
+    starts = ts.pes_starts(data, pid) if ts.synced(data[: ts.PACKET]) and pid is not None else []
+    return bool(starts) and ts.is_idr(ts.read_pes(data, pid, starts[0]).payload)
 
 
 def _session_keys(ctx: Context, pl: MasterPlaylist, medias: list[MediaCheck], ref: str) -> None:

@@ -10,9 +10,12 @@ from ..codecs import MediaFacts, read_media_facts
 from ..crypto import decrypt_segment
 from ..measure import Measure, measure
 from ..playlist import MediaPlaylist, parse, required_version, round_half_up
+from ..source import plain_head
 from .crypto import check_keys, ciphertext_fault, report_decryption, segment_key
-from .read import Context, segment_head, segment_sizes, whole_segment
+from .read import Context, segment_head, segment_sizes, whole_segment, why
 from .report import VariantReport
+
+FIRST_WHOLE = 8 * 1024 * 1024  # the first segment is read whole up to this size, else its head
 
 
 @dataclass
@@ -32,14 +35,18 @@ def add_problems(ctx: Context, problems, where: str) -> None:
         ctx.add(p.rule, p.message, where)
 
 
-def check_media(ctx: Context, ref: str, name: str, *, text: str | None = None) -> MediaCheck | None:
-    """Every check of one media playlist and its segments; None when it cannot be read at all."""
-    try:
-        text = text if text is not None else ctx.source.text(ref)
-    except Exception as exc:  # noqa: BLE001 - a missing variant is a finding, not a crash
-        ctx.add("ST1", f"media playlist cannot be read ({exc})", ref)
-        return None
-    pl = parse(text, ref)
+def check_media(
+    ctx: Context, ref: str, name: str, *, text: str | None = None, playlist: MediaPlaylist | None = None
+) -> MediaCheck | None:
+    """Every check of one media playlist and its segments; None when it cannot be read at all.
+    ``playlist``: the playlist at ``ref`` already parsed (not read nor parsed again)."""
+    if playlist is None:
+        try:
+            text = text if text is not None else ctx.source.text(ref)
+        except Exception as exc:  # noqa: BLE001 - a missing variant is a finding, not a crash
+            ctx.add("ST1", f"media playlist cannot be read ({why(exc)})", ref)
+            return None
+    pl = playlist if playlist is not None else parse(text, ref)
     if not isinstance(pl, MediaPlaylist):
         ctx.add("F6", "expected a media playlist, found a master playlist", ref)
         return None
@@ -66,7 +73,13 @@ def check_media(ctx: Context, ref: str, name: str, *, text: str | None = None) -
             figures.peak_wide,
         )
     check_keys(ctx, pl, rep, ref)
-    facts = _first_segment(ctx, pl, rep, ref)
+    if "map" in pl.features:  # fragmented MP4 (EXT-X-MAP, RFC 8216 §3.3)
+        ctx.note(
+            f"{ref}: fMP4 segments (EXT-X-MAP): sizes and bit rates were measured, their content "
+            "(CODECS, RESOLUTION, IDR, decryption) is checked for MPEG-2 TS only"
+        )
+        return MediaCheck(pl, rep, figures, None, [None] * len(pl.segments))
+    facts = _first_segment(ctx, pl, rep, sizes[0], ref)
     starts = _segments(ctx, pl, rep, sizes, facts, ref)
     return MediaCheck(pl, rep, figures, facts, starts)
 
@@ -106,23 +119,35 @@ def check_version(ctx: Context, version: int | None, features: set[str], ref: st
         ctx.add("V2", f"EXT-X-VERSION {version} is higher than the features need ({need})", ref)
 
 
-def _first_segment(ctx: Context, pl: MediaPlaylist, rep: VariantReport, ref: str) -> MediaFacts | None:
+def _first_segment(
+    ctx: Context, pl: MediaPlaylist, rep: VariantReport, size: int | None, ref: str
+) -> MediaFacts | None:
     seg = pl.segments[0]
     key = segment_key(ctx, seg)
-    if seg.encrypted and key is None:
+    if size is None or (seg.encrypted and key is None):
         return None
     try:
-        data = whole_segment(ctx.source, seg)
-        if key is not None:
-            data = decrypt_segment(data, key, seg.iv)
+        if size > FIRST_WHOLE:  # a head holds SPS, ADTS and enough frames for the frame rate
+            data = plain_head(ctx.source, seg, key, FIRST_WHOLE)
+        else:
+            data = whole_segment(ctx.source, seg)
+            if key is not None:
+                data = decrypt_segment(data, key, seg.iv)
     except ValueError:
         return None  # reported per segment as C4
-    except Exception:  # noqa: BLE001 - reported by segment_sizes
+    except Exception:  # noqa: BLE001 - reported per segment as E2
+        return None
+    program = ts.find_program(data)
+    if program and (program.video_type not in (None, "h264") or program.audio_type not in (None, "aac")):
+        ctx.note(
+            f"{ref}: the segments carry {program.video_type or 'no video'} and {program.audio_type or 'no audio'}; "
+            "CODECS, RESOLUTION, FRAME-RATE and IDR are checked for H.264 and AAC only"
+        )
         return None
     try:
         facts = read_media_facts(data)
-    except ValueError as exc:
-        ctx.add("6.1", f"CODECS cannot be derived from the first segment ({exc})", ref)
+    except Exception as exc:  # noqa: BLE001 - hostile bytes may break the TS/SPS reader in any way
+        ctx.add("6.1", f"CODECS cannot be derived from the first segment ({why(exc)})", ref)
         return None
     rep.codecs = facts.codecs
     if facts.video:
@@ -133,28 +158,38 @@ def _first_segment(ctx: Context, pl: MediaPlaylist, rep: VariantReport, ref: str
 def _segments(
     ctx: Context, pl: MediaPlaylist, rep: VariantReport, sizes: list[int | None], facts: MediaFacts | None, ref: str
 ) -> list[int | None]:
-    not_ts, not_idr, bad_len, bad_pad, starts = [], [], [], [], []
+    not_ts, not_idr, bad_len, bad_pad, starts, unreadable = [], [], [], [], [], []
     has_video = facts is None or facts.video is not None
     for seg, size in zip(pl.segments, sizes):
         key = segment_key(ctx, seg)
         if size is None or (seg.encrypted and key is None):
             starts.append(None)
             continue
+        try:
+            if key is not None and not seg.byterange:
+                fault = ciphertext_fault(ctx, seg, key, size)
+                if fault == "length":
+                    bad_len.append(f"{seg.raw_uri} ({size} bytes)")
+                    starts.append(None)
+                    rep.checked_segments += 1
+                    continue
+                if fault == "padding":
+                    bad_pad.append(seg.raw_uri)
+            data, program, pes = segment_head(ctx.source, seg, key)
+        except OSError as exc:
+            unreadable.append(f"{seg.raw_uri} ({why(exc)})")
+            starts.append(None)
+            continue
+        except Exception as exc:  # noqa: BLE001 - hostile bytes may break the TS reader in any way
+            not_ts.append(f"{seg.raw_uri} ({why(exc)})")
+            starts.append(None)
+            continue
         rep.checked_segments += 1
-        if key is not None and not seg.byterange:
-            fault = ciphertext_fault(ctx, seg, key, size)
-            if fault == "length":
-                bad_len.append(f"{seg.raw_uri} ({size} bytes)")
-                starts.append(None)
-                continue
-            if fault == "padding":
-                bad_pad.append(seg.raw_uri)
-        data, program, pes = segment_head(ctx.source, seg, key)
         if not ts.synced(data[: ts.PACKET * 4]):
             not_ts.append(seg.raw_uri)
             starts.append(None)
             continue
-        if has_video and program and program.video_pid is not None:
+        if has_video and program and program.video_pid is not None and program.video_type == "h264":
             if pes is None or ts.NAL_IDR not in ts.nal_types(pes.payload):
                 not_idr.append(seg.raw_uri)
             else:
@@ -170,6 +205,7 @@ def _segments(
         encrypted=any(s.encrypted for s in pl.segments),
         ref=ref,
     )
+    ctx.add_many("E2", "segments that cannot be read", unreadable, ref)
     ctx.add_many("AHS-7.4", "video segments that do not start with an IDR frame", not_idr, ref)
     _durations(ctx, pl, facts, starts, ref)
     return starts

@@ -7,11 +7,13 @@ first frame) and, when encrypted, the last two AES blocks; the first segment who
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ...domain.errors import HlskitError, InputError
 from ...storage import LocalStorage, Storage
 from .. import ts
+from ..fetch import Budget, HttpStatus, http_fetch
 from ..playlist import MediaPlaylist, Segment
 from ..source import KeyResolver, Keys, Source, plain_head
 from .report import Report, finding
@@ -41,37 +43,54 @@ class Context:
         self.report.notes.append(text)
 
 
-def open_location(location: str, storage: Storage | None = None) -> tuple[Source, str]:
+def open_location(location: str, storage: Storage | None = None, budget: Budget | None = None) -> tuple[Source, str]:
     """A Source and the ref of the playlist: ``location`` inside ``storage`` when given, else an
     http(s) URL or a local path. oss:// locations need the caller's storage."""
     if storage is not None:
-        return Source(storage), location
+        return Source(storage, budget=budget), location
     if Source.is_url(location):
-        return Source(), location
+        return Source(budget=budget), location
     if location.startswith("oss://"):
         raise InputError(f"{location} is in OSS: open its bucket as a Storage and pass it with the object key.")
-    return Source(LocalStorage(".")), location  # Path(".") / "/abs/path" is "/abs/path"
+    return Source(LocalStorage("."), budget=budget), location  # Path(".") / "/abs/path" is "/abs/path"
 
 
-def http_key_resolver(token: str | None = None, *, timeout: float = 10.0) -> KeyResolver:
-    """Fetch the key URI as a player does, sending ``Authorization: Bearer <token>`` when given."""
-    import requests
+KEY_CAP = 1024  # a key is 16 bytes; anything much longer is not a key and is not read further
 
-    session = requests.Session()
-    if token:
-        session.headers["Authorization"] = f"Bearer {token}"
+
+def http_key_resolver(token: str | None = None, *, budget: Budget | None = None) -> KeyResolver:
+    """Fetch the key URI as a player does, sending ``Authorization: Bearer <token>`` when given.
+    Bounded like every other read (``budget``); the token never appears in what it raises."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    budget = budget or Budget()
 
     def resolve(uri: str) -> bytes:
-        if not uri.startswith(("http://", "https://")):
+        if not Source.is_url(uri):
             raise HlskitError(f"key URI {uri} is not http(s)")
         try:
-            resp = session.get(uri, timeout=timeout)
-        except requests.RequestException as exc:
-            raise HlskitError(f"key URI {uri} could not be fetched ({type(exc).__name__})") from None
-        if resp.status_code != 200:
-            hint = " (pass a playback token with --key-token)" if resp.status_code in (401, 403) and not token else ""
-            raise HlskitError(f"key URI {uri} answered HTTP {resp.status_code}{hint}")
-        return resp.content
+            resp = http_fetch(uri, budget, headers=headers, cap=KEY_CAP)
+        except HttpStatus as exc:
+            hint = " (pass a playback token with --key-token)" if exc.status in (401, 403) and not token else ""
+            raise HlskitError(f"key URI {uri} answered HTTP {exc.status}{hint}") from None
+        except OSError as exc:
+            raise HlskitError(f"key URI {uri} could not be fetched ({exc.strerror or type(exc).__name__})") from None
+        return resp.body
+
+    return resolve
+
+
+def file_key_resolver(source: Source) -> KeyResolver:
+    """Key URIs that are file paths (FFmpeg's ``-hls_key_info_file`` writes URI="enc.key" beside
+    the playlist), read from the playlist's own storage: at most KEY_CAP bytes of a regular file.
+    Only for playlists read from local or object storage, never for playlists fetched over HTTP."""
+
+    def resolve(uri: str) -> bytes | None:
+        if Source.is_url(uri) or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", uri):
+            return None
+        try:
+            return source.read(uri, 0, KEY_CAP + 1)
+        except OSError as exc:
+            raise HlskitError(f"key file {uri} cannot be read ({exc.strerror or type(exc).__name__})") from None
 
     return resolve
 
@@ -97,19 +116,36 @@ def chain(*resolvers: KeyResolver | None) -> KeyResolver:
     return resolve
 
 
+def why(exc: BaseException) -> str:
+    """Why a read failed, in a few words (no traceback, no request headers)."""
+    return getattr(exc, "message", None) or getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
 def segment_sizes(ctx: Context, pl: MediaPlaylist, ref: str) -> list[int | None]:
-    """Size of each segment (its byte range, else stat/HEAD); None, and an E2 finding, when missing."""
+    """Size of each segment (its byte range, else stat/HEAD); None, and an E2 finding, when missing.
+
+    A byte range counts only when its resource can be had and the range lies inside it: the
+    resource's size is looked up once per URI (RFC 8216 §4.3.2.2)."""
     sizes: list[int | None] = []
     missing = []
+    resources: dict[str, int | str] = {}  # uri -> size, or why it cannot be had
     for s in pl.segments:
-        if s.byterange:
-            sizes.append(s.byterange.length)
-            continue
-        try:
-            sizes.append(ctx.source.size(s.uri))
-        except Exception:  # noqa: BLE001 - any failure to fetch is the finding
+        if s.uri not in resources or not s.byterange:
+            try:
+                resources[s.uri] = ctx.source.size(s.uri)
+            except Exception as exc:  # noqa: BLE001 - any failure to fetch is the finding
+                resources[s.uri] = why(exc)
+        got = resources[s.uri]
+        if isinstance(got, str):
             sizes.append(None)
-            missing.append(s.raw_uri)
+            missing.append(f"{s.raw_uri} ({got})")
+        elif s.byterange and s.byterange.offset + s.byterange.length > got:
+            sizes.append(None)
+            missing.append(f"{s.raw_uri} @{s.byterange.offset}+{s.byterange.length} (past the end of its {got} bytes)")
+        else:
+            sizes.append(s.byterange.length if s.byterange else got)
+        if not s.byterange:
+            resources.pop(s.uri, None)  # whole segments are looked up once each anyway
     ctx.add_many("E2", "segments cannot be fetched", missing, ref)
     return sizes
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from ..redact import mask, mask_all
 from .rules import MUST, RULES, SHOULD
 
 
@@ -72,14 +73,16 @@ class Report:
         return {f.rule for f in self.findings if severity in (None, f.severity)}
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "must_fix": len(self.must), "should_fix": len(self.should)}
+        """The report as plain data, tokens masked (hlskit.hls.redact)."""
+        return mask_all({**asdict(self), "must_fix": len(self.must), "should_fix": len(self.should)})
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
 
 
 def format_report(report: Report) -> str:
-    """The human-readable report: per variant figures, then MUST-fix and SHOULD-fix findings."""
+    """The human-readable report: per variant figures, then MUST-fix and SHOULD-fix findings.
+    Tokens in URLs are masked (hlskit.hls.redact)."""
     out = [f"{report.source} ({report.kind} playlist)"]
 
     def rate(d, m):
@@ -106,4 +109,4 @@ def format_report(report: Report) -> str:
         out.append(f"{label}: {len(items)}")
         out += [f"  [{f.rule}] {f.message} ({f.where})" for f in items]
     out += [f"note: {n}" for n in report.notes]
-    return "\n".join(out)
+    return mask("\n".join(out))

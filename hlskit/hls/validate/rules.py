@@ -234,10 +234,16 @@ _RULES = [
         "Apple's mediastreamvalidator measures it (its window is wider than RFC 8216 §4.3.4.2's).",
     ),
     Rule(
-        "B4",
+        "B1",
         MUST,
+        "RFC 8216 §4.3.4.2: BANDWIDTH is the peak segment bit rate of the variant stream: it MUST "
+        "NOT be below the peak measured over any run of segments lasting 0.5 to 1.5 target durations.",
+    ),
+    Rule(
+        "B4",
+        SHOULD,
         "Apple HLS authoring spec 1.26 and 1.27: for VOD, the measured average and peak segment bit "
-        "rates MUST be within 10% of AVERAGE-BANDWIDTH and BANDWIDTH (RFC 8216 §4.3.4.2 defines "
+        "rates SHOULD be within 10% of AVERAGE-BANDWIDTH and BANDWIDTH (RFC 8216 §4.3.4.2 defines "
         "both; rendition audio counts toward the variant).",
     ),
     # --- I-frame playlists ---------------------------------------------------------------------
@@ -265,6 +271,13 @@ _RULES = [
         "Apple HLS authoring spec 6.9 and 1.27: the BANDWIDTH of an I-frame playlist is within 10% "
         "of its measured peak bit rate.",
     ),
+    Rule(
+        "IF5",
+        SHOULD,
+        "RFC 8216 §4.3.2.4 and §4.3.2.2: AES-128-CBC decrypts whole 16-byte blocks, so a byte range "
+        "of an encrypted resource ends on a block boundary (or at the end of the resource) for "
+        "every player to decode it without reading past the range.",
+    ),
     # --- Apple HLS authoring specification items -----------------------------------------------
     Rule(
         "AHS-1.28",
@@ -287,7 +300,12 @@ _RULES = [
     ),
     Rule("AHS-9.1", MUST, "Apple HLS authoring spec 9.1: every EXT-X-STREAM-INF tag MUST include CODECS."),
     Rule("AHS-9.2", MUST, "Apple HLS authoring spec 9.2: EXT-X-STREAM-INF of a video variant MUST include RESOLUTION."),
-    Rule("AHS-9.9", MUST, "Apple HLS authoring spec 9.9: provide several bit rates of video (a ladder of variants)."),
+    Rule(
+        "AHS-9.9",
+        SHOULD,
+        "Apple HLS authoring spec 9.9: provide several bit rates of video (a ladder of variants); "
+        "advice, as a small source can fit one rung only.",
+    ),
     Rule(
         "AHS-9.11",
         SHOULD,

@@ -3,16 +3,18 @@ export const Events = Object.freeze({
   ENGINE_READY: 'engineReady',         // {engine: 'hls.js' | 'native', version}
   LEVELS: 'levels',                    // {levels: [Definition]}
   LEVEL_SWITCHING: 'levelSwitching',   // {level} — loading moves to a definition
-  LEVEL_SWITCHED: 'levelSwitched',     // {from, to, auto} — the picture shows a definition
+  LEVEL_SWITCHED: 'levelSwitched',     // {at, from, to, auto} — the picture shows a definition
   LEVEL_REQUEST: 'levelRequest',       // {level} — the user picked a definition (-1 = Auto)
   MODE: 'mode',                        // {auto: bool}
   KEY_LOADED: 'keyLoaded',             // {uri}
-  FRAG_LOADED: 'fragLoaded',           // {level, sn, bytes, ms}
+  FRAG_LOADED: 'fragLoaded',           // {at, level, sn, bytes, ms}
   FRAG_DECRYPTED: 'fragDecrypted',     // {level, sn}
   STALL: 'stall',                      // {start, end?, duration?}
   HLS_ERROR: 'hlsError',               // {data} — hls.js's own error record
   ERROR: 'error',                      // {message, details, fatal, status} — in plain words
   LOG: 'log',                          // {name, text}
+  SHAPING: 'shaping',                  // {at, label, timeline: [{kbps, fromMs, toMs}]} — in-page pacing changed
+  FIRST_FRAME: 'firstFrame',           // {at, startedAt} — the first video frame was presented
 });
 
 export class Bus {

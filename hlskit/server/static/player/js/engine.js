@@ -3,10 +3,13 @@
 import { Events, now } from './bus.js';
 import { describeLevels } from './levels.js';
 import { hlsAuthConfig, withToken } from './auth.js';
+import { pacedLoader } from './shaping.js';
 
 export class EngineController {
-  constructor(bus, video, config) {
+  constructor(bus, video, config, pacer) {
     this.bus = bus;
+    this.pacer = pacer;
+    this.startedAt = null;
     this.video = video;
     this.config = config;
     this.hls = null;
@@ -19,6 +22,7 @@ export class EngineController {
   }
 
   start() {
+    this.startedAt = now();
     const Hls = window.Hls;
     const forceNative = this.config.engine === 'native';
     if (Hls && Hls.isSupported() && !forceNative) return this.startHls(Hls);
@@ -39,6 +43,8 @@ export class EngineController {
     const hls = new Hls({
       ...hlsAuthConfig(token),
       ...ewma,
+      // In-page network shaping (shaping.js) paces fragment loads; without a profile it passes through.
+      fLoader: pacedLoader(Hls.DefaultConfig.loader, this.pacer),
       // A short forward buffer lets a definition change reach the picture within seconds,
       // which is what a test player is for (hls.js's default is 30 s).
       maxBufferLength: maxBufferLength || 8,
@@ -61,7 +67,7 @@ export class EngineController {
     hls.on(E.LEVEL_SWITCHED, (_, data) => {
       const from = this.lastPlaying;
       this.lastPlaying = data.level;
-      this.bus.emit(Events.LEVEL_SWITCHED, { from, to: data.level, auto: hls.autoLevelEnabled });
+      this.bus.emit(Events.LEVEL_SWITCHED, { at: now(), from, to: data.level, auto: hls.autoLevelEnabled });
     });
     // KEY_LOADED fires for every fragment; the key itself is fetched once per URI.
     const keys = new Set();
@@ -75,7 +81,7 @@ export class EngineController {
       const { frag } = data;
       const stats = frag.stats || data.stats || {};
       const ms = stats.loading ? stats.loading.end - stats.loading.start : 0;
-      this.bus.emit(Events.FRAG_LOADED, { level: frag.level, sn: frag.sn, bytes: stats.loaded || 0, ms });
+      this.bus.emit(Events.FRAG_LOADED, { at: now(), level: frag.level, sn: frag.sn, bytes: stats.loaded || 0, ms });
     });
     // hls.js 1.7 decrypts media segments inside its transmuxer and fires FRAG_DECRYPTED only for
     // init segments; an AES-128 fragment that reached the buffer was decrypted (the TS demuxer

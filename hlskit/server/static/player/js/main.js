@@ -1,10 +1,14 @@
 // Wires the controllers together; each owns one concern and they meet only on the bus.
 import { Bus, Events } from './bus.js';
+import { ChartController } from './chart.js';
 import { EngineController } from './engine.js';
 import { ErrorController } from './errors.js';
+import { ExportController } from './export.js';
 import { EventLogController } from './log.js';
 import { LevelMenuController } from './menu.js';
+import { OverlayController } from './overlay.js';
 import { PlaybackController } from './playback.js';
+import { Pacer, ShapingController } from './shaping.js';
 import { StateController } from './state.js';
 import { StatsController } from './stats.js';
 
@@ -14,13 +18,18 @@ const bus = new Bus();
 const video = $('video');
 video.loop = Boolean(config.loop);
 
-const engine = new EngineController(bus, video, config);
+const pacer = new Pacer();
+const engine = new EngineController(bus, video, config, pacer);
 const state = new StateController(bus, engine);
 new ErrorController(bus, $('error'));
 new EventLogController(bus, $('log'));
-new LevelMenuController(bus, $('menu-buttons'));
+new LevelMenuController(bus, $('menu-buttons'), config.quality);
 new PlaybackController(bus, video);
 new StatsController(bus, $('stats'), $('switches'), state);
+new OverlayController(bus, $('overlay'), $('overlay-toggle'), video);
+const chart = new ChartController(bus, $('chart'), state);
+new ExportController($('export-json'), $('export-csv'), state, chart);
+const shaping = new ShapingController(bus, $('shaping'), $('shaping-status'), pacer, config.shape);
 
 let started = false;
 const start = () => {
@@ -34,6 +43,8 @@ window.hlskitPlayer = {
   state: () => JSON.parse(JSON.stringify(state.state())),
   start, // with ?autostart=0, automation shapes the network first, then starts playback
   setLevel: (level) => bus.emit(Events.LEVEL_REQUEST, { level }),
+  chart: () => JSON.parse(JSON.stringify(chart.points())),
+  shape: (profile) => { shaping.select.value = profile; shaping.apply(profile); }, // e.g. '700x20,0'
   bus,
 };
 

@@ -1,11 +1,14 @@
-// LevelMenuController: "Auto" plus one button per definition (name · resolution). A click asks
-// for that definition; the buttons show which one plays and which one is chosen.
+// LevelMenuController: "Auto" plus one button per definition (name · resolution · declared bit
+// rate, and a quality figure when the page config carries one). A click asks for that
+// definition; the buttons show which one plays and which one is chosen.
 import { Events } from './bus.js';
-import { label } from './levels.js';
+import { kbps, label } from './levels.js';
 
 export class LevelMenuController {
-  constructor(bus, root) {
+  constructor(bus, root, quality) {
     this.bus = bus;
+    // {definition name: "VMAF 93"}: a hook for quality figures (the package manifest is not served).
+    this.quality = quality || {};
     this.root = root;
     this.levels = [];
     this.chosen = -1; // -1 = Auto
@@ -29,7 +32,10 @@ export class LevelMenuController {
     };
     add(-1, 'Auto', 'switch definitions automatically from the measured bandwidth');
     // Lowest first, as hls.js orders levels.
-    this.levels.forEach((def) => add(def.index, label(def), def.url));
+    this.levels.forEach((def) => {
+      const quality = this.quality[def.name];
+      add(def.index, [label(def), kbps(def.bitrate), quality].filter(Boolean).join(' · '), def.url);
+    });
     this.mark();
   }
 

@@ -6,6 +6,10 @@ export class PlaybackController {
   constructor(bus, video) {
     this.started = false;
     let stallStart = null;
+    // The first frame presented (HTML requestVideoFrameCallback; 'loadeddata' where it is missing).
+    const firstFrame = (ms) => bus.emit(Events.FIRST_FRAME, { at: Math.round(ms) / 1000 });
+    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback((t) => firstFrame(t));
+    else video.addEventListener('loadeddata', () => firstFrame(performance.now()), { once: true });
     video.addEventListener('playing', () => {
       if (!this.started) {
         this.started = true;

@@ -17,6 +17,8 @@ export class StateController {
     this.stalls = [];        // {start, end, duration, time}
     this.events = [];        // {at, name}
     this.chosen = -1;
+    this.firstFrameAt = null;
+    this.shaping = [];       // {at, label, timeline}
     this.engineName = 'none';
     this.version = '';
     const record = (name, extra) => {
@@ -31,8 +33,8 @@ export class StateController {
       this.switching.push({ at: now(), level, name: nameOf(level) });
       record('levelSwitching', { level });
     });
-    bus.on(Events.LEVEL_SWITCHED, ({ from, to, auto }) => {
-      this.switches.push({ at: now(), time: engine.video.currentTime, from, to, name: nameOf(to), auto });
+    bus.on(Events.LEVEL_SWITCHED, ({ at, from, to, auto }) => {
+      this.switches.push({ at: at ?? now(), time: engine.video.currentTime, from, to, name: nameOf(to), auto });
       record('levelSwitched', { level: to });
     });
     bus.on(Events.LEVEL_REQUEST, ({ level }) => { this.chosen = level; record('levelRequest', { level }); });
@@ -48,6 +50,8 @@ export class StateController {
       this.errors.push({ at: now(), message: e.message, details: e.details, fatal: e.fatal, blocking: Boolean(e.blocking), status: e.status || 0, kind: e.kind || '' });
       record('error', { message: e.message });
     });
+    bus.on(Events.FIRST_FRAME, ({ at }) => { this.firstFrameAt = at; record('firstFrame', {}); });
+    bus.on(Events.SHAPING, (s) => { this.shaping.push(s); record('shaping', { label: s.label }); });
     bus.on(Events.LOG, ({ name }) => { if (name === 'playback started') record('playbackStarted', {}); });
   }
 
@@ -62,6 +66,9 @@ export class StateController {
       levels: this.levels,
       currentDefinition: def ? def.name : null,
       chosenLevel: this.chosen,
+      startedAt: this.engine.startedAt,    // page clock, s: the player was started
+      firstFrameAt: this.firstFrameAt,     // page clock, s: the first frame was presented
+      shaping: this.shaping,
       switches: this.switches,
       switching: this.switching,
       keys: this.keys,

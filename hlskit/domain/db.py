@@ -1,0 +1,287 @@
+"""Where the job store and the key store keep their rows: one ``store_url``, SQLite or PostgreSQL.
+
+- ``sqlite:///relative/file.db`` or ``sqlite:////absolute/file.db`` (SQLAlchemy's spelling): an
+  embedded SQLite file in WAL mode. Without a ``store_url`` the stores keep their own files,
+  ``<home>/jobs.db`` and ``<home>/keys.db``, as before.
+- ``postgresql://user:password@host:port/dbname``: PostgreSQL through psycopg 3 and one
+  psycopg_pool connection pool per process and URL, shared by every store that uses it, so several
+  key servers behind a load balancer see the same keys, runs and revocations.
+
+Schemas evolve by numbered migrations recorded in a ``schema_version`` table (one row per store:
+"jobs", "keys"); :meth:`Database.migrate` applies the missing ones on start, inside one write
+transaction, so two processes starting together apply each migration once. SQLite stores made
+before this table existed start at version 0: their migrations use ``CREATE ... IF NOT EXISTS``
+and add only the columns a table lacks.
+
+The password of a PostgreSQL URL is masked (``***``) wherever the URL is shown: errors, logs, reprs.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+SQLITE, POSTGRES = "sqlite", "postgresql"
+# A key server should answer 503 soon rather than hold a player's request while the database is
+# away; the CLI gets the same bound. Seconds.
+CONNECT_TIMEOUT = 2
+POOL_TIMEOUT = 3
+POOL_MAX = 10  # per process: a gunicorn gthread worker's threads, or one CLI command
+
+
+class StoreUnavailable(ConfigError):
+    """The database of the job store or key store cannot be reached right now (exit code 2)."""
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password (in the authority or a ``password=`` parameter) replaced by ***."""
+    # Up to the last "@" of the authority: a password may hold an unencoded "@".
+    masked = re.sub(r"^([a-z][a-z0-9+.-]*://[^/?#@:]*):[^/?#]*@", r"\1:***@", str(url), flags=re.I)
+    return re.sub(r"(?i)(password=)[^&\s]*", r"\1***", masked)
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """A parsed ``store_url``; its repr never shows the password."""
+
+    dialect: str
+    url: str = field(repr=False)
+    path: Path | None = None  # SQLite only
+
+    @property
+    def display(self) -> str:
+        return mask_url(self.url)
+
+    def __repr__(self) -> str:
+        return f"StoreLocation({self.display!r})"
+
+
+def parse_store_url(url: str | Path) -> StoreLocation:
+    """A ``sqlite:///…`` or ``postgresql://…`` URL, or a plain path to an SQLite file."""
+    text = str(url)
+    if isinstance(url, Path) or "://" not in text:
+        return StoreLocation(SQLITE, f"sqlite:///{text}", Path(text))
+    scheme = text.split("://", 1)[0].lower()
+    if scheme == "sqlite":
+        rest = text[len("sqlite:///") :] if text.lower().startswith("sqlite:///") else ""
+        if not rest:
+            raise ConfigError(
+                f"store_url {text} names no file: use sqlite:////absolute/path.db or sqlite:///relative.db."
+            )
+        return StoreLocation(SQLITE, text, Path(rest))
+    if scheme in ("postgresql", "postgres"):
+        parts = urlsplit(text)
+        if not parts.hostname and "host=" not in (parts.query or ""):
+            raise ConfigError(
+                f"store_url {mask_url(text)} names no host: use postgresql://user:password@host:5432/dbname."
+            )
+        return StoreLocation(POSTGRES, text)
+    raise ConfigError(
+        f"store_url {mask_url(text)} is neither sqlite:///… nor postgresql://…: fix the store_url setting."
+    )
+
+
+class Conn:
+    """One connection (autocommit, or inside Database.write's transaction). SQL is written with ``?``
+    placeholders for both dialects, so it must not hold a literal "?" of its own."""
+
+    def __init__(self, raw: Any, dialect: str):
+        self.raw = raw
+        self.dialect = dialect
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.dialect == POSTGRES else sql
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        return self.raw.execute(self._sql(sql), args)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self.dialect == POSTGRES:
+            self.raw.cursor().executemany(self._sql(sql), rows)
+        else:
+            self.raw.executemany(sql, rows)
+
+    def columns(self, table: str) -> set[str]:
+        if self.dialect == SQLITE:
+            return {row[1] for row in self.raw.execute(f"PRAGMA table_info({table})")}
+        rows = self.raw.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name=%s AND table_schema=current_schema()",
+            (table,),
+        )
+        return {row[0] for row in rows}
+
+
+Migration = Callable[[Conn], None]
+
+_POOLS: dict[tuple[int, str], Any] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_pools() -> None:
+    """Close this process's pools at exit; never a parent's, whose connections are not ours to end."""
+    for (pid, _), pool in list(_POOLS.items()):
+        if pid == os.getpid():
+            pool.close()
+
+
+def _pool(url: str) -> Any:
+    """The process's pool for one PostgreSQL URL (psycopg is imported only when one is used)."""
+    import psycopg
+    from psycopg_pool import ConnectionPool
+
+    # Keyed by process too: a pool made before a fork (gunicorn --preload) has no worker threads
+    # in the child, and its sockets belong to the parent; the child makes its own.
+    ident = (os.getpid(), url)
+    with _POOLS_LOCK:
+        pool = _POOLS.get(ident)
+        if pool is None:
+            # One direct connection first: a database that is down or refuses us fails at once
+            # with its own reason, instead of after the pool's timeout.
+            psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT).close()
+            # The pool logs every failed reconnection attempt; the key service logs one line instead.
+            pool_logger = logging.getLogger("psycopg.pool")
+            if pool_logger.level == logging.NOTSET:
+                pool_logger.setLevel(logging.CRITICAL)
+            pool = ConnectionPool(
+                url,
+                min_size=1,
+                max_size=POOL_MAX,
+                timeout=POOL_TIMEOUT,
+                kwargs={"connect_timeout": CONNECT_TIMEOUT, "autocommit": True},
+                # A connection idle in the pool may have died with a database restart: checking
+                # it on checkout costs a round trip but spares a request the broken connection.
+                check=ConnectionPool.check_connection,
+                name="hlskit",
+                open=False,
+            )
+            pool.open(wait=False)
+            _POOLS[ident] = pool
+        return pool
+
+
+class Database:
+    """The store behind one ``store_url`` (or SQLite file): connections, transactions, migrations."""
+
+    def __init__(self, location: StoreLocation | str | Path):
+        self.location = location if isinstance(location, StoreLocation) else parse_store_url(location)
+        self.dialect = self.location.dialect
+        if self.dialect == SQLITE:
+            self.location.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the home: owner only
+
+    def __repr__(self) -> str:
+        return f"Database({self.location.display!r})"
+
+    @property
+    def display(self) -> str:
+        return self.location.display
+
+    def unavailable(self, exc: BaseException) -> StoreUnavailable:
+        reason = mask_url(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+        password = urlsplit(self.location.url).password if self.dialect == POSTGRES else None
+        if password:
+            reason = reason.replace(password, "***")
+        return StoreUnavailable(
+            f"the store {self.display} is unreachable ({reason.rstrip('.')}): start the database or fix store_url.",
+            code="Store.Unavailable",
+        )
+
+    @contextmanager
+    def _sqlite(self, write: bool) -> Iterator[Conn]:
+        try:
+            raw = sqlite3.connect(self.location.path, timeout=30, isolation_level=None)
+        except sqlite3.OperationalError as exc:
+            raise self.unavailable(exc) from None
+        try:
+            if write:
+                raw.execute("BEGIN IMMEDIATE")
+            try:
+                yield Conn(raw, SQLITE)
+            except BaseException:
+                if write:
+                    raw.execute("ROLLBACK")
+                raise
+            if write:
+                raw.execute("COMMIT")
+        finally:
+            raw.close()
+
+    @contextmanager
+    def _postgres(self, lock: str | None) -> Iterator[Conn]:
+        import psycopg
+
+        try:
+            with _pool(self.location.url).connection() as raw:
+                conn = Conn(raw, POSTGRES)
+                if lock is None:
+                    yield conn  # autocommit: each statement is its own transaction, no BEGIN/COMMIT trips
+                    return
+                with raw.transaction():  # commits when the block ends, rolls back on an exception
+                    # Serialises writers of one name (e.g. a content id) until this transaction
+                    # ends (PostgreSQL manual, 9.27.10 Advisory Lock Functions).
+                    raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock,))
+                    yield conn
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise self.unavailable(exc) from None
+
+    def read(self) -> AbstractContextManager[Conn]:
+        """A connection for reads and single-statement writes (each statement commits on its own)."""
+        return self._postgres(None) if self.dialect == POSTGRES else self._sqlite(False)
+
+    def write(self, lock: str = "") -> AbstractContextManager[Conn]:
+        """One write transaction: SQLite takes the database's write lock at BEGIN (BEGIN IMMEDIATE);
+        PostgreSQL an advisory lock on ``lock``, so read-check-write sequences do not interleave."""
+        return self._postgres(lock) if self.dialect == POSTGRES else self._sqlite(True)
+
+    def ping(self) -> None:
+        with self.read() as db:
+            db.execute("SELECT 1").fetchone()
+
+    def migrate(self, component: str, migrations: list[Migration]) -> int:
+        """Apply the migrations of ``component`` this database has not had yet; its version after."""
+        try:
+            if self.dialect == SQLITE:
+                with self.read() as db:
+                    db.execute("PRAGMA journal_mode=WAL")  # outside a transaction, once per file
+            with self.write(f"hlskit-migrate-{component}") as db:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+                )
+                row = db.execute("SELECT version FROM schema_version WHERE component=?", (component,)).fetchone()
+                version = row[0] if row else 0
+                for step in migrations[version:]:
+                    step(db)
+                if len(migrations) > version:
+                    db.execute("DELETE FROM schema_version WHERE component=?", (component,))
+                    db.execute(
+                        "INSERT INTO schema_version (component, version) VALUES (?, ?)", (component, len(migrations))
+                    )
+                return max(version, len(migrations))
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(
+                f"the {component} store {self.display} cannot be opened ({exc}): move it aside "
+                "(hlskit starts a new one) or restore it from a backup."
+            ) from None
+
+
+def script(sql: str) -> Migration:
+    """A migration made of SQL statements separated by semicolons."""
+
+    def run(db: Conn) -> None:
+        for statement in sql.split(";"):
+            if statement.strip():
+                db.execute(statement)
+
+    return run

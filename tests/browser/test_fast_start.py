@@ -1,0 +1,87 @@
+"""A fast start in a player hlskit does not control: stock hls.js (no configuration) on a page of
+another origin, the network held at 700 kb/s by Chromium's own emulation, shows a first frame
+within 4 s of starting on an hlskit package (6 s segments, a start rung, lowest variant first).
+
+The time is the page's own clock: performance.now() from the call that starts hls.js to the first
+frame presented (requestVideoFrameCallback). A machine busy with other work can delay one run, so
+a slow first run is retried once in a fresh browser context.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+from urllib.parse import urlencode
+
+import pytest
+
+from hlskit.cli.abrcheck import throttle
+from hlskit.hls.master import START_DEFINITION, VariantInfo, order_variants
+
+pytestmark = pytest.mark.browser
+
+SLOW_KBPS = 700
+LIMIT_S = 4.0
+
+
+def first_frame(browser, other_origin: str, src: str) -> dict:
+    context = browser.new_context(viewport={"width": 800, "height": 500})
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        page.goto(f"{other_origin}/stock-hlsjs.html")  # the page and hls.js load unthrottled
+        page.wait_for_function("() => typeof window.startPlayer === 'function'")
+        throttle(cdp, SLOW_KBPS)
+        page.evaluate("(src) => startPlayer(src)", src)
+        page.wait_for_function("() => bench.firstFrame !== null || bench.errors.length", timeout=30_000, polling=100)
+        return page.evaluate(
+            "() => ({...bench, seconds: (bench.firstFrame - bench.start) / 1000, origin: location.origin,"
+            " level: hls.levels[bench.fragments[0].level].height, levels: hls.levels.map((l) => l.height)})"
+        )
+    finally:
+        context.close()
+
+
+def _variant(name: str, bandwidth: int) -> VariantInfo:
+    return VariantInfo(
+        name, f"{name}/index.m3u8", bandwidth, bandwidth, "avc1.64001f", None, None, 1, 6.0, 1, 6, bandwidth
+    )
+
+
+def test_order_variants_takes_the_start_definition():
+    variants = [
+        _variant("HD", 2_100_000),
+        _variant("LD", 550_000),
+        _variant("mobile", 340_000),
+        _variant("SD", 970_000),
+    ]
+    assert START_DEFINITION == "lowest"
+    assert [v.definition for v in order_variants(variants)] == ["mobile", "LD", "SD", "HD"]
+    assert [v.definition for v in order_variants(variants, start="HD")] == ["HD", "mobile", "LD", "SD"]
+    assert [v.definition for v in order_variants(variants, start="4K")] == ["mobile", "LD", "SD", "HD"]
+    assert order_variants([]) == []
+
+
+def test_master_lists_the_lowest_variant_first(fast_start):
+    master = urllib.request.urlopen(f"{fast_start.base}/media/{fast_start.content_id}/master.m3u8").read().decode()
+    uris = re.findall(r"#EXT-X-STREAM-INF:.*\n(\S+)", master)
+    bandwidths = [int(b) for b in re.findall(r"#EXT-X-STREAM-INF:.*?\bBANDWIDTH=(\d+)", master)]
+    assert uris[0] == "mobile/index.m3u8" and bandwidths[0] == min(bandwidths), master
+
+
+def test_stock_hls_js_on_another_origin_shows_a_first_frame_within_4_s_at_700_kbps(
+    browser, fast_start, other_origin, artifacts
+):
+    src = f"{fast_start.base}/media/{fast_start.content_id}/master.m3u8?{urlencode({'token': fast_start.token})}"
+    assert other_origin != fast_start.base
+    runs = [first_frame(browser, other_origin, src)]
+    if runs[0]["errors"] or runs[0]["seconds"] > LIMIT_S:
+        runs.append(first_frame(browser, other_origin, src))  # once: the machine may have been busy
+    best = runs[-1]
+    assert not best["errors"], runs
+    assert best["origin"] == other_origin
+    # It started on the start rung (the lowest), not on a definition it cannot fetch in time.
+    assert best["level"] == min(best["levels"]), runs
+    assert best["seconds"] <= LIMIT_S, [round(r["seconds"], 2) for r in runs]

@@ -1,0 +1,130 @@
+"""Bad and odd inputs for `hlskit package`: each kind is made on demand with real FFmpeg.
+
+Shared by tests/reliability/test_bad_inputs.py (small clips) and bench/reliability_package.py
+(larger clips, more kinds).
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from pathlib import Path
+
+from hlskit.engines.sample import sample_args
+
+
+def ff(ffmpeg: str, *args: str) -> None:
+    subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
+
+
+def clip(ffmpeg: str, path: Path, w: int = 320, h: int = 180, seconds: float = 2, fps: int = 30) -> Path:
+    subprocess.run(
+        sample_args(ffmpeg, str(path), w, h, seconds, fps, True, preset="ultrafast"), check=True, capture_output=True
+    )
+    return path
+
+
+def lavfi(ffmpeg: str, path: Path, vf: str = "", seconds: float = 2, size: str = "320x180", extra=()) -> Path:
+    args = ["-f", "lavfi", "-i", f"testsrc2=s={size}:r=30", "-f", "lavfi", "-i", "sine=f=440"]
+    args += ["-t", str(seconds), "-shortest"]
+    if vf:
+        args += ["-vf", vf]
+    ff(ffmpeg, *args, *extra, "-c:a", "aac", str(path))
+    return path
+
+
+def damage_middle(src: Path, dst: Path, seed: int = 1) -> Path:
+    """Overwrite small runs of bytes in the middle 20% of a file: the container stays readable."""
+    data = bytearray(src.read_bytes())
+    rnd = random.Random(seed)
+    n = len(data)
+    for k in range(40):
+        at = int(n * 0.4) + k * (n // 200)
+        data[at : at + 64] = bytes(rnd.randrange(256) for _ in range(64))
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def make_source(kind: str, folder: Path, ffmpeg: str, base: Path, scale: int = 1) -> Path:
+    """The source file for ``kind`` under ``folder``; ``base`` is a good 2 s clip to derive from."""
+    p = folder / f"{kind}.mp4"
+    size = f"{320 * scale}x{180 * scale}"
+    if kind == "not-media":
+        p.write_text("this is not a video\n" * 100)
+    elif kind == "empty":
+        p.write_bytes(b"")
+    elif kind == "random-bytes":
+        p.write_bytes(random.Random(2).randbytes(64 * 1024))
+    elif kind.startswith("truncated-"):
+        data = base.read_bytes()
+        named = {"truncated-half": 0.5, "truncated-tail": 0.95, "truncated-head": 0.02}
+        cut = named[kind] if kind in named else int(kind.rsplit("-", 1)[1]) / 100  # truncated-<percent>
+        p.write_bytes(data[: int(len(data) * cut)])
+    elif kind == "header-only":
+        p.write_bytes(base.read_bytes()[:40])
+    elif kind == "audio-only":
+        p = folder / "audio-only.m4a"
+        ff(ffmpeg, "-f", "lavfi", "-i", "sine=d=2", "-c:a", "aac", str(p))
+    elif kind == "png":
+        p = folder / "still.png"
+        ff(ffmpeg, "-f", "lavfi", "-i", "testsrc2=s=320x180", "-frames:v", "1", str(p))
+    elif kind == "jpeg":
+        p = folder / "still.jpg"
+        ff(ffmpeg, "-f", "lavfi", "-i", "testsrc2=s=320x180", "-frames:v", "1", str(p))
+    elif kind == "one-frame":
+        ff(ffmpeg, "-f", "lavfi", "-i", "testsrc2=s=320x180:r=30", "-frames:v", "1", "-c:v", "libx264", str(p))
+    elif kind == "very-short":
+        lavfi(ffmpeg, p, seconds=0.2)
+    elif kind == "tiny-16x16":
+        lavfi(ffmpeg, p, size="16x16", extra=["-c:v", "libx264", "-preset", "ultrafast"])
+    elif kind == "odd-321x181":
+        lavfi(ffmpeg, p, size="321x181", extra=["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p"])
+    elif kind == "10-bit":
+        lavfi(ffmpeg, p, size=size, extra=["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le"])
+    elif kind == "444":
+        lavfi(ffmpeg, p, size=size, extra=["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p"])
+    elif kind == "vfr":
+        # 30 fps for 1 s, then 10 fps: real variable frame rate in one stream
+        lavfi(
+            ffmpeg,
+            p,
+            vf="select='lt(t,1)+not(mod(n,3))',setpts=N/30/TB",
+            size=size,
+            extra=["-fps_mode", "vfr", "-c:v", "libx264", "-preset", "ultrafast"],
+        )
+    elif kind == "rotated":
+        ff(ffmpeg, "-display_rotation", "90", "-i", str(base), "-c", "copy", str(p))
+    elif kind in ("hdr-pq", "hdr-hlg"):
+        trc = "smpte2084" if kind == "hdr-pq" else "arib-std-b67"
+        vf = f"setparams=color_primaries=bt2020:color_trc={trc}:colorspace=bt2020nc,format=yuv420p10le"
+        lavfi(ffmpeg, p, vf=vf, size=size, extra=["-c:v", "libx264", "-preset", "ultrafast"])
+    elif kind.startswith("corrupt-middle"):  # corrupt-middle[-<seed>]
+        good = lavfi(
+            ffmpeg, folder / "pre-corrupt.mp4", seconds=3, size=size, extra=["-c:v", "libx264", "-preset", "ultrafast"]
+        )
+        damage_middle(good, p, seed=int(kind.rsplit("-", 1)[1]) if kind[-1].isdigit() else 1)
+    elif kind == "mpeg-ts":
+        p = folder / "source.ts"
+        ff(ffmpeg, "-i", str(base), "-c", "copy", str(p))
+    elif kind == "mkv":
+        p = folder / "source.mkv"
+        ff(ffmpeg, "-i", str(base), "-c", "copy", str(p))
+    elif kind == "no-audio":
+        ff(ffmpeg, "-i", str(base), "-an", "-c", "copy", str(p))
+    elif kind == "spaces in name":
+        p = folder / "my holiday video.mp4"
+        p.write_bytes(base.read_bytes())
+    elif kind == "unicode-name":
+        p = folder / "vidéo-東京-🎬.mp4"
+        p.write_bytes(base.read_bytes())
+    elif kind == "leading-dash":
+        p = folder / "-dash.mp4"
+        p.write_bytes(base.read_bytes())
+    elif kind == "directory":
+        p = folder / "a-folder.mp4"
+        p.mkdir()
+    elif kind == "missing":
+        p = folder / "missing.mp4"
+    else:
+        raise ValueError(kind)
+    return p

@@ -1,0 +1,147 @@
+"""Bad or odd input to `hlskit package`: one sentence, a documented exit code, nothing half-done.
+
+Every case asserts the contract of issue 11 (tests/reliability/helpers.assert_outcome): the
+documented exit code (0 packaged, 1 a job failed, 2 bad input), exactly one "error:" line for a
+failure, no traceback, nothing visible under --out unless a package was published, no live key of
+a run that did not publish, and no process left running.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_hlskit
+from tests.reliability.helpers import EXIT_INPUT, EXIT_OK, assert_outcome, live_keys, visible
+from tests.reliability.inputs import clip, make_source
+
+# (kind, expected exit code, words the error or warning must contain)
+SOURCES = [
+    ("not-media", EXIT_INPUT, "not a readable media file"),
+    ("empty", EXIT_INPUT, "is empty"),
+    ("random-bytes", EXIT_INPUT, "not a readable media file"),
+    ("truncated-half", EXIT_INPUT, "truncated"),
+    ("truncated-tail", EXIT_INPUT, "truncated"),
+    ("truncated-head", EXIT_INPUT, "truncated"),
+    ("header-only", EXIT_INPUT, "truncated"),
+    ("audio-only", EXIT_INPUT, "audio only"),
+    ("png", EXIT_INPUT, "still image"),
+    ("jpeg", EXIT_INPUT, "still image"),
+    ("one-frame", EXIT_INPUT, "too short"),
+    ("very-short", EXIT_INPUT, "too short"),
+    ("directory", EXIT_INPUT, "is a folder"),
+    ("missing", EXIT_INPUT, "does not exist"),
+    ("tiny-16x16", EXIT_OK, ""),
+    ("odd-321x181", EXIT_OK, ""),
+    ("10-bit", EXIT_OK, ""),
+    ("444", EXIT_OK, ""),
+    ("vfr", EXIT_OK, ""),
+    ("rotated", EXIT_OK, ""),
+    ("hdr-pq", EXIT_OK, "tone-mapped to SDR"),
+    ("hdr-hlg", EXIT_OK, "tone-mapped to SDR"),
+    ("corrupt-middle", EXIT_OK, "decode error"),
+    ("mpeg-ts", EXIT_OK, ""),
+    ("no-audio", EXIT_OK, ""),
+    ("spaces in name", EXIT_OK, ""),
+    ("unicode-name", EXIT_OK, ""),
+    ("leading-dash", EXIT_OK, ""),
+]
+
+# (id, extra arguments, expected exit code, words the error must contain); "{dir}" is the case folder.
+OPTIONS = [
+    ("segment-duration-0", ["--segment-duration", "0"], EXIT_INPUT, "from 1 to 60"),
+    ("segment-duration-61", ["--segment-duration", "61"], EXIT_INPUT, "from 1 to 60"),
+    ("segment-duration-negative", ["--segment-duration", "-1"], EXIT_INPUT, "from 1 to 60"),
+    ("segment-duration-abc", ["--segment-duration", "abc"], EXIT_INPUT, "not a valid integer"),
+    ("rotate-key-every-0", ["--rotate-key-every", "0"], EXIT_INPUT, "1 or more"),
+    ("clear-lead-negative", ["--clear-lead", "-1"], EXIT_INPUT, "0 or more"),
+    ("ladder-unknown-name", ["--ladder", "LD,XXL"], EXIT_INPUT, "unknown definition"),
+    ("ladder-empty", ["--ladder", ","], EXIT_INPUT, "is empty"),
+    ("ladder-folder", ["--ladder", "{dir}"], EXIT_INPUT, "is a folder"),
+    ("ladder-folder-toml", ["--ladder", "{dir}/folder.toml"], EXIT_INPUT, "is a folder"),
+    ("ladder-missing-file", ["--ladder", "{dir}/nope.toml"], EXIT_INPUT, "does not exist"),
+    ("ladder-invalid-toml", ["--ladder", "{dir}/invalid.toml"], EXIT_INPUT, "not valid TOML"),
+    ("ladder-unknown-key", ["--ladder", "{dir}/unknown-key.toml"], EXIT_INPUT, "unknown key"),
+    ("ladder-zero-width", ["--ladder", "{dir}/zero-width.toml"], EXIT_INPUT, "width must be"),
+    ("ladder-no-rungs", ["--ladder", "{dir}/no-rungs.toml"], EXIT_INPUT, "no [[definition]]"),
+    ("clip-after-end", ["--clip", "10+1"], EXIT_INPUT, "choose a start inside"),
+    ("clip-too-short", ["--clip", "0+0.05"], EXIT_INPUT, "too short"),
+    ("clip-ends-after-end", ["--clip", "1+5"], EXIT_INPUT, "ends after the end"),
+    ("clip-not-a-time", ["--clip", "abc"], EXIT_INPUT, "not a time"),
+    ("clip-near-end", ["--clip", "1.8"], EXIT_INPUT, "too short"),
+    ("watermark-missing", ["--watermark", "{dir}/nope.png"], EXIT_INPUT, "does not exist"),
+    ("watermark-not-png", ["--watermark", "{dir}/invalid.toml"], EXIT_INPUT, "not a PNG"),
+    ("watermark-bad-position", ["--watermark", "{dir}/logo.png:Middle"], EXIT_INPUT, "position"),
+    ("text-watermark-bad-field", ["--text-watermark", "Hi {user}"], EXIT_INPUT, "only {definition}"),
+    ("out-is-a-file", ["--out", "{dir}/a-file"], EXIT_INPUT, "is a file"),
+    ("out-under-a-file", ["--out", "{dir}/a-file/sub"], EXIT_INPUT, "which is a file"),
+    ("key-url-not-http", ["--key-url", "ftp://keys"], EXIT_INPUT, "http(s) URL"),
+    ("content-id-slash", ["--content-id", "a/b"], EXIT_INPUT, "not valid"),
+    ("source-like-an-option", ["--bogus"], EXIT_INPUT, "no such option"),
+]
+
+LADDERS = {
+    "invalid.toml": "[[definition]\nname = 'x'\n",
+    "unknown-key.toml": "[[definition]]\nname = 'x'\nwidth = 320\nvideo_kbps = 300\nheigth = 180\n",
+    "zero-width.toml": "[[definition]]\nname = 'x'\nwidth = 0\nvideo_kbps = 300\n",
+    "no-rungs.toml": "title = 'no rungs'\n",
+}
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory, ffmpeg) -> Path:
+    return clip(ffmpeg, tmp_path_factory.mktemp("base") / "base.mp4")
+
+
+def _package(source: str, case: Path, *extra: str) -> tuple:
+    out, home = case / "out", case / "home"
+    out.mkdir(exist_ok=True)
+    (out / "previous-package").mkdir()  # something already published must stay as it was
+    args = ["package", "--out", str(out), "--segment-duration", "1", *extra, "--", source]
+    done = run_hlskit(*args, env={"HLSKIT_HOME": str(home)}, timeout=120)
+    (out / "previous-package").rmdir()
+    return done, out, home
+
+
+def _check(done, code: int, out: Path, home: Path, case: Path, words: str) -> None:
+    assert_outcome(done, code, out, home, str(case))
+    if code != EXIT_OK:
+        assert words.lower() in done.stderr.lower(), done.stderr
+        return
+    [package] = visible(out)
+    manifest = json.loads((out / package / "hlskit.json").read_text())
+    assert live_keys(home) == {(manifest["content_id"], k["key_id"]) for k in manifest["keys"]}
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    if words:
+        assert len([w for w in warnings if words in w]) == 1, done.stderr  # printed once
+        assert any(words in w for w in manifest["warnings"]), manifest.get("warnings")
+    else:
+        assert "warnings" not in manifest, manifest["warnings"]
+
+
+@pytest.mark.parametrize("kind,code,words", SOURCES, ids=[s[0] for s in SOURCES])
+def test_source(kind, code, words, tmp_path, ffmpeg, base):
+    source = make_source(kind, tmp_path, ffmpeg, base)
+    done, out, home = _package(str(source), tmp_path)
+    _check(done, code, out, home, tmp_path, words)
+
+
+@pytest.mark.parametrize("case_id,extra,code,words", OPTIONS, ids=[o[0] for o in OPTIONS])
+def test_option(case_id, extra, code, words, tmp_path, base, ffmpeg):
+    for name, text in LADDERS.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "folder.toml").mkdir()
+    (tmp_path / "a-file").write_text("x")
+    make_source("png", tmp_path, ffmpeg, base).rename(tmp_path / "logo.png")
+    args = [a.replace("{dir}", str(tmp_path)) for a in extra]
+    if case_id == "source-like-an-option":
+        done = run_hlskit("package", "--bogus", str(base), env={"HLSKIT_HOME": str(tmp_path / "home")})
+        out, home = tmp_path / "out", tmp_path / "home"
+    else:
+        done, out, home = _package(str(base), tmp_path, *args)
+    _check(done, code, out if "--out" not in args else out, home, tmp_path, words)
+    if "--out" in args:
+        target = Path(args[args.index("--out") + 1])
+        assert not target.is_dir()
