@@ -56,7 +56,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(keys.create_blueprint(secret, KeyCache(store), cors))
     app.register_blueprint(media.create_blueprint(settings.media_root, cors))
     # The test page mints tokens for itself, except in production mode.
-    app.register_blueprint(player.create_blueprint(None if settings.production else secret, settings.token_ttl))
+    app.register_blueprint(
+        player.create_blueprint(None if settings.production else secret, settings.token_ttl, settings.media_root)
+    )
     app.register_blueprint(index.create_blueprint(settings.media_root, listing=not settings.production))
 
     @app.get("/healthz")

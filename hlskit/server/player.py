@@ -9,6 +9,7 @@ a local ``hlskit serve`` plays at once.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -47,7 +48,21 @@ def _ewma(text: str | None) -> list[float] | None:
     return [fast, slow] if 0 < fast <= slow <= 60 else None
 
 
-def _page(src: str, token: str | None, title: str, minted: bool = False):
+def quality_labels(media_root: Path | None, content_id: str) -> dict[str, str] | None:
+    """{definition: "VMAF 93.1"} from the package's hlskit.json when `hlskit quality` scored it.
+
+    Only these figures leave the manifest (it names source paths and job ids, and is not served)."""
+    if media_root is None:
+        return None
+    try:
+        manifest = json.loads((media_root / content_id / "hlskit.json").read_text())
+        labels = {d["name"]: f"VMAF {float(d['vmaf']):.1f}" for d in manifest.get("definitions", []) if "vmaf" in d}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None  # no manifest, or not one of ours: the menu simply shows no quality
+    return labels or None
+
+
+def _page(src: str, token: str | None, title: str, minted: bool = False, quality: dict[str, str] | None = None):
     missing = hls_js_missing()
     if missing:
         return _plain_error(missing, 503)
@@ -63,9 +78,8 @@ def _page(src: str, token: str | None, title: str, minted: bool = False):
         "abrEwma": _ewma(request.args.get("ewma")),
         # In-page network shaping from the start, e.g. shape=700x20,0 (shaping.js parses it).
         "shape": request.args.get("shape", "")[:80] or None,
-        # {definition: "quality text"} shown in the menu; a hook, filled by nothing yet (hlskit.json
-        # stays unserved on purpose).
-        "quality": None,
+        # {definition: "VMAF 93.1"} shown in the menu, from `hlskit quality` (see quality_labels).
+        "quality": quality,
     }
     html = render_template("hlskit_player.html", title=title, config=config)
     resp = Response(html, mimetype="text/html")
@@ -75,9 +89,10 @@ def _page(src: str, token: str | None, title: str, minted: bool = False):
     return resp
 
 
-def create_blueprint(token_secret: bytes | None, token_ttl: int) -> Blueprint:
+def create_blueprint(token_secret: bytes | None, token_ttl: int, media_root: Path | None = None) -> Blueprint:
     """The player routes. ``token_secret``: mint tokens for ``/play/<content-id>`` opened
-    without one; None (production mode) never mints, and the page asks for ``?token=``."""
+    without one; None (production mode) never mints, and the page asks for ``?token=``.
+    ``media_root``: where packages are, to show their VMAF scores in the menu."""
     bp = Blueprint(
         "player",
         __name__,
@@ -99,7 +114,7 @@ def create_blueprint(token_secret: bytes | None, token_ttl: int) -> Blueprint:
             token = tokens.make(content_id, token_ttl)
             minted = True
         src = f"{request.script_root}/media/{content_id}/master.m3u8"
-        return _page(src, token, content_id, minted)
+        return _page(src, token, content_id, minted, quality_labels(media_root, content_id))
 
     @bp.get("/play")
     def play_url():
