@@ -83,6 +83,11 @@ bench: install player postgres samples/sample.mp4
 	$(BIN)/python bench/package.py
 	$(BIN)/python bench/stitch.py
 	$(BIN)/python bench/keyserver.py
+	$(BIN)/python bench/quality.py
+	$(BIN)/python bench/players.py
+	$(BIN)/python bench/reliability_package.py
+	$(BIN)/python bench/reliability_server.py
+	$(BIN)/python bench/reliability_validate.py
 
 # dist/hlskit-<version>-py3-none-any.whl, with the player and hls.js inside: pip install it anywhere.
 wheel: install
