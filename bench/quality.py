@@ -30,15 +30,18 @@ from hlskit.engines.sample import make_sample  # noqa: E402
 HLSKIT = [sys.executable, "-m", "hlskit"]
 
 
-def contents(size: str, seconds: float) -> dict[str, str]:
-    """lavfi graphs for the easy and the medium content; the hard one is hlskit's own sample."""
+def contents(size: str, seconds: float, still: Path) -> dict[str, str]:
+    """lavfi graphs for the easy and the medium content; the hard one is hlskit's own sample.
+
+    The easy one is a lecture slide: a flat background, a still detailed picture (one frame of the
+    sample, ``still``) and a title that changes every 5 s — near-static, with flat areas."""
     slides = ",".join(
         f"drawtext=text='Slide {i + 1}':fontsize=64:x=80:y=80:fontcolor=white:enable='between(t,{i * 5},{i * 5 + 5})'"
         for i in range(int(seconds // 5) + 1)
     )
     return {
-        "near-static, flat": f"color=c=0x2a4d69:s={size}:r=30:d={seconds},drawbox=x=60:y=200:w=600:h=300:"
-        f"color=0xe7eff6:t=fill,{slides}",
+        "near-static, flat": f"color=c=0x2a4d69:s={size}:r=30:d={seconds}[bg];movie={still},scale=iw*0.55:-2,"
+        f"loop=-1:1:0,setpts=N/30/TB[pic];[bg][pic]overlay=x=W-w-40:y=(H-h)/2:shortest=1,{slides}",
         "animation-like": f"testsrc2=s={size}:r=30:d={seconds}",
     }
 
@@ -114,7 +117,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hlskit-bench-quality-") as tmp:
         work = Path(tmp)
         sources = {}
-        for name, graph in contents(args.size, args.seconds).items():
+        grain = make_sample(work / "grain.mp4", width, height, args.seconds, 30)
+        still = work / "still.png"
+        subprocess.run([ffmpeg, "-v", "error", "-ss", "3", "-i", str(grain), "-frames:v", "1", str(still)], check=True)
+        for name, graph in contents(args.size, args.seconds, still).items():
             path = work / f"{name.split()[0].strip(',')}.mp4"
             subprocess.run(
                 [
@@ -138,7 +144,7 @@ def main() -> None:
                 check=True,
             )
             sources[name] = path
-        sources["high motion with grain"] = make_sample(work / "grain.mp4", width, height, args.seconds, 30)
+        sources["high motion with grain"] = grain
         for name, src in sources.items():
             fixed, fixed_wall = package(src, work / "fixed", work / "home", "auto")
             per, per_wall = package(src, work / "per", work / "home", "per-title")

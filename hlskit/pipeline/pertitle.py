@@ -36,6 +36,8 @@ CHUNKS = 3
 CHUNK_SECONDS = 1.5
 LOW_FRACTION = 0.35
 KNEE_VMAF = 1.0  # "the same quality": within one VMAF point of the fixed rate's
+MIN_SAVING = 0.10  # lower a rate only when that saves at least this share: smaller savings are within
+# the encoder's own rate-control noise and not worth the risk of a visible loss
 MIN_GAIN_VMAF = 1.0  # a definition must beat the one below by this much to be kept
 SUBSAMPLE = 3
 
@@ -179,4 +181,6 @@ def _rate_for(goal: float, fixed: int, v_hi: float, v_lo: float) -> tuple[int, f
         return max(1, round(lo_rate)), v_lo
     rate = math.exp(math.log(fixed) - (v_hi - goal) / slope)
     rate = min(fixed, max(lo_rate, rate))
+    if rate > fixed * (1 - MIN_SAVING):
+        return fixed, v_hi
     return max(1, round(rate)), v_hi - slope * math.log(fixed / rate)

@@ -18,6 +18,7 @@ from ..domain.manifest import MEDIA_PLAYLIST, build_manifest
 from ..domain.plan import PackageOptions, PackagePlan
 from ..domain.settings import Settings
 from ..engines import Engine, get_engine
+from ..engines.thumbnails import add_thumbnails
 from ..hls.stitch import MasterInfo, stitch, write_master
 from ..keys.kms import create_data_key
 from ..keys.resolve import local_key_resolver, memory_key_resolver, store_key_resolver
@@ -30,7 +31,7 @@ from .publish import Destination, destination, sweep_stale_staging
 Progress = Callable[[str, float], None]
 
 
-def _quiet(name: str, pct: float) -> None:
+def _quiet(name: str, pct: float, speed: float | None = None) -> None:
     pass
 
 
@@ -64,6 +65,8 @@ def start_run(
     if options.encrypt:
         if settings.mts_kms_key_id:
             plan.make_key = lambda: create_data_key(keys, plan.content_id, settings, plan.run_id)
+        elif options.given_key is not None:  # --key-file: one key (rotation was refused in planning)
+            plan.make_key = lambda: keys.add(plan.content_id, options.given_key, options.given_iv, plan.run_id)
         else:
             plan.make_key = lambda: keys.create(plan.content_id, plan.run_id)
         try:
@@ -103,6 +106,8 @@ def run_package(
         dest = destination(plan.staging, plan.out, settings)
         try:
             jobs = engine.run(plan, store, progress or _quiet)
+            # Seek-bar previews into the package folder; a failure is a warning, never a failed package.
+            thumbnails_note = add_thumbnails(plan, engine.ffmpeg) if engine.name == "local" else None
         except BaseException as exc:
             if engine.name == "local":  # remote jobs keep running; `hlskit status --wait` follows them
                 dest.discard()
@@ -120,7 +125,7 @@ def run_package(
                     raise JobError(message, code="EngineFail") from None
             raise
         manifest = build_manifest(plan, jobs)
-        warnings = run_warnings(jobs)
+        warnings = run_warnings(jobs) + ([thumbnails_note] if thumbnails_note else [])
         if warnings:  # HDR tone-mapped, damaged source frames: kept with the package (hlskit.engines.local)
             manifest["warnings"] = warnings
         resolver = memory_key_resolver(plan.keys, plan.key_url)
@@ -181,9 +186,11 @@ def follow_runs(
         notifier = Notifier.from_targets(json.loads(run.notify) if run.notify else [], settings)
         try:
             finish_run(run, jobs, dest, manifest, store_key_resolver(keys), Finisher(store, keys, notifier, progress))
-        except (JobError, InputError) as exc:  # reported by the run's state; go on with the others
-            if store.get_run(run_id) is None or not store.get_run(run_id).state.finished:
-                raise exc
+        except (JobError, InputError):
+            ended = store.get_run(run_id)
+            if ended is None or not ended.state.finished:
+                raise
+            # the run's state says how it ended (status shows it); go on with the other runs
         finally:
             notifier.close()
     while True:
@@ -219,7 +226,8 @@ def restitch(package_dir: str, settings: Settings, progress: Progress | None = N
         raise InputError(
             f"{package_dir} holds no finished definition (<DEF>/{MEDIA_PLAYLIST}): package a source first."
         )
-    info = stitch(dest.storage, dest.master_dir, items, local_key_resolver(settings), progress)
+    start = (manifest or {}).get("start_definition") or "lowest"  # as the package was planned
+    info = stitch(dest.storage, dest.master_dir, items, local_key_resolver(settings), progress, start)
     if manifest is not None:
         manifest["master"] = {**info.to_manifest(), "stitched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         dest.write_manifest(manifest)
