@@ -1,0 +1,139 @@
+"""Seek-bar previews: one sprite sheet (JPEG) and a WebVTT thumbnails track per package.
+
+Like MPS's sprite snapshots (SubmitSnapshotJob, ``SnapshotConfig.TileOut``: lines x columns of
+cells in one JPG): one tile every ``interval`` seconds, laid out row by row. The track is the
+de-facto format JW Player and the video.js thumbnail plugins read: WebVTT cues (W3C WebVTT,
+section 4) whose payload is ``sprite.jpg#xywh=x,y,w,h``, a W3C Media Fragments URI spatial
+fragment (section 4.2) naming the tile in pixels. One FFmpeg run decodes the source (or the clip)
+once: ``fps`` keeps one frame per interval (``round=up``: the frame at each cue's start; FFmpeg's
+default, ``near``, keeps the one just before the middle), ``scale`` makes tiles 160 px wide in the
+display aspect, ``tile`` lays them out. Both files go into the package's staging folder, so they
+are published with it.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..domain.plan import PackagePlan
+from .colour import hdr_kind, tone_map_chain
+from .process import popen_tied
+
+SPRITE = "sprite.jpg"
+TRACK = "thumbnails.vtt"
+TILE_WIDTH = 160
+MAX_TILES = 100
+MIN_INTERVAL = 2  # seconds: about one tile per segment of a short package
+COLUMNS = 10
+
+
+@dataclass(frozen=True)
+class Layout:
+    interval: int  # seconds between tiles
+    tiles: int
+    columns: int
+    rows: int
+    width: int  # of one tile
+    height: int
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """The sprite's pixel size."""
+        return self.columns * self.width, self.rows * self.height
+
+
+@dataclass(frozen=True)
+class Thumbnails:
+    sprite: str
+    track: str
+    layout: Layout
+
+    def to_manifest(self) -> dict:
+        width, height = self.layout.size
+        return {"track": self.track, "sprite": self.sprite, **asdict(self.layout), "sprite_size": [width, height]}
+
+
+def layout_for(duration: float, display_width: int, display_height: int) -> Layout:
+    """One tile every ``interval`` whole seconds (at least 2 s, at most ``MAX_TILES`` tiles)."""
+    interval = max(MIN_INTERVAL, math.ceil(duration / MAX_TILES))
+    tiles = max(1, math.ceil(duration / interval - 1e-6))
+    height = max(2, int(TILE_WIDTH * display_height / max(display_width, 1) / 2 + 0.5) * 2)
+    columns = min(COLUMNS, tiles)
+    return Layout(interval, tiles, columns, math.ceil(tiles / columns), TILE_WIDTH, height)
+
+
+def _stamp(seconds: float) -> str:
+    """A WebVTT timestamp, hh:mm:ss.ttt (WebVTT section 4.2.1)."""
+    ms = round(seconds * 1000)
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+
+def track_text(layout: Layout, duration: float, sprite: str = SPRITE) -> str:
+    """The WebVTT thumbnails track: cue i covers [i·interval, (i+1)·interval), the last ends with the video."""
+    lines = ["WEBVTT", ""]
+    for i in range(layout.tiles):
+        start, end = i * layout.interval, min((i + 1) * layout.interval, duration)
+        x, y = (i % layout.columns) * layout.width, (i // layout.columns) * layout.height
+        lines += [f"{_stamp(start)} --> {_stamp(end)}", f"{sprite}#xywh={x},{y},{layout.width},{layout.height}", ""]
+    return "\n".join(lines)
+
+
+def sprite_args(ffmpeg: str, plan: PackagePlan, layout: Layout, out: Path) -> list[str]:
+    media = plan.media
+    assert media is not None
+    args = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
+    if plan.clip:  # the same part of the source the definitions show
+        args += ["-ss", f"{plan.clip.seek:.3f}"]
+        if plan.clip.duration:
+            args += ["-t", f"{plan.clip.duration:.3f}"]
+    tone = f"{tone_map_chain(media.video.color_transfer or '')}," if hdr_kind(media) else ""
+    graph = (
+        f"{tone}fps=1/{layout.interval}:round=up,scale={layout.width}:{layout.height}:flags=bicubic,setsar=1,"
+        f"tile={layout.columns}x{layout.rows}"
+    )
+    return args + ["-i", plan.source, "-an", "-sn", "-vf", graph, "-frames:v", "1", "-q:v", "5", str(out)]
+
+
+def write_thumbnails(plan: PackagePlan, ffmpeg: str, duration: float, timeout: float = 600) -> Thumbnails:
+    """Write ``sprite.jpg`` and ``thumbnails.vtt`` into the plan's staging folder.
+
+    Raises RuntimeError with FFmpeg's reason (or OSError); callers treat either as a warning."""
+    media = plan.media
+    assert media is not None
+    folder = Path(plan.staging)
+    layout = layout_for(duration, media.video.display_width, media.video.display_height)
+    sprite = folder / SPRITE
+    proc = popen_tied(sprite_args(ffmpeg, plan, layout, sprite), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    if proc.returncode != 0 or not sprite.is_file() or sprite.stat().st_size == 0:
+        sprite.unlink(missing_ok=True)
+        lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
+        raise RuntimeError(f"FFmpeg exited with code {proc.returncode}: " + (lines[-1] if lines else "no sprite"))
+    (folder / TRACK).write_text(track_text(layout, duration), encoding="utf-8")
+    return Thumbnails(SPRITE, TRACK, layout)
+
+
+def add_thumbnails(plan: PackagePlan, ffmpeg: str) -> str | None:
+    """Thumbnails for a local run whose definitions are encoded, recorded in ``plan.thumbnails``.
+
+    They cover the longest definition as encoded. A failure is returned as a warning sentence,
+    never raised: a package without previews still plays."""
+    durations = [r.duration for r in plan.renditions.values()]
+    if not durations or plan.media is None:
+        return None
+    try:
+        plan.thumbnails = write_thumbnails(plan, ffmpeg, max(durations)).to_manifest()
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        for name in (SPRITE, TRACK):
+            (Path(plan.staging) / name).unlink(missing_ok=True)
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        return f"no seek-bar thumbnails were made ({reason.rstrip('.')}): the package plays without them"
+    return None
