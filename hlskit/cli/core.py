@@ -18,7 +18,10 @@ from ..engines.sample import make_sample
 from ..keys.store import KeyStore
 from ..pipeline import cancel as pipeline_cancel
 from ..pipeline import follow_runs, recover_runs, run_package, submit_package
+from ..pipeline.dryrun import dry_run
+from .encodeopts import dry_run_option, encoder_options, encoder_overrides, is_dry_run, print_plan
 from .group import settings_from
+from .keyopts import given_key, given_key_options
 from .progress import package_progress
 
 console = Console(stderr=True)
@@ -55,7 +58,10 @@ def _stop_on_sigterm(signum, frame):
 @click.argument("source", type=str)
 @click.option("--out", "out", default="out", show_default=True, help="Folder that receives out/<content-id>/.")
 @click.option(
-    "--key-url", default=None, help="Base URL of the key service; key URIs are <key-url>/<content-id>/<key-id>."
+    "--key-url",
+    default=None,
+    help="Base URL of the key service, absolute or root-relative (/keys: players resolve it against the "
+    "playlist's host); key URIs are <key-url>/<content-id>/<key-id>.",
 )
 @click.option(
     "--ladder",
@@ -83,6 +89,12 @@ def _stop_on_sigterm(signum, frame):
 @click.option("--clip", default=None, help="START+DURATION, e.g. 00:01:30+45 (MPS Clip.TimeSpan).")
 @click.option("--rotate-key-every", type=int, default=None, help="Start a new data key every N segments.")
 @click.option("--clear-lead", type=int, default=0, show_default=True, help="Leave the first N segments unencrypted.")
+@click.option(
+    "--start-definition",
+    default=None,
+    help="The master's first variant, where players without a bandwidth estimate start: lowest "
+    "(default: the start_definition setting) or a definition of the ladder, e.g. HD.",
+)
 @click.option("--notify", "notify", multiple=True, help="Webhook URL or exec:COMMAND to tell when jobs end.")
 @click.option(
     "--wait/--no-wait",
@@ -90,6 +102,9 @@ def _stop_on_sigterm(signum, frame):
     show_default=True,
     help="Return when the package is done (--no-wait: submit only; with the mts engine).",
 )
+@given_key_options
+@encoder_options
+@dry_run_option
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 @click.pass_context
 def package(
@@ -107,6 +122,7 @@ def package(
     clip,
     rotate_key_every,
     clear_lead,
+    start_definition,
     notify,
     wait,
     as_json,
@@ -118,7 +134,7 @@ def package(
       hlskit package talk.mp4 --out out/ --key-url http://127.0.0.1:8000/keys
       hlskit package talk.mp4 --ladder LD,HD --segment-duration 4 --no-encrypt
     """
-    settings = settings_from(ctx, engine=engine)
+    settings = settings_from(ctx, engine=engine, **encoder_overrides(ctx))
     options = PackageOptions(
         ladder=ladder,
         segment_duration=segment_duration,
@@ -131,7 +147,12 @@ def package(
         clip=parse_clip(clip) if clip else None,
         notify=list(notify),
         engine=engine,
+        start_definition=start_definition,
+        **given_key(ctx),
     )
+    if is_dry_run(ctx):
+        print_plan(dry_run(source, out, settings, options), as_json)
+        return
     if not wait:
         for job in submit_package(source, out, settings, options):
             click.echo(f"{job.job_id}  {job.definition:>4}  {job.state.value}  {job.code} {job.message}".rstrip())
@@ -140,6 +161,7 @@ def package(
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     with package_progress(console) as progress:
         result = run_package(source, out, settings, options, progress=progress)
+        progress.finish({d["name"]: d["state"] for d in result.manifest["definitions"]})
     for warning in result.manifest.get("warnings", []):  # HDR tone-mapped, damaged source frames
         click.echo(f"warning: {warning}.", err=True)
     if as_json:
@@ -228,8 +250,9 @@ def status(ctx, ref, as_json, wait):
 
 @click.command()
 @click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print the run, cancelled jobs and refusals as JSON.")
 @click.pass_context
-def cancel(ctx, ref):
+def cancel(ctx, ref, as_json):
     """Cancel a run (every unfinished job of it) or one job still Submitted.
 
     REF is a run id or job id (a unique prefix is enough; an MPS JobId works too). As with MPS's
@@ -242,6 +265,11 @@ def cancel(ctx, ref):
       hlskit cancel 3f2a9c1b        # a job still Submitted
     """
     outcome = pipeline_cancel(ref, settings_from(ctx))
+    if as_json:
+        run_id = outcome.run.run_id if outcome.run is not None else None
+        cancelled = [j.to_dict() for j in outcome.cancelled]
+        click.echo(json.dumps({"run_id": run_id, "cancelled": cancelled, "refused": [str(r) for r in outcome.refused]}))
+        sys.exit(1 if outcome.refused else 0)
     for job in outcome.cancelled:
         click.echo(f"{job.job_id} {job.definition} of {job.content_id}: {job.state.value}")
     for refusal in outcome.refused:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import signal
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from ..pipeline.batch import BatchRow, RowOutcome, exit_code, read_batch, run_batch
+from ..domain.errors import HlskitError
+from ..pipeline.batch import BatchRow, RowError, RowOutcome, exit_code, read_batch, run_batch
+from ..pipeline.dryrun import dry_run as dry_run_plan
+from .encodeopts import print_plan
 from .group import settings_from
 
 console = Console(stderr=True)
@@ -86,8 +91,16 @@ def batch_view(console: Console, total: int) -> Iterator[BatchView]:
 )
 @click.option("--out", "out", default="out", show_default=True, help="Folder for rows whose out cell is empty.")
 @click.option("--check", is_flag=True, help="Only check the rows; encode nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print each row's plan and FFmpeg command; touch nothing (no folder, run, job or key).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the outcome (or with --dry-run the plans) as one JSON object."
+)
 @click.pass_context
-def submit(ctx, batch_file, engine, out, check):
+def submit(ctx, batch_file, engine, out, check, dry_run, as_json):
     """Package every row of BATCH_FILE (CSV): one job per definition per row.
 
     Columns (header row; only source is required, empty cells keep the defaults):
@@ -103,13 +116,19 @@ def submit(ctx, batch_file, engine, out, check):
       hlskit submit samples/batch.csv --out out/
       hlskit submit batch.csv --engine mts     # submit to MPS; then hlskit status --wait
       hlskit submit batch.csv --check          # check the rows only
+      hlskit submit batch.csv --dry-run --json # every row's plan and FFmpeg command
     """
     settings = settings_from(ctx, engine=engine)
     engine = engine or settings.engine
     rows, errors = read_batch(batch_file, settings, out=out, engine=engine)
     for error in errors:
         click.echo(f"error: {error}", err=True)
+    if dry_run:
+        _dry_run(rows, errors, settings, engine, as_json)
+        return
     if check or not rows:
+        if as_json:
+            click.echo(json.dumps({"rows": len(rows), "errors": [_error(e) for e in errors]}, indent=2))
         click.echo(f"batch: {len(rows)} good rows, {len(errors)} bad rows", err=True)
         sys.exit(exit_code(errors, []))
     # SIGTERM ends the run like Ctrl-C: the row being packaged leaves nothing half-written.
@@ -123,7 +142,54 @@ def submit(ctx, batch_file, engine, out, check):
     if bad:
         summary += f"; failed: line {', '.join(sorted(bad, key=int))}"
     click.echo(summary, err=True)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "rows": [_outcome(o) for o in outcomes],
+                    "errors": [_error(e) for e in errors],
+                    "exit_code": exit_code(errors, outcomes),
+                },
+                indent=2,
+            )
+        )
     sys.exit(exit_code(errors, outcomes))
+
+
+def _error(e: RowError) -> dict:
+    return {"line": e.line, "message": e.message, "exit_code": e.exit_code}
+
+
+def _outcome(o: RowOutcome) -> dict:
+    return {
+        "line": o.row.line,
+        "source": o.row.source,
+        "state": o.state,
+        "content_id": o.content_id,
+        "dir": o.dir,
+        "jobs": [{"job_id": j.job_id, "definition": j.definition, "state": j.state.value} for j in o.jobs],
+        "error": _error(o.error) if o.error else None,
+    }
+
+
+def _dry_run(rows: list[BatchRow], errors: list[RowError], settings, engine: str, as_json: bool) -> None:
+    """Each good row planned as `hlskit package --dry-run` would; a row whose plan fails is one more error."""
+    plans = []
+    for row in rows:
+        try:
+            plans.append(
+                {"line": row.line, **dry_run_plan(row.source, row.out, settings, replace(row.options, engine=engine))}
+            )
+        except HlskitError as exc:
+            errors.append(RowError(row.line, exc.message, exc.exit_code))
+            click.echo(f"error: {errors[-1]}", err=True)
+    if as_json:
+        click.echo(json.dumps({"dry_run": True, "rows": plans, "errors": [_error(e) for e in errors]}, indent=2))
+    else:
+        for plan in plans:
+            click.echo(f"--- line {plan['line']}")
+            print_plan(plan, False)
+    sys.exit(exit_code(errors, []))
 
 
 def register(main: click.Group) -> None:

@@ -40,8 +40,9 @@ def _summary(info) -> str:
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-o", "--output", default=None, help="Master playlist to write when stitching media playlists.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON: path, session key, variants.")
 @click.pass_context
-def stitch(ctx, paths, output):
+def stitch(ctx, paths, output, as_json):
     """Write master.m3u8 (and I-frame playlists) from measured segment figures.
 
     Pass a package folder (out/<content-id>) to stitch its finished definitions, or media
@@ -52,6 +53,7 @@ def stitch(ctx, paths, output):
     Example:
       hlskit stitch out/3f2a9c
       hlskit stitch LD/index.m3u8 HD/index.m3u8 -o master.m3u8
+      hlskit stitch out/3f2a9c --json
     """
 
     settings = settings_from(ctx)
@@ -68,7 +70,7 @@ def stitch(ctx, paths, output):
             if not output:
                 raise InputError("stitching media playlists needs -o master.m3u8: say where the master goes.")
             info = stitch_playlists(list(paths), output, key_resolver=local_key_resolver(settings), progress=progress)
-    click.echo(_summary(info))
+    click.echo(json.dumps(info.to_dict(), indent=2) if as_json else _summary(info))
 
 
 @click.command()

@@ -1,10 +1,12 @@
-"""Server commands: serve, token, keys list|revoke."""
+"""Server commands: serve, token, keys list|revoke|export|import."""
 
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 import re
+import sys
 
 import click
 
@@ -12,8 +14,9 @@ from ..domain.errors import InputError
 from ..domain.ids import check_content_id, is_key_id
 from ..keys.store import KeyStore
 from ..keys.tokens import make_token, token_secret
-from ..server import create_app, devserver
+from ..server import audit, create_app, devserver
 from .group import settings_from
+from .keyopts import export_line, parse_import_line
 
 _TTL = re.compile(r"^(\d+)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -99,7 +102,7 @@ def token(ctx, content_id, ttl, client_ip):
 
 @click.group()
 def keys():
-    """List and revoke data keys in the key store (never shows a key).
+    """List, revoke, export and import data keys (only `keys export` shows keys, behind a flag).
 
     \b
     Example:
@@ -164,6 +167,86 @@ def keys_revoke(ctx, content_id, key_id):
         what = f"key {key_id} of {content_id}" if key_id else f"keys of {content_id}"
         raise InputError(f"no live {what} to revoke: check the ids with `hlskit keys list {content_id}`.")
     click.echo(f"revoked {count} key{'s' if count != 1 else ''} of {content_id}")
+
+
+@keys.command("export")
+@click.argument("content_id")
+@click.option("--key-id", default=None, help="Export only this key (default: every live key of CONTENT_ID).")
+@click.option(
+    "--i-understand-this-prints-keys", "confirmed", is_flag=True, help="Required: the output holds plain keys."
+)
+@click.pass_context
+def keys_export(ctx, content_id, key_id, confirmed):
+    """Print the plain live keys of CONTENT_ID as JSON lines (content_id, key_id, iv, key; hex), to hand
+    them to another key store (`hlskit keys import`) or key server. Stdout only, never a terminal;
+    each export is audited (who, when, which keys; never the key) on stderr and in <home>/audit.log.
+
+    \b
+    Example:
+      hlskit keys export movie-3f2a --i-understand-this-prints-keys > keys.jsonl   # then chmod 600 / move it
+      hlskit keys export movie-3f2a --i-understand-this-prints-keys | HLSKIT_HOME=/srv/hlskit hlskit keys import -
+    """
+    check_content_id(content_id)
+    if not confirmed:
+        raise InputError(
+            "keys export prints plain data keys: add --i-understand-this-prints-keys and send stdout to a file or a pipe."
+        )
+    if sys.stdout.isatty():
+        raise InputError(
+            "keys export will not print keys to a terminal (scrollback, screen sharing): redirect stdout to a file or a pipe."
+        )
+    if key_id is not None and not is_key_id(key_id):
+        raise InputError(f"--key-id {key_id!r} is not a key id: use one printed by `hlskit keys list {content_id}`.")
+    settings = settings_from(ctx)
+    found = KeyStore.from_settings(settings).live_keys(content_id, key_id)
+    if not found:
+        what = f"key {key_id} of {content_id}" if key_id else f"keys of {content_id}"
+        raise InputError(f"no live {what} to export: check the ids with `hlskit keys list {content_id}`.")
+    audit.key_transfer(
+        "key-export",
+        content_id,
+        [k.key_id for k in found],
+        getpass.getuser(),
+        str(settings.ensure_home() / "audit.log"),
+    )
+    for k in found:
+        click.echo(export_line(k.content_id, k.key_id, k.iv, k.key))
+
+
+@keys.command("import")
+@click.argument("file", type=click.File("r"))
+@click.pass_context
+def keys_import(ctx, file):
+    """Add keys printed by `hlskit keys export` (FILE, or - for stdin) to this home's key store,
+    wrapped under its master key; audited like an export. Nothing is added when a line is bad.
+
+    \b
+    Example:
+      hlskit keys import keys.jsonl
+    """
+    items = [parse_import_line(line, n) for n, line in enumerate(file, 1) if line.strip()]
+    if not items:
+        raise InputError("the key file holds no keys: give the lines `hlskit keys export` printed.")
+    settings = settings_from(ctx)
+    store = KeyStore.from_settings(settings)
+    seen: set[tuple[str, str]] = set()
+    for content_id, key_id, _, _ in items:
+        if (content_id, key_id) in seen:
+            raise InputError(f"key {key_id} of {content_id} is in the key file twice: keep one of its lines.")
+        seen.add((content_id, key_id))
+        if store.wrapped(content_id, key_id) is not None:
+            raise InputError(
+                f"key {key_id} of {content_id} is already in this key store: "
+                "remove its line, or import into another home."
+            )
+    by_content: dict[str, list[str]] = {}
+    for content_id, key_id, iv, key in items:
+        store.add(content_id, key, iv, key_id=key_id)
+        by_content.setdefault(content_id, []).append(key_id)
+    log = str(settings.ensure_home() / "audit.log")
+    for content_id, ids in by_content.items():
+        audit.key_transfer("key-import", content_id, ids, getpass.getuser(), log)
+        click.echo(f"imported {len(ids)} key{'s' if len(ids) != 1 else ''} of {content_id}")
 
 
 def register(main: click.Group) -> None:

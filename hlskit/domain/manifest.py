@@ -69,6 +69,8 @@ def build_manifest(plan: PackagePlan, jobs: list[Job]) -> dict[str, Any]:
         "source": plan.media.to_dict() if plan.media else {"uri": plan.source},
         "media_dir": media_dir(plan),
         "segment_duration": plan.segment_duration,
+        # The master's first variant: a definition name or "lowest" (finishing stitches with it).
+        "start_definition": plan.start_definition,
         "key_url": plan.key_url,
         "encryption": {
             "method": "AES-128" if plan.schedule.encrypt else "NONE",
@@ -89,6 +91,8 @@ def build_manifest(plan: PackagePlan, jobs: list[Job]) -> dict[str, Any]:
         "clip": {"seek": plan.clip.seek, "duration": plan.clip.duration} if plan.clip else None,
         "watermarks": [wm.__dict__ for wm in plan.watermarks],
         "definitions": definitions,
+        # Seek-bar previews (local engine): sprite.jpg + thumbnails.vtt beside the master, or None.
+        "thumbnails": plan.thumbnails,
         "master": None,
     }
 

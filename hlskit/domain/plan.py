@@ -54,6 +54,9 @@ class PackageOptions:
     content_id: str | None = None
     notify: list[str] = field(default_factory=list)
     engine: str | None = None
+    start_definition: str | None = None  # the master's first variant: a definition name or "lowest"
+    given_key: bytes | None = field(default=None, repr=False)  # --key-file: stored wrapped, never logged
+    given_iv: bytes | None = None  # --iv (default: random); not secret, playlists carry it
 
 
 @dataclass
@@ -77,6 +80,8 @@ class PackagePlan:
     make_key: Callable[[], DataKey] | None = field(default=None, repr=False)
     renditions: dict[str, Any] = field(default_factory=dict)  # definition → protect.Rendition
     per_title: dict | None = None  # the per-title analysis (pipeline/pertitle.py), when asked for
+    start_definition: str = "lowest"  # the master's first variant (hlskit.hls.master.order_variants)
+    thumbnails: dict | None = None  # the seek-bar sprite and WebVTT track (engines/thumbnails.py), when made
 
     def key(self, index: int) -> DataKey:
         """The data key for schedule index ``index``, created on first use (rotation adds keys)."""
@@ -90,4 +95,6 @@ class PackagePlan:
         return f"{self.staging}/{definition}/index.m3u8"
 
 
-ProgressCallback = Callable[[str, float], None]  # (definition or "*", percent 0..100)
+# (definition or "*", percent 0..100[, speed]): the local engine adds FFmpeg's speed (x real time)
+# as a third argument, None when FFmpeg has not measured it yet; other callers pass two.
+ProgressCallback = Callable[..., None]

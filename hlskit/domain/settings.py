@@ -35,7 +35,14 @@ class Settings:
     key_url: str = "http://127.0.0.1:8000/keys"
     ffmpeg: str | None = None  # default: the binary shipped by imageio-ffmpeg
     x264_preset: str = "veryfast"
+    # x264 rate control: "abr" (-b:v at the definition's rate, VBV-capped at 1.5x) or "capped-crf"
+    # (-crf, constant quality, under the same -maxrate/-bufsize cap); crf is 0-51, lower is better.
+    rate_control: str = "abr"
+    crf: int = 23
     segment_duration: int = 6
+    # The master's first variant, where players without a bandwidth estimate start: "lowest" or a
+    # definition name of the ladder (hlskit.hls.master.order_variants).
+    start_definition: str = "lowest"
     engine: str = "local"
 
     # Serving

@@ -13,6 +13,7 @@ one bad definition fails alone and says why while the others finish.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from ..domain.errors import ConfigError, HlskitError, os_error_sentence
+from ..domain.errors import ConfigError, HlskitError, InputError, os_error_sentence
 from ..domain.jobs import Job, JobState, JobStore, this_owner
 from ..domain.ladder import Rung
 from ..domain.options import watermark_text
@@ -102,10 +103,40 @@ class Encode:
     rungs: list[Rung]
 
 
-def build_encode(plan: PackagePlan, rungs: list[Rung], ffmpeg: str, preset: str, outdir: Path, textdir: Path) -> Encode:
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+RATE_CONTROLS = ("abr", "capped-crf")
+
+
+def check_rate_control(preset: str, rate_control: str, crf: int) -> None:
+    """x264's preset names and CRF range (0-51 for 8-bit H.264), refused in one sentence."""
+    if preset not in X264_PRESETS:
+        raise InputError(f"--preset must be one of {', '.join(X264_PRESETS)}, got {preset!r}: pick one of them.")
+    if rate_control not in RATE_CONTROLS:
+        raise InputError(f"--rate-control must be abr or capped-crf, got {rate_control!r}: pick one of them.")
+    if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
+        raise InputError(f"--crf must be a whole number from 0 to 51 (lower is better quality), got {crf!r}.")
+
+
+def build_encode(
+    plan: PackagePlan,
+    rungs: list[Rung],
+    ffmpeg: str,
+    preset: str,
+    outdir: Path,
+    textdir: Path,
+    *,
+    rate_control: str = "abr",
+    crf: int = 23,
+    create: bool = True,
+) -> Encode:
     """The FFmpeg command that encodes ``rungs`` from one decode of the source into ``outdir``.
 
+    ``rate_control`` "abr" aims at each definition's rate (-b:v); "capped-crf" keeps quality
+    constant (-crf) and lets the rate fall below the cap on easy content. Both keep the VBV cap
+    (-maxrate 1.5x, -bufsize 2x), which bounds the peak that the master's BANDWIDTH declares.
+
     Text watermarks are read by drawtext from files in ``textdir`` (kept out of the package).
+    ``create=False`` (``--dry-run``) builds the same command without making folders or text files.
     """
     media = plan.media
     assert media is not None
@@ -142,7 +173,8 @@ def build_encode(plan: PackagePlan, rungs: list[Rung], ffmpeg: str, preset: str,
             label = f"{label}w{j}"
         for k, wm in enumerate(w for w in plan.watermarks if w.kind == "text"):
             textfile = textdir / f"text-{i}-{k}.txt"
-            textfile.write_text(watermark_text(wm, rung.name))
+            if create:
+                textfile.write_text(watermark_text(wm, rung.name))
             size = _size(wm.width if wm.width else 0.05, rung.height)
             x, y = _place(wm, rung.width, rung.height, "tw", "th")
             font = _font_file()
@@ -161,7 +193,8 @@ def build_encode(plan: PackagePlan, rungs: list[Rung], ffmpeg: str, preset: str,
         d = rung.definition
         maxrate = int(d.video_kbps * 1.5)
         folder = outdir / rung.name
-        folder.mkdir(parents=True, exist_ok=True)
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
         args += ["-map", f"[v{i}]"]
         if has_audio:
             args += ["-map", "0:a:0"]
@@ -174,8 +207,7 @@ def build_encode(plan: PackagePlan, rungs: list[Rung], ffmpeg: str, preset: str,
             "high",
             "-level:v",
             level_for(rung.width, rung.height, fps, maxrate),
-            "-b:v",
-            f"{d.video_kbps}k",
+            *(["-crf", str(crf)] if rate_control == "capped-crf" else ["-b:v", f"{d.video_kbps}k"]),
             "-maxrate",
             f"{maxrate}k",
             "-bufsize",
@@ -218,6 +250,7 @@ class LocalEngine:
         self.settings = settings
         self.ffmpeg = ffmpeg_exe(settings)
         self.preset = settings.x264_preset
+        self.rate_control, self.crf = settings.rate_control, settings.crf
         self._procs: dict[str, subprocess.Popen] = {}
 
     def run(self, plan: PackagePlan, store: JobStore, progress: ProgressCallback) -> list[Job]:
@@ -310,20 +343,24 @@ class LocalEngine:
         FFmpeg's log lines are added to ``stderr_lines``.
         """
         staging = Path(plan.staging)
-        encode = build_encode(plan, rungs, self.ffmpeg, self.preset, staging, textdir)
+        encode = build_encode(
+            plan, rungs, self.ffmpeg, self.preset, staging, textdir, rate_control=self.rate_control, crf=self.crf
+        )
         duration = _expected_duration(plan)
         proc = popen_tied(encode.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
         start = len(stderr_lines)
         reader = threading.Thread(target=lambda: stderr_lines.extend(proc.stderr), daemon=True)
         reader.start()
-        last_check = 0.0
+        last_check, pct = 0.0, None
         try:
             for line in proc.stdout:  # FFmpeg's -progress key=value lines
                 key, _, value = line.strip().partition("=")
                 if key == "out_time_us" and value.isdigit() and duration:
                     pct = min(99.0, int(value) / 1e6 / duration * 100)
-                    progress("*" if len(rungs) > 1 else rungs[0].name, pct)
-                    for rung in rungs:
+                elif key == "speed" and pct is not None:  # "1.84x": media seconds per wall-clock second
+                    speed = float(value[:-1]) if re.fullmatch(r"\d+(\.\d+)?x", value) else None
+                    for rung in rungs:  # one process encodes them all: every definition advances alike
+                        progress(rung.name, pct, speed)
                         store.update(plan.jobs[rung.name].job_id, percent=int(pct))
                 now = time.monotonic()
                 if now - last_check > 1.0:

@@ -55,6 +55,13 @@ class _Submission:
     jobs: list[Job]
 
 
+def check_key_url(key_url: str) -> None:
+    """MPS documents Encryption.KeyUri as an absolute URL: a root-relative --key-url is refused."""
+    if not key_url.startswith(("http://", "https://")):
+        fix = "give one such as https://keys.example.com/keys."
+        raise InputError(f"the mts engine needs an absolute --key-url (MPS Encryption.KeyUri), got {key_url!r}: {fix}")
+
+
 class MtsEngine:
     name = "mts"
 
@@ -263,6 +270,7 @@ class MtsEngine:
         return entry
 
     def encryption(self, plan: PackagePlan) -> dict[str, str]:
+        check_key_url(plan.key_url)
         key = plan.key(0)
         enc = {"Type": "hls-aes-128", "KeyUri": b64url(key.uri(plan.key_url))}
         if key.kms_blob:

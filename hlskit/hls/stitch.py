@@ -23,7 +23,7 @@ from ..storage import LocalStorage, Storage
 from . import iframes as iframes_mod
 from .codecs import MediaFacts, read_media_facts
 from .crypto import decrypt_segment
-from .master import MASTER, MasterInfo, VariantInfo, order_variants, session_key
+from .master import MASTER, START_DEFINITION, MasterInfo, VariantInfo, order_variants, session_key
 from .measure import Measure, measure
 from .playlist import MediaPlaylist, parse
 from .source import KeyResolver, Keys, Source, in_parallel, plain_head, require
@@ -160,7 +160,12 @@ def stitch_variant(
 
 
 def _stitch_at(
-    source: Source, items: list[tuple[str, str]], master_ref: str, keys: Keys, progress: Progress | None
+    source: Source,
+    items: list[tuple[str, str]],
+    master_ref: str,
+    keys: Keys,
+    progress: Progress | None,
+    start: str = START_DEFINITION,
 ) -> MasterInfo:
     if not items:
         raise InputError(
@@ -168,7 +173,7 @@ def _stitch_at(
         )
     master_dir = posixpath.dirname(master_ref)
     done = [stitch_variant(source, ref, name, master_dir, keys, progress) for name, ref in items]
-    variants = order_variants([d.info for d in done])
+    variants = order_variants([d.info for d in done], start)
     session = session_key([d.info for d in done], done[0].key_method)
     if progress:
         for name, _ in items:
@@ -188,15 +193,18 @@ def stitch(
     items: list[tuple[str, str]],
     key_resolver: KeyResolver | None,
     progress: Progress | None = None,
+    start: str = START_DEFINITION,
 ) -> MasterInfo:
     """Measure ``items`` ((definition name, media playlist path in ``storage``)) and return the master
     for ``<prefix>/master.m3u8`` with its I-frame playlists. Writes nothing (see :func:`write_master`).
+    ``start``: the first variant, a definition name or ``"lowest"`` (:func:`order_variants`).
 
     ``key_resolver(key_uri)`` gives the keys that decrypt first segments (CODECS, RESOLUTION and
     FRAME-RATE are read from the media); without one, an encrypted definition cannot be stitched.
     """
     prefix = prefix.rstrip("/")
-    return _stitch_at(Source(storage), items, posixpath.join(prefix, MASTER), Keys(key_resolver), progress)
+    master_ref = posixpath.join(prefix, MASTER)
+    return _stitch_at(Source(storage), items, master_ref, Keys(key_resolver), progress, start)
 
 
 def write_iframes(storage: Storage, info: MasterInfo) -> None:

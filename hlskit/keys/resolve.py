@@ -42,4 +42,13 @@ def local_key_resolver(settings) -> KeyResolver:
 def memory_key_resolver(keys: Iterable[DataKey], key_url: str) -> KeyResolver:
     """The keys of a run still in memory (stitching a package before it is published)."""
     by_uri = {k.uri(key_url): k.key for k in keys}
-    return by_uri.get
+    if not key_url.startswith("/"):
+        return by_uri.get
+
+    def resolve(uri: str) -> bytes | None:
+        # A root-relative key URL ("/keys") stays as written when the playlist is read from a
+        # folder, but is resolved to http://<host>/keys/... against a playlist URL (RFC 3986 §5.2):
+        # both name the same key, so match on the path; the query (a token) is not part of it.
+        return by_uri.get(uri) or by_uri.get(urlparse(uri).path)
+
+    return resolve

@@ -27,7 +27,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..domain.db import POSTGRES, Conn, Database, StoreLocation, script
-from ..domain.errors import ConfigError
+from ..domain.errors import ConfigError, InputError
 from ..domain.keys import KEY_BYTES, DataKey, KeyRecord
 from .kms import decrypt_hook
 from .secretfile import read_secret_file
@@ -130,11 +130,38 @@ class KeyStore:
 
     def create(self, content_id: str, run_id: str = "") -> DataKey:
         """A fresh data key with a fresh key id and IV, stored wrapped."""
-        key = DataKey(content_id, secrets.token_hex(8), secrets.token_bytes(16), secrets.token_bytes(KEY_BYTES))
+        return self.add(content_id, secrets.token_bytes(KEY_BYTES), secrets.token_bytes(16), run_id)
+
+    def add(
+        self, content_id: str, key: bytes, iv: bytes | None, run_id: str = "", key_id: str | None = None
+    ) -> DataKey:
+        """A given key (``package --key-file``, ``keys import``) stored wrapped like a generated one;
+        a random IV unless ``iv`` is given, a new key id unless ``key_id`` is given. InputError when
+        that key id is already stored."""
+        iv = secrets.token_bytes(16) if iv is None else iv
+        if len(key) != KEY_BYTES or len(iv) != 16:
+            raise InputError("a data key and its IV must be 16 bytes each: give 32 hex characters for each.")
+        data = DataKey(content_id, key_id or secrets.token_hex(8), iv, key)
+        if key_id is not None and self.wrapped(content_id, key_id) is not None:
+            raise InputError(
+                f"key {key_id} of {content_id} is already in this key store: "
+                f"leave it out, or revoke it first with `hlskit keys revoke {content_id} --key-id {key_id}`."
+            )
         nonce = secrets.token_bytes(12)
-        wrapped = nonce + AESGCM(self.master).encrypt(nonce, key.key, _aad(content_id, key.key_id))
-        self._insert(content_id, key.key_id, wrapped, key.iv.hex(), "aes-256-gcm", run_id)
-        return key
+        wrapped = nonce + AESGCM(self.master).encrypt(nonce, data.key, _aad(content_id, data.key_id))
+        self._insert(content_id, data.key_id, wrapped, iv.hex(), "aes-256-gcm", run_id)
+        return data
+
+    def live_keys(self, content_id: str, key_id: str | None = None) -> list[DataKey]:
+        """The plain live keys of a content id (for ``hlskit keys export`` only: memory, never files)."""
+        found = []
+        for r in self.list(content_id):
+            if r.revoked or (key_id is not None and r.key_id != key_id):
+                continue
+            key = self.get(r.content_id, r.key_id)
+            if key is not None:
+                found.append(DataKey(r.content_id, r.key_id, bytes.fromhex(r.iv_hex), key))
+        return found
 
     def add_kms(self, content_id: str, key_id: str, ciphertext_blob: bytes, iv: bytes, run_id: str = "") -> None:
         """Record a key whose wrapped form is a KMS ciphertext (KeyType KMS)."""

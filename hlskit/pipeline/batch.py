@@ -245,7 +245,7 @@ def run_row(row: BatchRow, settings: Settings, engine: str, progress: RowProgres
     """Package one row (local: blocks until published; mts: submits and returns)."""
     seen: dict[str, float] = {}
 
-    def report(name: str, pct: float) -> None:
+    def report(name: str, pct: float, speed: float | None = None) -> None:
         seen[name] = pct
         if progress:
             progress(row, _row_percent(seen))

@@ -17,6 +17,7 @@ from typing import Any
 from ..domain.errors import HlskitError, JobError, os_error_sentence
 from ..domain.jobs import Job, JobState, JobStore, Run, RunState
 from ..domain.manifest import MASTER, refresh_manifest
+from ..hls.master import START_DEFINITION
 from ..hls.source import KeyResolver
 from ..hls.stitch import MasterInfo, stitch, write_iframes, write_master
 from ..hls.validate import Report, validate
@@ -86,7 +87,8 @@ def finish_run(
             fixed = with_vod_type(dest.storage.read_text(playlist))
             if fixed is not None:
                 dest.storage.write_text(playlist, fixed, CONTENT_TYPE)
-        master = stitch(dest.storage, dest.master_dir, items, resolver, ctx.progress)
+        start = manifest.get("start_definition") or START_DEFINITION  # the master's first variant
+        master = stitch(dest.storage, dest.master_dir, items, resolver, ctx.progress, start)
         write_iframes(dest.storage, master)  # nothing points at them until the master is written
         master_path = f"{dest.master_dir}/{MASTER}"
         # No time budget: this is our own storage, and a long title must not fail to publish on a clock.

@@ -22,7 +22,9 @@ from ..domain.media import MediaInfo
 from ..domain.plan import PackageOptions, PackagePlan
 from ..domain.settings import Settings
 from ..engines.colour import can_tone_map, hdr_kind
-from ..engines.local import ffmpeg_exe
+from ..engines.local import check_rate_control, ffmpeg_exe
+from ..engines.mts import check_key_url
+from ..hls.master import LOWEST
 from ..storage import open_storage
 from . import pertitle
 from .pertitle import parse_target
@@ -44,20 +46,57 @@ def check_options(options: PackageOptions, settings: Settings) -> tuple[int, str
     if not isinstance(seg, int) or isinstance(seg, bool) or not 1 <= seg <= 60:
         raise InputError(f"--segment-duration must be a whole number of seconds from 1 to 60, got {seg}.")
     key_url = options.key_url or settings.key_url
-    if options.encrypt and not re.match(r"^https?://[^/\s]+", key_url or ""):
-        raise InputError(f"--key-url must be an http(s) URL such as http://127.0.0.1:8000/keys, got {key_url!r}.")
+    # A root-relative path ("/keys") is an RFC 3986 §4.2 relative reference: players resolve it
+    # against the playlist's URL (RFC 8216 §4.1, RFC 3986 §5), so one package plays from any host.
+    if options.encrypt and not re.match(r"^(https?://[^/\s]+|/(?!/)\S*$)", key_url or ""):
+        raise InputError(
+            "--key-url must be an http(s) URL such as http://127.0.0.1:8000/keys or a root-relative path "
+            f"such as /keys, got {key_url!r}."
+        )
     if options.rotate_every is not None and (not isinstance(options.rotate_every, int) or options.rotate_every < 1):
         raise InputError(
             f"--rotate-key-every must be a whole number of segments, 1 or more, got {options.rotate_every}."
         )
     if not isinstance(options.clear_lead, int) or options.clear_lead < 0:
         raise InputError(f"--clear-lead must be a whole number of segments, 0 or more, got {options.clear_lead}.")
+    if options.given_key is not None:
+        if not options.encrypt:
+            raise InputError("--key-file gives a key but --no-encrypt writes clear segments: pass only one.")
+        if options.rotate_every is not None:
+            raise InputError("--rotate-key-every makes new keys but --key-file gives one key: pass only one.")
+        if settings.mts_kms_key_id:
+            raise InputError(
+                "a given key cannot be wrapped by KMS (mts_kms_key_id is set): unset it, or drop --key-file."
+            )
+        if len(options.given_key) != 16 or (options.given_iv is not None and len(options.given_iv) != 16):
+            raise InputError("a given key and its IV must be 16 bytes each: give 32 hex characters for each.")
     if options.content_id is not None:
         check_content_id(options.content_id)
     for wm in options.watermarks:
         if wm.kind == "image" and not wm.image.startswith("oss://") and not Path(wm.image).is_file():
             raise InputError(f"watermark image {wm.image} does not exist: check the path.")
     return seg, key_url
+
+
+def start_definition(options: PackageOptions, settings: Settings, names: list[str]) -> str:
+    """The master's first variant: "lowest" or a definition of this ladder (its name, in any case).
+
+    ``--start-definition`` must name a definition of the ladder; the ``start_definition`` setting,
+    which applies to every source, falls back to the lowest when a source's ladder lacks it (a
+    small source has no FHD)."""
+    asked = options.start_definition if options.start_definition is not None else settings.start_definition
+    asked = (asked or LOWEST).strip()
+    if asked.lower() == LOWEST:
+        return LOWEST
+    found = next((n for n in names if n.lower() == asked.lower()), None)
+    if found:
+        return found
+    if options.start_definition is None:
+        return LOWEST
+    raise InputError(
+        f"--start-definition {asked} is not a definition of this package's ladder ({', '.join(names)}): "
+        f"give one of them or {LOWEST}."
+    )
 
 
 def check_out_folder(out: str) -> None:
@@ -95,6 +134,10 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
     remote = str(out).startswith("oss://")
     if engine == "mts" and not remote:
         raise InputError("the mts engine writes to OSS: give --out oss://bucket/prefix/.")
+    if engine == "mts" and options.encrypt:
+        check_key_url(key_url)
+    if engine == "local":
+        check_rate_control(settings.x264_preset, settings.rate_control, settings.crf)
     if engine != "mts" and remote:
         raise InputError(
             f"the {engine} engine writes to a folder: give --out DIR, or add --engine mts for an oss:// output."
@@ -129,6 +172,7 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
             f"{what} lasts {max(length, 0):.2f} s, too short for an HLS package: give at least {MIN_SECONDS:g} s of video."
         )
     rungs = choose_ladder(media.video.display_width, media.video.display_height, definitions)
+    start = start_definition(options, settings, [r.name for r in rungs])
     analysis = None
     if per_title:  # the fixed ladder's rungs, rates lowered where the picture does not need them
         started = time.perf_counter()
@@ -195,4 +239,5 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
         watermarks=list(options.watermarks),
         clip=clip,
         user_data={"contentId": content_id},
+        start_definition=start,
     )

@@ -39,3 +39,20 @@ def key_request(content_id: str, key_id: str, client: str | None, outcome: str, 
             _handler.stream.flush()
     elif logger.isEnabledFor(logging.INFO):
         logger.info(line)
+
+
+def key_transfer(event: str, content_id: str, key_ids: list[str], user: str, home_log: str | None = None) -> None:
+    """One line per ``hlskit keys export`` / ``keys import`` (event "key-export" / "key-import"):
+    who (the OS user), when, which content id and key ids; never a key. Written to the audit
+    logger and, when ``home_log`` is given, appended to that file (mode 600) so it outlasts the terminal."""
+    ids = ",".join(_quote(k[:128]) for k in key_ids)
+    line = (
+        f'{{"ts":{time.time():.3f},"event":"{event}","content_id":{_quote(content_id[:128])},'
+        f'"key_ids":[{ids}],"user":{_quote(user[:128])},"pid":{os.getpid()}}}'
+    )
+    setup()
+    logger.info(line)
+    if home_log is not None:
+        fd = os.open(home_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as f:
+            f.write(line + "\n")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
 from pathlib import Path
 
 from hlskit.keys.store import KeyStore
+
+# hlskit.cli.progress's plain lines: "LD: 40%", "LD: 40% (2.10× real time, ~3 s left)", "LD: failed".
+PROGRESS_LINE = re.compile(r"\S+( \S+)?: (\d+%( \(\d+\.\d+× real time(, ~\d+ s left)?\))?|done|failed|cancelled)")
 
 EXIT_OK, EXIT_JOB, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -90,7 +94,7 @@ def assert_outcome(done: subprocess.CompletedProcess, code: int, out: Path, home
     sentence = errors[0]
     assert sentence.endswith(".") and sentence.count("\n") == 0 and len(sentence) > 20, sentence
     others = [line for line in err.splitlines() if line.strip() and not line.startswith(("error:", "warning:"))]
-    assert all(line.rstrip().endswith("%") for line in others), err  # progress lines only
+    assert all(PROGRESS_LINE.fullmatch(line.rstrip()) for line in others), err  # progress lines only
     assert visible(out) == [], visible(out)
     assert live_keys(home) == set(), "a run that did not publish left a live key"
 

@@ -15,6 +15,8 @@ export const Events = Object.freeze({
   LOG: 'log',                          // {name, text}
   SHAPING: 'shaping',                  // {at, label, timeline: [{kbps, fromMs, toMs}]} — in-page pacing changed
   FIRST_FRAME: 'firstFrame',           // {at, startedAt} — the first video frame was presented
+  SEEK_HOVER: 'seekHover',             // {time, x, width} — the pointer over the seek bar (time null: it left)
+  THUMBNAILS: 'thumbnails',            // {url, count} — the package's seek-bar previews were loaded
 });
 
 export class Bus {

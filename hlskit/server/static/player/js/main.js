@@ -8,9 +8,11 @@ import { EventLogController } from './log.js';
 import { LevelMenuController } from './menu.js';
 import { OverlayController } from './overlay.js';
 import { PlaybackController } from './playback.js';
+import { SeekBarController } from './seekbar.js';
 import { Pacer, ShapingController } from './shaping.js';
 import { StateController } from './state.js';
 import { StatsController } from './stats.js';
+import { ThumbnailsController } from './thumbnails.js';
 
 const config = JSON.parse(document.getElementById('hlskit-config').textContent);
 const $ = (id) => document.getElementById(id);
@@ -27,6 +29,8 @@ new LevelMenuController(bus, $('menu-buttons'), config.quality);
 new PlaybackController(bus, video);
 new StatsController(bus, $('stats'), $('switches'), state);
 new OverlayController(bus, $('overlay'), $('overlay-toggle'), video);
+new SeekBarController(bus, $('seek'), $('seek-fill'), video);
+const thumbnails = new ThumbnailsController(bus, $('seek-preview'), $('seek-time'), config.src);
 const chart = new ChartController(bus, $('chart'), state);
 new ExportController($('export-json'), $('export-csv'), state, chart);
 const shaping = new ShapingController(bus, $('shaping'), $('shaping-status'), pacer, config.shape);
@@ -44,6 +48,7 @@ window.hlskitPlayer = {
   start, // with ?autostart=0, automation shapes the network first, then starts playback
   setLevel: (level) => bus.emit(Events.LEVEL_REQUEST, { level }),
   chart: () => JSON.parse(JSON.stringify(chart.points())),
+  thumbnails: () => thumbnails.cues.map((c) => ({ ...c })), // the seek-bar previews as parsed
   shape: (profile) => { shaping.select.value = profile; shaping.apply(profile); }, // e.g. '700x20,0'
   bus,
 };

@@ -1,0 +1,81 @@
+"""Encoder flags of ``hlskit package``: --preset, --rate-control, --crf.
+
+They override the settings x264_preset, rate_control and crf (see samples/hlskit.toml) and reach
+FFmpeg's libx264 options in :func:`hlskit.engines.local.build_encode`; the engine checks the ranges.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+
+import click
+
+from ..domain.errors import InputError
+from ..engines.local import RATE_CONTROLS, X264_PRESETS
+
+
+def _store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    if value is not None:
+        ctx.meta[f"hlskit.{param.name}"] = value
+
+
+def encoder_options(f):
+    """Adds --preset, --rate-control and --crf; read them back with :func:`encoder_overrides`."""
+    f = click.option("--crf", type=int, default=None, expose_value=False, callback=_store, metavar="N",
+                     help="x264 CRF, 0-51, lower is better (default 23); implies --rate-control capped-crf.")(f)  # fmt: skip
+    f = click.option("--rate-control", default=None, expose_value=False, callback=_store,
+                     metavar="|".join(RATE_CONTROLS),
+                     help="abr: each definition's rate (-b:v); capped-crf: constant quality (-crf) under the "
+                     "same 1.5x -maxrate cap (default: rate_control setting, abr).")(f)  # fmt: skip
+    f = click.option("--preset", default=None, expose_value=False, callback=_store, metavar="NAME",
+                     help=f"x264 preset: {', '.join(X264_PRESETS)} (default: x264_preset setting, veryfast).")(f)  # fmt: skip
+    return f
+
+
+def encoder_overrides(ctx: click.Context) -> dict[str, Any]:
+    """Settings overrides from the flags given (None values are ignored by load_settings)."""
+    meta = ctx.meta
+    rate_control, crf = meta.get("hlskit.rate_control"), meta.get("hlskit.crf")
+    if crf is not None and rate_control == "abr":
+        raise InputError("--crf sets constant quality but --rate-control abr aims at a rate: pass only one.")
+    if crf is not None and rate_control is None:
+        rate_control = "capped-crf"  # --crf alone means constant quality
+    return {"x264_preset": meta.get("hlskit.preset"), "rate_control": rate_control, "crf": crf}
+
+
+# --- --dry-run ---------------------------------------------------------------------------------
+
+
+def dry_run_option(f):
+    """Adds --dry-run; read it back with :func:`is_dry_run`."""
+    return click.option("--dry-run", is_flag=True, default=None, expose_value=False, callback=_store,
+                        help="Print the plan (ladder, rates, segments, key URL, outputs, the FFmpeg command) "
+                        "and touch nothing: no folder, run, job or key.")(f)  # fmt: skip
+
+
+def is_dry_run(ctx: click.Context) -> bool:
+    return bool(ctx.meta.get("hlskit.dry_run"))
+
+
+def print_plan(plan: dict[str, Any], as_json: bool) -> None:
+    """The dry-run plan: JSON, or lines a person reads (the FFmpeg command shell-quoted, to paste)."""
+    if as_json:
+        click.echo(json.dumps(plan, indent=2))
+        return
+    click.echo("dry run: nothing was written, no run, job or key was made")
+    click.echo(f"content id: {plan['content_id']}  engine: {plan['engine']}  source: {plan['source']}")
+    click.echo(f"segments: {plan['segment_duration']} s  duration: {plan['duration']:.2f} s")
+    rc = plan["rate_control"] + (f" crf {plan['crf']}" if plan["crf"] is not None else "")
+    click.echo(f"x264: preset {plan['x264_preset']}, {rc}")
+    click.echo(f"encryption: AES-128, keys at {plan['key_url']}" if plan["encrypt"] else "encryption: none")
+    for r in plan["ladder"]:
+        audio = f" + {r['audio_kbps']} kb/s audio" if r["audio_kbps"] else ""
+        click.echo(
+            f"{r['name']:>4}  {r['width']}x{r['height']}  {r['video_kbps']} kb/s video (max {r['maxrate_kbps']}){audio}"
+        )
+    for path in plan["outputs"]:
+        click.echo(f"output: {path}")
+    if plan["ffmpeg"]:
+        click.echo("ffmpeg: " + shlex.join(plan["ffmpeg"]))

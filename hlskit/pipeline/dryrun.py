@@ -1,0 +1,75 @@
+"""``--dry-run``: the plan of a package as plain data, touching nothing.
+
+The same planning as a real run (options checked, source probed, ladder chosen), then the exact
+FFmpeg command of the local engine (``engines.local.build_encode`` with ``create=False``), but no
+run, job or key is stored and no folder is made. Nothing here holds a key: keys are made when a
+run starts, and the FFmpeg command never carries one (segments are encrypted after encoding).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..domain.plan import PackageOptions
+from ..domain.settings import Settings
+from ..engines.local import build_encode, ffmpeg_exe
+from .plan import plan_package
+
+DRY_RUN_ID = "dry-run"
+
+
+def dry_run(source: str, out: str, settings: Settings, options: PackageOptions) -> dict[str, Any]:
+    """What ``hlskit package`` would do with these arguments, as JSON-ready data."""
+    plan = plan_package(source, out, settings, options, DRY_RUN_ID)
+    engine = options.engine or settings.engine
+    media = plan.media
+    report: dict[str, Any] = {
+        "dry_run": True,
+        "content_id": plan.content_id,
+        "source": plan.source,
+        "engine": engine,
+        "duration": media.duration if media else None,
+        "segment_duration": plan.segment_duration,
+        "encrypt": plan.schedule.encrypt,
+        "key_url": plan.key_url if plan.schedule.encrypt else None,
+        "given_key": options.given_key is not None,
+        "rotate_key_every": plan.schedule.rotate_every,
+        "clear_lead": plan.schedule.clear_lead,
+        "x264_preset": settings.x264_preset,
+        "rate_control": settings.rate_control,
+        "crf": settings.crf if settings.rate_control == "capped-crf" else None,
+        "ladder": [
+            {
+                "name": r.name,
+                "width": r.width,
+                "height": r.height,
+                "video_kbps": r.definition.video_kbps,
+                "maxrate_kbps": int(r.definition.video_kbps * 1.5),
+                "audio_kbps": r.definition.audio_kbps if media is None or media.audio else None,
+            }
+            for r in plan.rungs
+        ],
+        "out": plan.out,
+        "outputs": [f"{plan.out}/master.m3u8"] + [f"{plan.out}/{r.name}/index.m3u8" for r in plan.rungs],
+        "staging": plan.staging,
+        "per_title": plan.per_title,
+        "ffmpeg": None,
+    }
+    if engine == "local":
+        # drawtext reads watermark text from files the real run writes in a temporary folder.
+        textdir = Path(tempfile.gettempdir()) / "hlskit-text-<run>"
+        encode = build_encode(
+            plan,
+            plan.rungs,
+            ffmpeg_exe(settings),
+            settings.x264_preset,
+            Path(plan.staging),
+            textdir,
+            rate_control=settings.rate_control,
+            crf=settings.crf,
+            create=False,
+        )
+        report["ffmpeg"] = encode.args
+    return report

@@ -1,0 +1,177 @@
+"""CLI for scripting: `--dry-run` (the plan and the exact FFmpeg command, nothing touched),
+`--json` on submit and stitch, and the encoder flags (--preset, --rate-control, --crf) reaching
+x264: proven from the options string x264 writes into the stream it encoded."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from hlskit.cli.progress import package_progress
+from hlskit.domain.jobs import JobStore
+from hlskit.domain.plan import PackageOptions
+from hlskit.domain.settings import Settings
+from hlskit.engines.local import ffmpeg_exe
+from hlskit.keys.store import KeyStore
+from hlskit.pipeline import start_run
+from tests.cli.conftest import clean_env, hlskit
+from tests.conftest import _make_clip
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    return _make_clip(ffmpeg_exe(), tmp_path_factory.mktemp("scripting") / "clip.mp4", seconds=2)
+
+
+def run(tmp_path: Path, *args: str):
+    return hlskit(*args, cwd=tmp_path, env=clean_env(HLSKIT_HOME=str(tmp_path / "home")))
+
+
+def test_package_dry_run_json_gives_the_plan_and_the_ffmpeg_command_and_touches_nothing(tmp_path, clip):
+    got = run(
+        tmp_path, "package", str(clip), "--out", "out", "--content-id", "dry", "--segment-duration", "2",
+        "--key-url", "/keys", "--preset", "slow", "--crf", "30", "--dry-run", "--json",
+    )  # fmt: skip
+    assert got.returncode == 0, got.stderr
+    plan = json.loads(got.stdout)
+    assert plan["dry_run"] is True and plan["content_id"] == "dry" and plan["engine"] == "local"
+    assert plan["segment_duration"] == 2 and plan["key_url"] == "/keys" and plan["encrypt"] is True
+    assert plan["x264_preset"] == "slow" and plan["rate_control"] == "capped-crf" and plan["crf"] == 30
+    assert [(r["name"], r["width"], r["height"]) for r in plan["ladder"]] == [("LD", 320, 180)]
+    assert plan["ladder"][0]["video_kbps"] > 0 and plan["ladder"][0]["maxrate_kbps"] > plan["ladder"][0]["video_kbps"]
+    out = (tmp_path / "out").resolve()
+    assert plan["outputs"] == [f"{out}/dry/master.m3u8", f"{out}/dry/LD/index.m3u8"]
+    args = plan["ffmpeg"]
+    assert Path(args[0]).name.startswith("ffmpeg") and args[args.index("-i") + 1] == str(clip)
+    assert args[args.index("-preset") + 1] == "slow" and args[args.index("-crf") + 1] == "30"
+    assert "-b:v" not in args and args[args.index("-hls_time") + 1] == "2"
+    assert args[args.index("-c:v") + 1] == "libx264"
+    # Nothing was made: no out folder, no home (so no run, job or key in any store).
+    assert not (tmp_path / "out").exists() and not (tmp_path / "home").exists()
+
+    text = run(tmp_path, "package", str(clip), "--out", "out", "--content-id", "dry", "--dry-run")
+    assert text.returncode == 0, text.stderr
+    assert "nothing was written" in text.stdout and "ffmpeg: " in text.stdout and "-b:v" in text.stdout
+    assert not (tmp_path / "out").exists() and not (tmp_path / "home").exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--preset", "warp"], "--preset must be one of"),
+        (["--crf", "60"], "--crf must be a whole number from 0 to 51"),
+        (["--rate-control", "cbr"], "--rate-control must be abr or capped-crf"),
+        (["--rate-control", "abr", "--crf", "20"], "pass only one"),
+    ],
+)
+def test_bad_encoder_flags_are_one_sentence_and_touch_nothing(tmp_path, clip, flags, words):
+    got = run(tmp_path, "package", str(clip), "--out", "out", *flags)
+    assert got.returncode == 2 and words in got.stderr, got.stderr
+    assert "Traceback" not in got.stderr and len(got.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_preset_and_crf_reach_x264_and_stitch_json_reports_the_master(tmp_path, clip):
+    got = run(
+        tmp_path, "package", str(clip), "--out", "out", "--content-id", "crf", "--segment-duration", "1",
+        "--no-encrypt", "--preset", "superfast", "--crf", "31",
+    )  # fmt: skip
+    assert got.returncode == 0, got.stderr
+    # x264 writes its options into the stream (an SEI): the encode ran with what the flags said.
+    segment = tmp_path / "out" / "crf" / "LD" / "index-00001.ts"
+    raw = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(segment), "-map", "0:v", "-c", "copy", "-f", "h264", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout  # the elementary stream, out of its 188-byte TS packets
+    options = raw[raw.index(b"x264 - core") :].split(b"\x00", 1)[0].decode("ascii", "replace")
+    assert "rc=crf" in options and "crf=31.0" in options, options
+    assert "subme=1" in options  # superfast's subme (veryfast, the default, uses 2)
+
+    stitched = run(tmp_path, "stitch", "out/crf", "--json")
+    assert stitched.returncode == 0, stitched.stderr
+    info = json.loads(stitched.stdout)
+    assert info["path"].endswith("crf/master.m3u8") and info["session_key"] is None
+    [variant] = info["variants"]
+    assert variant["definition"] == "LD" and variant["bandwidth"] >= variant["average_bandwidth"] > 0
+    assert variant["codecs"].startswith("avc1.") and variant["resolution"] == "320x180"
+
+
+def test_submit_dry_run_and_json(tmp_path, clip):
+    batch = tmp_path / "batch.csv"
+    batch.write_text(f"source,content_id,ladder\n{clip},one,LD\nmissing.mp4,two,LD\n")
+    dry = run(tmp_path, "submit", str(batch), "--out", "out", "--dry-run", "--json")
+    assert dry.returncode == 2, dry.stderr  # the second row's source is missing
+    report = json.loads(dry.stdout)
+    assert report["dry_run"] is True and [r["content_id"] for r in report["rows"]] == ["one"]
+    assert report["rows"][0]["line"] == 2 and "-preset" in report["rows"][0]["ffmpeg"]
+    assert [e["line"] for e in report["errors"]] == [3] and report["errors"][0]["exit_code"] == 2
+    assert not (tmp_path / "out").exists() and not (tmp_path / "home").exists()
+
+    batch.write_text(f"source,content_id,ladder,segment_duration\n{clip},one,LD,1\n")
+    done = hlskit(
+        "submit", str(batch), "--out", "out", "--json", cwd=tmp_path,
+        env=clean_env(HLSKIT_HOME=str(tmp_path / "home"), HLSKIT_X264_PRESET="ultrafast"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["exit_code"] == 0 and result["errors"] == []
+    [row] = result["rows"]
+    assert row["state"] == "published" and row["content_id"] == "one" and row["line"] == 2
+    assert [(j["definition"], j["state"]) for j in row["jobs"]] == [("LD", "TranscodeSuccess")]
+    assert Path(row["dir"], "master.m3u8").is_file()
+
+
+def test_progress_shows_each_definition_live_with_speed_and_ends_in_the_true_state():
+    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    with package_progress(console) as progress:
+        for pct in (10.0, 55.0, 99.0):
+            for name in ("LD", "SD"):
+                progress(name, pct, 2.5)
+        bars = {t.description: t for t in progress.bar.tasks}
+        # Each definition has its own bar while encoding, with the speed and the time left.
+        assert set(bars) == {"LD", "SD"} and bars["SD"].completed == 99.0
+        assert bars["LD"].fields["detail"].startswith("2.50× real time, ~") and "s left" in bars["LD"].fields["detail"]
+        progress("LD", 0.0)  # stitching re-reports from 0: the bar does not step back
+        assert bars["LD"].completed == 99.0
+        progress.finish({"LD": "TranscodeSuccess", "SD": "TranscodeFail"})
+        assert bars["LD"].completed == 100 and bars["LD"].finished and bars["LD"].fields["detail"] == "done"
+        assert bars["SD"].completed == 99.0 and bars["SD"].fields["detail"] == "failed"
+
+    plain = Console(file=io.StringIO(), force_terminal=False)
+    with package_progress(plain) as progress:
+        progress("LD", 50.0, 3.0)
+        progress.finish({"LD": "TranscodeCancelled"})
+    lines = plain.file.getvalue().splitlines()
+    assert lines[0].startswith("LD: 50% (3.00× real time, ~") and lines[-1] == "LD: cancelled"
+
+
+def test_package_prints_speed_and_ends_each_definition_done(tmp_path, clip):
+    got = hlskit(
+        "package", str(clip), "--out", "out", "--segment-duration", "1", "--ladder", "LD", cwd=tmp_path,
+        env=clean_env(HLSKIT_HOME=str(tmp_path / "home"), HLSKIT_X264_PRESET="ultrafast"),
+    )  # fmt: skip
+    assert got.returncode == 0, got.stderr
+    lines = got.stderr.splitlines()
+    # A 2 s clip encodes in well under a second: FFmpeg may report its speed once or not at all.
+    for ln in lines[:-1]:
+        assert re.fullmatch(r"LD: \d+%( \(\d+\.\d\d× real time, ~\d+ s left\))?", ln), lines
+    assert lines[-1] == "LD: done" and "LD: 100%" in lines
+
+
+def test_cancel_json_names_the_run_and_the_cancelled_jobs(tmp_path, clip):
+    home = tmp_path / "home"
+    settings = Settings(home=home, x264_preset="ultrafast")
+    store, keys = JobStore.from_settings(settings), KeyStore.from_settings(settings)
+    plan = start_run(str(clip), str(tmp_path / "out"), settings, PackageOptions(ladder="LD"), store, keys)
+    got = run(tmp_path, "cancel", plan.run_id, "--json")
+    assert got.returncode == 0, got.stderr
+    report = json.loads(got.stdout)
+    assert report["run_id"] == plan.run_id and report["refused"] == []
+    assert [(j["definition"], j["state"]) for j in report["cancelled"]] == [("LD", "TranscodeCancelled")]
