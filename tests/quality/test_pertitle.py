@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
@@ -10,6 +11,7 @@ from hlskit.domain.errors import InputError
 from hlskit.domain.ladder import choose_ladder
 from hlskit.pipeline.pertitle import choose, parse_target
 from hlskit.pipeline.probe import probe
+from tests.conftest import run_hlskit
 
 CONTENT = {
     "flat": "color=c=0x406080:s=960x540:r=25:d=4,drawbox=x=100:y=100:w=300:h=80:color=white:t=fill",
@@ -17,7 +19,8 @@ CONTENT = {
 }
 
 
-def _per_title(tmp_path, ffmpeg, kind: str):
+def _clip(tmp_path, ffmpeg, kind: str):
+    """A near-lossless clip of one CONTENT kind."""
     path = tmp_path / f"{kind}.mp4"
     subprocess.run(
         [
@@ -40,6 +43,11 @@ def _per_title(tmp_path, ffmpeg, kind: str):
         ],
         check=True,
     )
+    return path
+
+
+def _per_title(tmp_path, ffmpeg, kind: str):
+    path = _clip(tmp_path, ffmpeg, kind)
     media = probe(path)
     fixed = choose_ladder(media.video.display_width, media.video.display_height)
     rungs, choices = choose(ffmpeg, str(path), media, fixed, preset="veryfast")
@@ -68,32 +76,7 @@ def test_target_option_is_checked():
 
 
 def test_per_title_package_records_its_analysis_and_stays_at_or_below_the_fixed_ladder(tmp_path, ffmpeg):
-    import json
-
-    from tests.conftest import run_hlskit
-
-    src = tmp_path / "flat.mp4"
-    subprocess.run(
-        [
-            ffmpeg,
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            CONTENT["flat"],
-            "-c:v",
-            "libx264",
-            "-crf",
-            "12",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            str(src),
-        ],
-        check=True,
-    )
+    src = _clip(tmp_path, ffmpeg, "flat")
     env = {"HLSKIT_HOME": str(tmp_path / "home")}
     measured = {}
     for ladder in ("auto", "per-title"):
