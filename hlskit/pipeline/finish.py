@@ -19,7 +19,7 @@ from ..domain.jobs import Job, JobState, JobStore, Run, RunState
 from ..domain.manifest import MASTER, refresh_manifest
 from ..hls.master import START_DEFINITION
 from ..hls.source import KeyResolver
-from ..hls.stitch import MasterInfo, stitch, write_iframes, write_master
+from ..hls.stitch import MasterInfo, stitch, write_iframes
 from ..hls.validate import Report, validate
 from ..hls.write import CONTENT_TYPE, with_vod_type
 from ..keys.store import KeyStore
@@ -102,7 +102,8 @@ def finish_run(
             "should_fix": [f"{f.rule}: {f.message}" for f in report.should],
         }
         dest.write_manifest(manifest)
-        write_master(dest.storage, master)  # the master last: on OSS its upload publishes
+        # The master last (its I-frame playlists are already written): on OSS its upload publishes.
+        dest.storage.write_text(master.path, master.text, CONTENT_TYPE)
         dest.publish()
     except BaseException as exc:
         dest.discard()
