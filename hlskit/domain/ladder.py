@@ -30,10 +30,12 @@ class Rung:
     definition: Definition
     width: int
     height: int
+    codec: str = "h264"  # see hlskit.domain.formats
 
     @property
     def name(self) -> str:
-        return self.definition.name
+        """The definition's name; a rung of another codec than H.264 adds it (``HD-hevc``)."""
+        return self.definition.name if self.codec == "h264" else f"{self.definition.name}-{self.codec}"
 
 
 # MPS static M3U8 presets (reference/alibaba-mps-api.md section 5).

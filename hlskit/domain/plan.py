@@ -57,6 +57,9 @@ class PackageOptions:
     start_definition: str | None = None  # the master's first variant: a definition name or "lowest"
     given_key: bytes | None = field(default=None, repr=False)  # --key-file: stored wrapped, never logged
     given_iv: bytes | None = None  # --iv (default: random); not secret, playlists carry it
+    format: str | None = None  # "ts" or "fmp4"; None: chosen from the codecs (hlskit.domain.formats)
+    codecs: tuple[str, ...] = ("h264",)  # one rung per definition per codec
+    mp4: bool = False  # also a progressive MP4 per definition (a job of its own, as MPS)
 
 
 @dataclass
@@ -82,6 +85,9 @@ class PackagePlan:
     per_title: dict | None = None  # the per-title analysis (pipeline/pertitle.py), when asked for
     start_definition: str = "lowest"  # the master's first variant (hlskit.hls.master.order_variants)
     thumbnails: dict | None = None  # the seek-bar sprite and WebVTT track (engines/thumbnails.py), when made
+    format: str = "ts"  # segment format: "ts" or "fmp4" (hlskit.domain.formats)
+    mp4_jobs: dict[str, Job] = field(default_factory=dict)  # rung name → its MP4 download job (--mp4)
+    downloads: dict[str, dict] = field(default_factory=dict)  # rung name → {"uri", "bytes", "duration"}
 
     def key(self, index: int) -> DataKey:
         """The data key for schedule index ``index``, created on first use (rotation adds keys)."""

@@ -47,11 +47,19 @@ class Entry:
 
 
 def media_playlist(
-    entries: Iterable[Entry], *, target_duration: int, version: int = 3, iframes_only: bool = False
+    entries: Iterable[Entry],
+    *,
+    target_duration: int,
+    version: int = 3,
+    iframes_only: bool = False,
+    init: Entry | None = None,
 ) -> str:
     """A finished VOD media playlist: EXT-X-PLAYLIST-TYPE:VOD, media sequence 0, EXT-X-ENDLIST.
 
     Segments before the first EXT-X-KEY are clear, so a leading METHOD=NONE is never written.
+    ``init`` (fMP4): the initialization section, one EXT-X-MAP before the first segment
+    (RFC 8216 §4.3.2.5; its ``duration`` is ignored). An encrypted one has its EXT-X-KEY, with
+    the IV that §4.3.2.5 requires, written before the MAP, since a KEY applies to the MAPs after it.
     """
     lines = [
         "#EXTM3U",
@@ -63,6 +71,14 @@ def media_playlist(
     if iframes_only:
         lines.append("#EXT-X-I-FRAMES-ONLY")
     current = CLEAR
+    if init is not None:
+        if init.key != current:
+            lines.append(init.key.line())
+            current = init.key
+        attrs = f'URI="{init.uri}"'
+        if init.byterange is not None:
+            attrs += f',BYTERANGE="{init.byterange[0]}@{init.byterange[1]}"'
+        lines.append(f"#EXT-X-MAP:{attrs}")
     for e in entries:
         if e.key != current:
             lines.append(e.key.line())
