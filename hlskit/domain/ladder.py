@@ -31,6 +31,7 @@ class Rung:
     width: int
     height: int
     codec: str = "h264"  # see hlskit.domain.formats
+    crf: int | None = None  # set (per-title): capped CRF at this value under the rung's rate cap
 
     @property
     def name(self) -> str:

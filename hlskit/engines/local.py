@@ -95,6 +95,15 @@ def _escape_filter_path(path: str) -> str:
     return path.replace("\\", "/").replace(":", "\\:").replace("'", "\\'")
 
 
+def _rate_args(rung: Rung, rate_control: str, crf: int) -> list[str]:
+    """A rung's own CRF (per-title) wins; else the run's rate control: -crf or a -b:v target."""
+    if rung.crf is not None:
+        return ["-crf", str(rung.crf)]
+    if rate_control == "capped-crf":
+        return ["-crf", str(crf)]
+    return ["-b:v", f"{rung.definition.video_kbps}k"]
+
+
 @dataclass
 class Encode:
     """One FFmpeg invocation: its arguments and the definitions it produces."""
@@ -207,7 +216,7 @@ def build_encode(
             "high",
             "-level:v",
             level_for(rung.width, rung.height, fps, maxrate),
-            *(["-crf", str(crf)] if rate_control == "capped-crf" else ["-b:v", f"{d.video_kbps}k"]),
+            *_rate_args(rung, rate_control, crf),
             "-maxrate",
             f"{maxrate}k",
             "-bufsize",
