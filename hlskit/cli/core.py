@@ -19,7 +19,15 @@ from ..keys.store import KeyStore
 from ..pipeline import cancel as pipeline_cancel
 from ..pipeline import follow_runs, recover_runs, run_package, submit_package
 from ..pipeline.dryrun import dry_run
-from .encodeopts import dry_run_option, encoder_options, encoder_overrides, is_dry_run, print_plan
+from .encodeopts import (
+    dry_run_option,
+    encoder_options,
+    encoder_overrides,
+    format_choices,
+    format_options,
+    is_dry_run,
+    print_plan,
+)
 from .group import settings_from
 from .keyopts import given_key, given_key_options
 from .progress import package_progress
@@ -104,6 +112,7 @@ def _stop_on_sigterm(signum, frame):
 )
 @given_key_options
 @encoder_options
+@format_options
 @dry_run_option
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 @click.pass_context
@@ -133,6 +142,7 @@ def package(
     Example:
       hlskit package talk.mp4 --out out/ --key-url http://127.0.0.1:8000/keys
       hlskit package talk.mp4 --ladder LD,HD --segment-duration 4 --no-encrypt
+      hlskit package talk.mp4 --codec h264,hevc --format fmp4 --mp4
     """
     settings = settings_from(ctx, engine=engine, **encoder_overrides(ctx))
     options = PackageOptions(
@@ -148,6 +158,7 @@ def package(
         notify=list(notify),
         engine=engine,
         start_definition=start_definition,
+        **format_choices(ctx),
         **given_key(ctx),
     )
     if is_dry_run(ctx):
@@ -175,6 +186,9 @@ def package(
             else:
                 line += f"  {d['code']}: {d['message']}"
             click.echo(line)
+        for d in result.manifest.get("downloads", []):
+            made = f"{d['uri']}, {d['bytes'] / 1e6:.1f} MB" if d["uri"] else d["state"]
+            click.echo(f"{d['name']:>4}  MP4 download  {made}")
         for finding in (result.manifest.get("validation") or {}).get("must_fix", []):
             click.echo(f"warning: {finding}", err=True)
         click.echo(

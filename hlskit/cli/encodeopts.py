@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from ..domain.errors import InputError
-from ..engines.local import RATE_CONTROLS, X264_PRESETS
+from ..engines.encoders import RATE_CONTROLS, X264_PRESETS
 
 
 def _store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
@@ -45,6 +45,33 @@ def encoder_overrides(ctx: click.Context) -> dict[str, Any]:
     return {"x264_preset": meta.get("hlskit.preset"), "rate_control": rate_control, "crf": crf}
 
 
+# --- --format, --codec, --mp4 ----------------------------------------------------------------
+
+
+def format_options(f):
+    """Adds --format, --codec and --mp4; read them back with :func:`format_choices`."""
+    f = click.option("--mp4", is_flag=True, default=None, expose_value=False, callback=_store,
+                     help="Also write a progressive, fast-start MP4 per definition (downloads/<definition>.mp4, "
+                     "clear), each a job of its own.")(f)  # fmt: skip
+    f = click.option("--codec", default=None, expose_value=False, callback=_store, metavar="h264[,hevc][,av1]",
+                     help="Video codecs, one variant per definition each; HEVC and AV1 need fMP4 (default h264).")(f)  # fmt: skip
+    f = click.option("--format", "segment_format", default=None, expose_value=False, callback=_store,
+                     metavar="ts|fmp4",
+                     help="Segment format: ts (MPEG-TS) or fmp4 (CMAF fragmented MP4 with EXT-X-MAP). Default: "
+                     "ts for H.264 alone, fmp4 when HEVC or AV1 is asked for.")(f)  # fmt: skip
+    return f
+
+
+def format_choices(ctx: click.Context) -> dict[str, Any]:
+    """PackageOptions fields from the flags given (format, codecs, mp4); the planner checks them."""
+    meta = ctx.meta
+    return {
+        "format": meta.get("hlskit.segment_format"),
+        "codecs": meta.get("hlskit.codec") or "h264",
+        "mp4": bool(meta.get("hlskit.mp4")),
+    }
+
+
 # --- --dry-run ---------------------------------------------------------------------------------
 
 
@@ -66,14 +93,15 @@ def print_plan(plan: dict[str, Any], as_json: bool) -> None:
         return
     click.echo("dry run: nothing was written, no run, job or key was made")
     click.echo(f"content id: {plan['content_id']}  engine: {plan['engine']}  source: {plan['source']}")
-    click.echo(f"segments: {plan['segment_duration']} s  duration: {plan['duration']:.2f} s")
+    click.echo(f"segments: {plan['format']}, {plan['segment_duration']} s  duration: {plan['duration']:.2f} s")
     rc = plan["rate_control"] + (f" crf {plan['crf']}" if plan["crf"] is not None else "")
     click.echo(f"x264: preset {plan['x264_preset']}, {rc}")
     click.echo(f"encryption: AES-128, keys at {plan['key_url']}" if plan["encrypt"] else "encryption: none")
     for r in plan["ladder"]:
         audio = f" + {r['audio_kbps']} kb/s audio" if r["audio_kbps"] else ""
         click.echo(
-            f"{r['name']:>4}  {r['width']}x{r['height']}  {r['video_kbps']} kb/s video (max {r['maxrate_kbps']}){audio}"
+            f"{r['name']:>4}  {r['width']}x{r['height']}  {r['codec']} {r['video_kbps']} kb/s video "
+            f"(max {r['maxrate_kbps']}){audio}"
         )
     for path in plan["outputs"]:
         click.echo(f"output: {path}")

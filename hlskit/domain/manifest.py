@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from .jobs import Job, JobState
-from .plan import PackagePlan
+from .plan import DOWNLOADS, MP4_SUFFIX, PackagePlan
 
 MANIFEST = "hlskit.json"
 MASTER = "master.m3u8"
@@ -38,6 +38,7 @@ def build_manifest(plan: PackagePlan, jobs: list[Job]) -> dict[str, Any]:
         definitions.append(
             {
                 "name": rung.name,
+                "codec": rung.codec,
                 "width": rung.width,
                 "height": rung.height,
                 "video_kbps": d.video_kbps,
@@ -60,6 +61,19 @@ def build_manifest(plan: PackagePlan, jobs: list[Job]) -> dict[str, Any]:
         if index is not None and index not in first_segment:
             first_segment[index] = i
     engine = next(iter(plan.jobs.values())).engine
+    downloads = []
+    for name, job in plan.mp4_jobs.items():
+        state = by_name[job.definition].state if job.definition in by_name else job.state
+        made = plan.downloads.get(name, {})
+        downloads.append(
+            {
+                "name": name,
+                "job_id": job.job_id,
+                "state": state.value,
+                "uri": f"{media_dir(plan)}{DOWNLOADS}/{name}{MP4_SUFFIX}" if state == JobState.SUCCESS else None,
+                "bytes": made.get("bytes", 0),
+            }
+        )
     return {
         "hlskit": 1,
         "content_id": plan.content_id,
@@ -69,6 +83,7 @@ def build_manifest(plan: PackagePlan, jobs: list[Job]) -> dict[str, Any]:
         "source": plan.media.to_dict() if plan.media else {"uri": plan.source},
         "media_dir": media_dir(plan),
         "segment_duration": plan.segment_duration,
+        "format": plan.format,
         # The master's first variant: a definition name or "lowest" (finishing stitches with it).
         "start_definition": plan.start_definition,
         "key_url": plan.key_url,
@@ -91,6 +106,8 @@ def build_manifest(plan: PackagePlan, jobs: list[Job]) -> dict[str, Any]:
         "clip": {"seek": plan.clip.seek, "duration": plan.clip.duration} if plan.clip else None,
         "watermarks": [wm.__dict__ for wm in plan.watermarks],
         "definitions": definitions,
+        # --mp4: a progressive MP4 per definition (downloads/<definition>.mp4, clear: see engines/download.py)
+        "downloads": downloads,
         # Seek-bar previews (local engine): sprite.jpg + thumbnails.vtt beside the master, or None.
         "thumbnails": plan.thumbnails,
         "master": None,
@@ -111,4 +128,9 @@ def refresh_manifest(manifest: dict[str, Any], jobs: list[Job]) -> dict[str, Any
                 if job.state == JobState.SUCCESS
                 else None,
             )
+    for d in manifest.get("downloads", []):
+        job = by_id.get(d["job_id"])
+        if job is not None:
+            made = f"{manifest.get('media_dir', '')}{DOWNLOADS}/{d['name']}{MP4_SUFFIX}"
+            d.update(state=job.state.value, uri=made if job.state == JobState.SUCCESS else None)
     return manifest

@@ -62,6 +62,10 @@ class PackageOptions:
     mp4: bool = False  # also a progressive MP4 per definition (a job of its own, as MPS)
 
 
+MP4_SUFFIX = ".mp4"  # an MP4 download job's name: "<definition>.mp4"; the file is downloads/<definition>.mp4
+DOWNLOADS = "downloads"
+
+
 @dataclass
 class PackagePlan:
     content_id: str
@@ -87,7 +91,7 @@ class PackagePlan:
     thumbnails: dict | None = None  # the seek-bar sprite and WebVTT track (engines/thumbnails.py), when made
     format: str = "ts"  # segment format: "ts" or "fmp4" (hlskit.domain.formats)
     mp4_jobs: dict[str, Job] = field(default_factory=dict)  # rung name → its MP4 download job (--mp4)
-    downloads: dict[str, dict] = field(default_factory=dict)  # rung name → {"uri", "bytes", "duration"}
+    downloads: dict[str, dict] = field(default_factory=dict)  # rung name → {"bytes": size of its MP4}
 
     def key(self, index: int) -> DataKey:
         """The data key for schedule index ``index``, created on first use (rotation adds keys)."""
@@ -96,6 +100,10 @@ class PackagePlan:
                 raise RuntimeError("this plan has no key maker: it was planned without encryption")
             self.keys.append(self.make_key())
         return self.keys[index]
+
+    def all_jobs(self) -> list[Job]:
+        """Every job of the run: one per definition, then the MP4 downloads."""
+        return [*self.jobs.values(), *self.mp4_jobs.values()]
 
     def playlist_path(self, definition: str) -> str:
         return f"{self.staging}/{definition}/index.m3u8"

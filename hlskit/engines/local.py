@@ -23,14 +23,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from ..domain.errors import ConfigError, HlskitError, InputError, os_error_sentence
+from ..domain.errors import ConfigError, HlskitError, os_error_sentence
 from ..domain.jobs import Job, JobState, JobStore, this_owner
 from ..domain.ladder import Rung
 from ..domain.options import watermark_text
-from ..domain.plan import PackagePlan, ProgressCallback, Watermark
+from ..domain.plan import DOWNLOADS, PackagePlan, ProgressCallback, Watermark
 from ..keys.protect import protect
 from .colour import BT709_TAGS, hdr_kind, hdr_note, tone_map_chain
-from .h264 import level_for
+from .download import remux_mp4
+from .encoders import hls_args, video_args
 from .outcome import check_output, decode_errors, disk_full, disk_full_reason, write_refused
 from .process import popen_tied
 
@@ -95,35 +96,12 @@ def _escape_filter_path(path: str) -> str:
     return path.replace("\\", "/").replace(":", "\\:").replace("'", "\\'")
 
 
-def _rate_args(rung: Rung, rate_control: str, crf: int) -> list[str]:
-    """A rung's own CRF (per-title) wins; else the run's rate control: -crf or a -b:v target."""
-    if rung.crf is not None:
-        return ["-crf", str(rung.crf)]
-    if rate_control == "capped-crf":
-        return ["-crf", str(crf)]
-    return ["-b:v", f"{rung.definition.video_kbps}k"]
-
-
 @dataclass
 class Encode:
     """One FFmpeg invocation: its arguments and the definitions it produces."""
 
     args: list[str]
     rungs: list[Rung]
-
-
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
-RATE_CONTROLS = ("abr", "capped-crf")
-
-
-def check_rate_control(preset: str, rate_control: str, crf: int) -> None:
-    """x264's preset names and CRF range (0-51 for 8-bit H.264), refused in one sentence."""
-    if preset not in X264_PRESETS:
-        raise InputError(f"--preset must be one of {', '.join(X264_PRESETS)}, got {preset!r}: pick one of them.")
-    if rate_control not in RATE_CONTROLS:
-        raise InputError(f"--rate-control must be abr or capped-crf, got {rate_control!r}: pick one of them.")
-    if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
-        raise InputError(f"--crf must be a whole number from 0 to 51 (lower is better quality), got {crf!r}.")
 
 
 def build_encode(
@@ -140,9 +118,9 @@ def build_encode(
 ) -> Encode:
     """The FFmpeg command that encodes ``rungs`` from one decode of the source into ``outdir``.
 
-    ``rate_control`` "abr" aims at each definition's rate (-b:v); "capped-crf" keeps quality
-    constant (-crf) and lets the rate fall below the cap on easy content. Both keep the VBV cap
-    (-maxrate 1.5x, -bufsize 2x), which bounds the peak that the master's BANDWIDTH declares.
+    Each rung is encoded with its codec (:func:`hlskit.engines.encoders.video_args`) and muxed as
+    ``plan.format`` segments. ``rate_control`` "abr" aims at each definition's rate (-b:v);
+    "capped-crf" keeps quality constant (-crf) and lets the rate fall below the cap on easy content.
 
     Text watermarks are read by drawtext from files in ``textdir`` (kept out of the package).
     ``create=False`` (``--dry-run``) builds the same command without making folders or text files.
@@ -200,55 +178,20 @@ def build_encode(
     has_audio = plan.media.audio is not None
     for i, rung in enumerate(rungs):
         d = rung.definition
-        maxrate = int(d.video_kbps * 1.5)
         folder = outdir / rung.name
         if create:
             folder.mkdir(parents=True, exist_ok=True)
         args += ["-map", f"[v{i}]"]
         if has_audio:
             args += ["-map", "0:a:0"]
-        args += [
-            "-c:v",
-            "libx264",
-            "-preset",
-            preset,
-            "-profile:v",
-            "high",
-            "-level:v",
-            level_for(rung.width, rung.height, fps, maxrate),
-            *_rate_args(rung, rate_control, crf),
-            "-maxrate",
-            f"{maxrate}k",
-            "-bufsize",
-            f"{d.video_kbps * 2}k",
-            "-g",
-            str(gop_frames),
-            "-keyint_min",
-            str(gop_frames),
-            "-sc_threshold",
-            "0",
-            "-force_key_frames",
-            f"expr:gte(t,n_forced*{gop})",
-        ]
+        args += video_args(
+            rung, fps=fps, preset=preset, rate_control=rate_control, crf=crf, gop=gop, gop_frames=gop_frames
+        )
         if hdr:  # the pixels are SDR BT.709 now: say so in the VUI (ITU-T H.273 code points 1/1/1)
             args += BT709_TAGS
         if has_audio:
             args += ["-c:a", "aac", "-b:a", f"{d.audio_kbps}k", "-ac", "2", "-ar", str(_audio_rate(plan))]
-        args += [
-            "-f",
-            "hls",
-            "-hls_time",
-            str(plan.segment_duration),
-            "-hls_playlist_type",
-            "vod",
-            "-hls_list_size",
-            "0",
-            "-hls_segment_type",
-            "mpegts",
-            "-hls_segment_filename",
-            str(folder / "seg-%05d.ts"),
-            str(folder / FFMPEG_PLAYLIST),
-        ]
+        args += hls_args(plan.format, folder, plan.segment_duration, FFMPEG_PLAYLIST)
     return Encode(args, list(rungs))
 
 
@@ -298,6 +241,8 @@ class LocalEngine:
                 shutil.rmtree(folder, ignore_errors=True)
                 store.update(job.job_id, state=JobState.FAIL, code="TranscodeFail", message=message)
                 continue
+            if rung.name in plan.mp4_jobs:  # from the clear segments, before they are encrypted
+                self._download(plan, rung, store)
             try:
                 rendition = protect(folder / FFMPEG_PLAYLIST, plan.schedule, plan.key, plan.key_url)
             except Exception as exc:  # a disk error, say: this definition fails, the others go on
@@ -317,7 +262,29 @@ class LocalEngine:
                 message="; ".join(notes),
             )
             progress(rung.name, 100.0)
-        return [store.get(plan.jobs[r.name].job_id) for r in rungs]  # type: ignore[misc]
+        for rung in rungs:  # no download without its definition: it ends as the definition did
+            job = plan.mp4_jobs.get(rung.name)
+            if job is not None and not store.get(job.job_id).state.finished:  # type: ignore[union-attr]
+                if self._cancelled(store, plan, rung):
+                    store.update(job.job_id, state=JobState.CANCELLED)
+                else:
+                    why = f"its definition {rung.name} failed, so there is nothing to remux"
+                    store.update(job.job_id, state=JobState.FAIL, code="TranscodeFail", message=why)
+        return [store.get(j.job_id) for j in plan.all_jobs()]  # type: ignore[misc]
+
+    def _download(self, plan: PackagePlan, rung: Rung, store: JobStore) -> None:
+        """The definition's MP4 download, a job of its own (MPS: one output per job)."""
+        job = plan.mp4_jobs[rung.name]
+        store.update(job.job_id, state=JobState.TRANSCODING, owner=this_owner(), percent=0)
+        target = Path(plan.staging) / DOWNLOADS / f"{rung.name}.mp4"
+        failed = remux_mp4(self.ffmpeg, Path(plan.staging) / rung.name / FFMPEG_PLAYLIST, target)
+        if failed:
+            store.update(job.job_id, state=JobState.FAIL, code="TranscodeFail", message=failed)
+            return
+        plan.downloads[rung.name] = {"bytes": target.stat().st_size}
+        store.update(
+            job.job_id, state=JobState.SUCCESS, percent=100, output=str(Path(plan.out) / DOWNLOADS / target.name)
+        )
 
     @staticmethod
     def _notes(plan: PackagePlan, log: list[str]) -> list[str]:

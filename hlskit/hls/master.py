@@ -93,7 +93,10 @@ def order_variants(variants: list[VariantInfo], start: str = START_DEFINITION) -
     if not variants:
         return []
     ascending = sorted(variants, key=lambda v: (v.bandwidth, v.definition))
-    first = next((v for v in ascending if v.definition == start), ascending[0])
+    # "lowest" means the lowest variant every player decodes: H.264 when the package has it, since
+    # a player starts on the first variant before it knows which codecs it can play.
+    universal = [v for v in ascending if v.codecs.startswith("avc1")] or ascending
+    first = next((v for v in ascending if v.definition == start), universal[0])
     return [first] + [v for v in ascending if v is not first]
 
 

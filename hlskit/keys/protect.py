@@ -1,9 +1,14 @@
 """Turn FFmpeg's clear HLS output into the final media playlist, encrypting segments per schedule.
 
-FFmpeg writes clear TS segments into staging; this step encrypts each finished segment with its
-data key (AES-128-CBC, PKCS#7, explicit IV: RFC 8216 §4.3.2.4), names segments like MPS
-(``index-00001.ts``) and writes the VOD media playlist (:func:`hlskit.hls.write.media_playlist`)
-with one EXT-X-KEY before the first segment each key covers.
+FFmpeg writes clear TS or fMP4 segments into staging; this step encrypts each finished segment
+with its data key (AES-128-CBC, PKCS#7, explicit IV: RFC 8216 §4.3.2.4), names segments like MPS
+(``index-00001.ts``, ``index-00001.m4s``) and writes the VOD media playlist
+(:func:`hlskit.hls.write.media_playlist`) with one EXT-X-KEY before the first segment each key covers.
+
+An fMP4 definition's initialization section (EXT-X-MAP) is encrypted whole with the first
+segment's key and IV, the KEY written before the MAP (RFC 8216 §4.3.2.5 requires that IV). With a
+clear lead the first segment is clear, so the init section is too: a player must be able to start
+without a key, and the init section holds only the codec configuration, no picture.
 Encrypting finished files ourselves keeps key rotation and clear lead deterministic (no swapping
 of FFmpeg's key-info file while it runs) and means FFmpeg never sees a plain key file.
 """
@@ -35,14 +40,22 @@ class Rendition:
     bytes: int
     target_duration: int
     key_ids: tuple[str, ...]
+    init: str | None = None  # fMP4: the initialization section's file name (EXT-X-MAP)
 
 
 def round_half_up(x: float) -> int:
     return math.floor(x + 0.5)
 
 
-def segment_name(index: int) -> str:
-    return f"index-{index + 1:05d}.ts"
+def segment_name(index: int, suffix: str = ".ts") -> str:
+    return f"index-{index + 1:05d}{suffix}"
+
+
+def _key_tag(index: int | None, key_for: Callable[[int], DataKey], key_url: str) -> KeyTag:
+    if index is None:
+        return KeyTag()
+    key = key_for(index)
+    return KeyTag("AES-128", key.uri(key_url), key.iv)
 
 
 def protect(ffmpeg_playlist: Path, schedule: KeySchedule, key_for: Callable[[int], DataKey], key_url: str) -> Rendition:
@@ -58,19 +71,21 @@ def protect(ffmpeg_playlist: Path, schedule: KeySchedule, key_for: Callable[[int
     total_bytes = 0
     used: list[str] = []
     current: int | None = None
+    init = None
+    if source.segments and source.segments[0].map is not None:
+        init = _protect_init(folder, source.segments[0].map[0], schedule.key_index(0), key_for, key_url)
     for i, seg in enumerate(source.segments):
         plain_path = folder / seg.raw_uri
         data = plain_path.read_bytes()
         index = schedule.key_index(i)
-        tag = KeyTag()
+        tag = _key_tag(index, key_for, key_url)
         if index is not None:
             key = key_for(index)
             if index != current:
                 used.append(key.key_id)
-            tag = KeyTag("AES-128", key.uri(key_url), key.iv)
             data = encrypt_segment(data, key.key, key.iv)
         current = index
-        out_name = segment_name(i)
+        out_name = segment_name(i, Path(seg.raw_uri).suffix or ".ts")
         (folder / out_name).write_bytes(data)
         if out_name != seg.raw_uri:
             plain_path.unlink()
@@ -81,9 +96,22 @@ def protect(ffmpeg_playlist: Path, schedule: KeySchedule, key_for: Callable[[int
         raise HlskitError(f"{ffmpeg_playlist} lists no segment: FFmpeg's output is empty.")
     # RFC 8216 §4.3.3.1: a decimal-integer of at least every rounded EXTINF; never 0 (a one-frame segment).
     target = max(1, *(round_half_up(d) for d in durations))
-    text = media_playlist(entries, target_duration=target, version=3)
+    # RFC 8216 §7: EXT-X-MAP outside an I-frames-only playlist needs version 6.
+    text = media_playlist(entries, target_duration=target, version=6 if init else 3, init=init)
     final = folder / PLAYLIST
     LocalStorage().write_text(str(final), text)
     if ffmpeg_playlist != final:
         ffmpeg_playlist.unlink()
-    return Rendition(str(final), len(durations), sum(durations), total_bytes, target, tuple(used))
+    return Rendition(
+        str(final), len(durations), sum(durations), total_bytes, target, tuple(used), init.uri if init else None
+    )
+
+
+def _protect_init(folder: Path, uri: str, index: int | None, key_for: Callable[[int], DataKey], key_url: str) -> Entry:
+    """Encrypt the initialization section in place with the first segment's key (or leave it clear)."""
+    path = folder / Path(uri).name  # FFmpeg names it relative to its playlist
+    tag = _key_tag(index, key_for, key_url)
+    if index is not None:
+        key = key_for(index)
+        path.write_bytes(encrypt_segment(path.read_bytes(), key.key, key.iv))
+    return Entry(path.name, 0.0, tag)

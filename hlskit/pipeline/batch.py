@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..domain.errors import HlskitError, InputError
+from ..domain.formats import choose_format, parse_codecs
 from ..domain.jobs import Job, JobState
 from ..domain.ladder import parse_ladder_option
 from ..domain.options import parse_clip, parse_positive_int, parse_text_watermark, parse_watermark
@@ -55,6 +56,9 @@ COLUMNS = (
     "segment_duration",
     "rotate_key_every",
     "clear_lead",
+    "format",
+    "codec",
+    "mp4",
     "key_url",
     "content_id",
     "notify",
@@ -181,6 +185,13 @@ def _local(value: str, base: Path) -> str:
     return str(base / value)
 
 
+def _yes(value: str, column: str) -> bool:
+    word = value.strip().lower()
+    if word not in ("", "yes", "no", "true", "false", "1", "0"):
+        raise InputError(f"the {column} cell must be yes or no, got {value!r}: fix that cell.")
+    return word in ("yes", "true", "1")
+
+
 def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(LIST_SEPARATOR) if v.strip()]
 
@@ -225,7 +236,11 @@ def parse_row(
         content_id=get("content_id") or None,
         notify=notify,
         engine=engine,
+        format=get("format") or None,
+        codecs=parse_codecs(get("codec").replace(LIST_SEPARATOR, ",") or "h264"),
+        mp4=_yes(get("mp4"), "mp4"),
     )
+    choose_format(options.format, options.codecs)
     check_options(options, settings)  # the package command's own checks: same rules, same words
     row_out = _local(get("out"), base) if get("out") else out
     return BatchRow(line=line, source=source, out=row_out, options=options)

@@ -12,8 +12,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..domain.plan import PackageOptions
+from ..domain.plan import DOWNLOADS, MP4_SUFFIX, PackageOptions
 from ..domain.settings import Settings
+from ..engines.encoders import maxrate_kbps
 from ..engines.local import build_encode, ffmpeg_exe
 from .plan import plan_package
 
@@ -32,6 +33,7 @@ def dry_run(source: str, out: str, settings: Settings, options: PackageOptions) 
         "engine": engine,
         "duration": media.duration if media else None,
         "segment_duration": plan.segment_duration,
+        "format": plan.format,
         "encrypt": plan.schedule.encrypt,
         "key_url": plan.key_url if plan.schedule.encrypt else None,
         "given_key": options.given_key is not None,
@@ -43,16 +45,19 @@ def dry_run(source: str, out: str, settings: Settings, options: PackageOptions) 
         "ladder": [
             {
                 "name": r.name,
+                "codec": r.codec,
                 "width": r.width,
                 "height": r.height,
                 "video_kbps": r.definition.video_kbps,
-                "maxrate_kbps": int(r.definition.video_kbps * 1.5),
+                "maxrate_kbps": maxrate_kbps(r),
                 "audio_kbps": r.definition.audio_kbps if media is None or media.audio else None,
             }
             for r in plan.rungs
         ],
         "out": plan.out,
-        "outputs": [f"{plan.out}/master.m3u8"] + [f"{plan.out}/{r.name}/index.m3u8" for r in plan.rungs],
+        "outputs": [f"{plan.out}/master.m3u8"]
+        + [f"{plan.out}/{r.name}/index.m3u8" for r in plan.rungs]
+        + [f"{plan.out}/{DOWNLOADS}/{name}{MP4_SUFFIX}" for name in plan.mp4_jobs],
         "staging": plan.staging,
         "per_title": plan.per_title,
         "ffmpeg": None,

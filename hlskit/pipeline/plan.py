@@ -14,15 +14,17 @@ import time
 from pathlib import Path
 
 from ..domain.errors import InputError
+from ..domain.formats import choose_format, codec_rungs, parse_codecs
 from ..domain.ids import check_content_id
 from ..domain.jobs import Job, new_job_id, user_data
 from ..domain.keys import KeySchedule
 from ..domain.ladder import choose_ladder, parse_ladder_option
 from ..domain.media import MediaInfo
-from ..domain.plan import PackageOptions, PackagePlan
+from ..domain.plan import MP4_SUFFIX, PackageOptions, PackagePlan
 from ..domain.settings import Settings
 from ..engines.colour import can_tone_map, hdr_kind
-from ..engines.local import check_rate_control, ffmpeg_exe
+from ..engines.encoders import check_rate_control
+from ..engines.local import ffmpeg_exe
 from ..engines.mts import check_key_url
 from ..hls.master import LOWEST
 from ..storage import open_storage
@@ -142,6 +144,8 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
         raise InputError(
             f"the {engine} engine writes to a folder: give --out DIR, or add --engine mts for an oss:// output."
         )
+    codecs = parse_codecs(options.codecs)
+    fmt = choose_format(options.format, codecs)
     if not remote:
         check_out_folder(str(out))
     per_title = options.ladder.strip().lower().startswith("per-title")
@@ -172,7 +176,6 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
             f"{what} lasts {max(length, 0):.2f} s, too short for an HLS package: give at least {MIN_SECONDS:g} s of video."
         )
     rungs = choose_ladder(media.video.display_width, media.video.display_height, definitions)
-    start = start_definition(options, settings, [r.name for r in rungs])
     analysis = None
     if per_title:  # the fixed ladder's rungs, rates lowered where the picture does not need them
         started = time.perf_counter()
@@ -198,6 +201,8 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
             "seconds": round(time.perf_counter() - started, 2),
             "rungs": [dataclasses.asdict(c) for c in choices],
         }
+    rungs = codec_rungs(rungs, codecs)
+    start = start_definition(options, settings, [r.name for r in rungs])
     content_id = options.content_id or default_content_id(source)
     if remote:
         # OSS has no rename: each run writes under its own prefix and the master, uploaded last
@@ -208,19 +213,22 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
         out_dir = Path(out).resolve()
         final, staging = str(out_dir / content_id), str(out_dir / f".{content_id}.partial-{os.getpid()}")
     local_source = source if "://" in source else str(Path(source).resolve())
-    jobs = {
-        rung.name: Job(
+
+    def job(name: str) -> Job:
+        return Job(
             job_id=new_job_id(),
             content_id=content_id,
-            definition=rung.name,
+            definition=name,
             engine=engine,
             run_id=run_id,
             source=local_source,
-            user_data=user_data(contentId=content_id, definition=rung.name),
+            user_data=user_data(contentId=content_id, definition=name),
             notify=json.dumps(options.notify) if options.notify else "",
         )
-        for rung in rungs
-    }
+
+    jobs = {rung.name: job(rung.name) for rung in rungs}
+    # MPS makes one output per job: each MP4 download is a job of its own, named "<definition>.mp4".
+    mp4_jobs = {rung.name: job(f"{rung.name}{MP4_SUFFIX}") for rung in rungs} if options.mp4 else {}
     schedule = KeySchedule(rotate_every=options.rotate_every, clear_lead=options.clear_lead, encrypt=options.encrypt)
     return PackagePlan(
         content_id=content_id,
@@ -230,6 +238,8 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
         media=media,
         rungs=rungs,
         jobs=jobs,
+        mp4_jobs=mp4_jobs,
+        format=fmt,
         segment_duration=seg,
         key_url=key_url,
         schedule=schedule,

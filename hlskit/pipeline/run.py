@@ -61,7 +61,7 @@ def start_run(
         owner=this_owner(),
         notify=json.dumps(options.notify) if options.notify else "",
     )
-    store.start_run(run, list(plan.jobs.values()))
+    store.start_run(run, plan.all_jobs())
     if options.encrypt:
         if settings.mts_kms_key_id:
             plan.make_key = lambda: create_data_key(keys, plan.content_id, settings, plan.run_id)
