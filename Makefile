@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 HOME_DIR := .hlskit
 PORT   ?= 8000
 
-.PHONY: demo test lint install player browser sample package serve bench clean wheel postgres
+.PHONY: demo test lint install player browser debian-ffmpeg sample package serve bench clean wheel postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ endef
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 browser:
 	$(call deb,chromium,chromium)
+
+# Tests also decode packages with Debian's own FFmpeg: an independent client, not the bundled build.
+debian-ffmpeg:
+	$(call deb,ffmpeg,ffmpeg)
 
 # Store tests (tests/postgres) and bench/keyserver.py start a throwaway PostgreSQL cluster with
 # Debian's server binaries, which live under /usr/lib/postgresql/<major>/bin, not on PATH.
@@ -75,7 +79,7 @@ lint: install
 	$(BIN)/ruff format --check hlskit tests bench
 
 # tests/wheel builds the wheel itself and installs it into a fresh venv outside the checkout.
-test: install player browser postgres lint | $(HOME_DIR)
+test: install player browser debian-ffmpeg postgres lint | $(HOME_DIR)
 	$(BIN)/python -m pytest -q
 
 bench: install player postgres samples/sample.mp4

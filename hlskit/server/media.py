@@ -13,6 +13,11 @@ Nothing here answers 500: a name part over 255 bytes (Linux NAME_MAX, ENAMETOOLO
 loop, a file that vanishes, or any other OSError is 404; a file the server may not read is 403.
 A playlist that is not UTF-8 (RFC 8216 §4.1 requires UTF-8) is served byte for byte as stored;
 asked for with ``?token=``, it is refused with 422, since its URIs cannot be rewritten safely.
+
+Segments and init sections are served to anyone: they are encrypted. MP4 downloads
+(``<content-id>/downloads/``, ``--mp4``) are clear, so they are served only for a playback token
+of their content id, checked as the key service checks it (query, Bearer header or cookie), and
+kept out of shared caches.
 """
 
 from __future__ import annotations
@@ -26,9 +31,10 @@ from pathlib import Path
 from flask import Blueprint, Response, request, send_file
 
 from ..domain.ids import is_content_id
-from ..keys.tokens import TOKEN_PATTERN
+from ..domain.plan import DOWNLOADS
+from ..keys.tokens import TOKEN_PATTERN, PlaybackTokens, TokenError
 from .cors import CorsPolicy
-from .keys import QUERY_PARAMS
+from .keys import QUERY_PARAMS, request_token
 from .passthrough import add_token
 from .responses import json_error
 
@@ -101,15 +107,24 @@ def _playlist(target: Path) -> Response:
     return response.make_conditional(request, accept_ranges=not compress)
 
 
-def create_blueprint(media_root: Path, cors: CorsPolicy) -> Blueprint:
+def create_blueprint(media_root: Path, cors: CorsPolicy, secret: bytes) -> Blueprint:
     bp = Blueprint("media", __name__)
+    tokens = PlaybackTokens(secret)
 
     @bp.route("/media/<path:subpath>", methods=["GET", "OPTIONS"])
     def media(subpath: str) -> Response:
         if request.method == "OPTIONS":
             return cors.preflight(request, media=True)
+        parts = subpath.split("/")
+        if len(parts) > 2 and parts[1] == DOWNLOADS:  # clear media: only for a grant to this content
+            try:
+                tokens.verify(request_token(request), parts[0], request.remote_addr)
+            except TokenError as exc:
+                return cors.apply(request, json_error(exc.status, exc.code, exc.message), media=True)
         try:
             response = _serve(media_root, subpath)
+            if len(parts) > 2 and parts[1] == DOWNLOADS:
+                response.headers["Cache-Control"] = "private, no-store"
         except OSError as exc:
             if exc.errno in _FORBIDDEN:
                 response = json_error(
