@@ -1,11 +1,16 @@
-"""Encode the sample's ladder two ways and compare: one decode (hlskit's way) vs one process per definition.
+"""Encode the sample's ladder and compare, side by side in one run:
 
-Both ways use exactly the same FFmpeg arguments per definition (hlskit.engines.local.build_encode);
-the only difference is whether one process decodes the source once and splits it, or N processes
-each decode it. Wall time and CPU time (user+sys of the FFmpeg children) are recorded in
-bench/RESULTS.md together with the machine.
+1. one decode (hlskit's way) vs one process per definition, with exactly the same FFmpeg
+   arguments per definition (hlskit.engines.local.build_encode): the only difference is whether
+   one process decodes the source once and splits it, or N processes each decode it;
+2. (``--formats``) the same H.264 ladder muxed as TS and as fMP4 (the same x264 settings, so the
+   same pictures), and HEVC and AV1 ladders at the same definitions (their rates lowered by
+   hlskit.domain.formats.RATE_FACTOR): wall and CPU time, and the bytes each needs.
 
-    .venv/bin/python bench/package.py [--source samples/sample.mp4] [--preset veryfast] [--runs 1]
+Wall time and CPU time (user+sys of the FFmpeg children) are recorded in bench/RESULTS.md
+together with the machine.
+
+    .venv/bin/python bench/package.py [--source samples/sample.mp4] [--preset veryfast] [--runs 1] [--formats]
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import time
 from pathlib import Path
 
 from hlskit.config import load_settings
+from hlskit.domain.formats import codec_rungs
 from hlskit.domain.keys import KeySchedule
 from hlskit.domain.ladder import choose_ladder
 from hlskit.domain.plan import PackagePlan
@@ -61,6 +67,7 @@ def main() -> None:
     ap.add_argument("--preset", default="veryfast")
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--no-record", action="store_true")
+    ap.add_argument("--formats", action="store_true", help="also compare ts/fmp4 and h264/hevc/av1")
     args = ap.parse_args()
     media = probe(args.source)
     rungs = choose_ladder(media.video.display_width, media.video.display_height)
@@ -113,6 +120,75 @@ def main() -> None:
     print("\n".join(lines))
     if not args.no_record:
         record(lines)
+    if args.formats:
+        lines = compare_formats(args, media, rungs, ffmpeg)
+        print("\n".join(lines))
+        if not args.no_record:
+            record(lines)
+
+
+def folder_bytes(folder: Path) -> int:
+    """Bytes of the segments and init sections (what players download), not of the playlists."""
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.suffix in (".ts", ".m4s", ".mp4"))
+
+
+def compare_formats(args, media, rungs, ffmpeg: str) -> list[str]:
+    """The same ladder as H.264 in TS and in fMP4, then as HEVC and AV1 in fMP4: time and bytes."""
+    cases = [("H.264, TS", "ts", "h264"), ("H.264, fMP4", "fmp4", "h264")]
+    cases += [("HEVC, fMP4", "fmp4", "hevc"), ("AV1, fMP4", "fmp4", "av1")]
+    rows = []
+    for label, fmt, codec in cases:
+        best = None
+        for _ in range(args.runs):
+            with tempfile.TemporaryDirectory() as tmp:
+                out, text = Path(tmp) / "out", Path(tmp) / "text"
+                text.mkdir()
+                ladder = codec_rungs(rungs, (codec,))
+                plan = PackagePlan(
+                    content_id="bench",
+                    run_id="bench",
+                    source=args.source,
+                    media=media,
+                    rungs=ladder,
+                    jobs={},
+                    segment_duration=6,
+                    key_url="http://x/keys",
+                    schedule=KeySchedule(),
+                    keys=[],
+                    staging=str(out),
+                    out=str(out),
+                    format=fmt,
+                )
+                wall, cpu = timed([build_encode(plan, ladder, ffmpeg, args.preset, out, text).args])
+                size = folder_bytes(out)
+            best = (wall, cpu, size) if best is None or wall < best[0] else best
+        rows.append((label, [r.definition.video_kbps for r in ladder], *best))
+    base_wall, base_cpu, base_bytes = rows[0][2:]
+    lines = [
+        f"### Formats and codecs: TS vs fMP4, H.264 vs HEVC vs AV1 ({time.strftime('%Y-%m-%d')})",
+        "",
+        f"Machine: {machine()}. Source: {Path(args.source).name}, {media.video.display_width}x"
+        f"{media.video.display_height} {media.video.fps:g} fps, {media.duration:.0f} s; ladder "
+        f"{', '.join(r.name for r in rungs)}; one FFmpeg process for the ladder; x264/x265 preset {args.preset}, "
+        f"SVT-AV1 its matching preset (hlskit.engines.encoders); 6 s segments; best of {args.runs} run(s).",
+        "Command: `.venv/bin/python bench/package.py --formats`",
+        "",
+        "| ladder | video kb/s per rung | wall (s) | CPU (s) | bytes (MB) | bytes vs H.264 TS |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for label, rates, wall, cpu, size in rows:
+        lines.append(
+            f"| {label} | {'/'.join(map(str, rates))} | {wall:.1f} ({wall / base_wall:.2f}x) | "
+            f"{cpu:.1f} ({cpu / base_cpu:.2f}x) | {size / 1e6:.2f} | {size / base_bytes - 1:+.1%} |"
+        )
+    lines += [
+        "",
+        "TS and fMP4 rows carry the same H.264 pictures: their byte difference is the container "
+        "(TS packet and PES headers vs moof/mdat). HEVC and AV1 rows aim at lower rates by design; "
+        "their bytes follow those aims, and `hlskit quality` measures what each looks like.",
+        "",
+    ]
+    return lines
 
 
 def record(lines: list[str]) -> None:
