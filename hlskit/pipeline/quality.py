@@ -80,30 +80,34 @@ def variants_of(source: Source, ref: str) -> list[Variant]:
 
 
 def decrypted_copy(source: Source, ref: str, keys: KeyResolver | None, into: Path) -> Path:
-    """The definition's segments, decrypted and concatenated into one MPEG-TS file (TS concatenates)."""
+    """The definition's segments, decrypted and concatenated into one file FFmpeg reads whole: TS
+    segments concatenate; fMP4 ones follow their init section (EXT-X-MAP, RFC 8216 §4.3.2.5) as one
+    fragmented MP4. Returns the file (``into``, with the suffix of its format)."""
     playlist = parse(source.text(ref), ref)
     if not isinstance(playlist, MediaPlaylist) or not playlist.segments:
         raise InputError(f"{ref} is not a media playlist with segments: pass a package folder or its master.m3u8.")
-    if any(seg.map for seg in playlist.segments):
-        raise InputError(
-            f"{ref} uses fMP4 segments (EXT-X-MAP), which `hlskit quality` does not read yet: measure a TS package."
-        )
+
+    def plain(uri: str, byterange, key_tag, iv: bytes) -> bytes:
+        data = source.read(uri, byterange.offset, byterange.length) if byterange else source.read(uri)
+        if key_tag is None or not key_tag.encrypted:
+            return data
+        key = keys(key_tag.uri) if keys and key_tag.uri else None
+        if not key:
+            raise InputError(
+                f"the key {key_tag.uri} of {ref} could not be had: "
+                "score a package whose keys are in this key store, or pass --key-token."
+            )
+        return decrypt_segment(data, key, iv)
+
+    into = into.with_suffix(".mp4" if playlist.segments[0].map else ".ts")
+    current_map = None
     with into.open("wb") as out:
         for seg in playlist.segments:
-            data = (
-                source.read(seg.uri, seg.byterange.offset, seg.byterange.length)
-                if seg.byterange
-                else source.read(seg.uri)
-            )
-            if seg.encrypted:
-                key = keys(seg.key.uri) if keys and seg.key and seg.key.uri else None
-                if not key:
-                    raise InputError(
-                        f"the key {seg.key.uri if seg.key else '?'} of {ref} could not be had: "
-                        "score a package whose keys are in this key store, or pass --key-token."
-                    )
-                data = decrypt_segment(data, key, seg.iv)
-            out.write(data)
+            if seg.map is not None and seg.map != current_map:
+                current_map = seg.map
+                iv = seg.map.key.iv if seg.map.key and seg.map.key.iv else seg.iv  # §4.3.2.5: it has one
+                out.write(plain(seg.map.uri, seg.map.byterange, seg.map.key, iv))
+            out.write(plain(seg.uri, seg.byterange, seg.key, seg.iv))
     return into
 
 

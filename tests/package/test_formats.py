@@ -192,3 +192,16 @@ def test_bad_format_choices_are_refused_in_one_sentence_and_write_nothing(tmp_pa
     assert words in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_quality_reads_encrypted_fmp4_definitions_of_every_codec(fmp4_package):
+    """`hlskit quality` decrypts each init section and its segments (keys from the store) and scores
+    them against the source: every codec's definition is close to its source, far above noise."""
+    result, pkg, _ = fmp4_package
+    done = run_hlskit("quality", str(pkg), "--json", env={"HLSKIT_HOME": str(pkg.parent.parent / "home")})
+    assert done.returncode == 0, done.stderr
+    scores = {d["definition"]: d for d in json.loads(done.stdout)["definitions"]}
+    assert set(scores) == {"LD", "LD-hevc", "LD-av1"}
+    for name, d in scores.items():
+        assert d["frames"] == SECONDS * 30, name
+        assert d["vmaf"] > 60, (name, d["vmaf"])
