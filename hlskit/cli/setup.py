@@ -10,11 +10,11 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import click
 
 from ..config import SECRET_SETTINGS, Resolved, resolve_settings
+from ..domain.db import mask_url
 from ..domain.errors import HlskitError
 from ..domain.settings import Settings
 from ..engines.local import ffmpeg_exe
@@ -45,16 +45,7 @@ def _shown(name: str, value, settings: Settings) -> str:
         return "(bundled, from imageio-ffmpeg)"
     if value is None:
         return "(not set)"
-    return _without_password(str(value))
-
-
-def _without_password(text: str) -> str:
-    """A URL such as store_url's postgresql://user:password@host/db, with the password masked."""
-    parts = urlsplit(text)
-    if "://" not in text or parts.password is None:
-        return text
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:********@{host}"))
+    return mask_url(str(value))  # store_url: postgresql://user:***@host/db
 
 
 @click.command("config")

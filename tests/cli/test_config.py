@@ -60,7 +60,7 @@ def test_config_names_the_source_of_each_setting_and_masks_secrets(project):
 
 def test_a_password_in_a_url_setting_is_masked(project):
     out = config_json(project, HLSKIT_STORE_URL="postgresql://hlskit:Pa55word@db.internal:5432/hlskit")
-    assert out["settings"]["store_url"]["value"] == "postgresql://hlskit:********@db.internal:5432/hlskit"
+    assert out["settings"]["store_url"]["value"] == "postgresql://hlskit:***@db.internal:5432/hlskit"
 
 
 def test_the_project_home_is_found_from_a_subfolder_and_env_and_file_win_over_it(project, tmp_path):
