@@ -1,10 +1,13 @@
 """The ``mts`` engine: the plan's jobs on Alibaba Cloud MPS, media in OSS, completion by polling or MNS.
 
-One SubmitJobs call carries one source and up to 30 ``Outputs`` (one per definition, so one MPS
-job each); QueryJobList takes up to 10 job ids. MPS writes ``<staging>/<DEF>/index.m3u8`` and
-``index-00001.ts`` … straight into the output bucket; finishing (stitch, validate, publish) is
-the pipeline's, as for the local engine. This module never imports the pipeline, hls or config. Only Base64 (or KMS) data keys travel in the
-request, URL-safe Base64 as MPS demands; nothing here logs a request's parameters.
+One SubmitJobs call carries one source and up to 30 ``Outputs``, one MPS job each: a definition's
+HLS, or with ``--mp4`` a definition's MP4 download (the request itself: :mod:`.mts_outputs`; what
+MPS can make: :mod:`.mts_formats`). QueryJobList takes up to 10 job ids. MPS writes
+``<staging>/<DEF>/index.m3u8`` and ``index-00001.ts`` … (and ``<staging>/downloads/<DEF>.mp4``)
+straight into the output bucket; finishing (stitch, validate, publish) is the pipeline's, as for
+the local engine. This module never imports the pipeline, hls or config. Only Base64 (or KMS)
+data keys travel in the request, URL-safe Base64 as MPS demands; nothing here logs a request's
+parameters.
 """
 
 from __future__ import annotations
@@ -13,10 +16,9 @@ import json
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from aliyunsdkmts.request.v20140618.CancelJobRequest import CancelJobRequest
 from aliyunsdkmts.request.v20140618.QueryJobListRequest import QueryJobListRequest
@@ -24,12 +26,12 @@ from aliyunsdkmts.request.v20140618.SubmitJobsRequest import SubmitJobsRequest
 
 from ..aliyun import mns as _mns
 from ..aliyun.credentials import credentials
-from ..aliyun.rpc import AliyunRpc, b64url
+from ..aliyun.rpc import AliyunRpc
 from ..domain.errors import ConfigError, InputError, JobError
-from ..domain.jobs import Job, JobState, JobStore, user_data
-from ..domain.options import watermark_text
-from ..domain.plan import PackagePlan, ProgressCallback, Watermark
+from ..domain.jobs import Job, JobState, JobStore
+from ..domain.plan import MP4_SUFFIX, PackagePlan, ProgressCallback, Watermark
 from ..storage.oss import OssStorage, split_oss_uri, upload_with_progress
+from .mts_outputs import Submission, build_submission, check_submission
 
 # The SDK logs every refused call at ERROR (with the signed URL); our errors already say it in one
 # sentence, so keep its records out of the user's terminal.
@@ -43,23 +45,6 @@ SOURCES_PREFIX = "hlskit-sources"  # where local sources and watermark images ar
 
 
 # --- the engine -------------------------------------------------------------------------------
-
-
-@dataclass
-class _Submission:
-    """What one SubmitJobs call is made of: the output entries and the jobs they belong to."""
-
-    input: dict[str, str]
-    output_bucket: str
-    outputs: list[dict[str, Any]]
-    jobs: list[Job]
-
-
-def check_key_url(key_url: str) -> None:
-    """MPS documents Encryption.KeyUri as an absolute URL: a root-relative --key-url is refused."""
-    if not key_url.startswith(("http://", "https://")):
-        fix = "give one such as https://keys.example.com/keys."
-        raise InputError(f"the mts engine needs an absolute --key-url (MPS Encryption.KeyUri), got {key_url!r}: {fix}")
 
 
 class MtsEngine:
@@ -83,6 +68,7 @@ class MtsEngine:
         self.timeout = timeout
         self._rpc: AliyunRpc | None = None
         self._storages: dict[str, OssStorage] = {}
+        self._properties: dict[str, dict[str, Any]] = {}  # MPS JobId → Output.Properties of a finished job
 
     # --- plumbing -----------------------------------------------------------------------
 
@@ -102,14 +88,13 @@ class MtsEngine:
     def location(self) -> str:
         return self.settings.oss_location or f"oss-{self.settings.mts_region}"
 
-    def _oss_file(self, uri: str) -> dict[str, str]:
-        bucket, key = split_oss_uri(uri)
-        return {"Bucket": bucket, "Location": self.location, "Object": quote(key)}
-
     # --- Engine protocol ----------------------------------------------------------------
 
     def run(self, plan: PackagePlan, store: JobStore, progress: ProgressCallback) -> list[Job]:
-        return self.wait(store, self.submit(plan, store), progress)
+        """Submit, follow every job to its end, and record the finished MP4 downloads in ``plan.downloads``."""
+        jobs = self.wait(store, self.submit(plan, store), progress)
+        plan.downloads.update(self.downloads(jobs, plan.out, planned_duration(plan)))
+        return jobs
 
     def submit(self, plan: PackagePlan, store: JobStore) -> list[Job]:
         """Send the plan's jobs to MPS without waiting; return them as MPS accepted or refused them."""
@@ -144,6 +129,32 @@ class MtsEngine:
             for job, result in zip(jobs, results):
                 ended.append(self._record_submit(store, job, result))
         return ended
+
+    def downloads(self, jobs: Iterable[Job], package: str, duration: float | None = None) -> dict[str, dict[str, Any]]:
+        """Definition name → {"uri", "bytes", "duration"} for each finished MP4 download job.
+
+        ``uri`` is relative to the package's location ``package`` (the master's folder), ``bytes``
+        the object's size (an OSS HEAD), ``duration`` MPS's ``Output.Properties.Duration`` of the
+        job (seconds), else ``duration`` (the plan's). The jobs are recognised by their name,
+        ``<definition>.mp4``; their MPS properties come from the last look at them, or from one
+        more QueryJobList when this process did not follow them to their end.
+        """
+        done = [j for j in jobs if j.definition.endswith(MP4_SUFFIX) and j.state == JobState.SUCCESS]
+        unseen = [j.remote_id for j in done if j.remote_id and j.remote_id not in self._properties]
+        for remote in self.query(unseen).values() if unseen else ():
+            if remote is not None:
+                self._remember(remote)
+        made: dict[str, dict[str, Any]] = {}
+        prefix = package.rstrip("/") + "/"
+        for job in done:
+            bucket, key = split_oss_uri(job.output)
+            seconds = _seconds(self._properties.get(job.remote_id, {}).get("Duration"))
+            made[job.definition[: -len(MP4_SUFFIX)]] = {
+                "uri": job.output[len(prefix) :] if job.output.startswith(prefix) else job.output,
+                "bytes": self.storage(bucket).size(key),
+                "duration": seconds if seconds is not None else duration,
+            }
+        return made
 
     def _record_submit(self, store: JobStore, job: Job, result: dict[str, Any]) -> Job:
         remote = result.get("Job") or {}
@@ -214,95 +225,14 @@ class MtsEngine:
 
     # --- building the request -----------------------------------------------------------
 
-    def build_submission(self, plan: PackagePlan) -> _Submission:
-        """The Input and one Output entry per definition, validated before anything is sent."""
-        if plan.schedule.encrypt and plan.schedule.rotate_every:
-            raise InputError(
-                "MPS encrypts each output with a single key: key rotation (--rotate-key-every) "
-                "needs the local engine; drop it or use --engine local."
-            )
-        out_bucket, out_prefix = split_oss_uri(plan.staging)
+    def build_submission(self, plan: PackagePlan) -> Submission:
+        """The Input and one Output per job (:mod:`.mts_outputs`), refused before any upload or request."""
+        check_submission(plan)
+        out_bucket, _ = split_oss_uri(plan.staging)
         source = self._remote(plan.source, plan.content_id, out_bucket)
         marks = [self._remote_mark(w, plan.content_id, out_bucket) for w in plan.watermarks]
-        outputs, jobs = [], []
-        for rung in plan.rungs:
-            job = plan.jobs[rung.name]
-            job.output = f"oss://{out_bucket}/{out_prefix}/{rung.name}/index.m3u8"
-            job.user_data = user_data(**{**plan.user_data, "contentId": plan.content_id, "definition": rung.name})
-            if len(job.user_data.encode()) > 1024:
-                raise InputError("the job's UserData exceeds MPS's 1024 bytes: shorten the user data.")
-            outputs.append(self.output_entry(plan, rung, job, marks))
-            jobs.append(job)
-        return _Submission(self._oss_file(source), out_bucket, outputs, jobs)
-
-    def output_entry(self, plan: PackagePlan, rung, job: Job, marks: list[Watermark]) -> dict[str, Any]:
-        d = rung.definition
-        if not d.template_id:
-            raise InputError(
-                f"definition {d.name} has no MPS template id: add template_id to its rung in the ladder file."
-            )
-        _, key = split_oss_uri(job.output)
-        entry: dict[str, Any] = {
-            "OutputObject": quote(key),
-            "TemplateId": d.template_id,
-            "Container": {"Format": "m3u8"},
-            "MuxConfig": {"Segment": {"Duration": str(plan.segment_duration)}},
-            # Our ladder decides the size (never upscale, even sizes) and the rate (Video.Bitrate, kb/s,
-            # overrides the template's: a per-title ladder lowers it); a fixed GOP of one segment keeps
-            # segment boundaries aligned across definitions.
-            "Video": {
-                "Width": str(rung.width),
-                "Height": str(rung.height),
-                "Bitrate": str(d.video_kbps),
-                "Gop": f"{plan.segment_duration}s",
-            },
-            "UserData": job.user_data,
-        }
-        if plan.schedule.encrypt:
-            entry["Encryption"] = self.encryption(plan)
-        if marks:
-            entry["WaterMarks"] = [self.watermark(w, rung) for w in marks]
-        if plan.clip is not None:
-            span = {"Seek": f"{plan.clip.seek:.3f}"}
-            if plan.clip.duration is not None:
-                span["Duration"] = f"{plan.clip.duration:.3f}"
-            entry["Clip"] = {"TimeSpan": span}
-        return entry
-
-    def encryption(self, plan: PackagePlan) -> dict[str, str]:
-        check_key_url(plan.key_url)
-        key = plan.key(0)
-        enc = {"Type": "hls-aes-128", "KeyUri": b64url(key.uri(plan.key_url))}
-        if key.kms_blob:
-            enc.update(KeyType="KMS", Key=key.kms_blob)
-        else:
-            enc.update(KeyType="Base64", Key=b64url(key.key))
-        if plan.schedule.clear_lead:
-            enc["SkipCnt"] = str(plan.schedule.clear_lead)
-        return enc
-
-    def watermark(self, w: Watermark, rung) -> dict[str, Any]:
-        """MPS WaterMarks entry; Dx/Dy/Width stay fractions (< 1) so every definition scales alike."""
-        entry: dict[str, Any] = {"ReferPos": w.refer_pos, "Dx": _num(w.dx), "Dy": _num(w.dy)}
-        if w.kind == "image":
-            entry.update(Type="Image", InputFile=self._oss_file(w.image), Width=_num(w.width))
-            return entry
-        size = w.width * rung.height if w.width < 1 else w.width
-        left = w.dx * rung.width if w.dx < 1 else w.dx
-        top = w.dy * rung.height if w.dy < 1 else w.dy
-        entry.update(
-            Type="Text",
-            TextWaterMark={
-                "Content": b64url(watermark_text(w, rung.name)),
-                "FontName": "SimSun",
-                "FontSize": max(1, round(size)),
-                "FontColor": "White",
-                "FontAlpha": "1.0",
-                "Left": str(round(left)),
-                "Top": str(round(top)),
-            },
-        )
-        return entry
+        crf = self.settings.crf if self.settings.rate_control == "capped-crf" else None
+        return build_submission(plan, source, marks, self.location, crf)
 
     def _remote(self, location: str, content_id: str, bucket: str) -> str:
         """An oss:// URI for a source: as given, or uploaded from a local path first."""
@@ -373,6 +303,7 @@ class MtsEngine:
             changes["percent"] = int(remote.get("Percent") or 0)
         if state == JobState.SUCCESS.value:
             changes["percent"] = 100
+            self._remember(remote)
             out = (remote.get("Output") or {}).get("OutputFile") or {}
             if out.get("Bucket") and out.get("Object"):
                 changes["output"] = f"oss://{out['Bucket']}/{unquote(out['Object'])}"
@@ -380,6 +311,12 @@ class MtsEngine:
             changes["code"] = remote.get("Code") or ""
             changes["message"] = remote.get("Message") or ""
         return store.update(job_id, **changes)
+
+    def _remember(self, remote: dict[str, Any]) -> None:
+        """Keep a finished job's Output.Properties (Duration, FileSize, …): its download's facts."""
+        props = (remote.get("Output") or {}).get("Properties")
+        if remote.get("JobId"):
+            self._properties[remote["JobId"]] = props if isinstance(props, dict) else {}
 
     def _mns_queue(self):
         if not self.settings.mts_mns_queue:
@@ -408,11 +345,21 @@ def _labeller(jobs: list[Job]):
     return lambda j: f"{j.content_id}/{j.definition}"
 
 
-def _num(x: float) -> str:
-    """MPS's int-or-ratio fields: pixels as integers, fractions with ≤ 4 decimals."""
-    if x >= 1 or x == 0:
-        return str(int(round(x)))
-    return f"{x:.4f}".rstrip("0").rstrip(".")
+def planned_duration(plan: PackagePlan) -> float | None:
+    """Seconds of video the plan encodes: the clip's, else the source's from the clip's start."""
+    if plan.clip is not None and plan.clip.duration is not None:
+        return plan.clip.duration
+    if plan.media is None:
+        return None
+    return max(0.0, plan.media.duration - (plan.clip.seek if plan.clip else 0.0))
+
+
+def _seconds(value: Any) -> float | None:
+    """MPS reports Properties values as strings ("12.345"); None when absent or not a number."""
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _true(v: Any) -> bool:

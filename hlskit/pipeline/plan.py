@@ -25,7 +25,8 @@ from ..domain.settings import Settings
 from ..engines.colour import can_tone_map, hdr_kind
 from ..engines.encoders import check_rate_control
 from ..engines.local import ffmpeg_exe
-from ..engines.mts import check_key_url
+from ..engines.mts_formats import check_mts_options, mts_rungs
+from ..engines.mts_outputs import check_key_url
 from ..hls.master import LOWEST
 from ..storage import open_storage
 from . import pertitle
@@ -145,7 +146,11 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
             f"the {engine} engine writes to a folder: give --out DIR, or add --engine mts for an oss:// output."
         )
     codecs = parse_codecs(options.codecs)
-    fmt = choose_format(options.format, codecs)
+    if engine == "mts":  # MPS: HLS in TS and H.264; HEVC only as MP4 downloads; no AV1
+        check_mts_options(options.format, codecs, options.mp4)
+        fmt = "ts"
+    else:
+        fmt = choose_format(options.format, codecs)
     if not remote:
         check_out_folder(str(out))
     per_title = options.ladder.strip().lower().startswith("per-title")
@@ -201,7 +206,11 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
             "seconds": round(time.perf_counter() - started, 2),
             "rungs": [dataclasses.asdict(c) for c in choices],
         }
-    rungs = codec_rungs(rungs, codecs)
+    if engine == "mts":
+        rungs, mp4_rungs = mts_rungs(rungs, codecs, options.mp4)
+    else:
+        rungs = codec_rungs(rungs, codecs)
+        mp4_rungs = rungs if options.mp4 else []
     start = start_definition(options, settings, [r.name for r in rungs])
     content_id = options.content_id or default_content_id(source)
     if remote:
@@ -228,7 +237,7 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
 
     jobs = {rung.name: job(rung.name) for rung in rungs}
     # MPS makes one output per job: each MP4 download is a job of its own, named "<definition>.mp4".
-    mp4_jobs = {rung.name: job(f"{rung.name}{MP4_SUFFIX}") for rung in rungs} if options.mp4 else {}
+    mp4_jobs = {rung.name: job(f"{rung.name}{MP4_SUFFIX}") for rung in mp4_rungs}
     schedule = KeySchedule(rotate_every=options.rotate_every, clear_lead=options.clear_lead, encrypt=options.encrypt)
     return PackagePlan(
         content_id=content_id,

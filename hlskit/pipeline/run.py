@@ -109,7 +109,9 @@ def run_package(
             # Seek-bar previews into the package folder; a failure is a warning, never a failed package.
             thumbnails_note = add_thumbnails(plan, engine.ffmpeg) if engine.name == "local" else None
         except BaseException as exc:
-            if engine.name == "local":  # remote jobs keep running; `hlskit status --wait` follows them
+            # Remote jobs keep running (`hlskit status --wait` follows them), unless the engine refused
+            # the plan: then it submitted nothing and the run ends here.
+            if engine.name == "local" or isinstance(exc, InputError):
                 dest.discard()
                 interrupted = isinstance(exc, KeyboardInterrupt)
                 message = os_error_sentence(exc, "writing the package") if isinstance(exc, OSError) else str(exc)
@@ -183,6 +185,10 @@ def follow_runs(
                 "package the source again.",
                 code="ManifestMissing",
             )
+        if manifest.get("downloads") and hasattr(engine, "downloads"):
+            made = engine.downloads(jobs, run.out)
+            for d in manifest["downloads"]:
+                d["bytes"] = made.get(d["name"], {}).get("bytes", d.get("bytes", 0))
         notifier = Notifier.from_targets(json.loads(run.notify) if run.notify else [], settings)
         try:
             finish_run(run, jobs, dest, manifest, store_key_resolver(keys), Finisher(store, keys, notifier, progress))

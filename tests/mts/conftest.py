@@ -17,8 +17,9 @@ from hlskit.config import load_settings
 from hlskit.domain.jobs import Job, JobStore, Run, new_job_id, new_run_id
 from hlskit.domain.keys import KeySchedule
 from hlskit.domain.ladder import PRESETS, choose_ladder
-from hlskit.domain.plan import PackagePlan
+from hlskit.domain.plan import MP4_SUFFIX, PackagePlan
 from hlskit.domain.settings import Settings
+from hlskit.engines.mts_formats import mts_rungs
 from hlskit.keys.store import KeyStore
 from tests.mts.mts_standins import AK, KMS_KEY, PIPELINE, QUEUE, SECRET, AliyunStandIn, OssStandIn
 
@@ -94,6 +95,33 @@ def renditions(tmp_path_factory) -> dict[str, list[tuple[float, bytes]]]:
 
 
 @pytest.fixture(scope="session")
+def mp4_maker(renditions, tmp_path_factory):
+    """(M3U8 template id, MPS Video.Codec) → a progressive MP4 of that rendition, made on first use:
+    H.264 remuxed from the TS segments, H.265 encoded with libx265 (hvc1), audio copied."""
+    base = tmp_path_factory.mktemp("mp4")
+    made: dict[tuple[str, str], bytes] = {}
+
+    def make(template: str, codec: str) -> bytes:
+        if (template, codec) not in made:
+            ts = base / f"{template}.ts"
+            ts.write_bytes(b"".join(data for _, data in renditions[template]))
+            out = base / f"{template}-{codec}.mp4"
+            video = (
+                ["-c:v", "libx265", "-preset", "ultrafast", "-tag:v", "hvc1"] if codec == "H.265" else ["-c:v", "copy"]
+            )
+            subprocess.run(
+                [_ffmpeg(), "-loglevel", "error", "-y", "-i", str(ts), *video, "-c:a", "copy"]
+                + ["-movflags", "+faststart", str(out)],
+                check=True,
+                capture_output=True,
+            )
+            made[template, codec] = out.read_bytes()
+        return made[template, codec]
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def source_clip(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("src") / "talk.mp4"
     subprocess.run(
@@ -135,26 +163,44 @@ class Cloud:
     store: JobStore
     keystore: KeyStore
 
-    def plan(self, content_id: str, source: str, definitions=("LD", "SD", "HD", "FHD"), **kw) -> PackagePlan:
-        """A plan as the planner makes it for the mts engine (jobs in the store, one data key)."""
+    def plan(
+        self,
+        content_id: str,
+        source: str,
+        definitions=("LD", "SD", "HD", "FHD"),
+        *,
+        codecs=("h264",),
+        mp4=False,
+        run_prefix=False,
+        **kw,
+    ) -> PackagePlan:
+        """A plan as the planner makes it for the mts engine (jobs in the store, one data key):
+        HLS in H.264, and with ``mp4`` one ``<definition>.mp4`` job per definition per codec
+        (:func:`hlskit.engines.mts_formats.mts_rungs`). ``run_prefix``: write under
+        ``<out>/<run-id>`` as the planner does for OSS (else straight under ``<out>``)."""
         by_name = {d.name: d for d in PRESETS}
-        rungs = choose_ladder(1920, 1080, [by_name[n] for n in definitions])
+        hls, downloads = mts_rungs(choose_ladder(1920, 1080, [by_name[n] for n in definitions]), codecs, mp4)
         run = Run(new_run_id(), content_id, engine="mts")
-        jobs = {r.name: Job(new_job_id(), content_id, r.name, engine="mts") for r in rungs}
-        self.store.start_run(run, list(jobs.values()))
+        jobs = {r.name: Job(new_job_id(), content_id, r.name, run_id=run.run_id, engine="mts") for r in hls}
+        mp4_jobs = {
+            r.name: Job(new_job_id(), content_id, f"{r.name}{MP4_SUFFIX}", run_id=run.run_id, engine="mts")
+            for r in downloads
+        }
+        self.store.start_run(run, [*jobs.values(), *mp4_jobs.values()])
         out = f"oss://out-bucket/hls/{content_id}"
         plan = PackagePlan(
             content_id=content_id,
             run_id=run.run_id,
             source=source,
             media=None,
-            rungs=rungs,
+            rungs=hls,
             jobs=jobs,
+            mp4_jobs=mp4_jobs,
             segment_duration=kw.pop("segment_duration", 2),
             key_url="https://keys.example.com/keys",
             schedule=kw.pop("schedule", KeySchedule()),
             keys=[],
-            staging=out,
+            staging=f"{out}/{run.run_id}" if run_prefix else out,
             out=out,
             user_data={"contentId": content_id},
             **kw,
@@ -165,11 +211,13 @@ class Cloud:
 
 
 @pytest.fixture
-def cloud(tmp_path, monkeypatch, renditions) -> Cloud:
+def cloud(tmp_path, monkeypatch, renditions, mp4_maker) -> Cloud:
     oss = OssStandIn({AK: SECRET}).start()
     for name in ("in-bucket", "out-bucket"):
         oss.create_bucket(name)
-    mps = AliyunStandIn({AK: SECRET}, oss, renditions, {PIPELINE}, kms_keys={KMS_KEY}, queue=QUEUE).start()
+    mps = AliyunStandIn(
+        {AK: SECRET}, oss, renditions, {PIPELINE}, kms_keys={KMS_KEY}, queue=QUEUE, mp4=mp4_maker
+    ).start()
     env = {
         "HLSKIT_HOME": str(tmp_path / "home"),
         "HLSKIT_MTS_ACCESS_KEY_ID": AK,

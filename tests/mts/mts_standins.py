@@ -37,15 +37,12 @@ PIPELINE = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 KMS_KEY = "key-standin-0001"
 QUEUE = "mts-standin-queue"
 
-MPS_TEMPLATES = {
-    "S00000001-100010",
-    "S00000001-100020",
-    "S00000001-100030",
-    "S00000001-100040",
-    "S00000001-100050",
-    "S00000001-100060",
-    "S00000001-100070",
-}
+# Static presets: M3U8 S00000001-1000x0 and their MP4 twins S00000001-2000x0 (same ladder).
+M3U8_TEMPLATES = {f"S00000001-1000{i}0" for i in range(1, 8)}
+MP4_TEMPLATES = {f"S00000001-2000{i}0" for i in range(1, 8)}
+MPS_TEMPLATES = M3U8_TEMPLATES | MP4_TEMPLATES
+CONTAINERS = {"m3u8", "mp4", "flv"}  # the video containers MPS documents (Container.Format)
+VIDEO_CODECS = {"H.264", "H.265"}  # Video.Codec for video outputs
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
 
 
@@ -365,6 +362,8 @@ class _OssHandler(BaseHTTPRequestHandler):
 # =========================================================================== MPS + KMS + MNS
 
 Rendition = list[tuple[float, bytes]]  # (duration, plain TS bytes) per segment
+# (template id of the M3U8 twin, "H.264" or "H.265") → the bytes of a progressive MP4 of that rendition
+Mp4Maker = Callable[[str, str], bytes]
 
 
 class AliyunStandIn(_Server):
@@ -373,7 +372,9 @@ class AliyunStandIn(_Server):
     Jobs advance one state per look (QueryJobList of that job, or any MNS receive):
     Submitted → Transcoding → TranscodeSuccess/TranscodeFail. On success the stand-in "transcodes"
     by writing a pre-made real HLS rendition for the job's template into the OSS stand-in, encrypted
-    with the Key and KeyUri taken from the request, like MPS (IV = media sequence number).
+    with the Key and KeyUri taken from the request, like MPS (IV = media sequence number); an
+    MP4 output (Container.Format "mp4", an MP4 preset S00000001-2000x0) gets that rendition as one
+    progressive MP4 in the Video.Codec asked (H.264 or H.265) and MPS's Output.Properties.
     """
 
     VERSIONS = {
@@ -392,10 +393,12 @@ class AliyunStandIn(_Server):
         pipelines: set[str],
         kms_keys: set[str] = frozenset(),
         queue: str | None = None,
+        mp4: Mp4Maker | None = None,
     ):
         self.keys = keys
         self.oss = oss
         self.renditions = renditions
+        self.mp4 = mp4
         self.pipelines = pipelines
         self.kms_keys = set(kms_keys)
         self.kms_blobs: dict[str, bytes] = {}
@@ -534,6 +537,23 @@ class AliyunStandIn(_Server):
         if out.get("TemplateId") not in MPS_TEMPLATES and not re.fullmatch(r"[a-f0-9]{32}", str(out.get("TemplateId"))):
             return "InvalidParameter.TemplateNotFound", 'The resource operated "TemplateId" cannot be found.'
         fmt = (out.get("Container") or {}).get("Format", "mp4")
+        if fmt not in CONTAINERS:
+            return "InvalidParameter", f'The parameter "Container.Format" does not support "{fmt}".'
+        video = out.get("Video") or {}
+        codec = video.get("Codec", "H.264")
+        if codec not in VIDEO_CODECS:
+            return "InvalidParameter", f'The parameter "Video.Codec" does not support "{codec}".'
+        if codec == "H.265" and fmt == "flv":
+            return "InvalidParameter.NotSupported", "H.265 is not supported in the flv container."
+        for name, low, high in (
+            ("Crf", 0, 51),
+            ("Bitrate", 10, 50000),
+            ("Maxrate", 10, 50000),
+            ("Bufsize", 1000, 128000),
+        ):
+            value = video.get(name)
+            if value is not None and not (str(value).isdigit() and low <= int(value) <= high):
+                return "InvalidParameter.OutOfRange", f'The parameter "Video.{name}" is out of range [{low},{high}].'
         seg = ((out.get("MuxConfig") or {}).get("Segment") or {}).get("Duration")
         if fmt == "m3u8" and seg is not None and not (str(seg).isdigit() and 1 <= int(seg) <= 60):
             return "InvalidParameter.OutOfRange", 'The parameter "Duration" is out of range [1,60].'
@@ -669,8 +689,10 @@ class AliyunStandIn(_Server):
         inp, out = job["Input"], job["Output"]
         if self.oss.get(inp["Bucket"], unquote(inp["Object"])) is None:
             return "InvalidParameter.ResourceNotFound", "The resource operated InputFile cannot be found."
-        segments = self.renditions[out["TemplateId"]]
         bucket, obj = out["OutputFile"]["Bucket"], unquote(out["OutputFile"]["Object"])
+        if (out.get("Container") or {}).get("Format") == "mp4":
+            return self.transcode_mp4(job, bucket, obj)
+        segments = self.renditions[out["TemplateId"]]
         folder, name = posixpath.split(obj[:-5] if obj.endswith(".m3u8") else obj)
         enc = out.get("Encryption")
         key = uri = None
@@ -699,6 +721,26 @@ class AliyunStandIn(_Server):
             lines += [f"#EXTINF:{duration:.6f},", seg]
         lines.append("#EXT-X-ENDLIST")
         self.oss.put(bucket, f"{folder}/{name}.m3u8", ("\n".join(lines) + "\n").encode(), "application/x-mpegURL")
+        return None
+
+    def transcode_mp4(self, job: dict, bucket: str, obj: str) -> tuple[str, str] | None:
+        """An MP4 output: the template's rendition as one progressive MP4 in the asked Video.Codec,
+        written to the OutputObject as given, and MPS's Output.Properties (Duration, FileSize, …)."""
+        out = job["Output"]
+        twin = out["TemplateId"].replace("S00000001-2", "S00000001-1", 1)
+        if self.mp4 is None or twin not in self.renditions:
+            return "InvalidParameter.TemplateNotSupported", "The stand-in has no rendition for this template."
+        codec = (out.get("Video") or {}).get("Codec", "H.264")
+        data = self.mp4(twin, codec)
+        self.oss.put(bucket, obj, data, "video/mp4")
+        video = out.get("Video") or {}
+        out["Properties"] = {
+            "Width": str(video.get("Width", "")),
+            "Height": str(video.get("Height", "")),
+            "Duration": f"{sum(d for d, _ in self.renditions[twin]):.3f}",
+            "FileFormat": "mp4",
+            "FileSize": str(len(data)),
+        }
         return None
 
     # --- MNS ------------------------------------------------------------------------------

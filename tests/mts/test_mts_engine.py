@@ -94,6 +94,7 @@ def test_submit_sends_one_signed_output_per_definition(cloud, source_clip):
         assert out["MuxConfig"] == {"Segment": {"Duration": "2"}}
         assert out["Video"]["Width"] == str(rung.width) and out["Video"]["Height"] == str(rung.height)
         assert out["Video"]["Bitrate"] == str(rung.definition.video_kbps)  # our ladder's rate, per title too
+        assert out["Video"]["Codec"] == "H.264" and "Crf" not in out["Video"]
         enc = out["Encryption"]
         assert enc["Type"] == "hls-aes-128" and enc["KeyType"] == "Base64"
         assert b64url_decode(enc["Key"]) == key.key

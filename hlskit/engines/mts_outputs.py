@@ -1,0 +1,228 @@
+"""The SubmitJobs request of a plan: the ``Input``, one ``Outputs`` entry per job, the output bucket.
+
+Field names are MPS's (SubmitJobs, and the parameter details of Output, Container, Video,
+MuxConfig, Encryption, WaterMarks and Clip). Every definition is one HLS output (``Container``
+"m3u8", TS segments, HLS-AES-128); with ``--mp4`` every download is one more output of its own
+(``Container`` "mp4": MPS makes one output per job). Building touches no network: the engine
+uploads local sources and watermark images first and passes their ``oss://`` URIs in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from ..aliyun.rpc import b64url
+from ..domain.errors import InputError
+from ..domain.jobs import Job, user_data
+from ..domain.ladder import Rung
+from ..domain.options import watermark_text
+from ..domain.plan import DOWNLOADS, MP4_SUFFIX, PackagePlan, Watermark
+from ..storage.oss import split_oss_uri
+from .mts_formats import VIDEO_CODEC, check_mts_plan, download_rung
+
+MAX_USER_DATA = 1024  # bytes: MPS Output.UserData
+# MPS Video.Bufsize is in Kb, within [1000, 128000].
+MIN_BUFSIZE, MAX_BUFSIZE = 1000, 128000
+# MPS static M3U8 presets S00000001-1000x0 (LD … 4K); their MP4 twins are S00000001-2000x0.
+_M3U8_PRESET = re.compile(r"^S00000001-1(000[1-7]0)$")
+
+
+@dataclass
+class Submission:
+    """What SubmitJobs is made of: the Input, the output entries and the jobs they belong to."""
+
+    input: dict[str, str]
+    output_bucket: str
+    outputs: list[dict[str, Any]]
+    jobs: list[Job]
+
+
+def check_key_url(key_url: str) -> None:
+    """MPS documents Encryption.KeyUri as an absolute URL: a root-relative --key-url is refused."""
+    if not key_url.startswith(("http://", "https://")):
+        fix = "give one such as https://keys.example.com/keys."
+        raise InputError(f"the mts engine needs an absolute --key-url (MPS Encryption.KeyUri), got {key_url!r}: {fix}")
+
+
+def check_submission(plan: PackagePlan) -> None:
+    """Every refusal that needs no network, before a source is uploaded or a request is sent."""
+    check_mts_plan(plan)
+    if plan.schedule.encrypt and plan.schedule.rotate_every:
+        raise InputError(
+            "MPS encrypts each output with a single key: key rotation (--rotate-key-every) "
+            "needs the local engine; drop it or use --engine local."
+        )
+    if plan.schedule.encrypt:
+        check_key_url(plan.key_url)
+    for rung in [*plan.rungs, *(download_rung(plan, name) for name in plan.mp4_jobs)]:
+        if not rung.definition.template_id:
+            raise InputError(
+                f"definition {rung.definition.name} has no MPS template id: add template_id to its rung in the ladder file."
+            )
+
+
+def mp4_template(template_id: str) -> str:
+    """The MP4 template of a ladder rung: the static MP4 preset twin of a static M3U8 preset
+    (S00000001-1000x0 → S00000001-2000x0), else the rung's own template, whose container the
+    output's ``Container`` overrides."""
+    m = _M3U8_PRESET.match(template_id)
+    return f"S00000001-2{m.group(1)}" if m else template_id
+
+
+def oss_file(uri: str, location: str) -> dict[str, str]:
+    """MPS's {Bucket, Location, Object} for an oss:// URI; the object key URL-encoded, as MPS asks."""
+    bucket, key = split_oss_uri(uri)
+    return {"Bucket": bucket, "Location": location, "Object": quote(key)}
+
+
+def build_submission(
+    plan: PackagePlan, source: str, marks: list[Watermark], location: str, crf: int | None = None
+) -> Submission:
+    """The Input and one Output per job: the definitions' HLS, then the MP4 downloads.
+
+    ``source`` and image ``marks`` are oss:// URIs already; ``crf`` is the run's capped-CRF value
+    (None: a target bit rate), which a rung's own CRF overrides. Sets each job's output and UserData.
+    """
+    check_submission(plan)
+    out_bucket, out_prefix = split_oss_uri(plan.staging)
+    outputs, jobs = [], []
+    for rung in plan.rungs:
+        job = plan.jobs[rung.name]
+        job.output = f"oss://{out_bucket}/{out_prefix}/{rung.name}/index.m3u8"
+        job.user_data = _user_data(plan, definition=rung.name)
+        outputs.append(hls_output(plan, rung, job, marks, location, crf))
+        jobs.append(job)
+    for name, job in plan.mp4_jobs.items():
+        rung = download_rung(plan, name)
+        job.output = f"oss://{out_bucket}/{out_prefix}/{DOWNLOADS}/{name}{MP4_SUFFIX}"
+        job.user_data = _user_data(plan, definition=name, container="mp4")
+        outputs.append(mp4_output(plan, rung, job, marks, location, crf))
+        jobs.append(job)
+    return Submission(oss_file(source, location), out_bucket, outputs, jobs)
+
+
+def _user_data(plan: PackagePlan, **values: str) -> str:
+    text = user_data(**{**plan.user_data, "contentId": plan.content_id, **values})
+    if len(text.encode()) > MAX_USER_DATA:
+        raise InputError("the job's UserData exceeds MPS's 1024 bytes: shorten the user data.")
+    return text
+
+
+def hls_output(
+    plan: PackagePlan, rung: Rung, job: Job, marks: list[Watermark], location: str, crf: int | None = None
+) -> dict[str, Any]:
+    """One definition as HLS: Container "m3u8" (TS segments), MuxConfig.Segment, HLS-AES-128."""
+    _, key = split_oss_uri(job.output)
+    entry: dict[str, Any] = {
+        "OutputObject": quote(key),
+        "TemplateId": rung.definition.template_id,
+        "Container": {"Format": "m3u8"},
+        "MuxConfig": {"Segment": {"Duration": str(plan.segment_duration)}},
+        "Video": video(plan, rung, crf),
+        "UserData": job.user_data,
+    }
+    if plan.schedule.encrypt:
+        entry["Encryption"] = encryption(plan)
+    _add_common(entry, plan, rung, marks, location)
+    return entry
+
+
+def mp4_output(
+    plan: PackagePlan, rung: Rung, job: Job, marks: list[Watermark], location: str, crf: int | None = None
+) -> dict[str, Any]:
+    """One MP4 download: Container "mp4", the rung's MP4 template and the same Video overrides
+    (Video.Codec "H.265" for an HEVC rung). No Encryption: MPS encrypts m3u8 outputs only
+    (DataEncryption.ContainerFormatNotSupported), so the file is clear, as local downloads are."""
+    _, key = split_oss_uri(job.output)
+    entry: dict[str, Any] = {
+        "OutputObject": quote(key),
+        "TemplateId": mp4_template(rung.definition.template_id),
+        "Container": {"Format": "mp4"},
+        "Video": video(plan, rung, crf),
+        "UserData": job.user_data,
+    }
+    _add_common(entry, plan, rung, marks, location)
+    return entry
+
+
+def _add_common(entry: dict[str, Any], plan: PackagePlan, rung: Rung, marks: list[Watermark], location: str) -> None:
+    if marks:
+        entry["WaterMarks"] = [watermark(w, rung, location) for w in marks]
+    if plan.clip is not None:
+        span = {"Seek": f"{plan.clip.seek:.3f}"}
+        if plan.clip.duration is not None:
+            span["Duration"] = f"{plan.clip.duration:.3f}"
+        entry["Clip"] = {"TimeSpan": span}
+
+
+def video(plan: PackagePlan, rung: Rung, crf: int | None = None) -> dict[str, str]:
+    """MPS Video overrides: codec, our ladder's size, a GOP of one segment, and the rate.
+
+    The ladder decides the size (never upscale, even sizes) and the rate: Video.Bitrate (kb/s)
+    overrides the template's, so a per-title ladder lowers it. With a CRF (the rung's own, else
+    the run's capped-CRF value) Video.Crf sets constant quality, MPS then ignores Bitrate, and
+    Video.Maxrate/Bufsize cap it at 1.5x/2x the rung's rate, as the local engine's VBV does.
+    A fixed GOP of one segment keeps segment boundaries aligned across definitions.
+    """
+    kbps = rung.definition.video_kbps
+    out = {
+        "Codec": VIDEO_CODEC[rung.codec],
+        "Width": str(rung.width),
+        "Height": str(rung.height),
+        "Gop": f"{plan.segment_duration}s",
+    }
+    quality = rung.crf if rung.crf is not None else crf
+    if quality is None:
+        out["Bitrate"] = str(kbps)
+    else:
+        bufsize = min(MAX_BUFSIZE, max(MIN_BUFSIZE, kbps * 2))
+        out.update(Crf=str(quality), Maxrate=str(int(kbps * 1.5)), Bufsize=str(bufsize))
+    return out
+
+
+def encryption(plan: PackagePlan) -> dict[str, str]:
+    """MPS Encryption: HLS-AES-128 with our data key (Base64 or KMS), URL-safe Base64 as MPS demands."""
+    check_key_url(plan.key_url)
+    key = plan.key(0)
+    enc = {"Type": "hls-aes-128", "KeyUri": b64url(key.uri(plan.key_url))}
+    if key.kms_blob:
+        enc.update(KeyType="KMS", Key=key.kms_blob)
+    else:
+        enc.update(KeyType="Base64", Key=b64url(key.key))
+    if plan.schedule.clear_lead:
+        enc["SkipCnt"] = str(plan.schedule.clear_lead)
+    return enc
+
+
+def watermark(w: Watermark, rung: Rung, location: str) -> dict[str, Any]:
+    """MPS WaterMarks entry; Dx/Dy/Width stay fractions (< 1) so every definition scales alike."""
+    entry: dict[str, Any] = {"ReferPos": w.refer_pos, "Dx": _num(w.dx), "Dy": _num(w.dy)}
+    if w.kind == "image":
+        entry.update(Type="Image", InputFile=oss_file(w.image, location), Width=_num(w.width))
+        return entry
+    size = w.width * rung.height if w.width < 1 else w.width
+    left = w.dx * rung.width if w.dx < 1 else w.dx
+    top = w.dy * rung.height if w.dy < 1 else w.dy
+    entry.update(
+        Type="Text",
+        TextWaterMark={
+            "Content": b64url(watermark_text(w, rung.name)),
+            "FontName": "SimSun",
+            "FontSize": max(1, round(size)),
+            "FontColor": "White",
+            "FontAlpha": "1.0",
+            "Left": str(round(left)),
+            "Top": str(round(top)),
+        },
+    )
+    return entry
+
+
+def _num(x: float) -> str:
+    """MPS's int-or-ratio fields: pixels as integers, fractions with ≤ 4 decimals."""
+    if x >= 1 or x == 0:
+        return str(int(round(x)))
+    return f"{x:.4f}".rstrip("0").rstrip(".")
