@@ -1,15 +1,18 @@
 """RFC 6381 CODECS strings, display size and frame rate read from the media itself (RFC 8216 §4.3.4.2).
 
-``avc1.PPCCLL`` comes from the SPS bytes (profile_idc, constraint flags, level_idc), ``mp4a.40.N``
-from the ADTS header's object type. Nothing is guessed from settings: when a string cannot be
-read, :func:`read_media_facts` raises ValueError with the reason and the caller says what to fix.
+MPEG-2 TS: ``avc1.PPCCLL`` comes from the SPS bytes (profile_idc, constraint flags, level_idc),
+``mp4a.40.N`` from the ADTS header's object type. fMP4: from the init section's configuration
+records (avcC, hvcC, av1C, esds; hlskit.hls.records), the frame rate from the first segment's
+sample durations. Nothing is guessed from settings: when a string cannot be read,
+:func:`read_media_facts` raises ValueError with the reason and the caller says what to fix.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import ts
+from . import fmp4, ts
+from .records import Bits as _Bits
 
 _HIGH_PROFILES = {100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135}
 
@@ -44,33 +47,6 @@ class MediaFacts:
     @property
     def codecs(self) -> str:
         return ",".join(f.codec for f in (self.video, self.audio) if f)
-
-
-class _Bits:
-    """Exp-Golomb bit reader over an RBSP (emulation prevention bytes removed)."""
-
-    def __init__(self, data: bytes):
-        self.data, self.pos = data, 0
-
-    def u(self, n: int) -> int:
-        v = 0
-        for _ in range(n):
-            byte = self.data[self.pos >> 3]  # IndexError on a truncated SPS
-            v = (v << 1) | ((byte >> (7 - (self.pos & 7))) & 1)
-            self.pos += 1
-        return v
-
-    def ue(self) -> int:
-        zeros = 0
-        while self.u(1) == 0:
-            zeros += 1
-            if zeros > 31:
-                raise ValueError("bad exp-Golomb code")
-        return (1 << zeros) - 1 + self.u(zeros)
-
-    def se(self) -> int:
-        k = self.ue()
-        return (k + 1) // 2 if k & 1 else -(k // 2)
 
 
 def _rbsp(nal: bytes) -> bytes:
@@ -172,12 +148,16 @@ def frame_rate_from_pts(ptses: list[int]) -> float | None:
     return (len(ptses) - 1) * 90000 / span if span > 0 else None
 
 
-def read_media_facts(data: bytes) -> MediaFacts:
-    """CODECS, display size and frame rate from the plain bytes of a TS segment.
+def read_media_facts(data: bytes, init: bytes | None = None) -> MediaFacts:
+    """CODECS, display size and frame rate from the plain bytes of a segment.
 
-    ``data`` must hold at least PAT, PMT, the first video access unit and the first audio packet;
-    the first segment read whole gives a frame rate from PTS too when the SPS has no timing info.
+    TS: ``data`` must hold at least PAT, PMT, the first video access unit and the first audio
+    packet; the first segment read whole gives a frame rate from PTS too when the SPS has no
+    timing info. fMP4: ``init`` is the plain initialization section (EXT-X-MAP) and ``data`` the
+    first segment, read whole or at least through its first moof.
     """
+    if init is not None:
+        return fmp4_facts(fmp4.read_init(init), data)
     if not ts.synced(data[: ts.PACKET * 4]):
         raise ValueError("the segment is not MPEG-2 TS (no 0x47 sync bytes)")
     program = ts.find_program(data)
@@ -218,4 +198,37 @@ def read_media_facts(data: bytes) -> MediaFacts:
         audio = parse_adts(ts.read_pes(data, program.audio_pid, starts[0]).payload)
     if video is None and audio is None:
         raise ValueError("the segment has neither H.264 video nor AAC audio")
+    return MediaFacts(video, audio)
+
+
+def fmp4_facts(init: fmp4.Init, data: bytes) -> MediaFacts:
+    """MediaFacts of fMP4 media: CODECS from the init section's sample entries (video first),
+    RESOLUTION from the video sample entry (the coded size after cropping, as from an SPS), and
+    the frame rate from the first segment's video sample durations and the track timescale."""
+    video = audio = None
+    named = [t for t in init.tracks if t.handler in ("vide", "soun")]
+    unnamed = [t.fourcc for t in named if t.codec is None]
+    if unnamed:
+        raise ValueError(
+            f"sample entry {', '.join(unnamed)} is not H.264, HEVC, AV1 or AAC, so it cannot be named in CODECS"
+        )
+    v = init.video
+    if v is not None:
+        frame_rate = None
+        try:
+            run = fmp4.read_segment(data, init, None).runs.get(v.track_id)
+        except ValueError:
+            run = None
+        if run and run.duration and v.timescale:
+            steps = set(run.durations[:-1]) or set(run.durations)  # the last may be cut short
+            if len(steps) == 1 and 0 not in steps:  # constant: the exact ratio
+                frame_rate = v.timescale / steps.pop()
+            else:
+                frame_rate = len(run.durations) * v.timescale / run.duration
+        video = VideoFacts(v.codec, v.profile, v.level, v.width, v.height, frame_rate)
+    a = init.audio
+    if a is not None and a.audio is not None:
+        audio = AudioFacts(a.codec, a.audio.object_type, a.audio.sample_rate, a.audio.channels)
+    if video is None and audio is None:
+        raise ValueError("the init section has neither a video nor an audio track")
     return MediaFacts(video, audio)

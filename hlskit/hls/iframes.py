@@ -19,17 +19,25 @@ FFmpeg reads exactly the range and decodes a cut last block with errors, and a p
 widens again loses nothing. The start needs no widening: it is byte 0. Every EXT-X-KEY here
 carries an explicit IV, because the media sequence numbers of this playlist are not those of the
 segments (RFC 8216 §5.2).
+
+fMP4 (EXT-X-MAP): each range runs from byte 0 of the segment (styp, sidx, the moof, Apple HLS
+authoring spec 6.10) through the end of the first video sample in the mdat, which must be a sync
+sample (and an IDR or IRAP picture by its NAL units); the same rounding applies. The I-frame
+playlist carries the segments' EXT-X-MAP, with the EXT-X-KEY that applies to it before it, and so
+needs version 5 (RFC 8216 §4.3.2.5, §7).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import ts
+from . import fmp4, ts
+from .fragments import read_fragments
 from .measure import Measure, measure
+from .model import Map
 from .playlist import Segment, round_half_up
 from .source import BLOCK, Source, plain_head
-from .write import Entry, KeyTag, media_playlist
+from .write import CLEAR, Entry, KeyTag, media_playlist
 
 FIRST_READ = 64 * 1024
 
@@ -41,15 +49,36 @@ class IFrame:
     length: int
 
 
-def first_iframe(
-    source: Source, seg: Segment, key: bytes | None, *, head: bytes | None = None, size: int | None = None
-) -> IFrame | None:
-    """PSI + the IDR access unit that starts ``seg``, or None when the first video frame is not an IDR.
+def _widen(seg: Segment, end: int, size: int | None) -> int:
+    """For an encrypted segment, ``end`` rounded up to the next 16-byte AES block from the segment
+    start, capped at ``size``: the range is whole CBC blocks (RFC 8216 §4.3.2.4)."""
+    if seg.encrypted:
+        end += -end % BLOCK
+        end = min(end, size) if size is not None else end
+    return end
 
-    ``size``: the segment's length in bytes. For an encrypted segment the range end is rounded up
-    to the next 16-byte AES block from the segment start, capped at ``size``, so the range is whole
-    CBC blocks and decrypts without reading past it (RFC 8216 §4.3.2.4)."""
+
+def first_iframe(
+    source: Source,
+    seg: Segment,
+    key: bytes | None,
+    *,
+    head: bytes | None = None,
+    size: int | None = None,
+    init: fmp4.Init | None = None,
+) -> IFrame | None:
+    """The range of the I-frame that starts ``seg``, or None when the first video frame is not one.
+
+    TS: PSI + the IDR access unit. fMP4 (``init``: the parsed init section of the segment's
+    EXT-X-MAP): the boxes before the mdat + the first video sample. ``size``: the segment's length
+    in bytes; the end is widened for encrypted segments (see :func:`_widen`)."""
     base = seg.byterange.offset if seg.byterange else 0
+    if init is not None:
+        frags, _ = read_fragments(source, seg, key, size, init, head=head)
+        first = frags.first_video
+        if first is None or not first.sync or first.key is False:
+            return None
+        return IFrame(seg, base, _widen(seg, first.end, size))
     length = FIRST_READ
     while True:
         data = head if head is not None else plain_head(source, seg, key, length)
@@ -61,11 +90,7 @@ def first_iframe(
             if pes.complete or at_end:
                 if not ts.is_idr(pes.payload):
                     return None
-                end = pes.end
-                if seg.encrypted:
-                    end += -end % BLOCK
-                    end = min(end, size) if size is not None else end
-                return IFrame(seg, base, end)
+                return IFrame(seg, base, _widen(seg, pes.end, size))
         if at_end:
             return None
         length *= 4
@@ -84,8 +109,17 @@ class IFramePlaylist:
     count: int
 
 
-def build(iframes: list[IFrame], segments: list[Segment], total_duration_us: int) -> IFramePlaylist:
-    """The playlist text: each EXTINF is the time to the next listed I-frame (RFC 8216 §4.3.3.6)."""
+def _map_entry(m: Map) -> Entry:
+    """The EXT-X-MAP of the I-frame playlist, with the key that applies to it (IV explicit)."""
+    key = KeyTag(m.key.method, m.key.raw_uri, m.key.iv) if m.encrypted else CLEAR
+    return Entry(m.raw_uri, 0.0, key, (m.byterange.length, m.byterange.offset) if m.byterange else None)
+
+
+def build(
+    iframes: list[IFrame], segments: list[Segment], total_duration_us: int, init: Map | None = None
+) -> IFramePlaylist:
+    """The playlist text: each EXTINF is the time to the next listed I-frame (RFC 8216 §4.3.3.6).
+    ``init``: the segments' EXT-X-MAP (fMP4), repeated here; version 5 then, else 4 (§7)."""
     start_us, t = {}, 0
     for s in segments:
         start_us[id(s)] = t
@@ -96,6 +130,7 @@ def build(iframes: list[IFrame], segments: list[Segment], total_duration_us: int
     entries = [
         Entry(f.segment.raw_uri, dur / 1e6, _key_tag(f.segment), (f.length, f.offset)) for f, dur in zip(iframes, durs)
     ]
-    text = media_playlist(entries, target_duration=target, version=4, iframes_only=True)
+    init_entry = _map_entry(init) if init is not None else None
+    text = media_playlist(entries, target_duration=target, version=5 if init else 4, iframes_only=True, init=init_entry)
     figures = measure([f.length for f in iframes], durs, target)
     return IFramePlaylist(text, figures, target, len(iframes))

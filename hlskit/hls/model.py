@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,22 @@ class ByteRange:
     offset: int
 
 
+class Map(NamedTuple):
+    """An EXT-X-MAP: the Media Initialization Section of the segments after it (RFC 8216 §4.3.2.5).
+
+    ``key`` is the EXT-X-KEY in effect at the MAP tag (a KEY applies to the MAPs after it, §4.3.2.4):
+    the init section is decrypted with it and its explicit IV, which §4.3.2.5 makes REQUIRED."""
+
+    uri: str  # resolved against the playlist
+    byterange: ByteRange | None = None
+    key: Key | None = None
+    raw_uri: str = ""
+
+    @property
+    def encrypted(self) -> bool:
+        return bool(self.key and self.key.encrypted)
+
+
 @dataclass(slots=True)  # slots: a 16 MiB playlist can list a few hundred thousand segments
 class Segment:
     uri: str  # resolved against the playlist
@@ -42,7 +59,7 @@ class Segment:
     msn: int
     key: Key | None = None
     byterange: ByteRange | None = None
-    map: tuple[str, ByteRange | None] | None = None
+    map: Map | None = None  # fMP4: the init section (map[0] is its URI)
     discontinuity: bool = False
 
     @property

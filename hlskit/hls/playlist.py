@@ -15,7 +15,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urljoin
 
-from .model import ByteRange, Key, MasterPlaylist, MediaPlaylist, Problem, Segment, Variant
+from .model import ByteRange, Key, Map, MasterPlaylist, MediaPlaylist, Problem, Segment, Variant
 
 _ATTR = re.compile(r'([^=,]+)=("[^"]*"|[^,]*)')
 _EXTINF = re.compile(r"^#EXTINF:(\d+(?:\.\d+)?),(.*)$")
@@ -257,7 +257,7 @@ def _parse_media(lines: list[str], uri: str, problems: list[Problem]) -> MediaPl
     prev_end: int | None = None
     prev_uri: str | None = None
     pending_range: tuple[str, str] | None = None
-    current_map: tuple[str, ByteRange | None] | None = None
+    current_map: Map | None = None
     discontinuity = False
     seen_segment = False
     for n, ln in enumerate(lines, 1):
@@ -295,7 +295,18 @@ def _parse_media(lines: list[str], uri: str, problems: list[Problem]) -> MediaPl
             br = _byterange(attrs["BYTERANGE"], 0) if "BYTERANGE" in attrs else None
             if "BYTERANGE" in attrs and br is None:
                 problems.append(Problem("F5", f"{where}: bad EXT-X-MAP BYTERANGE {attrs['BYTERANGE']!r}"))
-            current_map = (join_uri(uri, attrs.get("URI", "")), br)
+            raw = attrs.get("URI", "")
+            if not raw:
+                problems.append(Problem("X1", f"{where}: EXT-X-MAP has no URI"))
+            if key is not None and key.method == "AES-128" and key.iv is None:
+                problems.append(
+                    Problem(
+                        "X2",
+                        f"{where}: the EXT-X-KEY that applies to this EXT-X-MAP has no IV; an encrypted "
+                        "initialization section needs an explicit IV (RFC 8216 §4.3.2.5)",
+                    )
+                )
+            current_map = Map(join_uri(uri, raw), br, key if key is not None and key.encrypted else None, raw)
             pl.features.add("map")
         elif tag == "#EXTINF":
             m = _EXTINF.match(ln)

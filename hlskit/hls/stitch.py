@@ -2,8 +2,9 @@
 
 Per definition: sizes of every segment (Storage.size, no reads), BANDWIDTH = ceil(peak) with the
 RFC 8216 §4.3.4.2 window and AVERAGE-BANDWIDTH = ceil(average) (see measure.py), CODECS /
-RESOLUTION / FRAME-RATE read from the first segment (decrypted), and an I-frame playlist from
-the head of each segment (see iframes.py).
+RESOLUTION / FRAME-RATE read from the first segment (decrypted; for fMP4 with the init section of
+its EXT-X-MAP, decrypted with the key that applies to the MAP), and an I-frame playlist from the
+head of each segment (see iframes.py).
 
 :func:`stitch` computes everything and writes nothing; :func:`write_master` then writes the
 I-frame playlists and master.m3u8 last, so the master's appearance is what makes a package
@@ -20,9 +21,11 @@ from pathlib import Path
 
 from ..domain.errors import InputError
 from ..storage import LocalStorage, Storage
+from . import fmp4
 from . import iframes as iframes_mod
 from .codecs import MediaFacts, read_media_facts
 from .crypto import decrypt_segment
+from .fragments import read_init
 from .master import MASTER, START_DEFINITION, MasterInfo, VariantInfo, order_variants, session_key
 from .measure import Measure, measure
 from .playlist import MediaPlaylist, parse
@@ -48,25 +51,68 @@ def _iframes_name(playlist_ref: str) -> str:
 FIRST_WHOLE = 8 * 1024 * 1024  # larger first segments: their head (SPS, ADTS, frame rate) is enough
 
 
+def _key_for(keys: Keys, key_uri: str, name: str, what: str) -> bytes:
+    if keys.resolver is None:
+        raise InputError(
+            f"CODECS of {name} cannot be read: its {what} is encrypted (key {key_uri}) "
+            "and no key source was given: pass the package's key resolver."
+        )
+    key = keys.get(key_uri)
+    if key is None:
+        why = keys.errors.get(key_uri, "the key source does not know it")
+        raise InputError(
+            f"CODECS of {name} cannot be read: the key {key_uri} for its {what} is unavailable ({why}): "
+            "stitch where the key store is, or pass the package's key resolver."
+        )
+    return key
+
+
+def _read_init(source: Source, pl: MediaPlaylist, keys: Keys, name: str) -> tuple[bytes, fmp4.Init] | None:
+    """The plain init section of the first segment's EXT-X-MAP and its tracks (fMP4), else None."""
+    m = pl.segments[0].map
+    if m is None:
+        return None
+    if len({s.map for s in pl.segments}) > 1:
+        raise InputError(
+            f"{name} has more than one EXT-X-MAP: hlskit stitches one initialization section per definition; "
+            "repackage it with one."
+        )
+    if m.encrypted and m.key.iv is None:
+        raise InputError(
+            f"the initialization section of {name} is encrypted but its EXT-X-KEY has no IV (RFC 8216 §4.3.2.5): "
+            "repackage this definition with an explicit IV."
+        )
+    key = _key_for(keys, m.key.uri, name, "initialization section") if m.encrypted else None
+    try:
+        plain = read_init(source, m, key)
+    except OSError as exc:
+        raise InputError(
+            f"CODECS of {name} cannot be read: its initialization section {m.uri} is missing "
+            f"({exc.strerror or exc}): re-run the definition."
+        ) from None
+    except ValueError:
+        raise InputError(
+            f"CODECS of {name} cannot be read: its initialization section does not decrypt with the key from "
+            f"{m.key.uri} (wrong key or IV): repackage this definition."
+        ) from None
+    try:
+        return plain, fmp4.read_init(plain)
+    except ValueError as exc:
+        raise InputError(
+            f"CODECS of {name} cannot be read from its initialization section {m.uri} ({exc}): "
+            "check the file, or re-run the definition."
+        ) from None
+
+
 def _read_first_segment(
-    source: Source, pl: MediaPlaylist, keys: Keys, name: str, size: int
+    source: Source, pl: MediaPlaylist, keys: Keys, name: str, size: int, init: bytes | None = None
 ) -> tuple[MediaFacts, bytes]:
     seg = pl.segments[0]
-    fix = "check the segment, or re-encode this definition with H.264 video and AAC audio in TS"
-    key = None
-    if seg.encrypted:
-        if keys.resolver is None:
-            raise InputError(
-                f"CODECS of {name} cannot be read: its first segment is encrypted (key {seg.key.uri}) "
-                "and no key source was given: pass the package's key resolver."
-            )
-        key = keys.get(seg.key.uri)
-        if key is None:
-            why = keys.errors.get(seg.key.uri, "the key source does not know it")
-            raise InputError(
-                f"CODECS of {name} cannot be read: the key {seg.key.uri} for its first segment is unavailable ({why}): "
-                "stitch where the key store is, or pass the package's key resolver."
-            )
+    if init is None:
+        fix = "check the segment, or re-encode this definition with H.264 video and AAC audio in TS"
+    else:
+        fix = "check the segment, or re-encode this definition with H.264, HEVC or AV1 video and AAC audio"
+    key = _key_for(keys, seg.key.uri, name, "first segment") if seg.encrypted else None
     try:
         if size > FIRST_WHOLE:  # its head holds SPS, ADTS and frames enough for the frame rate
             data = plain_head(source, seg, key, FIRST_WHOLE)
@@ -83,7 +129,7 @@ def _read_first_segment(
             "(wrong key or IV): repackage this definition."
         ) from None
     try:
-        return read_media_facts(data), data
+        return read_media_facts(data, init), data
     except ValueError as exc:
         raise InputError(f"CODECS of {name} cannot be read from {seg.uri} ({exc}): {fix}.") from None
 
@@ -114,7 +160,8 @@ def stitch_variant(
 
     sizes = in_parallel(size, pl.segments, threads=source.remote)
     figures: Measure = measure(sizes, [s.duration_us for s in pl.segments], pl.target_duration)
-    facts, first = _read_first_segment(source, pl, keys, name, sizes[0])
+    init = _read_init(source, pl, keys, name)
+    facts, first = _read_first_segment(source, pl, keys, name, sizes[0], init[0] if init else None)
     video = facts.video
     info = VariantInfo(
         definition=name,
@@ -145,12 +192,17 @@ def stitch_variant(
         if progress and i % 100 == 0:
             progress(name, 100 * i / len(pl.segments))
         head = first if i == 0 and not seg.byterange and sizes[0] <= FIRST_WHOLE else None
-        return iframes_mod.first_iframe(source, seg, key, head=head, size=sizes[i])
+        if init is None:
+            return iframes_mod.first_iframe(source, seg, key, head=head, size=sizes[i])
+        try:
+            return iframes_mod.first_iframe(source, seg, key, head=head, size=sizes[i], init=init[1])
+        except (OSError, ValueError):
+            return None  # unreadable or not fMP4: validate reports it; the I-frame playlist skips it
 
     found = [f for f in in_parallel(iframe, enumerate(pl.segments), threads=source.remote) if f]
     if not found:
         return _Stitched(info, None, None, method)
-    built = iframes_mod.build(found, pl.segments, sum(s.duration_us for s in pl.segments))
+    built = iframes_mod.build(found, pl.segments, sum(s.duration_us for s in pl.segments), pl.segments[0].map)
     iframes_ref = posixpath.join(posixpath.dirname(playlist_ref), _iframes_name(playlist_ref))
     info.iframe_uri = posixpath.relpath(iframes_ref, master_dir or ".")
     info.iframe_bandwidth = built.figures.peak

@@ -113,11 +113,15 @@ def test_ffmpeg_key_info_file_output_is_decrypted(generated, name):
     assert not [n for n in report.notes if "could not be fetched" in n]
 
 
-def test_fmp4_and_hevc_are_notes_not_false_faults(generated):
-    for name in ("fmp4", "fmp4-single-file", "hevc"):
+def test_fmp4_is_checked_and_hevc_in_ts_is_a_note_not_a_false_fault(generated):
+    for name in ("fmp4", "fmp4-single-file"):  # init + segments read: CODECS, sync samples, durations
         report = validate(str(generated[name]), **FAST)
         assert report.must == [], (name, [(f.rule, f.message) for f in report.must])
-        assert any("checked for" in n for n in report.notes), name
+        (v,) = report.variants
+        assert v.codecs == "avc1.42c00c,mp4a.40.2" and v.resolution == "320x180" and v.frame_rate == 25
+        assert v.idr_starts == v.checked_segments == v.segments, name
+    report = validate(str(generated["hevc"]), **FAST)
+    assert report.must == [] and any("checked for" in n for n in report.notes)
 
 
 def test_single_variant_is_advice_and_bandwidth_below_peak_is_must(generated, tmp_path):

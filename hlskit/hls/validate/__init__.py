@@ -1,9 +1,10 @@
 """Validate an HLS stream (master or media playlist, on disk, in a Storage or over HTTP).
 
-Checks are those of RFC 8216 and Apple's HLS authoring specification that apply to VOD TS; each
-finding names a rule of the one catalogue, :data:`hlskit.hls.validate.rules.RULES`, which holds
-its severity and the spec text it enforces. Modules: ``read`` (I/O), ``media`` (media playlists
-and segments), ``crypto`` (decryption), ``master`` (master playlists), ``report`` (findings).
+Checks are those of RFC 8216 and Apple's HLS authoring specification that apply to VOD in TS or
+fMP4; each finding names a rule of the one catalogue, :data:`hlskit.hls.validate.rules.RULES`,
+which holds its severity and the spec text it enforces. Modules: ``read`` (I/O), ``media`` (media
+playlists and TS segments), ``cmaf`` (fMP4 init sections and segments), ``crypto`` (decryption),
+``master`` (master playlists), ``report`` (findings).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Decryption checks: key sources and key length, ciphertext length, PKCS#7 padding, and TS sync
-after decryption (AES-128-CBC with PKCS7 padding, RFC 8216 §4.3.2.4; IVs as in §5.2)."""
+(or ISO BMFF boxes, fMP4) after decryption (AES-128-CBC with PKCS7 padding, RFC 8216 §4.3.2.4;
+IVs as in §5.2)."""
 
 from __future__ import annotations
 
@@ -53,9 +54,16 @@ def ciphertext_fault(ctx: Context, seg: Segment, key: bytes, size: int) -> str |
 
 
 def report_decryption(
-    ctx: Context, *, bad_length: list[str], bad_padding: list[str], not_ts: list[str], encrypted: bool, ref: str
+    ctx: Context,
+    *,
+    bad_length: list[str],
+    bad_padding: list[str],
+    not_ts: list[str],
+    encrypted: bool,
+    ref: str,
+    container: str = "MPEG-2 TS (no 0x47 sync bytes)",
 ) -> None:
-    """The findings for segments that failed to decrypt, or were not TS once decrypted."""
+    """The findings for segments that failed to decrypt, or were not ``container`` once decrypted."""
     ctx.add_many("C3", "encrypted segments whose length is not a multiple of 16", bad_length, ref)
     ctx.add_many(
         "C4",
@@ -64,8 +72,6 @@ def report_decryption(
         ref,
     )
     if encrypted:
-        ctx.add_many(
-            "C4", "segments that are not MPEG-2 TS after decryption (no 0x47 sync bytes): wrong key or IV", not_ts, ref
-        )
+        ctx.add_many("C4", f"segments that are not {container} after decryption: wrong key or IV", not_ts, ref)
     else:
-        ctx.add_many("F3", "segments that are not MPEG-2 TS (no 0x47 sync bytes)", not_ts, ref)
+        ctx.add_many("F3", f"segments that are not {container}", not_ts, ref)

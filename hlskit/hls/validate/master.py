@@ -17,6 +17,7 @@ from ..codecs import MediaFacts
 from ..measure import Measure, measure
 from ..playlist import MasterPlaylist, MediaPlaylist, parse
 from ..source import BLOCK, plain_range
+from .cmaf import iframe_range_ok, load_init
 from .crypto import segment_key
 from .media import MediaCheck, add_problems, check_media, check_version
 from .read import Context, segment_sizes, why
@@ -66,7 +67,7 @@ def check_master(ctx: Context, pl: MasterPlaylist, ref: str) -> None:
         if m.figures and audio:
             total = m.figures + audio
             rep.measured_peak, rep.measured_average, rep.measured_peak_wide = total.peak, total.average, total.peak_wide
-        _declared(ctx, rep, m.facts, name, ref)
+        _declared(ctx, rep, m.facts, name, ref, fmp4="map" in m.playlist.features)
     _across(ctx, medias, ref)
     _independent(ctx, pl, medias, ref)
     _iframes(ctx, pl, ref)
@@ -93,7 +94,9 @@ def _audio_group(ctx: Context, pl: MasterPlaylist, group: str | None, ref: str) 
     return best
 
 
-def _declared(ctx: Context, rep: VariantReport, facts: MediaFacts | None, name: str, ref: str) -> None:
+def _declared(
+    ctx: Context, rep: VariantReport, facts: MediaFacts | None, name: str, ref: str, *, fmp4: bool = False
+) -> None:
     where = f"{ref} → {name}"
     if rep.declared_bandwidth is not None and rep.measured_peak and rep.declared_bandwidth < rep.measured_peak:
         ctx.add(
@@ -148,7 +151,7 @@ def _declared(ctx: Context, rep: VariantReport, facts: MediaFacts | None, name: 
         elif rep.declared_resolution != facts.video.resolution:
             ctx.add(
                 "3.1-RESOLUTION",
-                f"RESOLUTION={rep.declared_resolution} but the SPS (after cropping) "
+                f"RESOLUTION={rep.declared_resolution} but {'the video sample entry' if fmp4 else 'the SPS (after cropping)'} "
                 f"says {facts.video.resolution} (mediastreamvalidator -50020)",
                 where,
             )
@@ -273,6 +276,7 @@ def _iframe_playlist(ctx: Context, v, where: str) -> None:
     rep.segments, rep.duration, rep.target_duration = len(ipl.segments), round(ipl.duration, 6), ipl.target_duration
     bad, cut = [], []
     sizes = []
+    inits = {m: load_init(ctx, m, v.uri) for m in dict.fromkeys(s.map for s in ipl.segments if s.map)}
     for seg in ipl.segments:
         key = segment_key(ctx, seg)
         if seg.byterange is None:
@@ -290,9 +294,14 @@ def _iframe_playlist(ctx: Context, v, where: str) -> None:
         except Exception as exc:  # noqa: BLE001 - an unreadable range is the finding
             bad.append(f"{seg.raw_uri} @{seg.byterange.offset}: cannot be read ({why(exc)})")
             continue
+        if seg.map is not None and inits.get(seg.map) is None:
+            continue  # the init section could not be had: reported with it
         rep.checked_segments += 1
         try:
-            idr = _starts_with_idr(data, guess_pid=bool(ctx.report.variants))
+            if seg.map is not None:
+                idr = iframe_range_ok(data, inits[seg.map][1])
+            else:
+                idr = _starts_with_idr(data, guess_pid=bool(ctx.report.variants))
         except Exception:  # noqa: BLE001 - hostile bytes may break the TS reader in any way
             idr = False
         if not idr:
@@ -301,7 +310,8 @@ def _iframe_playlist(ctx: Context, v, where: str) -> None:
             rep.idr_starts += 1
     ctx.add_many(
         "IF2",
-        "I-frame ranges that do not decrypt to TS starting with an IDR frame "
+        "I-frame ranges that do not decrypt to TS starting with an IDR frame, or to fMP4 boxes with a moof "
+        "and a first video sample that is a sync sample "
         "(decrypted as a player does: widened to 16-byte blocks, the block before as IV)",
         bad,
         v.uri,

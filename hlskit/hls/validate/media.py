@@ -1,5 +1,6 @@
 """Media playlist and segment checks: playlist tags, protocol version, segment sizes, the first
-segment's codecs, and per segment TS sync, IDR at the start and EXTINF against the media."""
+segment's codecs, and per segment TS sync, IDR at the start and EXTINF against the media (fMP4
+segments: hlskit.hls.validate.cmaf)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ..crypto import decrypt_segment
 from ..measure import Measure, measure
 from ..playlist import MediaPlaylist, parse, required_version, round_half_up
 from ..source import plain_head
+from .cmaf import check_fmp4
 from .crypto import check_keys, ciphertext_fault, report_decryption, segment_key
 from .read import Context, segment_head, segment_sizes, whole_segment, why
 from .report import VariantReport
@@ -74,11 +76,8 @@ def check_media(
         )
     check_keys(ctx, pl, rep, ref)
     if "map" in pl.features:  # fragmented MP4 (EXT-X-MAP, RFC 8216 §3.3)
-        ctx.note(
-            f"{ref}: fMP4 segments (EXT-X-MAP): sizes and bit rates were measured, their content "
-            "(CODECS, RESOLUTION, IDR, decryption) is checked for MPEG-2 TS only"
-        )
-        return MediaCheck(pl, rep, figures, None, [None] * len(pl.segments))
+        facts, starts = check_fmp4(ctx, pl, rep, sizes, ref)
+        return MediaCheck(pl, rep, figures, facts, starts)
     facts = _first_segment(ctx, pl, rep, sizes[0], ref)
     starts = _segments(ctx, pl, rep, sizes, facts, ref)
     return MediaCheck(pl, rep, figures, facts, starts)

@@ -2,13 +2,14 @@
 sizes and heads through :class:`~hlskit.hls.source.Source`; and the context checks report into.
 
 Segments are read sparingly: sizes by stat/HEAD; of each segment only the head (PAT, PMT, the
-first frame) and, when encrypted, the last two AES blocks; the first segment whole.
+first frame; fMP4: the boxes up to the first video sample) and, when encrypted, the last two AES
+blocks; the first segment whole.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ...domain.errors import HlskitError, InputError
 from ...storage import LocalStorage, Storage
@@ -29,6 +30,7 @@ class Context:
     source: Source
     keys: Keys
     report: Report
+    inits: dict = field(default_factory=dict)  # fMP4 init sections read so far (validate.cmaf)
 
     def add(self, rule: str, message: str, where: str) -> None:
         self.report.findings.append(finding(rule, message, where))

@@ -5,7 +5,7 @@ its severity and the text it enforces live here only. Ids are short and stable b
 the package manifest and scripts refer to them: ``AHS-<item>`` is an item of Apple's "HLS
 authoring specification for Apple devices", ``3.1-<ATTR>`` and ``6.<n>`` are EXT-X-STREAM-INF
 attribute and CODECS rules, the rest are letter+number ids grouped by topic (F format, V
-version, T target duration, E EXTINF and segments, K/KF/IV/C keys and encryption, P playlist
+version, T target duration, E EXTINF and segments, X EXT-X-MAP, K/KF/IV/C keys and encryption, P playlist
 type and end, ST/G/I/SK master tags, IF I-frame playlists, B bit rates).
 """
 
@@ -36,8 +36,9 @@ _RULES = [
     Rule(
         "F3",
         MUST,
-        "RFC 8216 §3.2: each MPEG-2 TS media segment is a sequence of 188-byte TS packets "
-        "(ISO/IEC 13818-1, sync byte 0x47).",
+        "RFC 8216 §3.2 and §3.3: each MPEG-2 TS media segment is a sequence of 188-byte TS packets "
+        "(ISO/IEC 13818-1, sync byte 0x47); each fMP4 media segment is ISO BMFF boxes holding "
+        "movie fragments (moof + mdat, ISO/IEC 14496-12 §8.8).",
     ),
     Rule(
         "F4",
@@ -110,6 +111,26 @@ _RULES = [
         "accurate enough that their sum does not drift from the media timestamps.",
     ),
     Rule(
+        "E4",
+        MUST,
+        "RFC 8216 §3: each media segment continues the bitstream of the one before, timestamps "
+        "uninterrupted; Apple HLS authoring spec 7.3: in fMP4 each fragment's tfdt "
+        "(baseMediaDecodeTime) follows on from the end of the previous segment's samples.",
+    ),
+    Rule(
+        "X1",
+        MUST,
+        "RFC 8216 §4.3.2.5 and §3.3: EXT-X-MAP has a URI naming the Media Initialization Section, "
+        "which must be retrievable and, for fMP4, be an ISO BMFF ftyp + moov with mvex that "
+        "describes the tracks of the segments.",
+    ),
+    Rule(
+        "X2",
+        MUST,
+        "RFC 8216 §4.3.2.5: if the Media Initialization Section of an EXT-X-MAP is encrypted with "
+        "METHOD=AES-128, the IV attribute of the EXT-X-KEY that applies to the EXT-X-MAP is REQUIRED.",
+    ),
+    Rule(
         "P2",
         MUST,
         "Apple HLS authoring spec 8.6 and RFC 8216 §4.3.3.5: a VOD media playlist carries #EXT-X-PLAYLIST-TYPE:VOD.",
@@ -164,7 +185,8 @@ _RULES = [
         "C4",
         MUST,
         "RFC 8216 §4.3.2.4 and §5.2: each AES-128 segment decrypts, with its key and IV, to valid "
-        "PKCS7 padding and to the media format (MPEG-2 TS).",
+        "PKCS7 padding and to the media format (MPEG-2 TS, or ISO BMFF boxes for fMP4 media "
+        "segments and initialization sections, §4.3.2.5).",
     ),
     # --- master playlists ----------------------------------------------------------------------
     Rule(
@@ -219,7 +241,8 @@ _RULES = [
         "6.1",
         MUST,
         "RFC 8216 §4.3.4.2 and RFC 6381: CODECS names every media format in the variant, so the "
-        "formats must be identifiable from the media (H.264 and AAC in MPEG-2 TS here).",
+        "formats must be identifiable from the media (H.264 and AAC in MPEG-2 TS; H.264, HEVC, AV1 "
+        "and AAC sample entries in fMP4 here).",
     ),
     Rule(
         "6.3",
