@@ -49,3 +49,17 @@ def test_fmp4_av1_plays(page, served, make_clip, tmp_path, monkeypatch):
     assert not s["errors"], s["errors"]
     assert s["fragmentsDecrypted"] >= 5
     assert page.evaluate("document.querySelector('video').getVideoPlaybackQuality().totalVideoFrames") > 100
+
+
+def test_a_master_with_h264_hevc_and_av1_variants_plays_what_chromium_decodes(
+    page, served, make_clip, tmp_path, monkeypatch
+):
+    """Chromium here has no HEVC decoder: hls.js must drop the hvc1 variants, start on H.264 (the
+    master's first variant) and play without an error."""
+    _, token = _package(served, make_clip, tmp_path, monkeypatch, "mixed", codecs=("h264", "hevc", "av1"), ladder="LD")
+    page.goto(f"{served.base}/play/mixed?token={token}")
+    s = wait_state(page, "s.currentTime > 5.3", timeout=90)
+    assert not s["errors"], s["errors"]
+    codecs = page.evaluate("window.hlskitHls.levels.map(l => l.videoCodec)")
+    assert codecs and all(not c.startswith(("hvc1", "hev1")) for c in codecs), codecs
+    assert any(c.startswith("avc1") for c in codecs), codecs
