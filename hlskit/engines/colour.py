@@ -1,11 +1,16 @@
-"""HDR sources on an SDR ladder: tone-map to BT.709 and tag the output as such.
+"""HDR sources: tone-mapped to BT.709 for H.264, kept as HDR in HEVC and AV1.
 
-Every definition is 8-bit H.264 High profile, an SDR format. An HDR source (PQ, SMPTE ST 2084, or
-HLG, ARIB STD-B67 — ITU-T H.273 transfer characteristics 16 and 18) is therefore tone-mapped to
+H.264 definitions are 8-bit High profile, an SDR format. For them an HDR source (PQ, SMPTE ST
+2084, or HLG, ARIB STD-B67 — ITU-T H.273 transfer characteristics 16 and 18) is tone-mapped to
 SDR with zscale (linearise, BT.2020 → BT.709 primaries) and ``tonemap=hable``, and the output is
 tagged BT.709 primaries, transfer and matrix (H.273 values 1/1/1), so no player treats SDR pixels
 as PQ. This needs FFmpeg built with zimg (zscale); without it hlskit refuses HDR sources rather
 than producing washed-out video labelled HDR.
+
+HEVC (Main 10) and AV1 definitions keep the source's HDR: 10-bit 4:2:0, BT.2020 primaries and
+matrix, the source's transfer, tagged as such, so the master declares them VIDEO-RANGE=PQ or HLG
+beside the SDR H.264 ones (Apple HLS authoring spec 9.16), and each player picks what its display
+shows.
 """
 
 from __future__ import annotations
@@ -24,6 +29,20 @@ def hdr_kind(media: MediaInfo | None) -> str | None:
     if media is None:
         return None
     return HDR_TRANSFERS.get(media.video.color_transfer or "")
+
+
+HDR_CODECS = ("hevc", "av1")
+
+
+def keeps_hdr(rung) -> bool:
+    """Whether this rung's codec carries HDR (10-bit, PQ/HLG); H.264 rungs are made SDR."""
+    return rung.codec in HDR_CODECS
+
+
+def hdr_tags(transfer: str, codec: str) -> list[str]:
+    """Encoder options that keep the source's HDR: BT.2020 primaries and matrix, its transfer."""
+    tags = ["-color_primaries", "bt2020", "-color_trc", transfer, "-colorspace", "bt2020nc"]
+    return tags + (["-profile:v", "main10"] if codec == "hevc" else [])
 
 
 def tone_map_chain(transfer: str) -> str:
@@ -46,9 +65,10 @@ def can_tone_map(ffmpeg: str) -> bool:
     return "zscale" in out and "tonemap" in out
 
 
-def hdr_note(media: MediaInfo) -> str:
-    kind = hdr_kind(media)
-    return (
-        f"the source is HDR ({kind}, {media.video.pix_fmt}): it was tone-mapped to SDR BT.709 8-bit, "
-        "as every definition is H.264 SDR"
-    )
+def hdr_note(media: MediaInfo, rungs: list) -> str:
+    kind = f"HDR ({hdr_kind(media)}, {media.video.pix_fmt})"
+    kept = [r for r in rungs if keeps_hdr(r)]
+    if not kept:
+        return f"the source is {kind}: it was tone-mapped to SDR BT.709 8-bit, as every definition is H.264 SDR"
+    said = f"the source is {kind}: the HEVC/AV1 definitions keep it (10-bit, VIDEO-RANGE declared)"
+    return said + (" and the H.264 ones were tone-mapped to SDR BT.709 8-bit" if len(kept) < len(rungs) else "")

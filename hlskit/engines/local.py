@@ -29,7 +29,7 @@ from ..domain.ladder import Rung
 from ..domain.options import watermark_text
 from ..domain.plan import DOWNLOADS, PackagePlan, ProgressCallback, Watermark
 from ..keys.protect import protect
-from .colour import BT709_TAGS, hdr_kind, hdr_note, tone_map_chain
+from .colour import BT709_TAGS, HDR_TRANSFERS, hdr_kind, hdr_note, hdr_tags, keeps_hdr, tone_map_chain
 from .download import remux_mp4
 from .encoders import hls_args, video_args
 from .outcome import check_output, decode_errors, disk_full, disk_full_reason, write_refused
@@ -96,6 +96,23 @@ def _escape_filter_path(path: str) -> str:
     return path.replace("\\", "/").replace(":", "\\:").replace("'", "\\'")
 
 
+def _split_graph(head: str, keep: list[bool], transfer: str) -> list[str]:
+    """The filter graph's first part: one decode split into ``[s<i>]`` per rung. Rungs that keep
+    HDR take the source's pixels; the others are tone-mapped to SDR once, before their split."""
+    sdr = [i for i, k in enumerate(keep) if not k]
+    kept = [i for i, k in enumerate(keep) if k]
+
+    def split(into: list[int]) -> str:
+        return f"split={len(into)}" + "".join(f"[s{i}]" for i in into)
+
+    tone = f"{tone_map_chain(transfer)}," if transfer in HDR_TRANSFERS else ""
+    if not kept:
+        return [f"{head},{tone}{split(sdr)}"]
+    if not sdr:
+        return [f"{head},{split(kept)}"]
+    return [f"{head},split=2[sdr][hdr]", f"[sdr]{tone}{split(sdr)}", f"[hdr]{split(kept)}"]
+
+
 @dataclass
 class Encode:
     """One FFmpeg invocation: its arguments and the definitions it produces."""
@@ -143,9 +160,8 @@ def build_encode(
 
     n = len(rungs)
     hdr = hdr_kind(media) is not None
-    # HDR is tone-mapped once, before the split (hlskit.engines.colour).
-    tone = f"{tone_map_chain(media.video.color_transfer or '')}," if hdr else ""
-    graph = [f"[0:v]fps={rate.numerator}/{rate.denominator},{tone}split={n}" + "".join(f"[s{i}]" for i in range(n))]
+    keep = [hdr and keeps_hdr(rung) for rung in rungs]  # HEVC/AV1 rungs keep HDR (engines.colour)
+    graph = _split_graph(f"[0:v]fps={rate.numerator}/{rate.denominator}", keep, media.video.color_transfer or "")
     for j in range(len(images)):
         graph.append(f"[{j + 1}:v]format=rgba,split={n}" + "".join(f"[m{j}_{i}]" for i in range(n)))
     for i, rung in enumerate(rungs):
@@ -172,7 +188,8 @@ def build_encode(
                 f"x={x}:y={y}[{label}t{k}]"
             )
             label = f"{label}t{k}"
-        graph.append(f"[{label}]format=yuv420p[v{i}]")  # overlays may leave alpha: x264 needs 4:2:0
+        # Overlays may leave alpha: the encoders need 4:2:0, 10-bit where HDR is kept.
+        graph.append(f"[{label}]format={'yuv420p10le' if keep[i] else 'yuv420p'}[v{i}]")
     args += ["-filter_complex", ";".join(graph)]
 
     has_audio = plan.media.audio is not None
@@ -187,7 +204,9 @@ def build_encode(
         args += video_args(
             rung, fps=fps, preset=preset, rate_control=rate_control, crf=crf, gop=gop, gop_frames=gop_frames
         )
-        if hdr:  # the pixels are SDR BT.709 now: say so in the VUI (ITU-T H.273 code points 1/1/1)
+        if keep[i]:
+            args += hdr_tags(media.video.color_transfer or "", rung.codec)
+        elif hdr:  # the pixels are SDR BT.709 now: say so in the VUI (ITU-T H.273 code points 1/1/1)
             args += BT709_TAGS
         if has_audio:
             args += ["-c:a", "aac", "-b:a", f"{d.audio_kbps}k", "-ac", "2", "-ar", str(_audio_rate(plan))]
@@ -289,7 +308,7 @@ class LocalEngine:
     @staticmethod
     def _notes(plan: PackagePlan, log: list[str]) -> list[str]:
         """Warnings every definition carries: HDR tone-mapped, decode errors in the source."""
-        notes = [hdr_note(plan.media)] if plan.media and hdr_kind(plan.media) else []
+        notes = [hdr_note(plan.media, plan.rungs)] if plan.media and hdr_kind(plan.media) else []
         media = plan.media
         codecs = {media.video.codec, media.audio.codec if media.audio else ""} if media else set()
         count = decode_errors(log, codecs)

@@ -25,10 +25,17 @@ class VideoFacts:
     width: int  # display size: coded size minus the SPS cropping
     height: int
     frame_rate: float | None
+    transfer: int | None = None  # ITU-T H.273 transfer characteristics, when the media says
 
     @property
     def resolution(self) -> str:
         return f"{self.width}x{self.height}"
+
+    @property
+    def video_range(self) -> str | None:
+        """VIDEO-RANGE (draft-pantos-hls-rfc8216bis §4.4.6.2): PQ for transfer 16, HLG for 18,
+        else SDR; None when the media does not say."""
+        return None if self.transfer is None else {16: "PQ", 18: "HLG"}.get(self.transfer, "SDR")
 
 
 @dataclass(frozen=True)
@@ -225,7 +232,7 @@ def fmp4_facts(init: fmp4.Init, data: bytes) -> MediaFacts:
                 frame_rate = v.timescale / steps.pop()
             else:
                 frame_rate = len(run.durations) * v.timescale / run.duration
-        video = VideoFacts(v.codec, v.profile, v.level, v.width, v.height, frame_rate)
+        video = VideoFacts(v.codec, v.profile, v.level, v.width, v.height, frame_rate, v.transfer)
     a = init.audio
     if a is not None and a.audio is not None:
         audio = AudioFacts(a.codec, a.audio.object_type, a.audio.sample_rate, a.audio.channels)

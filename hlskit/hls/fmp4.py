@@ -99,6 +99,7 @@ class Track:
     level: int = 0
     length_size: int = 0  # NAL unit length prefix (AVC/HEVC)
     audio: Audio | None = None
+    transfer: int | None = None  # colr nclx transfer characteristics (ITU-T H.273), None without one
     media_time: int = 0  # elst: the media time presented first (14496-12 §8.6.6), empty edits aside
     default_duration: int = 0  # trex (14496-12 §8.8.3)
     default_size: int = 0
@@ -210,6 +211,9 @@ def _video_entry(data: bytes, entry: Box, track: Track) -> None:
     pasp = child(data, entry, b"pasp", skip=skip)
     if pasp is not None:
         track.pasp = (_u(data, pasp.body, 4), _u(data, pasp.body + 4, 4))
+    colr = child(data, entry, b"colr", skip=skip)  # 14496-12 §12.1.5: primaries, transfer, matrix
+    if colr is not None and data[colr.body : colr.body + 4] in (b"nclx", b"nclc"):
+        track.transfer = _u(data, colr.body + 6, 2)
 
 
 @dataclass

@@ -40,6 +40,7 @@ class VariantInfo:
     iframe_bandwidth: int | None = None
     iframe_average_bandwidth: int | None = None
     iframe_count: int = 0
+    video_range: str | None = None  # "SDR", "PQ", "HLG" from the media; None: it does not say
 
     def to_manifest(self) -> dict:
         return {
@@ -50,6 +51,7 @@ class VariantInfo:
             "codecs": self.codecs,
             "resolution": self.resolution,
             "frame_rate": round(self.frame_rate, 3) if self.frame_rate else None,
+            "video_range": self.video_range,
             "segments": self.segments,
             "duration": round(self.duration, 6),
             "bytes": self.bytes,

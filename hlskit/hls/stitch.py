@@ -171,6 +171,7 @@ def stitch_variant(
         codecs=facts.codecs,
         resolution=video.resolution if video else None,
         frame_rate=video.frame_rate if video else None,
+        video_range=video.video_range if video else None,
         segments=figures.segments,
         duration=figures.duration,
         bytes=figures.bytes,

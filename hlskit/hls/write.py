@@ -91,18 +91,21 @@ def media_playlist(
     return "\n".join(lines) + "\n"
 
 
-def stream_inf(v: VariantInfo) -> str:
+def stream_inf(v: VariantInfo, video_range: bool = False) -> str:
     """EXT-X-STREAM-INF (RFC 8216 §4.3.4.2) with what Apple's authoring spec asks of every video
-    variant: AVERAGE-BANDWIDTH (9.14), CODECS (9.1), RESOLUTION (9.2), FRAME-RATE (9.15)."""
+    variant: AVERAGE-BANDWIDTH (9.14), CODECS (9.1), RESOLUTION (9.2), FRAME-RATE (9.15), and with
+    ``video_range`` (the master holds HDR video) VIDEO-RANGE (9.16)."""
     attrs = [f"BANDWIDTH={v.bandwidth}", f"AVERAGE-BANDWIDTH={v.average_bandwidth}", f'CODECS="{v.codecs}"']
     if v.resolution:
         attrs.append(f"RESOLUTION={v.resolution}")
     if v.frame_rate:
         attrs.append(f"FRAME-RATE={v.frame_rate:.3f}")
+    if video_range and v.resolution:  # absent means SDR (draft-pantos-hls-rfc8216bis §4.4.6.2)
+        attrs.append(f"VIDEO-RANGE={v.video_range or 'SDR'}")
     return "#EXT-X-STREAM-INF:" + ",".join(attrs)
 
 
-def iframe_stream_inf(v: VariantInfo) -> str:
+def iframe_stream_inf(v: VariantInfo, video_range: bool = False) -> str:
     """EXT-X-I-FRAME-STREAM-INF (RFC 8216 §4.3.4.3): the video codec only, no FRAME-RATE."""
     video_codec = v.codecs.split(",")[0]
     attrs = [
@@ -112,6 +115,8 @@ def iframe_stream_inf(v: VariantInfo) -> str:
     ]
     if v.resolution:
         attrs.append(f"RESOLUTION={v.resolution}")
+    if video_range:
+        attrs.append(f"VIDEO-RANGE={v.video_range or 'SDR'}")
     return "#EXT-X-I-FRAME-STREAM-INF:" + ",".join(attrs) + f',URI="{v.iframe_uri}"'
 
 
@@ -122,9 +127,11 @@ def master_playlist(variants: list[VariantInfo], session_key: tuple[str, str] | 
     lines = ["#EXTM3U", "#EXT-X-INDEPENDENT-SEGMENTS"]
     if session_key:
         lines.append(f'#EXT-X-SESSION-KEY:METHOD={session_key[0]},URI="{session_key[1]}"')
+    # Apple HLS authoring spec 9.16: VIDEO-RANGE on every variant unless all the video is SDR.
+    hdr = any(v.video_range in ("PQ", "HLG") for v in variants)
     for v in variants:
-        lines += [stream_inf(v), v.uri]
-    lines += [iframe_stream_inf(v) for v in variants if v.iframe_uri]
+        lines += [stream_inf(v, hdr), v.uri]
+    lines += [iframe_stream_inf(v, hdr) for v in variants if v.iframe_uri]
     return "\n".join(lines) + "\n"
 
 

@@ -56,3 +56,33 @@ def test_hdr_source_is_refused_when_ffmpeg_cannot_tone_map(tmp_path, ffmpeg):
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "is HDR (PQ)" in errors[0] and "zscale" in errors[0], done.stderr
     assert not out.exists()
+
+
+def test_hdr_is_kept_in_hevc_and_av1_and_declared_in_the_master(tmp_path, ffmpeg):
+    """HEVC (Main 10) and AV1 keep the PQ source's HDR, tagged BT.2020/PQ, while H.264 is made SDR;
+    the master says which is which with VIDEO-RANGE (Apple HLS authoring spec 9.16) and validates."""
+    src = make_source("hdr-pq", tmp_path, ffmpeg, tmp_path / "unused.mp4")
+    out, env = tmp_path / "out", {"HLSKIT_HOME": str(tmp_path / "home"), "HLSKIT_X264_PRESET": "ultrafast"}
+    args = ["--out", str(out), "--content-id", "hdr", "--no-encrypt", "--segment-duration", "1"]
+    done = run_hlskit("package", str(src), *args, "--codec", "h264,hevc,av1", "--ladder", "LD", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "HEVC/AV1 definitions keep it" in done.stderr and "H.264 ones were tone-mapped" in done.stderr
+    ranges = {}
+    for line in (out / "hdr" / "master.m3u8").read_text().splitlines():
+        if line.startswith("#EXT-X-STREAM-INF"):
+            ranges[line.split('CODECS="')[1][:4]] = line.split("VIDEO-RANGE=")[1].split(",")[0]
+    assert ranges == {"avc1": "SDR", "hvc1": "PQ", "av01": "PQ"}
+    expected = {"LD": (1, 1, 1, "yuv420p"), "LD-hevc": (9, 16, 9, "yuv420p10le"), "LD-av1": (9, 16, 9, "yuv420p10le")}
+    for name, (primaries, trc, matrix, pix_fmt) in expected.items():
+        with av.open(str(out / "hdr" / name / "index.m3u8")) as container:
+            frame = next(container.decode(video=0))
+            assert (frame.color_primaries, frame.color_trc, frame.colorspace) == (primaries, trc, matrix), name
+            assert frame.format.name == pix_fmt, name
+    checked = run_hlskit("validate", str(out / "hdr" / "master.m3u8"), "--json", env=env)
+    assert checked.returncode == 0, checked.stdout
+    # The same master claiming SDR for the PQ variants breaks the rule (a MUST): validate says so.
+    master = out / "hdr" / "master.m3u8"
+    master.write_text(master.read_text().replace("VIDEO-RANGE=PQ", "VIDEO-RANGE=SDR"))
+    wrong = run_hlskit("validate", str(master), "--json", env=env)
+    assert wrong.returncode == 1
+    assert "3.1-VIDEO-RANGE" in wrong.stdout and "make it PQ" in wrong.stdout

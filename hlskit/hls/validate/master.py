@@ -63,6 +63,7 @@ def check_master(ctx: Context, pl: MasterPlaylist, ref: str) -> None:
         rep.declared_bandwidth, rep.declared_average = v.int("BANDWIDTH"), v.int("AVERAGE-BANDWIDTH")
         rep.declared_codecs, rep.declared_resolution = v.attrs.get("CODECS"), v.attrs.get("RESOLUTION")
         rep.declared_frame_rate = frame_rate
+        rep.declared_video_range = v.attrs.get("VIDEO-RANGE")
         audio = _audio_group(ctx, pl, v.attrs.get("AUDIO"), ref)
         if m.figures and audio:
             total = m.figures + audio
@@ -153,6 +154,14 @@ def _declared(
                 "3.1-RESOLUTION",
                 f"RESOLUTION={rep.declared_resolution} but {'the video sample entry' if fmp4 else 'the SPS (after cropping)'} "
                 f"says {facts.video.resolution} (mediastreamvalidator -50020)",
+                where,
+            )
+        declared_range = rep.declared_video_range or "SDR"
+        if facts.video.video_range is not None and declared_range != facts.video.video_range:
+            ctx.add(
+                "3.1-VIDEO-RANGE",
+                f"VIDEO-RANGE is {declared_range}{'' if rep.declared_video_range else ' (absent)'} but the "
+                f"media's transfer characteristics ({facts.video.transfer}) make it {facts.video.video_range}",
                 where,
             )
         if rep.declared_frame_rate is None:

@@ -41,6 +41,7 @@ class VariantReport:
     declared_average: int | None = None
     measured_average: int | None = None
     declared_codecs: str | None = None
+    declared_video_range: str | None = None
     codecs: str | None = None
     declared_resolution: str | None = None
     resolution: str | None = None

@@ -238,6 +238,13 @@ _RULES = [
         "the variant, rounded to three decimal places.",
     ),
     Rule(
+        "3.1-VIDEO-RANGE",
+        MUST,
+        "draft-pantos-hls-rfc8216bis §4.4.6.2: VIDEO-RANGE is PQ for video with transfer "
+        "characteristics 16 (SMPTE ST 2084), HLG for 18 (ARIB STD-B67), SDR otherwise; absent means SDR. "
+        "Apple HLS authoring spec 9.16: it MUST be declared unless all the video is SDR.",
+    ),
+    Rule(
         "6.1",
         MUST,
         "RFC 8216 §4.3.4.2 and RFC 6381: CODECS names every media format in the variant, so the "
