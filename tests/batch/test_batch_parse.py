@@ -137,3 +137,24 @@ def test_missing_file_and_bom(folder, settings):
     path.write_bytes("\ufeffsource\na.mp4\n".encode())  # what spreadsheets write
     rows, errors = read_batch(path, settings)
     assert len(rows) == 1 and errors == []
+
+
+def test_format_codec_and_mp4_columns(folder, settings):
+    path = write_csv(
+        folder,
+        (
+            "source,format,codec,mp4,content_id\n"
+            "a.mp4,fmp4,h264|hevc,yes,f-1\n"  # 2: codecs separated like other lists
+            "a.mp4,,av1,,f-2\n"  # 3: fMP4 chosen for AV1
+            "a.mp4,ts,hevc,,f-3\n"  # 4: HEVC needs fMP4
+            "a.mp4,,h264,maybe,f-4\n"  # 5: not yes/no
+            "a.mp4,,vp9,,f-5\n"  # 6: unknown codec
+        ),
+    )
+    rows, errors = read_batch(path, settings)
+    assert [r.line for r in rows] == [2, 3]
+    first, second = (r.options for r in rows)
+    assert (first.format, first.codecs, first.mp4) == ("fmp4", ("h264", "hevc"), True)
+    assert (second.format, second.codecs, second.mp4) == (None, ("av1",), False)
+    by_line = {e.line: e.message for e in errors}
+    assert "fMP4 only" in by_line[4] and "yes or no" in by_line[5] and "unknown codec 'vp9'" in by_line[6]
