@@ -183,7 +183,7 @@ def compare_formats(args, media, rungs, ffmpeg: str) -> list[str]:
         )
     lines += [
         "",
-        "TS and fMP4 rows carry the same H.264 pictures: their byte difference is the container "
+        "TS and fMP4 rows use the same x264 settings: their byte difference is the container "
         "(TS packet and PES headers vs moof/mdat). HEVC and AV1 rows aim at lower rates by design; "
         "their bytes follow those aims, and `hlskit quality` measures what each looks like.",
         "",
