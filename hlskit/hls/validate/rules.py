@@ -240,9 +240,9 @@ _RULES = [
     Rule(
         "3.1-VIDEO-RANGE",
         MUST,
-        "draft-pantos-hls-rfc8216bis §4.4.6.2: VIDEO-RANGE is PQ for video with transfer "
-        "characteristics 16 (SMPTE ST 2084), HLG for 18 (ARIB STD-B67), SDR otherwise; absent means SDR. "
-        "Apple HLS authoring spec 9.16: it MUST be declared unless all the video is SDR.",
+        "Apple HLS authoring spec 9.16: VIDEO-RANGE MUST be declared unless all the video is SDR; "
+        "draft-pantos-hls-rfc8216bis §4.4.6.2: it is PQ for video with transfer characteristics 16 "
+        "(SMPTE ST 2084), HLG for 18 (ARIB STD-B67), SDR otherwise, and absent means SDR.",
     ),
     Rule(
         "6.1",
