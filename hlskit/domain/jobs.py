@@ -15,7 +15,7 @@ content id (:meth:`JobStore.recover` marks it Interrupted).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -279,16 +279,21 @@ class JobStore:
         """Mark one job cancelled; the engine running it drops it at its next check."""
         return self.update(job_id, state=JobState.CANCELLED, code="Cancelled", message="cancelled by user")
 
-    def recover(self) -> list[Run]:
-        """End the local runs (and their jobs) whose process died without ending them: Interrupted.
+    def recover(self, published: Callable[[Run], bool] = lambda run: False) -> list[Run]:
+        """End the local runs (and their jobs) whose process died without ending them: Interrupted,
+        or Published when ``published(run)`` finds its package in place (the process died between
+        publishing and recording it).
 
-        Returns those runs, so the caller can revoke their keys. A run of another host, or an mts
-        run (its jobs live on MPS), is left alone; an mts run whose finishing process died goes
-        back to Running so that `hlskit status --wait` can finish it.
+        Returns those runs, so the caller can revoke the keys of the interrupted ones. A run of
+        another host, or an mts run (its jobs live on MPS), is left alone; an mts run whose
+        finishing process died goes back to Running so that `hlskit status --wait` can finish it.
         """
         lost = []
         for run in self.runs():
             if run.state.finished or not run.owner or owner_alive(run.owner):
+                continue
+            if run.engine == "local" and run.state == RunState.FINISHING and published(run):
+                lost.append(self.end_run(run.run_id, RunState.PUBLISHED, "", "published; its process then stopped"))
                 continue
             if run.engine != "local":
                 if run.state == RunState.FINISHING:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..domain.errors import InputError, JobError, os_error_sentence
 from ..domain.jobs import Job, JobState, JobStore, Run, RunState, new_run_id, this_owner
-from ..domain.manifest import MEDIA_PLAYLIST, build_manifest
+from ..domain.manifest import MANIFEST, MASTER, MEDIA_PLAYLIST, build_manifest
 from ..domain.plan import PackageOptions, PackagePlan
 from ..domain.settings import Settings
 from ..engines import Engine, get_engine
@@ -35,10 +35,28 @@ def _quiet(name: str, pct: float, speed: float | None = None) -> None:
     pass
 
 
+def _published_manifest(run: Run) -> dict | None:
+    """The manifest of ``run``'s local package when that package is the one in place (published)."""
+    if run.engine != "local" or not run.out or run.out.startswith("oss://"):
+        return None
+    try:
+        manifest = json.loads((Path(run.out) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("run_id") != run.run_id:
+        return None
+    return manifest if (Path(run.out) / MASTER).is_file() else None
+
+
 def recover_runs(store: JobStore, keys: KeyStore) -> list[Run]:
-    """End runs whose process died (Interrupted) and revoke the keys they made."""
-    lost = store.recover()
+    """End runs whose process died and revoke the keys they made; a run that had already published
+    its package (killed between publishing and recording it) ends Published and keeps its keys."""
+    lost = store.recover(published=lambda run: _published_manifest(run) is not None)
     for run in lost:
+        manifest = _published_manifest(run) if run.state == RunState.PUBLISHED else None
+        if manifest is not None:  # finish's last step: only this run's keys stay live
+            keys.revoke(run.content_id, keep={k["key_id"] for k in manifest.get("keys", [])})
+            continue
         keys.revoke_run(run.run_id)
         if run.engine == "local" and run.out and not run.out.startswith("oss://"):
             sweep_stale_staging(Path(run.out).parent)  # a killed run's staging may hold clear segments
