@@ -61,6 +61,25 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {platform.system()} {platform.release()}"
 
 
+def bench_plan(source: str, media, rungs, out: Path, fmt: str = "ts") -> PackagePlan:
+    """A clear plan with 6 s segments writing into ``out``: all build_encode needs."""
+    return PackagePlan(
+        content_id="bench",
+        run_id="bench",
+        source=source,
+        media=media,
+        rungs=rungs,
+        jobs={},
+        segment_duration=6,
+        key_url="http://x/keys",
+        schedule=KeySchedule(),
+        keys=[],
+        staging=str(out),
+        out=str(out),
+        format=fmt,
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--source", default=str(ROOT / "samples" / "sample.mp4"))
@@ -77,20 +96,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             out, text = Path(tmp) / "out", Path(tmp) / "text"
             text.mkdir()
-            plan = PackagePlan(
-                content_id="bench",
-                run_id="bench",
-                source=args.source,
-                media=media,
-                rungs=rungs,
-                jobs={},
-                segment_duration=6,
-                key_url="http://x/keys",
-                schedule=KeySchedule(),
-                keys=[],
-                staging=str(out),
-                out=str(out),
-            )
+            plan = bench_plan(args.source, media, rungs, out)
             ways = ([rungs], [[r] for r in rungs])  # one process for all, or one per definition
             for name, groups in zip(rows, ways):
                 shutil.rmtree(out, ignore_errors=True)  # build_encode creates the output folders
@@ -144,21 +150,7 @@ def compare_formats(args, media, rungs, ffmpeg: str) -> list[str]:
                 out, text = Path(tmp) / "out", Path(tmp) / "text"
                 text.mkdir()
                 ladder = codec_rungs(rungs, (codec,))
-                plan = PackagePlan(
-                    content_id="bench",
-                    run_id="bench",
-                    source=args.source,
-                    media=media,
-                    rungs=ladder,
-                    jobs={},
-                    segment_duration=6,
-                    key_url="http://x/keys",
-                    schedule=KeySchedule(),
-                    keys=[],
-                    staging=str(out),
-                    out=str(out),
-                    format=fmt,
-                )
+                plan = bench_plan(args.source, media, ladder, out, fmt)
                 wall, cpu = timed([build_encode(plan, ladder, ffmpeg, args.preset, out, text).args])
                 size = folder_bytes(out)
             best = (wall, cpu, size) if best is None or wall < best[0] else best
