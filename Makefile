@@ -61,7 +61,7 @@ samples/sample.mp4: | $(VENV)/.installed
 sample: samples/sample.mp4
 
 # Packaged once; run `make clean` (or delete out/sample) to package again. 2 s segments (not the
-# default 6) give the 30 s sample 15 segments, so the player has room to show switching.
+# default 4) give the 30 s sample 15 segments, so the player has room to show switching.
 out/sample/master.m3u8: samples/sample.mp4 | $(VENV)/.installed $(HOME_DIR)
 	$(BIN)/hlskit package samples/sample.mp4 --out out --content-id sample --segment-duration 2 \
 	  --key-url http://127.0.0.1:$(PORT)/keys

@@ -78,7 +78,7 @@ def _stop_on_sigterm(signum, frame):
     help="auto (every preset not wider than the source), names such as LD,HD, a ladder .toml file, or "
     "per-title[:vmaf=N] (auto's rungs at the rates this source needs, measured with VMAF).",
 )
-@click.option("--segment-duration", type=int, default=None, help="Segment length in whole seconds (default 6).")
+@click.option("--segment-duration", type=int, default=None, help="Segment length in whole seconds (default 4).")
 @click.option("--no-encrypt", is_flag=True, help="Write clear (unencrypted) segments.")
 @click.option("--content-id", default=None, help="Content id (default: the file name plus a random suffix).")
 @click.option("--engine", type=click.Choice(["local", "mts"]), default=None, help="Where jobs run (default local).")

@@ -11,12 +11,12 @@ from dataclasses import asdict, dataclass, field
 
 MASTER = "master.m3u8"
 # The first variant is where players without a bandwidth estimate start: stock hls.js takes it
-# (when no level fits its 500 kb/s default estimate within 4 s), and a slow first fragment is a
-# slow first frame. Measured (bench/players.py: 1080p, 6 s segments, 700 kb/s, another origin):
-# HD first, stock hls.js spends the slow phase on one 1.5 MB HD fragment (first frame 8-10 s);
-# the lowest first (a 250+48 kb/s start rung), 3.3 s, then it climbs when the network frees.
-# Shaka and VHS choose by their own estimates, whatever the order. "lowest" trades the first
-# seconds' picture on a fast network for a fast start on a slow one; a name starts there instead.
+# (when no level fits its 500 kb/s default estimate), and a slow first fragment is a slow first
+# frame. Measured (bench/players.py: 1080p, 700 kb/s, another origin): HD first, stock hls.js
+# spends the slow phase on one 1.5 MB HD fragment (first frame 8-10 s); LD first, 3.1 s with 4 s
+# segments, then it climbs when the network frees. Shaka and VHS choose by their own estimates,
+# whatever the order (bench/results/fast-start.md). "lowest" trades the first seconds' picture on a
+# fast network for a fast start on a slow one; a name starts there instead.
 LOWEST = "lowest"
 START_DEFINITION = LOWEST
 

@@ -103,29 +103,6 @@ def artifacts() -> Path:
 
 # --- a fast-start package and a page of another origin (issue: a fast start in any player) -----
 
-# The start rung and two above it, as in samples/ladder.toml: the start rung's 6 s segment must
-# reach a player in under 4 s at 700 kb/s, which the default ladder's lowest rung (LD, ~530 kb/s
-# measured) cannot.
-FAST_START_LADDER = """
-[[definition]]
-name = "mobile"
-width = 480
-video_kbps = 250
-audio_kbps = 48
-
-[[definition]]
-name = "LD"
-width = 640
-video_kbps = 400
-audio_kbps = 64
-
-[[definition]]
-name = "HD"
-width = 1280
-video_kbps = 1800
-audio_kbps = 128
-"""
-
 STOCK_HLS_PAGE = """<!doctype html><html><body>
 <video id="v" muted playsinline width="640" height="360"></video>
 <script src="/hls.min.js"></script>
@@ -149,13 +126,12 @@ window.startPlayer = (src) => {
 
 @pytest.fixture(scope="session")
 def fast_start(tmp_path_factory) -> Served:
-    """An 18 s 1280x720 clip with 6 s segments, AES-128, ladder mobile/LD/HD, served by an app
-    whose key CORS lets any origin fetch keys with a token in the URL."""
+    """An 18 s 1280x720 clip packaged with the defaults (auto ladder LD/SD/HD, 4 s segments,
+    lowest variant first), AES-128, served by an app whose key CORS lets any origin fetch keys
+    with a token in the URL."""
     base = tmp_path_factory.mktemp("faststart")
     home, out = base / "home", base / "out"
     out.mkdir()
-    ladder = base / "ladder.toml"
-    ladder.write_text(FAST_START_LADDER)
     saved = {k: os.environ.get(k) for k in ("HLSKIT_HOME", "HLSKIT_X264_PRESET", "HLSKIT_CONFIG")}
     os.environ.update(HLSKIT_HOME=str(home), HLSKIT_X264_PRESET="ultrafast")
     os.environ.pop("HLSKIT_CONFIG", None)
@@ -169,7 +145,7 @@ def fast_start(tmp_path_factory) -> Served:
             check=True,
             capture_output=True,
         )
-        options = PackageOptions(ladder=str(ladder), segment_duration=6, content_id="fast", key_url=f"{base_url}/keys")
+        options = PackageOptions(content_id="fast", key_url=f"{base_url}/keys")  # the defaults: what users get
         result = run_package(str(source), str(out), settings, options)
         assert result.ok, [j.message for j in result.failed]
         token = make_token(token_secret(settings), "fast", 3600)

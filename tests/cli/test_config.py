@@ -27,7 +27,7 @@ def config_json(cwd: Path, **env: str) -> dict:
 
 def test_config_names_the_source_of_each_setting_and_masks_secrets(project):
     (project / "hlskit.toml").write_text(
-        f'key_url = "https://keys.example.com/keys"\nsegment_duration = 4\ntoken_secret = "{TOKEN_SECRET}"\n'
+        f'key_url = "https://keys.example.com/keys"\nsegment_duration = 6\ntoken_secret = "{TOKEN_SECRET}"\n'
         '[mts]\naccess_key_id = "LTAI5tExampleKeyId"\n'
     )
     env = {"HLSKIT_X264_PRESET": "ultrafast", "HLSKIT_MTS_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET}
@@ -37,7 +37,7 @@ def test_config_names_the_source_of_each_setting_and_masks_secrets(project):
     assert out["home_source"] == f"project (.hlskit/ found in {project})"
     assert out["config_file"] == "hlskit.toml" and out["config_file_source"] == "./hlskit.toml"
     assert s["key_url"] == {"value": "https://keys.example.com/keys", "source": "file (hlskit.toml)"}
-    assert s["segment_duration"] == {"value": "4", "source": "file (hlskit.toml)"}
+    assert s["segment_duration"] == {"value": "6", "source": "file (hlskit.toml)"}
     assert s["x264_preset"] == {"value": "ultrafast", "source": "env (HLSKIT_X264_PRESET)"}
     assert s["engine"] == {"value": "local", "source": "default"}
     assert s["key_db"] == {"value": str(project / ".hlskit" / "keys.db"), "source": "default (in the home)"}
