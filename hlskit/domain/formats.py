@@ -70,5 +70,6 @@ def codec_rungs(rungs: list[Rung], codecs: tuple[str, ...]) -> list[Rung]:
                 continue
             d = rung.definition
             kbps = max(10, round(d.video_kbps * RATE_FACTOR[codec]))
-            out.append(replace(rung, definition=replace(d, video_kbps=kbps), codec=codec))
+            # A per-title CRF is x264's scale (x265 and SVT-AV1 have their own): those rungs aim at a rate.
+            out.append(replace(rung, definition=replace(d, video_kbps=kbps), codec=codec, crf=None))
     return out

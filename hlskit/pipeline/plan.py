@@ -24,7 +24,7 @@ from ..domain.plan import MP4_SUFFIX, PackageOptions, PackagePlan
 from ..domain.settings import Settings
 from ..engines.colour import can_tone_map, hdr_kind
 from ..engines.encoders import check_rate_control
-from ..engines.local import ffmpeg_exe
+from ..engines.local import ffmpeg_exe, gop_seconds
 from ..engines.mts_formats import check_mts_options, mts_rungs
 from ..engines.mts_outputs import check_key_url
 from ..hls.master import LOWEST
@@ -200,6 +200,8 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
             target=target,
             start=seek,
             length=length,
+            keyframe_seconds=gop_seconds(seg),
+            fixed_crf=settings.crf if settings.rate_control == "capped-crf" else None,
         )
         analysis = {
             "target_vmaf": target,

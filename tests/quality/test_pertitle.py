@@ -9,7 +9,7 @@ import pytest
 
 from hlskit.domain.errors import InputError
 from hlskit.domain.ladder import choose_ladder
-from hlskit.pipeline.pertitle import choose, parse_target
+from hlskit.pipeline.pertitle import _crf_for, choose, parse_target
 from hlskit.pipeline.probe import probe
 from tests.conftest import run_hlskit
 
@@ -61,11 +61,22 @@ def test_flat_content_gets_fewer_bits_than_noisy_content_and_never_more_than_fix
     by_name = {r.name: r.definition.video_kbps for r in fixed}
     for rung in flat + noisy:
         assert rung.definition.video_kbps <= by_name[rung.name]  # never above the fixed ladder
+    # the flat clip is encoded at constant quality under a lowered cap; the noisy one needs its bits
+    assert all(r.crf is not None for r in flat)
     assert sum(r.definition.video_kbps for r in flat) < 0.75 * sum(r.definition.video_kbps for r in noisy)
-    # the measurements behind the choice are real scores, with more bits scoring at least as well
+    assert sum(c.kbps_predicted for c in flat_choices) < 0.75 * sum(c.kbps_predicted for c in noisy_choices)
+    # the measurements behind the choice are real: more CRF, fewer bits and no better VMAF
     for c in flat_choices + noisy_choices:
-        assert 0 < c.vmaf_low <= c.vmaf_fixed + 0.5 <= 100.5 and c.chosen_kbps <= c.fixed_kbps
-    assert max(c.vmaf_fixed - c.vmaf_low for c in noisy_choices) > max(c.vmaf_fixed - c.vmaf_low for c in flat_choices)
+        low, high = c.probes
+        assert high["crf"] > low["crf"] and high["kbps"] <= low["kbps"] * 1.05
+        assert 0 < high["vmaf"] <= low["vmaf"] + 0.5 <= 100.5 and c.chosen_kbps <= c.fixed_kbps
+        assert c.crf is None or (low["crf"] <= c.crf <= high["crf"] and c.kbps_predicted < c.kbps_fixed_probe)
+
+    # noise costs VMAF faster as the CRF rises: the flat clip barely notices
+    def loss(choices):
+        return max(c.probes[0]["vmaf"] - c.probes[1]["vmaf"] for c in choices)
+
+    assert loss(noisy_choices) > loss(flat_choices) + 1
 
 
 def test_target_option_is_checked():
@@ -99,12 +110,23 @@ def test_per_title_package_records_its_analysis_and_stays_at_or_below_the_fixed_
     analysis = manifest["per_title"]
     assert analysis["seconds"] > 0 and [r["definition"] for r in analysis["rungs"]] == ["LD", "SD"]
     for rung in analysis["rungs"]:
-        assert rung["chosen_kbps"] <= rung["fixed_kbps"] and 0 < rung["vmaf_low"] <= 100
+        assert rung["chosen_kbps"] <= rung["fixed_kbps"] and 0 < rung["vmaf_fixed"] <= 100
+        assert [p["crf"] for p in rung["probes"]] == sorted(p["crf"] for p in rung["probes"])
     kept = {r["definition"] for r in analysis["rungs"] if r["kept"]}
     assert set(measured["per-title"]) == kept
     for name, bps in measured["per-title"].items():  # measured from the segments, not only declared
         assert bps <= measured["auto"][name] * 1.05
-    # the encoder was asked for the chosen rates (a flat clip needs fewer bits than even those)
-    assert any(r["chosen_kbps"] < r["fixed_kbps"] for r in analysis["rungs"])
+    # the encoder was asked for the chosen CRF under a lowered cap (a flat clip needs fewer bits than even that)
+    assert any(r["chosen_kbps"] < r["fixed_kbps"] and r["crf"] is not None for r in analysis["rungs"])
     asked = {d["name"]: d["video_kbps"] for d in manifest["definitions"]}
     assert asked == {r["definition"]: r["chosen_kbps"] for r in analysis["rungs"] if r["kept"]}
+
+
+def test_the_crf_choice_interpolates_between_the_probes_and_never_beyond():
+    probes = [(20, 400.0, 90.0), (26, 200.0, 84.0)]  # (crf, kb/s, VMAF) of the two CRF probes
+    crf, kbps, vmaf = _crf_for(89.0, probes, 500.0, 90.0)  # 1 point below the low probe: 1 CRF step
+    assert crf == 21 and 200 < kbps < 400 and vmaf == pytest.approx(89.0)
+    assert _crf_for(80.0, probes, 500.0, 90.0)[0] == 26  # easier goal: the high probe, never extrapolated
+    assert _crf_for(90.5, probes, 500.0, 90.5) == (None, 500.0, 90.5)  # even the low probe falls short
+    # constant quality would not save enough bits over the fixed encode: the fixed encode stays
+    assert _crf_for(89.0, probes, 370.0, 90.0) == (None, 370.0, 90.0)  # 356 kb/s would save under 5%
