@@ -84,7 +84,7 @@ test: install player browser debian-ffmpeg postgres lint | $(HOME_DIR)
 
 bench: install player postgres samples/sample.mp4
 	$(call deb,wrk,wrk)
-	$(BIN)/python bench/package.py
+	$(BIN)/python bench/package.py --formats
 	$(BIN)/python bench/stitch.py
 	$(BIN)/python bench/keyserver.py
 	$(BIN)/python bench/quality.py
