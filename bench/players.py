@@ -131,8 +131,8 @@ window.startPlayer = (src) => {
 }
 PAGE_PATHS = {"hls.js": "/hlsjs.html", "Shaka Player": "/shaka.html", "video.js/VHS": "/videojs.html"}
 
-# Segments as hlskit names them (MPS naming): <DEF>/index-00001.ts
-SEGMENT = re.compile(r"/([^/]+)/index-(\d+)\.ts")
+# Segments as hlskit names them (MPS naming): <DEF>/index-00001.ts or .m4s (fMP4)
+SEGMENT = re.compile(r"/([^/]+)/index-(\d+)\.(?:ts|m4s)")
 RESOURCES = """() => performance.getEntriesByType('resource').map((e) => ({
   name: e.name, start: e.startTime, end: e.responseEnd}))"""
 # What the Network Information API tells the page (VHS's start estimate by default), Mb/s.
@@ -257,7 +257,7 @@ def package_facts(folder: Path) -> dict:
         if line.startswith("#EXT-X-STREAM-INF"):
             attrs = dict(re.findall(r'([A-Z0-9-]+)=("[^"]*"|[^,]*)', line.split(":", 1)[1]))
             name = lines[i + 1].split("/")[0]
-            segs = sorted((folder / name).glob("index-*.ts"))
+            segs = sorted([*(folder / name).glob("index-*.ts"), *(folder / name).glob("index-*.m4s")])
             variants.append(
                 {
                     "name": name,
