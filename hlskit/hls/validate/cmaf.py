@@ -12,13 +12,13 @@ authoring spec 7.3).
 from __future__ import annotations
 
 from .. import fmp4
-from ..codecs import MediaFacts, read_media_facts
+from ..codecs import MediaFacts
 from ..crypto import decrypt_segment
 from ..fragments import plain_size, read_fragments, read_init
 from ..model import Map, MediaPlaylist
 from ..source import plain_head
 from .crypto import ciphertext_fault, report_decryption, segment_key
-from .read import Context, whole_segment, why
+from .read import Context, media_facts, whole_segment, why
 from .report import VariantReport
 
 FIRST_WHOLE = 8 * 1024 * 1024
@@ -99,15 +99,7 @@ def _first_segment(
             "for H.264, HEVC, AV1 and AAC only"
         )
         return None
-    try:
-        facts = read_media_facts(data, init[0])
-    except Exception as exc:  # noqa: BLE001 - hostile bytes may break the box reader in any way
-        ctx.add("6.1", f"CODECS cannot be derived from the init section and first segment ({why(exc)})", ref)
-        return None
-    rep.codecs = facts.codecs
-    if facts.video:
-        rep.resolution, rep.frame_rate = facts.video.resolution, facts.video.frame_rate
-    return facts
+    return media_facts(ctx, rep, data, init[0], ref)
 
 
 def _segments(ctx: Context, pl: MediaPlaylist, rep: VariantReport, sizes, inits, ref: str) -> list[int | None]:

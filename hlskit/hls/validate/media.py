@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import ts
-from ..codecs import MediaFacts, read_media_facts
+from ..codecs import MediaFacts
 from ..crypto import decrypt_segment
 from ..measure import Measure, measure
 from ..playlist import MediaPlaylist, parse, required_version, round_half_up
 from ..source import plain_head
 from .cmaf import check_fmp4
 from .crypto import check_keys, ciphertext_fault, report_decryption, segment_key
-from .read import Context, segment_head, segment_sizes, whole_segment, why
+from .read import Context, media_facts, segment_head, segment_sizes, whole_segment, why
 from .report import VariantReport
 
 FIRST_WHOLE = 8 * 1024 * 1024  # the first segment is read whole up to this size, else its head
@@ -143,15 +143,7 @@ def _first_segment(
             "CODECS, RESOLUTION, FRAME-RATE and IDR are checked for H.264 and AAC only"
         )
         return None
-    try:
-        facts = read_media_facts(data)
-    except Exception as exc:  # noqa: BLE001 - hostile bytes may break the TS/SPS reader in any way
-        ctx.add("6.1", f"CODECS cannot be derived from the first segment ({why(exc)})", ref)
-        return None
-    rep.codecs = facts.codecs
-    if facts.video:
-        rep.resolution, rep.frame_rate = facts.video.resolution, facts.video.frame_rate
-    return facts
+    return media_facts(ctx, rep, data, None, ref)
 
 
 def _segments(

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from ...domain.errors import HlskitError, InputError
 from ...storage import LocalStorage, Storage
 from .. import ts
+from ..codecs import MediaFacts, read_media_facts
 from ..fetch import Budget, HttpStatus, http_fetch
 from ..playlist import MediaPlaylist, Segment
 from ..source import KeyResolver, Keys, Source, plain_head
-from .report import Report, finding
+from .report import Report, VariantReport, finding
 
 HEAD_READS = (8 * 1024, 64 * 1024, 1024 * 1024)
 EXAMPLES = 3
@@ -176,3 +177,18 @@ def segment_head(source: Source, seg: Segment, key: bytes | None) -> tuple[bytes
         if len(data) < length:
             break
     return data, program, pes
+
+
+def media_facts(ctx: Context, rep: VariantReport, data: bytes, init: bytes | None, ref: str) -> MediaFacts | None:
+    """CODECS, RESOLUTION and FRAME-RATE from the first segment (after its init section, fMP4) into
+    ``rep``; a 6.1 finding and None when they cannot be read."""
+    try:
+        facts = read_media_facts(data, init)
+    except Exception as exc:  # noqa: BLE001 - hostile bytes may break the TS/SPS or box reader in any way
+        what = "the init section and first segment" if init is not None else "the first segment"
+        ctx.add("6.1", f"CODECS cannot be derived from {what} ({why(exc)})", ref)
+        return None
+    rep.codecs = facts.codecs
+    if facts.video:
+        rep.resolution, rep.frame_rate = facts.video.resolution, facts.video.frame_rate
+    return facts
