@@ -28,6 +28,11 @@ def playlist_of(plan: PackagePlan, definition: str) -> str:
     return f"{media_dir(plan)}{definition}/{MEDIA_PLAYLIST}"
 
 
+def download_uri(media_dir: str, name: str) -> str:
+    """Where definition ``name``'s MP4 download is, relative to the master (``--mp4``)."""
+    return f"{media_dir}{DOWNLOADS}/{name}{MP4_SUFFIX}"
+
+
 def build_manifest(plan: PackagePlan, jobs: list[Job]) -> dict[str, Any]:
     by_name = {j.definition: j for j in jobs}
     definitions = []
@@ -70,7 +75,7 @@ def build_manifest(plan: PackagePlan, jobs: list[Job]) -> dict[str, Any]:
                 "name": name,
                 "job_id": job.job_id,
                 "state": state.value,
-                "uri": f"{media_dir(plan)}{DOWNLOADS}/{name}{MP4_SUFFIX}" if state == JobState.SUCCESS else None,
+                "uri": download_uri(media_dir(plan), name) if state == JobState.SUCCESS else None,
                 "bytes": made.get("bytes", 0),
             }
         )
@@ -131,6 +136,6 @@ def refresh_manifest(manifest: dict[str, Any], jobs: list[Job]) -> dict[str, Any
     for d in manifest.get("downloads", []):
         job = by_id.get(d["job_id"])
         if job is not None:
-            made = f"{manifest.get('media_dir', '')}{DOWNLOADS}/{d['name']}{MP4_SUFFIX}"
+            made = download_uri(manifest.get("media_dir", ""), d["name"])
             d.update(state=job.state.value, uri=made if job.state == JobState.SUCCESS else None)
     return manifest

@@ -5,7 +5,8 @@ from the definition's clear segments, before they are encrypted, by remuxing the
 the same encode as the HLS variant, no second encode. ``-movflags +faststart`` moves the moov box
 before the media data (ISO/IEC 14496-12 §8.2.1 allows either order), so a browser starts playing
 a download before it has all of it. The file is clear: progressive download has no AES-128 as
-HLS does, so the media server hands it out under the same playback-token rule as the segments.
+HLS does, so the media server hands it out only for a playback token of its content (segments,
+being encrypted, need none).
 """
 
 from __future__ import annotations

@@ -26,8 +26,9 @@ from pathlib import Path
 from ..domain.errors import ConfigError, HlskitError, os_error_sentence
 from ..domain.jobs import Job, JobState, JobStore, this_owner
 from ..domain.ladder import Rung
+from ..domain.manifest import download_uri
 from ..domain.options import watermark_text
-from ..domain.plan import DOWNLOADS, PackagePlan, ProgressCallback, Watermark
+from ..domain.plan import PackagePlan, ProgressCallback, Watermark
 from ..keys.protect import protect
 from .colour import BT709_TAGS, HDR_TRANSFERS, hdr_kind, hdr_note, hdr_tags, keeps_hdr, tone_map_chain
 from .download import remux_mp4
@@ -295,14 +296,14 @@ class LocalEngine:
         """The definition's MP4 download, a job of its own (MPS: one output per job)."""
         job = plan.mp4_jobs[rung.name]
         store.update(job.job_id, state=JobState.TRANSCODING, owner=this_owner(), percent=0)
-        target = Path(plan.staging) / DOWNLOADS / f"{rung.name}.mp4"
+        target = Path(plan.staging) / download_uri("", rung.name)
         failed = remux_mp4(self.ffmpeg, Path(plan.staging) / rung.name / FFMPEG_PLAYLIST, target)
         if failed:
             store.update(job.job_id, state=JobState.FAIL, code="TranscodeFail", message=failed)
             return
         plan.downloads[rung.name] = {"bytes": target.stat().st_size}
         store.update(
-            job.job_id, state=JobState.SUCCESS, percent=100, output=str(Path(plan.out) / DOWNLOADS / target.name)
+            job.job_id, state=JobState.SUCCESS, percent=100, output=str(Path(plan.out) / download_uri("", rung.name))
         )
 
     @staticmethod

@@ -12,7 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..domain.plan import DOWNLOADS, MP4_SUFFIX, PackageOptions
+from ..domain.manifest import download_uri
+from ..domain.plan import PackageOptions
 from ..domain.settings import Settings
 from ..engines.encoders import maxrate_kbps
 from ..engines.local import build_encode, ffmpeg_exe
@@ -57,7 +58,7 @@ def dry_run(source: str, out: str, settings: Settings, options: PackageOptions) 
         "out": plan.out,
         "outputs": [f"{plan.out}/master.m3u8"]
         + [f"{plan.out}/{r.name}/index.m3u8" for r in plan.rungs]
-        + [f"{plan.out}/{DOWNLOADS}/{name}{MP4_SUFFIX}" for name in plan.mp4_jobs],
+        + [f"{plan.out}/{download_uri('', name)}" for name in plan.mp4_jobs],
         "staging": plan.staging,
         "per_title": plan.per_title,
         "ffmpeg": None,

@@ -116,14 +116,15 @@ def create_blueprint(media_root: Path, cors: CorsPolicy, secret: bytes) -> Bluep
         if request.method == "OPTIONS":
             return cors.preflight(request, media=True)
         parts = subpath.split("/")
-        if len(parts) > 2 and parts[1] == DOWNLOADS:  # clear media: only for a grant to this content
+        clear = len(parts) > 2 and parts[1] == DOWNLOADS  # clear media: only for a grant to this content
+        if clear:
             try:
                 tokens.verify(request_token(request), parts[0], request.remote_addr)
             except TokenError as exc:
                 return cors.apply(request, json_error(exc.status, exc.code, exc.message), media=True)
         try:
             response = _serve(media_root, subpath)
-            if len(parts) > 2 and parts[1] == DOWNLOADS:
+            if clear:
                 response.headers["Cache-Control"] = "private, no-store"
         except OSError as exc:
             if exc.errno in _FORBIDDEN:
