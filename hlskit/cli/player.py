@@ -13,6 +13,7 @@ import click
 
 from ..domain.errors import InputError
 from ..domain.ids import CONTENT_ID_RULE, is_content_id
+from ..domain.names import MANIFEST
 from ..keys.tokens import make_token, token_secret
 from ..server import create_app, devserver
 from .abrcheck import parse_ewma, parse_profile, run_abr_check
@@ -48,7 +49,7 @@ def play(ctx, package_dir, host, port, open_browser):
     """
     port = parse_port(port)
     folder = Path(package_dir).resolve()
-    manifest_file = folder / "hlskit.json"
+    manifest_file = folder / MANIFEST
     try:
         manifest = json.loads(manifest_file.read_text())
         content_id = manifest["content_id"]

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..domain.errors import InputError
+from ..domain.names import MANIFEST, MASTER
 from ..engines.local import ffmpeg_exe
 from ..hls.validate.read import chain, http_key_resolver
 from ..keys.resolve import local_key_resolver
@@ -57,8 +58,8 @@ def quality(ctx, location, reference, subsample, key_token, as_json):
     package = Path(location) if Path(location).is_dir() else None
     manifest, clip = None, None
     if package is not None:
-        location = str(package / "master.m3u8")
-        manifest_path = package / "hlskit.json"
+        location = str(package / MASTER)
+        manifest_path = package / MANIFEST
         if manifest_path.is_file():
             manifest = json.loads(manifest_path.read_text())
             reference = reference or (manifest.get("source") or {}).get("path")

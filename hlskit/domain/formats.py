@@ -23,9 +23,6 @@ FMP4_ONLY = ("hevc", "av1")
 # measures the bytes each codec really spends on the sample.
 RATE_FACTOR = {"h264": 1.0, "hevc": 0.65, "av1": 0.55}
 
-SEGMENT_SUFFIX = {"ts": ".ts", "fmp4": ".m4s"}
-INIT_NAME = "init.mp4"  # an fMP4 definition's initialization section (EXT-X-MAP, RFC 8216 §4.3.2.5)
-
 
 def parse_codecs(option: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
     """``"h264,hevc"`` (or a sequence) → ("h264", "hevc"): known names, no repeats, H.264 first."""

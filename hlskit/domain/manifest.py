@@ -11,11 +11,8 @@ import time
 from typing import Any
 
 from .jobs import Job, JobState
-from .plan import DOWNLOADS, MP4_SUFFIX, PackagePlan
-
-MANIFEST = "hlskit.json"
-MASTER = "master.m3u8"
-MEDIA_PLAYLIST = "index.m3u8"
+from .names import DOWNLOADS, MEDIA_PLAYLIST, MP4_SUFFIX
+from .plan import PackagePlan
 
 
 def media_dir(plan: PackagePlan) -> str:
@@ -129,7 +126,7 @@ def refresh_manifest(manifest: dict[str, Any], jobs: list[Job]) -> dict[str, Any
                 state=job.state.value,
                 code=job.code,
                 message=job.message,
-                playlist=f"{manifest.get('media_dir', '')}{d['name']}/index.m3u8"
+                playlist=f"{manifest.get('media_dir', '')}{d['name']}/{MEDIA_PLAYLIST}"
                 if job.state == JobState.SUCCESS
                 else None,
             )

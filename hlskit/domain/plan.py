@@ -16,6 +16,7 @@ from .jobs import Job
 from .keys import DataKey, KeySchedule
 from .ladder import Rung
 from .media import MediaInfo
+from .names import MEDIA_PLAYLIST
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,6 @@ class PackageOptions:
     mp4: bool = False  # also a progressive MP4 per definition (a job of its own, as MPS)
 
 
-MP4_SUFFIX = ".mp4"  # an MP4 download job's name: "<definition>.mp4"; the file is downloads/<definition>.mp4
-DOWNLOADS = "downloads"
-
-
 @dataclass
 class PackagePlan:
     content_id: str
@@ -106,7 +103,7 @@ class PackagePlan:
         return [*self.jobs.values(), *self.mp4_jobs.values()]
 
     def playlist_path(self, definition: str) -> str:
-        return f"{self.staging}/{definition}/index.m3u8"
+        return f"{self.staging}/{definition}/{MEDIA_PLAYLIST}"
 
 
 # (definition or "*", percent 0..100[, speed]): the local engine adds FFmpeg's speed (x real time)

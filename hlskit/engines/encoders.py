@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..domain.errors import InputError
-from ..domain.formats import INIT_NAME, SEGMENT_SUFFIX
 from ..domain.ladder import Rung
+from ..domain.names import INIT, SEGMENT_SUFFIX
 from .h264 import level_for
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
@@ -78,7 +78,7 @@ def hls_args(fmt: str, folder: Path, segment_duration: int, playlist: str) -> li
     """FFmpeg's HLS muxer writing clear ``fmt`` segments (TS or fMP4 with its init section) into ``folder``."""
     args = ["-f", "hls", "-hls_time", str(segment_duration), "-hls_playlist_type", "vod", "-hls_list_size", "0"]
     if fmt == "fmp4":
-        args += ["-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", INIT_NAME]
+        args += ["-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", INIT]
     else:
         args += ["-hls_segment_type", "mpegts"]
     return args + ["-hls_segment_filename", str(folder / f"seg-%05d{SEGMENT_SUFFIX[fmt]}"), str(folder / playlist)]

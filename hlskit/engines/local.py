@@ -27,6 +27,7 @@ from ..domain.errors import ConfigError, HlskitError, os_error_sentence
 from ..domain.jobs import Job, JobState, JobStore, this_owner
 from ..domain.ladder import Rung
 from ..domain.manifest import download_uri
+from ..domain.names import MEDIA_PLAYLIST
 from ..domain.options import watermark_text
 from ..domain.plan import PackagePlan, ProgressCallback, Watermark
 from ..keys.protect import protect
@@ -278,7 +279,7 @@ class LocalEngine:
                 job.job_id,
                 state=JobState.SUCCESS,
                 percent=100,
-                output=str(Path(plan.out) / rung.name / "index.m3u8"),
+                output=str(Path(plan.out) / rung.name / MEDIA_PLAYLIST),
                 message="; ".join(notes),
             )
             progress(rung.name, 100.0)

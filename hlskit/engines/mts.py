@@ -29,7 +29,8 @@ from ..aliyun.credentials import credentials
 from ..aliyun.rpc import AliyunRpc
 from ..domain.errors import ConfigError, InputError, JobError
 from ..domain.jobs import Job, JobState, JobStore
-from ..domain.plan import MP4_SUFFIX, PackagePlan, ProgressCallback, Watermark
+from ..domain.names import MP4_SUFFIX
+from ..domain.plan import PackagePlan, ProgressCallback, Watermark
 from ..storage.oss import OssStorage, split_oss_uri, upload_with_progress
 from .mts_outputs import Submission, build_submission, check_submission
 

@@ -18,8 +18,9 @@ from ..aliyun.rpc import b64url
 from ..domain.errors import InputError
 from ..domain.jobs import Job, user_data
 from ..domain.ladder import Rung
+from ..domain.names import DOWNLOADS, MP4_SUFFIX
 from ..domain.options import watermark_text
-from ..domain.plan import DOWNLOADS, MP4_SUFFIX, PackagePlan, Watermark
+from ..domain.plan import PackagePlan, Watermark
 from ..storage.oss import split_oss_uri
 from .mts_formats import VIDEO_CODEC, check_mts_plan, download_rung
 

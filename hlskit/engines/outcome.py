@@ -12,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..hls.model import MediaPlaylist
+from ..hls.playlist import parse
 
 NO_SPACE = "No space left on device"
 
@@ -54,20 +56,17 @@ def check_output(playlist: Path, expected: float, stderr_lines: list[str]) -> Ou
         text = playlist.read_text(encoding="utf-8")
     except (FileNotFoundError, UnicodeDecodeError):
         text = ""
-    total, missing = 0.0, []
-    duration = None
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("#EXTINF:"):
-            m = re.match(r"#EXTINF:([0-9.]+)", line)
-            duration = float(m.group(1)) if m else 0.0
-        elif line and not line.startswith("#"):
-            seg = folder / line
-            if not seg.is_file() or seg.stat().st_size == 0:
-                missing.append(line)
-            total += duration or 0.0
-            duration = None
-    if not full and (not text or missing or "#EXT-X-ENDLIST" not in text):
+    total, missing, ended = 0.0, [], False
+    if text:
+        parsed = parse(text, playlist.as_posix())
+        if isinstance(parsed, MediaPlaylist):
+            ended = parsed.endlist
+            for seg in parsed.segments:
+                path = folder / seg.raw_uri
+                if not path.is_file() or path.stat().st_size == 0:
+                    missing.append(seg.raw_uri)
+                total += seg.duration
+    if not full and (not text or missing or not ended):
         full = not has_room(folder)  # FFmpeg often logs nothing: ask the file system
     if full:
         return Outcome(False, disk_full_reason(folder, total, expected), total)
@@ -75,7 +74,7 @@ def check_output(playlist: Path, expected: float, stderr_lines: list[str]) -> Ou
         return Outcome(False, "FFmpeg produced no playlist", 0.0)
     if missing:
         return Outcome(False, f"FFmpeg left {len(missing)} empty or missing segment(s), first {missing[0]}", total)
-    if "#EXT-X-ENDLIST" not in text:
+    if not ended:
         return Outcome(False, "FFmpeg's playlist has no EXT-X-ENDLIST: the encode stopped before the end", total)
     if total <= 0 or total < expected - max(1.0, 0.1 * expected):
         return Outcome(False, f"FFmpeg's output lasts {total:.2f} s of the expected {expected:.2f} s", total)

@@ -18,12 +18,11 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..domain.names import SPRITE, THUMBNAILS
 from ..domain.plan import PackagePlan
 from .colour import hdr_kind, tone_map_chain
 from .process import popen_tied
 
-SPRITE = "sprite.jpg"
-TRACK = "thumbnails.vtt"
 TILE_WIDTH = 160
 MAX_TILES = 100
 MIN_INTERVAL = 2  # seconds: about one tile per segment of a short package
@@ -117,8 +116,8 @@ def write_thumbnails(plan: PackagePlan, ffmpeg: str, duration: float, timeout: f
         sprite.unlink(missing_ok=True)
         lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
         raise RuntimeError(f"FFmpeg exited with code {proc.returncode}: " + (lines[-1] if lines else "no sprite"))
-    (folder / TRACK).write_text(track_text(layout, duration), encoding="utf-8")
-    return Thumbnails(SPRITE, TRACK, layout)
+    (folder / THUMBNAILS).write_text(track_text(layout, duration), encoding="utf-8")
+    return Thumbnails(SPRITE, THUMBNAILS, layout)
 
 
 def add_thumbnails(plan: PackagePlan, ffmpeg: str) -> str | None:
@@ -132,7 +131,7 @@ def add_thumbnails(plan: PackagePlan, ffmpeg: str) -> str | None:
     try:
         plan.thumbnails = write_thumbnails(plan, ffmpeg, max(durations)).to_manifest()
     except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
-        for name in (SPRITE, TRACK):
+        for name in (SPRITE, THUMBNAILS):
             (Path(plan.staging) / name).unlink(missing_ok=True)
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         return f"no seek-bar thumbnails were made ({reason.rstrip('.')}): the package plays without them"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import posixpath
 from dataclasses import asdict, dataclass, field
 
-MASTER = "master.m3u8"
 # The first variant is where players without a bandwidth estimate start: stock hls.js takes it
 # (when no level fits its 500 kb/s default estimate), and a slow first fragment is a slow first
 # frame. Measured (bench/players.py: 1080p, 700 kb/s, another origin): HD first, stock hls.js

@@ -15,6 +15,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urljoin
 
+from . import tags
 from .model import ByteRange, Key, Map, MasterPlaylist, MediaPlaylist, Problem, Segment, Variant
 
 _ATTR = re.compile(r'([^=,]+)=("[^"]*"|[^,]*)')
@@ -58,34 +59,6 @@ _DECIMAL_INTEGER = {"BANDWIDTH", "AVERAGE-BANDWIDTH"}
 MAX_DECIMAL_INTEGER = 2**64 - 1
 _DURATION = re.compile(r"\d{1,9}(?:\.\d{1,30})?")  # EXTINF: at most ~31 years, microsecond-exact
 _BYTERANGE = re.compile(r"^(\d{1,20})(?:@(\d{1,20}))?$")
-_MEDIA_TAGS = {
-    "#EXT-X-TARGETDURATION",
-    "#EXT-X-MEDIA-SEQUENCE",
-    "#EXT-X-DISCONTINUITY-SEQUENCE",
-    "#EXT-X-ENDLIST",
-    "#EXT-X-PLAYLIST-TYPE",
-    "#EXT-X-I-FRAMES-ONLY",
-}
-_SEGMENT_TAGS = {
-    "#EXTINF",
-    "#EXT-X-BYTERANGE",
-    "#EXT-X-DISCONTINUITY",
-    "#EXT-X-KEY",
-    "#EXT-X-MAP",
-    "#EXT-X-PROGRAM-DATE-TIME",
-    "#EXT-X-GAP",
-    "#EXT-X-BITRATE",
-    "#EXT-X-PART",
-}
-_MASTER_TAGS = {
-    "#EXT-X-MEDIA",
-    "#EXT-X-STREAM-INF",
-    "#EXT-X-I-FRAME-STREAM-INF",
-    "#EXT-X-SESSION-DATA",
-    "#EXT-X-SESSION-KEY",
-    "#EXT-X-CONTENT-STEERING",
-}
-_ONCE = _MEDIA_TAGS | {"#EXT-X-VERSION", "#EXT-X-INDEPENDENT-SEGMENTS"}
 
 
 def parse_attributes(text: str, where: str, problems: list[Problem] | None = None) -> dict[str, str]:
@@ -178,22 +151,22 @@ def parse(text: str, uri: str) -> MediaPlaylist | MasterPlaylist:
         problems.append(Problem("F1", f"{uri}: the file starts with a byte order mark"))
         text = text[1:]
     lines = [ln.rstrip("\r") for ln in text.split("\n")]
-    if not lines or lines[0] != "#EXTM3U":
+    if not lines or lines[0] != tags.EXTM3U:
         problems.append(Problem("M1", f"{uri}: the first line is not #EXTM3U"))
-    tags = {ln.split(":", 1)[0] for ln in lines if ln.startswith("#EXT")}
-    is_master = bool(tags & _MASTER_TAGS)
-    if is_master and tags & (_MEDIA_TAGS | _SEGMENT_TAGS):
+    seen = {ln.split(":", 1)[0] for ln in lines if ln.startswith("#EXT")}
+    is_master = bool(seen & tags.MASTER_TAGS)
+    if is_master and seen & (tags.MEDIA_PLAYLIST_TAGS | tags.SEGMENT_TAGS):
         problems.append(
             Problem(
                 "F6",
                 f"{uri}: master tags mixed with media playlist tags "
-                f"({', '.join(sorted(tags & (_MEDIA_TAGS | _SEGMENT_TAGS)))})",
+                f"({', '.join(sorted(seen & (tags.MEDIA_PLAYLIST_TAGS | tags.SEGMENT_TAGS)))})",
             )
         )
     counts: dict[str, int] = {}
     for ln in lines:
         name = ln.split(":", 1)[0]
-        if name in _ONCE:
+        if name in tags.ONCE_TAGS:
             counts[name] = counts.get(name, 0) + 1
     for name, n in counts.items():
         if n > 1:
@@ -216,24 +189,24 @@ def _parse_master(lines: list[str], uri: str, problems: list[Problem]) -> Master
     for n, ln in enumerate(lines, 1):
         where = f"{uri} line {n}"
         tag, _, value = ln.partition(":")
-        if tag == "#EXT-X-VERSION":
+        if tag == tags.VERSION:
             pl.version = _version(value, uri, problems)
-        elif tag == "#EXT-X-INDEPENDENT-SEGMENTS":
+        elif tag == tags.INDEPENDENT_SEGMENTS:
             pl.independent = True
-        elif tag == "#EXT-X-STREAM-INF":
+        elif tag == tags.STREAM_INF:
             if pending:
                 problems.append(Problem("ST1", f"{uri} line {pending[1]}: EXT-X-STREAM-INF has no URI line"))
             pending = (parse_attributes(value, where, problems), n)
-        elif tag == "#EXT-X-I-FRAME-STREAM-INF":
+        elif tag == tags.I_FRAME_STREAM_INF:
             attrs = parse_attributes(value, where, problems)
             raw = attrs.get("URI", "")
             pl.iframe_variants.append(Variant(attrs, join_uri(uri, raw) if raw else "", raw))
-        elif tag == "#EXT-X-MEDIA":
+        elif tag == tags.MEDIA:
             attrs = parse_attributes(value, where, problems)
             if attrs.get("URI"):
                 attrs["URI"] = join_uri(uri, attrs["URI"])
             pl.media.append(attrs)
-        elif tag == "#EXT-X-SESSION-KEY":
+        elif tag == tags.SESSION_KEY:
             attrs = parse_attributes(value, where, problems)
             pl.session_keys.append(attrs)
             if "IV" in attrs:
@@ -263,13 +236,13 @@ def _parse_media(lines: list[str], uri: str, problems: list[Problem]) -> MediaPl
     for n, ln in enumerate(lines, 1):
         where = f"{uri} line {n}"
         tag, _, value = ln.partition(":")
-        if tag == "#EXT-X-VERSION":
+        if tag == tags.VERSION:
             pl.version = _version(value, uri, problems)
-        elif tag == "#EXT-X-TARGETDURATION":
+        elif tag == tags.TARGETDURATION:
             pl.target_duration = decimal_integer(value)
             if pl.target_duration is None:
                 problems.append(Problem("T1", f"{where}: TARGETDURATION {value[:40]!r} is not a decimal-integer"))
-        elif tag == "#EXT-X-MEDIA-SEQUENCE":
+        elif tag == tags.MEDIA_SEQUENCE:
             if seen_segment:
                 problems.append(Problem("S1", f"{where}: EXT-X-MEDIA-SEQUENCE after the first segment"))
             sequence = decimal_integer(value)
@@ -277,20 +250,20 @@ def _parse_media(lines: list[str], uri: str, problems: list[Problem]) -> MediaPl
                 problems.append(Problem("S1", f"{where}: MEDIA-SEQUENCE {value[:40]!r} is not a decimal-integer"))
             else:
                 pl.media_sequence = sequence
-        elif tag == "#EXT-X-PLAYLIST-TYPE":
+        elif tag == tags.PLAYLIST_TYPE:
             pl.playlist_type = value
-        elif tag == "#EXT-X-ENDLIST":
+        elif tag == tags.ENDLIST:
             pl.endlist = True
-        elif tag == "#EXT-X-INDEPENDENT-SEGMENTS":
+        elif tag == tags.INDEPENDENT_SEGMENTS:
             pl.independent = True
-        elif tag == "#EXT-X-I-FRAMES-ONLY":
+        elif tag == tags.I_FRAMES_ONLY:
             pl.iframes_only = True
             pl.features.add("iframes-only")
-        elif tag == "#EXT-X-DISCONTINUITY":
+        elif tag == tags.DISCONTINUITY:
             discontinuity = True
-        elif tag == "#EXT-X-KEY":
+        elif tag == tags.KEY:
             key = _parse_key(value, uri, where, problems, pl.features)
-        elif tag == "#EXT-X-MAP":
+        elif tag == tags.MAP:
             attrs = parse_attributes(value, where, problems)
             br = _byterange(attrs["BYTERANGE"], 0) if "BYTERANGE" in attrs else None
             if "BYTERANGE" in attrs and br is None:
@@ -308,7 +281,7 @@ def _parse_media(lines: list[str], uri: str, problems: list[Problem]) -> MediaPl
                 )
             current_map = Map(join_uri(uri, raw), br, key if key is not None and key.encrypted else None, raw)
             pl.features.add("map")
-        elif tag == "#EXTINF":
+        elif tag == tags.EXTINF:
             m = _EXTINF.match(ln)
             if not m:
                 problems.append(Problem("E1", f"{where}: malformed EXTINF {ln!r} (needs '#EXTINF:<duration>,')"))
@@ -322,7 +295,7 @@ def _parse_media(lines: list[str], uri: str, problems: list[Problem]) -> MediaPl
                 extinf = (m.group(1), n)
                 if "." in m.group(1):
                     pl.features.add("float-extinf")
-        elif tag == "#EXT-X-BYTERANGE":
+        elif tag == tags.BYTERANGE:
             pending_range = (value, where)
             pl.features.add("byterange")
         elif ln and not ln.startswith("#"):

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..domain.errors import InputError
+from ..domain.names import MASTER, MEDIA_PLAYLIST, iframes_name
 from ..storage import LocalStorage, Storage
 from . import fmp4
 from . import iframes as iframes_mod
 from .codecs import MediaFacts, read_media_facts
 from .crypto import decrypt_segment
 from .fragments import read_init
-from .master import MASTER, START_DEFINITION, MasterInfo, VariantInfo, order_variants, session_key
+from .master import START_DEFINITION, MasterInfo, VariantInfo, order_variants, session_key
 from .measure import Measure, measure
 from .playlist import MediaPlaylist, parse
 from .source import KeyResolver, Keys, Source, in_parallel, plain_head, require
@@ -41,11 +42,6 @@ class _Stitched:
     iframes_ref: str | None
     iframes_text: str | None
     key_method: str | None
-
-
-def _iframes_name(playlist_ref: str) -> str:
-    stem = posixpath.splitext(posixpath.basename(playlist_ref))[0]
-    return "iframes.m3u8" if stem == "index" else f"{stem}-iframes.m3u8"
 
 
 FIRST_WHOLE = 8 * 1024 * 1024  # larger first segments: their head (SPS, ADTS, frame rate) is enough
@@ -204,7 +200,7 @@ def stitch_variant(
     if not found:
         return _Stitched(info, None, None, method)
     built = iframes_mod.build(found, pl.segments, sum(s.duration_us for s in pl.segments), pl.segments[0].map)
-    iframes_ref = posixpath.join(posixpath.dirname(playlist_ref), _iframes_name(playlist_ref))
+    iframes_ref = posixpath.join(posixpath.dirname(playlist_ref), iframes_name(posixpath.basename(playlist_ref)))
     info.iframe_uri = posixpath.relpath(iframes_ref, master_dir or ".")
     info.iframe_bandwidth = built.figures.peak
     info.iframe_average_bandwidth = built.figures.average
@@ -282,7 +278,7 @@ def definitions_in(storage: Storage, prefix: str) -> list[tuple[str, str]]:
     for path in storage.list(prefix or "."):
         rel = posixpath.relpath(path, prefix or ".")
         parts = rel.split("/")
-        if len(parts) == 2 and parts[1] == "index.m3u8":
+        if len(parts) == 2 and parts[1] == MEDIA_PLAYLIST:
             found.append((parts[0], posixpath.join(prefix, rel)))
     return sorted(found)
 

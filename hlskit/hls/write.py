@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from . import tags
 from .master import VariantInfo
 
 CONTENT_TYPE = "application/vnd.apple.mpegurl"  # RFC 8216 §4: the playlist media type
@@ -26,11 +27,11 @@ class KeyTag:
 
     def line(self) -> str:
         if self.method == "NONE":
-            return "#EXT-X-KEY:METHOD=NONE"
+            return f"{tags.KEY}:METHOD=NONE"
         attrs = [f"METHOD={self.method}", f'URI="{self.uri}"']
         if self.iv is not None:
             attrs.append(f"IV=0x{self.iv.hex()}")
-        return "#EXT-X-KEY:" + ",".join(attrs)
+        return f"{tags.KEY}:" + ",".join(attrs)
 
 
 CLEAR = KeyTag()
@@ -62,14 +63,14 @@ def media_playlist(
     the IV that §4.3.2.5 requires, written before the MAP, since a KEY applies to the MAPs after it.
     """
     lines = [
-        "#EXTM3U",
-        f"#EXT-X-VERSION:{version}",
-        f"#EXT-X-TARGETDURATION:{target_duration}",
-        "#EXT-X-MEDIA-SEQUENCE:0",
-        "#EXT-X-PLAYLIST-TYPE:VOD",
+        tags.EXTM3U,
+        f"{tags.VERSION}:{version}",
+        f"{tags.TARGETDURATION}:{target_duration}",
+        f"{tags.MEDIA_SEQUENCE}:0",
+        f"{tags.PLAYLIST_TYPE}:VOD",
     ]
     if iframes_only:
-        lines.append("#EXT-X-I-FRAMES-ONLY")
+        lines.append(tags.I_FRAMES_ONLY)
     current = CLEAR
     if init is not None:
         if init.key != current:
@@ -78,16 +79,16 @@ def media_playlist(
         attrs = f'URI="{init.uri}"'
         if init.byterange is not None:
             attrs += f',BYTERANGE="{init.byterange[0]}@{init.byterange[1]}"'
-        lines.append(f"#EXT-X-MAP:{attrs}")
+        lines.append(f"{tags.MAP}:{attrs}")
     for e in entries:
         if e.key != current:
             lines.append(e.key.line())
             current = e.key
-        lines.append(f"#EXTINF:{e.duration:.6f},")
+        lines.append(f"{tags.EXTINF}:{e.duration:.6f},")
         if e.byterange is not None:
-            lines.append(f"#EXT-X-BYTERANGE:{e.byterange[0]}@{e.byterange[1]}")
+            lines.append(f"{tags.BYTERANGE}:{e.byterange[0]}@{e.byterange[1]}")
         lines.append(e.uri)
-    lines.append("#EXT-X-ENDLIST")
+    lines.append(tags.ENDLIST)
     return "\n".join(lines) + "\n"
 
 
@@ -102,7 +103,7 @@ def stream_inf(v: VariantInfo, video_range: bool = False) -> str:
         attrs.append(f"FRAME-RATE={v.frame_rate:.3f}")
     if video_range and v.resolution:  # absent means SDR (draft-pantos-hls-rfc8216bis §4.4.6.2)
         attrs.append(f"VIDEO-RANGE={v.video_range or 'SDR'}")
-    return "#EXT-X-STREAM-INF:" + ",".join(attrs)
+    return f"{tags.STREAM_INF}:" + ",".join(attrs)
 
 
 def iframe_stream_inf(v: VariantInfo, video_range: bool = False) -> str:
@@ -117,16 +118,16 @@ def iframe_stream_inf(v: VariantInfo, video_range: bool = False) -> str:
         attrs.append(f"RESOLUTION={v.resolution}")
     if video_range:
         attrs.append(f"VIDEO-RANGE={v.video_range or 'SDR'}")
-    return "#EXT-X-I-FRAME-STREAM-INF:" + ",".join(attrs) + f',URI="{v.iframe_uri}"'
+    return f"{tags.I_FRAME_STREAM_INF}:" + ",".join(attrs) + f',URI="{v.iframe_uri}"'
 
 
 def master_playlist(variants: list[VariantInfo], session_key: tuple[str, str] | None) -> str:
     """The master playlist, variants in the order given. Nothing in it needs more than protocol
     version 1 (the SESSION-KEY carries no IV; players take IVs from the media playlists), so
     there is no EXT-X-VERSION (RFC 8216 §7)."""
-    lines = ["#EXTM3U", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    lines = [tags.EXTM3U, tags.INDEPENDENT_SEGMENTS]
     if session_key:
-        lines.append(f'#EXT-X-SESSION-KEY:METHOD={session_key[0]},URI="{session_key[1]}"')
+        lines.append(f'{tags.SESSION_KEY}:METHOD={session_key[0]},URI="{session_key[1]}"')
     # Apple HLS authoring spec 9.16: VIDEO-RANGE on every variant unless all the video is SDR.
     hdr = any(v.video_range in ("PQ", "HLG") for v in variants)
     for v in variants:
@@ -143,18 +144,9 @@ def with_vod_type(text: str) -> str | None:
     PLAYLIST-TYPE is changed; the tag goes before the first media segment tag (RFC 8216 §4.3.3).
     """
     lines = text.splitlines()
-    if any(line.startswith("#EXT-X-PLAYLIST-TYPE") for line in lines) or "#EXT-X-ENDLIST" not in lines:
+    if any(line.startswith(tags.PLAYLIST_TYPE) for line in lines) or tags.ENDLIST not in lines:
         return None
-    header = (
-        "#EXTM3U",
-        "#EXT-X-VERSION",
-        "#EXT-X-TARGETDURATION",
-        "#EXT-X-MEDIA-SEQUENCE",
-        "#EXT-X-DISCONTINUITY-SEQUENCE",
-        "#EXT-X-INDEPENDENT-SEGMENTS",
-        "#EXT-X-START",
-    )
     at = 0
-    while at < len(lines) and (not lines[at].strip() or lines[at].startswith(header)):
+    while at < len(lines) and (not lines[at].strip() or lines[at].startswith(tags.HEADER_TAGS)):
         at += 1
-    return "\n".join(lines[:at] + ["#EXT-X-PLAYLIST-TYPE:VOD"] + lines[at:]) + "\n"
+    return "\n".join(lines[:at] + [f"{tags.PLAYLIST_TYPE}:VOD"] + lines[at:]) + "\n"

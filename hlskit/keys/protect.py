@@ -22,12 +22,11 @@ from pathlib import Path
 
 from ..domain.errors import HlskitError
 from ..domain.keys import DataKey, KeySchedule
+from ..domain.names import MEDIA_PLAYLIST, segment_name
 from ..hls.crypto import encrypt_segment
 from ..hls.playlist import MediaPlaylist, parse
 from ..hls.write import Entry, KeyTag, media_playlist
 from ..storage import LocalStorage
-
-PLAYLIST = "index.m3u8"
 
 
 @dataclass(frozen=True)
@@ -45,10 +44,6 @@ class Rendition:
 
 def round_half_up(x: float) -> int:
     return math.floor(x + 0.5)
-
-
-def segment_name(index: int, suffix: str = ".ts") -> str:
-    return f"index-{index + 1:05d}{suffix}"
 
 
 def _key_tag(index: int | None, key_for: Callable[[int], DataKey], key_url: str) -> KeyTag:
@@ -98,7 +93,7 @@ def protect(ffmpeg_playlist: Path, schedule: KeySchedule, key_for: Callable[[int
     target = max(1, *(round_half_up(d) for d in durations))
     # RFC 8216 §7: EXT-X-MAP outside an I-frames-only playlist needs version 6.
     text = media_playlist(entries, target_duration=target, version=6 if init else 3, init=init)
-    final = folder / PLAYLIST
+    final = folder / MEDIA_PLAYLIST
     LocalStorage().write_text(str(final), text)
     if ffmpeg_playlist != final:
         ffmpeg_playlist.unlink()

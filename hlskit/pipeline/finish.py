@@ -16,7 +16,8 @@ from typing import Any
 
 from ..domain.errors import HlskitError, JobError, os_error_sentence
 from ..domain.jobs import Job, JobState, JobStore, Run, RunState
-from ..domain.manifest import MASTER, refresh_manifest
+from ..domain.manifest import refresh_manifest
+from ..domain.names import MASTER
 from ..hls.master import START_DEFINITION
 from ..hls.source import KeyResolver
 from ..hls.stitch import MasterInfo, stitch, write_iframes

@@ -20,7 +20,8 @@ from ..domain.jobs import Job, new_job_id, user_data
 from ..domain.keys import KeySchedule
 from ..domain.ladder import choose_ladder, parse_ladder_option
 from ..domain.media import MediaInfo
-from ..domain.plan import MP4_SUFFIX, PackageOptions, PackagePlan
+from ..domain.names import MP4_SUFFIX
+from ..domain.plan import PackageOptions, PackagePlan
 from ..domain.settings import Settings
 from ..engines.colour import can_tone_map, hdr_kind
 from ..engines.encoders import check_rate_control

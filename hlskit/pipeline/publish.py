@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.jobs import pid_alive
-from ..domain.manifest import MANIFEST
+from ..domain.names import MANIFEST
 from ..domain.settings import Settings
 from ..storage import LocalStorage, Storage, open_storage
 

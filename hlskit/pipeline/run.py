@@ -14,7 +14,8 @@ from pathlib import Path
 
 from ..domain.errors import InputError, JobError, os_error_sentence
 from ..domain.jobs import Job, JobState, JobStore, Run, RunState, new_run_id, this_owner
-from ..domain.manifest import MANIFEST, MASTER, MEDIA_PLAYLIST, build_manifest
+from ..domain.manifest import build_manifest
+from ..domain.names import MANIFEST, MASTER, MEDIA_PLAYLIST
 from ..domain.plan import PackageOptions, PackagePlan
 from ..domain.settings import Settings
 from ..engines import Engine, get_engine

@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Blueprint, Response, render_template, request
 
 from ..domain.ids import is_content_id
-from ..domain.manifest import MANIFEST, MASTER
+from ..domain.names import MANIFEST, MASTER
 
 HERE = Path(__file__).resolve().parent
 

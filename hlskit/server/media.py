@@ -31,7 +31,7 @@ from pathlib import Path
 from flask import Blueprint, Response, request, send_file
 
 from ..domain.ids import is_content_id
-from ..domain.plan import DOWNLOADS
+from ..domain.names import DOWNLOADS
 from ..keys.tokens import TOKEN_PATTERN, PlaybackTokens, TokenError
 from .cors import CorsPolicy
 from .keys import QUERY_PARAMS, request_token

@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from ..hls import tags
+
 _URI_ATTR = re.compile(r'URI="([^"]*)"')
-_TAGS_WITH_URI = ("#EXT-X-KEY:", "#EXT-X-SESSION-KEY:", "#EXT-X-MEDIA:", "#EXT-X-I-FRAME-STREAM-INF:")
+_TAGS_WITH_URI = tuple(f"{tag}:" for tag in (tags.KEY, tags.SESSION_KEY, tags.MEDIA, tags.I_FRAME_STREAM_INF))
 _TOKEN_PARAMS = {"token", "MtsHlsUriToken"}
 
 
@@ -35,7 +37,7 @@ def add_token(playlist: str, token: str, param: str = "token") -> str:
         stripped = line.strip()
         if stripped.startswith(_TAGS_WITH_URI):
             line = _URI_ATTR.sub(lambda m: f'URI="{with_token(m.group(1), token, param)}"', line, count=1)
-        elif stripped.startswith("#EXT-X-STREAM-INF:"):
+        elif stripped.startswith(f"{tags.STREAM_INF}:"):
             variant_next = True
         elif variant_next and stripped and not stripped.startswith("#"):
             line = with_token(stripped, token, param)

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, abort, render_template, request, send_from_directory
 
 from ..domain.ids import is_content_id
+from ..domain.names import MANIFEST
 from ..keys.tokens import PlaybackTokens
 
 HERE = Path(__file__).resolve().parent
@@ -55,7 +56,7 @@ def quality_labels(media_root: Path | None, content_id: str) -> dict[str, str] |
     if media_root is None:
         return None
     try:
-        manifest = json.loads((media_root / content_id / "hlskit.json").read_text())
+        manifest = json.loads((media_root / content_id / MANIFEST).read_text())
         labels = {d["name"]: f"VMAF {float(d['vmaf']):.1f}" for d in manifest.get("definitions", []) if "vmaf" in d}
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None  # no manifest, or not one of ours: the menu simply shows no quality

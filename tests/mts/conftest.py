@@ -17,7 +17,8 @@ from hlskit.config import load_settings
 from hlskit.domain.jobs import Job, JobStore, Run, new_job_id, new_run_id
 from hlskit.domain.keys import KeySchedule
 from hlskit.domain.ladder import PRESETS, choose_ladder
-from hlskit.domain.plan import MP4_SUFFIX, PackagePlan
+from hlskit.domain.names import MP4_SUFFIX
+from hlskit.domain.plan import PackagePlan
 from hlskit.domain.settings import Settings
 from hlskit.engines.mts_formats import mts_rungs
 from hlskit.keys.store import KeyStore
