@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 HOME_DIR := .hlskit
 PORT   ?= 8000
 
-.PHONY: demo test lint install player browser debian-ffmpeg sample package serve bench clean wheel postgres
+.PHONY: demo test test-fast typecheck lint install player browser debian-ffmpeg sample package serve bench clean wheel postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,8 +78,12 @@ lint: install
 	$(BIN)/ruff check hlskit tests bench
 	$(BIN)/ruff format --check hlskit tests bench
 
+# The type check over hlskit/ (mypy, configured in pyproject.toml): zero errors.
+typecheck: install
+	$(BIN)/mypy
+
 # tests/wheel builds the wheel itself and installs it into a fresh venv outside the checkout.
-test: install player browser debian-ffmpeg postgres lint | $(HOME_DIR)
+test: install player browser debian-ffmpeg postgres lint typecheck | $(HOME_DIR)
 	$(BIN)/python -m pytest -q
 
 bench: install player postgres samples/sample.mp4

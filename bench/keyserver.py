@@ -167,13 +167,13 @@ def distinct_tokens_script(path: Path, key_path: str, secret: bytes, count: int 
 
 def micro(settings, key, token: str) -> dict:
     """In-process cost of each piece of the key route, in microseconds per call."""
-    from hlskit.keys.store import KeyStore
     from hlskit.keys.tokens import PlaybackTokens, token_secret, verify_token
     from hlskit.server.keycache import KeyCache
+    from hlskit.stores.keys import KeyStore
 
-    secret = token_secret(settings)
+    secret = token_secret(settings.token_config())
     tokens = PlaybackTokens(secret)
-    store = KeyStore.from_settings(settings)
+    store = KeyStore.open(settings.store_config())
     cache = KeyCache(store)
     cache.get(CONTENT_ID, key.key_id)
     n = 20000
@@ -211,14 +211,14 @@ def overhead_main(args) -> None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
 
     from hlskit.domain.settings import Settings
-    from hlskit.keys.store import KeyStore
     from hlskit.keys.tokens import make_token, token_secret
+    from hlskit.stores.keys import KeyStore
 
     home = Path(tempfile.mkdtemp(prefix="hlskit-bench-"))
     (home / "media").mkdir()
     settings = Settings(home=home, media_root=home / "media")
-    key = KeyStore.from_settings(settings).create(CONTENT_ID)
-    token = make_token(token_secret(settings), CONTENT_ID, 3600)
+    key = KeyStore.open(settings.store_config()).create(CONTENT_ID)
+    token = make_token(token_secret(settings.token_config()), CONTENT_ID, 3600)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HLSKIT_")}
     env.update(HLSKIT_HOME=str(home), HLSKIT_MEDIA_ROOT=str(home / "media"))
     log = home / "gunicorn.log"  # audit lines land here, as they would in a deployment's log
@@ -237,7 +237,7 @@ def overhead_main(args) -> None:
             assert got.status_code == 200 and got.content == key.key, got.status_code
         assert len(requests.get(base + "/bare").content) == 16
         key_path = f"/keys/{CONTENT_ID}/{key.key_id}"
-        script = distinct_tokens_script(home / "tokens.lua", key_path, token_secret(settings))
+        script = distinct_tokens_script(home / "tokens.lua", key_path, token_secret(settings.token_config()))
         targets = {
             "bare": (with_audit, base + "/bare", None),
             "key": (with_audit, base + path, None),
@@ -330,8 +330,8 @@ def stores_main(args) -> None:
     """SQLite and PostgreSQL key stores side by side, cached and uncached paths."""
     sys.path.insert(0, str(HERE.parent))  # tests.postgres.cluster: the same throwaway cluster as the tests
     from hlskit.domain.settings import Settings
-    from hlskit.keys.store import KeyStore
     from hlskit.keys.tokens import make_token
+    from hlskit.stores.keys import KeyStore
     from tests.postgres.cluster import start_cluster
 
     home = Path(tempfile.mkdtemp(prefix="hlskit-bench-"))
@@ -350,7 +350,7 @@ def stores_main(args) -> None:
             settings = Settings(
                 home=home / store, media_root=home / "media", store_url=url, master_key_file=home / "mk"
             )
-            keys = KeyStore.from_settings(settings)
+            keys = KeyStore.open(settings.store_config())
             if not rows:
                 ids = [keys.create(CONTENT_ID).key_id for _ in range(UNCACHED_KEYS)]
                 with keys.db.read() as db:

@@ -30,7 +30,7 @@ from hlskit.domain.formats import codec_rungs
 from hlskit.domain.keys import KeySchedule
 from hlskit.domain.ladder import choose_ladder
 from hlskit.domain.plan import PackagePlan
-from hlskit.engines.local import build_encode, ffmpeg_exe
+from hlskit.engines.encode import build_encode, ffmpeg_exe
 from hlskit.pipeline.probe import probe
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -51,7 +51,7 @@ from werkzeug.serving import make_server
 from hlskit.cli.abrcheck import launch_chromium, throttle
 from hlskit.config import load_settings
 from hlskit.domain.plan import PackageOptions
-from hlskit.engines.local import ffmpeg_exe
+from hlskit.engines.encode import ffmpeg_exe
 from hlskit.engines.sample import sample_args
 from hlskit.keys.tokens import make_token, token_secret
 from hlskit.pipeline import run_package
@@ -232,7 +232,7 @@ def build_package(
     for name in names:
         (Path(result.dir) / f"master-{name}.m3u8").write_text(reorder_master(master, name))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"{base}/media/bench", make_token(token_secret(settings), "bench", 3600), server, names
+    return f"{base}/media/bench", make_token(token_secret(settings.token_config()), "bench", 3600), server, names
 
 
 def serve_package(folder: Path) -> tuple[str, str, object]:
@@ -245,7 +245,11 @@ def serve_package(folder: Path) -> tuple[str, str, object]:
     server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     cid = folder.name
-    return f"http://127.0.0.1:{server.port}/media/{cid}", make_token(token_secret(settings), cid, 3600), server
+    return (
+        f"http://127.0.0.1:{server.port}/media/{cid}",
+        make_token(token_secret(settings.token_config()), cid, 3600),
+        server,
+    )
 
 
 def package_facts(folder: Path) -> dict:

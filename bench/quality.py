@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hlskit.engines.local import ffmpeg_exe  # noqa: E402
+from hlskit.engines.encode import ffmpeg_exe  # noqa: E402
 from hlskit.engines.sample import make_sample  # noqa: E402
 
 HLSKIT = [sys.executable, "-m", "hlskit"]

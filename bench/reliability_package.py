@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from _pytest.outcomes import Skipped  # noqa: E402
 
-from hlskit.engines.local import ffmpeg_exe  # noqa: E402
+from hlskit.engines.encode import ffmpeg_exe  # noqa: E402
 from tests.conftest import _make_clip  # noqa: E402
 from tests.reliability import test_bad_inputs as bad  # noqa: E402
 from tests.reliability import test_faults as faults  # noqa: E402

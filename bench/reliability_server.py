@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script: import the project and its test helpers
 
 from hlskit.domain.settings import Settings  # noqa: E402
-from hlskit.keys.store import KeyStore  # noqa: E402
 from hlskit.keys.tokens import token_secret  # noqa: E402
+from hlskit.stores.keys import KeyStore  # noqa: E402
 from tests.server import attacks  # noqa: E402
 from tests.server.serverpkg import build_package  # noqa: E402
 
@@ -180,8 +180,8 @@ def main() -> None:
         home, out = base / "home", base / "out"
         out.mkdir()
         settings = Settings(home=home, media_root=out)
-        store = KeyStore.from_settings(settings)
-        secret = token_secret(settings)  # created here once, read by both servers
+        store = KeyStore.open(settings.store_config())
+        secret = token_secret(settings.token_config())  # created here once, read by both servers
         print("building the test package ...", flush=True)
         package = build_package(out, base / "clear", store, "http://127.0.0.1:8000/keys", CONTENT_ID)
         attacks.prepare(out, CONTENT_ID)

@@ -27,8 +27,9 @@ import imageio_ffmpeg
 
 from hlskit.hls import ts
 from hlskit.hls.crypto import decrypt_segment, encrypt_segment
-from hlskit.hls.stitch import definitions_in, stitch, write_master
+from hlskit.hls.stitch import definitions_in, stitch
 from hlskit.hls.validate import validate
+from hlskit.pipeline.master import write_master
 from hlskit.storage import LocalStorage
 
 LADDER = [

@@ -18,7 +18,7 @@ from hlskit.cli.abrcheck import launch_chromium
 from hlskit.config import load_settings
 from hlskit.domain.errors import HlskitError
 from hlskit.domain.settings import Settings
-from hlskit.engines.local import ffmpeg_exe
+from hlskit.engines.encode import ffmpeg_exe
 from hlskit.engines.sample import sample_args
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Imports flow one way: entry points → pipeline → engines → notify → keys → hls → storage → aliyun → domain.
+"""Imports flow one way: entry points → pipeline → engines → stores → notify → keys → hls → storage → aliyun → domain.
 
 A module may import its own package and any package below it, never one above; no import of an
 hlskit module hides inside a function (that is how cycles get dodged); only the entry points read
@@ -11,7 +11,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "hlskit"
-LAYERS = ["cli", "server", "pipeline", "engines", "notify", "keys", "hls", "storage", "aliyun", "domain"]
+LAYERS = ["cli", "server", "pipeline", "engines", "stores", "notify", "keys", "hls", "storage", "aliyun", "domain"]
 ENTRY_POINTS = {"cli", "server"}
 MAX_LINES = 420
 

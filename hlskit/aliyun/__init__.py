@@ -1,1 +1,1 @@
-"""Alibaba Cloud clients: credentials, one signed-RPC client (MPS, KMS) and the MNS queue."""
+"""Alibaba Cloud clients: one signed-RPC client (MPS, KMS) and the MNS queue."""

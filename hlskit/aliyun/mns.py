@@ -19,8 +19,8 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from ..domain.configs import MnsConfig
 from ..domain.errors import ConfigError, HlskitError
-from .credentials import credentials
 
 MNS_VERSION = "2015-06-06"
 _NS = "{http://mns.aliyuncs.com/doc/v1/}"
@@ -86,15 +86,15 @@ class MnsQueue:
         self.session = session or requests.Session()
 
     @classmethod
-    def from_settings(cls, settings, queue: str | None = None) -> MnsQueue:
+    def from_config(cls, config: MnsConfig, queue: str | None = None) -> MnsQueue:
         """The pipeline's queue (``mts_mns_queue``), or another queue of the same MNS endpoint."""
-        ak, secret = credentials(settings)
-        if not settings.mts_mns_endpoint:
+        ak, secret = config.aliyun.credentials()
+        if not config.endpoint:
             raise ConfigError(
                 "an MNS queue is used but mts_mns_endpoint is not set: set HLSKIT_MTS_MNS_ENDPOINT to "
                 "https://<account-id>.mns.<region>.aliyuncs.com."
             )
-        return cls(settings.mts_mns_endpoint, queue or settings.mts_mns_queue, ak, secret)
+        return cls(config.endpoint, queue or config.queue or "", ak, secret)
 
     def _request(self, method: str, resource: str, timeout: float, body: bytes = b"") -> requests.Response:
         headers = {

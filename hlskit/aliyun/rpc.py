@@ -10,8 +10,8 @@ from typing import Any
 from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException
 from aliyunsdkcore.client import AcsClient
 
+from ..domain.configs import AliyunConfig
 from ..domain.errors import ConfigError, HlskitError, InputError, JobError
-from .credentials import credentials
 
 _AUTH_CODES = (
     "InvalidAccessKeyId",
@@ -42,9 +42,9 @@ class AliyunRpc:
     one HlskitError sentence. The SDK's own retry is off so the backoff is ours and visible.
     """
 
-    def __init__(self, settings, endpoint: str, product: str, *, retries: int = 6, backoff: float = 0.5):
-        ak, secret = credentials(settings)
-        self.client = AcsClient(ak, secret, settings.mts_region, auto_retry=False, timeout=30)
+    def __init__(self, aliyun: AliyunConfig, endpoint: str, product: str, *, retries: int = 6, backoff: float = 0.5):
+        ak, secret = aliyun.credentials()
+        self.client = AcsClient(ak, secret, aliyun.region, auto_retry=False, timeout=30)
         self.endpoint = endpoint
         self.product = product
         self.retries = retries

@@ -148,9 +148,8 @@ def judge(url: str, phases: list[PhaseResult], state: dict, samples: list[dict])
 
     for p in phases:
         inside = [s for s in played if p.start <= s["at"] <= p.end]
-        p.levels_played = sorted(
-            {_level_name(levels, s["level"]) for s in inside}, key=lambda n: [lv["name"] for lv in levels].index(n)
-        )
+        names = {name for s in inside if (name := _level_name(levels, s["level"])) is not None}
+        p.levels_played = sorted(names, key=lambda n: [lv["name"] for lv in levels].index(n))
         p.level_at_end = _level_name(levels, inside[-1]["level"]) if inside else None
 
     def loaded_at(at: float) -> int | None:

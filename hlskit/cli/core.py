@@ -11,14 +11,16 @@ from rich.console import Console
 from rich.table import Table
 
 from ..domain.errors import InputError
-from ..domain.jobs import JobStore, RunState
 from ..domain.options import parse_clip, parse_text_watermark, parse_watermark
 from ..domain.plan import PackageOptions
+from ..domain.runs import RunState
+from ..engines import ENGINES
 from ..engines.sample import make_sample
-from ..keys.store import KeyStore
 from ..pipeline import cancel as pipeline_cancel
 from ..pipeline import follow_runs, recover_runs, run_package, submit_package
 from ..pipeline.dryrun import dry_run
+from ..stores.jobs import JobStore
+from ..stores.keys import KeyStore
 from .encodeopts import (
     dry_run_option,
     encoder_options,
@@ -53,7 +55,7 @@ def sample(ctx, out, size, seconds, fps):
     except ValueError:
         raise InputError(f"--size must look like 1920x1080, got {size!r}.")
     with console.status(f"generating {size} {seconds:g}s sample…"):
-        path = make_sample(out, width, height, seconds, fps, settings=settings_from(ctx))
+        path = make_sample(out, width, height, seconds, fps, ffmpeg=settings_from(ctx).ffmpeg_config())
     click.echo(str(path))
 
 
@@ -81,7 +83,7 @@ def _stop_on_sigterm(signum, frame):
 @click.option("--segment-duration", type=int, default=None, help="Segment length in whole seconds (default 4).")
 @click.option("--no-encrypt", is_flag=True, help="Write clear (unencrypted) segments.")
 @click.option("--content-id", default=None, help="Content id (default: the file name plus a random suffix).")
-@click.option("--engine", type=click.Choice(["local", "mts"]), default=None, help="Where jobs run (default local).")
+@click.option("--engine", type=click.Choice(list(ENGINES)), default=None, help="Where jobs run (default local).")
 @click.option(
     "--watermark",
     "watermarks",
@@ -159,8 +161,9 @@ def package(
         engine=engine,
         start_definition=start_definition,
         **format_choices(ctx),
-        **given_key(ctx),
     )
+    keyed = given_key(ctx)
+    options.given_key, options.given_iv = keyed["given_key"], keyed["given_iv"]
     if is_dry_run(ctx):
         print_plan(dry_run(source, out, settings, options), as_json)
         return
@@ -172,24 +175,24 @@ def package(
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     with package_progress(console) as progress:
         result = run_package(source, out, settings, options, progress=progress)
-        progress.finish({d["name"]: d["state"] for d in result.manifest["definitions"]})
-    for warning in result.manifest.get("warnings", []):  # HDR tone-mapped, damaged source frames
+        progress.finish({d.name: d.state for d in result.manifest.definitions})
+    manifest = result.manifest
+    for warning in manifest.warnings:  # HDR tone-mapped, damaged source frames
         click.echo(f"warning: {warning}.", err=True)
     if as_json:
-        click.echo(json.dumps(result.manifest, indent=2))
+        click.echo(manifest.dumps(), nl=False)
     else:
-        for d in result.manifest["definitions"]:
-            state = d["state"]
-            line = f"{d['name']:>4}  {d['width']}x{d['height']}  {state}"
-            if state == "TranscodeSuccess":
-                line += f"  {d['segments']} segments, {d['bytes'] / 1e6:.1f} MB"
+        for d in manifest.definitions:
+            line = f"{d.name:>4}  {d.width}x{d.height}  {d.state}"
+            if d.succeeded:
+                line += f"  {d.segments} segments, {d.bytes / 1e6:.1f} MB"
             else:
-                line += f"  {d['code']}: {d['message']}"
+                line += f"  {d.code}: {d.message}"
             click.echo(line)
-        for d in result.manifest.get("downloads", []):
-            made = f"{d['uri']}, {d['bytes'] / 1e6:.1f} MB" if d["uri"] else d["state"]
-            click.echo(f"{d['name']:>4}  MP4 download  {made}")
-        for finding in (result.manifest.get("validation") or {}).get("must_fix", []):
+        for dl in manifest.downloads:
+            made = f"{dl.uri}, {dl.bytes / 1e6:.1f} MB" if dl.uri else dl.state
+            click.echo(f"{dl.name:>4}  MP4 download  {made}")
+        for finding in manifest.validation.must_fix if manifest.validation else []:
             click.echo(f"warning: {finding}", err=True)
         click.echo(
             f"package: {result.dir}"
@@ -218,7 +221,7 @@ def status(ctx, ref, as_json, wait):
       hlskit status 5f0c2a9e1b7d --wait
     """
     settings = settings_from(ctx)
-    store, keys = JobStore.from_settings(settings), KeyStore.from_settings(settings)
+    store, keys = JobStore.open(settings.store_config()), KeyStore.open(settings.store_config())
     recover_runs(store, keys)
     runs = store.runs(ref)
     if ref and not runs:

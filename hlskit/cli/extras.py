@@ -11,9 +11,10 @@ from dataclasses import replace
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from ..domain.errors import HlskitError
+from ..engines import ENGINES, capabilities
 from ..pipeline.batch import BatchRow, RowError, RowOutcome, exit_code, read_batch, run_batch
 from ..pipeline.dryrun import dry_run as dry_run_plan
 from .encodeopts import print_plan
@@ -32,7 +33,7 @@ class BatchView:
     def __init__(self, console: Console, total: int, progress: Progress | None):
         self.console, self.total, self.bar = console, total, progress
         self.done = 0
-        self.tasks: dict[int, int] = {}
+        self.tasks: dict[int, TaskID] = {}
         self.last: dict[int, int] = {}
         self.overall = progress.add_task("batch", total=total * 100) if progress else None
 
@@ -45,7 +46,8 @@ class BatchView:
     def progress(self, row: BatchRow, pct: float) -> None:
         if self.bar:
             self.bar.update(self.tasks[row.line], completed=pct)
-            self.bar.update(self.overall, completed=self.done * 100 + pct)
+            if self.overall is not None:
+                self.bar.update(self.overall, completed=self.done * 100 + pct)
             return
         step = int(pct // 25) * 25
         if self.last.get(row.line, -1) < step:
@@ -54,7 +56,7 @@ class BatchView:
 
     def finish(self, outcome: RowOutcome) -> None:
         self.done += 1
-        if self.bar:
+        if self.bar and self.overall is not None:
             self.bar.update(self.overall, completed=self.done * 100)
         row = outcome.row
         if outcome.state == "published":
@@ -85,7 +87,7 @@ def batch_view(console: Console, total: int) -> Iterator[BatchView]:
 @click.argument("batch_file", type=click.Path(dir_okay=False))
 @click.option(
     "--engine",
-    type=click.Choice(["local", "mts"]),
+    type=click.Choice(list(ENGINES)),
     default=None,
     help="Where jobs run (default: the engine setting, local).",
 )
@@ -138,7 +140,7 @@ def submit(ctx, batch_file, engine, out, check, dry_run, as_json):
         outcomes = run_batch(rows, settings, engine, progress=view.progress, on_start=view.start, on_done=view.finish)
     good = sum(o.ok for o in outcomes)
     bad = [str(e.line) for e in errors] + [str(o.row.line) for o in outcomes if not o.ok]
-    verb = "submitted" if engine == "mts" else "published"
+    verb = "submitted" if capabilities(engine).detached else "published"
     summary = f"batch: {good} of {len(rows) + len(errors)} rows {verb}"
     if bad:
         summary += f"; failed: line {', '.join(sorted(bad, key=int))}"

@@ -12,12 +12,12 @@ from rich.console import Console
 from ..domain.errors import HlskitError, InputError
 from ..hls.fetch import FETCH_SECONDS, RUN_SECONDS
 from ..hls.redact import mask
-from ..hls.stitch import stitch_playlists
 from ..hls.validate import format_report
 from ..hls.validate import validate as run
-from ..keys.resolve import local_key_resolver
 from ..pipeline import restitch
-from ..storage import open_storage
+from ..pipeline.master import stitch_playlists
+from ..storage import is_remote, open_storage
+from ..stores.keys import KeyStore
 from .group import settings_from
 from .progress import package_progress
 
@@ -69,7 +69,9 @@ def stitch(ctx, paths, output, as_json):
         else:
             if not output:
                 raise InputError("stitching media playlists needs -o master.m3u8: say where the master goes.")
-            info = stitch_playlists(list(paths), output, key_resolver=local_key_resolver(settings), progress=progress)
+            info = stitch_playlists(
+                list(paths), output, key_resolver=KeyStore.open(settings.store_config()).resolver(), progress=progress
+            )
     click.echo(json.dumps(info.to_dict(), indent=2) if as_json else _summary(info))
 
 
@@ -119,14 +121,14 @@ def validate(ctx, path_or_url, key_token, as_json, fetch_timeout, time_budget):
         settings = settings_from(ctx)
         storage = None
         location = path_or_url
-        if path_or_url.startswith("oss://"):
-            storage, location = open_storage(path_or_url, settings)
+        if is_remote(path_or_url):
+            storage, location = open_storage(path_or_url, settings.oss_config())
         with console.status("validating…") if console.is_terminal else _null():
             report = run(
                 location,
                 storage=storage,
                 key_token=key_token,
-                key_resolver=local_key_resolver(settings),
+                key_resolver=KeyStore.open(settings.store_config()).resolver(),
                 fetch_timeout=fetch,
                 time_budget=budget,
             )

@@ -29,7 +29,7 @@ def upload(ctx: click.Context, source: str, target: str) -> None:
     bucket, key = split_oss_uri(target)
     if not key or target.endswith("/"):  # a folder: keep the file's name
         key = f"{key}/{Path(source).name}".lstrip("/")
-    storage = OssStorage.from_settings(bucket, settings_from(ctx))
+    storage = OssStorage.from_config(bucket, settings_from(ctx).oss_config())
     click.echo(upload_with_progress(storage, source, key, label=f"upload {source}"))
 
 
@@ -52,7 +52,7 @@ def oss_url(ctx: click.Context, location: str, expires: int) -> None:
     """
 
     bucket, key = split_oss_uri(location)
-    storage = OssStorage.from_settings(bucket, settings_from(ctx))
+    storage = OssStorage.from_config(bucket, settings_from(ctx).oss_config())
     if not storage.exists(key):
         raise InputError(f"{location} does not exist: check the key (list it in the OSS console).")
     click.echo(storage.public_url(key) if storage.is_public() else storage.signed_url(key, expires))

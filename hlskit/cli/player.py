@@ -13,6 +13,7 @@ import click
 
 from ..domain.errors import InputError
 from ..domain.ids import CONTENT_ID_RULE, is_content_id
+from ..domain.manifest import Manifest
 from ..domain.names import MANIFEST
 from ..keys.tokens import make_token, token_secret
 from ..server import create_app, devserver
@@ -51,13 +52,13 @@ def play(ctx, package_dir, host, port, open_browser):
     folder = Path(package_dir).resolve()
     manifest_file = folder / MANIFEST
     try:
-        manifest = json.loads(manifest_file.read_text())
-        content_id = manifest["content_id"]
+        manifest = Manifest.read(manifest_file)
+        content_id = manifest.content_id
     except FileNotFoundError:
         raise InputError(
             f"{package_dir} is not a package (no hlskit.json): pass out/<content-id> as written by `hlskit package`."
         )
-    except (ValueError, KeyError):
+    except (OSError, ValueError):
         raise InputError(f"{manifest_file} is not a valid hlskit manifest: package the source again.")
     if not is_content_id(content_id):
         raise InputError(
@@ -67,18 +68,18 @@ def play(ctx, package_dir, host, port, open_browser):
         raise InputError(
             f"{package_dir} holds content {content_id!r} but is named {folder.name!r}: rename the folder back to {content_id}."
         )
-    key_port = _loopback_port(manifest.get("key_url"))
+    key_port = _loopback_port(manifest.key_url)
     port = port if port is not None else (key_port or 8000)
     settings = settings_from(ctx, media_root=str(folder.parent))
     app = create_app(settings)
 
-    token = make_token(token_secret(settings), content_id, settings.token_ttl)
+    token = make_token(token_secret(settings.token_config()), content_id, settings.token_ttl)
 
     def announce(bound_port: int) -> None:
         url = f"http://{host}:{bound_port}/play/{content_id}?token={token}"
         if key_port is not None and key_port != bound_port:
             click.echo(
-                f"warning: this package's keys are at {manifest['key_url']}, not on port {bound_port}; "
+                f"warning: this package's keys are at {manifest.key_url}, not on port {bound_port}; "
                 "playback needs a key service there.",
                 err=True,
             )

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 _ENDED = {"TranscodeSuccess": "done", "TranscodeFail": "failed", "TranscodeCancelled": "cancelled"}
 
@@ -32,7 +32,7 @@ class PackageProgress:
 
     def __init__(self, console: Console, bar: Progress | None):
         self.console, self.bar = console, bar
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
         self.last: dict[str, int] = {}
         self.started: dict[str, float] = {}
 
@@ -50,10 +50,10 @@ class PackageProgress:
             self.tasks[label] = self.bar.add_task(label, total=100, detail="")
         task = self.tasks[label]
         done = max(pct, self.bar.tasks[task].completed)  # stitching re-reports from 0: never step back
-        update = {"completed": done}
         if speed is not None:
-            update["detail"] = _detail(done, speed, elapsed)
-        self.bar.update(task, **update)
+            self.bar.update(task, completed=done, detail=_detail(done, speed, elapsed))
+        else:
+            self.bar.update(task, completed=done)
 
     def finish(self, states: dict[str, str]) -> None:
         """End each definition's bar in its job's state (MPS state names → done / failed / cancelled)."""

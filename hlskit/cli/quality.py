@@ -11,12 +11,12 @@ from rich.table import Table
 
 from ..domain.errors import InputError
 from ..domain.names import MANIFEST, MASTER
-from ..engines.local import ffmpeg_exe
+from ..engines.encode import ffmpeg_exe
 from ..hls.validate.read import chain, http_key_resolver
-from ..keys.resolve import local_key_resolver
 from ..pipeline.probe import probe
-from ..pipeline.publish import destination
+from ..pipeline.publish import destination, read_manifest_text
 from ..pipeline.quality import measure_quality, record_quality
+from ..stores.keys import KeyStore
 from .group import settings_from
 from .progress import package_progress
 
@@ -61,22 +61,21 @@ def quality(ctx, location, reference, subsample, key_token, as_json):
         location = str(package / MASTER)
         manifest_path = package / MANIFEST
         if manifest_path.is_file():
-            manifest = json.loads(manifest_path.read_text())
-            reference = reference or (manifest.get("source") or {}).get("path")
-            c = manifest.get("clip")
-            clip = (c["seek"], c.get("duration")) if c else None
+            manifest = read_manifest_text(manifest_path.read_text(encoding="utf-8"), str(manifest_path))
+            reference = reference or manifest.source_path()
+            clip = manifest.clip_span()
     if not reference:
         raise InputError(f"no source for {location}: pass --source with the video it was made from.")
     if not Path(reference).is_file() and "://" not in reference:
         raise InputError(f"source {reference} does not exist: pass --source with the video it was made from.")
     media = probe(reference)
-    keys = chain(local_key_resolver(settings), http_key_resolver(key_token) if key_token else None)
+    keys = chain(KeyStore.open(settings.store_config()).resolver(), http_key_resolver(key_token) if key_token else None)
     with package_progress(console) as progress:
         report = measure_quality(
             location,
             reference,
             media,
-            ffmpeg=ffmpeg_exe(settings),
+            ffmpeg=ffmpeg_exe(settings.ffmpeg_config()),
             keys=keys,
             subsample=subsample,
             clip=clip,

@@ -12,9 +12,9 @@ import click
 
 from ..domain.errors import InputError
 from ..domain.ids import check_content_id, is_key_id
-from ..keys.store import KeyStore
 from ..keys.tokens import make_token, token_secret
 from ..server import audit, create_app, devserver
+from ..stores.keys import KeyStore
 from .group import settings_from
 from .keyopts import export_line, parse_import_line
 
@@ -93,11 +93,11 @@ def token(ctx, content_id, ttl, client_ip):
     check_content_id(content_id)
     settings = settings_from(ctx)
     seconds = parse_ttl(ttl) if ttl else settings.token_ttl
-    if not KeyStore.from_settings(settings).list(content_id):
+    if not KeyStore.open(settings.store_config()).list(content_id):
         click.echo(
             f"warning: the key store has no keys for {content_id}; check the id with `hlskit keys list`.", err=True
         )
-    click.echo(make_token(token_secret(settings), content_id, seconds, client_ip))
+    click.echo(make_token(token_secret(settings.token_config()), content_id, seconds, client_ip))
 
 
 @click.group()
@@ -124,7 +124,7 @@ def keys_list(ctx, content_id, as_json):
     """
     if content_id is not None:
         check_content_id(content_id)
-    records = KeyStore.from_settings(settings_from(ctx)).list(content_id)
+    records = KeyStore.open(settings_from(ctx).store_config()).list(content_id)
     for r in records:
         state = "revoked" if r.revoked else "live"
         if as_json:
@@ -162,7 +162,7 @@ def keys_revoke(ctx, content_id, key_id):
     check_content_id(content_id)
     if key_id is not None and not is_key_id(key_id):
         raise InputError(f"--key-id {key_id!r} is not a key id: use one printed by `hlskit keys list {content_id}`.")
-    count = KeyStore.from_settings(settings_from(ctx)).revoke(content_id, key_id)
+    count = KeyStore.open(settings_from(ctx).store_config()).revoke(content_id, key_id)
     if count == 0:
         what = f"key {key_id} of {content_id}" if key_id else f"keys of {content_id}"
         raise InputError(f"no live {what} to revoke: check the ids with `hlskit keys list {content_id}`.")
@@ -198,7 +198,7 @@ def keys_export(ctx, content_id, key_id, confirmed):
     if key_id is not None and not is_key_id(key_id):
         raise InputError(f"--key-id {key_id!r} is not a key id: use one printed by `hlskit keys list {content_id}`.")
     settings = settings_from(ctx)
-    found = KeyStore.from_settings(settings).live_keys(content_id, key_id)
+    found = KeyStore.open(settings.store_config()).live_keys(content_id, key_id)
     if not found:
         what = f"key {key_id} of {content_id}" if key_id else f"keys of {content_id}"
         raise InputError(f"no live {what} to export: check the ids with `hlskit keys list {content_id}`.")
@@ -228,7 +228,7 @@ def keys_import(ctx, file):
     if not items:
         raise InputError("the key file holds no keys: give the lines `hlskit keys export` printed.")
     settings = settings_from(ctx)
-    store = KeyStore.from_settings(settings)
+    store = KeyStore.open(settings.store_config())
     seen: set[tuple[str, str]] = set()
     for content_id, key_id, _, _ in items:
         if (content_id, key_id) in seen:

@@ -14,13 +14,13 @@ from pathlib import Path
 import click
 
 from ..config import SECRET_SETTINGS, Resolved, resolve_settings
-from ..domain.db import mask_url
 from ..domain.errors import HlskitError
 from ..domain.settings import Settings
-from ..engines.local import ffmpeg_exe
-from ..keys.store import load_master_key
+from ..engines.encode import ffmpeg_exe
 from ..keys.tokens import token_secret
 from ..server.player import HLS_DIST, HLS_JS_VERSION
+from ..stores.db import mask_url
+from ..stores.keys import load_master_key
 from .abrcheck import chromium_path
 
 
@@ -115,7 +115,7 @@ def check_ffmpeg(settings: Settings) -> Check:
         else "reinstall the bundled binary: pip install --force-reinstall imageio-ffmpeg (or set HLSKIT_FFMPEG)"
     )
     try:
-        path = ffmpeg_exe(settings)
+        path = ffmpeg_exe(settings.ffmpeg_config())
     except HlskitError as exc:
         return Check("ffmpeg", "fail", exc.message, fix)
     except (ImportError, RuntimeError) as exc:  # imageio-ffmpeg missing or without its binary
@@ -224,7 +224,7 @@ def check_token_secret(settings: Settings, sources: dict) -> Check:
     where = f"setting token_secret from {sources['token_secret']}" if settings.token_secret else str(path)
     try:
         # The production rules (32+ characters, no placeholder, file mode 0600) without creating anything.
-        token_secret(settings.replace(production=True))
+        token_secret(settings.replace(production=True).token_config())
     except HlskitError as exc:
         problem, _, fix = exc.message.partition(": ")
         weak_only = settings.token_secret and not settings.production

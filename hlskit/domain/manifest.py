@@ -1,18 +1,272 @@
-"""The package manifest, hlskit.json: what a package run produced, as plain JSON-ready data.
+"""The package manifest, hlskit.json, as a typed and versioned value (:class:`Manifest`).
 
 It names jobs, definitions, key ids and key URIs (never keys) and the measured figures of the
-master; the pipeline writes it, ``hlskit status`` and the mts follow-up read it back.
+master; the pipeline writes it, ``hlskit status``, the server and the mts follow-up read it back.
+Every read goes through :meth:`Manifest.from_dict`, which reads each manifest hlskit has written
+(version 1 had no ``format``, ``media_dir``, ``downloads``…: they take their defaults) and keeps
+keys it does not know in :attr:`Manifest.extra`, so a manifest written by a newer hlskit survives
+a rewrite by this one.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import posixpath
 import time
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
 
-from .jobs import Job, JobState
 from .names import DOWNLOADS, MEDIA_PLAYLIST, MP4_SUFFIX
+from .outputs import DefinitionOutput, DownloadOutput
 from .plan import PackagePlan
+from .runs import Job, JobState
+
+VERSION = 2  # 2: typed manifest (downloads, thumbnails, warnings, quality, validation in one schema)
+
+T = TypeVar("T")
+
+
+def _from(cls: type[T], data: Any) -> T:
+    """``cls`` from a dict, taking only the fields it knows (missing ones keep their defaults)."""
+    if isinstance(data, cls):
+        return data
+    if not isinstance(data, dict):
+        raise ValueError(f"{cls.__name__} entry is not an object")
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class DefinitionRecord:
+    """One definition's job and what it produced."""
+
+    name: str
+    codec: str = "h264"
+    width: int = 0
+    height: int = 0
+    video_kbps: int = 0
+    audio_kbps: int = 0
+    template_id: str = ""
+    job_id: str = ""
+    state: str = JobState.SUBMITTED.value
+    code: str = ""
+    message: str = ""
+    playlist: str | None = None  # relative to the master, once the job succeeded
+    segments: int = 0
+    duration: float = 0.0
+    bytes: int = 0
+    vmaf: float | None = None  # `hlskit quality` (pipeline/quality.py)
+    psnr_y: float | None = None
+    ssim: float | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == JobState.SUCCESS.value
+
+
+@dataclass
+class DownloadRecord:
+    """One definition's MP4 download job (--mp4)."""
+
+    name: str
+    job_id: str = ""
+    state: str = JobState.SUBMITTED.value
+    uri: str | None = None  # relative to the master, once made
+    bytes: int = 0
+    duration: float | None = None
+
+
+@dataclass
+class KeyEntry:
+    """A data key by its id and key URI (never the key); ``iv`` where the engine writes explicit IVs."""
+
+    key_id: str
+    uri: str = ""
+    first_segment: int | None = None
+    iv: str | None = None
+
+
+@dataclass
+class Encryption:
+    method: str = "NONE"  # "AES-128" or "NONE"
+    rotate_every: int | None = None
+    clear_lead: int = 0
+
+
+@dataclass
+class VariantRecord:
+    """A variant of the master as stitched: measured figures (hlskit.hls.master.VariantInfo)."""
+
+    definition: str
+    uri: str = ""
+    bandwidth: int = 0
+    average_bandwidth: int = 0
+    codecs: str = ""
+    resolution: str | None = None
+    frame_rate: float | None = None
+    video_range: str | None = None
+    segments: int = 0
+    duration: float = 0.0
+    bytes: int = 0
+    iframe: dict[str, Any] | None = None  # {"uri", "bandwidth", "average_bandwidth"}
+
+
+@dataclass
+class MasterRecord:
+    uri: str = ""
+    session_key: str | None = None
+    variants: list[VariantRecord] = field(default_factory=list)
+    stitched_at: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MasterRecord:
+        master = _from(cls, data)
+        master.variants = [_from(VariantRecord, v) for v in master.variants]
+        return master
+
+
+@dataclass
+class Validation:
+    must_fix: list[str] = field(default_factory=list)
+    should_fix: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Manifest:
+    content_id: str
+    run_id: str = ""
+    created_at: str = ""
+    engine: str = "local"
+    source: dict[str, Any] = field(default_factory=dict)  # MediaInfo.to_dict(), or {"uri": …} when not probed here
+    media_dir: str = ""  # where definitions live, relative to the master ("" or "<run-id>/" on OSS)
+    segment_duration: int = 0
+    format: str = "ts"
+    start_definition: str = "lowest"  # the master's first variant: a definition name or "lowest"
+    key_url: str = ""
+    encryption: Encryption = field(default_factory=Encryption)
+    keys: list[KeyEntry] = field(default_factory=list)
+    per_title: dict[str, Any] | None = None
+    clip: dict[str, Any] | None = None  # {"seek", "duration"}
+    watermarks: list[dict[str, Any]] = field(default_factory=list)
+    definitions: list[DefinitionRecord] = field(default_factory=list)
+    downloads: list[DownloadRecord] = field(default_factory=list)  # --mp4 (clear: see engines/download.py)
+    thumbnails: dict[str, Any] | None = None  # seek-bar previews: sprite.jpg + thumbnails.vtt beside the master
+    master: MasterRecord | None = None
+    validation: Validation | None = None
+    warnings: list[str] = field(default_factory=list)  # HDR tone-mapped, damaged source frames, no thumbnails
+    quality: dict[str, Any] | None = None  # `hlskit quality`'s report
+    version: int = VERSION
+    extra: dict[str, Any] = field(default_factory=dict)  # keys this hlskit does not know, kept as they were
+
+    # --- reading and writing -----------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Manifest:
+        """A manifest from parsed JSON; ValueError when it is not an hlskit manifest."""
+        if not isinstance(data, dict) or not isinstance(data.get("content_id"), str):
+            raise ValueError("not an hlskit manifest (no content_id)")
+        if not isinstance(data.get("definitions", []), list):
+            raise ValueError("not an hlskit manifest (definitions is not a list)")
+        names = {f.name for f in dataclasses.fields(cls)} - {"version", "extra"}
+        nested = {"encryption", "keys", "definitions", "downloads", "master", "validation", "warnings"}
+        raw = {k: v for k, v in data.items() if k in names}
+        try:
+            m = cls(**{k: v for k, v in raw.items() if k not in nested})
+            m.version = int(data.get("hlskit", 1))
+            m.extra = {k: v for k, v in data.items() if k not in names and k != "hlskit"}
+            m.encryption = _from(Encryption, raw.get("encryption") or {})
+            m.keys = [_from(KeyEntry, k) for k in raw.get("keys") or []]
+            m.definitions = [_from(DefinitionRecord, d) for d in raw.get("definitions") or []]
+            m.downloads = [_from(DownloadRecord, d) for d in raw.get("downloads") or []]
+            m.master = MasterRecord.from_dict(raw["master"]) if raw.get("master") else None
+            m.validation = _from(Validation, raw["validation"]) if raw.get("validation") else None
+            m.warnings = [str(w) for w in raw.get("warnings") or []]
+        except (TypeError, ValueError) as exc:  # a field of the wrong kind
+            raise ValueError(f"not an hlskit manifest ({exc})") from None
+        return m
+
+    @classmethod
+    def loads(cls, text: str) -> Manifest:
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON ({exc.msg})") from None
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        """The manifest file at ``path``: OSError when it cannot be read, ValueError when it is not one."""
+        try:
+            return cls.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise ValueError("not text") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"hlskit": VERSION}
+        for f in dataclasses.fields(self):
+            if f.name not in ("version", "extra"):
+                data[f.name] = _plain(getattr(self, f.name))
+        return {**data, **self.extra}
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+    # --- what readers ask --------------------------------------------------------------------
+
+    def done(self) -> list[DefinitionRecord]:
+        """The definitions whose job succeeded, in ladder order."""
+        return [d for d in self.definitions if d.succeeded and d.playlist]
+
+    def key_ids(self) -> set[str]:
+        """The ids of the data keys this package uses (the ones that stay live once it is published)."""
+        return {k.key_id for k in self.keys}
+
+    def failed_notes(self) -> list[str]:
+        return [f"{d.name}: {d.state}" for d in self.definitions if not d.succeeded]
+
+    def source_path(self) -> str | None:
+        """The source's path as probed, when it was a local file."""
+        path = self.source.get("path")
+        return path if isinstance(path, str) else None
+
+    def clip_span(self) -> tuple[float, float | None] | None:
+        """(seek, duration) of --clip, else None."""
+        return (float(self.clip["seek"]), self.clip.get("duration")) if self.clip else None
+
+    def refresh(self, jobs: list[Job]) -> Manifest:
+        """Bring a manifest written at submit time up to date with the jobs' final states."""
+        by_id = {j.job_id: j for j in jobs}
+        for d in self.definitions:
+            job = by_id.get(d.job_id)
+            if job is not None:
+                d.state, d.code, d.message = job.state.value, job.code, job.message
+                d.playlist = f"{self.media_dir}{d.name}/{MEDIA_PLAYLIST}" if job.state == JobState.SUCCESS else None
+        for dl in self.downloads:
+            job = by_id.get(dl.job_id)
+            if job is not None:
+                dl.state = job.state.value
+                dl.uri = download_uri(self.media_dir, dl.name) if job.state == JobState.SUCCESS else None
+        return self
+
+    def record_downloads(self, made: dict[str, DownloadOutput]) -> None:
+        """Measured downloads (an engine's report) into their entries."""
+        for dl in self.downloads:
+            if dl.name in made:
+                dl.bytes = made[dl.name].bytes
+                dl.duration = made[dl.name].duration
+                dl.uri = made[dl.name].uri or dl.uri
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+# --- building a manifest from a plan ---------------------------------------------------------
 
 
 def media_dir(plan: PackagePlan) -> str:
@@ -30,109 +284,86 @@ def download_uri(media_dir: str, name: str) -> str:
     return f"{media_dir}{DOWNLOADS}/{name}{MP4_SUFFIX}"
 
 
-def build_manifest(plan: PackagePlan, jobs: list[Job]) -> dict[str, Any]:
+def build_manifest(
+    plan: PackagePlan,
+    jobs: list[Job],
+    outputs: dict[str, DefinitionOutput] | None = None,
+    downloads: dict[str, DownloadOutput] | None = None,
+    *,
+    engine: str,
+    explicit_iv: bool = True,
+) -> Manifest:
+    """The manifest of ``plan`` with its jobs as they are and what the engine measured of their outputs.
+    ``explicit_iv``: the engine writes each key's IV into the playlists (MPS takes none: players then
+    use the media sequence number), so the manifest lists them."""
+    outputs, downloads = outputs or {}, downloads or {}
     by_name = {j.definition: j for j in jobs}
     definitions = []
     for rung in plan.rungs:
         job = by_name[rung.name]
-        rendition = plan.renditions.get(rung.name)
+        out = outputs.get(rung.name)
         d = rung.definition
         definitions.append(
-            {
-                "name": rung.name,
-                "codec": rung.codec,
-                "width": rung.width,
-                "height": rung.height,
-                "video_kbps": d.video_kbps,
-                "audio_kbps": d.audio_kbps,
-                "template_id": d.template_id,
-                "job_id": job.job_id,
-                "state": job.state.value,
-                "code": job.code,
-                "message": job.message,
-                "playlist": playlist_of(plan, rung.name) if job.state == JobState.SUCCESS else None,
-                "segments": rendition.segments if rendition else 0,
-                "duration": round(rendition.duration, 6) if rendition else 0.0,
-                "bytes": rendition.bytes if rendition else 0,
-            }
-        )
-    first_segment = {}
-    count = max((r.segments for r in plan.renditions.values()), default=0)
-    for i in range(count):
-        index = plan.schedule.key_index(i)
-        if index is not None and index not in first_segment:
-            first_segment[index] = i
-    engine = next(iter(plan.jobs.values())).engine
-    downloads = []
-    for name, job in plan.mp4_jobs.items():
-        state = by_name[job.definition].state if job.definition in by_name else job.state
-        made = plan.downloads.get(name, {})
-        downloads.append(
-            {
-                "name": name,
-                "job_id": job.job_id,
-                "state": state.value,
-                "uri": download_uri(media_dir(plan), name) if state == JobState.SUCCESS else None,
-                "bytes": made.get("bytes", 0),
-            }
-        )
-    return {
-        "hlskit": 1,
-        "content_id": plan.content_id,
-        "run_id": plan.run_id,
-        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "engine": engine,
-        "source": plan.media.to_dict() if plan.media else {"uri": plan.source},
-        "media_dir": media_dir(plan),
-        "segment_duration": plan.segment_duration,
-        "format": plan.format,
-        # The master's first variant: a definition name or "lowest" (finishing stitches with it).
-        "start_definition": plan.start_definition,
-        "key_url": plan.key_url,
-        "encryption": {
-            "method": "AES-128" if plan.schedule.encrypt else "NONE",
-            "rotate_every": plan.schedule.rotate_every,
-            "clear_lead": plan.schedule.clear_lead,
-        },
-        # MPS takes no IV (players then use the media sequence number), so only local keys list one.
-        "keys": [
-            {
-                "key_id": k.key_id,
-                "uri": k.uri(plan.key_url),
-                "first_segment": first_segment.get(i),
-                **({"iv": k.iv_hex} if engine == "local" else {}),
-            }
-            for i, k in enumerate(plan.keys)
-        ],
-        "per_title": plan.per_title,
-        "clip": {"seek": plan.clip.seek, "duration": plan.clip.duration} if plan.clip else None,
-        "watermarks": [wm.__dict__ for wm in plan.watermarks],
-        "definitions": definitions,
-        # --mp4: a progressive MP4 per definition (downloads/<definition>.mp4, clear: see engines/download.py)
-        "downloads": downloads,
-        # Seek-bar previews (local engine): sprite.jpg + thumbnails.vtt beside the master, or None.
-        "thumbnails": plan.thumbnails,
-        "master": None,
-    }
-
-
-def refresh_manifest(manifest: dict[str, Any], jobs: list[Job]) -> dict[str, Any]:
-    """Bring a manifest written at submit time up to date with the jobs' final states."""
-    by_id = {j.job_id: j for j in jobs}
-    for d in manifest["definitions"]:
-        job = by_id.get(d["job_id"])
-        if job is not None:
-            d.update(
+            DefinitionRecord(
+                name=rung.name,
+                codec=rung.codec,
+                width=rung.width,
+                height=rung.height,
+                video_kbps=d.video_kbps,
+                audio_kbps=d.audio_kbps,
+                template_id=d.template_id,
+                job_id=job.job_id,
                 state=job.state.value,
                 code=job.code,
                 message=job.message,
-                playlist=f"{manifest.get('media_dir', '')}{d['name']}/{MEDIA_PLAYLIST}"
-                if job.state == JobState.SUCCESS
-                else None,
+                playlist=playlist_of(plan, rung.name) if job.state == JobState.SUCCESS else None,
+                segments=out.segments if out else 0,
+                duration=round(out.duration, 6) if out else 0.0,
+                bytes=out.bytes if out else 0,
             )
-    for d in manifest.get("downloads", []):
-        job = by_id.get(d["job_id"])
-        if job is not None:
-            made = download_uri(manifest.get("media_dir", ""), d["name"])
-            d.update(state=job.state.value, uri=made if job.state == JobState.SUCCESS else None)
-    return manifest
+        )
+    first_segment: dict[int, int] = {}
+    for i in range(max((o.segments for o in outputs.values()), default=0)):
+        index = plan.schedule.key_index(i)
+        if index is not None and index not in first_segment:
+            first_segment[index] = i
+    made = []
+    for name, job in plan.mp4_jobs.items():
+        state = by_name[job.definition].state if job.definition in by_name else job.state
+        done = downloads.get(name)
+        made.append(
+            DownloadRecord(
+                name=name,
+                job_id=job.job_id,
+                state=state.value,
+                uri=(done.uri if done and done.uri else download_uri(media_dir(plan), name))
+                if state == JobState.SUCCESS
+                else None,
+                bytes=done.bytes if done else 0,
+                duration=done.duration if done else None,
+            )
+        )
+    return Manifest(
+        content_id=plan.content_id,
+        run_id=plan.run_id,
+        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        engine=engine,
+        source=plan.media.to_dict() if plan.media else {"uri": plan.source},
+        media_dir=media_dir(plan),
+        segment_duration=plan.segment_duration,
+        format=plan.format,
+        start_definition=plan.start_definition,
+        key_url=plan.key_url,
+        encryption=Encryption(
+            "AES-128" if plan.schedule.encrypt else "NONE", plan.schedule.rotate_every, plan.schedule.clear_lead
+        ),
+        keys=[
+            KeyEntry(k.key_id, k.uri(plan.key_url), first_segment.get(i), k.iv_hex if explicit_iv else None)
+            for i, k in enumerate(plan.keys)
+        ],
+        per_title=plan.per_title,
+        clip={"seek": plan.clip.seek, "duration": plan.clip.duration} if plan.clip else None,
+        watermarks=[dataclasses.asdict(wm) for wm in plan.watermarks],
+        definitions=definitions,
+        downloads=made,
+    )

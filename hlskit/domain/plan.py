@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .jobs import Job
 from .keys import DataKey, KeySchedule
 from .ladder import Rung
 from .media import MediaInfo
 from .names import MEDIA_PLAYLIST
+from .runs import Job
 
 
 @dataclass(frozen=True)
@@ -82,13 +82,10 @@ class PackagePlan:
     user_data: dict = field(default_factory=dict)
     # Creates and stores the next data key; set by the planner, absent for clear packages.
     make_key: Callable[[], DataKey] | None = field(default=None, repr=False)
-    renditions: dict[str, Any] = field(default_factory=dict)  # definition → protect.Rendition
-    per_title: dict | None = None  # the per-title analysis (pipeline/pertitle.py), when asked for
+    per_title: dict[str, Any] | None = None  # the per-title analysis (pipeline/pertitle.py), when asked for
     start_definition: str = "lowest"  # the master's first variant (hlskit.hls.master.order_variants)
-    thumbnails: dict | None = None  # the seek-bar sprite and WebVTT track (engines/thumbnails.py), when made
     format: str = "ts"  # segment format: "ts" or "fmp4" (hlskit.domain.formats)
     mp4_jobs: dict[str, Job] = field(default_factory=dict)  # rung name → its MP4 download job (--mp4)
-    downloads: dict[str, dict] = field(default_factory=dict)  # rung name → {"bytes": size of its MP4}
 
     def key(self, index: int) -> DataKey:
         """The data key for schedule index ``index``, created on first use (rotation adds keys)."""

@@ -3,7 +3,7 @@
 A *job* is one definition of one source. A *package run* is one attempt at one content id: the
 jobs it submitted (on MPS, one SubmitJobs call and its JobIds) and what became of them. Every later
 step (follow, finish, cancel, status) looks at one run, never at "all jobs of a content id".
-The job store (:mod:`hlskit.domain.jobs`) persists them.
+The job store (:mod:`hlskit.stores.jobs`) persists them.
 """
 
 from __future__ import annotations

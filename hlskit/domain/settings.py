@@ -12,6 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .configs import (
+    AliyunConfig,
+    FFmpegConfig,
+    KmsConfig,
+    MnsConfig,
+    MpsConfig,
+    NotifyConfig,
+    OssConfig,
+    StoreConfig,
+    TokenConfig,
+)
+
 
 def _default_home() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "hlskit"
@@ -24,7 +36,7 @@ class Settings:
     job_db: Path | None = None  # default: <home>/jobs.db
     key_db: Path | None = None  # default: <home>/keys.db
     # Job and key store for both: sqlite:///file.db or postgresql://user:password@host:5432/db
-    # (hlskit.domain.db); default None: the SQLite files job_db and key_db. Kept out of the repr:
+    # (hlskit.stores.db); default None: the SQLite files job_db and key_db. Kept out of the repr:
     # the URL may carry a password.
     store_url: str | None = field(default=None, repr=False)
     master_key_file: Path | None = None  # default: <home>/master.key (created 0600 on first use)
@@ -83,3 +95,42 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+    # --- the narrow configurations the leaves receive (hlskit.domain.configs) ---------------
+
+    def ffmpeg_config(self) -> FFmpegConfig:
+        return FFmpegConfig(self.ffmpeg, self.x264_preset, self.rate_control, self.crf)
+
+    def aliyun_config(self) -> AliyunConfig:
+        return AliyunConfig(self.mts_access_key_id, self.mts_access_key_secret, self.mts_region)
+
+    def oss_config(self) -> OssConfig:
+        return OssConfig(self.aliyun_config(), self.oss_endpoint, self.oss_location, self.home / "oss-uploads")
+
+    def mns_config(self) -> MnsConfig:
+        return MnsConfig(self.aliyun_config(), self.mts_mns_endpoint, self.mts_mns_queue)
+
+    def kms_config(self) -> KmsConfig | None:
+        """The KMS configuration when data keys come from KMS (mts_kms_key_id set), else None."""
+        if not self.mts_kms_key_id:
+            return None
+        return KmsConfig(self.aliyun_config(), self.mts_kms_key_id, self.mts_kms_endpoint)
+
+    def mps_config(self) -> MpsConfig:
+        crf = self.crf if self.rate_control == "capped-crf" else None
+        return MpsConfig(
+            self.aliyun_config(), self.mts_endpoint, self.mts_pipeline_id, self.oss_config(), self.mns_config(), crf
+        )
+
+    def store_config(self) -> StoreConfig:
+        assert self.job_db is not None and self.key_db is not None and self.master_key_file is not None
+        return StoreConfig(
+            self.store_url or self.job_db, self.store_url or self.key_db, self.master_key_file, self.kms_config()
+        )
+
+    def notify_config(self) -> NotifyConfig:
+        # mns:QUEUE targets post to Alibaba Cloud MNS: only where an MNS endpoint is configured.
+        return NotifyConfig(self.notify_secret, self.home, self.mns_config() if self.mts_mns_endpoint else None)
+
+    def token_config(self) -> TokenConfig:
+        return TokenConfig(self.token_secret, self.home, self.production)

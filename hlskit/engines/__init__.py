@@ -1,48 +1,46 @@
-"""Engines run a plan's jobs: ``local`` (FFmpeg on this machine) and ``mts`` (Alibaba Cloud MPS).
+"""Engines run a plan's jobs and report how they ended (:mod:`.base` is the seam).
 
-An engine submits a plan, reports how its jobs went and cancels; it never imports the pipeline,
-``hls``, the CLI or the config loader. Finishing a run is the pipeline's, the same for every engine.
+Adding an engine is a module here and one line in :data:`ENGINES`; the pipeline plans from each
+engine's :class:`~.base.Capabilities` and never asks its name. Engines never import the pipeline,
+the CLI or the config loader; finishing a run is the pipeline's, the same for every engine.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
 
 from ..domain.errors import InputError
-from ..domain.jobs import Job, JobStore
-from ..domain.plan import PackagePlan, ProgressCallback
+from ..domain.settings import Settings
+from .base import Capabilities, Engine, EngineReport
 from .local import LocalEngine
 from .mts import MtsEngine
 
-
-class Engine(Protocol):
-    name: str
-
-    def run(self, plan: PackagePlan, store: JobStore, progress: ProgressCallback) -> list[Job]:
-        """Run every job of the plan until each has ended; return the jobs as they ended.
-
-        One failing definition must not stop the others; a job cancelled in the store
-        (``hlskit cancel``) is dropped at the engine's next check.
-        """
-
-    def cancel(self, job: Job) -> None:
-        """Ask the engine to stop one job (MPS allows this only while Submitted)."""
+# name → (engine class, how to build it from the settings: only the narrow config it needs)
+ENGINES: dict[str, tuple[type[Engine], Callable[[Settings], Engine]]] = {
+    LocalEngine.name: (LocalEngine, lambda s: LocalEngine(s.ffmpeg_config())),
+    MtsEngine.name: (MtsEngine, lambda s: MtsEngine(s.mps_config())),
+}
 
 
-class RemoteEngine(Engine, Protocol):
-    """An engine whose jobs outlive this process (MPS): submit now, follow later (``status --wait``)."""
-
-    def submit(self, plan: PackagePlan, store: JobStore) -> list[Job]:
-        """Send the plan's jobs without waiting; return them as accepted (Submitted) or refused (TranscodeFail)."""
-
-    def wait(self, store: JobStore, jobs: list[Job], progress: ProgressCallback) -> list[Job]:
-        """Follow the jobs until each has ended (or was cancelled in the store); return them as they ended."""
+def _entry(name: str) -> tuple[type[Engine], Callable[[Settings], Engine]]:
+    if name not in ENGINES:
+        raise InputError(f"unknown engine {name!r}: use --engine {' or --engine '.join(ENGINES)}.")
+    return ENGINES[name]
 
 
-def get_engine(name: str, settings) -> Engine:
-    """The engine called ``name`` ("local" or "mts"), configured from ``settings``."""
-    if name == "local":
-        return LocalEngine(settings)
-    if name == "mts":
-        return MtsEngine(settings)
-    raise InputError(f"unknown engine {name!r}: use --engine local or --engine mts.")
+def get_engine(name: str, settings: Settings) -> Engine:
+    """The engine called ``name``, configured from ``settings``."""
+    return _entry(name)[1](settings)
+
+
+def capabilities(name: str) -> Capabilities:
+    """What the engine called ``name`` can do, without configuring it (no credentials needed)."""
+    return _entry(name)[0].capabilities
+
+
+def engines_where(test: Callable[[Capabilities], bool]) -> list[str]:
+    """The names of the engines whose capabilities pass ``test`` (for "use --engine X" sentences)."""
+    return [name for name, (engine, _) in ENGINES.items() if test(engine.capabilities)]
+
+
+__all__ = ["ENGINES", "Capabilities", "Engine", "EngineReport", "capabilities", "engines_where", "get_engine"]

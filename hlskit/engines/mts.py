@@ -25,13 +25,19 @@ from aliyunsdkmts.request.v20140618.QueryJobListRequest import QueryJobListReque
 from aliyunsdkmts.request.v20140618.SubmitJobsRequest import SubmitJobsRequest
 
 from ..aliyun import mns as _mns
-from ..aliyun.credentials import credentials
 from ..aliyun.rpc import AliyunRpc
+from ..domain.configs import MpsConfig
 from ..domain.errors import ConfigError, InputError, JobError
-from ..domain.jobs import Job, JobState, JobStore
+from ..domain.ladder import Rung
 from ..domain.names import MP4_SUFFIX
+from ..domain.outputs import DownloadOutput
 from ..domain.plan import PackagePlan, ProgressCallback, Watermark
+from ..domain.runs import Job, JobState
+from ..storage import is_remote
 from ..storage.oss import OssStorage, split_oss_uri, upload_with_progress
+from ..stores.jobs import JobStore
+from .base import ABSOLUTE, OSS, Capabilities, Engine, EngineReport
+from .mts_formats import check_mts_options, mts_rungs
 from .mts_outputs import Submission, build_submission, check_submission
 
 # The SDK logs every refused call at ERROR (with the signed URL); our errors already say it in one
@@ -48,12 +54,24 @@ SOURCES_PREFIX = "hlskit-sources"  # where local sources and watermark images ar
 # --- the engine -------------------------------------------------------------------------------
 
 
-class MtsEngine:
+class MtsEngine(Engine):
     name = "mts"
+    capabilities = Capabilities(
+        formats=("ts",),  # MPS writes HLS as Container.Format m3u8: TS segments
+        codecs=("h264",),  # HEVC in HLS needs fMP4 (Apple HLS authoring spec 1.5); no AV1 on MPS
+        download_codecs=("h264", "hevc"),  # Container.Format mp4 with Video.Codec H.264 or H.265
+        outputs=(OSS,),
+        key_urls=(ABSOLUTE,),  # Encryption.KeyUri is an absolute URL
+        key_rotation=False,  # one key per output
+        explicit_iv=False,  # MPS takes no IV: players use the media sequence number (RFC 8216 §5.2)
+        thumbnails=False,  # MPS snapshots are jobs of their own (SubmitSnapshotJob), not made here
+        detached=True,
+        cancel="queued",  # CancelJob works only while a job is Submitted
+    )
 
     def __init__(
         self,
-        settings,
+        config: MpsConfig,
         *,
         poll_interval: float = 2.0,
         max_poll_interval: float = 30.0,
@@ -61,7 +79,7 @@ class MtsEngine:
         mns_poll_every: float = 60.0,
         timeout: float | None = None,
     ):
-        self.settings = settings
+        self.config = config
         self.poll_interval = poll_interval
         self.max_poll_interval = max_poll_interval
         self.mns_wait_seconds = mns_wait_seconds
@@ -76,35 +94,56 @@ class MtsEngine:
     @property
     def rpc(self) -> AliyunRpc:
         if self._rpc is None:
-            endpoint = self.settings.mts_endpoint or f"mts.{self.settings.mts_region}.aliyuncs.com"
-            self._rpc = AliyunRpc(self.settings, endpoint, "MPS")
+            self._rpc = AliyunRpc(self.config.aliyun, self.config.endpoint_host, "MPS")
         return self._rpc
 
     def storage(self, bucket: str) -> OssStorage:
         if bucket not in self._storages:
-            self._storages[bucket] = OssStorage.from_settings(bucket, self.settings)
+            self._storages[bucket] = OssStorage.from_config(bucket, self.config.oss)
         return self._storages[bucket]
 
     @property
     def location(self) -> str:
-        return self.settings.oss_location or f"oss-{self.settings.mts_region}"
+        return self.config.oss.region_location
+
+    # --- planning hooks -------------------------------------------------------------------
+
+    def choose_format(self, option: str | None, codecs: tuple[str, ...], mp4: bool) -> str:
+        check_mts_options(option, codecs, mp4)
+        return "ts"
+
+    def shape_ladder(self, rungs: list[Rung], codecs: tuple[str, ...], mp4: bool) -> tuple[list[Rung], list[Rung]]:
+        return mts_rungs(rungs, codecs, mp4)
+
+    def check_plan(self, plan: PackagePlan) -> None:
+        check_submission(plan)
 
     # --- Engine protocol ----------------------------------------------------------------
 
-    def run(self, plan: PackagePlan, store: JobStore, progress: ProgressCallback) -> list[Job]:
-        """Submit, follow every job to its end, and record the finished MP4 downloads in ``plan.downloads``."""
-        jobs = self.wait(store, self.submit(plan, store), progress)
-        plan.downloads.update(self.downloads(jobs, plan.out, planned_duration(plan)))
-        return jobs
+    def run(self, plan: PackagePlan, store: JobStore, progress: ProgressCallback) -> EngineReport:
+        """Submit, then follow every job to its end."""
+        return self.follow(self.submit(plan, store), store, progress, plan.out, planned_duration(plan))
+
+    def follow(
+        self,
+        jobs: list[Job],
+        store: JobStore,
+        progress: ProgressCallback,
+        package: str,
+        duration: float | None = None,
+    ) -> EngineReport:
+        """Wait for MPS's jobs, then measure their MP4 downloads (an OSS HEAD each)."""
+        ended = self.wait(store, jobs, progress)
+        return EngineReport(ended, downloads=self.downloads(ended, package, duration))
 
     def submit(self, plan: PackagePlan, store: JobStore) -> list[Job]:
         """Send the plan's jobs to MPS without waiting; return them as MPS accepted or refused them."""
-        if not self.settings.mts_pipeline_id:
+        if not self.config.pipeline_id:
             raise ConfigError(
                 "no MPS pipeline configured: set HLSKIT_MTS_PIPELINE_ID (or pipeline_id under [mts]) "
                 "to the pipeline id shown in the MPS console."
             )
-        credentials(self.settings)
+        self.config.aliyun.credentials()
         sub = self.build_submission(plan)
         for job in sub.jobs:
             if store.get(job.job_id) is None:
@@ -119,7 +158,7 @@ class MtsEngine:
             req.set_Outputs(json.dumps(outputs, separators=(",", ":")))
             req.set_OutputBucket(sub.output_bucket)
             req.set_OutputLocation(self.location)
-            req.set_PipelineId(self.settings.mts_pipeline_id)
+            req.set_PipelineId(self.config.pipeline_id)
             answer = self.rpc.call(req)
             results = answer.get("JobResultList", {}).get("JobResult", [])
             if len(results) != len(jobs):
@@ -131,8 +170,8 @@ class MtsEngine:
                 ended.append(self._record_submit(store, job, result))
         return ended
 
-    def downloads(self, jobs: Iterable[Job], package: str, duration: float | None = None) -> dict[str, dict[str, Any]]:
-        """Definition name → {"uri", "bytes", "duration"} for each finished MP4 download job.
+    def downloads(self, jobs: Iterable[Job], package: str, duration: float | None = None) -> dict[str, DownloadOutput]:
+        """Definition name → its MP4 download, for each finished MP4 download job.
 
         ``uri`` is relative to the package's location ``package`` (the master's folder), ``bytes``
         the object's size (an OSS HEAD), ``duration`` MPS's ``Output.Properties.Duration`` of the
@@ -145,16 +184,16 @@ class MtsEngine:
         for remote in self.query(unseen).values() if unseen else ():
             if remote is not None:
                 self._remember(remote)
-        made: dict[str, dict[str, Any]] = {}
+        made: dict[str, DownloadOutput] = {}
         prefix = package.rstrip("/") + "/"
         for job in done:
             bucket, key = split_oss_uri(job.output)
             seconds = _seconds(self._properties.get(job.remote_id, {}).get("Duration"))
-            made[job.definition[: -len(MP4_SUFFIX)]] = {
-                "uri": job.output[len(prefix) :] if job.output.startswith(prefix) else job.output,
-                "bytes": self.storage(bucket).size(key),
-                "duration": seconds if seconds is not None else duration,
-            }
+            made[job.definition[: -len(MP4_SUFFIX)]] = DownloadOutput(
+                bytes=self.storage(bucket).size(key),
+                uri=job.output[len(prefix) :] if job.output.startswith(prefix) else job.output,
+                duration=seconds if seconds is not None else duration,
+            )
         return made
 
     def _record_submit(self, store: JobStore, job: Job, result: dict[str, Any]) -> Job:
@@ -232,12 +271,11 @@ class MtsEngine:
         out_bucket, _ = split_oss_uri(plan.staging)
         source = self._remote(plan.source, plan.content_id, out_bucket)
         marks = [self._remote_mark(w, plan.content_id, out_bucket) for w in plan.watermarks]
-        crf = self.settings.crf if self.settings.rate_control == "capped-crf" else None
-        return build_submission(plan, source, marks, self.location, crf)
+        return build_submission(plan, source, marks, self.location, self.config.crf)
 
     def _remote(self, location: str, content_id: str, bucket: str) -> str:
         """An oss:// URI for a source: as given, or uploaded from a local path first."""
-        if location.startswith("oss://"):
+        if is_remote(location):
             src_bucket, key = split_oss_uri(location)
             if not self.storage(src_bucket).exists(key):
                 raise InputError(f"{location} does not exist: upload it first or fix the key.")
@@ -320,9 +358,9 @@ class MtsEngine:
             self._properties[remote["JobId"]] = props if isinstance(props, dict) else {}
 
     def _mns_queue(self):
-        if not self.settings.mts_mns_queue:
+        if not self.config.mns.queue:
             return None
-        return _mns.MnsQueue.from_settings(self.settings)
+        return _mns.MnsQueue.from_config(self.config.mns)
 
     def _drain_mns(self, queue, store: JobStore, pending: dict[str, Job], wait_seconds: int) -> bool:
         """Receive MPS's completion messages; delete those of jobs this store knows, query the pending ones."""

@@ -16,11 +16,11 @@ from urllib.parse import quote
 
 from ..aliyun.rpc import b64url
 from ..domain.errors import InputError
-from ..domain.jobs import Job, user_data
 from ..domain.ladder import Rung
 from ..domain.names import DOWNLOADS, MP4_SUFFIX
 from ..domain.options import watermark_text
 from ..domain.plan import PackagePlan, Watermark
+from ..domain.runs import Job, user_data
 from ..storage.oss import split_oss_uri
 from .mts_formats import VIDEO_CODEC, check_mts_plan, download_rung
 
@@ -41,23 +41,9 @@ class Submission:
     jobs: list[Job]
 
 
-def check_key_url(key_url: str) -> None:
-    """MPS documents Encryption.KeyUri as an absolute URL: a root-relative --key-url is refused."""
-    if not key_url.startswith(("http://", "https://")):
-        fix = "give one such as https://keys.example.com/keys."
-        raise InputError(f"the mts engine needs an absolute --key-url (MPS Encryption.KeyUri), got {key_url!r}: {fix}")
-
-
 def check_submission(plan: PackagePlan) -> None:
     """Every refusal that needs no network, before a source is uploaded or a request is sent."""
     check_mts_plan(plan)
-    if plan.schedule.encrypt and plan.schedule.rotate_every:
-        raise InputError(
-            "MPS encrypts each output with a single key: key rotation (--rotate-key-every) "
-            "needs the local engine; drop it or use --engine local."
-        )
-    if plan.schedule.encrypt:
-        check_key_url(plan.key_url)
     for rung in [*plan.rungs, *(download_rung(plan, name) for name in plan.mp4_jobs)]:
         if not rung.definition.template_id:
             raise InputError(
@@ -186,7 +172,6 @@ def video(plan: PackagePlan, rung: Rung, crf: int | None = None) -> dict[str, st
 
 def encryption(plan: PackagePlan) -> dict[str, str]:
     """MPS Encryption: HLS-AES-128 with our data key (Base64 or KMS), URL-safe Base64 as MPS demands."""
-    check_key_url(plan.key_url)
     key = plan.key(0)
     enc = {"Type": "hls-aes-128", "KeyUri": b64url(key.uri(plan.key_url))}
     if key.kms_blob:

@@ -11,8 +11,9 @@ import os
 import subprocess
 from pathlib import Path
 
+from ..domain.configs import FFmpegConfig
 from ..domain.errors import InputError, JobError
-from .local import ffmpeg_exe
+from .encode import ffmpeg_exe
 from .process import popen_tied
 
 
@@ -86,7 +87,7 @@ def make_sample(
     seconds: float = 30,
     fps: int = 30,
     audio: bool = True,
-    settings=None,
+    ffmpeg: FFmpegConfig | None = None,
 ) -> Path:
     out = Path(out)
     if not (16 <= width <= 7680 and 16 <= height <= 4320 and 0 < seconds <= 3600 and 1 <= fps <= 120):
@@ -96,7 +97,7 @@ def make_sample(
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.partial{out.suffix}")
-    args = sample_args(ffmpeg_exe(settings), str(tmp), width, height, seconds, fps, audio)
+    args = sample_args(ffmpeg_exe(ffmpeg), str(tmp), width, height, seconds, fps, audio)
     try:
         with popen_tied(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace") as proc:
             _, stderr = proc.communicate()

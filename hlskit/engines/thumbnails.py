@@ -120,19 +120,16 @@ def write_thumbnails(plan: PackagePlan, ffmpeg: str, duration: float, timeout: f
     return Thumbnails(SPRITE, THUMBNAILS, layout)
 
 
-def add_thumbnails(plan: PackagePlan, ffmpeg: str) -> str | None:
-    """Thumbnails for a local run whose definitions are encoded, recorded in ``plan.thumbnails``.
-
-    They cover the longest definition as encoded. A failure is returned as a warning sentence,
-    never raised: a package without previews still plays."""
-    durations = [r.duration for r in plan.renditions.values()]
-    if not durations or plan.media is None:
-        return None
+def add_thumbnails(plan: PackagePlan, ffmpeg: str, duration: float) -> tuple[dict | None, str | None]:
+    """Thumbnails covering ``duration`` s (the longest definition as encoded) for encoded definitions:
+    (their manifest entry, None), or (None, a warning sentence) when they could not be made. Never
+    raises: a package without previews still plays."""
+    if plan.media is None:
+        return None, None
     try:
-        plan.thumbnails = write_thumbnails(plan, ffmpeg, max(durations)).to_manifest()
+        return write_thumbnails(plan, ffmpeg, duration).to_manifest(), None
     except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
         for name in (SPRITE, THUMBNAILS):
             (Path(plan.staging) / name).unlink(missing_ok=True)
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        return f"no seek-bar thumbnails were made ({reason.rstrip('.')}): the package plays without them"
-    return None
+        return None, f"no seek-bar thumbnails were made ({reason.rstrip('.')}): the package plays without them"

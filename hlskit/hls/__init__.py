@@ -1,22 +1,19 @@
-"""HLS rules: parse and write playlists, stitch master playlists from measured figures, and
-validate any HLS stream."""
+"""HLS rules: parse and render playlists, stitch master playlists from measured figures, and
+validate any HLS stream. Nothing here decides where files land: it reads through a Storage and
+returns text."""
 
-from ..domain.names import MASTER
 from .master import MasterInfo, VariantInfo
 from .source import KeyResolver
-from .stitch import definitions_in, stitch, stitch_playlists, write_iframes, write_master
+from .stitch import definitions_in, stitch, stitch_files
 from .validate import Finding, Report, format_report, validate
 
 __all__ = [
-    "MASTER",
     "MasterInfo",
     "VariantInfo",
     "KeyResolver",
     "definitions_in",
     "stitch",
-    "stitch_playlists",
-    "write_iframes",
-    "write_master",
+    "stitch_files",
     "Finding",
     "Report",
     "format_report",

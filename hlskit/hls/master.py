@@ -1,13 +1,15 @@
 """What a master playlist says about each definition, and which variant comes first.
 
 Plain data: :mod:`hlskit.hls.stitch` fills it from measured figures, :mod:`hlskit.hls.write`
-renders it, and :meth:`MasterInfo.to_manifest` is what a package manifest records.
+renders it, and :meth:`MasterInfo.record` is what a package manifest records.
 """
 
 from __future__ import annotations
 
 import posixpath
 from dataclasses import asdict, dataclass, field
+
+from ..domain.manifest import MasterRecord, VariantRecord
 
 # The first variant is where players without a bandwidth estimate start: stock hls.js takes it
 # (when no level fits its 500 kb/s default estimate), and a slow first fragment is a slow first
@@ -41,27 +43,28 @@ class VariantInfo:
     iframe_count: int = 0
     video_range: str | None = None  # "SDR", "PQ", "HLG" from the media; None: it does not say
 
-    def to_manifest(self) -> dict:
-        return {
-            "definition": self.definition,
-            "uri": self.uri,
-            "bandwidth": self.bandwidth,
-            "average_bandwidth": self.average_bandwidth,
-            "codecs": self.codecs,
-            "resolution": self.resolution,
-            "frame_rate": round(self.frame_rate, 3) if self.frame_rate else None,
-            "video_range": self.video_range,
-            "segments": self.segments,
-            "duration": round(self.duration, 6),
-            "bytes": self.bytes,
-            "iframe": {
+    def record(self) -> VariantRecord:
+        """What a package manifest records of this variant."""
+        return VariantRecord(
+            definition=self.definition,
+            uri=self.uri,
+            bandwidth=self.bandwidth,
+            average_bandwidth=self.average_bandwidth,
+            codecs=self.codecs,
+            resolution=self.resolution,
+            frame_rate=round(self.frame_rate, 3) if self.frame_rate else None,
+            video_range=self.video_range,
+            segments=self.segments,
+            duration=round(self.duration, 6),
+            bytes=self.bytes,
+            iframe={
                 "uri": self.iframe_uri,
                 "bandwidth": self.iframe_bandwidth,
                 "average_bandwidth": self.iframe_average_bandwidth,
             }
             if self.iframe_uri
             else None,
-        }
+        )
 
 
 @dataclass
@@ -77,13 +80,11 @@ class MasterInfo:
     def to_dict(self) -> dict:
         return {"path": self.path, "session_key": self.session_key, "variants": [asdict(v) for v in self.variants]}
 
-    def to_manifest(self) -> dict:
-        """The manifest's "master" entry (the caller adds ``stitched_at``)."""
-        return {
-            "uri": posixpath.basename(self.path),
-            "session_key": self.session_key,
-            "variants": [v.to_manifest() for v in self.variants],
-        }
+    def record(self, stitched_at: str = "") -> MasterRecord:
+        """The manifest's "master" entry."""
+        return MasterRecord(
+            posixpath.basename(self.path), self.session_key, [v.record() for v in self.variants], stitched_at
+        )
 
 
 def order_variants(variants: list[VariantInfo], start: str = START_DEFINITION) -> list[VariantInfo]:

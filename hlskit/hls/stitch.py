@@ -6,10 +6,11 @@ RESOLUTION / FRAME-RATE read from the first segment (decrypted; for fMP4 with th
 its EXT-X-MAP, decrypted with the key that applies to the MAP), and an I-frame playlist from the
 head of each segment (see iframes.py).
 
-:func:`stitch` computes everything and writes nothing; :func:`write_master` then writes the
-I-frame playlists and master.m3u8 last, so the master's appearance is what makes a package
-visible. Neither knows about package manifests: the caller picks the definitions and records
-:meth:`MasterInfo.to_manifest` where it wants.
+:func:`stitch` computes everything and writes nothing; the pipeline writes the I-frame
+playlists, then master.m3u8 last (:mod:`hlskit.pipeline.master`), so the master's appearance is
+what makes a package visible. It knows nothing of package manifests: the caller picks the
+definitions and records
+:meth:`MasterInfo.record` where it wants.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from .master import START_DEFINITION, MasterInfo, VariantInfo, order_variants, s
 from .measure import Measure, measure
 from .playlist import MediaPlaylist, parse
 from .source import KeyResolver, Keys, Source, in_parallel, plain_head, require
-from .write import CONTENT_TYPE, master_playlist
+from .write import master_playlist
 
 Progress = Callable[[str, float], None]  # (definition, percent)
 
@@ -245,7 +246,7 @@ def stitch(
     start: str = START_DEFINITION,
 ) -> MasterInfo:
     """Measure ``items`` ((definition name, media playlist path in ``storage``)) and return the master
-    for ``<prefix>/master.m3u8`` with its I-frame playlists. Writes nothing (see :func:`write_master`).
+    for ``<prefix>/master.m3u8`` with its I-frame playlists. Writes nothing (:mod:`hlskit.pipeline.master` does).
     ``start``: the first variant, a definition name or ``"lowest"`` (:func:`order_variants`).
 
     ``key_resolver(key_uri)`` gives the keys that decrypt first segments (CODECS, RESOLUTION and
@@ -254,20 +255,6 @@ def stitch(
     prefix = prefix.rstrip("/")
     master_ref = posixpath.join(prefix, MASTER)
     return _stitch_at(Source(storage), items, master_ref, Keys(key_resolver), progress, start)
-
-
-def write_iframes(storage: Storage, info: MasterInfo) -> None:
-    """Write only the I-frame playlists: then ``validate(..., master_text=info.text)`` can check
-    the master, I-frame playlists included, before the master itself is written."""
-    for ref, text in info.iframes.items():
-        storage.write_text(ref, text, CONTENT_TYPE)
-
-
-def write_master(storage: Storage, info: MasterInfo) -> None:
-    """Write the I-frame playlists, then the master last: its appearance makes the package visible.
-    Each write is atomic (Storage.write_text)."""
-    write_iframes(storage, info)
-    storage.write_text(info.path, info.text, CONTENT_TYPE)
 
 
 def definitions_in(storage: Storage, prefix: str) -> list[tuple[str, str]]:
@@ -283,11 +270,11 @@ def definitions_in(storage: Storage, prefix: str) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def stitch_playlists(
+def stitch_files(
     playlists: list[str], output: str, key_resolver: KeyResolver | None = None, progress: Progress | None = None
 ) -> MasterInfo:
-    """Stitch media playlists from anywhere on disk and write ``output`` (and the I-frame
-    playlists beside each media playlist); variant URIs are relative to ``output``."""
+    """Stitch media playlists from anywhere on disk into the master that ``output`` would hold
+    (I-frame playlists beside each media playlist); variant URIs are relative to ``output``."""
     names: list[str] = []
     items = []
     for p in playlists:
@@ -299,7 +286,4 @@ def stitch_playlists(
             name = f"{name}-{path.stem}"
         names.append(name)
         items.append((name, path.resolve().as_posix()))
-    storage = LocalStorage(".")
-    info = _stitch_at(Source(storage), items, Path(output).resolve().as_posix(), Keys(key_resolver), progress)
-    write_master(storage, info)
-    return info
+    return _stitch_at(Source(LocalStorage(".")), items, Path(output).resolve().as_posix(), Keys(key_resolver), progress)

@@ -16,23 +16,23 @@ from aliyunsdkkms.request.v20160120.DecryptRequest import DecryptRequest
 from aliyunsdkkms.request.v20160120.GenerateDataKeyRequest import GenerateDataKeyRequest
 
 from ..aliyun.rpc import AliyunRpc
+from ..domain.configs import KmsConfig
 from ..domain.errors import ConfigError, HlskitError
 from ..domain.keys import KEY_BYTES, DataKey
 
 
-def _rpc(settings):
-    endpoint = getattr(settings, "mts_kms_endpoint", None) or f"kms.{settings.mts_region}.aliyuncs.com"
-    return AliyunRpc(settings, endpoint, "KMS")
+def _rpc(kms: KmsConfig) -> AliyunRpc:
+    return AliyunRpc(kms.aliyun, kms.endpoint_host, "KMS")
 
 
-def generate_data_key(settings) -> tuple[bytes, str]:
+def generate_data_key(kms: KmsConfig) -> tuple[bytes, str]:
     """(plain 16-byte data key, CiphertextBlob) from KMS GenerateDataKey with KeySpec AES_128."""
-    if not settings.mts_kms_key_id:
+    if not kms.key_id:
         raise ConfigError("KMS mode needs a KMS key: set HLSKIT_MTS_KMS_KEY_ID (or kms_key_id under [mts]).")
     req = GenerateDataKeyRequest()
-    req.set_KeyId(settings.mts_kms_key_id)
+    req.set_KeyId(kms.key_id)
     req.set_KeySpec("AES_128")  # only KeyId + KeySpec: HLS encryption fails with other parameters
-    answer = _rpc(settings).call(req)
+    answer = _rpc(kms).call(req)
     plain = base64.b64decode(answer["Plaintext"])
     if len(plain) != KEY_BYTES:
         raise HlskitError(
@@ -41,22 +41,22 @@ def generate_data_key(settings) -> tuple[bytes, str]:
     return plain, answer["CiphertextBlob"]
 
 
-def decrypt(settings, ciphertext_blob: bytes | str) -> bytes:
+def decrypt(kms: KmsConfig, ciphertext_blob: bytes | str) -> bytes:
     """The plain data key behind a CiphertextBlob (KMS Decrypt)."""
     blob = ciphertext_blob.decode() if isinstance(ciphertext_blob, bytes) else ciphertext_blob
     req = DecryptRequest()
     req.set_CiphertextBlob(blob)
-    return base64.b64decode(_rpc(settings).call(req)["Plaintext"])
+    return base64.b64decode(_rpc(kms).call(req)["Plaintext"])
 
 
-def decrypt_hook(settings) -> Callable[[bytes], bytes]:
-    """For ``KeyStore(..., kms_decrypt=decrypt_hook(settings))`` in the key service."""
-    return lambda blob: decrypt(settings, blob)
+def decrypt_hook(kms: KmsConfig) -> Callable[[bytes], bytes]:
+    """For ``KeyStore(..., kms_decrypt=decrypt_hook(kms))`` in the key service."""
+    return lambda blob: decrypt(kms, blob)
 
 
-def create_data_key(store, content_id: str, settings, run_id: str = "") -> DataKey:
+def create_data_key(store, content_id: str, kms: KmsConfig, run_id: str = "") -> DataKey:
     """A KMS-generated data key, recorded in the key store (a KeyStore) by its ciphertext only."""
-    plain, blob = generate_data_key(settings)
+    plain, blob = generate_data_key(kms)
     key = DataKey(content_id, secrets.token_hex(8), secrets.token_bytes(16), plain, kms_blob=blob)
     store.add_kms(content_id, key.key_id, blob.encode(), key.iv, run_id)
     return key

@@ -1,112 +1,43 @@
-"""Turn FFmpeg's clear HLS output into the final media playlist, encrypting segments per schedule.
+"""Which data key encrypts which part of a definition, and the encryption itself: bytes in, bytes out.
 
-FFmpeg writes clear TS or fMP4 segments into staging; this step encrypts each finished segment
-with its data key (AES-128-CBC, PKCS#7, explicit IV: RFC 8216 §4.3.2.4), names segments like MPS
-(``index-00001.ts``, ``index-00001.m4s``) and writes the VOD media playlist
-(:func:`hlskit.hls.write.media_playlist`) with one EXT-X-KEY before the first segment each key covers.
-
-An fMP4 definition's initialization section (EXT-X-MAP) is encrypted whole with the first
-segment's key and IV, the KEY written before the MAP (RFC 8216 §4.3.2.5 requires that IV). With a
-clear lead the first segment is clear, so the init section is too: a player must be able to start
+Segments are encrypted whole with AES-128-CBC, PKCS#7 padding and the key's explicit IV (RFC 8216
+§4.3.2.4); ``KeySchedule`` says which key applies to segment i (clear lead, rotation). An fMP4
+definition's initialization section (EXT-X-MAP) is encrypted whole with the first segment's key
+and IV, the EXT-X-KEY written before the MAP (RFC 8216 §4.3.2.5 requires that IV). With a clear
+lead the first segment is clear, so the init section is too: a player must be able to start
 without a key, and the init section holds only the codec configuration, no picture.
-Encrypting finished files ourselves keeps key rotation and clear lead deterministic (no swapping
-of FFmpeg's key-info file while it runs) and means FFmpeg never sees a plain key file.
+
+Encrypting finished files ourselves keeps key rotation and clear lead deterministic and means
+FFmpeg never sees a plain key file. Where the bytes are read and written is the engine's business.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
-from ..domain.errors import HlskitError
 from ..domain.keys import DataKey, KeySchedule
-from ..domain.names import MEDIA_PLAYLIST, segment_name
 from ..hls.crypto import encrypt_segment
-from ..hls.playlist import MediaPlaylist, parse
-from ..hls.write import Entry, KeyTag, media_playlist
-from ..storage import LocalStorage
+from ..hls.write import CLEAR, KeyTag
+
+KeyMaker = Callable[[int], DataKey]  # schedule index → data key (created on first use)
 
 
-@dataclass(frozen=True)
-class Rendition:
-    """What one definition produced."""
-
-    playlist: str  # path of index.m3u8
-    segments: int
-    duration: float
-    bytes: int
-    target_duration: int
-    key_ids: tuple[str, ...]
-    init: str | None = None  # fMP4: the initialization section's file name (EXT-X-MAP)
+def segment_key(schedule: KeySchedule, index: int, key_for: KeyMaker) -> DataKey | None:
+    """The data key of segment ``index`` (0-based), or None when it stays clear."""
+    key_index = schedule.key_index(index)
+    return None if key_index is None else key_for(key_index)
 
 
-def round_half_up(x: float) -> int:
-    return math.floor(x + 0.5)
+def init_key(schedule: KeySchedule, key_for: KeyMaker) -> DataKey | None:
+    """The data key of the initialization section: the first segment's (RFC 8216 §4.3.2.5)."""
+    return segment_key(schedule, 0, key_for)
 
 
-def _key_tag(index: int | None, key_for: Callable[[int], DataKey], key_url: str) -> KeyTag:
-    if index is None:
-        return KeyTag()
-    key = key_for(index)
-    return KeyTag("AES-128", key.uri(key_url), key.iv)
+def encrypt(data: bytes, key: DataKey | None) -> bytes:
+    """``data`` encrypted with ``key`` and its IV, or unchanged when ``key`` is None."""
+    return data if key is None else encrypt_segment(data, key.key, key.iv)
 
 
-def protect(ffmpeg_playlist: Path, schedule: KeySchedule, key_for: Callable[[int], DataKey], key_url: str) -> Rendition:
-    """Encrypt (or keep clear) every segment listed in ``ffmpeg_playlist`` and write index.m3u8 beside it.
-
-    ``key_for(i)`` returns the data key for schedule index i (created on first use).
-    """
-    folder = ffmpeg_playlist.parent
-    source = parse(ffmpeg_playlist.read_text(encoding="utf-8"), ffmpeg_playlist.as_posix())
-    if not isinstance(source, MediaPlaylist):
-        raise HlskitError(f"{ffmpeg_playlist} is not a media playlist: FFmpeg's HLS output was expected.")
-    entries: list[Entry] = []
-    total_bytes = 0
-    used: list[str] = []
-    current: int | None = None
-    init = None
-    if source.segments and source.segments[0].map is not None:
-        init = _protect_init(folder, source.segments[0].map[0], schedule.key_index(0), key_for, key_url)
-    for i, seg in enumerate(source.segments):
-        plain_path = folder / seg.raw_uri
-        data = plain_path.read_bytes()
-        index = schedule.key_index(i)
-        tag = _key_tag(index, key_for, key_url)
-        if index is not None:
-            key = key_for(index)
-            if index != current:
-                used.append(key.key_id)
-            data = encrypt_segment(data, key.key, key.iv)
-        current = index
-        out_name = segment_name(i, Path(seg.raw_uri).suffix or ".ts")
-        (folder / out_name).write_bytes(data)
-        if out_name != seg.raw_uri:
-            plain_path.unlink()
-        total_bytes += len(data)
-        entries.append(Entry(out_name, seg.duration, tag))
-    durations = [seg.duration for seg in source.segments]
-    if not durations:
-        raise HlskitError(f"{ffmpeg_playlist} lists no segment: FFmpeg's output is empty.")
-    # RFC 8216 §4.3.3.1: a decimal-integer of at least every rounded EXTINF; never 0 (a one-frame segment).
-    target = max(1, *(round_half_up(d) for d in durations))
-    # RFC 8216 §7: EXT-X-MAP outside an I-frames-only playlist needs version 6.
-    text = media_playlist(entries, target_duration=target, version=6 if init else 3, init=init)
-    final = folder / MEDIA_PLAYLIST
-    LocalStorage().write_text(str(final), text)
-    if ffmpeg_playlist != final:
-        ffmpeg_playlist.unlink()
-    return Rendition(
-        str(final), len(durations), sum(durations), total_bytes, target, tuple(used), init.uri if init else None
-    )
-
-
-def _protect_init(folder: Path, uri: str, index: int | None, key_for: Callable[[int], DataKey], key_url: str) -> Entry:
-    """Encrypt the initialization section in place with the first segment's key (or leave it clear)."""
-    path = folder / Path(uri).name  # FFmpeg names it relative to its playlist
-    tag = _key_tag(index, key_for, key_url)
-    if index is not None:
-        key = key_for(index)
-        path.write_bytes(encrypt_segment(path.read_bytes(), key.key, key.iv))
-    return Entry(path.name, 0.0, tag)
+def key_tag(key: DataKey | None, key_url: str) -> KeyTag:
+    """The EXT-X-KEY that names ``key`` (its key URI and IV), or METHOD=NONE for clear media."""
+    return CLEAR if key is None else KeyTag("AES-128", key.uri(key_url), key.iv)

@@ -15,28 +15,12 @@ from urllib.parse import urlparse
 
 from ..domain.keys import DataKey
 from ..hls.source import KeyResolver
-from .store import KeyStore
 
 
 def split_key_uri(uri: str) -> tuple[str, str] | None:
     """<content-id>, <key-id>: the last two path segments of a key URI made by hlskit.keys.key_uri."""
     parts = [p for p in urlparse(uri).path.split("/") if p]
     return (parts[-2], parts[-1]) if len(parts) >= 2 else None
-
-
-def store_key_resolver(store: KeyStore) -> KeyResolver:
-    """Live keys from a key store (no HTTP, no token); revoked or unknown keys resolve to None."""
-
-    def resolve(uri: str) -> bytes | None:
-        ids = split_key_uri(uri)
-        return store.get(*ids) if ids else None
-
-    return resolve
-
-
-def local_key_resolver(settings) -> KeyResolver:
-    """Keys from the key store under settings.home."""
-    return store_key_resolver(KeyStore.from_settings(settings))
 
 
 def memory_key_resolver(keys: Iterable[DataKey], key_url: str) -> KeyResolver:

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..domain.configs import TokenConfig
 from ..domain.errors import ConfigError, HlskitError
 from ..domain.ids import check_content_id, is_content_id
 from .secretfile import read_secret_file
@@ -149,26 +150,26 @@ def _weak(secret: str) -> bool:
     return len(secret) < _MIN_SECRET or secret.strip().lower() in _PLACEHOLDERS
 
 
-def token_secret(settings) -> bytes:
+def token_secret(config: TokenConfig) -> bytes:
     """The token secret: Settings.token_secret, else <home>/token.secret (created 0600 on first use).
 
     In production a missing, short (< 32 characters) or placeholder secret is refused, and the
     secret file is never created implicitly: a fresh random secret would silently invalidate
     the tokens every other server instance issues.
     """
-    if settings.token_secret:
-        secret = str(settings.token_secret)
-        if settings.production and _weak(secret):
+    if config.secret:
+        secret = str(config.secret)
+        if config.production and _weak(secret):
             raise ConfigError(
                 "token_secret is too weak for production: set HLSKIT_TOKEN_SECRET to 32+ random characters (e.g. from `openssl rand -hex 32`)."
             )
         return secret.encode("utf-8")
-    path = Path(settings.home) / "token.secret"
-    if settings.production and not path.exists():
+    path = Path(config.home) / "token.secret"
+    if config.production and not path.exists():
         raise ConfigError(
             f"no token secret in production: set HLSKIT_TOKEN_SECRET (32+ random characters) or create {path} with mode 600."
         )
     secret = read_secret_file(path, lambda: secrets.token_urlsafe(32).encode(), "token secret").decode().strip()
-    if not secret or (settings.production and _weak(secret)):
+    if not secret or (config.production and _weak(secret)):
         raise ConfigError(f"token secret file {path} is empty or too weak: write 32+ random characters to it.")
     return secret.encode("utf-8")

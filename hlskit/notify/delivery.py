@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain.jobs import Job
+from ..domain.configs import NotifyConfig
+from ..domain.runs import Job
 from .events import encode_event, job_event, package_event
 from .targets import DeliveryError, Target, parse_target
 
@@ -60,9 +61,9 @@ class Notifier:
         self.failed = 0
 
     @classmethod
-    def from_targets(cls, specs: Iterable[str], settings, retry: Retry = Retry()) -> Notifier:
+    def from_targets(cls, specs: Iterable[str], config: NotifyConfig, retry: Retry = Retry()) -> Notifier:
         """Parse every target now, so a bad one is an InputError before any encoding starts."""
-        return cls([parse_target(s.strip(), settings) for s in specs if s and s.strip()], retry)
+        return cls([parse_target(s.strip(), config) for s in specs if s and s.strip()], retry)
 
     def __enter__(self) -> Notifier:
         return self

@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..domain.configs import NotifyConfig
 from ..domain.errors import ConfigError
-from ..domain.jobs import Job, JobState
+from ..domain.runs import Job, JobState
 from ..keys.secretfile import read_secret_file
 
 log = logging.getLogger("hlskit.notify")
@@ -91,11 +92,11 @@ def verify_signature(secret: bytes | str, body: bytes, header: str | None) -> bo
     return hmac.compare_digest(sign(key, body), header.strip())
 
 
-def load_notify_secret(settings) -> bytes:
-    """Settings.notify_secret, else ``<home>/notify.secret`` (created 0600 on first use)."""
-    if settings.notify_secret:
-        return settings.notify_secret.encode()
-    path = Path(settings.home) / "notify.secret"
+def load_notify_secret(config: NotifyConfig) -> bytes:
+    """The notify_secret setting, else ``<home>/notify.secret`` (created 0600 on first use)."""
+    if config.secret:
+        return config.secret.encode()
+    path = Path(config.home) / "notify.secret"
     secret = read_secret_file(path, lambda: secrets.token_hex(32).encode(), "notify secret").decode().strip()
     if len(secret) < 32:
         raise ConfigError(f"notify secret file {path} holds fewer than 32 characters: delete it to make a new one.")

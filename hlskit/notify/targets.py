@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import requests
 
 from ..aliyun.mns import MnsQueue
+from ..domain.configs import NotifyConfig
 from ..domain.errors import ConfigError, HlskitError, InputError
 from .events import ATTEMPT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, load_notify_secret, sign
 
@@ -87,7 +88,7 @@ class CommandTarget:
             raise DeliveryError(f"exit status {done.returncode}" + (f" ({last})" if last else ""))
 
 
-TargetFactory = Callable[[str, Any], Target]  # (target text, settings) → Target
+TargetFactory = Callable[[str, NotifyConfig], Target]  # (target text, config) → Target
 _FACTORIES: dict[str, TargetFactory] = {}
 
 
@@ -96,13 +97,13 @@ def register_target(scheme: str, factory: TargetFactory) -> None:
     _FACTORIES[scheme] = factory
 
 
-def _webhook(spec: str, settings) -> Target:
+def _webhook(spec: str, config: NotifyConfig) -> Target:
     if not urlsplit(spec).hostname:
         raise InputError(f"notify target {spec!r} has no host: write https://host/path.")
-    return WebhookTarget(spec, load_notify_secret(settings))
+    return WebhookTarget(spec, load_notify_secret(config))
 
 
-def _command(spec: str, settings) -> Target:
+def _command(spec: str, config: NotifyConfig) -> Target:
     try:
         argv = shlex.split(spec[len("exec:") :])
     except ValueError as exc:
@@ -119,16 +120,12 @@ register_target("https", _webhook)
 register_target("exec", _command)
 
 
-def parse_target(spec: str, settings) -> Target:
+def parse_target(spec: str, config: NotifyConfig) -> Target:
     scheme = spec.partition(":")[0].lower()
     factory = _FACTORIES.get(scheme)
     if factory is None:
-        if scheme == "mns":
-            raise InputError(
-                f"notify target {spec!r}: MNS notifications need --engine mts (MPS publishes to the pipeline's queue)."
-            )
         raise InputError(f"notify target {spec!r} is not supported: use https://..., http://... or exec:/path/to/cmd.")
-    return factory(spec, settings)
+    return factory(spec, config)
 
 
 class MnsTarget:
@@ -147,15 +144,16 @@ class MnsTarget:
             raise DeliveryError(exc.message) from None
 
 
-def _notify_target(spec: str, settings) -> MnsTarget:
-    if getattr(settings, "engine", "mts") != "mts":
+def _notify_target(spec: str, config: NotifyConfig) -> MnsTarget:
+    if config.mns is None:
         raise InputError(
-            f"notify target {spec!r}: MNS notifications need --engine mts (MPS publishes to the pipeline's queue)."
+            f"notify target {spec!r}: MNS notifications need an MNS endpoint: set HLSKIT_MTS_MNS_ENDPOINT to "
+            "https://<account-id>.mns.<region>.aliyuncs.com (and the Alibaba Cloud credentials)."
         )
     name = spec.partition(":")[2].strip("/")
     if not name:
         raise InputError(f"notify target {spec!r} names no queue: write mns:<queue name>.")
-    return MnsTarget(MnsQueue.from_settings(settings, name))
+    return MnsTarget(MnsQueue.from_config(config.mns, name))
 
 
 register_target("mns", _notify_target)

@@ -37,11 +37,12 @@ from pathlib import Path
 
 from ..domain.errors import HlskitError, InputError
 from ..domain.formats import choose_format, parse_codecs
-from ..domain.jobs import Job, JobState
 from ..domain.ladder import parse_ladder_option
 from ..domain.options import parse_clip, parse_positive_int, parse_text_watermark, parse_watermark
 from ..domain.plan import PackageOptions, Watermark
+from ..domain.runs import Job, JobState
 from ..domain.settings import Settings
+from ..engines import capabilities
 from ..notify import parse_target
 from .plan import check_options
 from .run import run_package, submit_package
@@ -219,7 +220,7 @@ def parse_row(
     marks += [parse_text_watermark(t) for t in _split(get("text_watermark"))]
     notify = get("notify").split()
     for target in notify:
-        parse_target(target, settings)
+        parse_target(target, settings.notify_config())
 
     options = PackageOptions(
         ladder=ladder,
@@ -267,7 +268,7 @@ def run_row(row: BatchRow, settings: Settings, engine: str, progress: RowProgres
 
     options = replace(row.options, engine=engine)
     try:
-        if engine == "mts":
+        if capabilities(engine).detached:
             jobs = submit_package(row.source, row.out, settings, options)
             content_id = jobs[0].content_id
             refused = [j for j in jobs if j.state == JobState.FAIL]

@@ -1,22 +1,21 @@
 """``--dry-run``: the plan of a package as plain data, touching nothing.
 
 The same planning as a real run (options checked, source probed, ladder chosen), then the exact
-FFmpeg command of the local engine (``engines.local.build_encode`` with ``create=False``), but no
-run, job or key is stored and no folder is made. Nothing here holds a key: keys are made when a
+command the engine would start (:meth:`hlskit.engines.Engine.command`: the local engine's FFmpeg
+command), but no run, job or key is stored and no folder is made. Nothing here holds a key: keys are made when a
 run starts, and the FFmpeg command never carries one (segments are encrypted after encoding).
 """
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from ..domain.manifest import download_uri
+from ..domain.manifest import download_uri, playlist_of
+from ..domain.names import MASTER
 from ..domain.plan import PackageOptions
 from ..domain.settings import Settings
+from ..engines import get_engine
 from ..engines.encoders import maxrate_kbps
-from ..engines.local import build_encode, ffmpeg_exe
 from .plan import plan_package
 
 DRY_RUN_ID = "dry-run"
@@ -24,14 +23,14 @@ DRY_RUN_ID = "dry-run"
 
 def dry_run(source: str, out: str, settings: Settings, options: PackageOptions) -> dict[str, Any]:
     """What ``hlskit package`` would do with these arguments, as JSON-ready data."""
-    plan = plan_package(source, out, settings, options, DRY_RUN_ID)
-    engine = options.engine or settings.engine
+    engine = get_engine(options.engine or settings.engine, settings)
+    plan = plan_package(source, out, settings, options, DRY_RUN_ID, engine)
     media = plan.media
     report: dict[str, Any] = {
         "dry_run": True,
         "content_id": plan.content_id,
         "source": plan.source,
-        "engine": engine,
+        "engine": engine.name,
         "duration": media.duration if media else None,
         "segment_duration": plan.segment_duration,
         "format": plan.format,
@@ -56,26 +55,11 @@ def dry_run(source: str, out: str, settings: Settings, options: PackageOptions) 
             for r in plan.rungs
         ],
         "out": plan.out,
-        "outputs": [f"{plan.out}/master.m3u8"]
-        + [f"{plan.out}/{r.name}/index.m3u8" for r in plan.rungs]
+        "outputs": [f"{plan.out}/{MASTER}"]
+        + [f"{plan.out}/{playlist_of(plan, r.name)}" for r in plan.rungs]
         + [f"{plan.out}/{download_uri('', name)}" for name in plan.mp4_jobs],
         "staging": plan.staging,
         "per_title": plan.per_title,
-        "ffmpeg": None,
+        "ffmpeg": engine.command(plan),
     }
-    if engine == "local":
-        # drawtext reads watermark text from files the real run writes in a temporary folder.
-        textdir = Path(tempfile.gettempdir()) / "hlskit-text-<run>"
-        encode = build_encode(
-            plan,
-            plan.rungs,
-            ffmpeg_exe(settings),
-            settings.x264_preset,
-            Path(plan.staging),
-            textdir,
-            rate_control=settings.rate_control,
-            crf=settings.crf,
-            create=False,
-        )
-        report["ffmpeg"] = encode.args
     return report

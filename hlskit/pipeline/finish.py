@@ -4,7 +4,9 @@ manifest → stitch → validate → publish → revoke the replaced package's k
 A run publishes when at least one definition succeeded and the stitched package validates
 (Apple's "several bit rates", AHS-9.9, is only a warning: a small source legitimately gets one
 rung). Otherwise nothing is published, the run's own keys are revoked and the run ends Failed, or
-Cancelled when the user cancelled it. Only one process finishes a run (JobStore.claim_finish).
+Cancelled when the user cancelled it (:func:`abandon`, the one teardown). Only one process
+finishes a run (JobStore.claim_finish). ``hlskit stitch`` on a published package goes through the
+same stitch → validate → write steps (:func:`stitch_and_check`, :func:`write_package`).
 """
 
 from __future__ import annotations
@@ -12,20 +14,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..domain.errors import HlskitError, JobError, os_error_sentence
-from ..domain.jobs import Job, JobState, JobStore, Run, RunState
-from ..domain.manifest import refresh_manifest
+from ..domain.manifest import Manifest, Validation
 from ..domain.names import MASTER
-from ..hls.master import START_DEFINITION
+from ..domain.runs import Job, JobState, Run, RunState
+from ..hls.master import START_DEFINITION, MasterInfo
 from ..hls.source import KeyResolver
-from ..hls.stitch import MasterInfo, stitch, write_iframes
+from ..hls.stitch import stitch
 from ..hls.validate import Report, validate
 from ..hls.write import CONTENT_TYPE, with_vod_type
-from ..keys.store import KeyStore
 from ..notify import Notifier
+from ..stores.jobs import JobStore
+from ..stores.keys import KeyStore
+from .master import write_iframes
 from .publish import Destination
+
+Progress = Callable[[str, float], None]
 
 
 class RunCancelled(HlskitError):
@@ -39,7 +44,7 @@ class PackageResult:
     content_id: str
     run_id: str
     dir: str  # where the package is (a folder or an oss:// location)
-    manifest: dict[str, Any]
+    manifest: Manifest
     jobs: list[Job]
     master: MasterInfo | None = None
     report: Report | None = None
@@ -62,11 +67,11 @@ class Finisher:
     jobs: JobStore
     keys: KeyStore
     notifier: Notifier
-    progress: Callable[[str, float], None] | None = None
+    progress: Progress | None = None
 
 
 def finish_run(
-    run: Run, jobs: list[Job], dest: Destination, manifest: dict[str, Any], resolver: KeyResolver, ctx: Finisher
+    run: Run, jobs: list[Job], dest: Destination, manifest: Manifest, resolver: KeyResolver, ctx: Finisher
 ) -> PackageResult:
     """Finish ``run`` whose ``jobs`` have all ended; raises JobError/RunCancelled when nothing was published."""
     if not ctx.jobs.claim_finish(run.run_id):
@@ -79,51 +84,27 @@ def finish_run(
     for job in jobs:
         ctx.notifier.job_ended(job)
     try:
-        manifest = refresh_manifest(manifest, jobs)
-        done = [d for d in manifest["definitions"] if d["state"] == JobState.SUCCESS.value]
-        if not done:
-            raise _nothing_succeeded(run, jobs)
-        items = [(d["name"], f"{dest.master_dir}/{d['playlist']}") for d in done]
-        for _, playlist in items:  # MPS leaves out EXT-X-PLAYLIST-TYPE; our own playlists have it
-            fixed = with_vod_type(dest.storage.read_text(playlist))
-            if fixed is not None:
-                dest.storage.write_text(playlist, fixed, CONTENT_TYPE)
-        start = manifest.get("start_definition") or START_DEFINITION  # the master's first variant
-        master = stitch(dest.storage, dest.master_dir, items, resolver, ctx.progress, start)
-        write_iframes(dest.storage, master)  # nothing points at them until the master is written
-        master_path = f"{dest.master_dir}/{MASTER}"
-        # No time budget: this is our own storage, and a long title must not fail to publish on a clock.
-        report = validate(
-            master_path, storage=dest.storage, key_resolver=resolver, master_text=master.text, time_budget=None
-        )
-        _gate(report)
-        manifest["master"] = {**master.to_manifest(), "stitched_at": _now()}
-        manifest["validation"] = {
-            "must_fix": [f"{f.rule}: {f.message}" for f in report.must],
-            "should_fix": [f"{f.rule}: {f.message}" for f in report.should],
-        }
-        dest.write_manifest(manifest)
-        # The master last (its I-frame playlists are already written): on OSS its upload publishes.
-        dest.storage.write_text(master.path, master.text, CONTENT_TYPE)
+        manifest.refresh(jobs)
+        refused = _not_publishable(run, jobs, manifest)
+        if refused is not None:
+            raise refused
+        master, report = stitch_and_check(dest, manifest, resolver, ctx.progress)
+        write_package(dest, master, manifest, report)
         dest.publish()
     except BaseException as exc:
-        dest.discard()
-        ctx.keys.revoke_run(run.run_id)
-        cancelled = isinstance(exc, RunCancelled)
-        state = RunState.CANCELLED if cancelled else RunState.FAILED
+        state = RunState.CANCELLED if isinstance(exc, RunCancelled) else RunState.FAILED
         if isinstance(exc, KeyboardInterrupt):
             state = RunState.INTERRUPTED
         code = getattr(exc, "code", "") or type(exc).__name__
         message = getattr(exc, "message", "") or str(exc)
         if isinstance(exc, OSError):  # EACCES, EROFS, ENOSPC while writing or renaming: one sentence
             code, message = "PublishFail", os_error_sentence(exc, "publishing the package")
-        ctx.jobs.end_run(run.run_id, state, code, message)
+        abandon(run, ctx.jobs, ctx.keys, dest, state, code, message)
         ctx.notifier.package_ended(run.content_id, jobs, code=code, message=message, output=dest.final)
         if isinstance(exc, OSError):
             raise JobError(message, code=code) from None
         raise
-    # Publishing replaced any earlier package of this content id: only this run's keys stay live.
-    ctx.keys.revoke(run.content_id, keep={k["key_id"] for k in manifest.get("keys", [])})
+    keep_only_published_keys(ctx.keys, manifest)
     failed = [j for j in jobs if j.state != JobState.SUCCESS]
     ctx.jobs.end_run(
         run.run_id,
@@ -145,12 +126,75 @@ def finish_run(
     return result
 
 
-def _nothing_succeeded(run: Run, jobs: list[Job]) -> HlskitError:
-    if jobs and all(j.state == JobState.CANCELLED for j in jobs):
+def stitch_and_check(
+    dest: Destination,
+    manifest: Manifest | None,
+    resolver: KeyResolver,
+    progress: Progress | None,
+    items: list[tuple[str, str]] | None = None,
+) -> tuple[MasterInfo, Report]:
+    """Stitch the manifest's finished definitions (or ``items``: (name, playlist path)), write their
+    I-frame playlists (nothing points at them yet) and validate the master before it is written.
+    Raises JobError when the package has a MUST finding."""
+    if items is None:
+        assert manifest is not None
+        items = [(d.name, f"{dest.master_dir}/{d.playlist}") for d in manifest.done()]
+    for _, playlist in items:  # MPS leaves out EXT-X-PLAYLIST-TYPE; our own playlists have it
+        fixed = with_vod_type(dest.storage.read_text(playlist))
+        if fixed is not None:
+            dest.storage.write_text(playlist, fixed, CONTENT_TYPE)
+    start = (manifest.start_definition if manifest else "") or START_DEFINITION  # the master's first variant
+    master = stitch(dest.storage, dest.master_dir, items, resolver, progress, start)
+    write_iframes(dest.storage, master)
+    # No time budget: this is our own storage, and a long title must not fail to publish on a clock.
+    report = validate(
+        master.path, storage=dest.storage, key_resolver=resolver, master_text=master.text, time_budget=None
+    )
+    _gate(report)
+    return master, report
+
+
+def write_package(dest: Destination, master: MasterInfo, manifest: Manifest | None, report: Report) -> None:
+    """The manifest (with the master's figures and the findings), then the master last: on OSS its
+    upload is what publishes the package."""
+    if manifest is not None:
+        manifest.master = master.record(stitched_at=_now())
+        manifest.validation = Validation(
+            [f"{f.rule}: {f.message}" for f in report.must], [f"{f.rule}: {f.message}" for f in report.should]
+        )
+        dest.write_manifest(manifest)
+    dest.storage.write_text(master.path, master.text, CONTENT_TYPE)
+
+
+def abandon(
+    run: Run, store: JobStore, keys: KeyStore, dest: Destination | None, state: RunState, code: str, message: str
+) -> None:
+    """The one teardown of a run that will not publish: what it wrote goes, its unfinished jobs and
+    the run end, and its keys are revoked (no live key of an unpublished run)."""
+    if dest is not None:
+        dest.discard()
+    for job in store.run_jobs(run.run_id):
+        if not job.state.finished:
+            store.update(job.job_id, state=JobState.FAIL, code=code, message=message)
+    keys.revoke_run(run.run_id)
+    store.end_run(run.run_id, state, code, message)
+
+
+def keep_only_published_keys(keys: KeyStore, manifest: Manifest) -> None:
+    """Publishing replaced any earlier package of this content id: only the new package's keys stay live."""
+    keys.revoke(manifest.content_id, keep=manifest.key_ids())
+
+
+def _not_publishable(run: Run, jobs: list[Job], manifest: Manifest) -> HlskitError | None:
+    """Why nothing may be published, or None. A cancel at any phase (encode, encrypt, remux) cancels
+    the whole run, even after some definitions finished: the user asked for no package."""
+    if any(j.state == JobState.CANCELLED for j in jobs):
         return RunCancelled(
             f"run {run.run_id} of {run.content_id} was cancelled (`hlskit cancel`); nothing was published.",
             code="Cancelled",
         )
+    if manifest.done():
+        return None
     reasons = "; ".join(f"{j.definition}: {j.message or j.state.value}" for j in jobs)
     return JobError(f"every definition failed, nothing was published ({reasons}).", code="TranscodeFail")
 

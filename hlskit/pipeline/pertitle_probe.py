@@ -22,8 +22,8 @@ from pathlib import Path
 from ..domain.errors import JobError
 from ..domain.ladder import Rung
 from ..domain.media import MediaInfo
+from ..engines.encode import output_rate
 from ..engines.h264 import level_for
-from ..engines.local import output_rate
 from .quality import MODEL
 
 

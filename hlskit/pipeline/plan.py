@@ -12,24 +12,23 @@ import re
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 from ..domain.errors import InputError
-from ..domain.formats import choose_format, codec_rungs, parse_codecs
+from ..domain.formats import parse_codecs
 from ..domain.ids import check_content_id
-from ..domain.jobs import Job, new_job_id, user_data
 from ..domain.keys import KeySchedule
-from ..domain.ladder import choose_ladder, parse_ladder_option
+from ..domain.ladder import Rung, choose_ladder, parse_ladder_option
 from ..domain.media import MediaInfo
 from ..domain.names import MP4_SUFFIX
-from ..domain.plan import PackageOptions, PackagePlan
+from ..domain.plan import Clip, PackageOptions, PackagePlan
+from ..domain.runs import Job, new_job_id, user_data
 from ..domain.settings import Settings
-from ..engines.colour import can_tone_map, hdr_kind
-from ..engines.encoders import check_rate_control
-from ..engines.local import ffmpeg_exe, gop_seconds
-from ..engines.mts_formats import check_mts_options, mts_rungs
-from ..engines.mts_outputs import check_key_url
+from ..engines import Engine, engines_where
+from ..engines.base import FOLDER, OSS, ROOT_RELATIVE
+from ..engines.encode import ffmpeg_exe, gop_seconds
 from ..hls.master import LOWEST
-from ..storage import open_storage
+from ..storage import is_remote, open_storage
 from . import pertitle
 from .pertitle import parse_target
 from .probe import probe
@@ -77,7 +76,7 @@ def check_options(options: PackageOptions, settings: Settings) -> tuple[int, str
     if options.content_id is not None:
         check_content_id(options.content_id)
     for wm in options.watermarks:
-        if wm.kind == "image" and not wm.image.startswith("oss://") and not Path(wm.image).is_file():
+        if wm.kind == "image" and not is_remote(wm.image) and not Path(wm.image).is_file():
             raise InputError(f"watermark image {wm.image} does not exist: check the path.")
     return seg, key_url
 
@@ -123,47 +122,47 @@ def check_out_folder(out: str) -> None:
 
 def probe_source(source: str, settings: Settings) -> MediaInfo:
     """Probe a local file, or an oss:// object through a short-lived signed URL."""
-    if not source.startswith("oss://"):
+    if not is_remote(source):
         return probe(source)
-    storage, key = open_storage(source, settings)
+    storage, key = open_storage(source, settings.oss_config())
     if not storage.exists(key):
         raise InputError(f"{source} does not exist: check the bucket and object key.")
     return dataclasses.replace(probe(storage.url(key), name=source), size=storage.size(key))
 
 
-def plan_package(source: str, out: str, settings: Settings, options: PackageOptions, run_id: str) -> PackagePlan:
-    """Everything decided before anything runs. Jobs are made (Submitted) but not stored yet."""
-    seg, key_url = check_options(options, settings)
-    engine = options.engine or settings.engine
-    remote = str(out).startswith("oss://")
-    if engine == "mts" and not remote:
-        raise InputError("the mts engine writes to OSS: give --out oss://bucket/prefix/.")
-    if engine == "mts" and options.encrypt:
-        check_key_url(key_url)
-    if engine == "local":
-        check_rate_control(settings.x264_preset, settings.rate_control, settings.crf)
-    if engine != "mts" and remote:
+def check_capabilities(engine: Engine, options: PackageOptions, key_url: str, out: str) -> None:
+    """Refuse, in one sentence naming an engine that can, what ``engine`` cannot make."""
+    caps = engine.capabilities
+    name = engine.name
+    if is_remote(out) and OSS not in caps.outputs:
+        can = engines_where(lambda c: OSS in c.outputs)
         raise InputError(
-            f"the {engine} engine writes to a folder: give --out DIR, or add --engine mts for an oss:// output."
+            f"the {name} engine writes to a folder: give --out DIR{_or_engine(can, 'for an oss:// output')}."
         )
-    codecs = parse_codecs(options.codecs)
-    if engine == "mts":  # MPS: HLS in TS and H.264; HEVC only as MP4 downloads; no AV1
-        check_mts_options(options.format, codecs, options.mp4)
-        fmt = "ts"
-    else:
-        fmt = choose_format(options.format, codecs)
-    if not remote:
-        check_out_folder(str(out))
-    per_title = options.ladder.strip().lower().startswith("per-title")
-    target = parse_target(options.ladder.strip()) if per_title else None
-    definitions = None if per_title else parse_ladder_option(options.ladder)
-    media = probe_source(source, settings)
-    if engine == "local" and hdr_kind(media) and not can_tone_map(ffmpeg_exe(settings)):
+    if not is_remote(out) and FOLDER not in caps.outputs:
+        raise InputError(f"the {name} engine writes to OSS: give --out oss://bucket/prefix/.")
+    if not options.encrypt:
+        return
+    if key_url.startswith("/") and ROOT_RELATIVE not in caps.key_urls:
         raise InputError(
-            f"{source} is HDR ({hdr_kind(media)}) and this FFmpeg has no zscale/tonemap filters to make SDR from it: "
-            "set the ffmpeg setting to a build with zimg (e.g. the bundled one), or convert the source to SDR first."
+            f"the {name} engine needs an absolute --key-url, got {key_url!r}: "
+            "give one such as https://keys.example.com/keys."
         )
-    clip = options.clip
+    if options.rotate_every and not caps.key_rotation:
+        can = engines_where(lambda c: c.key_rotation)
+        raise InputError(
+            f"the {name} engine encrypts each definition with a single key: drop --rotate-key-every{_or_engine(can)}."
+        )
+
+
+def _or_engine(names: list[str], why: str = "") -> str:
+    if not names:
+        return ""
+    return f", or use --engine {' or --engine '.join(names)}" + (f" {why}" if why else "")
+
+
+def _media_length(source: str, media: MediaInfo, clip: Clip | None) -> float:
+    """Seconds of the source a package covers (the clip's), refused when the clip or the result is unusable."""
     if clip:
         if clip.seek < 0 or clip.seek >= media.duration:
             raise InputError(
@@ -173,57 +172,74 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
             raise InputError(
                 f"--clip {clip.seek:g}+{clip.duration:g} s ends after the end of {source} ({media.duration:.2f} s): shorten the clip."
             )
-    length = clip.duration if clip and clip.duration else media.duration - (clip.seek if clip else 0.0)
-    length = min(length, media.duration - (clip.seek if clip else 0.0))
+    seek = clip.seek if clip else 0.0
+    length = min(clip.duration if clip and clip.duration else media.duration - seek, media.duration - seek)
     if length < MIN_SECONDS:
-        what = f"--clip {clip.seek:g}+{clip.duration:g} s of {source}" if clip and clip.duration else source
-        what = f"{source} from --clip start {clip.seek:g} s" if clip and not clip.duration else what
+        what = f"--clip {seek:g}+{clip.duration:g} s of {source}" if clip and clip.duration else source
+        what = f"{source} from --clip start {seek:g} s" if clip and not clip.duration else what
         raise InputError(
             f"{what} lasts {max(length, 0):.2f} s, too short for an HLS package: give at least {MIN_SECONDS:g} s of video."
         )
+    return length
+
+
+def _per_title(
+    source: str, settings: Settings, media: MediaInfo, rungs: list[Rung], options: PackageOptions, seg: int
+) -> tuple[list[Rung], dict[str, Any]]:
+    """The fixed ladder's rungs, rates lowered where the picture does not need them (pipeline.pertitle)."""
+    started = time.perf_counter()
+    readable = source  # an oss:// source is read through a short-lived signed URL, as the probe does
+    if is_remote(source):
+        storage, key = open_storage(source, settings.oss_config())
+        readable = storage.url(key)
+    clip = options.clip
+    seek = clip.seek if clip else 0.0
+    ffmpeg = settings.ffmpeg_config()
+    rungs, choices = pertitle.choose(
+        ffmpeg_exe(ffmpeg),
+        readable,
+        media,
+        rungs,
+        preset=ffmpeg.x264_preset,
+        target=parse_target(options.ladder.strip()),
+        start=seek,
+        length=clip.duration if clip and clip.duration else media.duration - seek,
+        keyframe_seconds=gop_seconds(seg),
+        fixed_crf=ffmpeg.capped_crf,
+    )
+    analysis = {
+        "target_vmaf": parse_target(options.ladder.strip()),
+        "seconds": round(time.perf_counter() - started, 2),
+        "rungs": [dataclasses.asdict(c) for c in choices],
+    }
+    return rungs, analysis
+
+
+def plan_package(
+    source: str, out: str, settings: Settings, options: PackageOptions, run_id: str, engine: Engine
+) -> PackagePlan:
+    """Everything decided before anything runs. Jobs are made (Submitted) but not stored yet."""
+    seg, key_url = check_options(options, settings)
+    check_capabilities(engine, options, key_url, out)
+    codecs = parse_codecs(options.codecs)
+    fmt = engine.choose_format(options.format, codecs, options.mp4)
+    if not is_remote(out):
+        check_out_folder(str(out))
+    per_title = options.ladder.strip().lower().startswith("per-title")
+    if per_title:
+        parse_target(options.ladder.strip())  # a bad vmaf=N is refused before the probe
+    definitions = None if per_title else parse_ladder_option(options.ladder)
+    media = probe_source(source, settings)
+    engine.check_source(media, source)
+    _media_length(source, media, options.clip)
     rungs = choose_ladder(media.video.display_width, media.video.display_height, definitions)
     analysis = None
-    if per_title:  # the fixed ladder's rungs, rates lowered where the picture does not need them
-        started = time.perf_counter()
-        # An oss:// source is read through a short-lived signed URL, as the probe does.
-        readable = source
-        if source.startswith("oss://"):
-            storage, key = open_storage(source, settings)
-            readable = storage.url(key)
-        seek = clip.seek if clip else 0.0
-        length = clip.duration if clip and clip.duration else media.duration - seek
-        rungs, choices = pertitle.choose(
-            ffmpeg_exe(settings),
-            readable,
-            media,
-            rungs,
-            preset=settings.x264_preset,
-            target=target,
-            start=seek,
-            length=length,
-            keyframe_seconds=gop_seconds(seg),
-            fixed_crf=settings.crf if settings.rate_control == "capped-crf" else None,
-        )
-        analysis = {
-            "target_vmaf": target,
-            "seconds": round(time.perf_counter() - started, 2),
-            "rungs": [dataclasses.asdict(c) for c in choices],
-        }
-    if engine == "mts":
-        rungs, mp4_rungs = mts_rungs(rungs, codecs, options.mp4)
-    else:
-        rungs = codec_rungs(rungs, codecs)
-        mp4_rungs = rungs if options.mp4 else []
+    if per_title:
+        rungs, analysis = _per_title(source, settings, media, rungs, options, seg)
+    rungs, mp4_rungs = engine.shape_ladder(rungs, codecs, options.mp4)
     start = start_definition(options, settings, [r.name for r in rungs])
     content_id = options.content_id or default_content_id(source)
-    if remote:
-        # OSS has no rename: each run writes under its own prefix and the master, uploaded last
-        # beside them, is what publishes it (pipeline.publish).
-        final = f"{str(out).rstrip('/')}/{content_id}"
-        staging = f"{final}/{run_id}"
-    else:
-        out_dir = Path(out).resolve()
-        final, staging = str(out_dir / content_id), str(out_dir / f".{content_id}.partial-{os.getpid()}")
+    final, staging = _locations(out, content_id, run_id)
     local_source = source if "://" in source else str(Path(source).resolve())
 
     def job(name: str) -> Job:
@@ -231,26 +247,24 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
             job_id=new_job_id(),
             content_id=content_id,
             definition=name,
-            engine=engine,
+            engine=engine.name,
             run_id=run_id,
             source=local_source,
             user_data=user_data(contentId=content_id, definition=name),
             notify=json.dumps(options.notify) if options.notify else "",
         )
 
-    jobs = {rung.name: job(rung.name) for rung in rungs}
-    # MPS makes one output per job: each MP4 download is a job of its own, named "<definition>.mp4".
-    mp4_jobs = {rung.name: job(f"{rung.name}{MP4_SUFFIX}") for rung in mp4_rungs}
     schedule = KeySchedule(rotate_every=options.rotate_every, clear_lead=options.clear_lead, encrypt=options.encrypt)
-    return PackagePlan(
+    plan = PackagePlan(
         content_id=content_id,
         run_id=run_id,
         per_title=analysis,
         source=str(source),
         media=media,
         rungs=rungs,
-        jobs=jobs,
-        mp4_jobs=mp4_jobs,
+        jobs={rung.name: job(rung.name) for rung in rungs},
+        # MPS makes one output per job: each MP4 download is a job of its own, named "<definition>.mp4".
+        mp4_jobs={rung.name: job(f"{rung.name}{MP4_SUFFIX}") for rung in mp4_rungs},
         format=fmt,
         segment_duration=seg,
         key_url=key_url,
@@ -259,7 +273,20 @@ def plan_package(source: str, out: str, settings: Settings, options: PackageOpti
         staging=staging,
         out=final,
         watermarks=list(options.watermarks),
-        clip=clip,
+        clip=options.clip,
         user_data={"contentId": content_id},
         start_definition=start,
     )
+    engine.check_plan(plan)
+    return plan
+
+
+def _locations(out: str, content_id: str, run_id: str) -> tuple[str, str]:
+    """(where the package is published, where the run writes until then)."""
+    if is_remote(out):
+        # OSS has no rename: each run writes under its own prefix and the master, uploaded last
+        # beside them, is what publishes it (pipeline.publish).
+        final = f"{str(out).rstrip('/')}/{content_id}"
+        return final, f"{final}/{run_id}"
+    out_dir = Path(out).resolve()
+    return str(out_dir / content_id), str(out_dir / f".{content_id}.partial-{os.getpid()}")

@@ -14,18 +14,18 @@ published package's objects.
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ..domain.jobs import pid_alive
+from ..domain.errors import InputError
+from ..domain.manifest import Manifest
 from ..domain.names import MANIFEST
+from ..domain.runs import pid_alive
 from ..domain.settings import Settings
-from ..storage import LocalStorage, Storage, open_storage
+from ..storage import LocalStorage, Storage, is_remote, open_storage
 
 
 @dataclass
@@ -36,14 +36,17 @@ class Destination:
     final: str  # the package's location once published
     local: bool
 
-    def write_manifest(self, manifest: dict[str, Any], folder: str | None = None) -> None:
+    def write_manifest(self, manifest: Manifest, folder: str | None = None) -> None:
         """hlskit.json, written atomically (a rename on disk, one PUT on OSS)."""
         path = posixpath.join(folder or self.master_dir, MANIFEST)
-        self.storage.write_text(path, json.dumps(manifest, indent=2) + "\n", "application/json")
+        self.storage.write_text(path, manifest.dumps(), "application/json")
 
-    def read_manifest(self, folder: str) -> dict[str, Any] | None:
+    def read_manifest(self, folder: str) -> Manifest | None:
+        """The manifest in ``folder``; None when there is none; InputError when it is not one."""
         path = posixpath.join(folder, MANIFEST)
-        return json.loads(self.storage.read_text(path)) if self.storage.exists(path) else None
+        if not self.storage.exists(path):
+            return None
+        return read_manifest_text(self.storage.read_text(path), path)
 
     def publish(self) -> None:
         """Make the package visible. OSS: nothing left to do, the master was uploaded last."""
@@ -60,9 +63,9 @@ class Destination:
 
 
 def destination(staging: str, final: str, settings: Settings) -> Destination:
-    if final.startswith("oss://"):
-        storage, prefix = open_storage(final, settings)
-        _, run_prefix = open_storage(staging, settings)
+    if is_remote(final):
+        storage, prefix = open_storage(final, settings.oss_config())
+        _, run_prefix = open_storage(staging, settings.oss_config())
         return Destination(storage, run_prefix, prefix, prefix, local=False)
     return Destination(LocalStorage(), staging, staging, final, local=True)
 
@@ -86,3 +89,11 @@ def sweep_stale_staging(out_dir: Path) -> None:
         pid = stale.name.rsplit("-", 1)[-1]
         if pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(stale, ignore_errors=True)
+
+
+def read_manifest_text(text: str, where: str) -> Manifest:
+    """A manifest from its text; InputError naming ``where`` when it is not an hlskit manifest."""
+    try:
+        return Manifest.loads(text)
+    except ValueError as exc:
+        raise InputError(f"{where} is {exc}: restore it from the package run, or package the source again.") from None

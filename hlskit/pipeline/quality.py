@@ -19,8 +19,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..domain.errors import InputError, JobError
+from ..domain.manifest import Manifest
 from ..domain.media import MediaInfo
-from ..engines.local import output_rate
+from ..engines.encode import output_rate
 from ..hls.crypto import decrypt_segment
 from ..hls.model import MasterPlaylist, MediaPlaylist
 from ..hls.playlist import parse
@@ -178,10 +179,12 @@ def measure_quality(
             plain = decrypted_copy(source, v.playlist, keys, Path(tmp) / f"{v.definition}.ts")
             m = score(ffmpeg, plain, reference, media, subsample=subsample, clip=clip)
             plain.unlink()
+            width, height = v.resolution if v.resolution else (None, None)
             report.definitions.append(
                 DefinitionQuality(
                     v.definition,
-                    *(v.resolution or (None, None)),
+                    width,
+                    height,
                     v.bandwidth,
                     m["frames"],
                     round(m["vmaf"]["mean"], 3),
@@ -196,12 +199,12 @@ def measure_quality(
     return report
 
 
-def record_quality(manifest: dict, report: QualityReport) -> dict:
-    """The manifest with the scores: a "quality" entry, and "vmaf" on each definition scored."""
+def record_quality(manifest: Manifest, report: QualityReport) -> Manifest:
+    """The manifest with the scores: a "quality" entry, and VMAF, PSNR-Y and SSIM on each definition scored."""
     by_name = {q.definition: q for q in report.definitions}
-    for d in manifest.get("definitions", []):
-        if d.get("name") in by_name:
-            q = by_name[d["name"]]
-            d["vmaf"], d["psnr_y"], d["ssim"] = q.vmaf, q.psnr_y, q.ssim
-    manifest["quality"] = report.to_dict()
+    for d in manifest.definitions:
+        if d.name in by_name:
+            q = by_name[d.name]
+            d.vmaf, d.psnr_y, d.ssim = q.vmaf, q.psnr_y, q.ssim
+    manifest.quality = report.to_dict()
     return manifest

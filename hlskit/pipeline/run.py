@@ -1,7 +1,8 @@
 """The spine of a package run: plan → start (claim the content id, keys) → engine → follow → finish.
 
-Used by ``hlskit package``, ``hlskit submit`` (batch), ``hlskit status --wait`` and both engines;
-engines only submit a plan, report how jobs went and cancel.
+Used by ``hlskit package``, ``hlskit submit`` (batch), ``hlskit status --wait`` and ``hlskit
+stitch``; engines only run or submit a plan, report how its jobs went and cancel. What an engine
+can do is read from its capabilities, never from its name.
 """
 
 from __future__ import annotations
@@ -13,21 +14,30 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..domain.errors import InputError, JobError, os_error_sentence
-from ..domain.jobs import Job, JobState, JobStore, Run, RunState, new_run_id, this_owner
-from ..domain.manifest import build_manifest
+from ..domain.manifest import Manifest, build_manifest
 from ..domain.names import MANIFEST, MASTER, MEDIA_PLAYLIST
 from ..domain.plan import PackageOptions, PackagePlan
+from ..domain.runs import Job, Run, RunState, new_run_id, this_owner
 from ..domain.settings import Settings
-from ..engines import Engine, get_engine
-from ..engines.thumbnails import add_thumbnails
-from ..hls.stitch import MasterInfo, stitch, write_master
+from ..engines import Engine, EngineReport, capabilities, engines_where, get_engine
+from ..hls.master import MasterInfo
 from ..keys.kms import create_data_key
-from ..keys.resolve import local_key_resolver, memory_key_resolver, store_key_resolver
-from ..keys.store import KeyStore
+from ..keys.resolve import memory_key_resolver
 from ..notify import Notifier
-from .finish import Finisher, PackageResult, finish_run
+from ..storage import is_remote
+from ..stores.jobs import JobStore
+from ..stores.keys import KeyStore
+from .finish import (
+    Finisher,
+    PackageResult,
+    abandon,
+    finish_run,
+    keep_only_published_keys,
+    stitch_and_check,
+    write_package,
+)
 from .plan import plan_package
-from .publish import Destination, destination, sweep_stale_staging
+from .publish import Destination, destination, read_manifest_text, sweep_stale_staging
 
 Progress = Callable[[str, float], None]
 
@@ -36,15 +46,23 @@ def _quiet(name: str, pct: float, speed: float | None = None) -> None:
     pass
 
 
-def _published_manifest(run: Run) -> dict | None:
-    """The manifest of ``run``'s local package when that package is the one in place (published)."""
-    if run.engine != "local" or not run.out or run.out.startswith("oss://"):
+def _detached(run: Run) -> bool:
+    """Whether ``run``'s jobs live outside the process that started it (an unknown engine: assume so)."""
+    try:
+        return capabilities(run.engine).detached
+    except InputError:
+        return True
+
+
+def _published_manifest(run: Run) -> Manifest | None:
+    """The manifest of ``run``'s folder package when that package is the one in place (published)."""
+    if not run.out or is_remote(run.out):
         return None
     try:
-        manifest = json.loads((Path(run.out) / MANIFEST).read_text(encoding="utf-8"))
+        manifest = Manifest.loads((Path(run.out) / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(manifest, dict) or manifest.get("run_id") != run.run_id:
+    if manifest.run_id != run.run_id:
         return None
     return manifest if (Path(run.out) / MASTER).is_file() else None
 
@@ -52,64 +70,71 @@ def _published_manifest(run: Run) -> dict | None:
 def recover_runs(store: JobStore, keys: KeyStore) -> list[Run]:
     """End runs whose process died and revoke the keys they made; a run that had already published
     its package (killed between publishing and recording it) ends Published and keeps its keys."""
-    lost = store.recover(published=lambda run: _published_manifest(run) is not None)
+    lost = store.recover(published=lambda run: _published_manifest(run) is not None, detached=_detached)
     for run in lost:
         manifest = _published_manifest(run) if run.state == RunState.PUBLISHED else None
-        if manifest is not None:  # finish's last step: only this run's keys stay live
-            keys.revoke(run.content_id, keep={k["key_id"] for k in manifest.get("keys", [])})
+        if manifest is not None:  # finish's last step
+            keep_only_published_keys(keys, manifest)
             continue
         keys.revoke_run(run.run_id)
-        if run.engine == "local" and run.out and not run.out.startswith("oss://"):
+        if run.out and not is_remote(run.out):
             sweep_stale_staging(Path(run.out).parent)  # a killed run's staging may hold clear segments
     return lost
 
 
 def start_run(
-    source: str, out: str, settings: Settings, options: PackageOptions, store: JobStore, keys: KeyStore
+    source: str,
+    out: str,
+    settings: Settings,
+    options: PackageOptions,
+    store: JobStore,
+    keys: KeyStore,
+    engine: Engine,
 ) -> PackagePlan:
     """Plan, then record the run and its jobs (refused while another run of the content id is active)."""
-    plan = plan_package(source, out, settings, options, new_run_id())
-    if not out.startswith("oss://"):
+    plan = plan_package(source, out, settings, options, new_run_id(), engine)
+    if not is_remote(out):
         sweep_stale_staging(Path(out))
     recover_runs(store, keys)
     run = Run(
         run_id=plan.run_id,
         content_id=plan.content_id,
-        engine=options.engine or settings.engine,
+        engine=engine.name,
         out=plan.out,
         owner=this_owner(),
         notify=json.dumps(options.notify) if options.notify else "",
     )
     store.start_run(run, plan.all_jobs())
     if options.encrypt:
-        if settings.mts_kms_key_id:
-            plan.make_key = lambda: create_data_key(keys, plan.content_id, settings, plan.run_id)
+        kms = settings.kms_config()
+        if kms:
+            plan.make_key = lambda: create_data_key(keys, plan.content_id, kms, plan.run_id)
         elif options.given_key is not None:  # --key-file: one key (rotation was refused in planning)
-            plan.make_key = lambda: keys.add(plan.content_id, options.given_key, options.given_iv, plan.run_id)
+            given, iv = options.given_key, options.given_iv
+            plan.make_key = lambda: keys.add(plan.content_id, given, iv, plan.run_id)
         else:
             plan.make_key = lambda: keys.create(plan.content_id, plan.run_id)
         try:
             plan.key(0)
         except BaseException:
-            _abandon(plan, store, keys, "KeyFail", "the first data key could not be made")
+            abandon(run, store, keys, None, RunState.FAILED, "KeyFail", "the first data key could not be made")
             raise
     return plan
 
 
-def _abandon(
-    plan: PackagePlan, store: JobStore, keys: KeyStore, code: str, message: str, state: RunState = RunState.FAILED
-) -> None:
-    """A run that stops before finishing: jobs and run end, its keys are revoked, staging goes."""
-    for job in store.run_jobs(plan.run_id):
-        if not job.state.finished:
-            store.update(job.job_id, state=JobState.FAIL, code=code, message=message)
-    keys.revoke_run(plan.run_id)
-    store.end_run(plan.run_id, state, code, message)
-
-
-def run_warnings(jobs: list[Job]) -> list[str]:
-    """The distinct notes that finished jobs carry (each definition repeats the source's)."""
-    return list(dict.fromkeys(w for j in jobs if j.state == JobState.SUCCESS for w in j.message.split("; ") if w))
+def manifest_of(plan: PackagePlan, report: EngineReport, engine: Engine) -> Manifest:
+    """The run's manifest from its plan and what the engine reported."""
+    manifest = build_manifest(
+        plan,
+        report.jobs,
+        report.outputs,
+        report.downloads,
+        engine=engine.name,
+        explicit_iv=engine.capabilities.explicit_iv,
+    )
+    manifest.thumbnails = report.thumbnails
+    manifest.warnings = list(dict.fromkeys(report.warnings))  # each definition repeats the source's
+    return manifest
 
 
 def run_package(
@@ -118,62 +143,69 @@ def run_package(
     """Package one source and publish it; blocks until the run has ended."""
     options = options or PackageOptions()
     engine = get_engine(options.engine or settings.engine, settings)
-    notifier = Notifier.from_targets(options.notify, settings)  # bad targets fail before any job exists
-    store, keys = JobStore.from_settings(settings), KeyStore.from_settings(settings)
+    notifier = Notifier.from_targets(options.notify, settings.notify_config())  # bad targets fail before any job
+    store, keys = JobStore.open(settings.store_config()), KeyStore.open(settings.store_config())
     try:
-        plan = start_run(source, out, settings, options, store, keys)
+        plan = start_run(source, out, settings, options, store, keys, engine)
         dest = destination(plan.staging, plan.out, settings)
         try:
-            jobs = engine.run(plan, store, progress or _quiet)
-            # Seek-bar previews into the package folder; a failure is a warning, never a failed package.
-            thumbnails_note = add_thumbnails(plan, engine.ffmpeg) if engine.name == "local" else None
+            report = engine.run(plan, store, progress or _quiet)
         except BaseException as exc:
-            # Remote jobs keep running (`hlskit status --wait` follows them), unless the engine refused
-            # the plan: then it submitted nothing and the run ends here.
-            if engine.name == "local" or isinstance(exc, InputError):
-                dest.discard()
+            # A detached engine's jobs keep running (`hlskit status --wait` follows them), unless it
+            # refused the plan: then it submitted nothing and the run ends here.
+            if not engine.capabilities.detached or isinstance(exc, InputError):
                 interrupted = isinstance(exc, KeyboardInterrupt)
                 message = os_error_sentence(exc, "writing the package") if isinstance(exc, OSError) else str(exc)
-                _abandon(
-                    plan,
+                abandon(
+                    _run_of(store, plan),
                     store,
                     keys,
+                    dest,
+                    RunState.INTERRUPTED if interrupted else RunState.FAILED,
                     "Interrupted" if interrupted else "EngineFail",
                     "packaging stopped before this job ended" if interrupted else message,
-                    RunState.INTERRUPTED if interrupted else RunState.FAILED,
                 )
                 if isinstance(exc, OSError):
                     raise JobError(message, code="EngineFail") from None
             raise
-        manifest = build_manifest(plan, jobs)
-        warnings = run_warnings(jobs) + ([thumbnails_note] if thumbnails_note else [])
-        if warnings:  # HDR tone-mapped, damaged source frames: kept with the package (hlskit.engines.local)
-            manifest["warnings"] = warnings
         resolver = memory_key_resolver(plan.keys, plan.key_url)
+        finisher = Finisher(store, keys, notifier, progress)
         return finish_run(
-            store.get_run(plan.run_id), jobs, dest, manifest, resolver, Finisher(store, keys, notifier, progress)
+            _run_of(store, plan), report.jobs, dest, manifest_of(plan, report, engine), resolver, finisher
         )
     finally:
         notifier.close()
 
 
+def _run_of(store: JobStore, plan: PackagePlan) -> Run:
+    run = store.get_run(plan.run_id)
+    assert run is not None, "a started run is in the store"
+    return run
+
+
 def submit_package(source: str, out: str, settings: Settings, options: PackageOptions | None = None) -> list[Job]:
-    """Plan and submit without waiting (mts engine); `hlskit status --wait` follows and finishes the run."""
+    """Plan and submit without waiting (detached engines); `hlskit status --wait` follows and finishes the run."""
     options = options or PackageOptions()
     engine = get_engine(options.engine or settings.engine, settings)
-    if not hasattr(engine, "submit"):
-        raise InputError(f"the {engine.name} engine runs jobs in this process: drop --no-wait, or use --engine mts.")
-    Notifier.from_targets(options.notify, settings).close()  # check the targets now
-    store, keys = JobStore.from_settings(settings), KeyStore.from_settings(settings)
-    plan = start_run(source, out, settings, options, store, keys)
+    if not engine.capabilities.detached:
+        others = engines_where(lambda caps: caps.detached)
+        raise InputError(
+            f"the {engine.name} engine runs jobs in this process: drop --no-wait"
+            + (f", or use --engine {' or --engine '.join(others)}." if others else ".")
+        )
+    Notifier.from_targets(options.notify, settings.notify_config()).close()  # check the targets now
+    store, keys = JobStore.open(settings.store_config()), KeyStore.open(settings.store_config())
+    plan = start_run(source, out, settings, options, store, keys, engine)
     try:
         jobs = engine.submit(plan, store)
     except BaseException as exc:
-        _abandon(plan, store, keys, getattr(exc, "code", "") or "SubmitFailed", getattr(exc, "message", str(exc)))
+        code = getattr(exc, "code", "") or "SubmitFailed"
+        abandon(_run_of(store, plan), store, keys, None, RunState.FAILED, code, getattr(exc, "message", str(exc)))
         raise
     dest = destination(plan.staging, plan.out, settings)
-    dest.write_manifest(build_manifest(plan, jobs), folder=dest.staging)
-    if all(j.state.finished for j in jobs):  # MPS refused every output: end the run now
+    report = EngineReport(jobs)
+    dest.write_manifest(manifest_of(plan, report, engine), folder=dest.staging)
+    if all(j.state.finished for j in jobs):  # the engine refused every job: end the run now
         follow_runs([plan.run_id], settings)
     return jobs
 
@@ -184,33 +216,32 @@ def follow_runs(
     progress: Progress | None = None,
     engine_factory: Callable[[str, Settings], Engine] = get_engine,
 ) -> list[Run]:
-    """Wait for runs to end, finishing those whose jobs ran on MPS; returns the runs as they ended.
+    """Wait for runs to end, finishing those whose jobs run detached; returns the runs as they ended.
 
-    A local run is finished by the process running it; here we only wait (and notice when that
-    process died). An mts run is followed on MPS and finished here, once, by whoever gets to it first.
+    A run of an attached engine is finished by the process running it; here we only wait (and
+    notice when that process died). A detached run is followed and finished here, once, by
+    whoever gets to it first.
     """
-    store, keys = JobStore.from_settings(settings), KeyStore.from_settings(settings)
+    store, keys = JobStore.open(settings.store_config()), KeyStore.open(settings.store_config())
     for run_id in run_ids:
         run = store.get_run(run_id)
-        if run is None or run.state.finished or run.engine == "local":
+        if run is None or run.state.finished or not _detached(run):
             continue
         engine = engine_factory(run.engine, settings)
-        jobs = engine.wait(store, store.run_jobs(run_id), progress or _quiet)
         dest = _destination_of(run, settings)
         manifest = dest.read_manifest(dest.staging)
         if manifest is None:
             raise JobError(
-                f"run {run_id} has no manifest at {run.out}/{run_id}/hlskit.json: it cannot be finished; "
+                f"run {run_id} has no manifest at {run.out}/{run_id}/{MANIFEST}: it cannot be finished; "
                 "package the source again.",
                 code="ManifestMissing",
             )
-        if manifest.get("downloads") and hasattr(engine, "downloads"):
-            made = engine.downloads(jobs, run.out)
-            for d in manifest["downloads"]:
-                d["bytes"] = made.get(d["name"], {}).get("bytes", d.get("bytes", 0))
-        notifier = Notifier.from_targets(json.loads(run.notify) if run.notify else [], settings)
+        report = engine.follow(store.run_jobs(run_id), store, progress or _quiet, run.out)
+        manifest.record_downloads(report.downloads)
+        notifier = Notifier.from_targets(json.loads(run.notify) if run.notify else [], settings.notify_config())
         try:
-            finish_run(run, jobs, dest, manifest, store_key_resolver(keys), Finisher(store, keys, notifier, progress))
+            finisher = Finisher(store, keys, notifier, progress)
+            finish_run(run, report.jobs, dest, manifest, keys.resolver(), finisher)
         except (JobError, InputError):
             ended = store.get_run(run_id)
             if ended is None or not ended.state.finished:
@@ -227,34 +258,30 @@ def follow_runs(
 
 
 def _destination_of(run: Run, settings: Settings) -> Destination:
-    staging = posixpath.join(run.out, run.run_id) if run.out.startswith("oss://") else run.out
+    staging = posixpath.join(run.out, run.run_id) if is_remote(run.out) else run.out
     return destination(staging, run.out, settings)
 
 
 def restitch(package_dir: str, settings: Settings, progress: Progress | None = None) -> MasterInfo:
-    """Stitch a published local package again (its keys from the key store) and record it in its manifest."""
+    """Stitch a published folder package again (its keys from the key store), validate it and write
+    its master and manifest, as finishing does: a package that fails validation keeps its old master."""
     folder = Path(package_dir)
     if not folder.is_dir():
         raise InputError(f"package folder {package_dir} does not exist: pass the out/<content-id> folder.")
-    dest = destination(str(folder.resolve()), str(folder.resolve()), settings)
-    manifest = dest.read_manifest(dest.master_dir)
+    where = str(folder.resolve())
+    dest = destination(where, where, settings)
+    path = folder / MANIFEST
+    manifest = read_manifest_text(path.read_text(encoding="utf-8"), str(path)) if path.is_file() else None
     if manifest is not None:
-        names = [
-            (d["name"], d["playlist"])
-            for d in manifest.get("definitions", [])
-            if d.get("state") == JobState.SUCCESS.value and d.get("playlist")
-        ]
-    else:
-        names = sorted((p.parent.name, f"{p.parent.name}/{MEDIA_PLAYLIST}") for p in folder.glob(f"*/{MEDIA_PLAYLIST}"))
-    items = [(name, f"{dest.master_dir}/{playlist}") for name, playlist in names]
+        items = [(d.name, f"{dest.master_dir}/{d.playlist}") for d in manifest.done()]
+    else:  # a folder of definitions without a manifest: every <DEF>/index.m3u8
+        found = sorted(p.parent.name for p in folder.glob(f"*/{MEDIA_PLAYLIST}"))
+        items = [(name, f"{dest.master_dir}/{name}/{MEDIA_PLAYLIST}") for name in found]
     if not items:
         raise InputError(
             f"{package_dir} holds no finished definition (<DEF>/{MEDIA_PLAYLIST}): package a source first."
         )
-    start = (manifest or {}).get("start_definition") or "lowest"  # as the package was planned
-    info = stitch(dest.storage, dest.master_dir, items, local_key_resolver(settings), progress, start)
-    if manifest is not None:
-        manifest["master"] = {**info.to_manifest(), "stitched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        dest.write_manifest(manifest)
-    write_master(dest.storage, info)
-    return info
+    resolver = KeyStore.open(settings.store_config()).resolver()
+    master, report = stitch_and_check(dest, manifest, resolver, progress, items)
+    write_package(dest, master, manifest, report)
+    return master

@@ -15,11 +15,11 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..config import load_settings
-from ..domain.db import StoreUnavailable
 from ..domain.errors import ConfigError
 from ..domain.settings import Settings
-from ..keys.store import KeyStore
 from ..keys.tokens import token_secret
+from ..stores.db import StoreUnavailable
+from ..stores.keys import KeyStore
 from . import audit, index, keys, media, player
 from .cors import CorsPolicy
 from .keycache import KeyCache
@@ -38,7 +38,7 @@ def check_production(settings: Settings) -> None:
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings if settings is not None else load_settings()
-    secret = token_secret(settings)  # refuses missing/weak secrets in production
+    secret = token_secret(settings.token_config())  # refuses missing/weak secrets in production
     check_production(settings)
     try:
         cors = CorsPolicy(settings.allowed_origins, settings.public_origin)
@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         raise ConfigError(
             f"{exc}: set it to scheme://host[:port] such as https://video.example.com in the config file or HLSKIT_PUBLIC_ORIGIN."
         ) from None
-    store = KeyStore.from_settings(settings)
+    store = KeyStore.open(settings.store_config())
     audit.setup()
 
     app = Flask(__name__)

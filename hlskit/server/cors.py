@@ -64,8 +64,9 @@ def listening_origins(environ: dict) -> tuple[str, ...]:
         address = ipaddress.ip_address(host.split("%", 1)[0])
     except (OSError, ValueError, AttributeError):
         return ()
-    if getattr(address, "ipv4_mapped", None):  # a dual-stack "::" listener serving IPv4 clients
-        address = address.ipv4_mapped
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    if mapped is not None:  # a dual-stack "::" listener serving IPv4 clients
+        address = mapped
         host = str(address)
     loopback = address.is_loopback
     scheme = environ.get("wsgi.url_scheme", "http")

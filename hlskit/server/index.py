@@ -8,13 +8,13 @@ nothing: a public list of every content id is not the key service's business.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Blueprint, Response, render_template, request
 
 from ..domain.ids import is_content_id
+from ..domain.manifest import Encryption, Manifest
 from ..domain.names import MANIFEST, MASTER
 
 HERE = Path(__file__).resolve().parent
@@ -50,59 +50,50 @@ def _rate(bps: float) -> str:
     return f"{bps / 1e6:.1f} Mb/s" if bps >= 1e6 else f"{round(bps / 1000)} kb/s"
 
 
-def _encryption(manifest: dict) -> str:
-    enc = manifest.get("encryption") or {}
-    method = str(enc.get("method") or "NONE")
-    if method == "NONE":
+def _encryption(enc: Encryption) -> str:
+    if enc.method == "NONE":
         return "none"
     extra = []
-    if enc.get("rotate_every"):
-        extra.append(f"new key every {int(enc['rotate_every'])} segments")
-    if enc.get("clear_lead"):
-        extra.append(f"first {int(enc['clear_lead'])} segments clear")
-    return ", ".join([method, *extra])
+    if enc.rotate_every:
+        extra.append(f"new key every {int(enc.rotate_every)} segments")
+    if enc.clear_lead:
+        extra.append(f"first {int(enc.clear_lead)} segments clear")
+    return ", ".join([str(enc.method), *extra])
 
 
 def read_package(folder: Path) -> PackageRow:
     """One package's row from its manifest; raises ValueError with the reason it cannot be listed."""
     try:
-        manifest = json.loads((folder / MANIFEST).read_text())
-    except (OSError, UnicodeDecodeError) as exc:
+        manifest = Manifest.read(folder / MANIFEST)
+    except OSError as exc:
         raise ValueError(f"{MANIFEST} cannot be read ({exc.__class__.__name__})")
-    except json.JSONDecodeError:
-        raise ValueError(f"{MANIFEST} is not valid JSON")
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("definitions"), list):
-        raise ValueError(f"{MANIFEST} is not an hlskit manifest")
-    content_id = manifest.get("content_id")
-    if not isinstance(content_id, str) or not is_content_id(content_id):
+    except ValueError as exc:
+        raise ValueError(f"{MANIFEST} is {exc}")
+    content_id = manifest.content_id
+    if not is_content_id(content_id):
         raise ValueError(f"{MANIFEST} names no valid content id")
     if content_id != folder.name:
         raise ValueError(f"it holds content {content_id!r}: rename the folder to {content_id}")
     try:
-        master = manifest.get("master") or {}
-        variants = sorted(master.get("variants") or [], key=lambda v: v["bandwidth"])
+        variants = sorted(manifest.master.variants if manifest.master else [], key=lambda v: v.bandwidth)
         if variants:
-            definitions = [f"{v['definition']} {v['resolution']} {_rate(v['bandwidth'])}" for v in variants]
-            duration = max(float(v.get("duration") or 0) for v in variants)
+            definitions = [f"{v.definition} {v.resolution} {_rate(v.bandwidth)}" for v in variants]
+            duration = max(float(v.duration or 0) for v in variants)
         else:
-            done = [d for d in manifest["definitions"] if d.get("playlist")]
-            definitions = [f"{d['name']} {d['width']}x{d['height']}" for d in done]
-            duration = max((float(d.get("duration") or 0) for d in done), default=0.0)
-        notes = [
-            f"{d['name']}: {d.get('state')}"
-            for d in manifest["definitions"]
-            if d.get("state") not in (None, "TranscodeSuccess")
-        ]
-    except (KeyError, TypeError, ValueError, AttributeError):
+            done = manifest.done()
+            definitions = [f"{d.name} {d.width}x{d.height}" for d in done]
+            duration = max((float(d.duration or 0) for d in done), default=0.0)
+        encryption = _encryption(manifest.encryption)
+    except (TypeError, ValueError, AttributeError):
         raise ValueError(f"{MANIFEST} is not an hlskit manifest")
     return PackageRow(
         content_id=content_id,
         definitions=definitions,
         duration=duration,
-        encryption=_encryption(manifest),
-        created_at=str(manifest.get("created_at") or ""),
+        encryption=encryption,
+        created_at=str(manifest.created_at or ""),
         playable=(folder / MASTER).is_file(),
-        notes=notes,
+        notes=manifest.failed_notes(),
     )
 
 

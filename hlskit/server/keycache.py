@@ -20,8 +20,8 @@ import logging
 import threading
 import time
 
-from ..domain.db import StoreUnavailable
-from ..keys.store import KeyStore
+from ..stores.db import StoreUnavailable
+from ..stores.keys import KeyStore
 
 logger = logging.getLogger("hlskit.keystore")
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from cryptography.exceptions import InvalidTag
 from flask import Blueprint, Request, Response, request
 
-from ..domain.db import StoreUnavailable
 from ..domain.errors import HlskitError
 from ..domain.ids import is_content_id, is_key_id
 from ..keys.tokens import PlaybackTokens, TokenError
+from ..stores.db import StoreUnavailable
 from . import audit
 from .cors import CorsPolicy
 from .keycache import KeyCache

@@ -9,13 +9,13 @@ a local ``hlskit serve`` plays at once.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, render_template, request, send_from_directory
 
 from ..domain.ids import is_content_id
+from ..domain.manifest import Manifest
 from ..domain.names import MANIFEST
 from ..keys.tokens import PlaybackTokens
 
@@ -56,9 +56,9 @@ def quality_labels(media_root: Path | None, content_id: str) -> dict[str, str] |
     if media_root is None:
         return None
     try:
-        manifest = json.loads((media_root / content_id / MANIFEST).read_text())
-        labels = {d["name"]: f"VMAF {float(d['vmaf']):.1f}" for d in manifest.get("definitions", []) if "vmaf" in d}
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        manifest = Manifest.read(media_root / content_id / MANIFEST)
+        labels = {d.name: f"VMAF {float(d.vmaf):.1f}" for d in manifest.definitions if d.vmaf is not None}
+    except (OSError, ValueError, TypeError):
         return None  # no manifest, or not one of ours: the menu simply shows no quality
     return labels or None
 

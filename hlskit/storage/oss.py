@@ -15,20 +15,11 @@ from urllib.parse import urlsplit
 
 import oss2
 
-from ..aliyun.credentials import credentials
+from ..domain.configs import OssConfig
 from ..domain.errors import ConfigError, HlskitError, InputError
 
 SIGNED_URL_SECONDS = 3600
 _PUBLIC_ACLS = {oss2.BUCKET_ACL_PUBLIC_READ, oss2.BUCKET_ACL_PUBLIC_READ_WRITE}
-
-
-def oss_endpoint(settings) -> str:
-    """The OSS endpoint URL: ``oss_endpoint`` if set, else the public one of ``oss_location``."""
-    if settings.oss_endpoint:
-        ep = settings.oss_endpoint
-        return ep if "://" in ep else f"https://{ep}"
-    location = settings.oss_location or f"oss-{settings.mts_region}"
-    return f"https://{location}.aliyuncs.com"
 
 
 def split_oss_uri(uri: str) -> tuple[str, str]:
@@ -51,10 +42,10 @@ class OssStorage:
         self._public: bool | None = None
 
     @classmethod
-    def from_settings(cls, bucket_name: str, settings) -> OssStorage:
-        ak, secret = credentials(settings)
-        bucket = oss2.Bucket(oss2.Auth(ak, secret), oss_endpoint(settings), bucket_name, connect_timeout=30)
-        return cls(bucket, upload_state_dir=Path(settings.home) / "oss-uploads")
+    def from_config(cls, bucket_name: str, config: OssConfig) -> OssStorage:
+        ak, secret = config.aliyun.credentials()
+        bucket = oss2.Bucket(oss2.Auth(ak, secret), config.endpoint_url, bucket_name, connect_timeout=30)
+        return cls(bucket, upload_state_dir=config.upload_state_dir)
 
     # --- errors -------------------------------------------------------------------------
 

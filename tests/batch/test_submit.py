@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hlskit.domain.jobs import JobState, JobStore
+from hlskit.domain.runs import JobState
+from hlskit.stores.jobs import JobStore
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +50,7 @@ def test_two_good_rows_are_packaged_and_bad_rows_are_reported_by_line(tmp_path, 
     assert "batch: 2 of 4 rows published; failed: line 3, 4" in done.stderr
 
     assert sorted(p.name for p in out.iterdir()) == ["row-a", "row-b"]  # nothing half-written, nothing for c
-    store = JobStore.from_settings(hlskit_env)
+    store = JobStore.open(hlskit_env.store_config())
     for cid in ("row-a", "row-b"):
         manifest = json.loads((out / cid / "hlskit.json").read_text())
         assert [d["name"] for d in manifest["definitions"]] == ["LD"]

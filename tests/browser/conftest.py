@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 
 from hlskit.config import load_settings
 from hlskit.domain.plan import PackageOptions
-from hlskit.engines.local import ffmpeg_exe
+from hlskit.engines.encode import ffmpeg_exe
 from hlskit.engines.sample import sample_args
 from hlskit.keys.tokens import make_token, token_secret
 from hlskit.pipeline import run_package
@@ -68,7 +68,7 @@ def served(tmp_path_factory) -> Served:
         result = run_package(str(source), str(out), settings, options)
         assert result.ok, [j.message for j in result.failed]
         package_dir = Path(result.dir)
-        token = make_token(token_secret(settings), "abr", 3600)
+        token = make_token(token_secret(settings.token_config()), "abr", 3600)
     finally:
         for k, v in saved.items():
             if v is None:
@@ -148,7 +148,7 @@ def fast_start(tmp_path_factory) -> Served:
         options = PackageOptions(content_id="fast", key_url=f"{base_url}/keys")  # the defaults: what users get
         result = run_package(str(source), str(out), settings, options)
         assert result.ok, [j.message for j in result.failed]
-        token = make_token(token_secret(settings), "fast", 3600)
+        token = make_token(token_secret(settings.token_config()), "fast", 3600)
     finally:
         for k, v in saved.items():
             if v is None:

@@ -22,7 +22,7 @@ def _package(served, make_clip, tmp_path, monkeypatch, content_id: str, **option
     opts = PackageOptions(segment_duration=1, content_id=content_id, key_url=f"{served.base}/keys", **options)
     result = run_package(str(src), str(served.dir.parent), settings, opts)
     assert result.ok, [(j.definition, j.message) for j in result.failed]
-    return result, make_token(token_secret(settings), content_id, 600)
+    return result, make_token(token_secret(settings.token_config()), content_id, 600)
 
 
 def test_fmp4_h264_plays_across_rotated_keys_after_a_clear_lead(page, served, make_clip, tmp_path, monkeypatch):
@@ -31,7 +31,7 @@ def test_fmp4_h264_plays_across_rotated_keys_after_a_clear_lead(page, served, ma
     )
     text = (served.dir.parent / "cmaf" / "LD" / "index.m3u8").read_text()
     assert "#EXT-X-MAP" in text and ".m4s" in text
-    key_uris = {k["uri"] for k in result.manifest["keys"]}
+    key_uris = {k.uri for k in result.manifest.keys}
     assert len(key_uris) == 3  # 6 segments: 1 clear, then 5 encrypted in runs of 2
     page.goto(f"{served.base}/play/cmaf?token={token}")
     s = wait_state(page, "s.currentTime > 5.3", timeout=60)

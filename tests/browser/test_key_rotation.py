@@ -25,8 +25,8 @@ def test_plays_across_rotated_keys_after_a_clear_lead(page, served, make_clip, t
             segment_duration=1, rotate_every=2, clear_lead=1, content_id="rot", key_url=f"{served.base}/keys"
         ),
     )
-    token = make_token(token_secret(settings), "rot", 600)
-    key_uris = {k["uri"] for k in result.manifest["keys"]}
+    token = make_token(token_secret(settings.token_config()), "rot", 600)
+    key_uris = {k.uri for k in result.manifest.keys}
     assert len(key_uris) == 4  # 8 segments: 1 clear, then 7 encrypted in runs of 2
 
     page.goto(f"{served.base}/play/rot?token={token}")

@@ -101,7 +101,7 @@ def test_menu_choice_switches_definition(page, served):
     ],
 )
 def test_wrong_token_is_refused_in_words_and_nothing_plays(page, served, kind, words):
-    secret = token_secret(load_settings(home=str(served.home)))
+    secret = token_secret(load_settings(home=str(served.home)).token_config())
     token = {
         "expired": make_token(secret, served.content_id, 60, now=time.time() - 3600),
         "tampered": tampered(served.token),

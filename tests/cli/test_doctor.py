@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from hlskit.keys.store import load_master_key
+from hlskit.stores.keys import load_master_key
 
 from .conftest import clean_env, hlskit
 

@@ -17,9 +17,9 @@ import requests
 from werkzeug.serving import make_server
 
 from hlskit.config import load_settings
-from hlskit.engines.local import ffmpeg_exe
-from hlskit.keys.store import load_master_key
+from hlskit.engines.encode import ffmpeg_exe
 from hlskit.server import create_app
+from hlskit.stores.keys import load_master_key
 from tests.conftest import _make_clip
 
 from .conftest import clean_env, hlskit

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from hlskit.engines.local import ffmpeg_exe
+from hlskit.engines.encode import ffmpeg_exe
 from tests.conftest import _make_clip
 
 from .conftest import clean_env, free_port

@@ -14,12 +14,13 @@ import pytest
 from rich.console import Console
 
 from hlskit.cli.progress import package_progress
-from hlskit.domain.jobs import JobStore
 from hlskit.domain.plan import PackageOptions
 from hlskit.domain.settings import Settings
-from hlskit.engines.local import ffmpeg_exe
-from hlskit.keys.store import KeyStore
+from hlskit.engines import get_engine
+from hlskit.engines.encode import ffmpeg_exe
 from hlskit.pipeline import start_run
+from hlskit.stores.jobs import JobStore
+from hlskit.stores.keys import KeyStore
 from tests.cli.conftest import clean_env, hlskit
 from tests.conftest import _make_clip
 
@@ -168,8 +169,9 @@ def test_package_prints_speed_and_ends_each_definition_done(tmp_path, clip):
 def test_cancel_json_names_the_run_and_the_cancelled_jobs(tmp_path, clip):
     home = tmp_path / "home"
     settings = Settings(home=home, x264_preset="ultrafast")
-    store, keys = JobStore.from_settings(settings), KeyStore.from_settings(settings)
-    plan = start_run(str(clip), str(tmp_path / "out"), settings, PackageOptions(ladder="LD"), store, keys)
+    store, keys = JobStore.open(settings.store_config()), KeyStore.open(settings.store_config())
+    engine = get_engine("local", settings)
+    plan = start_run(str(clip), str(tmp_path / "out"), settings, PackageOptions(ladder="LD"), store, keys, engine)
     got = run(tmp_path, "cancel", plan.run_id, "--json")
     assert got.returncode == 0, got.stderr
     report = json.loads(got.stdout)

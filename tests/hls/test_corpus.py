@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from hlskit.hls.stitch import stitch_playlists
 from hlskit.hls.validate import format_report, validate
+from hlskit.pipeline.master import stitch_playlists
 from tests.hls.corpus import CONFIGS, files, generate, run_one
 from tests.hls.hostile import HostileServer
 from tests.hls.streams import encrypt_playlist

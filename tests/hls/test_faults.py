@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hlskit.hls.stitch import stitch_playlists
 from hlskit.hls.validate import validate
+from hlskit.pipeline.master import stitch_playlists
 from tests.hls.streams import encode, encrypt_playlist
 
 

@@ -22,8 +22,9 @@ from hlskit.hls.fragments import plain_size, read_fragments
 from hlskit.hls.playlist import parse
 from hlskit.hls.records import hevc_codec
 from hlskit.hls.source import Source, decrypt_blocks
-from hlskit.hls.stitch import definitions_in, stitch, write_master
+from hlskit.hls.stitch import definitions_in, stitch
 from hlskit.hls.validate import validate
+from hlskit.pipeline.master import write_master
 from hlskit.storage import LocalStorage
 from tests.hls.fmp4_streams import encode_fmp4, package
 

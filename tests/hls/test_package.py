@@ -11,12 +11,14 @@ from hlskit.hls import ts
 from hlskit.hls.playlist import parse
 from hlskit.hls.source import Source, plain_range
 from hlskit.hls.validate import validate
-from hlskit.keys.resolve import local_key_resolver
 from hlskit.storage import LocalStorage
+from hlskit.stores.keys import KeyStore
 
 
 def test_stitched_package_validates_with_declared_equal_measured(packaged):
-    report = validate(str(packaged.dir / "master.m3u8"), key_resolver=local_key_resolver(packaged.settings))
+    report = validate(
+        str(packaged.dir / "master.m3u8"), key_resolver=KeyStore.open(packaged.settings.store_config()).resolver()
+    )
     assert report.must == [], [f"{f.rule} {f.message}" for f in report.must]
     assert len(report.variants) == len(packaged.manifest["definitions"])
     for v in report.variants:
@@ -52,7 +54,7 @@ def test_master_shape(packaged):
 
 def test_every_iframe_range_decrypts_to_an_idr_as_a_player_does(packaged):
     """hls-rules C5: widen to 16-byte blocks, IV = block before (segment IV at 0), trim, demux."""
-    resolve = local_key_resolver(packaged.settings)
+    resolve = KeyStore.open(packaged.settings.store_config()).resolver()
     source = Source(LocalStorage("."))
     checked = 0
     for d in packaged.manifest["definitions"]:

@@ -9,8 +9,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from hlskit.hls.stitch import definitions_in, stitch, write_master
+from hlskit.hls.stitch import definitions_in, stitch
 from hlskit.hls.validate import validate
+from hlskit.pipeline.master import write_master
 from hlskit.storage import LocalStorage
 
 

@@ -10,8 +10,9 @@ import subprocess
 import pytest
 
 from hlskit.domain.errors import InputError
-from hlskit.hls.stitch import definitions_in, stitch, stitch_playlists, write_iframes, write_master
+from hlskit.hls.stitch import definitions_in, stitch
 from hlskit.hls.validate import validate
+from hlskit.pipeline.master import stitch_playlists, write_iframes, write_master
 from hlskit.storage import LocalStorage
 from tests.conftest import run_hlskit
 from tests.hls.streams import encrypt_playlist
@@ -118,10 +119,10 @@ def test_stitch_writes_nothing_and_leaves_the_manifest_alone(ladder, tmp_path):
     assert [v.definition for v in info.variants] == ["LD"]
     assert "HD/" not in info.text and "LD/index.m3u8" in info.text
     assert list(info.iframes) == ["LD/iframes.m3u8"] and "#EXT-X-I-FRAMES-ONLY" in info.iframes["LD/iframes.m3u8"]
-    recorded = info.to_manifest()
-    assert recorded["uri"] == "master.m3u8" and recorded["session_key"] is None
-    assert recorded["variants"][0]["bandwidth"] == info.variants[0].bandwidth
-    assert recorded["variants"][0]["iframe"]["uri"] == "LD/iframes.m3u8"
+    recorded = info.record()
+    assert recorded.uri == "master.m3u8" and recorded.session_key is None
+    assert recorded.variants[0].bandwidth == info.variants[0].bandwidth
+    assert recorded.variants[0].iframe["uri"] == "LD/iframes.m3u8"
     write_master(storage, info)
     # I-frame playlists first, the master last: its appearance is what makes the package visible.
     assert storage.writes == [

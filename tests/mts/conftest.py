@@ -14,14 +14,15 @@ from pathlib import Path
 import pytest
 
 from hlskit.config import load_settings
-from hlskit.domain.jobs import Job, JobStore, Run, new_job_id, new_run_id
 from hlskit.domain.keys import KeySchedule
 from hlskit.domain.ladder import PRESETS, choose_ladder
 from hlskit.domain.names import MP4_SUFFIX
 from hlskit.domain.plan import PackagePlan
+from hlskit.domain.runs import Job, Run, new_job_id, new_run_id
 from hlskit.domain.settings import Settings
 from hlskit.engines.mts_formats import mts_rungs
-from hlskit.keys.store import KeyStore
+from hlskit.stores.jobs import JobStore
+from hlskit.stores.keys import KeyStore
 from tests.mts.mts_standins import AK, KMS_KEY, PIPELINE, QUEUE, SECRET, AliyunStandIn, OssStandIn
 
 SIZES = {
@@ -235,6 +236,6 @@ def cloud(tmp_path, monkeypatch, renditions, mp4_maker) -> Cloud:
         monkeypatch.setenv(k, v)
     settings = load_settings()
     settings.ensure_home()
-    yield Cloud(oss, mps, settings, JobStore.from_settings(settings), KeyStore.from_settings(settings))
+    yield Cloud(oss, mps, settings, JobStore.open(settings.store_config()), KeyStore.open(settings.store_config()))
     mps.stop()
     oss.stop()

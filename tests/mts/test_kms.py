@@ -7,10 +7,11 @@ import json
 
 import pytest
 
+from hlskit.domain.configs import KmsConfig
 from hlskit.domain.errors import ConfigError
-from hlskit.domain.jobs import JobState
+from hlskit.domain.runs import JobState
 from hlskit.keys.kms import create_data_key, decrypt_hook, generate_data_key
-from hlskit.keys.store import KeyStore
+from hlskit.stores.keys import KeyStore
 from tests.mts.mts_standins import KMS_KEY
 from tests.mts.test_mts_engine import engine, upload_source
 
@@ -25,7 +26,7 @@ def test_kms_data_key_goes_to_mps_as_ciphertext_and_unwraps_for_the_key_service(
     settings = kms_settings(cloud)
     plan = cloud.plan("talk-k", upload_source(cloud, source_clip), definitions=("LD",))
     plan.keys.clear()
-    plan.make_key = lambda: create_data_key(cloud.keystore, "talk-k", settings)
+    plan.make_key = lambda: create_data_key(cloud.keystore, "talk-k", settings.kms_config())
     key = plan.key(0)
 
     [gen] = [c for c in cloud.mps.calls if c["Action"] == "GenerateDataKey"]
@@ -41,15 +42,15 @@ def test_kms_data_key_goes_to_mps_as_ciphertext_and_unwraps_for_the_key_service(
     assert cloud.mps.kms_blobs[enc["Key"]] == key.key and key.key.hex() not in json.dumps(enc)
     assert e.wait(cloud.store, [job], lambda *a: None)[0].state == JobState.SUCCESS
 
-    service_store = KeyStore(settings.key_db, settings.master_key_file, kms_decrypt=decrypt_hook(settings))
+    service_store = KeyStore(settings.key_db, settings.master_key_file, kms_decrypt=decrypt_hook(settings.kms_config()))
     assert service_store.get("talk-k", key.key_id) == key.key
     assert [c["Action"] for c in cloud.mps.calls].count("Decrypt") == 1
 
 
 def test_kms_errors_are_clear(cloud):
     with pytest.raises(ConfigError, match="needs a KMS key"):
-        generate_data_key(cloud.settings)
+        generate_data_key(KmsConfig(cloud.settings.aliyun_config()))
     with pytest.raises(
         ConfigError, match=r"KMS GenerateDataKey found no such KMS key \(Forbidden.KeyNotFound\): set mts_kms_key_id"
     ):
-        generate_data_key(kms_settings(cloud, "key-unknown"))
+        generate_data_key(kms_settings(cloud, "key-unknown").kms_config())

@@ -14,11 +14,13 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hlskit.aliyun.mns import parse_job_message
 from hlskit.aliyun.rpc import AliyunRpc
 from hlskit.domain.errors import ConfigError, HlskitError, InputError, JobError
-from hlskit.domain.jobs import Job, JobState, JobStore, new_job_id
 from hlskit.domain.keys import KeySchedule
 from hlskit.domain.ladder import Definition, Rung
-from hlskit.domain.plan import Clip, Watermark
+from hlskit.domain.plan import Clip, PackageOptions, Watermark
+from hlskit.domain.runs import Job, JobState, new_job_id
 from hlskit.engines.mts import MtsEngine
+from hlskit.pipeline.plan import check_capabilities
+from hlskit.stores.jobs import JobStore
 
 SIGNATURE_PARAMS = (
     "Signature",
@@ -49,7 +51,7 @@ class RecordingStore(JobStore):
 
 
 def engine(settings, **kw) -> MtsEngine:
-    e = MtsEngine(settings, poll_interval=0.01, max_poll_interval=0.05, mns_wait_seconds=1, **kw)
+    e = MtsEngine(settings.mps_config(), poll_interval=0.01, max_poll_interval=0.05, mns_wait_seconds=1, **kw)
     e.rpc.backoff = 0.01
     return e
 
@@ -236,7 +238,7 @@ def test_errors_are_one_clear_sentence_without_the_secret(cloud, source_clip, ca
         assert code in err.value.message and "refused the credentials" in err.value.message
         assert secret not in err.value.message and "not-the-secret" not in err.value.message
 
-    rpc = AliyunRpc(cloud.settings, cloud.settings.mts_endpoint, "MPS")
+    rpc = AliyunRpc(cloud.settings.aliyun_config(), cloud.settings.mts_endpoint, "MPS")
     from aliyunsdkmts.request.v20140618.QueryJobListRequest import QueryJobListRequest
 
     req = QueryJobListRequest()
@@ -366,8 +368,8 @@ def test_watermarks_clip_and_clear_lead_map_into_outputs(cloud, source_clip, tmp
 
 def test_options_mps_cannot_express_are_refused_before_submitting(cloud, source_clip, tmp_path):
     source = upload_source(cloud, source_clip)
-    with pytest.raises(InputError, match="single key: key rotation .*--engine local"):
-        engine(cloud.settings).submit(cloud.plan("r1", source, schedule=KeySchedule(rotate_every=2)), cloud.store)
+    with pytest.raises(InputError, match="single key: drop --rotate-key-every, or use --engine local"):
+        check_capabilities(engine(cloud.settings), PackageOptions(rotate_every=2), cloud.settings.key_url, "oss://b/p")
     jpeg = tmp_path / "logo.png"
     jpeg.write_bytes(b"\xff\xd8\xff\xe0 not a png")
     with pytest.raises(InputError, match="is not a PNG image"):
@@ -390,9 +392,9 @@ def test_mns_notification_target_sends_the_event(cloud):
     from hlskit.notify import parse_target
 
     settings = cloud.settings.replace(mts_mns_endpoint=cloud.mps.url)
-    target = parse_target("mns:mts-standin-queue", settings)
+    target = parse_target("mns:mts-standin-queue", settings.notify_config())
     assert target.label == "mns:mts-standin-queue"
     body = json.dumps({"type": "Transcode", "state": "Success", "jobId": "j1", "contentId": "c1"}).encode()
     target.deliver({"id": "e1"}, body, 1)
-    [msg] = MnsQueue.from_settings(settings, "mts-standin-queue").receive(0)
+    [msg] = MnsQueue.from_config(settings.mns_config(), "mts-standin-queue").receive(0)
     assert msg.raw == body.decode() and msg.job_id == "j1" and msg.state == "Success"

@@ -17,8 +17,9 @@ import pytest
 
 from hlskit.domain.errors import InputError
 from hlskit.domain.formats import codec_rungs
-from hlskit.domain.jobs import JobState
 from hlskit.domain.ladder import Definition, choose_ladder
+from hlskit.domain.outputs import DownloadOutput
+from hlskit.domain.runs import JobState
 from hlskit.engines.mts_formats import (
     AV1_REFUSED,
     FMP4_REFUSED,
@@ -41,7 +42,8 @@ def outputs_sent(cloud) -> list[dict]:
 def test_mp4_adds_one_mp4_output_per_definition_with_its_mp4_template(cloud, source_clip):
     plan = cloud.plan("dl", upload_source(cloud, source_clip), definitions=("LD", "HD"), mp4=True, run_prefix=True)
     e = engine(cloud.settings)
-    jobs = e.run(plan, cloud.store, lambda *a: None)
+    report = e.run(plan, cloud.store, lambda *a: None)
+    jobs = report.jobs
 
     hls_ld, hls_hd, mp4_ld, mp4_hd = outputs_sent(cloud)  # one SubmitJobs: four outputs, one job each
     assert len(submits(cloud)) == 1
@@ -70,11 +72,9 @@ def test_mp4_adds_one_mp4_output_per_definition_with_its_mp4_template(cloud, sou
     for name in ("LD", "HD"):
         data = cloud.oss.get("out-bucket", f"hls/dl/{plan.run_id}/downloads/{name}.mp4")
         assert data[4:8] == MP4_MAGIC
-        assert plan.downloads[name] == {
-            "uri": f"{plan.run_id}/downloads/{name}.mp4",
-            "bytes": len(data),
-            "duration": pytest.approx(4.0, abs=0.1),
-        }
+        made = report.downloads[name]
+        assert (made.uri, made.bytes) == (f"{plan.run_id}/downloads/{name}.mp4", len(data))
+        assert made.duration == pytest.approx(4.0, abs=0.1)
 
 
 def test_hevc_rungs_become_h265_mp4_downloads_and_hls_stays_h264(cloud, source_clip):
@@ -83,7 +83,8 @@ def test_hevc_rungs_become_h265_mp4_downloads_and_hls_stays_h264(cloud, source_c
         "hv", upload_source(cloud, source_clip), definitions=("LD", "HD"), codecs=("h264", "hevc"), mp4=True
     )
     assert [r.name for r in plan.rungs] == ["LD", "HD"] and list(plan.mp4_jobs) == ["LD", "HD", "LD-hevc", "HD-hevc"]
-    jobs = engine(cloud.settings).run(plan, cloud.store, lambda *a: None)
+    report = engine(cloud.settings).run(plan, cloud.store, lambda *a: None)
+    jobs = report.jobs
 
     sent = outputs_sent(cloud)
     hls = [o for o in sent if o["Container"] == {"Format": "m3u8"}]
@@ -103,9 +104,7 @@ def test_hevc_rungs_become_h265_mp4_downloads_and_hls_stays_h264(cloud, source_c
     assert all(j.state == JobState.SUCCESS for j in jobs) and len(jobs) == 6
     data = cloud.oss.get("out-bucket", "hls/hv/downloads/HD-hevc.mp4")
     assert b"hvc1" in data  # the stand-in encoded what Video.Codec asked for
-    assert (
-        plan.downloads["HD-hevc"]["bytes"] == len(data) and plan.downloads["HD-hevc"]["uri"] == "downloads/HD-hevc.mp4"
-    )
+    assert report.downloads["HD-hevc"].bytes == len(data) and report.downloads["HD-hevc"].uri == "downloads/HD-hevc.mp4"
 
 
 @pytest.mark.parametrize(
@@ -170,7 +169,7 @@ def test_downloads_of_jobs_another_process_followed(cloud, source_clip):
     """`hlskit status --wait` finishes a run it did not submit: one QueryJobList fetches the MP4 jobs'
     Output.Properties; without a Duration there the plan's duration is used."""
     plan = cloud.plan("later", upload_source(cloud, source_clip), definitions=("LD",), mp4=True)
-    engine(cloud.settings).run(plan, cloud.store, lambda *a: None)
+    report = engine(cloud.settings).run(plan, cloud.store, lambda *a: None)
     jobs = cloud.store.run_jobs(plan.run_id)
     before = len(cloud.mps.calls)
 
@@ -178,11 +177,11 @@ def test_downloads_of_jobs_another_process_followed(cloud, source_clip):
     [query] = cloud.mps.calls[before:]
     assert query["Action"] == "QueryJobList"
     assert query["JobIds"] == cloud.store.get(plan.mp4_jobs["LD"].job_id).remote_id  # only the MP4 job
-    assert made == {"LD": {"uri": "downloads/LD.mp4", "bytes": plan.downloads["LD"]["bytes"], "duration": 4.0}}
+    assert made == {"LD": DownloadOutput(report.downloads["LD"].bytes, "downloads/LD.mp4", 4.0)}
 
     for job in cloud.mps.jobs.values():
         job["Output"].pop("Properties", None)
-    assert engine(cloud.settings).downloads(jobs, plan.out, duration=9.5)["LD"]["duration"] == 9.5
+    assert engine(cloud.settings).downloads(jobs, plan.out, duration=9.5)["LD"].duration == 9.5
 
 
 def test_mp4_template_and_custom_rungs():

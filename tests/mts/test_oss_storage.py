@@ -15,7 +15,7 @@ from hlskit.storage.oss import OssStorage
 
 
 def test_read_write_list_size_and_ranges(cloud):
-    storage, prefix = open_storage("oss://out-bucket/hls/pkg", cloud.settings)
+    storage, prefix = open_storage("oss://out-bucket/hls/pkg", cloud.settings.oss_config())
     assert isinstance(storage, OssStorage) and prefix == "hls/pkg"
     data = bytes(range(256)) * 40
     storage.write_bytes("hls/pkg/LD/index-00001.ts", data)
@@ -36,7 +36,7 @@ def test_read_write_list_size_and_ranges(cloud):
 
 
 def test_listing_pages_past_one_answer(cloud):
-    storage = OssStorage.from_settings("out-bucket", cloud.settings)
+    storage = OssStorage.from_config("out-bucket", cloud.settings.oss_config())
     for i in range(130):  # oss2 lists 100 keys per request
         cloud.oss.put("out-bucket", f"many/{i:04d}.ts", b"x")
     assert storage.list("many") == [f"many/{i:04d}.ts" for i in range(130)]
@@ -54,23 +54,23 @@ def test_every_request_is_signed(cloud):
 
 
 def test_missing_object_and_bucket_are_clear(cloud):
-    storage = OssStorage.from_settings("out-bucket", cloud.settings)
+    storage = OssStorage.from_config("out-bucket", cloud.settings.oss_config())
     with pytest.raises(InputError, match="oss://out-bucket/nope.ts does not exist"):
         storage.read_bytes("nope.ts")
     with pytest.raises(ConfigError, match="bucket no-such-bucket does not exist"):
-        OssStorage.from_settings("no-such-bucket", cloud.settings).read_bytes("a.ts")
+        OssStorage.from_config("no-such-bucket", cloud.settings.oss_config()).read_bytes("a.ts")
 
 
 def test_missing_credentials_are_one_sentence(cloud):
     settings = cloud.settings.replace(mts_access_key_secret=None)
     with pytest.raises(ConfigError, match="credentials are missing: set HLSKIT_MTS_ACCESS_KEY_ID"):
-        OssStorage.from_settings("out-bucket", settings)
+        OssStorage.from_config("out-bucket", settings.oss_config())
 
 
 def test_url_is_signed_for_private_and_plain_for_public_buckets(cloud):
     cloud.oss.create_bucket("public-bucket", acl="public-read")
-    private = OssStorage.from_settings("out-bucket", cloud.settings)
-    public = OssStorage.from_settings("public-bucket", cloud.settings)
+    private = OssStorage.from_config("out-bucket", cloud.settings.oss_config())
+    public = OssStorage.from_config("public-bucket", cloud.settings.oss_config())
     private.write_text("p/master.m3u8", "#EXTM3U\n")
     public.write_text("p/master.m3u8", "#EXTM3U\n")
 
@@ -92,7 +92,7 @@ def test_resumable_upload_multipart_with_progress(cloud, tmp_path, monkeypatch):
     payload = os.urandom(700 * 1024)
     big.write_bytes(payload)
     seen = []
-    storage = OssStorage.from_settings("in-bucket", cloud.settings)
+    storage = OssStorage.from_config("in-bucket", cloud.settings.oss_config())
     uri = storage.upload(big, "talks/big.mp4", lambda done, total: seen.append((done, total)))
     assert uri == "oss://in-bucket/talks/big.mp4"
     assert cloud.oss.get("in-bucket", "talks/big.mp4") == payload
@@ -103,7 +103,7 @@ def test_resumable_upload_multipart_with_progress(cloud, tmp_path, monkeypatch):
 
 def test_pyav_opens_a_signed_url_of_an_oss_source(cloud, source_clip):
     """How an oss:// source is probed: PyAV (FFmpeg's http protocol, with ranges) on a signed GET URL."""
-    storage = OssStorage.from_settings("in-bucket", cloud.settings)
+    storage = OssStorage.from_config("in-bucket", cloud.settings.oss_config())
     storage.upload(source_clip, "talks/a.mp4")
     with av.open(storage.url("talks/a.mp4")) as container:
         video = container.streams.video[0]

@@ -13,7 +13,7 @@ import pytest
 
 from hlskit.config import load_settings
 from hlskit.domain.errors import ConfigError, InputError
-from hlskit.domain.jobs import Job, JobState, JobStore, new_job_id, user_data
+from hlskit.domain.runs import Job, JobState, new_job_id, user_data
 from hlskit.notify import (
     ATTEMPT_HEADER,
     EVENT_ID_HEADER,
@@ -24,6 +24,7 @@ from hlskit.notify import (
     load_notify_secret,
     verify_signature,
 )
+from hlskit.stores.jobs import JobStore
 
 FAST = Retry(attempts=4, first_delay=0.05, max_delay=0.2)
 
@@ -36,13 +37,13 @@ def ended_job(store: JobStore, content_id: str, definition: str, state=JobState.
 
 @pytest.fixture
 def store(settings) -> JobStore:
-    return JobStore.from_settings(settings)
+    return JobStore.open(settings.store_config())
 
 
 def test_receiver_failing_twice_gets_the_event_once(receiver, settings, store):
     receiver.statuses = [500, 500]
     job = ended_job(store, "c1", "LD")
-    notifier = Notifier.from_targets([receiver.url], settings, retry=FAST)
+    notifier = Notifier.from_targets([receiver.url], settings.notify_config(), retry=FAST)
     notifier.job_ended(job)
     assert notifier.close(timeout=10) is True
 
@@ -61,7 +62,7 @@ def test_one_correctly_signed_event_per_job_and_one_per_package(receiver, settin
         ended_job(store, "c2", "SD"),
         ended_job(store, "c2", "HD", JobState.FAIL, code="EncoderFailed", message="ffmpeg exited 1"),
     ]
-    with Notifier.from_targets([receiver.url], settings, retry=FAST) as notifier:
+    with Notifier.from_targets([receiver.url], settings.notify_config(), retry=FAST) as notifier:
         for job in jobs:
             notifier.job_ended(job)
         notifier.package_ended("c2", jobs, output="out/c2/master.m3u8", user_data=jobs[0].user_data)
@@ -95,7 +96,7 @@ def test_one_correctly_signed_event_per_job_and_one_per_package(receiver, settin
 
 def test_all_jobs_succeeding_make_a_successful_package_event(receiver, settings, store):
     jobs = [ended_job(store, "c3", "LD"), ended_job(store, "c3", "SD")]
-    with Notifier.from_targets([receiver.url], settings, retry=FAST) as notifier:
+    with Notifier.from_targets([receiver.url], settings.notify_config(), retry=FAST) as notifier:
         notifier.package_ended("c3", jobs)
     (event,) = receiver.bodies()
     assert (event["type"], event["state"], event["code"]) == ("Package", "Success", "")
@@ -104,7 +105,7 @@ def test_all_jobs_succeeding_make_a_successful_package_event(receiver, settings,
 def test_cancelled_job_is_a_fail_with_code_cancelled(receiver, settings, store):
     job = store.add(Job(new_job_id(), "c4", "LD"))
     job = store.cancel(job.job_id)
-    with Notifier.from_targets([receiver.url], settings, retry=FAST) as notifier:
+    with Notifier.from_targets([receiver.url], settings.notify_config(), retry=FAST) as notifier:
         notifier.job_ended(job)
     (event,) = receiver.bodies()
     assert (event["state"], event["code"]) == ("Fail", "Cancelled")
@@ -112,7 +113,7 @@ def test_cancelled_job_is_a_fail_with_code_cancelled(receiver, settings, store):
 
 def test_job_ended_does_not_wait_for_the_receiver(receiver, settings, store):
     receiver.gate.clear()  # the receiver holds every request until the gate opens
-    notifier = Notifier.from_targets([receiver.url], settings, retry=FAST)
+    notifier = Notifier.from_targets([receiver.url], settings.notify_config(), retry=FAST)
     notifier.job_ended(ended_job(store, "c5", "LD"))
     assert receiver.requests == []  # job_ended returned while delivery is still stuck
     receiver.gate.set()
@@ -128,7 +129,7 @@ def _closed_port() -> int:
 
 def test_unreachable_target_is_one_log_line_and_never_raises(settings, store, caplog):
     url = f"http://127.0.0.1:{_closed_port()}/hook?token=hush"
-    notifier = Notifier.from_targets([url], settings, retry=Retry(attempts=3, first_delay=0.01))
+    notifier = Notifier.from_targets([url], settings.notify_config(), retry=Retry(attempts=3, first_delay=0.01))
     with caplog.at_level(logging.WARNING, logger="hlskit.notify"):
         notifier.job_ended(ended_job(store, "c6", "LD"))
         assert notifier.close(timeout=10) is False
@@ -139,7 +140,7 @@ def test_unreachable_target_is_one_log_line_and_never_raises(settings, store, ca
 
 def test_client_error_is_not_retried(receiver, settings, store, caplog):
     receiver.statuses = [404]
-    notifier = Notifier.from_targets([receiver.url], settings, retry=FAST)
+    notifier = Notifier.from_targets([receiver.url], settings.notify_config(), retry=FAST)
     with caplog.at_level(logging.WARNING, logger="hlskit.notify"):
         notifier.job_ended(ended_job(store, "c7", "LD"))
         assert notifier.close(timeout=10) is False
@@ -149,7 +150,7 @@ def test_client_error_is_not_retried(receiver, settings, store, caplog):
 
 def test_close_gives_up_at_its_timeout(receiver, settings, store, caplog):
     receiver.statuses = [503] * 50
-    notifier = Notifier.from_targets([receiver.url], settings, retry=Retry(attempts=10, first_delay=60))
+    notifier = Notifier.from_targets([receiver.url], settings.notify_config(), retry=Retry(attempts=10, first_delay=60))
     with caplog.at_level(logging.WARNING, logger="hlskit.notify"):
         notifier.job_ended(ended_job(store, "c8", "LD"))
         assert notifier.close(timeout=0.5) is False
@@ -170,7 +171,7 @@ def test_command_target_gets_the_event_on_stdin_once(tmp_path, settings, store):
     out, flag = tmp_path / "events.txt", tmp_path / "flag"
     job = ended_job(store, "c9", "LD")
     target = f"exec:{sys.executable} {script} {out} {flag}"
-    with Notifier.from_targets([target], settings, retry=FAST) as notifier:
+    with Notifier.from_targets([target], settings.notify_config(), retry=FAST) as notifier:
         notifier.job_ended(job)
     (line,) = out.read_text().splitlines()
     event_id, _, body = line.partition(" ")
@@ -181,7 +182,7 @@ def test_command_target_gets_the_event_on_stdin_once(tmp_path, settings, store):
     "spec, fragment",
     [
         ("ftp://example.com/x", "not supported"),
-        ("mns:mts-queue", "need --engine mts"),
+        ("mns:mts-queue", "need an MNS endpoint"),
         ("https:///path", "no host"),
         ("exec:", "names no command"),
         ("exec:/no/such/cmd --flag", "not an executable"),
@@ -190,7 +191,7 @@ def test_command_target_gets_the_event_on_stdin_once(tmp_path, settings, store):
 )
 def test_bad_targets_are_refused_up_front(settings, spec, fragment):
     with pytest.raises(InputError, match=fragment):
-        Notifier.from_targets([spec], settings)
+        Notifier.from_targets([spec], settings.notify_config())
 
 
 def test_secret_file_is_made_0600_and_reused(tmp_path, monkeypatch):
@@ -198,26 +199,26 @@ def test_secret_file_is_made_0600_and_reused(tmp_path, monkeypatch):
     monkeypatch.delenv("HLSKIT_NOTIFY_SECRET", raising=False)
     monkeypatch.delenv("HLSKIT_CONFIG", raising=False)
     settings = load_settings()
-    first = load_notify_secret(settings)
+    first = load_notify_secret(settings.notify_config())
     path = tmp_path / "home" / "notify.secret"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert len(first) == 64 and load_notify_secret(settings) == first
+    assert len(first) == 64 and load_notify_secret(settings.notify_config()) == first
     os.chmod(path, 0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
-        load_notify_secret(settings)
+        load_notify_secret(settings.notify_config())
 
 
 def test_webhook_signed_with_the_secret_file_when_no_setting(receiver, tmp_path, monkeypatch, store):
     monkeypatch.delenv("HLSKIT_NOTIFY_SECRET", raising=False)
     settings = load_settings()
-    receiver.secret = load_notify_secret(settings).decode()
-    with Notifier.from_targets([receiver.url], settings, retry=FAST) as notifier:
+    receiver.secret = load_notify_secret(settings.notify_config()).decode()
+    with Notifier.from_targets([receiver.url], settings.notify_config(), retry=FAST) as notifier:
         notifier.job_ended(ended_job(store, "c10", "LD"))
     assert receiver.processed == 1  # the receiver checked the signature with the file's secret
 
 
 def test_no_targets_is_a_no_op(settings, store):
-    notifier = Notifier.from_targets(["", "  "], settings)
+    notifier = Notifier.from_targets(["", "  "], settings.notify_config())
     notifier.job_ended(ended_job(store, "c11", "LD"))
     assert notifier.close(timeout=1) is True and notifier._thread is None
 
@@ -227,7 +228,7 @@ def test_package_event_from_a_package_result(receiver, settings, store):
 
     jobs = [ended_job(store, "c12", "LD")]
     result = PackageResult(content_id="c12", run_id="r12", dir="out/c12", manifest={}, jobs=jobs)
-    with Notifier.from_targets([receiver.url], settings, retry=FAST) as notifier:
+    with Notifier.from_targets([receiver.url], settings.notify_config(), retry=FAST) as notifier:
         notifier.package_ended(result)
     (event,) = receiver.bodies()
     assert (event["type"], event["state"], event["contentId"]) == ("Package", "Success", "c12")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hlskit.domain.jobs import JobStore
 from hlskit.notify import SIGNATURE_HEADER, verify_signature
+from hlskit.stores.jobs import JobStore
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +28,7 @@ def test_one_signed_event_per_job_then_one_for_the_package(tmp_path, settings, r
     )
     assert result.ok
 
-    jobs = {j.job_id: j for j in JobStore.from_settings(settings).list("hooked")}
+    jobs = {j.job_id: j for j in JobStore.open(settings.store_config()).list("hooked")}
     assert sorted(j.definition for j in jobs.values()) == ["T1", "T2"]
     events = receiver.bodies()
     transcode = [e for e in events if e["type"] == "Transcode"]

@@ -14,8 +14,8 @@ import subprocess
 import urllib.request
 
 from hlskit.config import load_settings
-from hlskit.keys.store import KeyStore
 from hlskit.keys.tokens import make_token, token_secret
+from hlskit.stores.keys import KeyStore
 from tests.conftest import HLSKIT
 from tests.server.conftest import start_server
 
@@ -60,7 +60,7 @@ def test_three_concurrent_runs_of_one_content_id_publish_exactly_one_playable_pa
         live = {r.key_id for r in keys.list("same") if not r.revoked}
         assert live == {k["key_id"] for k in manifest["keys"]} and len(live) == 1
 
-        token = make_token(token_secret(settings), "same", 300)
+        token = make_token(token_secret(settings.token_config()), "same", 300)
         key_uri = manifest["keys"][0]["uri"]
         with urllib.request.urlopen(urllib.request.Request(key_uri, headers={"Authorization": f"Bearer {token}"})) as r:
             assert r.status == 200 and len(r.read()) == 16

@@ -21,8 +21,8 @@ from hlskit.config import load_settings
 from hlskit.domain.plan import PackageOptions
 from hlskit.hls.crypto import decrypt_segment
 from hlskit.hls.playlist import MediaPlaylist, parse
-from hlskit.keys.store import KeyStore
 from hlskit.pipeline import run_package
+from hlskit.stores.keys import KeyStore
 from tests.conftest import _make_clip, run_hlskit
 
 SECONDS = 4
@@ -141,15 +141,15 @@ def test_the_master_lists_each_codec_and_starts_with_h264(fmp4_package):
 def test_mp4_downloads_are_fast_start_and_play_whole(fmp4_package):
     result, pkg, _ = fmp4_package
     manifest = result.manifest
-    assert [(d["name"], d["state"]) for d in manifest["downloads"]] == [
+    assert [(d.name, d.state) for d in manifest.downloads] == [
         ("LD", "TranscodeSuccess"),
         ("LD-hevc", "TranscodeSuccess"),
         ("LD-av1", "TranscodeSuccess"),
     ]
-    for d in manifest["downloads"]:
-        path = pkg / d["uri"]
+    for d in manifest.downloads:
+        path = pkg / d.uri
         data = path.read_bytes()
-        assert d["bytes"] == len(data)
+        assert d.bytes == len(data)
         boxes = top_boxes(data)
         assert boxes.index("moov") < boxes.index("mdat")  # fast start: the index before the media
         with av.open(str(path)) as container:
@@ -173,7 +173,7 @@ def test_without_clear_lead_the_init_section_is_encrypted_with_the_first_key(tmp
     assert text.index("#EXT-X-KEY") < text.index("#EXT-X-MAP") and ",IV=0x" in key_line  # RFC 8216 §4.3.2.5
     init = (pkg / "LD" / "init.mp4").read_bytes()
     assert top_boxes(init)[:1] != ["ftyp"]  # ciphertext
-    keys = KeyStore.from_settings(hlskit_env)
+    keys = KeyStore.open(hlskit_env.store_config())
     pl = parse(text, (pkg / "LD" / "index.m3u8").as_posix())
     assert top_boxes(plain(pkg / "LD" / "init.mp4", pl.segments[0].key, keys, "enc"))[:2] == ["ftyp", "moov"]
 

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from hlskit.domain.settings import Settings
-from hlskit.engines.local import ffmpeg_exe
+from hlskit.engines.encode import ffmpeg_exe
 from hlskit.keys.tokens import make_token, token_secret
 from tests.conftest import _make_clip
 from tests.server.conftest import start_server
@@ -140,7 +140,7 @@ def test_export_then_import_into_another_home_serves_the_keys_to_ffmpeg(tmp_path
     settings = Settings(home=second, media_root=out)
     server = start_server(settings)
     try:
-        token = make_token(token_secret(settings), "moved", 300)
+        token = make_token(token_secret(settings.token_config()), "moved", 300)
         got = subprocess.run(
             [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-progress", "pipe:1",
              "-i", f"{server.url}/media/moved/master.m3u8?token={token}", "-map", "0:v", "-f", "null", "-"],

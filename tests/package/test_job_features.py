@@ -12,8 +12,8 @@ import pytest
 from hlskit.domain.options import parse_clip, parse_text_watermark, parse_watermark
 from hlskit.domain.plan import PackageOptions
 from hlskit.hls.crypto import decrypt_segment
-from hlskit.keys.store import KeyStore
 from hlskit.pipeline import run_package
+from hlskit.stores.keys import KeyStore
 from tests.tsutil import ts_sync_ok
 
 
@@ -154,7 +154,7 @@ def test_key_rotation_every_two_segments(tmp_path, make_clip, hlskit_env):
     uris = [s.key.uri for s in playlist.segments]
     assert len(set(uris)) == 8 and len({s.key.iv for s in playlist.segments}) == 8
     assert [uris.index(u) for u in dict.fromkeys(uris)] == list(range(0, 15, 2))
-    assert len(result.manifest["keys"]) == 8
+    assert len(result.manifest.keys) == 8
     keys = _keys(hlskit_env)
     for seg in playlist.segments:
         kid = seg.key.uri.split("/")[-1]

@@ -7,10 +7,11 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from hlskit.domain.errors import ConfigError
-from hlskit.domain.jobs import ContentBusy, Job, JobState, JobStore, Run, RunState, new_job_id, new_run_id, this_owner
 from hlskit.domain.keys import KeySchedule
+from hlskit.domain.runs import ContentBusy, Job, JobState, Run, RunState, new_job_id, new_run_id, this_owner
 from hlskit.hls.crypto import decrypt_segment, encrypt_segment
-from hlskit.keys.store import KeyStore
+from hlskit.stores.jobs import JobStore
+from hlskit.stores.keys import KeyStore
 
 
 def test_master_key_is_created_0600_and_keys_round_trip(tmp_path):
@@ -77,7 +78,7 @@ def test_job_store_survives_a_process_restart(tmp_path):
     job = store.add(_job())
     store.update(job.job_id, state=JobState.TRANSCODING, percent=40)
     code = (
-        "import sys; from hlskit.domain.jobs import JobStore; j = JobStore(sys.argv[1]).get(sys.argv[2]);"
+        "import sys; from hlskit.stores.jobs import JobStore; j = JobStore(sys.argv[1]).get(sys.argv[2]);"
         "print(j.state.value, j.percent)"
     )
     out = subprocess.run([sys.executable, "-c", code, str(db), job.job_id], capture_output=True, text=True)

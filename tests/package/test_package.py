@@ -14,10 +14,11 @@ from pathlib import Path
 import m3u8
 import pytest
 
-from hlskit.domain.jobs import JobState, JobStore, RunState
+from hlskit.domain.runs import JobState, RunState
 from hlskit.hls.crypto import decrypt_segment
-from hlskit.keys.protect import round_half_up
-from hlskit.keys.store import KeyStore
+from hlskit.hls.playlist import round_half_up
+from hlskit.stores.jobs import JobStore
+from hlskit.stores.keys import KeyStore
 from tests.conftest import HLSKIT, run_hlskit
 from tests.tsutil import first_pts, starts_with_idr, ts_sync_ok
 
@@ -150,12 +151,15 @@ def test_small_source_yields_only_ld_and_progress_is_shown(tmp_path, make_clip):
 
 def test_rotated_phone_clip_gets_portrait_rungs(tmp_path, make_clip, hlskit_env):
     from hlskit.domain.plan import PackageOptions
+    from hlskit.engines import get_engine
     from hlskit.pipeline import run_package
     from hlskit.pipeline.plan import plan_package
     from hlskit.pipeline.probe import probe
 
     phone = make_clip(tmp_path / "phone.mp4", width=1920, height=1080, seconds=1, rotate=90)
-    plan = plan_package(str(phone), str(tmp_path / "out"), hlskit_env, PackageOptions(), run_id="r1")
+    plan = plan_package(
+        str(phone), str(tmp_path / "out"), hlskit_env, PackageOptions(), "r1", get_engine("local", hlskit_env)
+    )
     assert [(r.name, r.width, r.height) for r in plan.rungs] == [
         ("LD", 360, 640),
         ("SD", 478, 848),

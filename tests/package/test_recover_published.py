@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-import hlskit.domain.jobs as jobs_module
-from hlskit.domain.jobs import Job, JobState, JobStore, Run, RunState, new_job_id, new_run_id, this_owner
+import hlskit.stores.jobs as jobs_module
 from hlskit.domain.plan import PackageOptions
-from hlskit.keys.store import KeyStore
+from hlskit.domain.runs import Job, JobState, Run, RunState, new_job_id, new_run_id, this_owner
 from hlskit.pipeline import run_package
 from hlskit.pipeline.run import recover_runs
+from hlskit.stores.jobs import JobStore
+from hlskit.stores.keys import KeyStore
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def killed_while_finishing(tmp_path, make_clip, hlskit_env, monkeypatch):
     src = make_clip(tmp_path / "c.mp4", seconds=1)
     first = run_package(str(src), str(tmp_path / "out"), hlskit_env, PackageOptions(ladder="LD", content_id="k"))
     pkg = Path(first.dir)
-    store, keys = JobStore.from_settings(hlskit_env), KeyStore.from_settings(hlskit_env)
+    store, keys = JobStore.open(hlskit_env.store_config()), KeyStore.open(hlskit_env.store_config())
     run = Run(new_run_id(), "k", engine="local", out=str(pkg), owner=this_owner())
     job = Job(job_id=new_job_id(), content_id="k", definition="LD", engine="local", run_id=run.run_id)
     store.start_run(run, [job])
@@ -44,7 +45,7 @@ def test_a_run_that_had_published_ends_published_and_keeps_its_key(killed_while_
     [ended] = recover_runs(store, keys)
     assert ended.run_id == run.run_id and ended.state == RunState.PUBLISHED
     assert keys.get("k", key.key_id) == key.key  # the published package still plays
-    old = first.manifest["keys"][0]["key_id"]
+    old = first.manifest.keys[0].key_id
     assert keys.get("k", old) is None  # the package it replaced is revoked, as finishing would have
 
 
@@ -53,5 +54,5 @@ def test_a_run_that_had_not_published_is_interrupted_and_loses_its_keys(killed_w
     [ended] = recover_runs(store, keys)
     assert ended.state == RunState.INTERRUPTED
     assert keys.get("k", key.key_id) is None
-    old = first.manifest["keys"][0]["key_id"]
+    old = first.manifest.keys[0].key_id
     assert keys.get("k", old) is not None  # the live package keeps playing

@@ -14,7 +14,7 @@ import pytest
 from hlskit.domain.errors import InputError
 from hlskit.domain.plan import PackageOptions
 from hlskit.domain.settings import Settings
-from hlskit.engines.local import ffmpeg_exe
+from hlskit.engines.encode import ffmpeg_exe
 from hlskit.keys.tokens import make_token, token_secret
 from hlskit.pipeline import run_package
 from hlskit.pipeline.plan import check_options
@@ -47,7 +47,9 @@ def hosted(tmp_path_factory):
     result = run_package(str(source), str(out), settings, options)
     assert result.ok, [j.message for j in result.failed]
     server = start_server(settings)
-    yield Hosted(server.port, "rel", make_token(token_secret(settings), "rel", 600), Path(result.dir), home)
+    yield Hosted(
+        server.port, "rel", make_token(token_secret(settings.token_config()), "rel", 600), Path(result.dir), home
+    )
     server.stop()
 
 

@@ -65,5 +65,5 @@ def test_the_setting_falls_back_to_the_lowest_where_a_ladder_lacks_it(make_clip,
     source = make_clip(tmp_path / "small.mp4", width=640, height=360, seconds=1)
     settings = hlskit_env.replace(start_definition="HD", x264_preset="ultrafast")
     result = run_package(str(source), str(tmp_path / "out"), settings, PackageOptions(content_id="small"))
-    assert result.ok and result.manifest["start_definition"] == "lowest"
+    assert result.ok and result.manifest.start_definition == "lowest"
     assert first_variant(Path(result.dir) / "master.m3u8") == "LD"

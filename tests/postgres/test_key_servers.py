@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from hlskit.keys.store import KeyStore
 from hlskit.keys.tokens import make_token
+from hlskit.stores.keys import KeyStore
 from tests.postgres.cluster import PASSWORD, free_port, start_cluster
 
 TOKEN_SECRET = secrets.token_hex(32)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from hlskit.domain.jobs import Job, JobState, JobStore, Run, new_job_id, new_run_id, this_owner
-from hlskit.keys.store import KeyStore
+from hlskit.domain.runs import Job, JobState, Run, new_job_id, new_run_id, this_owner
+from hlskit.stores.jobs import JobStore
+from hlskit.stores.keys import KeyStore
 
 OLD_JOBS = """
 CREATE TABLE jobs (

@@ -10,10 +10,11 @@ import time
 
 import pytest
 
-from hlskit.domain.db import StoreUnavailable, mask_url, parse_store_url
-from hlskit.domain.jobs import ContentBusy, Job, JobState, JobStore, Run, RunState, new_job_id, new_run_id, this_owner
+from hlskit.domain.runs import ContentBusy, Job, JobState, Run, RunState, new_job_id, new_run_id, this_owner
 from hlskit.domain.settings import Settings
-from hlskit.keys.store import KeyStore
+from hlskit.stores.db import StoreUnavailable, mask_url, parse_store_url
+from hlskit.stores.jobs import JobStore
+from hlskit.stores.keys import KeyStore
 from tests.postgres.cluster import PASSWORD
 
 
@@ -59,7 +60,8 @@ def test_key_store_on_postgres_round_trips_and_revokes(pg_url, tmp_path):
 
 RACER = """
 import sys, time
-from hlskit.domain.jobs import ContentBusy, Job, JobStore, Run, new_job_id, new_run_id, this_owner
+from hlskit.domain.runs import ContentBusy, Job, Run, new_job_id, new_run_id, this_owner
+from hlskit.stores.jobs import JobStore
 url, start, cids = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
 store = JobStore(url)
 time.sleep(max(0.0, start - time.time()))
@@ -93,7 +95,7 @@ def test_two_processes_racing_start_run_exactly_one_wins_each_content_id(pg_url)
 
 
 def test_migrations_are_recorded_once_for_concurrent_starts(pg_url, tmp_path):
-    code = "import sys; from pathlib import Path; from hlskit.keys.store import KeyStore; from hlskit.domain.jobs import JobStore; JobStore(sys.argv[1]); KeyStore(sys.argv[1], Path(sys.argv[2]))"
+    code = "import sys; from pathlib import Path; from hlskit.stores.keys import KeyStore; from hlskit.stores.jobs import JobStore; JobStore(sys.argv[1]); KeyStore(sys.argv[1], Path(sys.argv[2]))"
     procs = [subprocess.Popen([sys.executable, "-c", code, pg_url, str(tmp_path / "mk")]) for _ in range(3)]
     assert [p.wait(timeout=60) for p in procs] == [0, 0, 0]
     import psycopg

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from hlskit.keys.store import KeyStore
+from hlskit.stores.keys import KeyStore
 
 # hlskit.cli.progress's plain lines: "LD: 40%", "LD: 40% (2.10× real time, ~3 s left)", "LD: failed".
 PROGRESS_LINE = re.compile(r"\S+( \S+)?: (\d+%( \(\d+\.\d+× real time(, ~\d+ s left)?\))?|done|failed|cancelled)")

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from hlskit.domain.jobs import JobState, JobStore
+from hlskit.domain.runs import JobState
+from hlskit.stores.jobs import JobStore
 from tests.conftest import HLSKIT, run_hlskit
 from tests.reliability.helpers import (
     EXIT_INPUT,

@@ -15,9 +15,9 @@ from werkzeug.serving import make_server
 
 from hlskit.domain.keys import DataKey, key_uri
 from hlskit.domain.settings import Settings
-from hlskit.keys.store import KeyStore
 from hlskit.keys.tokens import make_token, token_secret
 from hlskit.server import create_app
+from hlskit.stores.keys import KeyStore
 from tests.server.serverpkg import Package, build_package
 
 HLSKIT = [sys.executable, "-m", "hlskit"]
@@ -96,8 +96,8 @@ def site(tmp_path_factory) -> Site:
     # Settings built directly, so no HLSKIT_* variable of the caller leaks in.
     settings = Settings(home=home, media_root=out, allowed_origins="self,https://player.example")
     server = start_server(settings)
-    package = build_package(out, base / "clear", KeyStore.from_settings(settings), server.url + "/keys", "talk")
-    yield Site(server, package, home, out, token_secret(settings))
+    package = build_package(out, base / "clear", KeyStore.open(settings.store_config()), server.url + "/keys", "talk")
+    yield Site(server, package, home, out, token_secret(settings.token_config()))
     server.stop()
 
 

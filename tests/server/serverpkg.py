@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hlskit.domain.keys import DataKey
 from hlskit.hls.crypto import encrypt_segment
-from hlskit.keys.store import KeyStore
+from hlskit.stores.keys import KeyStore
 
 DEFINITIONS = [("LD", 320, 180, 300), ("SD", 480, 270, 500), ("HD", 640, 360, 800)]
 SECONDS, FPS, SEGMENT = 4, 25, 2

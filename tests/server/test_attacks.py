@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from hlskit.keys.store import KeyStore
+from hlskit.stores.keys import KeyStore
 from tests.server import attacks
 from tests.server.attacks import ATTACKS, Target, healthy, raw, revocation_replay, run_attack, send
 
@@ -24,7 +24,7 @@ from tests.server.attacks import ATTACKS, Target, healthy, raw, revocation_repla
 def target(site):
     cid = site.package.content_id
     attacks.prepare(site.out, cid)
-    store = KeyStore.from_settings(site.settings)
+    store = KeyStore.open(site.settings.store_config())
     yield Target(site.server.port, cid, site.package.keys, site.secret, site.out, store.revoke, store.create)
     attacks.cleanup(site.out, cid)
 

@@ -13,8 +13,8 @@ import requests
 from click.testing import CliRunner
 
 from hlskit.cli import main
-from hlskit.keys.store import KeyStore
 from hlskit.keys.tokens import verify_token
+from hlskit.stores.keys import KeyStore
 
 
 def test_serve_prints_its_url_and_serves_keys_and_media(site, tmp_path):
@@ -70,7 +70,7 @@ def test_token_command_prints_a_valid_token(site, hlskit_cli):
 
 
 def test_keys_list_and_revoke(site, hlskit_cli):
-    key = KeyStore.from_settings(site.settings).create("cli-keys")
+    key = KeyStore.open(site.settings.store_config()).create("cli-keys")
     listed = hlskit_cli("keys", "list", "cli-keys", env=site.env())
     assert listed.returncode == 0
     assert re.search(rf"^cli-keys\s+{key.key_id}\s+\S+\s+live\b", listed.stdout, re.M)

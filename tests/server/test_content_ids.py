@@ -28,9 +28,9 @@ from hlskit.domain.errors import InputError
 from hlskit.domain.keys import DataKey
 from hlskit.domain.settings import Settings
 from hlskit.hls.crypto import decrypt_segment
-from hlskit.keys.store import KeyStore
 from hlskit.keys.tokens import PlaybackTokens, TokenError, make_token, token_secret, verify_token
 from hlskit.server.media import resolve
+from hlskit.stores.keys import KeyStore
 from tests.server.conftest import LiveServer, start_server
 from tests.server.serverpkg import Package, build_package
 
@@ -66,12 +66,12 @@ def dotted(tmp_path_factory) -> DottedSite:
     out.mkdir()
     settings = Settings(home=home, media_root=out)
     server = start_server(settings)
-    store = KeyStore.from_settings(settings)
+    store = KeyStore.open(settings.store_config())
     package = build_package(out, base / "clear", store, server.url + "/keys", DOTTED)
     # Something really is there under the newline name: a key and a package folder.
     bad_key = store.create(NEWLINE)
     shutil.copytree(package.dir, out / NEWLINE)
-    yield DottedSite(server, package, home, out, token_secret(settings), bad_key)
+    yield DottedSite(server, package, home, out, token_secret(settings.token_config()), bad_key)
     server.stop()
 
 
@@ -141,7 +141,7 @@ def test_commands_refuse_an_invalid_id_in_one_sentence(dotted, hlskit_cli, args)
     assert "Traceback" not in r.stderr
     # Nothing was revoked on the way.
     assert all(
-        KeyStore.from_settings(Settings(home=dotted.home)).is_live(k.content_id, k.key_id)
+        KeyStore.open(Settings(home=dotted.home).store_config()).is_live(k.content_id, k.key_id)
         for k in [*dotted.package.keys, dotted.bad_key]
     )
 
@@ -206,7 +206,7 @@ def test_media_resolve_applies_the_rule_to_the_package_folder(dotted):
 def test_the_newline_package_and_key_really_exist(dotted):
     """The refusals above are the rule's, not a missing file or key."""
     assert (dotted.out / NEWLINE / "master.m3u8").is_file()
-    store = KeyStore.from_settings(Settings(home=dotted.home))
+    store = KeyStore.open(Settings(home=dotted.home).store_config())
     assert store.get(NEWLINE, dotted.bad_key.key_id) == dotted.bad_key.key
 
 

@@ -58,7 +58,7 @@ def hevc_site(tmp_path_factory, ffmpeg):
     )
     result = run_package(str(source), str(out), settings, options)
     assert result.ok, [(j.definition, j.message) for j in result.failed]
-    yield Site(server, Path(result.dir), result.manifest, token_secret(settings))
+    yield Site(server, Path(result.dir), result.manifest, token_secret(settings.token_config()))
     server.stop()
 
 

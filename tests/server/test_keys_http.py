@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from hlskit.hls.crypto import decrypt_segment
-from hlskit.keys.store import KeyStore
 from hlskit.keys.tokens import make_token
+from hlskit.stores.keys import KeyStore
 
 
 def test_valid_token_gets_the_16_bytes_that_decrypt_the_segments(site):
@@ -111,7 +111,7 @@ def test_unknown_key_is_404_but_only_after_the_token(site):
 
 
 def test_revocation_applies_at_once_in_process(site):
-    store = KeyStore.from_settings(site.settings)
+    store = KeyStore.open(site.settings.store_config())
     key = store.create("revoke-inproc")
     token = site.token("revoke-inproc")
     url = site.key_url(key)
@@ -155,7 +155,7 @@ def _free_port() -> int:
 
 def test_revocation_by_cli_applies_at_once_in_every_gunicorn_worker(site, tmp_path, hlskit_cli):
     """gunicorn with 2 workers; `hlskit keys revoke` in another process; every worker refuses next."""
-    store = KeyStore.from_settings(site.settings)
+    store = KeyStore.open(site.settings.store_config())
     key = store.create("revoke-gunicorn")
     token = site.token("revoke-gunicorn")
     port = _free_port()

@@ -18,7 +18,7 @@ from .conftest import start_server
 def served(packaged):
     settings = Settings(home=packaged.home, media_root=packaged.out)
     server = start_server(settings)
-    yield server, make_token(token_secret(settings), packaged.content_id, 300)
+    yield server, make_token(token_secret(settings.token_config()), packaged.content_id, 300)
     server.stop()
 
 
@@ -63,7 +63,7 @@ def test_ffmpeg_plays_the_real_package_when_its_key_port_is_free(packaged):
     except OSError:
         pytest.skip("port 8000 is in use; the package's key URIs point there")
     try:
-        token = make_token(token_secret(settings), packaged.content_id, 300)
+        token = make_token(token_secret(settings.token_config()), packaged.content_id, 300)
         url = f"{server.url}/media/{packaged.content_id}/master.m3u8?token={token}"
         for program in range(len(packaged.manifest["definitions"])):
             r = subprocess.run(

@@ -55,32 +55,32 @@ def test_tokens_are_safe_in_urls_and_playlists():
 
 def test_secret_file_is_created_0600_once(tmp_path):
     settings = Settings(home=tmp_path / "home")
-    first = token_secret(settings)
+    first = token_secret(settings.token_config())
     path = tmp_path / "home" / "token.secret"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert len(first) >= 32 and token_secret(settings) == first
+    assert len(first) >= 32 and token_secret(settings.token_config()) == first
     assert [p.name for p in path.parent.iterdir()] == ["token.secret"]  # no temp file left
 
 
 def test_secret_file_readable_by_others_is_refused(tmp_path):
     settings = Settings(home=tmp_path)
-    token_secret(settings)
+    token_secret(settings.token_config())
     os.chmod(tmp_path / "token.secret", 0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
-        token_secret(settings)
+        token_secret(settings.token_config())
 
 
 @pytest.mark.parametrize("secret", [None, "changeme", "short-secret"])
 def test_production_refuses_missing_or_weak_secrets(tmp_path, secret):
     settings = Settings(home=tmp_path, production=True, token_secret=secret)
     with pytest.raises(ConfigError, match="HLSKIT_TOKEN_SECRET"):
-        token_secret(settings)
+        token_secret(settings.token_config())
     assert not (tmp_path / "token.secret").exists()  # never invented in production
 
 
 def test_production_accepts_a_strong_configured_secret(tmp_path):
     strong = "k3" * 20
-    assert token_secret(Settings(home=tmp_path, production=True, token_secret=strong)) == strong.encode()
+    assert token_secret(Settings(home=tmp_path, production=True, token_secret=strong).token_config()) == strong.encode()
 
 
 def test_app_refuses_to_start_in_production_without_secrets(tmp_path):

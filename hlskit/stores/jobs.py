@@ -3,7 +3,7 @@
 Every engine writes to the same store, so ``hlskit status`` and ``hlskit cancel`` see the same
 truth whether a job runs in a local FFmpeg process or on Alibaba Cloud MPS, and a restart after
 a crash finds runs and jobs as they were left. With a ``postgresql://`` store_url, every host
-sees it (:mod:`hlskit.domain.db`).
+sees it (:mod:`hlskit.stores.db`).
 
 Concurrent runs of one content id: at most one run of a content id is active (Running or
 Finishing) at a time. :meth:`JobStore.start_run` checks and inserts in one write transaction
@@ -14,27 +14,17 @@ content id (:meth:`JobStore.recover` marks it Interrupted).
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from ..domain.configs import StoreConfig
+from ..domain.errors import InputError
+from ..domain.runs import ContentBusy, Job, JobState, Run, RunState, owner_alive, this_owner
 from .db import Conn, Database, StoreLocation, script
-from .errors import InputError
-from .runs import (  # noqa: F401  (re-exported: the model's historical home)
-    ContentBusy,
-    Job,
-    JobState,
-    Run,
-    RunState,
-    new_job_id,
-    new_run_id,
-    owner_alive,
-    pid_alive,
-    this_owner,
-    user_data,
-)
 
 _COLUMNS = [f.name for f in fields(Job)]
 _RUN_COLUMNS = [f.name for f in fields(Run)]
@@ -120,8 +110,8 @@ class JobStore:
         return f"JobStore({self.db.display!r})"
 
     @classmethod
-    def from_settings(cls, settings) -> JobStore:
-        return cls(settings.store_url or settings.job_db)
+    def open(cls, config: StoreConfig) -> JobStore:
+        return cls(config.jobs)
 
     @staticmethod
     def _row(row: Iterable[Any]) -> Job:
@@ -279,23 +269,28 @@ class JobStore:
         """Mark one job cancelled; the engine running it drops it at its next check."""
         return self.update(job_id, state=JobState.CANCELLED, code="Cancelled", message="cancelled by user")
 
-    def recover(self, published: Callable[[Run], bool] = lambda run: False) -> list[Run]:
-        """End the local runs (and their jobs) whose process died without ending them: Interrupted,
-        or Published when ``published(run)`` finds its package in place (the process died between
-        publishing and recording it).
+    def recover(
+        self,
+        published: Callable[[Run], bool] = lambda run: False,
+        detached: Callable[[Run], bool] = lambda run: False,
+    ) -> builtins.list[Run]:
+        """End the runs whose process died without ending them: Interrupted, or Published when
+        ``published(run)`` finds its package in place (the process died between publishing and
+        recording it).
 
         Returns those runs, so the caller can revoke the keys of the interrupted ones. A run of
-        another host, or an mts run (its jobs live on MPS), is left alone; an mts run whose
-        finishing process died goes back to Running so that `hlskit status --wait` can finish it.
+        another host is left alone, and so is a ``detached(run)`` one (its jobs live elsewhere, on
+        MPS or workers): when its finishing process died it goes back to Running, so that
+        `hlskit status --wait` can finish it.
         """
         lost = []
         for run in self.runs():
             if run.state.finished or not run.owner or owner_alive(run.owner):
                 continue
-            if run.engine == "local" and run.state == RunState.FINISHING and published(run):
+            if run.state == RunState.FINISHING and published(run):
                 lost.append(self.end_run(run.run_id, RunState.PUBLISHED, "", "published; its process then stopped"))
                 continue
-            if run.engine != "local":
+            if detached(run):
                 if run.state == RunState.FINISHING:
                     with self.db.read() as db:
                         db.execute(

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
+from ..domain.errors import ConfigError
 
 SQLITE, POSTGRES = "sqlite", "postgresql"
 # A key server should answer 503 soon rather than hold a player's request while the database is

@@ -11,7 +11,7 @@ its own keys, and a run that publishes revokes every other live key of its conte
 package it replaced).
 
 The rows live in an SQLite file (``<home>/keys.db``) or, for several key servers behind a load
-balancer, in PostgreSQL (``store_url``, see :mod:`hlskit.domain.db`). Key caches learn of a
+balancer, in PostgreSQL (``store_url``, see :mod:`hlskit.stores.db`). Key caches learn of a
 revocation from :meth:`KeyStore.revocation_version`: on SQLite a marker file beside the database
 (one stat()), on PostgreSQL a counter that every revocation bumps in its own transaction.
 """
@@ -26,11 +26,14 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ..domain.db import POSTGRES, Conn, Database, StoreLocation, script
+from ..domain.configs import StoreConfig
 from ..domain.errors import ConfigError, InputError
 from ..domain.keys import KEY_BYTES, DataKey, KeyRecord
-from .kms import decrypt_hook
-from .secretfile import read_secret_file
+from ..hls.source import KeyResolver
+from ..keys.kms import decrypt_hook
+from ..keys.resolve import split_key_uri
+from ..keys.secretfile import read_secret_file
+from .db import POSTGRES, Conn, Database, StoreLocation, script
 
 # --- master key ---------------------------------------------------------------------------
 
@@ -113,10 +116,9 @@ class KeyStore:
         return f"KeyStore({self.db.display!r})"
 
     @classmethod
-    def from_settings(cls, settings) -> KeyStore:
-        kms_decrypt = decrypt_hook(settings) if getattr(settings, "mts_kms_key_id", None) else None
-        store = getattr(settings, "store_url", None) or settings.key_db
-        return cls(store, settings.master_key_file, kms_decrypt=kms_decrypt)
+    def open(cls, config: StoreConfig) -> KeyStore:
+        kms_decrypt = decrypt_hook(config.kms) if config.kms else None
+        return cls(config.keys, config.master_key_file, kms_decrypt=kms_decrypt)
 
     @property
     def master(self) -> bytes:
@@ -174,6 +176,15 @@ class KeyStore:
                 "VALUES (?,?,?,?,?,?,?)",
                 (content_id, key_id, wrapped, iv_hex, wrapping, time.time(), run_id),
             )
+
+    def resolver(self) -> KeyResolver:
+        """Key URI → live key from this store (no HTTP, no token); revoked or unknown keys give None."""
+
+        def resolve(uri: str) -> bytes | None:
+            ids = split_key_uri(uri)
+            return self.get(*ids) if ids else None
+
+        return resolve
 
     def get(self, content_id: str, key_id: str) -> bytes | None:
         """The plain 16 bytes of a live key, or None when it is unknown or revoked."""

@@ -1,0 +1,201 @@
+"""The FFmpeg command of the local engine: one decode of the source, split into every definition.
+
+All definitions of one source run in ONE FFmpeg process that decodes the source once, splits
+the picture and scales/encodes each definition from it (one process per definition would decode
+the source N times; bench/package.py measures both). Keyframes are forced on a fixed grid that
+divides the segment duration, with scene-cut keyframes off, so every definition cuts its
+segments at the same times (:func:`hlskit.engines.encoders.video_args`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import imageio_ffmpeg
+
+from ..domain.configs import FFmpegConfig
+from ..domain.errors import ConfigError
+from ..domain.ladder import Rung
+from ..domain.options import watermark_text
+from ..domain.plan import PackagePlan, Watermark
+from .colour import BT709_TAGS, HDR_TRANSFERS, hdr_kind, hdr_tags, keeps_hdr, tone_map_chain
+from .encoders import hls_args, video_args
+
+FFMPEG_PLAYLIST = "ffmpeg.m3u8"  # FFmpeg's own playlist in staging, replaced by the definition's
+
+
+def ffmpeg_exe(config: FFmpegConfig | None = None) -> str:
+    """The FFmpeg binary: the configured one, else the one shipped by the imageio-ffmpeg wheel."""
+    path = config.path if config else None
+    if path:
+        if not shutil.which(path) and not Path(path).is_file():
+            raise ConfigError(
+                f"FFmpeg binary {path} was not found: fix the ffmpeg setting or unset it to use the bundled one."
+            )
+        return path
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def gop_seconds(segment_duration: int) -> int:
+    """The keyframe interval: 2 s when it divides the segment duration (Apple's advice), else 1 s."""
+    return 2 if segment_duration % 2 == 0 else 1
+
+
+def output_rate(frame_rate: str) -> Fraction:
+    """Keep the source frame rate, capped at 60 fps as MPS does."""
+    rate = Fraction(frame_rate)
+    return rate if rate <= 60 else Fraction(60)
+
+
+def _audio_rate(plan: PackagePlan) -> int:
+    src = plan.media.audio.sample_rate if plan.media and plan.media.audio else 48000
+    return src if src in (44100, 48000) else 48000
+
+
+def _size(value: float, full: int) -> int:
+    """MPS convention: a value below 1 is a fraction of the output size, otherwise pixels."""
+    return int(round(value * full)) if 0 < value < 1 else int(round(value))
+
+
+def _place(wm: Watermark, out_w: int, out_h: int, mark_w: str, mark_h: str) -> tuple[str, str]:
+    dx, dy = _size(wm.dx, out_w), _size(wm.dy, out_h)
+    x = f"{dx}" if wm.refer_pos.endswith("Left") else f"{out_w}-{mark_w}-{dx}"
+    y = f"{dy}" if wm.refer_pos.startswith("Top") else f"{out_h}-{mark_h}-{dy}"
+    return x, y
+
+
+def _font_file() -> str | None:
+    for candidate in (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/System/Library/Fonts/Supplemental/Arial.ttf",
+        "C:/Windows/Fonts/arial.ttf",
+    ):
+        if Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def _escape_filter_path(path: str) -> str:
+    return path.replace("\\", "/").replace(":", "\\:").replace("'", "\\'")
+
+
+def _split_graph(head: str, keep: list[bool], transfer: str) -> list[str]:
+    """The filter graph's first part: one decode split into ``[s<i>]`` per rung. Rungs that keep
+    HDR take the source's pixels; the others are tone-mapped to SDR once, before their split."""
+    sdr = [i for i, k in enumerate(keep) if not k]
+    kept = [i for i, k in enumerate(keep) if k]
+
+    def split(into: list[int]) -> str:
+        return f"split={len(into)}" + "".join(f"[s{i}]" for i in into)
+
+    tone = f"{tone_map_chain(transfer)}," if transfer in HDR_TRANSFERS else ""
+    if not kept:
+        return [f"{head},{tone}{split(sdr)}"]
+    if not sdr:
+        return [f"{head},{split(kept)}"]
+    return [f"{head},split=2[sdr][hdr]", f"[sdr]{tone}{split(sdr)}", f"[hdr]{split(kept)}"]
+
+
+@dataclass
+class Encode:
+    """One FFmpeg invocation: its arguments and the definitions it produces."""
+
+    args: list[str]
+    rungs: list[Rung]
+
+
+def build_encode(
+    plan: PackagePlan,
+    rungs: list[Rung],
+    ffmpeg: str,
+    preset: str,
+    outdir: Path,
+    textdir: Path,
+    *,
+    rate_control: str = "abr",
+    crf: int = 23,
+    create: bool = True,
+) -> Encode:
+    """The FFmpeg command that encodes ``rungs`` from one decode of the source into ``outdir``.
+
+    Each rung is encoded with its codec (:func:`hlskit.engines.encoders.video_args`) and muxed as
+    ``plan.format`` segments. ``rate_control`` "abr" aims at each definition's rate (-b:v);
+    "capped-crf" keeps quality constant (-crf) and lets the rate fall below the cap on easy content.
+
+    Text watermarks are read by drawtext from files in ``textdir`` (kept out of the package).
+    ``create=False`` (``--dry-run``) builds the same command without making folders or text files.
+    """
+    media = plan.media
+    assert media is not None
+    rate = output_rate(media.video.frame_rate)
+    fps = float(rate)
+    gop = gop_seconds(plan.segment_duration)
+    gop_frames = max(1, round(fps * gop))
+    args = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1"]
+    if plan.clip:  # input options: seek and read only the clip; re-encoding makes it frame-accurate
+        args += ["-ss", f"{plan.clip.seek:.3f}"]
+        if plan.clip.duration:
+            args += ["-t", f"{plan.clip.duration:.3f}"]
+    args += ["-i", plan.source]
+    images = [wm for wm in plan.watermarks if wm.kind == "image"]
+    for wm in images:
+        args += ["-i", wm.image]
+
+    n = len(rungs)
+    hdr = hdr_kind(media) is not None
+    keep = [hdr and keeps_hdr(rung) for rung in rungs]  # HEVC/AV1 rungs keep HDR (engines.colour)
+    graph = _split_graph(f"[0:v]fps={rate.numerator}/{rate.denominator}", keep, media.video.color_transfer or "")
+    for j in range(len(images)):
+        graph.append(f"[{j + 1}:v]format=rgba,split={n}" + "".join(f"[m{j}_{i}]" for i in range(n)))
+    for i, rung in enumerate(rungs):
+        chain = f"[s{i}]scale={rung.width}:{rung.height}:flags=bicubic,setsar=1"
+        label = f"b{i}"
+        graph.append(chain + f"[{label}]")
+        for j, wm in enumerate(images):
+            mark_w = max(2, _size(wm.width, rung.width))
+            graph.append(f"[m{j}_{i}]scale={mark_w}:-1[mk{j}_{i}]")
+            x, y = _place(wm, rung.width, rung.height, "w", "h")  # overlay's w/h: the mark's size
+            graph.append(f"[{label}][mk{j}_{i}]overlay=x={x}:y={y}:format=auto[{label}w{j}]")
+            label = f"{label}w{j}"
+        for k, wm in enumerate(w for w in plan.watermarks if w.kind == "text"):
+            textfile = textdir / f"text-{i}-{k}.txt"
+            if create:
+                textfile.write_text(watermark_text(wm, rung.name))
+            size = _size(wm.width if wm.width else 0.05, rung.height)
+            x, y = _place(wm, rung.width, rung.height, "tw", "th")
+            font = _font_file()
+            fontopt = f"fontfile='{_escape_filter_path(font)}':" if font else ""
+            graph.append(
+                f"[{label}]drawtext={fontopt}textfile='{_escape_filter_path(str(textfile))}':"
+                f"fontsize={size}:fontcolor=white@0.85:borderw={max(1, size // 16)}:bordercolor=black@0.6:"
+                f"x={x}:y={y}[{label}t{k}]"
+            )
+            label = f"{label}t{k}"
+        # Overlays may leave alpha: the encoders need 4:2:0, 10-bit where HDR is kept.
+        graph.append(f"[{label}]format={'yuv420p10le' if keep[i] else 'yuv420p'}[v{i}]")
+    args += ["-filter_complex", ";".join(graph)]
+
+    has_audio = media.audio is not None
+    for i, rung in enumerate(rungs):
+        d = rung.definition
+        folder = outdir / rung.name
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+        args += ["-map", f"[v{i}]"]
+        if has_audio:
+            args += ["-map", "0:a:0"]
+        args += video_args(
+            rung, fps=fps, preset=preset, rate_control=rate_control, crf=crf, gop=gop, gop_frames=gop_frames
+        )
+        if keep[i]:
+            args += hdr_tags(media.video.color_transfer or "", rung.codec)
+        elif hdr:  # the pixels are SDR BT.709 now: say so in the VUI (ITU-T H.273 code points 1/1/1)
+            args += BT709_TAGS
+        if has_audio:
+            args += ["-c:a", "aac", "-b:a", f"{d.audio_kbps}k", "-ac", "2", "-ar", str(_audio_rate(plan))]
+        args += hls_args(plan.format, folder, plan.segment_duration, FFMPEG_PLAYLIST)
+    return Encode(args, list(rungs))

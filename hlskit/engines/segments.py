@@ -1,0 +1,64 @@
+"""Turn FFmpeg's clear HLS output into a definition's final segments and media playlist.
+
+FFmpeg writes clear TS or fMP4 segments into staging; each finished segment is then encrypted by
+its data key (:mod:`hlskit.keys.protect`), renamed like MPS's (``index-00001.ts``) and listed in
+the VOD media playlist that :func:`hlskit.hls.write.media_playlist` renders, with one EXT-X-KEY
+before the first segment each key covers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..domain.errors import HlskitError
+from ..domain.keys import KeySchedule
+from ..domain.names import MEDIA_PLAYLIST, segment_name
+from ..domain.outputs import DefinitionOutput
+from ..hls.playlist import MediaPlaylist, parse, round_half_up
+from ..hls.write import Entry, media_playlist
+from ..keys.protect import KeyMaker, encrypt, init_key, key_tag, segment_key
+from ..storage import LocalStorage
+
+
+def finish_segments(ffmpeg_playlist: Path, schedule: KeySchedule, key_for: KeyMaker, key_url: str) -> DefinitionOutput:
+    """Encrypt (or keep clear) every segment listed in ``ffmpeg_playlist``, write the media playlist
+    beside it and remove FFmpeg's. ``key_for(i)`` returns the data key of schedule index i."""
+    folder = ffmpeg_playlist.parent
+    source = parse(ffmpeg_playlist.read_text(encoding="utf-8"), ffmpeg_playlist.as_posix())
+    if not isinstance(source, MediaPlaylist):
+        raise HlskitError(f"{ffmpeg_playlist} is not a media playlist: FFmpeg's HLS output was expected.")
+    if not source.segments:
+        raise HlskitError(f"{ffmpeg_playlist} lists no segment: FFmpeg's output is empty.")
+    init = None
+    if source.segments[0].map is not None:
+        path = folder / Path(source.segments[0].map.uri).name  # FFmpeg names it relative to its playlist
+        key = init_key(schedule, key_for)
+        path.write_bytes(encrypt(path.read_bytes(), key))
+        init = Entry(path.name, 0.0, key_tag(key, key_url))
+    entries: list[Entry] = []
+    used: list[str] = []
+    total = 0
+    for i, seg in enumerate(source.segments):
+        plain = folder / seg.raw_uri
+        key = segment_key(schedule, i, key_for)
+        if key is not None and (not used or used[-1] != key.key_id):
+            used.append(key.key_id)
+        data = encrypt(plain.read_bytes(), key)
+        name = segment_name(i, Path(seg.raw_uri).suffix or ".ts")
+        (folder / name).write_bytes(data)
+        if name != seg.raw_uri:
+            plain.unlink()
+        total += len(data)
+        entries.append(Entry(name, seg.duration, key_tag(key, key_url)))
+    durations = [seg.duration for seg in source.segments]
+    # RFC 8216 §4.3.3.1: a decimal-integer of at least every rounded EXTINF; never 0 (a one-frame segment).
+    target = max(1, *(round_half_up(d) for d in durations))
+    # RFC 8216 §7: EXT-X-MAP outside an I-frames-only playlist needs version 6.
+    text = media_playlist(entries, target_duration=target, version=6 if init else 3, init=init)
+    final = folder / MEDIA_PLAYLIST
+    LocalStorage().write_text(str(final), text)
+    if ffmpeg_playlist != final:
+        ffmpeg_playlist.unlink()
+    return DefinitionOutput(
+        str(final), len(durations), sum(durations), total, target, tuple(used), init.uri if init else None
+    )
