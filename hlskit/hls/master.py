@@ -161,17 +161,25 @@ class MasterInfo:
     session_key: str | None
     text: str
     iframes: dict[str, str] = field(default_factory=dict)  # storage path -> I-frame playlist text
+    renditions: list[RenditionInfo] = field(default_factory=list)  # EXT-X-MEDIA, in master order
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "session_key": self.session_key, "variants": [asdict(v) for v in self.variants]}
+        out = {"path": self.path, "session_key": self.session_key, "variants": [asdict(v) for v in self.variants]}
+        if self.renditions:
+            out["renditions"] = [asdict(r) for r in self.renditions]
+        return out
 
     def to_manifest(self) -> dict:
-        """The manifest's "master" entry (the caller adds ``stitched_at``)."""
-        return {
+        """The manifest's "master" entry (the caller adds ``stitched_at``); "renditions" only when
+        the master has some, so manifests of muxed packages stay as they were."""
+        out = {
             "uri": posixpath.basename(self.path),
             "session_key": self.session_key,
             "variants": [v.to_manifest() for v in self.variants],
         }
+        if self.renditions:
+            out["renditions"] = [r.to_manifest() for r in self.renditions]
+        return out
 
 
 def order_variants(variants: list[VariantInfo], start: str = START_DEFINITION) -> list[VariantInfo]:

@@ -35,7 +35,6 @@ _COLOURS = {
     "black": "#000000",
 }
 _BY_HEX = {v: k for k, v in _COLOURS.items()}
-SINGLE_BYTE = ("cp", "latin", "iso8859", "windows", "mac", "koi8")
 
 
 def decode(data: bytes, name: str, encoding: str | None = None) -> str:
@@ -67,7 +66,7 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> str:
             f"{name} line {line} holds NUL characters, so it is not {declared} text: declare its real "
             "encoding (for example utf-16), or give a text subtitle file."
         )
-    if encoding and codec.startswith(SINGLE_BYTE) and not data.isascii():
+    if encoding and _single_byte(codec) and not data.isascii():
         try:
             utf8 = data.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -79,6 +78,11 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> str:
                 "the encoding out."
             )
     return text
+
+
+def _single_byte(codec: str) -> bool:
+    """A code page where every byte is one character (cp1252, latin-1, koi8-r...), not UTF-* or CJK."""
+    return not codec.startswith("utf") and len(bytes(range(256)).decode(codec, errors="replace")) == 256
 
 
 def parse_srt(text: str, name: str) -> WebVTT:

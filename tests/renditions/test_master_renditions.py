@@ -9,6 +9,7 @@ import pytest
 
 from hlskit.hls.master import (
     DESCRIBES_VIDEO,
+    MasterInfo,
     RenditionInfo,
     VariantInfo,
     characteristics,
@@ -195,3 +196,11 @@ def test_names_and_characteristics():
     )
     info = RENDITIONS[1]
     assert info.to_manifest()["language"] == "en" and info.to_manifest()["type"] == "AUDIO"
+
+
+def test_master_info_lists_renditions_only_when_it_has_some():
+    plain = MasterInfo("out/c/master.m3u8", _variants(), None, "")
+    assert "renditions" not in plain.to_manifest() and "renditions" not in plain.to_dict()
+    info = MasterInfo("out/c/master.m3u8", _variants(audio_group="aud"), None, "", renditions=RENDITIONS[:2])
+    assert [r["name"] for r in info.to_manifest()["renditions"]] == ["English", "English"]
+    assert info.to_dict()["renditions"][1]["group"] == "aud"

@@ -115,3 +115,8 @@ def test_load_subtitles_from_disk(tmp_path):
     for target, says in ((tmp_path / "missing.srt", "does not exist"), (tmp_path, "is a folder")):
         with pytest.raises(InputError, match=says):
             load_subtitles(target)
+
+
+def test_multibyte_code_pages_are_not_taken_for_mislabelled_utf8():
+    data = "1\n00:00:01,000 --> 00:00:02,000\nこんにちは\n".encode("cp932")
+    assert read_subtitles(data, "ja.srt", "cp932").cues == [Cue(1000, 2000, "こんにちは")]
