@@ -11,24 +11,26 @@ segments line up with the video's one for one.
 **MPEGTS.** Cue times are presentation times from the start of the video; X-TIMESTAMP-MAP ties cue
 time 00:00:00.000 (LOCAL) to media timestamp MPEGTS, in 90 kHz units (RFC 8216 §3.5; without it a
 client must map cue time 0 to timestamp 0, which is wrong for FFmpeg's TS). The caller passes the
-media timestamp of the video's first presented frame, which :func:`media_start` reads from the
-first video segment:
+media timestamp of the video's first frame, which :func:`media_start` reads from the first video
+segment:
 
 - MPEG-2 TS: the lowest PTS among the first segment's video frames. FFmpeg's mpegts muxer starts
   DTS at 1.4 s (126000) unless told otherwise, so the first PTS is 126000 plus the B-frame reorder
   delay (133200 with two B-frames at 25 fps, measured).
-- fMP4: the first video samples' earliest presentation time (tfdt baseMediaDecodeTime plus
-  composition offset, minus the edit list's media time, ISO/IEC 14496-12 §8.6.1.1) in 90 kHz:
-  0 for FFmpeg's hls muxer.
+- fMP4: the first video samples' earliest composition time, tfdt baseMediaDecodeTime plus
+  composition offset, in 90 kHz: 7200 for FFmpeg's hls muxer with two B-frames at 25 fps. The
+  edit list is not applied: hls.js and Chromium's MSE ignore it and place the samples at that
+  composition time (measured: the video SourceBuffer starts at 0.08 s for FFmpeg's output, whose
+  edit list would start it at 0), so cues follow the same clock. A player that applies the edit
+  list (ISO/IEC 14496-12 §8.6.6) shows the cues one reorder delay late.
 
 Why that value lines cues up in both: hls.js (src/utils/webvtt-parser.ts, 1.7) shows a cue at
 LOCAL-relative cue time + (MPEGTS - initPTS) / 90000, where initPTS is the main media's first
 timestamp it found (TS: the first fragment's lowest audio PTS / video DTS; fMP4: the first
 fragment's tfdt, src/remux/passthrough-remuxer.ts), and it shows video frames at
 (PTS - initPTS) / 90000 too, so a cue at cue time t lands on the frame at media time MPEGTS + t.
-Safari maps MPEGTS to the same media timeline (RFC 8216 §3.5). hls.js does not read edit lists;
-in fMP4 with B-frames a player that ignores the edit list shows video one reorder delay (80 ms
-above) later than the cues.
+Checked in Chromium with stock hls.js for TS and fMP4 (tests/renditions/test_subtitle_timing_browser.py):
+each cue starts within a frame of its source time after the first video frame.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def subtitle_playlist(durations: Sequence[float], names: Sequence[str], *, targe
 
 
 def media_start(first_segment: bytes, init: bytes | None = None) -> int:
-    """The media timestamp (90 kHz) of the first presented frame of a video segment: the MPEGTS
+    """The media timestamp (90 kHz) of the first frame of a video segment: the MPEGTS
     value for the subtitles' X-TIMESTAMP-MAP (module docstring). ``init``: the fMP4 initialization
     section; without it the segment is read as MPEG-2 TS. ValueError when it has no timestamp."""
     if init is not None:
@@ -104,7 +106,7 @@ def media_start(first_segment: bytes, init: bytes | None = None) -> int:
         if track is None:
             raise ValueError("the initialization section has no video or audio track")
         runs = fmp4.read_segment(first_segment, info, len(first_segment)).runs
-        span = runs[track.track_id].presentation(track.media_time) if track.track_id in runs else None
+        span = runs[track.track_id].presentation(0) if track.track_id in runs else None  # no edit list
         if span is None:
             raise ValueError("the segment has no sample of the track")
         return span[0] * 90000 // track.timescale % (1 << 33)

@@ -13,206 +13,26 @@ from pathlib import Path
 import pytest
 
 from hlskit.domain.errors import InputError, JobError
-from hlskit.domain.languages import display_name, language_tag
 from hlskit.domain.names import segment_name
 from hlskit.engines.subtitles import SourceTrack, extract_webvtt, source_tracks
-from hlskit.hls.master import RenditionInfo, characteristics
-from hlskit.hls.measure import measure
-from hlskit.hls.playlist import parse
-from hlskit.hls.stitch import stitch_playlists
 from hlskit.hls.validate import validate
-from hlskit.hls.vttsegments import media_start, segment_cues, subtitle_playlist
+from hlskit.hls.vttsegments import media_start
 from hlskit.hls.webvtt import Cue, parse_webvtt
-from hlskit.hls.write import master_playlist
 from tests.conftest import run_hlskit
+from tests.renditions.packages import VIDEO, build_package, hls, make_source
 
 pytestmark = pytest.mark.slow
 DEBIAN_FFMPEG = "/usr/bin/ffmpeg"
-SRT_EN = "1\n00:00:00,500 --> 00:00:01,500\n<i>Hello</i> & bye\n\n2\n00:00:01,800 --> 00:00:02,600\nAcross\n"
-SRT_FR = "1\n00:00:03,000 --> 00:00:04,000\nBonjour\n"
-VIDEO = ["-c:v", "libx264", "-preset", "ultrafast", "-g", "50", "-keyint_min", "50", "-sc_threshold", "0", "-bf", "2"]
-
-
-def _run(args: list[str]) -> None:
-    subprocess.run(args, check=True, capture_output=True)
 
 
 @pytest.fixture(scope="module")
 def source(ffmpeg, tmp_path_factory) -> Path:
-    """6 s, 320x180: English and French audio (different tones), English subtitles (default) and
-    French forced SDH subtitles as mov_text; the same as MKV with subrip and ASS."""
-    base = tmp_path_factory.mktemp("source")
-    (base / "en.srt").write_text(SRT_EN)
-    (base / "fr.srt").write_text(SRT_FR)
-    mp4 = base / "src.mp4"
-    _run(
-        [
-            ffmpeg,
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x180:rate=25",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=880",
-            "-i",
-            str(base / "en.srt"),
-            "-i",
-            str(base / "fr.srt"),
-            "-t",
-            "6",
-            "-map",
-            "0:v",
-            "-map",
-            "1:a",
-            "-map",
-            "2:a",
-            "-map",
-            "3",
-            "-map",
-            "4",
-            *VIDEO,
-            "-c:a",
-            "aac",
-            "-c:s",
-            "mov_text",
-            "-metadata:s:a:0",
-            "language=eng",
-            "-metadata:s:a:1",
-            "language=fre",
-            "-metadata:s:a:1",
-            "title=Version française",
-            "-metadata:s:s:0",
-            "language=eng",
-            "-metadata:s:s:1",
-            "language=fre",
-            "-disposition:s:0",
-            "default",
-            "-disposition:s:1",
-            "forced+hearing_impaired",
-            str(mp4),
-        ]
-    )
-    _run(
-        [
-            ffmpeg,
-            "-v",
-            "error",
-            "-y",
-            "-i",
-            str(mp4),
-            "-map",
-            "0",
-            "-c",
-            "copy",
-            "-c:s:0",
-            "subrip",
-            "-c:s:1",
-            "ass",
-            str(base / "src.mkv"),
-        ]
-    )
-    return mp4
-
-
-def _hls(ffmpeg: str, src: Path, out: Path, maps: list[str], codec: list[str], fmt: str = "mpegts") -> Path:
-    out.mkdir(parents=True, exist_ok=True)
-    suffix = ".ts" if fmt == "mpegts" else ".m4s"
-    _run(
-        [
-            ffmpeg,
-            "-v",
-            "error",
-            "-y",
-            "-i",
-            str(src),
-            *maps,
-            *codec,
-            "-f",
-            "hls",
-            "-hls_time",
-            "2",
-            "-hls_playlist_type",
-            "vod",
-            "-hls_segment_type",
-            fmt,
-            "-hls_segment_filename",
-            str(out / f"index-%05d{suffix}"),
-            "-start_number",
-            "1",
-            str(out / "index.m3u8"),
-        ]
-    )
-    return out / "index.m3u8"
+    return make_source(ffmpeg, tmp_path_factory.mktemp("source"))
 
 
 @pytest.fixture(scope="module")
 def package(ffmpeg, source, tmp_path_factory) -> Path:
-    """The hand-assembled package; returns master.m3u8."""
-    out = tmp_path_factory.mktemp("package")
-    video = _hls(ffmpeg, source, out / "video", ["-map", "0:v"], VIDEO)
-    tracks = source_tracks(source)
-    audio = [t for t in tracks if t.kind == "audio"]
-    figures, renditions = [], []
-    for t in audio:
-        lang = language_tag(t.language, source=f"audio stream 0:a:{t.index}")
-        playlist = _hls(
-            ffmpeg, source, out / "audio" / lang, ["-map", f"0:a:{t.index}"], ["-c:a", "aac", "-b:a", "64k"]
-        )
-        apl = parse(playlist.read_text(), str(playlist))
-        sizes = [(playlist.parent / s.raw_uri).stat().st_size for s in apl.segments]
-        figures.append(measure(sizes, [s.duration_us for s in apl.segments], apl.target_duration))
-        renditions.append(
-            RenditionInfo(
-                "AUDIO",
-                "aud",
-                t.title or display_name(lang),
-                f"audio/{lang}/index.m3u8",
-                lang,
-                default=t.default,
-                channels=str(t.channels),
-            )
-        )
-    vpl = parse(video.read_text(), str(video))
-    durations = [s.duration for s in vpl.segments]
-    mpegts = media_start((video.parent / vpl.segments[0].raw_uri).read_bytes())
-    for t in (t for t in tracks if t.kind == "subtitle"):
-        lang = language_tag(t.language)
-        folder = out / "subtitles" / (lang + ("-forced" if t.forced else ""))
-        folder.mkdir(parents=True)
-        cues = parse_webvtt(extract_webvtt(ffmpeg, source, t), f"{source.name} 0:s:{t.index}")
-        names = [segment_name(i, ".vtt") for i in range(len(durations))]
-        for name, text in zip(names, segment_cues(cues, durations, mpegts=mpegts).texts):
-            (folder / name).write_text(text)
-        (folder / "index.m3u8").write_text(subtitle_playlist(durations, names, target=vpl.target_duration))
-        renditions.append(
-            RenditionInfo(
-                "SUBTITLES",
-                "subs",
-                display_name(lang),
-                f"subtitles/{folder.name}/index.m3u8",
-                lang,
-                forced=t.forced,
-                characteristics=characteristics("SUBTITLES", hearing_impaired=t.hearing_impaired),
-            )
-        )
-    master = out / "master.m3u8"
-    info = stitch_playlists([str(video)], str(master))  # the video variant measured, its I-frame playlist
-    (v,) = info.variants
-    v.bandwidth += max(f.peak for f in figures)  # RFC 8216 §4.3.4.2: the largest audio rendition added
-    v.average_bandwidth += max(f.average for f in figures)
-    v.codecs += ",mp4a.40.2"
-    v.audio_group, v.subtitles_group = "aud", "subs"
-    master.write_text(master_playlist([v], None, renditions))
-    return master
+    return build_package(ffmpeg, source, tmp_path_factory.mktemp("package"))
 
 
 def test_source_tracks_report_languages_titles_and_dispositions(source):
@@ -251,14 +71,14 @@ def test_picture_subtitles_and_ffmpeg_failures_are_one_sentence(ffmpeg, source):
 
 def test_media_start_is_the_first_presented_frame(ffmpeg, source, tmp_path):
     # TS: FFmpeg's muxer starts DTS at 1.4 s; two B-frames delay the first PTS by two frames (80 ms)
-    ts = _hls(ffmpeg, source, tmp_path / "ts", ["-map", "0:v"], VIDEO)
+    ts = hls(ffmpeg, source, tmp_path / "ts", ["-map", "0:v"], VIDEO)
     assert media_start((ts.parent / "index-00001.ts").read_bytes()) == 126000 + 2 * 3600
-    audio = _hls(ffmpeg, source, tmp_path / "a", ["-map", "0:a:0"], ["-c:a", "aac"])
+    audio = hls(ffmpeg, source, tmp_path / "a", ["-map", "0:a:0"], ["-c:a", "aac"])
     assert media_start((audio.parent / "index-00001.ts").read_bytes()) == 126000
-    # fMP4: tfdt 0 and an edit list that removes the reorder delay: presentation starts at 0
-    fm = _hls(ffmpeg, source, tmp_path / "fmp4", ["-map", "0:v"], VIDEO, fmt="fmp4")
+    # fMP4: tfdt 0, the first frame composed two frames later (its edit list is not applied: as hls.js)
+    fm = hls(ffmpeg, source, tmp_path / "fmp4", ["-map", "0:v"], VIDEO, fmt="fmp4")
     init = (fm.parent / "init.mp4").read_bytes()
-    assert media_start((fm.parent / "index-00001.m4s").read_bytes(), init) == 0
+    assert media_start((fm.parent / "index-00001.m4s").read_bytes(), init) == 2 * 3600
     with pytest.raises(ValueError):
         media_start(b"not a segment")
 
