@@ -111,6 +111,31 @@ class VariantRecord:
     duration: float = 0.0
     bytes: int = 0
     iframe: dict[str, Any] | None = None  # {"uri", "bandwidth", "average_bandwidth"}
+    audio_group: str | None = None  # AUDIO="…" when audio is in renditions
+    subtitles_group: str | None = None  # SUBTITLES="…"
+
+
+@dataclass
+class RenditionRecord:
+    """An alternative audio or subtitle rendition (EXT-X-MEDIA) as stitched (hlskit.hls.master.RenditionInfo)."""
+
+    type: str  # "AUDIO" or "SUBTITLES"
+    group: str
+    name: str
+    uri: str = ""
+    language: str | None = None
+    default: bool = False
+    autoselect: bool = True
+    forced: bool = False
+    characteristics: str | None = None
+    channels: str | None = None
+    assoc_language: str | None = None
+    codecs: str | None = None
+    bandwidth: int | None = None
+    average_bandwidth: int | None = None
+    segments: int = 0
+    duration: float = 0.0
+    bytes: int = 0
 
 
 @dataclass
@@ -119,11 +144,13 @@ class MasterRecord:
     session_key: str | None = None
     variants: list[VariantRecord] = field(default_factory=list)
     stitched_at: str = ""
+    renditions: list[RenditionRecord] = field(default_factory=list)  # EXT-X-MEDIA, in master order
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MasterRecord:
         master = _from(cls, data)
-        master.variants = [_from(VariantRecord, v) for v in master.variants]
+        master.variants = [_from(VariantRecord, v) for v in data.get("variants") or []]
+        master.renditions = [_from(RenditionRecord, r) for r in data.get("renditions") or []]
         return master
 
 

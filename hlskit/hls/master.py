@@ -9,7 +9,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import asdict, dataclass, field
 
-from ..domain.manifest import MasterRecord, VariantRecord
+from ..domain.manifest import MasterRecord, RenditionRecord, VariantRecord
 
 # The first variant is where players without a bandwidth estimate start: stock hls.js takes it
 # (when no level fits its 500 kb/s default estimate), and a slow first fragment is a slow first
@@ -42,6 +42,8 @@ class VariantInfo:
     iframe_average_bandwidth: int | None = None
     iframe_count: int = 0
     video_range: str | None = None  # "SDR", "PQ", "HLG" from the media; None: it does not say
+    audio_group: str | None = None  # AUDIO="..." (RFC 8216 §4.3.4.2): its GROUP-ID; None: muxed audio or none
+    subtitles_group: str | None = None  # SUBTITLES="..."
 
     def record(self) -> VariantRecord:
         """What a package manifest records of this variant."""
@@ -64,7 +66,77 @@ class VariantInfo:
             }
             if self.iframe_uri
             else None,
+            audio_group=self.audio_group,
+            subtitles_group=self.subtitles_group,
         )
+
+
+# CHARACTERISTICS values (RFC 8216 §4.3.4.1: Uniform Type Identifiers; these are Apple's).
+TRANSCRIBES_DIALOG = "public.accessibility.transcribes-spoken-dialog"
+DESCRIBES_SOUND = "public.accessibility.describes-music-and-sound"
+DESCRIBES_VIDEO = "public.accessibility.describes-video"
+
+
+@dataclass
+class RenditionInfo:
+    """One alternative rendition (EXT-X-MEDIA, RFC 8216 §4.3.4.1) with its measured figures: what
+    the master says about it (write.media_tag renders it) and what the manifest records.
+    ``bandwidth``/``average_bandwidth`` are the rendition's own peak and average (RFC 8216 §4.3.4.2
+    windows); a variant's BANDWIDTH adds the largest of its audio group."""
+
+    type: str  # "AUDIO" or "SUBTITLES"
+    group: str  # GROUP-ID
+    name: str  # NAME: unique in the group, in the rendition's language (§4.3.4.1)
+    uri: str  # relative to the master
+    language: str | None = None  # RFC 5646 (hlskit.domain.languages.language_tag); None: not written
+    default: bool = False  # at most one per group (§4.3.4.1.1)
+    autoselect: bool = True  # YES whenever DEFAULT=YES (§4.3.4.1)
+    forced: bool = False  # SUBTITLES only
+    characteristics: str | None = None  # e.g. TRANSCRIBES_DIALOG + "," + DESCRIBES_SOUND
+    channels: str | None = None  # AUDIO: "2", "6", "16/JOC"
+    assoc_language: str | None = None
+    codecs: str | None = None  # the rendition's own format, e.g. "mp4a.40.2" (None for WebVTT)
+    bandwidth: int | None = None
+    average_bandwidth: int | None = None
+    segments: int = 0
+    duration: float = 0.0
+    bytes: int = 0
+
+    def record(self) -> RenditionRecord:
+        """What a package manifest records of this rendition."""
+        return RenditionRecord(**{**asdict(self), "duration": round(self.duration, 6)})
+
+
+def characteristics(kind: str, *, hearing_impaired: bool = False, visual_impaired: bool = False) -> str | None:
+    """CHARACTERISTICS for a rendition whose source says it is for the deaf and hard of hearing
+    (subtitles that also describe sounds: SDH) or an audio description of the video."""
+    if kind == "SUBTITLES" and hearing_impaired:
+        return f"{TRANSCRIBES_DIALOG},{DESCRIBES_SOUND}"
+    if kind == "AUDIO" and visual_impaired:
+        return DESCRIBES_VIDEO
+    return None
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """NAMEs made distinct within a group (RFC 8216 §4.3.4.1.1): a repeated name gets " 2", " 3"..."""
+    taken: set[str] = set()
+    out = []
+    for name in names:
+        candidate, n = name, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{name} {n}"
+        taken.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def quoted_string(value: str, what: str) -> str:
+    """``value`` as an RFC 8216 §4.2 quoted-string; ValueError when it holds a double quote or a
+    line break, which a quoted-string cannot carry."""
+    if any(c in value for c in '"\r\n'):
+        raise ValueError(f"{what} {value!r} holds a double quote or a line break (RFC 8216 §4.2)")
+    return f'"{value}"'
 
 
 @dataclass
@@ -76,14 +148,22 @@ class MasterInfo:
     session_key: str | None
     text: str
     iframes: dict[str, str] = field(default_factory=dict)  # storage path -> I-frame playlist text
+    renditions: list[RenditionInfo] = field(default_factory=list)  # EXT-X-MEDIA, in master order
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "session_key": self.session_key, "variants": [asdict(v) for v in self.variants]}
+        out = {"path": self.path, "session_key": self.session_key, "variants": [asdict(v) for v in self.variants]}
+        if self.renditions:
+            out["renditions"] = [asdict(r) for r in self.renditions]
+        return out
 
     def record(self, stitched_at: str = "") -> MasterRecord:
         """The manifest's "master" entry."""
         return MasterRecord(
-            posixpath.basename(self.path), self.session_key, [v.record() for v in self.variants], stitched_at
+            posixpath.basename(self.path),
+            self.session_key,
+            [v.record() for v in self.variants],
+            stitched_at,
+            [r.record() for r in self.renditions],
         )
 
 

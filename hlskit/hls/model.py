@@ -115,6 +115,53 @@ class Variant:
         return int(text)
 
 
+RENDITION_TYPES = ("AUDIO", "VIDEO", "SUBTITLES", "CLOSED-CAPTIONS")  # EXT-X-MEDIA TYPE (RFC 8216 §4.3.4.1)
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """An EXT-X-MEDIA tag (RFC 8216 §4.3.4.1): one alternative rendition in a group. Absent
+    enumerated attributes take their defaults (NO); ``attrs`` keeps every attribute as written."""
+
+    type: str  # AUDIO | VIDEO | SUBTITLES | CLOSED-CAPTIONS, as written ("" when missing)
+    group_id: str
+    name: str
+    uri: str | None = None  # resolved against the master
+    raw_uri: str | None = None
+    language: str | None = None
+    assoc_language: str | None = None
+    default: bool = False
+    autoselect: bool = False
+    forced: bool = False
+    instream_id: str | None = None
+    characteristics: str | None = None
+    channels: str | None = None
+    attrs: dict[str, str] = field(default_factory=dict, compare=False)
+    line: int = field(default=0, compare=False)  # line of the tag in the master
+
+    @classmethod
+    def from_attrs(cls, attrs: dict[str, str], uri: str | None, line: int = 0) -> Rendition:
+        """The tag's attributes (values unquoted) with its URI resolved; nothing is checked here
+        (hlskit.hls.validate.renditions does that)."""
+        return cls(
+            attrs.get("TYPE", ""),
+            attrs.get("GROUP-ID", ""),
+            attrs.get("NAME", ""),
+            uri,
+            attrs.get("URI"),
+            attrs.get("LANGUAGE"),
+            attrs.get("ASSOC-LANGUAGE"),
+            attrs.get("DEFAULT") == "YES",
+            attrs.get("AUTOSELECT") == "YES",
+            attrs.get("FORCED") == "YES",
+            attrs.get("INSTREAM-ID"),
+            attrs.get("CHARACTERISTICS"),
+            attrs.get("CHANNELS"),
+            attrs,
+            line,
+        )
+
+
 @dataclass
 class MasterPlaylist:
     uri: str
@@ -122,7 +169,7 @@ class MasterPlaylist:
     independent: bool = False
     variants: list[Variant] = field(default_factory=list)
     iframe_variants: list[Variant] = field(default_factory=list)
-    media: list[dict[str, str]] = field(default_factory=list)
+    media: list[Rendition] = field(default_factory=list)
     session_keys: list[dict[str, str]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     features: set[str] = field(default_factory=set)

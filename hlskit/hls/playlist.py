@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import urljoin
 
 from . import tags
-from .model import ByteRange, Key, Map, MasterPlaylist, MediaPlaylist, Problem, Segment, Variant
+from .model import ByteRange, Key, Map, MasterPlaylist, MediaPlaylist, Problem, Rendition, Segment, Variant
 
 _ATTR = re.compile(r'([^=,]+)=("[^"]*"|[^,]*)')
 _EXTINF = re.compile(r"^#EXTINF:(\d+(?:\.\d+)?),(.*)$")
@@ -203,9 +203,8 @@ def _parse_master(lines: list[str], uri: str, problems: list[Problem]) -> Master
             pl.iframe_variants.append(Variant(attrs, join_uri(uri, raw) if raw else "", raw))
         elif tag == tags.MEDIA:
             attrs = parse_attributes(value, where, problems)
-            if attrs.get("URI"):
-                attrs["URI"] = join_uri(uri, attrs["URI"])
-            pl.media.append(attrs)
+            raw = attrs.get("URI")
+            pl.media.append(Rendition.from_attrs(attrs, join_uri(uri, raw) if raw else None, n))
         elif tag == tags.SESSION_KEY:
             attrs = parse_attributes(value, where, problems)
             pl.session_keys.append(attrs)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import tags
-from .master import VariantInfo
+from .master import RenditionInfo, VariantInfo, quoted_string
 
 CONTENT_TYPE = "application/vnd.apple.mpegurl"  # RFC 8216 §4: the playlist media type
 
@@ -103,6 +103,10 @@ def stream_inf(v: VariantInfo, video_range: bool = False) -> str:
         attrs.append(f"FRAME-RATE={v.frame_rate:.3f}")
     if video_range and v.resolution:  # absent means SDR (draft-pantos-hls-rfc8216bis §4.4.6.2)
         attrs.append(f"VIDEO-RANGE={v.video_range or 'SDR'}")
+    if v.audio_group:  # the GROUP-ID of its EXT-X-MEDIA renditions (RFC 8216 §4.3.4.2)
+        attrs.append(f"AUDIO={quoted_string(v.audio_group, 'GROUP-ID')}")
+    if v.subtitles_group:
+        attrs.append(f"SUBTITLES={quoted_string(v.subtitles_group, 'GROUP-ID')}")
     return f"{tags.STREAM_INF}:" + ",".join(attrs)
 
 
@@ -121,13 +125,50 @@ def iframe_stream_inf(v: VariantInfo, video_range: bool = False) -> str:
     return f"{tags.I_FRAME_STREAM_INF}:" + ",".join(attrs) + f',URI="{v.iframe_uri}"'
 
 
-def master_playlist(variants: list[VariantInfo], session_key: tuple[str, str] | None) -> str:
-    """The master playlist, variants in the order given. Nothing in it needs more than protocol
-    version 1 (the SESSION-KEY carries no IV; players take IVs from the media playlists), so
-    there is no EXT-X-VERSION (RFC 8216 §7)."""
+def media_tag(r: RenditionInfo) -> str:
+    """EXT-X-MEDIA (RFC 8216 §4.3.4.1). DEFAULT and AUTOSELECT are always written; FORCED only on
+    SUBTITLES, where it may appear; LANGUAGE only when there is one (``und`` is None upstream)."""
+    if r.type not in ("AUDIO", "VIDEO", "SUBTITLES"):
+        raise ValueError(f"EXT-X-MEDIA TYPE {r.type!r} is not written by hlskit")
+    attrs = [f"TYPE={r.type}", f"GROUP-ID={quoted_string(r.group, 'GROUP-ID')}"]
+    if r.language:
+        attrs.append(f"LANGUAGE={quoted_string(r.language, 'LANGUAGE')}")
+    if r.assoc_language:
+        attrs.append(f"ASSOC-LANGUAGE={quoted_string(r.assoc_language, 'ASSOC-LANGUAGE')}")
+    attrs.append(f"NAME={quoted_string(r.name, 'NAME')}")
+    attrs.append(f"DEFAULT={'YES' if r.default else 'NO'}")
+    attrs.append(f"AUTOSELECT={'YES' if r.autoselect or r.default else 'NO'}")  # YES when DEFAULT is
+    if r.type == "SUBTITLES" and r.forced:
+        attrs.append("FORCED=YES")
+    if r.characteristics:
+        attrs.append(f"CHARACTERISTICS={quoted_string(r.characteristics, 'CHARACTERISTICS')}")
+    if r.channels and r.type == "AUDIO":
+        attrs.append(f"CHANNELS={quoted_string(r.channels, 'CHANNELS')}")
+    attrs.append(f"URI={quoted_string(r.uri, 'URI')}")
+    return f"{tags.MEDIA}:" + ",".join(attrs)
+
+
+def _grouped(renditions: Iterable[RenditionInfo]) -> list[RenditionInfo]:
+    """Audio groups first, then subtitles, each group together, in the order first given."""
+    rank = {"AUDIO": 0, "VIDEO": 1, "SUBTITLES": 2}
+    items = list(renditions)
+    first = {}
+    for i, r in enumerate(items):
+        first.setdefault((r.type, r.group), i)
+    return sorted(items, key=lambda r: (rank.get(r.type, 3), first[(r.type, r.group)]))
+
+
+def master_playlist(
+    variants: list[VariantInfo], session_key: tuple[str, str] | None, renditions: Iterable[RenditionInfo] = ()
+) -> str:
+    """The master playlist, renditions (EXT-X-MEDIA, grouped) before the variants, variants in
+    the order given. Nothing in it needs more than protocol version 1 (the SESSION-KEY carries no
+    IV; players take IVs from the media playlists; EXT-X-MEDIA is compatible with version 1,
+    RFC 8216 §7), so there is no EXT-X-VERSION."""
     lines = [tags.EXTM3U, tags.INDEPENDENT_SEGMENTS]
     if session_key:
         lines.append(f'{tags.SESSION_KEY}:METHOD={session_key[0]},URI="{session_key[1]}"')
+    lines += [media_tag(r) for r in _grouped(renditions)]
     # Apple HLS authoring spec 9.16: VIDEO-RANGE on every variant unless all the video is SDR.
     hdr = any(v.video_range in ("PQ", "HLG") for v in variants)
     for v in variants:

@@ -11,16 +11,18 @@ The wider draft window is reported too and gets a SHOULD when only it breaks the
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 
 from .. import ts
 from ..codecs import MediaFacts
-from ..measure import Measure, measure
+from ..measure import measure
 from ..playlist import MasterPlaylist, MediaPlaylist, parse
 from ..source import BLOCK, plain_range
 from .cmaf import iframe_range_ok, load_init
 from .crypto import segment_key
 from .media import MediaCheck, add_problems, check_media, check_version
-from .read import Context, segment_sizes, why
+from .read import Context, why
+from .renditions import TEXT_FORMATS, check_durations, check_renditions
 from .report import VariantReport
 
 TOLERANCE = 0.10
@@ -38,6 +40,7 @@ def check_master(ctx: Context, pl: MasterPlaylist, ref: str) -> None:
         return
     if len(pl.variants) < 2:
         ctx.add("AHS-9.9", "only one variant: provide several bit rates of video", ref)
+    renditions = check_renditions(ctx, pl, ref)
     medias: list[MediaCheck] = []
     for v in pl.variants:
         name = v.raw_uri
@@ -64,40 +67,31 @@ def check_master(ctx: Context, pl: MasterPlaylist, ref: str) -> None:
         rep.declared_codecs, rep.declared_resolution = v.attrs.get("CODECS"), v.attrs.get("RESOLUTION")
         rep.declared_frame_rate = frame_rate
         rep.declared_video_range = v.attrs.get("VIDEO-RANGE")
-        audio = _audio_group(ctx, pl, v.attrs.get("AUDIO"), ref)
+        audio = renditions.peak(v.attrs.get("AUDIO"))
         if m.figures and audio:
             total = m.figures + audio
             rep.measured_peak, rep.measured_average, rep.measured_peak_wide = total.peak, total.average, total.peak_wide
-        _declared(ctx, rep, m.facts, name, ref, fmp4="map" in m.playlist.features)
+        grouped = renditions.codecs("AUDIO", v.attrs.get("AUDIO")) | renditions.codecs("VIDEO", v.attrs.get("VIDEO"))
+        _declared(ctx, rep, m.facts, name, ref, fmp4="map" in m.playlist.features, grouped=grouped)
+    check_durations(ctx, renditions, medias[0] if medias else None, ref)
     _across(ctx, medias, ref)
     _independent(ctx, pl, medias, ref)
     _iframes(ctx, pl, ref)
     _session_keys(ctx, pl, medias, ref)
 
 
-def _audio_group(ctx: Context, pl: MasterPlaylist, group: str | None, ref: str) -> Measure | None:
-    """The highest-peak audio rendition of the group: its figures add to the variant's (B4)."""
-    if not group:
-        return None
-    best = None
-    for media in pl.media:
-        if media.get("TYPE") == "AUDIO" and media.get("GROUP-ID") == group and media.get("URI"):
-            try:
-                apl = parse(ctx.source.text(media["URI"]), media["URI"])
-            except Exception as exc:  # noqa: BLE001
-                ctx.add("G2", f"audio rendition {media['URI']} cannot be read ({why(exc)})", ref)
-                continue
-            if isinstance(apl, MediaPlaylist) and apl.segments and apl.target_duration:
-                sizes = segment_sizes(ctx, apl, media["URI"])
-                if None not in sizes:
-                    fig = measure(sizes, [s.duration_us for s in apl.segments], apl.target_duration)
-                    best = fig if best is None or fig.peak > best.peak else best
-    return best
-
-
 def _declared(
-    ctx: Context, rep: VariantReport, facts: MediaFacts | None, name: str, ref: str, *, fmp4: bool = False
+    ctx: Context,
+    rep: VariantReport,
+    facts: MediaFacts | None,
+    name: str,
+    ref: str,
+    *,
+    fmp4: bool = False,
+    grouped: AbstractSet[str] = frozenset(),
 ) -> None:
+    """Declared against measured. ``grouped``: the formats of the variant's AUDIO and VIDEO
+    renditions, which CODECS must list too (G12) besides the variant's own media (6.3)."""
     where = f"{ref} → {name}"
     if rep.declared_bandwidth is not None and rep.measured_peak and rep.declared_bandwidth < rep.measured_peak:
         ctx.add(
@@ -144,8 +138,18 @@ def _declared(
         return
     if rep.declared_codecs is not None:
         declared = {c.strip() for c in rep.declared_codecs.split(",") if c.strip()}
-        if declared != set(facts.codecs.split(",")):
-            ctx.add("6.3", f'CODECS="{rep.declared_codecs}" but the media is "{facts.codecs}"', where)
+        own = set(facts.codecs.split(","))
+        text = {c for c in declared if c.startswith(TEXT_FORMATS)}  # subtitle formats: allowed, not required
+        if own - declared or declared - own - grouped - text:
+            shown = f'"{facts.codecs}"' + (f" (renditions: {', '.join(sorted(grouped))})" if grouped else "")
+            ctx.add("6.3", f'CODECS="{rep.declared_codecs}" but the media is {shown}', where)
+        if grouped - declared - own:
+            ctx.add(
+                "G12",
+                f'CODECS="{rep.declared_codecs}" does not list {", ".join(sorted(grouped - declared - own))}, '
+                "the format of its renditions",
+                where,
+            )
     if facts.video:
         if rep.declared_resolution is None:
             ctx.add("AHS-9.2", "EXT-X-STREAM-INF has no RESOLUTION for a video variant", where)

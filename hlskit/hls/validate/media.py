@@ -61,7 +61,7 @@ def check_media(
         target_duration=pl.target_duration,
         max_segment=max((s.duration for s in pl.segments), default=0.0),
     )
-    _playlist_rules(ctx, pl, ref)
+    playlist_rules(ctx, pl, ref)
     if not pl.segments:
         ctx.add("E2", "the playlist lists no segment", ref)
         return MediaCheck(pl, rep, None, None, [])
@@ -83,7 +83,7 @@ def check_media(
     return MediaCheck(pl, rep, figures, facts, starts)
 
 
-def _playlist_rules(ctx: Context, pl: MediaPlaylist, ref: str) -> None:
+def playlist_rules(ctx: Context, pl: MediaPlaylist, ref: str) -> None:
     if pl.target_duration is None:
         ctx.add("T1", "EXT-X-TARGETDURATION is missing", ref)
     else:

@@ -59,6 +59,7 @@ class Report:
     kind: str  # "master" or "media"
     variants: list[VariantReport] = field(default_factory=list)
     iframes: list[VariantReport] = field(default_factory=list)
+    renditions: list[VariantReport] = field(default_factory=list)  # EXT-X-MEDIA playlists read
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -105,6 +106,11 @@ def format_report(report: Report) -> str:
         out.append(
             f"  I-frames {r.name}: {r.segments} frames, peak {rate(r.declared_bandwidth, r.measured_peak)}, "
             f"IDR {r.idr_starts}/{r.checked_segments} ranges checked"
+        )
+    for r in report.renditions:
+        out.append(
+            f"  rendition {r.name}: {r.segments} segments, {r.duration:.3f} s, codecs {r.codecs or '-'}, "
+            f"peak {rate(None, r.measured_peak)}"
         )
     for label, items in (("MUST fix", report.must), ("SHOULD fix", report.should)):
         out.append(f"{label}: {len(items)}")

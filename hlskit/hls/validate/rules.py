@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .rules_renditions import RENDITION_RULES
+
 MUST, SHOULD = "MUST", "SHOULD"
 
 
@@ -347,6 +349,8 @@ _RULES = [
         "AHS-9.15", MUST, "Apple HLS authoring spec 9.15: EXT-X-STREAM-INF of a video variant MUST include FRAME-RATE."
     ),
 ]
+
+_RULES += [Rule(*r) for r in RENDITION_RULES]  # EXT-X-MEDIA rules: their own module, this one is long
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}
 assert len(RULES) == len(_RULES), "duplicate rule id"
