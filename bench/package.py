@@ -1,7 +1,7 @@
 """Encode the sample's ladder and compare, side by side in one run:
 
 1. one decode (hlskit's way) vs one process per definition, with exactly the same FFmpeg
-   arguments per definition (hlskit.engines.local.build_encode): the only difference is whether
+   arguments per definition (hlskit.engines.encode.build_encode): the only difference is whether
    one process decodes the source once and splits it, or N processes each decode it;
 2. (``--formats``) the same H.264 ladder muxed as TS and as fMP4 (the same x264 settings, so the
    same pictures), and HEVC and AV1 ladders at the same definitions (their rates lowered by

@@ -103,7 +103,29 @@ def print_plan(plan: dict[str, Any], as_json: bool) -> None:
             f"{r['name']:>4}  {r['width']}x{r['height']}  {r['codec']} {r['video_kbps']} kb/s video "
             f"(max {r['maxrate_kbps']}){audio}"
         )
+    for line in per_title_lines(plan.get("per_title")):
+        click.echo(line)
     for path in plan["outputs"]:
         click.echo(f"output: {path}")
     if plan["ffmpeg"]:
         click.echo("ffmpeg: " + shlex.join(plan["ffmpeg"]))
+
+
+def per_title_lines(analysis: dict[str, Any] | None) -> list[str]:
+    """What the per-title analysis chose for each definition (size, CRF and cap, or why not), for a person."""
+    if not analysis:
+        return []
+    out = [f"per-title analysis ({analysis['seconds']:.1f} s):"]
+    for c in analysis["rungs"]:
+        if "fixed_width" not in c:  # a package made before sizes were chosen (per-title v2)
+            out.append(f"{c['definition']:>4}  CRF {c['crf']} under {c['chosen_kbps']} kb/s, kept: {c['kept']}")
+            continue
+        size = f"{c['width']}x{c['height']}"
+        if (c["width"], c["height"]) != (c["fixed_width"], c["fixed_height"]):
+            size += f" (fixed {c['fixed_width']}x{c['fixed_height']})"
+        how = (
+            f"CRF {c['crf']} under {c['chosen_kbps']} kb/s" if c["crf"] is not None else f"ABR {c['chosen_kbps']} kb/s"
+        )
+        what = f"{size}, {how}" if c["kept"] else "dropped"
+        out.append(f"{c['definition']:>4}  {what}: {c['why']}")
+    return out

@@ -17,6 +17,7 @@ from ..pipeline.probe import probe
 from ..pipeline.publish import destination, read_manifest_text
 from ..pipeline.quality import measure_quality, record_quality
 from ..stores.keys import KeyStore
+from .encodeopts import per_title_lines
 from .group import settings_from
 from .progress import package_progress
 
@@ -84,8 +85,9 @@ def quality(ctx, location, reference, subsample, key_token, as_json):
     if manifest is not None and package is not None:
         dest = destination(str(package.resolve()), str(package.resolve()), settings)
         dest.write_manifest(record_quality(manifest, report))
+    analysis = manifest.per_title if manifest is not None else None
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2))
+        click.echo(json.dumps(report.to_dict() | ({"per_title": hull(analysis, report)} if analysis else {}), indent=2))
         return
     table = Table(show_edge=False, pad_edge=False)
     for col in ("definition", "resolution", "kb/s", "VMAF", "VMAF min", "PSNR-Y", "SSIM"):
@@ -102,6 +104,32 @@ def quality(ctx, location, reference, subsample, key_token, as_json):
         )
     Console().print(table)
     click.echo(f"model {report.model}, every {subsample} frame(s) scored, against {reference}")
+    if analysis:
+        for line in per_title_lines(analysis):
+            click.echo(line)
+        for c in hull(analysis, report):
+            if c["kept"] and c["vmaf_measured"] is not None and c["width"]:
+                click.echo(
+                    f"{c['definition']:>4}  expected VMAF {c['vmaf_predicted']:.2f} at {c['width']}x{c['height']}, "
+                    f"measured {c['vmaf_measured']:.2f}"
+                )
+
+
+def hull(analysis: dict, report) -> list[dict]:
+    """The per-title choices of the package (from its manifest) beside the VMAF just measured."""
+    measured = {q.definition: q.vmaf for q in report.definitions}
+    keys = ("definition", "fixed_width", "fixed_height", "width", "height", "crf", "chosen_kbps", "goal")
+    return [
+        {k: c.get(k) for k in keys}
+        | {
+            "kept": c["kept"],
+            "why": c.get("why", ""),
+            "vmaf_predicted": c["vmaf_predicted"],
+            "vmaf_measured": measured.get(c["definition"]),
+            "probes": c.get("probes", []),
+        }
+        for c in analysis.get("rungs", [])
+    ]
 
 
 def register(main: click.Group) -> None:

@@ -37,7 +37,7 @@ class Probe:
 
 
 def _x264(rung: Rung, preset: str, rate: list[str], fps: float, keyframe_every: float) -> list[str]:
-    """The real package's x264 settings (hlskit.engines.local) with ``rate`` (-b:v or -crf)."""
+    """The real package's x264 settings (hlskit.engines.encode) with ``rate`` (-b:v or -crf)."""
     kbps = rung.definition.video_kbps
     peak = int(kbps * 1.5)
     level = level_for(rung.width, rung.height, fps, peak)

@@ -1,0 +1,134 @@
+"""Per-title v3's choice over measured (size, CRF, kb/s, VMAF) points: no encode, only the rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from hlskit.pipeline.pertitle_hull import (
+    MIN_GAIN_VMAF,
+    SATURATION_VMAF,
+    TOP_GIVE_VMAF,
+    Fixed,
+    Point,
+    anchor,
+    at_goal,
+    choose_ladder,
+    goal_for,
+    interpolate,
+)
+
+
+def curve(*points: tuple[int, float, float]) -> tuple[Point, ...]:
+    return tuple(Point(c, k, v) for c, k, v in points)
+
+
+LD, SD, HD = (640, 360), (848, 478), (1280, 720)
+
+
+def test_interpolation_is_linear_in_crf_log_linear_in_rate_and_never_extrapolates():
+    pts = curve((20, 400.0, 90.0), (26, 100.0, 84.0))
+    kbps, vmaf = interpolate(pts, 23)
+    assert kbps == pytest.approx(200.0) and vmaf == pytest.approx(87.0)
+    with pytest.raises(ValueError):
+        interpolate(pts, 27)
+
+
+def test_the_anchor_is_read_at_the_rate_and_clamped_to_the_probes():
+    pts = curve((14, 800.0, 95.0), (20, 400.0, 90.0), (26, 200.0, 82.0))
+    assert anchor(pts, 400.0) == (400.0, 90.0)
+    kbps, vmaf = anchor(pts, 282.8)  # half-way in log-rate between 400 and 200
+    assert kbps == 282.8 and vmaf == pytest.approx(86.0, abs=0.01)
+    assert anchor(pts, 2000.0) == (800.0, 95.0)  # even CRF 14 spends less: so would the fixed encode
+    assert anchor(pts, 50.0) == (200.0, 82.0)
+
+
+def test_at_goal_takes_the_highest_whole_crf_reaching_the_goal():
+    pts = curve((20, 400.0, 90.0), (26, 200.0, 84.0))
+    crf, kbps, vmaf = at_goal(pts, 89.0)
+    assert crf == 21 and 200 < kbps < 400 and vmaf == pytest.approx(89.0)
+    assert at_goal(pts, 80.0)[0] == 26  # never beyond the highest CRF probed
+    assert at_goal(pts, 90.5) is None  # even the lowest CRF falls short
+
+
+def test_the_top_rung_saturates_but_gives_up_little():
+    assert goal_for(97.0, None, top=True) == pytest.approx(97.0 - TOP_GIVE_VMAF)
+    assert goal_for(95.2, None, top=True) == SATURATION_VMAF
+    assert goal_for(93.0, None, top=True) == 93.0  # not saturated: the fixed quality
+    assert goal_for(97.0, None, top=False) == 97.0
+    assert goal_for(97.0, 93.0, top=False) == 93.0  # vmaf=93 asked
+
+
+def easy_ladder() -> list[Fixed]:
+    """A still picture: the bigger size reaches each lower definition's quality for fewer bits."""
+    return [
+        Fixed("LD", *LD, 400, curve((16, 210.0, 62.0), (22, 160.0, 58.0), (28, 115.0, 49.0))),
+        Fixed("SD", *SD, 800, curve((13, 410.0, 79.0), (19, 300.0, 77.0), (25, 240.0, 73.0), (31, 160.0, 61.0))),
+        Fixed("HD", *HD, 1800, curve((9, 930.0, 96.4), (15, 685.0, 95.4), (21, 520.0, 93.5), (27, 370.0, 87.0))),
+    ]
+
+
+def test_a_bigger_size_wins_where_it_reaches_the_quality_for_fewer_bits():
+    choices = choose_ladder(easy_ladder())
+    ld, sd, hd = choices
+    assert (ld.width, ld.height) == SD and ld.crf is not None and ld.kbps_predicted < 210 * 0.95
+    assert ld.vmaf_predicted >= ld.goal == pytest.approx(62.0)
+    assert (sd.width, sd.height) == HD and sd.vmaf_predicted >= sd.goal
+    assert (hd.width, hd.height) == HD and hd.goal == pytest.approx(96.4 - TOP_GIVE_VMAF)
+    assert all(c.kept for c in choices)
+    assert "848x478" in ld.why and "640x360" in ld.why  # says what it compared
+    # the player's promises: rates ascend, sizes never descend, caps never above the fixed rate
+    rates = [c.kbps_predicted for c in choices]
+    areas = [c.width * c.height for c in choices]
+    assert rates == sorted(rates) and len(set(rates)) == 3 and areas == sorted(areas)
+    assert all(c.chosen_kbps <= c.fixed_kbps for c in choices)
+
+
+def test_a_size_below_the_one_chosen_for_the_definition_below_is_never_taken():
+    ladder = easy_ladder()
+    # make SD's own size the cheapest for SD, while LD went up to SD's size: allowed (equal);
+    # then make LD's size cheapest for SD: refused, LD took the bigger size
+    ladder[0] = Fixed("LD", *LD, 400, curve((10, 1000.0, 95.0), (16, 210.0, 62.0), (22, 160.0, 58.0)))
+    choices = choose_ladder(ladder)
+    assert [c.width for c in choices] == sorted(c.width for c in choices)
+
+
+def test_hard_content_keeps_the_fixed_encodes():
+    hard = [
+        Fixed("LD", *LD, 400, curve((31, 570.0, 70.0), (37, 350.0, 60.0), (43, 245.0, 41.0))),
+        Fixed("SD", *SD, 800, curve((25, 1450.0, 92.0), (31, 790.0, 82.0), (37, 445.0, 61.0), (43, 245.0, 39.0))),
+        Fixed("HD", *HD, 1800, curve((19, 3300.0, 99.0), (25, 1650.0, 93.0), (31, 900.0, 83.0), (37, 620.0, 70.0))),
+    ]
+    choices = choose_ladder(hard)
+    assert [c.crf for c in choices] == [None, None, None]
+    assert [(c.width, c.height) for c in choices] == [LD, SD, HD]
+    assert [c.chosen_kbps for c in choices] == [400, 800, 1800]
+    assert all("keeps the fixed ABR encode" in c.why for c in choices)
+
+
+def test_a_definition_that_would_not_look_better_is_dropped():
+    flat = curve((10, 900.0, 99.0), (16, 500.0, 98.8), (22, 300.0, 98.5), (28, 200.0, 97.0))
+    ladder = [Fixed("LD", *LD, 400, flat), Fixed("SD", *SD, 800, flat), Fixed("HD", *HD, 1800, flat)]
+    choices = choose_ladder(ladder)
+    kept = [c for c in choices if c.kept]
+    assert kept and kept[0].definition == "LD"
+    for c in choices:
+        if not c.kept:
+            assert c.why.startswith("dropped")
+    for lower, upper in zip(kept, kept[1:]):
+        assert upper.vmaf_predicted >= lower.vmaf_predicted + MIN_GAIN_VMAF
+
+
+def test_a_lower_definition_costing_nearly_as_much_as_the_next_is_dropped():
+    ladder = [
+        # neither can save: LD's fixed encode spends ~400 kb/s, SD's (a still picture) only ~460
+        Fixed("LD", *LD, 400, curve((20, 420.0, 70.0), (26, 300.0, 60.0))),
+        Fixed("SD", *SD, 800, curve((14, 460.0, 91.0), (20, 450.0, 90.0))),
+    ]
+    ld, sd = choose_ladder(ladder)
+    assert sd.kept and not ld.kept and "SD looks better" in ld.why
+
+
+def test_capped_crf_fixed_ladder_is_anchored_at_its_crf():
+    pts = curve((17, 800.0, 95.0), (23, 400.0, 90.0), (29, 200.0, 82.0))
+    (only,) = choose_ladder([Fixed("HD", *HD, 1800, pts, crf=23)])
+    assert only.vmaf_fixed == pytest.approx(90.0) and only.kbps_fixed == pytest.approx(400.0)
