@@ -29,6 +29,8 @@ from .encodeopts import (
     format_options,
     is_dry_run,
     print_plan,
+    track_choices,
+    track_options,
 )
 from .group import settings_from
 from .keyopts import given_key, given_key_options
@@ -115,6 +117,7 @@ def _stop_on_sigterm(signum, frame):
 @given_key_options
 @encoder_options
 @format_options
+@track_options
 @dry_run_option
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 @click.pass_context
@@ -145,6 +148,7 @@ def package(
       hlskit package talk.mp4 --out out/ --key-url http://127.0.0.1:8000/keys
       hlskit package talk.mp4 --ladder LD,HD --segment-duration 4 --no-encrypt
       hlskit package talk.mp4 --codec h264,hevc --format fmp4 --mp4
+      hlskit package film.mkv --audio commentary.m4a:en:Commentary --subtitles fr.srt:fr --default-audio en
     """
     settings = settings_from(ctx, engine=engine, **encoder_overrides(ctx))
     options = PackageOptions(
@@ -161,6 +165,7 @@ def package(
         engine=engine,
         start_definition=start_definition,
         **format_choices(ctx),
+        **track_choices(ctx),
     )
     keyed = given_key(ctx)
     options.given_key, options.given_iv = keyed["given_key"], keyed["given_iv"]

@@ -72,6 +72,37 @@ def format_choices(ctx: click.Context) -> dict[str, Any]:
     }
 
 
+def track_options(f):
+    """Adds --audio, --subtitles, --subtitle-encoding, --default-audio, --audio-renditions; read them
+    back with :func:`track_choices`."""
+    f = click.option("--audio-renditions", is_flag=True, default=None, expose_value=False, callback=_store,
+                     help="Put even a single audio track in an audio rendition (EXT-X-MEDIA) instead of "
+                     "muxing it into every definition.")(f)  # fmt: skip
+    f = click.option("--default-audio", default=None, expose_value=False, callback=_store, metavar="LANG",
+                     help="The audio language players start with (default: the source's default stream).")(f)  # fmt: skip
+    f = click.option("--subtitle-encoding", default=None, expose_value=False, callback=_store, metavar="NAME",
+                     help="Text encoding of the --subtitles files, e.g. cp1252 (default UTF-8; a BOM is honoured).")(f)  # fmt: skip
+    f = click.option("--subtitles", multiple=True, expose_value=False, callback=_store, metavar="FILE:LANG[:NAME]",
+                     help="An SRT or WebVTT file as a subtitle rendition, e.g. fr.srt:fr:Français; "
+                     "LANG+forced marks forced subtitles, LANG+sdh subtitles for the deaf (repeatable).")(f)  # fmt: skip
+    f = click.option("--audio", multiple=True, expose_value=False, callback=_store, metavar="FILE:LANG[:NAME]",
+                     help="An audio file as one more audio rendition, e.g. commentary.m4a:en:Commentary "
+                     "(repeatable; it must last as long as the video).")(f)  # fmt: skip
+    return f
+
+
+def track_choices(ctx: click.Context) -> dict[str, Any]:
+    """PackageOptions fields for the title's audio and subtitle renditions; the planner checks them."""
+    meta = ctx.meta
+    return {
+        "audio": list(meta.get("hlskit.audio") or ()),
+        "subtitles": list(meta.get("hlskit.subtitles") or ()),
+        "subtitle_encoding": meta.get("hlskit.subtitle_encoding"),
+        "default_audio": meta.get("hlskit.default_audio"),
+        "audio_renditions": bool(meta.get("hlskit.audio_renditions")),
+    }
+
+
 # --- --dry-run ---------------------------------------------------------------------------------
 
 
@@ -105,6 +136,13 @@ def print_plan(plan: dict[str, Any], as_json: bool) -> None:
         )
     for line in per_title_lines(plan.get("per_title")):
         click.echo(line)
+    for r in plan["renditions"]:
+        flags = [f for f, on in (("default", r["default"]), ("forced", r.get("forced"))) if on]
+        what = f"{r['kbps']} kb/s from {r['from']}" if r["type"] == "AUDIO" else "WebVTT"
+        click.echo(
+            f"{r['type'].lower():>9}  {r['folder']}  {r['language'] or 'und'} {r['name']!r} {what}"
+            + (f" ({', '.join(flags)})" if flags else "")
+        )
     for path in plan["outputs"]:
         click.echo(f"output: {path}")
     if plan["ffmpeg"]:

@@ -16,148 +16,24 @@ import posixpath
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from .manifest_records import (
+    DefinitionRecord,
+    DownloadRecord,
+    Encryption,
+    KeyEntry,
+    MasterRecord,
+    RenditionEntry,
+    Validation,
+    from_dict,
+)
 from .names import DOWNLOADS, MEDIA_PLAYLIST, MP4_SUFFIX
 from .outputs import DefinitionOutput, DownloadOutput
 from .plan import PackagePlan
 from .runs import Job, JobState
 
 VERSION = 2  # 2: typed manifest (downloads, thumbnails, warnings, quality, validation in one schema)
-
-T = TypeVar("T")
-
-
-def _from(cls: type[T], data: Any) -> T:
-    """``cls`` from a dict, taking only the fields it knows (missing ones keep their defaults)."""
-    if isinstance(data, cls):
-        return data
-    if not isinstance(data, dict):
-        raise ValueError(f"{cls.__name__} entry is not an object")
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    return cls(**{k: v for k, v in data.items() if k in names})
-
-
-@dataclass
-class DefinitionRecord:
-    """One definition's job and what it produced."""
-
-    name: str
-    codec: str = "h264"
-    width: int = 0
-    height: int = 0
-    video_kbps: int = 0
-    audio_kbps: int = 0
-    template_id: str = ""
-    job_id: str = ""
-    state: str = JobState.SUBMITTED.value
-    code: str = ""
-    message: str = ""
-    playlist: str | None = None  # relative to the master, once the job succeeded
-    segments: int = 0
-    duration: float = 0.0
-    bytes: int = 0
-    vmaf: float | None = None  # `hlskit quality` (pipeline/quality.py)
-    psnr_y: float | None = None
-    ssim: float | None = None
-
-    @property
-    def succeeded(self) -> bool:
-        return self.state == JobState.SUCCESS.value
-
-
-@dataclass
-class DownloadRecord:
-    """One definition's MP4 download job (--mp4)."""
-
-    name: str
-    job_id: str = ""
-    state: str = JobState.SUBMITTED.value
-    uri: str | None = None  # relative to the master, once made
-    bytes: int = 0
-    duration: float | None = None
-
-
-@dataclass
-class KeyEntry:
-    """A data key by its id and key URI (never the key); ``iv`` where the engine writes explicit IVs."""
-
-    key_id: str
-    uri: str = ""
-    first_segment: int | None = None
-    iv: str | None = None
-
-
-@dataclass
-class Encryption:
-    method: str = "NONE"  # "AES-128" or "NONE"
-    rotate_every: int | None = None
-    clear_lead: int = 0
-
-
-@dataclass
-class VariantRecord:
-    """A variant of the master as stitched: measured figures (hlskit.hls.master.VariantInfo)."""
-
-    definition: str
-    uri: str = ""
-    bandwidth: int = 0
-    average_bandwidth: int = 0
-    codecs: str = ""
-    resolution: str | None = None
-    frame_rate: float | None = None
-    video_range: str | None = None
-    segments: int = 0
-    duration: float = 0.0
-    bytes: int = 0
-    iframe: dict[str, Any] | None = None  # {"uri", "bandwidth", "average_bandwidth"}
-    audio_group: str | None = None  # AUDIO="…" when audio is in renditions
-    subtitles_group: str | None = None  # SUBTITLES="…"
-
-
-@dataclass
-class RenditionRecord:
-    """An alternative audio or subtitle rendition (EXT-X-MEDIA) as stitched (hlskit.hls.master.RenditionInfo)."""
-
-    type: str  # "AUDIO" or "SUBTITLES"
-    group: str
-    name: str
-    uri: str = ""
-    language: str | None = None
-    default: bool = False
-    autoselect: bool = True
-    forced: bool = False
-    characteristics: str | None = None
-    channels: str | None = None
-    assoc_language: str | None = None
-    codecs: str | None = None
-    bandwidth: int | None = None
-    average_bandwidth: int | None = None
-    segments: int = 0
-    duration: float = 0.0
-    bytes: int = 0
-
-
-@dataclass
-class MasterRecord:
-    uri: str = ""
-    session_key: str | None = None
-    variants: list[VariantRecord] = field(default_factory=list)
-    stitched_at: str = ""
-    renditions: list[RenditionRecord] = field(default_factory=list)  # EXT-X-MEDIA, in master order
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MasterRecord:
-        master = _from(cls, data)
-        master.variants = [_from(VariantRecord, v) for v in data.get("variants") or []]
-        master.renditions = [_from(RenditionRecord, r) for r in data.get("renditions") or []]
-        return master
-
-
-@dataclass
-class Validation:
-    must_fix: list[str] = field(default_factory=list)
-    should_fix: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -179,6 +55,7 @@ class Manifest:
     watermarks: list[dict[str, Any]] = field(default_factory=list)
     definitions: list[DefinitionRecord] = field(default_factory=list)
     downloads: list[DownloadRecord] = field(default_factory=list)  # --mp4 (clear: see engines/download.py)
+    renditions: list[RenditionEntry] = field(default_factory=list)  # audio languages and subtitles, if any
     thumbnails: dict[str, Any] | None = None  # seek-bar previews: sprite.jpg + thumbnails.vtt beside the master
     master: MasterRecord | None = None
     validation: Validation | None = None
@@ -197,18 +74,19 @@ class Manifest:
         if not isinstance(data.get("definitions", []), list):
             raise ValueError("not an hlskit manifest (definitions is not a list)")
         names = {f.name for f in dataclasses.fields(cls)} - {"version", "extra"}
-        nested = {"encryption", "keys", "definitions", "downloads", "master", "validation", "warnings"}
+        nested = {"encryption", "keys", "definitions", "downloads", "renditions", "master", "validation", "warnings"}
         raw = {k: v for k, v in data.items() if k in names}
         try:
             m = cls(**{k: v for k, v in raw.items() if k not in nested})
             m.version = int(data.get("hlskit", 1))
             m.extra = {k: v for k, v in data.items() if k not in names and k != "hlskit"}
-            m.encryption = _from(Encryption, raw.get("encryption") or {})
-            m.keys = [_from(KeyEntry, k) for k in raw.get("keys") or []]
-            m.definitions = [_from(DefinitionRecord, d) for d in raw.get("definitions") or []]
-            m.downloads = [_from(DownloadRecord, d) for d in raw.get("downloads") or []]
+            m.encryption = from_dict(Encryption, raw.get("encryption") or {})
+            m.keys = [from_dict(KeyEntry, k) for k in raw.get("keys") or []]
+            m.definitions = [from_dict(DefinitionRecord, d) for d in raw.get("definitions") or []]
+            m.downloads = [from_dict(DownloadRecord, d) for d in raw.get("downloads") or []]
+            m.renditions = [from_dict(RenditionEntry, r) for r in raw.get("renditions") or []]
             m.master = MasterRecord.from_dict(raw["master"]) if raw.get("master") else None
-            m.validation = _from(Validation, raw["validation"]) if raw.get("validation") else None
+            m.validation = from_dict(Validation, raw["validation"]) if raw.get("validation") else None
             m.warnings = [str(w) for w in raw.get("warnings") or []]
         except (TypeError, ValueError) as exc:  # a field of the wrong kind
             raise ValueError(f"not an hlskit manifest ({exc})") from None
@@ -274,7 +152,16 @@ class Manifest:
             if job is not None:
                 dl.state = job.state.value
                 dl.uri = download_uri(self.media_dir, dl.name) if job.state == JobState.SUCCESS else None
+        for r in self.renditions:
+            job = by_id.get(r.job_id)
+            if job is not None:
+                r.state = job.state.value
+                r.playlist = f"{self.media_dir}{r.folder}/{MEDIA_PLAYLIST}" if job.state == JobState.SUCCESS else None
         return self
+
+    def done_renditions(self) -> list[RenditionEntry]:
+        """The renditions that were made, audio first."""
+        return [r for r in self.renditions if r.succeeded and r.playlist]
 
     def record_downloads(self, made: dict[str, DownloadOutput]) -> None:
         """Measured downloads (an engine's report) into their entries."""
@@ -319,6 +206,8 @@ def build_manifest(
     *,
     engine: str,
     explicit_iv: bool = True,
+    audio: dict[str, DefinitionOutput] | None = None,
+    subtitles: dict[str, DefinitionOutput] | None = None,
 ) -> Manifest:
     """The manifest of ``plan`` with its jobs as they are and what the engine measured of their outputs.
     ``explicit_iv``: the engine writes each key's IV into the playlists (MPS takes none: players then
@@ -370,6 +259,7 @@ def build_manifest(
                 duration=done.duration if done else None,
             )
         )
+    renditions = _renditions(plan, {j.job_id: j for j in jobs}, audio or {}, subtitles or {})
     return Manifest(
         content_id=plan.content_id,
         run_id=plan.run_id,
@@ -393,4 +283,56 @@ def build_manifest(
         watermarks=[dataclasses.asdict(wm) for wm in plan.watermarks],
         definitions=definitions,
         downloads=made,
+        renditions=renditions,
     )
+
+
+def _renditions(
+    plan: PackagePlan,
+    jobs: dict[str, Job],
+    audio: dict[str, DefinitionOutput],
+    subtitles: dict[str, DefinitionOutput],
+) -> list[RenditionEntry]:
+    out = []
+    for a in plan.audio:
+        job = jobs.get(plan.audio_jobs[a.slug].job_id, plan.audio_jobs[a.slug])
+        made = audio.get(a.slug)
+        ok = job.state == JobState.SUCCESS
+        out.append(
+            RenditionEntry(
+                "AUDIO",
+                a.slug,
+                a.name,
+                a.language,
+                a.default,
+                False,
+                a.characteristics,
+                job.job_id,
+                job.state.value,
+                f"{media_dir(plan)}{a.folder}/{MEDIA_PLAYLIST}" if ok else None,
+                made.segments if made else 0,
+                round(made.duration, 6) if made else 0.0,
+                made.bytes if made else 0,
+            )
+        )
+    for s in plan.subtitles:
+        made = subtitles.get(s.slug)
+        state = JobState.SUCCESS if made else JobState.FAIL
+        out.append(
+            RenditionEntry(
+                "SUBTITLES",
+                s.slug,
+                s.name,
+                s.language,
+                s.default,
+                s.forced,
+                s.characteristics,
+                "",
+                state.value,
+                f"{media_dir(plan)}{s.folder}/{MEDIA_PLAYLIST}" if made else None,
+                made.segments if made else 0,
+                round(made.duration, 6) if made else 0.0,
+                made.bytes if made else 0,
+            )
+        )
+    return out

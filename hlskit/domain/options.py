@@ -18,15 +18,18 @@ Grammar (fields after the first are optional; an empty field keeps its default):
   and size in every definition. Defaults as MPS: TopRight, 0, 0, width 0.12; text size 0.05.
 * clip             ``START[+DURATION]`` where each is ``SS[.f]``, ``MM:SS[.f]`` or ``HH:MM:SS[.f]``,
   e.g. ``00:01:30+45`` = 45 s from 1 min 30 s. Without ``+DURATION`` the clip runs to the end.
+* audio/subtitles  ``FILE:LANG[:NAME]``, e.g. ``commentary.m4a:en:Commentary``, ``fr.srt:fr+forced``.
 """
 
 from __future__ import annotations
 
 import re
 import string
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
+from .languages import language_tag
 from .plan import Clip, Watermark
 
 REFER_POSITIONS = ("TopLeft", "TopRight", "BottomLeft", "BottomRight")
@@ -191,3 +194,43 @@ def parse_positive_int(text: str, what: str, *, minimum: int = 1) -> int:
     if value < minimum:
         raise InputError(f"{what} {text!r} is too small: give a whole number of {minimum} or more.")
     return value
+
+
+@dataclass(frozen=True)
+class TrackSpec:
+    """``FILE:LANG[:NAME]`` from --audio or --subtitles; LANG may end in ``+forced`` and/or ``+sdh``."""
+
+    path: str
+    language: str | None  # RFC 5646, or None for "und"
+    name: str | None
+    forced: bool = False
+    sdh: bool = False  # subtitles for the deaf and hard of hearing (CHARACTERISTICS)
+
+
+def parse_track_spec(spec: str, option: str) -> TrackSpec:
+    """Read ``FILE:LANG[:NAME]`` (the file may itself hold colons; LANG is an RFC 5646 tag such as
+    en, fr, pt-BR, or und for none); flags after LANG: ``+forced``, ``+sdh`` (subtitles only)."""
+    parts = spec.split(":")
+    sample = "commentary.m4a:en:Commentary" if option == "--audio" else "fr.srt:fr:Français"
+    example = f"write {option} FILE:LANG[:NAME], e.g. {option} {sample}"
+    for cut in (2, 1):  # FILE:LANG:NAME first, then FILE:LANG
+        if len(parts) <= cut:
+            continue
+        lang, *flags = parts[-cut].split("+")
+        if not re.fullmatch(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*", lang or ""):
+            continue
+        unknown = [f for f in flags if f.lower() not in ("forced", "sdh")]
+        if unknown:
+            raise InputError(f"{option} {spec!r}: unknown flag +{unknown[0]} (use +forced or +sdh).")
+        path = ":".join(parts[:-cut])
+        if not path:
+            break
+        name = parts[-1].strip() if cut == 2 else None
+        return TrackSpec(
+            path,
+            language_tag(lang, source=f"{option} {spec}"),
+            name or None,
+            forced="forced" in (f.lower() for f in flags),
+            sdh="sdh" in (f.lower() for f in flags),
+        )
+    raise InputError(f"{option} {spec!r} names no language: {example}.")

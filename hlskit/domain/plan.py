@@ -17,6 +17,7 @@ from .ladder import Rung
 from .media import MediaInfo
 from .names import MEDIA_PLAYLIST
 from .runs import Job
+from .tracks import AudioRendition, SubtitleRendition
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,11 @@ class PackageOptions:
     format: str | None = None  # "ts" or "fmp4"; None: chosen from the codecs (hlskit.domain.formats)
     codecs: tuple[str, ...] = ("h264",)  # one rung per definition per codec
     mp4: bool = False  # also a progressive MP4 per definition (a job of its own, as MPS)
+    audio: list[str] = field(default_factory=list)  # --audio FILE:LANG[:NAME]: more audio renditions
+    subtitles: list[str] = field(default_factory=list)  # --subtitles FILE:LANG[:NAME]
+    subtitle_encoding: str | None = None  # the subtitle files' text encoding (default: UTF-8, BOM honoured)
+    default_audio: str | None = None  # the language whose audio rendition is DEFAULT=YES
+    audio_renditions: bool = False  # audio in renditions even for a single-audio source
 
 
 @dataclass
@@ -86,6 +92,10 @@ class PackagePlan:
     start_definition: str = "lowest"  # the master's first variant (hlskit.hls.master.order_variants)
     format: str = "ts"  # segment format: "ts" or "fmp4" (hlskit.domain.formats)
     mp4_jobs: dict[str, Job] = field(default_factory=dict)  # rung name → its MP4 download job (--mp4)
+    # Audio renditions (empty: audio muxed into each definition) and their jobs, by slug; subtitles.
+    audio: list[AudioRendition] = field(default_factory=list)
+    audio_jobs: dict[str, Job] = field(default_factory=dict)
+    subtitles: list[SubtitleRendition] = field(default_factory=list)
 
     def key(self, index: int) -> DataKey:
         """The data key for schedule index ``index``, created on first use (rotation adds keys)."""
@@ -96,8 +106,8 @@ class PackagePlan:
         return self.keys[index]
 
     def all_jobs(self) -> list[Job]:
-        """Every job of the run: one per definition, then the MP4 downloads."""
-        return [*self.jobs.values(), *self.mp4_jobs.values()]
+        """Every job of the run: one per definition, the audio renditions, then the MP4 downloads."""
+        return [*self.jobs.values(), *self.audio_jobs.values(), *self.mp4_jobs.values()]
 
     def playlist_path(self, definition: str) -> str:
         return f"{self.staging}/{definition}/{MEDIA_PLAYLIST}"

@@ -43,6 +43,7 @@ class Capabilities:
     key_rotation: bool  # several data keys per definition (--rotate-key-every)
     explicit_iv: bool  # playlists carry each key's IV (else players use the media sequence number)
     thumbnails: bool  # a seek-bar sprite and WebVTT thumbnails track beside the master
+    renditions: bool  # audio renditions (one per language, EXT-X-MEDIA) and WebVTT subtitle renditions
     detached: bool  # jobs outlive this process: submit returns at once, `status --wait` finishes the run
     # "run": a running run stops as a whole within seconds, one job alone only while Submitted;
     # "queued": only jobs still Submitted can be cancelled, running ones end on their own (MPS CancelJob).
@@ -56,6 +57,8 @@ class EngineReport:
     jobs: list[Job]
     outputs: dict[str, DefinitionOutput] = field(default_factory=dict)  # definition → what it wrote
     downloads: dict[str, DownloadOutput] = field(default_factory=dict)  # definition → its MP4 download
+    audio: dict[str, DefinitionOutput] = field(default_factory=dict)  # audio rendition slug → what it wrote
+    subtitles: dict[str, DefinitionOutput] = field(default_factory=dict)  # subtitle rendition slug → its playlist
     thumbnails: dict | None = None  # {"sprite", "track", ...} when made (names.SPRITE, names.THUMBNAILS)
     warnings: list[str] = field(default_factory=list)  # sentences every definition shares (HDR tone-mapped…)
 

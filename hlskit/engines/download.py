@@ -18,15 +18,20 @@ from pathlib import Path
 from .process import popen_tied
 
 
-def remux_mp4(ffmpeg: str, playlist: Path, target: Path) -> str | None:
-    """Write ``target`` from the clear media playlist ``playlist``; None on success, else why not.
+def remux_mp4(ffmpeg: str, playlist: Path, target: Path, audio: Path | None = None) -> str | None:
+    """Write ``target`` from the clear media playlist ``playlist`` (with ``audio``, a clear audio
+    rendition's playlist, when audio is in renditions); None on success, else why not.
 
     FFmpeg writes a hidden temporary file that is renamed into place, so a failed or killed
     remux never leaves a half-written MP4 where users look."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     args = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", str(playlist)]
-    args += ["-map", "0", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(partial)]
+    streams = ["-map", "0"]
+    if audio is not None:
+        args += ["-i", str(audio)]
+        streams = ["-map", "0:v", "-map", "1:a"]
+    args += [*streams, "-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(partial)]
     proc = popen_tied(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace")
     _, err = proc.communicate()
     if proc.returncode != 0:

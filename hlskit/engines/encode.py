@@ -10,7 +10,7 @@ segments at the same times (:func:`hlskit.engines.encoders.video_args`).
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from ..domain.errors import ConfigError
 from ..domain.ladder import Rung
 from ..domain.options import watermark_text
 from ..domain.plan import PackagePlan, Watermark
+from ..domain.tracks import AudioRendition
 from .colour import BT709_TAGS, HDR_TRANSFERS, hdr_kind, hdr_tags, keeps_hdr, tone_map_chain
 from .encoders import hls_args, video_args
 
@@ -102,10 +103,41 @@ def _split_graph(head: str, keep: list[bool], transfer: str) -> list[str]:
 
 @dataclass
 class Encode:
-    """One FFmpeg invocation: its arguments and the definitions it produces."""
+    """One FFmpeg invocation: its arguments and what it produces (definitions, audio renditions)."""
 
     args: list[str]
     rungs: list[Rung]
+    audio: list[AudioRendition] = field(default_factory=list)
+
+
+def for_stream(args: list[str], kind: str, index: int) -> list[str]:
+    """Encoder options (``-opt value`` pairs) for one output stream: every ``-opt`` (or ``-opt:v``)
+    becomes ``-opt:v:N``, so several encoders share one output (FFmpeg's stream specifiers)."""
+    assert len(args) % 2 == 0, "options come in -name value pairs"
+    out = []
+    for option, value in zip(args[::2], args[1::2]):
+        out += [f"{option.split(':', 1)[0]}:{kind}:{index}", value]
+    return out
+
+
+def _inputs(plan: PackagePlan, audio: list[AudioRendition]) -> tuple[list[str], dict[str, int]]:
+    """Input options (the source clipped, watermark images, extra audio files) and each file's index."""
+    clip = ["-ss", f"{plan.clip.seek:.3f}"] if plan.clip else []
+    if plan.clip and plan.clip.duration:
+        clip += ["-t", f"{plan.clip.duration:.3f}"]
+    args = [*clip, "-i", plan.source]
+    for wm in plan.watermarks:
+        if wm.kind == "image":
+            args += ["-i", wm.image]
+    index = {plan.source: 0}
+    count = 1 + sum(1 for wm in plan.watermarks if wm.kind == "image")
+    for r in audio:
+        if r.input not in index:
+            # An added audio file is cut like the source (it was checked to last as long).
+            args += [*clip, "-i", r.input]
+            index[r.input] = count
+            count += 1
+    return args, index
 
 
 def build_encode(
@@ -119,37 +151,41 @@ def build_encode(
     rate_control: str = "abr",
     crf: int = 23,
     create: bool = True,
+    audio: list[AudioRendition] | None = None,
 ) -> Encode:
-    """The FFmpeg command that encodes ``rungs`` from one decode of the source into ``outdir``.
+    """The FFmpeg command that encodes ``rungs`` and the ``audio`` renditions from one decode of the source.
 
-    Each rung is encoded with its codec (:func:`hlskit.engines.encoders.video_args`) and muxed as
-    ``plan.format`` segments. ``rate_control`` "abr" aims at each definition's rate (-b:v);
-    "capped-crf" keeps quality constant (-crf) and lets the rate fall below the cap on easy content.
+    Every definition and rendition is a variant stream of ONE HLS output (``-var_stream_map``),
+    written to ``outdir/<name>/``: one output has one timeline, so every definition and every
+    audio rendition starts at the same presentation time whatever each encoder's reordering delay
+    (separate outputs would each shift their own timestamps, and audio renditions would drift from
+    the picture by the video's B-frame delay). Each rung is encoded with its codec
+    (:func:`hlskit.engines.encoders.video_args`); with no audio renditions in the plan, each rung
+    also carries the source's first audio stream at its definition's rate (muxed). ``rate_control``
+    "abr" aims at each definition's rate (-b:v); "capped-crf" keeps quality constant (-crf).
 
     Text watermarks are read by drawtext from files in ``textdir`` (kept out of the package).
     ``create=False`` (``--dry-run``) builds the same command without making folders or text files.
     """
     media = plan.media
     assert media is not None
+    audio = plan.audio if audio is None else audio
     rate = output_rate(media.video.frame_rate)
     fps = float(rate)
     gop = gop_seconds(plan.segment_duration)
     gop_frames = max(1, round(fps * gop))
     args = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1"]
-    if plan.clip:  # input options: seek and read only the clip; re-encoding makes it frame-accurate
-        args += ["-ss", f"{plan.clip.seek:.3f}"]
-        if plan.clip.duration:
-            args += ["-t", f"{plan.clip.duration:.3f}"]
-    args += ["-i", plan.source]
+    inputs, index = _inputs(plan, audio)
+    args += inputs
     images = [wm for wm in plan.watermarks if wm.kind == "image"]
-    for wm in images:
-        args += ["-i", wm.image]
 
     n = len(rungs)
     hdr = hdr_kind(media) is not None
     keep = [hdr and keeps_hdr(rung) for rung in rungs]  # HEVC/AV1 rungs keep HDR (engines.colour)
-    graph = _split_graph(f"[0:v]fps={rate.numerator}/{rate.denominator}", keep, media.video.color_transfer or "")
-    for j in range(len(images)):
+    graph: list[str] = []
+    if rungs:
+        graph = _split_graph(f"[0:v]fps={rate.numerator}/{rate.denominator}", keep, media.video.color_transfer or "")
+    for j in range(len(images) if rungs else 0):
         graph.append(f"[{j + 1}:v]format=rgba,split={n}" + "".join(f"[m{j}_{i}]" for i in range(n)))
     for i, rung in enumerate(rungs):
         chain = f"[s{i}]scale={rung.width}:{rung.height}:flags=bicubic,setsar=1"
@@ -177,25 +213,32 @@ def build_encode(
             label = f"{label}t{k}"
         # Overlays may leave alpha: the encoders need 4:2:0, 10-bit where HDR is kept.
         graph.append(f"[{label}]format={'yuv420p10le' if keep[i] else 'yuv420p'}[v{i}]")
-    args += ["-filter_complex", ";".join(graph)]
+    if graph:
+        args += ["-filter_complex", ";".join(graph)]
 
-    has_audio = media.audio is not None
+    muxed = not plan.audio and media.audio is not None  # no renditions: each definition carries the audio
+    streams: list[str] = []  # -var_stream_map entries
+    sample_rate = str(_audio_rate(plan))
     for i, rung in enumerate(rungs):
-        d = rung.definition
-        folder = outdir / rung.name
-        if create:
-            folder.mkdir(parents=True, exist_ok=True)
         args += ["-map", f"[v{i}]"]
-        if has_audio:
-            args += ["-map", "0:a:0"]
-        args += video_args(
+        codec = video_args(
             rung, fps=fps, preset=preset, rate_control=rate_control, crf=crf, gop=gop, gop_frames=gop_frames
         )
         if keep[i]:
-            args += hdr_tags(media.video.color_transfer or "", rung.codec)
+            codec += hdr_tags(media.video.color_transfer or "", rung.codec)
         elif hdr:  # the pixels are SDR BT.709 now: say so in the VUI (ITU-T H.273 code points 1/1/1)
-            args += BT709_TAGS
-        if has_audio:
-            args += ["-c:a", "aac", "-b:a", f"{d.audio_kbps}k", "-ac", "2", "-ar", str(_audio_rate(plan))]
-        args += hls_args(plan.format, folder, plan.segment_duration, FFMPEG_PLAYLIST)
-    return Encode(args, list(rungs))
+            codec += BT709_TAGS
+        args += for_stream(codec, "v", i)
+        streams.append(f"v:{i},a:{i},name:{rung.name}" if muxed else f"v:{i},name:{rung.name}")
+    audio_streams = [("0:a:0", rung.definition.audio_kbps) for rung in rungs] if muxed else []
+    for r in audio:
+        streams.append(f"a:{len(audio_streams)},name:{r.folder}")
+        audio_streams.append((f"{index[r.input]}:a:{r.stream}", r.kbps))
+    for k, (source, kbps) in enumerate(audio_streams):
+        args += ["-map", source]
+        args += for_stream(["-c:a", "aac", "-b:a", f"{kbps}k", "-ac", "2", "-ar", sample_rate], "a", k)
+    if create:
+        for name in [r.name for r in rungs] + [r.folder for r in audio]:
+            (outdir / name).mkdir(parents=True, exist_ok=True)
+    args += hls_args(plan.format, outdir, plan.segment_duration, FFMPEG_PLAYLIST, streams)
+    return Encode(args, list(rungs), list(audio))

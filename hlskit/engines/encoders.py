@@ -74,11 +74,14 @@ def video_args(
     ]
 
 
-def hls_args(fmt: str, folder: Path, segment_duration: int, playlist: str) -> list[str]:
-    """FFmpeg's HLS muxer writing clear ``fmt`` segments (TS or fMP4 with its init section) into ``folder``."""
+def hls_args(fmt: str, outdir: Path, segment_duration: int, playlist: str, streams: list[str]) -> list[str]:
+    """FFmpeg's HLS muxer writing clear ``fmt`` segments (TS or fMP4 with its init section) of each
+    variant stream of ``streams`` (``-var_stream_map`` entries) into ``outdir/<its name>/``."""
     args = ["-f", "hls", "-hls_time", str(segment_duration), "-hls_playlist_type", "vod", "-hls_list_size", "0"]
     if fmt == "fmp4":
         args += ["-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", INIT]
     else:
         args += ["-hls_segment_type", "mpegts"]
-    return args + ["-hls_segment_filename", str(folder / f"seg-%05d{SEGMENT_SUFFIX[fmt]}"), str(folder / playlist)]
+    segments = outdir / "%v" / f"seg-%05d{SEGMENT_SUFFIX[fmt]}"
+    args += ["-hls_segment_filename", str(segments), "-var_stream_map", " ".join(streams)]
+    return args + [str(outdir / "%v" / playlist)]

@@ -27,15 +27,18 @@ from ..domain.names import MEDIA_PLAYLIST
 from ..domain.outputs import DefinitionOutput, DownloadOutput
 from ..domain.plan import PackagePlan, ProgressCallback
 from ..domain.runs import Job, JobState, this_owner
+from ..domain.tracks import AudioRendition
+from ..hls.model import MediaPlaylist
+from ..hls.playlist import parse
 from ..stores.jobs import JobStore
 from .base import ABSOLUTE, FOLDER, ROOT_RELATIVE, Capabilities, Engine, EngineReport
 from .colour import can_tone_map, hdr_kind, hdr_note
 from .download import remux_mp4
-from .encode import FFMPEG_PLAYLIST, build_encode, ffmpeg_exe
+from .encode import FFMPEG_PLAYLIST, Encode, build_encode, ffmpeg_exe
 from .encoders import check_rate_control
 from .outcome import check_output, decode_errors, disk_full, disk_full_reason, write_refused
 from .process import popen_tied
-from .segments import finish_segments
+from .segments import clear_media_start, finish_segments, write_subtitles
 from .thumbnails import add_thumbnails
 
 
@@ -50,6 +53,7 @@ class LocalEngine(Engine):
         key_rotation=True,
         explicit_iv=True,
         thumbnails=True,
+        renditions=True,
         detached=False,
         cancel="run",  # one FFmpeg process encodes every definition: the run stops as a whole
     )
@@ -74,7 +78,9 @@ class LocalEngine(Engine):
         textdir = Path(tempfile.gettempdir()) / "hlskit-text-<run>"
         return self._build(plan, plan.rungs, textdir, create=False).args
 
-    def _build(self, plan: PackagePlan, rungs: list[Rung], textdir: Path, create: bool = True):
+    def _build(
+        self, plan: PackagePlan, rungs: list[Rung], textdir: Path, create: bool = True, audio: list | None = None
+    ) -> Encode:
         c = self.config
         return build_encode(
             plan,
@@ -86,6 +92,7 @@ class LocalEngine(Engine):
             rate_control=c.rate_control,
             crf=c.crf,
             create=create,
+            audio=audio,
         )
 
     # --- running ------------------------------------------------------------------------------
@@ -94,41 +101,56 @@ class LocalEngine(Engine):
         staging = Path(plan.staging)
         staging.mkdir(parents=True, exist_ok=True)
         owner = this_owner()
-        rungs = list(plan.rungs)
-        for rung in rungs:
-            store.update(plan.jobs[rung.name].job_id, state=JobState.TRANSCODING, owner=owner, percent=0)
+        rungs, audio = list(plan.rungs), list(plan.audio)
+        units = [*(plan.jobs[r.name] for r in rungs), *(plan.audio_jobs[a.slug] for a in audio)]
+        for job in units:
+            store.update(job.job_id, state=JobState.TRANSCODING, owner=owner, percent=0)
         shared: list[str] = []
-        logs = {rung.name: shared for rung in rungs}  # the FFmpeg log each definition's output came from
+        logs = {job.definition: shared for job in units}  # the FFmpeg log each output came from
         with tempfile.TemporaryDirectory(prefix="hlskit-text-") as textdir:
-            errors = self._encode(plan, rungs, store, progress, Path(textdir), shared)
-            if errors is not None and len(rungs) > 1:
-                # The shared process failed: retry each definition alone so a failure stays local.
+            errors = self._encode(plan, rungs, audio, store, progress, Path(textdir), shared)
+            if errors is not None and len(units) > 1:
+                # The shared process failed: retry each output alone so a failure stays local.
                 errors = {}
-                for rung in rungs:
-                    if _cancelled(store, plan.jobs[rung.name]):
+                alone: list[tuple[list[Rung], list[AudioRendition], Job]] = [
+                    ([r], [], plan.jobs[r.name]) for r in rungs
+                ] + [([], [a], plan.audio_jobs[a.slug]) for a in audio]
+                for only_rungs, only_audio, job in alone:
+                    if _cancelled(store, job):
                         continue
-                    logs[rung.name] = []
-                    result = self._encode(plan, [rung], store, progress, Path(textdir), logs[rung.name])
-                    if result:
-                        errors.update(result)
+                    logs[job.definition] = []
+                    tried = self._encode(
+                        plan, only_rungs, only_audio, store, progress, Path(textdir), logs[job.definition]
+                    )
+                    errors.update(tried or {})
         errors = errors or {}
         report = EngineReport(jobs=[], warnings=self._notes(plan, max(logs.values(), key=len)))
         expected = _expected_duration(plan)
+        start = self._media_start(plan, rungs)  # before encryption: the clear first segment's timestamp
         for rung in rungs:
-            output = self._finish_definition(
-                plan, rung, store, expected, errors.get(rung.name), logs[rung.name], report
-            )
+            job = plan.jobs[rung.name]
+            output = self._finish_output(plan, job, rung.name, store, expected, errors, logs, report, rung)
             if output is not None:
                 report.outputs[rung.name] = output
                 progress(rung.name, 100.0)
+        for rendition in audio:  # after the downloads, which remux the clear default audio
+            job = plan.audio_jobs[rendition.slug]
+            output = self._finish_output(plan, job, rendition.folder, store, expected, errors, logs, report)
+            if output is not None:
+                report.audio[rendition.slug] = output
+                progress(job.definition, 100.0)
         for rung in rungs:  # no download without its definition: it ends as the definition did
-            job = plan.mp4_jobs.get(rung.name)
-            if job is not None and not _current(store, job).state.finished:
+            download = plan.mp4_jobs.get(rung.name)
+            if download is not None and not _current(store, download).state.finished:
                 if _cancelled(store, plan.jobs[rung.name]):
-                    store.update(job.job_id, state=JobState.CANCELLED)
+                    store.update(download.job_id, state=JobState.CANCELLED)
                 else:
                     why = f"its definition {rung.name} failed, so there is nothing to remux"
-                    store.update(job.job_id, state=JobState.FAIL, code="TranscodeFail", message=why)
+                    store.update(download.job_id, state=JobState.FAIL, code="TranscodeFail", message=why)
+        if report.outputs and plan.subtitles and start is not None:
+            durations = _durations(next(iter(report.outputs.values())))
+            for subs in plan.subtitles:
+                report.subtitles[subs.slug] = write_subtitles(staging / subs.folder, subs.webvtt, durations, start)
         if report.outputs:  # seek-bar previews; a failure is a warning, never a failed package
             longest = max(o.duration for o in report.outputs.values())
             report.thumbnails, note = add_thumbnails(plan, self.ffmpeg, longest)
@@ -136,37 +158,52 @@ class LocalEngine(Engine):
         report.jobs = [_current(store, j) for j in plan.all_jobs()]
         return report
 
-    def _finish_definition(
+    @staticmethod
+    def _media_start(plan: PackagePlan, rungs: list[Rung]) -> int | None:
+        """MPEGTS for the subtitles' X-TIMESTAMP-MAP: the first video frame's timestamp (hls.vttsegments)."""
+        if not plan.subtitles:
+            return None
+        for rung in rungs:
+            try:
+                return clear_media_start(Path(plan.staging) / rung.name / FFMPEG_PLAYLIST)
+            except (OSError, ValueError):
+                continue
+        return None
+
+    def _finish_output(
         self,
         plan: PackagePlan,
-        rung: Rung,
+        job: Job,
+        folder_name: str,
         store: JobStore,
         expected: float,
-        error: str | None,
-        log: list[str],
+        errors: dict[str, str],
+        logs: dict[str, list[str]],
         report: EngineReport,
+        rung: Rung | None = None,
     ) -> DefinitionOutput | None:
-        """Check FFmpeg's output of one definition, remux its download, encrypt it; None when it failed."""
-        job = plan.jobs[rung.name]
-        folder = Path(plan.staging) / rung.name
+        """Check FFmpeg's output of one definition (``rung``) or audio rendition, remux a definition's
+        download, encrypt it; None when it failed or was cancelled."""
+        folder = Path(plan.staging) / folder_name
         if _cancelled(store, job):
             shutil.rmtree(folder, ignore_errors=True)
             return None
-        outcome = check_output(folder / FFMPEG_PLAYLIST, expected, log)
+        outcome = check_output(folder / FFMPEG_PLAYLIST, expected, logs[job.definition])
+        error = errors.get(job.definition)
         if error or not outcome.ok:
             shutil.rmtree(folder, ignore_errors=True)
             store.update(job.job_id, state=JobState.FAIL, code="TranscodeFail", message=error or outcome.reason)
             return None
-        if rung.name in plan.mp4_jobs:  # from the clear segments, before they are encrypted
+        if rung is not None and rung.name in plan.mp4_jobs:  # from the clear segments, before they are encrypted
             made = self._download(plan, rung, store)
             if made is not None:
                 report.downloads[rung.name] = made
         try:
             output = finish_segments(folder / FFMPEG_PLAYLIST, plan.schedule, plan.key, plan.key_url)
-        except Exception as exc:  # a disk error, say: this definition fails, the others go on
+        except Exception as exc:  # a disk error, say: this output fails, the others go on
             shutil.rmtree(folder, ignore_errors=True)
             if isinstance(exc, OSError):
-                message = os_error_sentence(exc, f"encrypting {rung.name}")
+                message = os_error_sentence(exc, f"encrypting {job.definition}")
             else:
                 message = exc.message if isinstance(exc, HlskitError) else str(exc)
             store.update(job.job_id, state=JobState.FAIL, code="ProtectFail", message=message.rstrip("."))
@@ -175,7 +212,7 @@ class LocalEngine(Engine):
             job.job_id,
             state=JobState.SUCCESS,
             percent=100,
-            output=str(Path(plan.out) / rung.name / MEDIA_PLAYLIST),
+            output=str(Path(plan.out) / folder_name / MEDIA_PLAYLIST),
             message="; ".join(report.warnings),
         )
         return output
@@ -185,7 +222,9 @@ class LocalEngine(Engine):
         job = plan.mp4_jobs[rung.name]
         store.update(job.job_id, state=JobState.TRANSCODING, owner=this_owner(), percent=0)
         target = Path(plan.staging) / download_uri("", rung.name)
-        failed = remux_mp4(self.ffmpeg, Path(plan.staging) / rung.name / FFMPEG_PLAYLIST, target)
+        default = next((a for a in plan.audio if a.default), None)  # renditions: the download gets the default audio
+        audio = Path(plan.staging) / default.folder / FFMPEG_PLAYLIST if default else None
+        failed = remux_mp4(self.ffmpeg, Path(plan.staging) / rung.name / FFMPEG_PLAYLIST, target, audio)
         if failed:
             store.update(job.job_id, state=JobState.FAIL, code="TranscodeFail", message=failed)
             return None
@@ -212,17 +251,17 @@ class LocalEngine(Engine):
         self,
         plan: PackagePlan,
         rungs: list[Rung],
+        audio: list[AudioRendition],
         store: JobStore,
         progress: ProgressCallback,
         textdir: Path,
         stderr_lines: list[str],
     ) -> dict[str, str] | None:
-        """Run one FFmpeg process for ``rungs``; None on success, else {definition: reason}.
-
-        FFmpeg's log lines are added to ``stderr_lines``.
+        """Run one FFmpeg process for ``rungs`` and ``audio`` renditions; None on success, else
+        {job name: reason}. FFmpeg's log lines are added to ``stderr_lines``.
         """
         staging = Path(plan.staging)
-        encode = self._build(plan, rungs, textdir)
+        encode = self._build(plan, rungs, textdir, audio=audio)
         duration = _expected_duration(plan)
         proc = popen_tied(encode.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
         assert proc.stdout is not None and proc.stderr is not None
@@ -231,7 +270,7 @@ class LocalEngine(Engine):
         reader = threading.Thread(target=lambda: stderr_lines.extend(stderr), daemon=True)
         reader.start()
         last_check, pct = 0.0, None
-        jobs = [plan.jobs[r.name] for r in rungs]
+        jobs = [*(plan.jobs[r.name] for r in rungs), *(plan.audio_jobs[a.slug] for a in audio)]
         try:
             for line in proc.stdout:  # FFmpeg's -progress key=value lines
                 key, _, value = line.strip().partition("=")
@@ -239,9 +278,9 @@ class LocalEngine(Engine):
                     pct = min(99.0, int(value) / 1e6 / duration * 100)
                 elif key == "speed" and pct is not None:  # "1.84x": media seconds per wall-clock second
                     speed = float(value[:-1]) if re.fullmatch(r"\d+(\.\d+)?x", value) else None
-                    for rung in rungs:  # one process encodes them all: every definition advances alike
-                        progress(rung.name, pct, speed)
-                        store.update(plan.jobs[rung.name].job_id, percent=int(pct))
+                    for job in jobs:  # one process encodes them all: every output advances alike
+                        progress(job.definition, pct, speed)
+                        store.update(job.job_id, percent=int(pct))
                 now = time.monotonic()
                 if now - last_check > 1.0:
                     last_check = now
@@ -258,12 +297,12 @@ class LocalEngine(Engine):
         if all(_cancelled(store, j) for j in jobs):
             return {}
         if disk_full(stderr_lines[start:]):
-            return {r.name: disk_full_reason(staging / r.name) for r in rungs}
+            return {j.definition: disk_full_reason(staging / j.definition) for j in jobs}
         refused = write_refused(stderr_lines[start:], staging)
         if refused:
-            return {r.name: refused for r in rungs}
+            return {j.definition: refused for j in jobs}
         reason = _ffmpeg_reason(stderr_lines[start:], proc.returncode)
-        return {r.name: reason for r in rungs}
+        return {j.definition: reason for j in jobs}
 
     def cancel(self, job: Job) -> None:
         """Nothing to ask: the running engine sees the job cancelled in the store within a second."""
@@ -288,3 +327,10 @@ def _expected_duration(plan: PackagePlan) -> float:
 def _ffmpeg_reason(lines: list[str], code: int) -> str:
     useful = [l.strip() for l in lines if l.strip()]
     return f"FFmpeg exited with code {code}: " + (" / ".join(useful[-3:]) if useful else "no message")
+
+
+def _durations(output: DefinitionOutput) -> list[float]:
+    """The EXTINF durations of a finished definition's media playlist."""
+    playlist = parse(Path(output.playlist).read_text(encoding="utf-8"), output.playlist)
+    assert isinstance(playlist, MediaPlaylist)
+    return [s.duration for s in playlist.segments]

@@ -65,6 +65,7 @@ class MtsEngine(Engine):
         key_rotation=False,  # one key per output
         explicit_iv=False,  # MPS takes no IV: players use the media sequence number (RFC 8216 §5.2)
         thumbnails=False,  # MPS snapshots are jobs of their own (SubmitSnapshotJob), not made here
+        renditions=False,  # docs/alibaba-cloud.md: why audio/subtitle renditions are refused on MPS
         detached=True,
         cancel="queued",  # CancelJob works only while a job is Submitted
     )

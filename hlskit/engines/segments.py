@@ -1,4 +1,5 @@
-"""Turn FFmpeg's clear HLS output into a definition's final segments and media playlist.
+"""Turn FFmpeg's clear HLS output into a definition's (or audio rendition's) final segments and
+media playlist; cut a subtitle rendition into WebVTT segments beside them.
 
 FFmpeg writes clear TS or fMP4 segments into staging; each finished segment is then encrypted by
 its data key (:mod:`hlskit.keys.protect`), renamed like MPS's (``index-00001.ts``) and listed in
@@ -12,9 +13,11 @@ from pathlib import Path
 
 from ..domain.errors import HlskitError
 from ..domain.keys import KeySchedule
-from ..domain.names import MEDIA_PLAYLIST, segment_name
+from ..domain.names import INIT, MEDIA_PLAYLIST, segment_name
 from ..domain.outputs import DefinitionOutput
 from ..hls.playlist import MediaPlaylist, parse, round_half_up
+from ..hls.vttsegments import media_start, segment_cues, subtitle_playlist
+from ..hls.webvtt import parse_webvtt
 from ..hls.write import Entry, media_playlist
 from ..keys.protect import KeyMaker, encrypt, init_key, key_tag, segment_key
 from ..storage import LocalStorage
@@ -31,10 +34,13 @@ def finish_segments(ffmpeg_playlist: Path, schedule: KeySchedule, key_for: KeyMa
         raise HlskitError(f"{ffmpeg_playlist} lists no segment: FFmpeg's output is empty.")
     init = None
     if source.segments[0].map is not None:
-        path = folder / Path(source.segments[0].map.uri).name  # FFmpeg names it relative to its playlist
+        # FFmpeg names it relative to its playlist (init_<n>.mp4 when one output has several variants).
+        made = folder / Path(source.segments[0].map.uri).name
         key = init_key(schedule, key_for)
-        path.write_bytes(encrypt(path.read_bytes(), key))
-        init = Entry(path.name, 0.0, key_tag(key, key_url))
+        (folder / INIT).write_bytes(encrypt(made.read_bytes(), key))
+        if made.name != INIT:
+            made.unlink()
+        init = Entry(INIT, 0.0, key_tag(key, key_url))
     entries: list[Entry] = []
     used: list[str] = []
     total = 0
@@ -62,3 +68,29 @@ def finish_segments(ffmpeg_playlist: Path, schedule: KeySchedule, key_for: KeyMa
     return DefinitionOutput(
         str(final), len(durations), sum(durations), total, target, tuple(used), init.uri if init else None
     )
+
+
+def clear_media_start(ffmpeg_playlist: Path) -> int:
+    """MPEGTS (90 kHz) of the first frame of FFmpeg's clear output, read before it is encrypted:
+    the X-TIMESTAMP-MAP every subtitle segment carries (hlskit.hls.vttsegments.media_start)."""
+    source = parse(ffmpeg_playlist.read_text(encoding="utf-8"), ffmpeg_playlist.as_posix())
+    if not isinstance(source, MediaPlaylist) or not source.segments:
+        raise ValueError(f"{ffmpeg_playlist} lists no segment")
+    first = source.segments[0]
+    init = (ffmpeg_playlist.parent / Path(first.map.uri).name).read_bytes() if first.map else None
+    return media_start((ffmpeg_playlist.parent / first.raw_uri).read_bytes(), init)
+
+
+def write_subtitles(folder: Path, webvtt: str, durations: list[float], mpegts: int) -> DefinitionOutput:
+    """One WebVTT segment per video segment (``durations``) and the subtitle media playlist, clear:
+    subtitles carry no picture or sound worth a key (RFC 8216 §3.5: WebVTT segments)."""
+    cut = segment_cues(parse_webvtt(webvtt, str(folder)), durations, mpegts=mpegts)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [segment_name(i, ".vtt") for i in range(len(cut.texts))]
+    storage = LocalStorage()
+    for name, text in zip(names, cut.texts):
+        storage.write_text(str(folder / name), text)
+    target = max(1, *(round_half_up(d) for d in durations))
+    storage.write_text(str(folder / MEDIA_PLAYLIST), subtitle_playlist(durations, names, target=target))
+    size = sum(len(text.encode("utf-8")) for text in cut.texts)
+    return DefinitionOutput(str(folder / MEDIA_PLAYLIST), len(names), sum(durations), size, target, ())

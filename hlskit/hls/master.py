@@ -9,7 +9,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import asdict, dataclass, field
 
-from ..domain.manifest import MasterRecord, RenditionRecord, VariantRecord
+from ..domain.manifest_records import MasterRecord, RenditionRecord, VariantRecord
 
 # The first variant is where players without a bandwidth estimate start: stock hls.js takes it
 # (when no level fits its 500 kb/s default estimate), and a slow first fragment is a slow first

@@ -16,7 +16,7 @@ definitions and records
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from . import iframes as iframes_mod
 from .codecs import MediaFacts, read_media_facts
 from .crypto import decrypt_segment
 from .fragments import read_init
+from .groups import AUDIO, RenditionSource, audio_info, measure_subtitles, with_groups
 from .master import START_DEFINITION, MasterInfo, VariantInfo, order_variants, session_key
 from .measure import Measure, measure
 from .playlist import MediaPlaylist, parse
@@ -216,6 +217,7 @@ def _stitch_at(
     keys: Keys,
     progress: Progress | None,
     start: str = START_DEFINITION,
+    renditions: Sequence[RenditionSource] = (),
 ) -> MasterInfo:
     if not items:
         raise InputError(
@@ -223,7 +225,14 @@ def _stitch_at(
         )
     master_dir = posixpath.dirname(master_ref)
     done = [stitch_variant(source, ref, name, master_dir, keys, progress) for name, ref in items]
-    variants = order_variants([d.info for d in done], start)
+    measured = []
+    for spec in renditions:
+        if spec.type == AUDIO:
+            audio = stitch_variant(source, spec.playlist, spec.name, master_dir, keys, progress)
+            measured.append(audio_info(spec, master_dir, audio.info))
+        else:
+            measured.append(measure_subtitles(source, spec, master_dir))
+    variants = order_variants(with_groups([d.info for d in done], measured), start)
     session = session_key([d.info for d in done], done[0].key_method)
     if progress:
         for name, _ in items:
@@ -232,8 +241,9 @@ def _stitch_at(
         master_ref,
         variants,
         session[1] if session else None,
-        master_playlist(variants, session),
+        master_playlist(variants, session, measured),
         {d.iframes_ref: d.iframes_text for d in done if d.iframes_ref},
+        measured,
     )
 
 
@@ -244,17 +254,19 @@ def stitch(
     key_resolver: KeyResolver | None,
     progress: Progress | None = None,
     start: str = START_DEFINITION,
+    renditions: Sequence[RenditionSource] = (),
 ) -> MasterInfo:
-    """Measure ``items`` ((definition name, media playlist path in ``storage``)) and return the master
-    for ``<prefix>/master.m3u8`` with its I-frame playlists. Writes nothing (:mod:`hlskit.pipeline.master` does).
-    ``start``: the first variant, a definition name or ``"lowest"`` (:func:`order_variants`).
+    """Measure ``items`` ((definition name, media playlist path in ``storage``)) and ``renditions``
+    (audio and subtitle renditions, also paths in ``storage``) and return the master for
+    ``<prefix>/master.m3u8`` with its I-frame playlists. Writes nothing (:mod:`hlskit.pipeline.master`
+    does). ``start``: the first variant, a definition name or ``"lowest"`` (:func:`order_variants`).
 
     ``key_resolver(key_uri)`` gives the keys that decrypt first segments (CODECS, RESOLUTION and
     FRAME-RATE are read from the media); without one, an encrypted definition cannot be stitched.
     """
     prefix = prefix.rstrip("/")
     master_ref = posixpath.join(prefix, MASTER)
-    return _stitch_at(Source(storage), items, master_ref, Keys(key_resolver), progress, start)
+    return _stitch_at(Source(storage), items, master_ref, Keys(key_resolver), progress, start, renditions)
 
 
 def definitions_in(storage: Storage, prefix: str) -> list[tuple[str, str]]:

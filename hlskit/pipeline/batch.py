@@ -17,6 +17,8 @@ clear_lead          the first N segments unencrypted
 key_url             base URL of the key service
 content_id          the package's content id (default: file name + random suffix)
 notify              webhook URLs or ``exec:`` commands, separated by spaces
+audio               ``FILE:LANG[:NAME]`` audio renditions to add; several separated by ``|``
+subtitles           ``FILE:LANG[:NAME]`` subtitle renditions (SRT or WebVTT); several separated by ``|``
 ==================  ==========================================================================
 
 Relative paths in cells (source, out, watermark images, ladder files) are taken from the CSV
@@ -38,7 +40,13 @@ from pathlib import Path
 from ..domain.errors import HlskitError, InputError
 from ..domain.formats import choose_format, parse_codecs
 from ..domain.ladder import parse_ladder_option
-from ..domain.options import parse_clip, parse_positive_int, parse_text_watermark, parse_watermark
+from ..domain.options import (
+    parse_clip,
+    parse_positive_int,
+    parse_text_watermark,
+    parse_track_spec,
+    parse_watermark,
+)
 from ..domain.plan import PackageOptions, Watermark
 from ..domain.runs import Job, JobState
 from ..domain.settings import Settings
@@ -60,6 +68,8 @@ COLUMNS = (
     "format",
     "codec",
     "mp4",
+    "audio",
+    "subtitles",
     "key_url",
     "content_id",
     "notify",
@@ -240,7 +250,13 @@ def parse_row(
         format=get("format") or None,
         codecs=parse_codecs(get("codec").replace(LIST_SEPARATOR, ",") or "h264"),
         mp4=_yes(get("mp4"), "mp4"),
+        audio=[_local(spec, base) for spec in _split(get("audio"))],
+        subtitles=[_local(spec, base) for spec in _split(get("subtitles"))],
     )
+    for spec in options.audio:
+        parse_track_spec(spec, "audio")  # FILE:LANG[:NAME] and the language, checked now
+    for spec in options.subtitles:
+        parse_track_spec(spec, "subtitles")
     choose_format(options.format, options.codecs)
     check_options(options, settings)  # the package command's own checks: same rules, same words
     row_out = _local(get("out"), base) if get("out") else out

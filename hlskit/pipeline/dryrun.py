@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain.manifest import download_uri, playlist_of
-from ..domain.names import MASTER
+from ..domain.names import MASTER, MEDIA_PLAYLIST
 from ..domain.plan import PackageOptions
 from ..domain.settings import Settings
 from ..engines import get_engine
@@ -50,13 +50,25 @@ def dry_run(source: str, out: str, settings: Settings, options: PackageOptions) 
                 "height": r.height,
                 "video_kbps": r.definition.video_kbps,
                 "maxrate_kbps": maxrate_kbps(r),
-                "audio_kbps": r.definition.audio_kbps if media is None or media.audio else None,
+                # With audio renditions the definitions carry no audio: the renditions list says what does.
+                "audio_kbps": r.definition.audio_kbps if not plan.audio and (media is None or media.audio) else None,
             }
             for r in plan.rungs
+        ],
+        "renditions": [
+            {"type": "AUDIO", "folder": a.folder, "language": a.language, "name": a.name, "default": a.default}
+            | {"kbps": a.kbps, "from": a.input if a.input != plan.source else f"{plan.source} (audio {a.stream})"}
+            for a in plan.audio
+        ]
+        + [
+            {"type": "SUBTITLES", "folder": s.folder, "language": s.language, "name": s.name, "default": s.default}
+            | {"forced": s.forced}
+            for s in plan.subtitles
         ],
         "out": plan.out,
         "outputs": [f"{plan.out}/{MASTER}"]
         + [f"{plan.out}/{playlist_of(plan, r.name)}" for r in plan.rungs]
+        + [f"{plan.out}/{folder}/{MEDIA_PLAYLIST}" for folder in [r.folder for r in plan.audio + plan.subtitles]]
         + [f"{plan.out}/{download_uri('', name)}" for name in plan.mp4_jobs],
         "staging": plan.staging,
         "per_title": plan.per_title,

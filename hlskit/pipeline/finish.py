@@ -16,9 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..domain.errors import HlskitError, JobError, os_error_sentence
-from ..domain.manifest import Manifest, Validation
+from ..domain.manifest import Manifest
+from ..domain.manifest_records import RenditionEntry, Validation
 from ..domain.names import MASTER
 from ..domain.runs import Job, JobState, Run, RunState
+from ..domain.tracks import AUDIO_GROUP, SUBTITLES_GROUP
+from ..hls.groups import AUDIO, RenditionSource
 from ..hls.master import START_DEFINITION, MasterInfo
 from ..hls.source import KeyResolver
 from ..hls.stitch import stitch
@@ -144,7 +147,8 @@ def stitch_and_check(
         if fixed is not None:
             dest.storage.write_text(playlist, fixed, CONTENT_TYPE)
     start = (manifest.start_definition if manifest else "") or START_DEFINITION  # the master's first variant
-    master = stitch(dest.storage, dest.master_dir, items, resolver, progress, start)
+    renditions = _rendition_sources(manifest.done_renditions(), dest.master_dir) if manifest else []
+    master = stitch(dest.storage, dest.master_dir, items, resolver, progress, start, renditions)
     write_iframes(dest.storage, master)
     # No time budget: this is our own storage, and a long title must not fail to publish on a clock.
     report = validate(
@@ -152,6 +156,32 @@ def stitch_and_check(
     )
     _gate(report)
     return master, report
+
+
+def _rendition_sources(renditions: list[RenditionEntry], master_dir: str) -> list[RenditionSource]:
+    """What the master says of each rendition. AUTOSELECT=YES only for the first of each language
+    (and kind): a player choosing by its user's language must be able to tell the candidates apart
+    (RFC 8216 §4.3.4.1.1), so a second English track (a commentary) is picked only by hand."""
+    seen: set[tuple] = set()
+    out = []
+    for r in renditions:
+        key = (r.type, r.language, r.forced, r.characteristics)
+        out.append(
+            RenditionSource(
+                r.type,
+                AUDIO_GROUP if r.type == AUDIO else SUBTITLES_GROUP,
+                r.name,
+                f"{master_dir}/{r.playlist}",
+                language=r.language,
+                default=r.default,
+                autoselect=r.default or key not in seen,
+                forced=r.forced,
+                characteristics=r.characteristics,
+                channels="2" if r.type == AUDIO else None,  # AAC stereo (engines.encode)
+            )
+        )
+        seen.add(key)
+    return out
 
 
 def write_package(dest: Destination, master: MasterInfo, manifest: Manifest | None, report: Report) -> None:

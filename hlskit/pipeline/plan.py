@@ -32,6 +32,7 @@ from ..storage import is_remote, open_storage
 from . import pertitle
 from .pertitle import parse_target
 from .probe import probe
+from .tracks import plan_tracks
 
 # Shorter sources make one-frame segments that players stall on and that round to a 0 s
 # EXT-X-TARGETDURATION (RFC 8216 §4.3.3.1); they are refused up front instead.
@@ -231,12 +232,20 @@ def plan_package(
     definitions = None if per_title else parse_ladder_option(options.ladder)
     media = probe_source(source, settings)
     engine.check_source(media, source)
-    _media_length(source, media, options.clip)
+    length = _media_length(source, media, options.clip)
     rungs = choose_ladder(media.video.display_width, media.video.display_height, definitions)
     analysis = None
     if per_title:
         rungs, analysis = _per_title(source, settings, media, rungs, options, seg)
     rungs, mp4_rungs = engine.shape_ladder(rungs, codecs, options.mp4)
+    tracks = plan_tracks(source, media, options, rungs, ffmpeg_exe(settings.ffmpeg_config()), length)
+    if (tracks.audio or tracks.subtitles) and not engine.capabilities.renditions:
+        can = engines_where(lambda c: c.renditions)
+        raise InputError(
+            f"the {engine.name} engine cannot package audio renditions or subtitles (this title has "
+            f"{len(tracks.audio)} audio and {len(tracks.subtitles)} subtitle tracks): drop --audio/--subtitles"
+            f"{_or_engine(can)}."
+        )
     start = start_definition(options, settings, [r.name for r in rungs])
     content_id = options.content_id or default_content_id(source)
     final, staging = _locations(out, content_id, run_id)
@@ -265,6 +274,9 @@ def plan_package(
         jobs={rung.name: job(rung.name) for rung in rungs},
         # MPS makes one output per job: each MP4 download is a job of its own, named "<definition>.mp4".
         mp4_jobs={rung.name: job(f"{rung.name}{MP4_SUFFIX}") for rung in mp4_rungs},
+        audio=tracks.audio,
+        audio_jobs={r.slug: job(r.job_name) for r in tracks.audio},
+        subtitles=tracks.subtitles,
         format=fmt,
         segment_duration=seg,
         key_url=key_url,

@@ -131,6 +131,8 @@ def manifest_of(plan: PackagePlan, report: EngineReport, engine: Engine) -> Mani
         report.downloads,
         engine=engine.name,
         explicit_iv=engine.capabilities.explicit_iv,
+        audio=report.audio,
+        subtitles=report.subtitles,
     )
     manifest.thumbnails = report.thumbnails
     manifest.warnings = list(dict.fromkeys(report.warnings))  # each definition repeats the source's

@@ -14,7 +14,8 @@ from pathlib import Path
 from flask import Blueprint, Response, render_template, request
 
 from ..domain.ids import is_content_id
-from ..domain.manifest import Encryption, Manifest
+from ..domain.manifest import Manifest
+from ..domain.manifest_records import Encryption
 from ..domain.names import MANIFEST, MASTER
 
 HERE = Path(__file__).resolve().parent

@@ -179,10 +179,10 @@ def test_rotated_phone_clip_gets_portrait_rungs(tmp_path, make_clip, hlskit_env)
 
 
 def test_a_failing_definition_fails_alone_and_says_why(tmp_path, make_clip, ffmpeg):
-    """FFmpeg wrapped so that any process writing SD fails: LD and HD must still be published."""
+    """FFmpeg wrapped so that any process encoding SD (its -var_stream_map name) fails: LD and HD must still be published."""
     wrapper = tmp_path / "ffmpeg-failing-sd"
     wrapper.write_text(
-        f'#!/bin/sh\ncase "$*" in *"/SD/seg-"*) echo "SD: No space left on device" >&2; exit 1;; esac\n'
+        f'#!/bin/sh\ncase "$*" in *"name:SD"*) echo "SD: No space left on device" >&2; exit 1;; esac\n'
         f'exec "{ffmpeg}" "$@"\n'
     )
     wrapper.chmod(0o755)
@@ -282,11 +282,12 @@ import os, sys
 args, out, outputs, i = sys.argv[1:], [], 0, 0
 while i < len(args):
     a = args[i]
-    if a == "-force_key_frames":
+    name = a.split(":")[0]  # -g:v:1: options carry their stream specifier
+    if name == "-force_key_frames":
         i += 2
         continue
-    if a in ("-g", "-keyint_min"):
-        outputs += a == "-g"
+    if name in ("-g", "-keyint_min"):
+        outputs += name == "-g"
         out += [a, "45" if outputs == 2 else args[i + 1]]
         i += 2
         continue

@@ -1,0 +1,196 @@
+"""Plan a title's audio and subtitle renditions: which streams, in which language, named how.
+
+Renditions are used whenever the source has more than one audio stream or text subtitle
+streams, or ``--audio``/``--subtitles`` is given, or ``--audio-renditions`` asks for them; a plain
+single-audio source keeps its audio muxed into each definition, as before. Everything a user can
+get wrong (an unreadable or empty subtitle file, a cue with bad timing, an unknown language code,
+an audio file shorter than the video, a text that is not in its declared encoding) is refused
+here in one sentence, before anything is created.
+
+Audio renditions form one group (``audio``) at the highest audio rate of the ladder: every
+definition's variant names it, each language's audio is encoded and stored once, and a player
+keeps the language it chose while it switches definitions (Apple's HLS authoring spec lists
+the audio renditions of a group for every variant). Its one DEFAULT=YES is the source's default
+stream (else its first), or the language of ``--default-audio``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+from ..domain.errors import InputError
+from ..domain.ladder import Rung
+from ..domain.languages import display_name, language_tag
+from ..domain.media import MediaInfo
+from ..domain.options import TrackSpec, parse_track_spec
+from ..domain.plan import Clip, PackageOptions
+from ..domain.tracks import AudioRendition, SubtitleRendition, slugs
+from ..engines.subtitles import SourceTrack, extract_webvtt, source_tracks
+from ..hls.master import characteristics, unique_names
+from ..hls.subtitles import load_subtitles
+from ..hls.webvtt import Cue, WebVTT, parse_webvtt, write_webvtt
+
+SHORT_AUDIO_SLACK = 0.5  # seconds an added audio file may be shorter than the video (encoder padding, rounding)
+
+
+@dataclass(frozen=True)
+class Tracks:
+    audio: list[AudioRendition]
+    subtitles: list[SubtitleRendition]
+
+
+def plan_tracks(
+    source: str, media: MediaInfo, options: PackageOptions, rungs: list[Rung], ffmpeg: str, length: float
+) -> Tracks:
+    """The renditions of the title (empty lists: audio stays muxed and there are no subtitles).
+    ``length`` is the seconds of video the package covers (the clip's)."""
+    found = source_tracks(source) if Path(source).is_file() else []
+    audio_src = [t for t in found if t.kind == "audio"]
+    subs_src = [t for t in found if t.kind == "subtitle" and t.text]
+    added_audio = [parse_track_spec(s, "--audio") for s in options.audio]
+    added_subs = [parse_track_spec(s, "--subtitles") for s in options.subtitles]
+    wanted = len(audio_src) > 1 or subs_src or added_audio or added_subs or options.audio_renditions
+    if not wanted:
+        if options.default_audio:
+            raise InputError(
+                "--default-audio picks among audio renditions, but this source has one audio stream and no "
+                "--audio: drop it, or add --audio-renditions."
+            )
+        return Tracks([], [])
+    kbps = max((r.definition.audio_kbps for r in rungs), default=128)
+    audio = _audio(source, audio_src, added_audio, options, kbps, length)
+    subtitles = _subtitles(source, subs_src, added_subs, options, ffmpeg, media, options.clip)
+    return Tracks(audio, subtitles)
+
+
+def _source_language(track: SourceTrack, source: str) -> str | None:
+    """A source stream's language; a tag no table knows is left out (LANGUAGE is then omitted)."""
+    try:
+        return language_tag(track.language, source=f"stream {track.kind} {track.index} of {source}")
+    except InputError:
+        return None
+
+
+def _audio(
+    source: str,
+    streams: list[SourceTrack],
+    added: list[TrackSpec],
+    options: PackageOptions,
+    kbps: int,
+    length: float,
+) -> list[AudioRendition]:
+    entries: list[tuple[str, int, str | None, str | None, str | None]] = []  # input, stream, lang, title, chars
+    for t in streams:
+        chars = characteristics("AUDIO", visual_impaired=t.visual_impaired)
+        entries.append((source, t.index, _source_language(t, source), t.title, chars))
+    for spec in added:
+        _check_added_audio(spec, length, options.clip)
+        entries.append((str(Path(spec.path).resolve()), 0, spec.language, spec.name, None))
+    if not entries:
+        raise InputError(
+            f"{source} has no audio stream to make renditions of: add --audio FILE:LANG, or drop --audio-renditions."
+        )
+    names = unique_names([title or _default_name(lang, i) for i, (_, _, lang, title, _) in enumerate(entries)])
+    default = _default_index(streams, [e[2] for e in entries], options.default_audio)
+    return [
+        AudioRendition(slug, input_, stream, lang, name, default=i == default, characteristics=chars, kbps=kbps)
+        for i, ((input_, stream, lang, _, chars), slug, name) in enumerate(
+            zip(entries, slugs([e[2] for e in entries]), names)
+        )
+    ]
+
+
+def _default_name(language: str | None, i: int) -> str:
+    return display_name(language) if language else f"Audio {i + 1}"
+
+
+def _default_index(streams: list[SourceTrack], languages: list[str | None], asked: str | None) -> int:
+    if asked:
+        tag = language_tag(asked, source="--default-audio")
+        if tag not in languages:
+            have = ", ".join(sorted({lang or "und" for lang in languages}))
+            raise InputError(f"--default-audio {asked}: no audio rendition is in that language (they are {have}).")
+        return languages.index(tag)
+    return next((i for i, t in enumerate(streams) if t.default), 0)
+
+
+def _check_added_audio(spec: TrackSpec, length: float, clip: Clip | None) -> None:
+    """An --audio file must be readable, hold audio, and last as long as the video it accompanies."""
+    path = Path(spec.path)
+    if not path.is_file():
+        raise InputError(f"--audio file {spec.path} does not exist: check the path.")
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise InputError(f"--audio file {spec.path} has no audio stream: give an audio file.")
+            seconds = float(container.duration / av.time_base) if container.duration else 0.0
+    except av.FFmpegError as exc:
+        raise InputError(f"--audio file {spec.path} is not a readable media file ({exc.strerror or exc}).") from None
+    available = seconds - (clip.seek if clip else 0.0)
+    if available + SHORT_AUDIO_SLACK < length:
+        raise InputError(
+            f"--audio file {spec.path} lasts {seconds:.2f} s, shorter than the {length:.2f} s of video it would "
+            "accompany: give a track as long as the video (pad it with silence if it ends early)."
+        )
+
+
+def _subtitles(
+    source: str,
+    streams: list[SourceTrack],
+    added: list[TrackSpec],
+    options: PackageOptions,
+    ffmpeg: str,
+    media: MediaInfo,
+    clip: Clip | None,
+) -> list[SubtitleRendition]:
+    tracks: list[tuple[WebVTT, str | None, str | None, bool, bool, bool]] = []  # doc, lang, title, default, forced, sdh
+    for t in streams:
+        doc = parse_webvtt(extract_webvtt(ffmpeg, source, t), f"subtitle stream {t.index} of {source}")
+        tracks.append((doc, _source_language(t, source), t.title, t.default, t.forced, t.hearing_impaired))
+    for spec in added:
+        path = Path(spec.path)
+        if not path.is_file():
+            raise InputError(f"--subtitles file {spec.path} does not exist: check the path.")
+        tracks.append(
+            (load_subtitles(path, options.subtitle_encoding), spec.language, spec.name, False, spec.forced, spec.sdh)
+        )
+    names = unique_names(
+        [title or _subtitle_name(lang, forced, i) for i, (_, lang, title, _, forced, _) in enumerate(tracks)]
+    )
+    defaults = [i for i, track in enumerate(tracks) if track[3]][:1]  # at most one DEFAULT=YES (RFC 8216 §4.3.4.1.1)
+    out = []
+    for i, ((doc, lang, _, _, forced, sdh), slug, name) in enumerate(zip(tracks, slugs([t[1] for t in tracks]), names)):
+        out.append(
+            SubtitleRendition(
+                slug,
+                lang,
+                name,
+                write_webvtt(_shift(doc.cues, clip), styles=doc.styles, regions=doc.regions),
+                default=i in defaults,
+                forced=forced,
+                characteristics=characteristics("SUBTITLES", hearing_impaired=sdh),
+            )
+        )
+    return out
+
+
+def _subtitle_name(language: str | None, forced: bool, i: int) -> str:
+    base = display_name(language) if language else f"Subtitles {i + 1}"
+    return f"{base} (forced)" if forced else base
+
+
+def _shift(cues: list[Cue], clip: Clip | None) -> list[Cue]:
+    """Cues in the package's time: a --clip starts the package at its seek; cues before it go."""
+    if clip is None:
+        return list(cues)
+    start = round(clip.seek * 1000)
+    end = None if clip.duration is None else start + round(clip.duration * 1000)
+    out = []
+    for c in cues:
+        if c.end <= start or (end is not None and c.start >= end):
+            continue
+        out.append(Cue(max(0, c.start - start), c.end - start, c.text, c.identifier, c.settings, c.line))
+    return out
