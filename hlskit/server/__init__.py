@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # No 308 redirect for "//" (Apple: no redirects on media requests); resolve() refuses them.
     app.url_map.merge_slashes = False
     app.register_blueprint(keys.create_blueprint(secret, KeyCache(store), cors))
-    app.register_blueprint(media.create_blueprint(settings.media_root, cors, secret))
+    app.register_blueprint(media.create_blueprint(settings.media_root, cors, secret, store))
     # The test page mints tokens for itself, except in production mode.
     app.register_blueprint(
         player.create_blueprint(None if settings.production else secret, settings.token_ttl, settings.media_root)
