@@ -26,6 +26,8 @@ import json
 import os
 import re
 import secrets
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -183,3 +185,31 @@ def dev_page_token(base: str, content_id: str) -> str:
     config = json.loads(re.search(r'<script id="hlskit-config" type="application/json">(.*?)</script>', html).group(1))
     assert config["tokenMinted"] is True, config
     return config["token"]
+
+
+def check_revoke_via_cli(base: str, secret: bytes, out: Path, home: Path, store: KeyStore, content_id: str) -> None:
+    """A download served a moment ago is withdrawn by `hlskit keys revoke` (a real subprocess)."""
+    keys = [store.create(content_id), store.create(content_id)]
+    _package(out / content_id, content_id, [k.key_id for k in keys])
+    token = make_token(secret, content_id, 300)
+    url = f"{base}/media/{content_id}/downloads/LD.mp4?token={token}"
+    assert get(url).body == MP4
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HLSKIT_")} | {"HLSKIT_HOME": str(home)}
+    done = subprocess.run(
+        [sys.executable, "-m", "hlskit", "keys", "revoke", content_id], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    after = get(url)
+    assert after.status == 404 and after.code == "Media.Revoked" and MP4 not in after.body, after
+    key = get(f"{base}/keys/{content_id}/{keys[0].key_id}?token={token}")
+    assert key.status == 404 and key.code == "Key.NotFound", key
+
+
+def check_dev_page_token(base: str, store: KeyStore, content_id: str) -> None:
+    """The token /play/<content-id> mints for anyone (no production mode) plays but does not download."""
+    token = dev_page_token(base, content_id)
+    key_id = next(r.key_id for r in store.list(content_id) if not r.revoked)
+    assert get(f"{base}/keys/{content_id}/{key_id}?token={token}").status == 200  # it plays
+    for headers, query in (({}, f"?token={token}"), ({"Authorization": f"Bearer {token}"}, "")):
+        refused = get(f"{base}/media/{content_id}/downloads/LD.mp4{query}", headers)
+        assert refused.status == 403 and refused.code == "Token.PlaybackOnly" and MP4 not in refused.body, refused

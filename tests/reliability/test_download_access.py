@@ -11,16 +11,12 @@ token the test player mints for anyone in development mode plays but does not do
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from hlskit.domain.settings import Settings
 from hlskit.keys.store import KeyStore
-from hlskit.keys.tokens import make_token, token_secret
-from tests.reliability.download_access import CASES, MP4, _package, build, check, dev_page_token, get
+from hlskit.keys.tokens import token_secret
+from tests.reliability.download_access import CASES, build, check, check_dev_page_token, check_revoke_via_cli
 from tests.server.conftest import start_server
 
 
@@ -50,29 +46,9 @@ def test_download_access(servers, case):
 
 def test_keys_revoke_withdraws_a_download_that_was_just_served(servers):
     started, secret, out, home, store = servers
-    keys = [store.create("dl-cli"), store.create("dl-cli")]
-    _package(out / "dl-cli", "dl-cli", [k.key_id for k in keys])
-    token = make_token(secret, "dl-cli", 300)
-    url = f"{started['parent'].url}/media/dl-cli/downloads/LD.mp4?token={token}"
-    assert get(url).body == MP4
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HLSKIT_")} | {"HLSKIT_HOME": str(home)}
-    done = subprocess.run(
-        [sys.executable, "-m", "hlskit", "keys", "revoke", "dl-cli"], capture_output=True, text=True, env=env
-    )
-    assert done.returncode == 0, done.stderr
-    after = get(url)
-    assert after.status == 404 and after.code == "Media.Revoked" and MP4 not in after.body
-    key = get(f"{started['parent'].url}/keys/dl-cli/{keys[0].key_id}?token={token}")
-    assert key.status == 404 and key.code == "Key.NotFound"
+    check_revoke_via_cli(started["parent"].url, secret, out, home, store, "dl-cli")
 
 
 def test_the_development_page_token_plays_but_does_not_download(servers):
     started, secret, out, home, store = servers
-    base = started["parent"].url
-    token = dev_page_token(base, "dl-std")  # what anyone who opens /play/dl-std gets
-    key_id = next(r.key_id for r in store.list("dl-std") if not r.revoked)
-    assert get(f"{base}/keys/dl-std/{key_id}?token={token}").status == 200  # it plays
-    refused = get(f"{base}/media/dl-std/downloads/LD.mp4?token={token}")
-    assert refused.status == 403 and refused.code == "Token.PlaybackOnly" and MP4 not in refused.body
-    refused = get(f"{base}/media/dl-std/downloads/LD.mp4", {"Authorization": f"Bearer {token}"})
-    assert refused.status == 403 and refused.code == "Token.PlaybackOnly"
+    check_dev_page_token(started["parent"].url, store, "dl-std")
