@@ -1,11 +1,15 @@
 """The long reliability run for `hlskit package`: every bad or odd input of the test suite on larger
 clips, plus repeated faults (kill -9, SIGINT, SIGTERM during encoding and during encryption, disk
-full, read-only output, damaged stores). The checks are the test suite's own
-(tests/reliability/helpers.assert_outcome); this only runs them more often and on bigger media.
+full, read-only output, damaged stores), plus the key material cases of
+tests/reliability/key_inputs.py (`keys import`, `--key-file`, `--key-hex -`, `keys export`) and
+interrupted 300,000-key imports. The checks are the test suite's own
+(tests/reliability/helpers.assert_outcome, key_inputs.check); this only runs them more often and
+on bigger media.
 
-    .venv/bin/python bench/reliability_package.py [--scale 4] [--repeat 3]
+    .venv/bin/python bench/reliability_package.py [--scale 4] [--repeat 3] [--only keys]
 
-Prints the counts: inputs tried and handled, faults survived, orphans, tracebacks.
+Prints the counts: inputs tried and handled, faults survived, key inputs handled, orphans,
+tracebacks. ``--only keys`` runs the key material part alone (no FFmpeg).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -27,8 +32,10 @@ from _pytest.outcomes import Skipped  # noqa: E402
 
 from hlskit.engines.encode import ffmpeg_exe  # noqa: E402
 from tests.conftest import _make_clip  # noqa: E402
+from tests.reliability import key_inputs  # noqa: E402
 from tests.reliability import test_bad_inputs as bad  # noqa: E402
 from tests.reliability import test_faults as faults  # noqa: E402
+from tests.reliability import test_key_inputs as key_tests  # noqa: E402
 from tests.reliability.helpers import processes_mentioning  # noqa: E402
 from tests.reliability.inputs import clip, make_source  # noqa: E402
 
@@ -65,14 +72,40 @@ class Tally:
         )
 
 
+def run_key_inputs(work: Path, tally: Tally, repeat: int) -> None:
+    """Every key material case once, and each interrupted import ``repeat`` times."""
+    print(f"key inputs ({len(key_inputs.CASES)} cases, 3 interruptions x {repeat})", flush=True)
+    for n, case in enumerate(key_inputs.CASES):
+        folder = work / f"key-{n}"
+        folder.mkdir()
+        tally.run(f"key input {case.name}", folder, lambda c=case, f=folder: key_inputs.check(c, f))
+    interruptions = [(signal.SIGTERM, "storing"), (signal.SIGINT, "storing"), (signal.SIGTERM, "reading")]
+    for round_ in range(repeat):
+        for sig, phase in interruptions:
+            folder = work / f"interrupt-{sig}-{phase}-{round_}"
+            folder.mkdir()
+            tally.run(
+                f"{signal.Signals(sig).name} while {phase} 300,000 keys #{round_ + 1}",
+                folder,
+                lambda s=sig, p=phase, f=folder: key_tests.test_an_interrupted_import_adds_nothing_and_is_audited(
+                    s, p, 300_000, f
+                ),
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=4, help="clip size as a multiple of 320x180 (4: 1280x720)")
     parser.add_argument("--repeat", type=int, default=3, help="how many times each fault is repeated")
+    parser.add_argument("--only", choices=["all", "keys"], default="all", help="keys: the key material part alone")
     args = parser.parse_args()
-    ffmpeg = ffmpeg_exe()
     started = time.time()
-    inputs, fault_tally = Tally(), Tally()
+    inputs, fault_tally, keys = Tally(), Tally(), Tally()
+    with tempfile.TemporaryDirectory(prefix="hlskit-reliability-") as tmp:
+        run_key_inputs(Path(tmp), keys, args.repeat)
+    if args.only == "keys":
+        return report(started, inputs, fault_tally, keys)
+    ffmpeg = ffmpeg_exe()
     with tempfile.TemporaryDirectory(prefix="hlskit-reliability-") as tmp:
         work = Path(tmp)
         w, h = 320 * args.scale, 180 * args.scale
@@ -156,16 +189,23 @@ def main() -> int:
                         case,
                         lambda s=store, d=damage, c=case: faults.test_damaged_store(s, d, c, make_clip),
                     )
+    return report(started, inputs, fault_tally, keys)
+
+
+def report(started: float, inputs: Tally, fault_tally: Tally, keys: Tally) -> int:
+    tallies = (inputs, fault_tally, keys)
     cpu = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     print()
     print(f"machine: {platform.platform()}, {cpu} cores, Python {platform.python_version()}")
     print(f"inputs tried: {inputs.tried}, handled: {inputs.handled}")
     print(f"faults tried: {fault_tally.tried}, survived: {fault_tally.handled}, skipped: {fault_tally.skipped}")
-    print(f"orphans: {inputs.orphans + fault_tally.orphans}, tracebacks: {inputs.tracebacks + fault_tally.tracebacks}")
+    print(f"key inputs tried: {keys.tried}, handled: {keys.handled}")
+    print(f"orphans: {sum(t.orphans for t in tallies)}, tracebacks: {sum(t.tracebacks for t in tallies)}")
     print(f"wall time: {time.time() - started:.0f} s")
-    for failure in inputs.failures + fault_tally.failures:
+    failures = [f for t in tallies for f in t.failures]
+    for failure in failures:
         print(f"FAILED {failure}")
-    return 0 if not inputs.failures and not fault_tally.failures else 1
+    return 0 if not failures else 1
 
 
 if __name__ == "__main__":

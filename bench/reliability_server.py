@@ -1,15 +1,17 @@
-"""Server reliability: the attack list of tests/server/attacks.py against `hlskit serve` and
-gunicorn in subprocesses, then a load on the key route with a valid token.
+"""Server reliability: the attack list of tests/server/attacks.py and the download access cases of
+tests/reliability/download_access.py against `hlskit serve` and gunicorn in subprocesses, then a
+load on the key route with a valid token.
 
-    .venv/bin/python bench/reliability_server.py [--duration 60] [--connections 32]
+    .venv/bin/python bench/reliability_server.py [--duration 60] [--connections 32] [--downloads-only]
 
 Builds a small encrypted package (FFmpeg, 320x180..640x360, 4 s) in a temporary folder, starts
 each server on 127.0.0.1 with its own log, sends every attack over a raw socket, checks the
 exact refusal, that no key byte came back, and that /healthz still answers; then replays a
 revoked key. Then runs wrk (keep-alive connections, like players) against gunicorn as
 docs/serving.md deploys it (2 workers, gthread, 4 threads) and counts non-2xx answers and
-socket errors. Writes the counts and figures to bench/results/server.md. Speed is measured,
-never asserted; the machine is shared, so the figures are indicative.
+socket errors. Writes the counts and figures to bench/results/server.md, and the download access
+counts to bench/results/downloads.md (``--downloads-only``: that part alone, no attacks, no load).
+Speed is measured, never asserted; the machine is shared, so the figures are indicative.
 """
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ sys.path.insert(0, str(ROOT))  # run as a script: import the project and its tes
 from hlskit.domain.settings import Settings  # noqa: E402
 from hlskit.keys.tokens import token_secret  # noqa: E402
 from hlskit.stores.keys import KeyStore  # noqa: E402
+from tests.reliability import download_access  # noqa: E402
 from tests.server import attacks  # noqa: E402
 from tests.server.serverpkg import build_package  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "server.md"
+DOWNLOADS = ROOT / "bench" / "results" / "downloads.md"
 CONTENT_ID = "talk"
 BIN = Path(sys.executable).parent
 
@@ -96,6 +100,51 @@ def run_attacks(kind: str, target: attacks.Target, log: Path) -> dict:
         "tracebacks": text.count("Traceback"),
         "key_leaks": sum(1 for o in outcomes if "KEY BYTES" in o.detail),
     }
+
+
+def run_downloads(kind: str, port: int, secret: bytes, out: Path, home: Path, store: KeyStore, log: Path) -> dict:
+    """The download access cases a server over ``out`` can answer (its root is the parent of the
+    packages), then `hlskit keys revoke` after a served download, then the test page's token."""
+    base = f"http://127.0.0.1:{port}"
+    checks = [
+        (c.name, lambda c=c: download_access.check(c, lambda root: base, secret))
+        for c in download_access.CASES
+        if c.root == "parent"
+    ]
+    cid = "dl-cli-" + kind.replace(" ", "-")
+    checks.append(("keys revoke after a served download", lambda: download_access.check_revoke_via_cli(base, secret, out, home, store, cid)))  # fmt: skip
+    checks.append(("the test page's token", lambda: download_access.check_dev_page_token(base, store, "dl-std")))
+    failed = []
+    for name, check in checks:
+        try:
+            check()
+        except Exception as exc:  # noqa: BLE001 - a bench counts failures instead of stopping
+            failed.append(f"{name}: {str(exc)[:300]}")
+    text = log.read_text(errors="replace")
+    return {"server": kind, "tried": len(checks), "failed": failed, "tracebacks": text.count("Traceback")}
+
+
+def downloads_report(results: list[dict]) -> str:
+    lines = [
+        "## Download access (bench/reliability_server.py)",
+        "",
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {machine()}.",
+        "",
+        "Clear MP4 downloads (issue 25): the cases of tests/reliability/download_access.py a server whose "
+        "media root is the parent of the packages answers — the token rule, the same file through a site "
+        "folder, a run folder, symlinks and capitals, a downloads folder no package claims, revoked and "
+        "unknown keys, a clear package — then `hlskit keys revoke` after a served download and the token "
+        "the test page mints in development mode. Each is one GET with its exact status and JSON code, "
+        "nosniff, and the MP4 bytes only when granted.",
+        "",
+        "| server | cases | as expected | tracebacks in log |",
+        "|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(f"| {r['server']} | {r['tried']} | {r['tried'] - len(r['failed'])} | {r['tracebacks']} |")
+    for r in results:
+        lines += [f"- {r['server']}: **{f}**" for f in r["failed"]]
+    return "\n".join(lines + [""])
 
 
 def run_load(url: str, duration: int, connections: int) -> dict:
@@ -173,6 +222,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=60, help="seconds of load (default 60)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--downloads-only", action="store_true", help="only the download access cases")
     args = parser.parse_args()
 
     base = Path(tempfile.mkdtemp(prefix="hlskit-reliability-"))
@@ -185,6 +235,7 @@ def main() -> None:
         print("building the test package ...", flush=True)
         package = build_package(out, base / "clear", store, "http://127.0.0.1:8000/keys", CONTENT_ID)
         attacks.prepare(out, CONTENT_ID)
+        download_access.build(out, store)
         env = {k: v for k, v in os.environ.items() if not k.startswith("HLSKIT_")}
         env |= {
             "HLSKIT_HOME": str(home),
@@ -193,13 +244,19 @@ def main() -> None:
             "HLSKIT_CONFIG": str(base / "none.toml"),
         }
         (base / "none.toml").write_text("")
-        results = []
+        results, downloads = [], []
         load = None
         for kind in ("hlskit serve", "gunicorn"):
             port = _free_port()
             log = base / f"{kind.replace(' ', '-')}.log"
             proc = _start(kind, env, port, log)
             try:
+                print(f"{kind}: download access ...", flush=True)
+                downloads.append(run_downloads(kind, port, secret, out, home, store, log))
+                d = downloads[-1]
+                print(f"  as expected {d['tried'] - len(d['failed'])}/{d['tried']}, tracebacks {d['tracebacks']}")
+                if args.downloads_only:
+                    continue
                 target = attacks.Target(port, CONTENT_ID, package.keys, secret, out, store.revoke, store.create)
                 print(f"{kind}: {attacks.COUNT} attacks ...", flush=True)
                 results.append(run_attacks(kind, target, log))
@@ -212,6 +269,11 @@ def main() -> None:
                     print(load["raw"])
             finally:
                 _stop(proc)
+        DOWNLOADS.parent.mkdir(parents=True, exist_ok=True)
+        DOWNLOADS.write_text(downloads_report(downloads))
+        print(downloads_report(downloads))
+        if args.downloads_only:
+            return
         wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("[")[0].strip()
         text = report(results, load, args, wrk_version or "wrk")
         RESULTS.parent.mkdir(parents=True, exist_ok=True)

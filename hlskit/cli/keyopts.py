@@ -11,17 +11,21 @@ playlist), so ``--iv`` takes it directly.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
 from ..domain.errors import InputError
 from ..domain.ids import check_content_id, is_key_id
+from .keyinput import KEY_FILE_CAP, read_file, read_stdin
 
 _HEX32 = re.compile(r"(0[xX])?([0-9a-fA-F]{32})")
+_HEX32_BYTES = re.compile(rb"(0[xX])?([0-9a-fA-F]{32})")
+KEY_SHAPE = "a key is 16 raw bytes or 32 hex characters"
+LINE_MAX = 1024  # characters; an exported line is about 130 (ids of up to 64 characters each)
 
 
 def parse_hex16(text: str, what: str) -> bytes:
@@ -34,16 +38,19 @@ def parse_hex16(text: str, what: str) -> bytes:
 
 def read_key_file(path: str) -> bytes:
     """A key file: exactly 16 raw bytes, or 32 hex characters (a trailing newline allowed)."""
-    try:
-        data = Path(path).read_bytes()[:200]
-    except OSError as exc:
-        raise InputError(f"--key-file {path} cannot be read ({exc.strerror}): check the path.") from None
-    if len(data) == 16:
+    data = read_file(path, KEY_FILE_CAP, f"--key-file {path}", KEY_SHAPE)
+    return _key_bytes(data, f"--key-file {path}")
+
+
+def _key_bytes(data: bytes, what: str, raw: bool = True) -> bytes:
+    """16 raw bytes (when ``raw``) or 32 hex characters, an optional 0x and whitespace around."""
+    if raw and len(data) == 16:
         return data
-    try:
-        return parse_hex16(data.decode("ascii"), f"--key-file {path}")
-    except UnicodeDecodeError:
-        raise InputError(f"--key-file {path} must hold 16 raw bytes or 32 hex characters: check the file.") from None
+    match = _HEX32_BYTES.fullmatch(data.strip())
+    if not match:
+        shape = "16 raw bytes or 32 hex characters" if raw else "32 hex characters"
+        raise InputError(f"{what} must hold {shape} ({len(data)} bytes read): check it.")
+    return bytes.fromhex(match.group(2).decode("ascii"))
 
 
 def _store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
@@ -76,7 +83,8 @@ def given_key(ctx: click.Context) -> dict[str, bytes | None]:
     if key_file is not None:
         key = read_key_file(key_file)
     elif key_hex is not None:
-        key = parse_hex16(sys.stdin.read(200), "the key read from stdin for --key-hex -")
+        what = "the key read from stdin for --key-hex -"
+        key = _key_bytes(read_stdin(KEY_FILE_CAP, what, "a key is 32 hex characters"), what, raw=False)
     if iv is not None and key is None:
         raise InputError("--iv is for a given key: add --key-file PATH (or --key-hex -), or leave --iv out.")
     return {"given_key": key, "given_iv": parse_hex16(iv, "--iv") if iv is not None else None}
@@ -90,12 +98,32 @@ def export_line(content_id: str, key_id: str, iv: bytes, key: bytes) -> str:
     return json.dumps({"content_id": content_id, "key_id": key_id, "iv": iv.hex(), "key": key.hex()})
 
 
+def write_export(lines: list[str]) -> None:
+    """The export lines on stdout; InputError when the reader goes away (a closed pipe) first."""
+    try:
+        sys.stdout.write("".join(line + "\n" for line in lines))
+        sys.stdout.flush()
+    except OSError as exc:  # BrokenPipeError: `| head`, or a reader that died
+        # Point stdout at /dev/null so the interpreter's own flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise InputError(
+            f"the reader of keys export closed its end before every key was written ({exc.strerror or exc}): "
+            "export again into a file."
+        ) from None
+
+
 def parse_import_line(line: str, number: int) -> tuple[str, str, bytes, bytes]:
     """(content id, key id, iv, key) from one exported line; InputError naming the line otherwise."""
     where = f"line {number} of the key file"
+    if len(line) > LINE_MAX:
+        # Also keeps the JSON parser away from deep nesting (it recurses once per level).
+        raise InputError(
+            f"{where} is {len(line):,} characters long, and an exported key line is about 130: "
+            "give the lines `hlskit keys export` printed."
+        )
     try:
         item = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InputError(f"{where} is not JSON: give the lines `hlskit keys export` printed.") from None
     if not isinstance(item, dict) or not all(
         isinstance(item.get(k), str) for k in ("content_id", "key_id", "iv", "key")

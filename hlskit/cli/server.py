@@ -16,7 +16,8 @@ from ..keys.tokens import make_token, token_secret
 from ..server import audit, create_app, devserver
 from ..stores.keys import KeyStore
 from .group import settings_from
-from .keyopts import export_line, parse_import_line
+from .keyimport import import_keys
+from .keyopts import export_line, write_export
 
 _TTL = re.compile(r"^(\d+)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -191,6 +192,8 @@ def keys_export(ctx, content_id, key_id, confirmed):
         raise InputError(
             "keys export prints plain data keys: add --i-understand-this-prints-keys and send stdout to a file or a pipe."
         )
+    if sys.stdout is None:
+        raise InputError("keys export prints to standard output, which is closed: redirect it to a file or a pipe.")
     if sys.stdout.isatty():
         raise InputError(
             "keys export will not print keys to a terminal (scrollback, screen sharing): redirect stdout to a file or a pipe."
@@ -209,44 +212,27 @@ def keys_export(ctx, content_id, key_id, confirmed):
         getpass.getuser(),
         str(settings.ensure_home() / "audit.log"),
     )
-    for k in found:
-        click.echo(export_line(k.content_id, k.key_id, k.iv, k.key))
+    write_export([export_line(k.content_id, k.key_id, k.iv, k.key) for k in found])
 
 
 @keys.command("import")
-@click.argument("file", type=click.File("r"))
+@click.argument("file")
 @click.pass_context
 def keys_import(ctx, file):
-    """Add keys printed by `hlskit keys export` (FILE, or - for stdin) to this home's key store,
-    wrapped under its master key; audited like an export. Nothing is added when a line is bad.
+    """Add keys printed by `hlskit keys export` (FILE, or - for stdin; UTF-8 or UTF-16 with a BOM,
+    up to 64 MiB) to this home's key store, wrapped under its master key, in one transaction:
+    all of them or none (a bad line, a key already stored, Ctrl-C or SIGTERM add nothing).
+    Audited like an export, failures too.
 
     \b
     Example:
       hlskit keys import keys.jsonl
     """
-    items = [parse_import_line(line, n) for n, line in enumerate(file, 1) if line.strip()]
-    if not items:
-        raise InputError("the key file holds no keys: give the lines `hlskit keys export` printed.")
-    settings = settings_from(ctx)
-    store = KeyStore.open(settings.store_config())
-    seen: set[tuple[str, str]] = set()
-    for content_id, key_id, _, _ in items:
-        if (content_id, key_id) in seen:
-            raise InputError(f"key {key_id} of {content_id} is in the key file twice: keep one of its lines.")
-        seen.add((content_id, key_id))
-        if store.wrapped(content_id, key_id) is not None:
-            raise InputError(
-                f"key {key_id} of {content_id} is already in this key store: "
-                "remove its line, or import into another home."
-            )
-    by_content: dict[str, list[str]] = {}
-    for content_id, key_id, iv, key in items:
-        store.add(content_id, key, iv, key_id=key_id)
-        by_content.setdefault(content_id, []).append(key_id)
-    log = str(settings.ensure_home() / "audit.log")
-    for content_id, ids in by_content.items():
-        audit.key_transfer("key-import", content_id, ids, getpass.getuser(), log)
-        click.echo(f"imported {len(ids)} key{'s' if len(ids) != 1 else ''} of {content_id}")
+    import_keys(
+        settings_from(ctx),
+        file,
+        lambda content_id, ids: click.echo(f"imported {len(ids)} key{'s' if len(ids) != 1 else ''} of {content_id}"),
+    )
 
 
 def register(main: click.Group) -> None:

@@ -1,7 +1,8 @@
 """Playback tokens: short-lived HMAC-SHA256 grants for one content id.
 
 A token is ``<payload>.<signature>``, both base64url without padding. The payload is compact
-JSON ``{"c": content id, "e": expiry (unix seconds), "i": client IP (optional)}``; the
+JSON ``{"c": content id, "e": expiry (unix seconds), "i": client IP (optional), "p": 1 (optional:
+playback only, no MP4 downloads; what the test player mints for itself)}``; the
 signature is HMAC-SHA256 over the encoded payload under the token secret. Tokens use only
 ``[A-Za-z0-9_.-]``, so they travel unescaped in a query string, a header or a cookie, and can be
 copied into playlists safely. A token only ever names a valid content id
@@ -35,7 +36,7 @@ _PLACEHOLDERS = {"secret", "changeme", "change-me", "default", "dev", "test", "t
 class TokenError(HlskitError):
     """A playback token was refused. ``reason`` is one of REASONS; ``status`` the HTTP status."""
 
-    REASONS = ("missing", "malformed", "tampered", "expired", "other-content", "other-client")
+    REASONS = ("missing", "malformed", "tampered", "expired", "other-content", "other-client", "playback-only")
 
     def __init__(self, reason: str, message: str):
         super().__init__(message, code="Token." + "".join(p.title() for p in reason.split("-")))
@@ -51,6 +52,7 @@ class TokenClaims:
     content_id: str
     expires: int
     client_ip: str | None = None
+    playback_only: bool = False  # keys and playlists, never a clear MP4 download
 
 
 def _b64(data: bytes) -> str:
@@ -90,19 +92,30 @@ class PlaybackTokens:
             raise TokenError("tampered", "the playback token signature is not valid: request a new one.")
         try:
             raw = json.loads(_unb64(payload))
-            return TokenClaims(str(raw["c"]), int(raw["e"]), raw.get("i"))
+            return TokenClaims(str(raw["c"]), int(raw["e"]), raw.get("i"), raw.get("p") == 1)
         except (ValueError, KeyError, TypeError, OverflowError, binascii.Error):
             # Signed by us but unreadable: only if the secret is shared with another format.
             raise TokenError("malformed", "the playback token is malformed: request a new one.")
 
-    def make(self, content_id: str, ttl: int, client_ip: str | None = None, *, now: float | None = None) -> str:
-        """A token for ``content_id``; InputError (one sentence) if it is not a valid content id."""
+    def make(
+        self,
+        content_id: str,
+        ttl: int,
+        client_ip: str | None = None,
+        *,
+        now: float | None = None,
+        playback_only: bool = False,
+    ) -> str:
+        """A token for ``content_id``; InputError (one sentence) if it is not a valid content id.
+        ``playback_only``: the token fetches keys and playlists but no MP4 download."""
         check_content_id(content_id)
         if ttl <= 0:
             raise ValueError("ttl must be positive")
         claims: dict = {"c": content_id, "e": int((time.time() if now is None else now) + ttl)}
         if client_ip:
             claims["i"] = client_ip
+        if playback_only:
+            claims["p"] = 1
         payload = _b64(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
         return f"{payload}.{self._sign(payload)}"
 
@@ -133,10 +146,16 @@ class PlaybackTokens:
 
 
 def make_token(
-    secret: str | bytes, content_id: str, ttl: int, client_ip: str | None = None, *, now: float | None = None
+    secret: str | bytes,
+    content_id: str,
+    ttl: int,
+    client_ip: str | None = None,
+    *,
+    now: float | None = None,
+    playback_only: bool = False,
 ) -> str:
     """A token granting ``content_id`` for ``ttl`` seconds, optionally only to ``client_ip``."""
-    return PlaybackTokens(secret).make(content_id, ttl, client_ip, now=now)
+    return PlaybackTokens(secret).make(content_id, ttl, client_ip, now=now, playback_only=playback_only)
 
 
 def verify_token(

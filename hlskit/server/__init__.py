@@ -15,12 +15,12 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..config import load_settings
-from ..domain.errors import ConfigError
+from ..domain.errors import ConfigError, HlskitError
 from ..domain.settings import Settings
 from ..keys.tokens import token_secret
 from ..stores.db import StoreUnavailable
 from ..stores.keys import KeyStore
-from . import audit, index, keys, media, player
+from . import audit, index, keys, media, player, startup
 from .cors import CorsPolicy
 from .keycache import KeyCache
 from .responses import json_error
@@ -37,7 +37,15 @@ def check_production(settings: Settings) -> None:
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    settings = settings if settings is not None else load_settings()
+    """The app for ``settings`` (default: the config file and HLSKIT_* variables). A problem the
+    operator must fix raises :class:`hlskit.server.startup.StartupError`: one sentence, wherever the app is started."""
+    try:
+        return _build(settings if settings is not None else load_settings())
+    except HlskitError as exc:
+        startup.fail(exc.message, exc.code)
+
+
+def _build(settings: Settings) -> Flask:
     secret = token_secret(settings.token_config())  # refuses missing/weak secrets in production
     check_production(settings)
     try:
@@ -54,7 +62,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # No 308 redirect for "//" (Apple: no redirects on media requests); resolve() refuses them.
     app.url_map.merge_slashes = False
     app.register_blueprint(keys.create_blueprint(secret, KeyCache(store), cors))
-    app.register_blueprint(media.create_blueprint(settings.media_root, cors, secret))
+    app.register_blueprint(media.create_blueprint(settings.media_root, cors, secret, store))
     # The test page mints tokens for itself, except in production mode.
     app.register_blueprint(
         player.create_blueprint(None if settings.production else secret, settings.token_ttl, settings.media_root)
@@ -69,6 +77,13 @@ def create_app(settings: Settings | None = None) -> Flask:
             return json_error(503, "Health.KeyStore", "key store unavailable.")
         response = jsonify(status="ok", media_root=settings.media_root.is_dir())
         response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.after_request
+    def no_sniffing(response: Response) -> Response:
+        # Every answer says what it is and browsers must not guess otherwise: a text/plain error
+        # that echoes the request (e.g. /play?src=data:text/html,...) is never run as HTML.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
     @app.errorhandler(HTTPException)

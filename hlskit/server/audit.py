@@ -46,10 +46,25 @@ def key_transfer(event: str, content_id: str, key_ids: list[str], user: str, hom
     who (the OS user), when, which content id and key ids; never a key. Written to the audit
     logger and, when ``home_log`` is given, appended to that file (mode 600) so it outlasts the terminal."""
     ids = ",".join(_quote(k[:128]) for k in key_ids)
-    line = (
+    _transfer_line(
         f'{{"ts":{time.time():.3f},"event":"{event}","content_id":{_quote(content_id[:128])},'
-        f'"key_ids":[{ids}],"user":{_quote(user[:128])},"pid":{os.getpid()}}}'
+        f'"key_ids":[{ids}],"user":{_quote(user[:128])},"pid":{os.getpid()}}}',
+        home_log,
     )
+
+
+def key_import_failed(reason: str, content_ids: list[str], keys: int, user: str, home_log: str | None) -> None:
+    """One line for a ``keys import`` that added nothing (event "key-import-failed"): why (the
+    error code, or "interrupted"), which content ids the file named and how many keys it held."""
+    ids = ",".join(_quote(c[:128]) for c in content_ids)
+    _transfer_line(
+        f'{{"ts":{time.time():.3f},"event":"key-import-failed","reason":{_quote(reason[:300])},'
+        f'"content_ids":[{ids}],"keys":{int(keys)},"added":0,"user":{_quote(user[:128])},"pid":{os.getpid()}}}',
+        home_log,
+    )
+
+
+def _transfer_line(line: str, home_log: str | None) -> None:
     setup()
     logger.info(line)
     if home_log is not None:

@@ -15,9 +15,10 @@ A playlist that is not UTF-8 (RFC 8216 §4.1 requires UTF-8) is served byte for 
 asked for with ``?token=``, it is refused with 422, since its URIs cannot be rewritten safely.
 
 Segments and init sections are served to anyone: they are encrypted. MP4 downloads
-(``<content-id>/downloads/``, ``--mp4``) are clear, so they are served only for a playback token
-of their content id, checked as the key service checks it (query, Bearer header or cookie), and
-kept out of shared caches.
+(``--mp4``) are clear, so they are served only for a playback token of their package's content id,
+checked as the key service checks it (query, Bearer header or cookie), while that package's keys
+are live, and kept out of shared caches; :mod:`hlskit.server.downloads` says which files are
+downloads, by what they are rather than where the URL puts them.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from pathlib import Path
 from flask import Blueprint, Response, request, send_file
 
 from ..domain.ids import is_content_id
-from ..domain.names import DOWNLOADS
-from ..keys.tokens import TOKEN_PATTERN, PlaybackTokens, TokenError
+from ..keys.tokens import TOKEN_PATTERN, PlaybackTokens
+from ..stores.keys import KeyStore
+from . import downloads
 from .cors import CorsPolicy
-from .keys import QUERY_PARAMS, request_token
+from .keys import QUERY_PARAMS
 from .passthrough import add_token
 from .responses import json_error
 
@@ -107,7 +109,7 @@ def _playlist(target: Path) -> Response:
     return response.make_conditional(request, accept_ranges=not compress)
 
 
-def create_blueprint(media_root: Path, cors: CorsPolicy, secret: bytes) -> Blueprint:
+def create_blueprint(media_root: Path, cors: CorsPolicy, secret: bytes, store: KeyStore) -> Blueprint:
     bp = Blueprint("media", __name__)
     tokens = PlaybackTokens(secret)
 
@@ -115,17 +117,8 @@ def create_blueprint(media_root: Path, cors: CorsPolicy, secret: bytes) -> Bluep
     def media(subpath: str) -> Response:
         if request.method == "OPTIONS":
             return cors.preflight(request, media=True)
-        parts = subpath.split("/")
-        clear = len(parts) > 2 and parts[1] == DOWNLOADS  # clear media: only for a grant to this content
-        if clear:
-            try:
-                tokens.verify(request_token(request), parts[0], request.remote_addr)
-            except TokenError as exc:
-                return cors.apply(request, json_error(exc.status, exc.code, exc.message), media=True)
         try:
-            response = _serve(media_root, subpath)
-            if clear:
-                response.headers["Cache-Control"] = "private, no-store"
+            response = _answer(media_root, subpath, tokens, store)
         except OSError as exc:
             if exc.errno in _FORBIDDEN:
                 response = json_error(
@@ -139,14 +132,33 @@ def create_blueprint(media_root: Path, cors: CorsPolicy, secret: bytes) -> Bluep
     return bp
 
 
+def _answer(media_root: Path, subpath: str, tokens: PlaybackTokens, store: KeyStore) -> Response:
+    target = resolve(media_root, subpath)
+    if target is None:
+        return _not_found()
+    package = downloads.owning_package(media_root.resolve(), target)
+    if package is False:
+        return _serve(target)
+    # A clear MP4 download: only for a grant to its package's content, while its keys are live.
+    refused = downloads.refusal(package, request, tokens, store)
+    if refused is not None:
+        refusal, reason = refused
+        response = json_error(refusal.status, refusal.code, refusal.message)
+        if refusal.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="hlskit"'
+        if refusal.status == 503:
+            response.headers["Retry-After"] = "1"
+        return response
+    response = _serve(target)
+    response.headers["Cache-Control"] = "private, no-store"  # a grant: never in shared caches
+    return response
+
+
 def _not_found() -> Response:
     return json_error(404, "Media.NotFound", "no such media file.")
 
 
-def _serve(media_root: Path, subpath: str) -> Response:
-    target = resolve(media_root, subpath)
-    if target is None:
-        return _not_found()
+def _serve(target: Path) -> Response:
     if not _ONE_BYTE_RANGE.match(request.environ.get("HTTP_RANGE", "bytes=")):
         # RFC 9110 §14.2: a server MUST ignore an unknown range unit and MAY ignore a Range it
         # does not serve; Werkzeug would answer 416 to both (it builds no multipart/byteranges).

@@ -3,8 +3,10 @@
 ``GET /play/<content-id>`` plays this server's ``/media/<content-id>/master.m3u8``;
 ``GET /play?src=<playlist URL>&token=<T>`` plays any HLS URL. The page, its JS and CSS and a
 pinned hls.js (vendored from the npm package with its licence: ``static/vendor``; see
-``HLS_JS_VERSION``) ship inside the package, so an installed wheel plays with no npm and no CDN. Without a token, ``/play/<content-id>`` mints one, except in production mode, so that
-a local ``hlskit serve`` plays at once.
+``HLS_JS_VERSION``) ship inside the package, so an installed wheel plays with no npm and no CDN.
+Without a token, ``/play/<content-id>`` mints one, except in production mode, so that a local
+``hlskit serve`` plays at once; that token is playback-only: it fetches keys, never the package's
+clear MP4 downloads, since anyone who can open the page gets it.
 """
 
 from __future__ import annotations
@@ -112,7 +114,9 @@ def create_blueprint(token_secret: bytes | None, token_ttl: int, media_root: Pat
         token = request.args.get("token")
         minted = False
         if not token and tokens is not None:
-            token = tokens.make(content_id, token_ttl)
+            # Playback only: this page hands the token to whoever opens it, so it must not
+            # also fetch the package's clear MP4 downloads (hlskit.server.downloads).
+            token = tokens.make(content_id, token_ttl, playback_only=True)
             minted = True
         src = f"{request.script_root}/media/{content_id}/master.m3u8"
         return _page(src, token, content_id, minted, quality_labels(media_root, content_id))

@@ -29,7 +29,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ..domain.errors import ConfigError
 
@@ -46,10 +46,62 @@ class StoreUnavailable(ConfigError):
 
 
 def mask_url(url: str) -> str:
-    """The URL with its password (in the authority or a ``password=`` parameter) replaced by ***."""
-    # Up to the last "@" of the authority: a password may hold an unencoded "@".
-    masked = re.sub(r"^([a-z][a-z0-9+.-]*://[^/?#@:]*):[^/?#]*@", r"\1:***@", str(url), flags=re.I)
-    return re.sub(r"(?i)(password=)[^&\s]*", r"\1***", masked)
+    """The URL with its password (in the authority or a ``password=`` parameter) replaced by ***.
+
+    It masks from the first ":" of the authority to its LAST "@": a superset of what libpq reads
+    as the password (up to the first "@") and of what a URL parser reads (up to the last), so an
+    unencoded "@", "/" or "?" in a password never shows, whichever reading is right."""
+    text = str(url)
+    scheme, sep, rest = text.partition("://")
+    if sep and scheme.lower() != "sqlite" and "@" in rest:
+        colon, at = rest.find(":"), rest.rfind("@")
+        if -1 < colon < at:
+            text = f"{scheme}://{rest[:colon]}:***{rest[at:]}"
+    return re.sub(r"(?i)(password=)[^&\s]*", r"\1***", text)
+
+
+def _libpq_userinfo(rest: str) -> tuple[str | None, str]:
+    """(user[:password], the rest) of a URL after "postgresql://", split as libpq splits it: at the
+    first "@", if one comes before the first "/" (libpq's conninfo_uri_parse_options)."""
+    ends = [i for i in (rest.find("@"), rest.find("/")) if i >= 0]
+    if ends and rest[min(ends)] == "@":
+        return rest[: min(ends)], rest[min(ends) + 1 :]
+    return None, rest
+
+
+def url_password(url: str) -> list[str]:
+    """The password of a PostgreSQL URL as written and percent-decoded (to strip from messages)."""
+    userinfo, _ = _libpq_userinfo(str(url).partition("://")[2])
+    password = userinfo.partition(":")[2] if userinfo else ""
+    return [p for p in dict.fromkeys((password, unquote(password))) if p]
+
+
+def _check_postgres_url(text: str) -> None:
+    """One sentence, never any part of the password, for what libpq would misread or refuse."""
+    userinfo, hostpart = _libpq_userinfo(text.partition("://")[2])
+    if "@" in hostpart:
+        raise ConfigError(
+            "store_url has an '@' that is not percent-encoded besides the one before the host, so PostgreSQL "
+            "would read part of the password as the host: percent-encode the user name, password and database "
+            'name (@ as %40, / as %2F, % as %25; e.g. python3 -c "import urllib.parse; '
+            "print(urllib.parse.quote(input(), safe=''))\")."
+        )
+    if userinfo and re.search(r"%(?![0-9A-Fa-f]{2})|%00", userinfo):
+        raise ConfigError(
+            "store_url's user name or password has a '%' that starts no valid escape: write % itself as %25."
+        )
+    netloc = hostpart.split("/", 1)[0].split("?", 1)[0]
+    try:
+        _ = urlsplit(f"postgresql://{hostpart}").port  # parses the host (brackets, IPv6) and the port
+    except ValueError:
+        if "[" in netloc or "]" in netloc:
+            raise ConfigError(
+                "store_url's host is not a valid IPv6 address in brackets: write it as [::1] or "
+                "[2001:db8::5], then :port (e.g. postgresql://user:password@[::1]:5432/dbname)."
+            ) from None
+        raise ConfigError(
+            "store_url's port is not a number from 0 to 65535: fix it (e.g. postgresql://user:password@host:5432/dbname)."
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -82,7 +134,8 @@ def parse_store_url(url: str | Path) -> StoreLocation:
             )
         return StoreLocation(SQLITE, text, Path(rest))
     if scheme in ("postgresql", "postgres"):
-        parts = urlsplit(text)
+        _check_postgres_url(text)
+        parts = urlsplit(text.split("://", 1)[0] + "://" + _libpq_userinfo(text.split("://", 1)[1])[1])
         if not parts.hostname and "host=" not in (parts.query or ""):
             raise ConfigError(
                 f"store_url {mask_url(text)} names no host: use postgresql://user:password@host:5432/dbname."
@@ -188,11 +241,16 @@ class Database:
     def display(self) -> str:
         return self.location.display
 
-    def unavailable(self, exc: BaseException) -> StoreUnavailable:
+    def reason(self, exc: BaseException) -> str:
+        """The first line of a driver error, with the URL and the password masked."""
         reason = mask_url(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
-        password = urlsplit(self.location.url).password if self.dialect == POSTGRES else None
-        if password:
-            reason = reason.replace(password, "***")
+        reason = re.sub(r'(?i)(in URI: )"[^"]*"', r"\1(store_url)", reason)  # libpq quotes the whole URL
+        for secret in url_password(self.location.url) if self.dialect == POSTGRES else []:
+            reason = reason.replace(secret, "***")
+        return reason
+
+    def unavailable(self, exc: BaseException) -> StoreUnavailable:
+        reason = self.reason(exc)
         return StoreUnavailable(
             f"the store {self.display} is unreachable ({reason.rstrip('.')}): start the database or fix store_url.",
             code="Store.Unavailable",
@@ -223,7 +281,15 @@ class Database:
         import psycopg
 
         try:
-            with _pool(self.location.url).connection() as raw:
+            pool = _pool(self.location.url)
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise self.unavailable(exc) from None
+        except psycopg.ProgrammingError as exc:  # libpq refused the URL or one of its parameters
+            raise ConfigError(
+                f"the store {self.display} cannot be used ({self.reason(exc).rstrip('.')}): fix store_url."
+            ) from None
+        try:
+            with pool.connection() as raw:
                 conn = Conn(raw, POSTGRES)
                 if lock is None:
                     yield conn  # autocommit: each statement is its own transaction, no BEGIN/COMMIT trips

@@ -154,6 +154,40 @@ class KeyStore:
         self._insert(content_id, data.key_id, wrapped, iv.hex(), "aes-256-gcm", run_id)
         return data
 
+    def add_all(self, keys: list[DataKey], before_commit: Callable[[], None] = lambda: None) -> None:
+        """Given keys (``keys import``) stored wrapped in ONE transaction: all of them or none.
+        InputError naming the first key whose id is already stored. ``before_commit`` runs last
+        inside the transaction; an exception from it (an interrupt) rolls everything back."""
+        rows = []
+        aead = AESGCM(self.master)
+        for k in keys:
+            if len(k.key) != KEY_BYTES or len(k.iv) != 16:
+                raise InputError("a data key and its IV must be 16 bytes each: give 32 hex characters for each.")
+            nonce = secrets.token_bytes(12)
+            wrapped = nonce + aead.encrypt(nonce, k.key, _aad(k.content_id, k.key_id))
+            rows.append((k.content_id, k.key_id, wrapped, k.iv.hex(), "aes-256-gcm", time.time(), ""))
+        wanted = {(k.content_id, k.key_id) for k in keys}
+        content_ids = sorted({k.content_id for k in keys})
+        with self.db.write("hlskit-keys-import") as db:
+            for start in range(0, len(content_ids), 500):  # SQLite allows 999 parameters per statement
+                chunk = content_ids[start : start + 500]
+                stored = db.execute(
+                    f"SELECT content_id, key_id FROM keys WHERE content_id IN ({','.join('?' * len(chunk))})", chunk
+                ).fetchall()
+                taken = sorted(wanted.intersection((c, k) for c, k in stored))
+                if taken:
+                    content_id, key_id = taken[0]
+                    raise InputError(
+                        f"key {key_id} of {content_id} is already in this key store: "
+                        "remove its line, or import into another home."
+                    )
+            db.executemany(
+                "INSERT INTO keys (content_id, key_id, wrapped, iv_hex, wrapping, created_at, run_id) "
+                "VALUES (?,?,?,?,?,?,?)",
+                rows,
+            )
+            before_commit()
+
     def live_keys(self, content_id: str, key_id: str | None = None) -> list[DataKey]:
         """The plain live keys of a content id (for ``hlskit keys export`` only: memory, never files)."""
         found = []

@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from hlskit.domain.errors import InputError
+from hlskit.domain.keys import DataKey
 from hlskit.domain.runs import ContentBusy, Job, JobState, Run, RunState, new_job_id, new_run_id, this_owner
 from hlskit.domain.settings import Settings
 from hlskit.stores.db import StoreUnavailable, mask_url, parse_store_url
@@ -133,3 +135,21 @@ def test_an_unreachable_database_is_one_clear_sentence_without_the_password(post
         assert done.returncode == 2, done.stderr
         assert done.stderr.startswith("error: the store postgresql://hlskit:***@") and PASSWORD not in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_key_import_on_postgres_is_all_or_nothing(pg_url, tmp_path):
+    keys = KeyStore(pg_url, tmp_path / "master.key")
+    taken = keys.create("b")
+    batch = [DataKey("a", f"k{i}", bytes(16), bytes(range(16))) for i in range(500)]
+    with pytest.raises(InputError, match=f"key {taken.key_id} of b is already in this key store"):
+        keys.add_all([*batch, DataKey("b", taken.key_id, bytes(16), bytes(16))])
+    assert keys.list("a") == []  # the 500 rows before the clash were rolled back
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        keys.add_all(batch, before_commit=interrupt)
+    assert keys.list("a") == []
+    keys.add_all(batch)
+    assert len(keys.list("a")) == 500 and keys.get("a", "k7") == bytes(range(16))
