@@ -32,6 +32,12 @@ AUDIO_ENTRIES = {
 }
 VISUAL_FIELDS = 78  # VisualSampleEntry fields before its boxes (14496-12 §12.1.3)
 AUDIO_FIELDS = 28  # AudioSampleEntry (14496-12 §12.2.3)
+# Boxes whose bodies hold boxes (after this many bytes of fields): every size in them is checked.
+CONTAINERS = {
+    **dict.fromkeys((b"moov", b"trak", b"mdia", b"minf", b"dinf", b"stbl", b"mvex", b"edts"), 0),
+    b"stsd": 8,  # version, flags, entry_count
+    b"dref": 8,
+}
 
 
 @dataclass
@@ -83,6 +89,7 @@ def read_init(data: bytes) -> Init:
     moov = top.get(b"moov")
     if moov is None:
         raise ValueError("no moov box: not an fMP4 initialization section")
+    _check_sizes(data, moov)
     mvex = child(data, moov, b"mvex")
     if mvex is None:
         raise ValueError("the moov has no mvex box, so the file is not fragmented")
@@ -102,6 +109,27 @@ def read_init(data: bytes) -> Init:
     if missing:
         raise Invalid("track", f"the mvex has no trex box for track {', '.join(missing)} (14496-12 §8.8.3)")
     return Init(tracks)
+
+
+def _check_sizes(data: bytes, box: Box) -> None:
+    """Every box inside ``box`` fits where it is (Invalid "box" otherwise), sample entries included:
+    a player walks them all, not only the ones read here."""
+    skip = CONTAINERS.get(box.type)
+    if skip is None:
+        skip = _entry_fields(data, box)
+    if skip is not None:
+        for inner in boxes(data, box.body + skip, box.end):
+            _check_sizes(data, inner)
+
+
+def _entry_fields(data: bytes, entry: Box) -> int | None:
+    """The bytes of fields before a sample entry's boxes; None for boxes that are not sample entries."""
+    if entry.name in VIDEO_ENTRIES:
+        return VISUAL_FIELDS
+    if entry.name in AUDIO_ENTRIES:  # QuickTime sound description versions 1 and 2 add 16 and 36 bytes
+        version = Fields(data, entry, 8).u(2)
+        return AUDIO_FIELDS + {1: 16, 2: 36}.get(version, 0)
+    return None
 
 
 def _need(box: Box | None, what: str, where: str = "a track") -> Box:
@@ -145,7 +173,7 @@ def _track(data: bytes, trak: Box) -> Track:
     if handler == "vide":
         _video_entry(data, entry, track)
     elif entry.type == b"mp4a":
-        esds = child(data, entry, b"esds", skip=AUDIO_FIELDS)
+        esds = child(data, entry, b"esds", skip=_entry_fields(data, entry))
         if esds is None:
             raise Invalid("config", "the mp4a sample entry has no esds box")
         try:
@@ -165,7 +193,10 @@ def _media_time(data: bytes, trak: Box) -> int:
     f = Fields(data, elst)
     width = 8 if f.u(1) == 1 else 4
     f.skip(3)
-    for _ in range(f.u(4)):  # each entry is read from the box: a count past its end is Invalid
+    count = f.u(4)
+    if f.left != count * (2 * width + 4):
+        raise Invalid("box", f"the elst box lists {count} edits but holds {f.left} bytes for them")
+    for _ in range(count):
         f.skip(width)  # segment_duration
         media_time = f.s(width)
         f.skip(4)  # media_rate
