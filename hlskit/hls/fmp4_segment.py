@@ -217,6 +217,8 @@ def _trun(
             "fragment",
             f"the trun of track {run.track_id} lists {count} samples of {4 * len(present)} bytes but holds {f.left}",
         )
+    if count == 0:  # no sample, no data: where it points does not matter
+        return offset, offset
     room = mdat.end - offset
     where = f"the trun of track {run.track_id}"
     if offset < mdat.body or offset > mdat.end:
@@ -241,7 +243,7 @@ def _trun(
     if composition is not None and version == 1:  # signed in version 1
         composition = array("i", composition.tobytes())
     run.composition.extend(array("q", composition) if composition is not None else array("q", [0]) * count)
-    run.offsets.extend(accumulate(sizes[:-1], initial=offset) if count else ())
+    run.offsets.extend(accumulate(sizes[:-1], initial=offset))
     return offset, end
 
 

@@ -12,9 +12,14 @@ tests/reliability/test_fmp4_mutations.py and bench/reliability_validate.py.
 
 from __future__ import annotations
 
+import json
 import struct
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
 
 # Boxes whose children are boxes (the sample entries below stsd have fields first).
 CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"mvex", b"edts", b"dinf", b"moof", b"traf"}
@@ -347,3 +352,59 @@ def write_cases(folder: Path, mutations: list[Mutation]) -> list[tuple[str, Muta
         (folder / f"{name}.m3u8").write_text(text)
         cases.append((f"{name}.m3u8", m))
     return cases
+
+
+def million_sample_segment() -> bytes:
+    """Issue 25's 116-byte media segment: one traf for track 1 whose trun declares 1,048,575
+    samples (all taking the trex defaults), its data offset at the mdat's 24 bytes."""
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I4s", 8 + len(body), kind) + body
+
+    traf = box(
+        b"traf",
+        box(b"tfhd", struct.pack(">II", 0x020000, 1))  # default-base-is-moof, track 1
+        + box(b"tfdt", struct.pack(">II", 0, 0))
+        + box(b"trun", struct.pack(">IIi", 0x1, 1_048_575, 92)),  # data offset: the mdat's body
+    )
+    moof = box(b"moof", box(b"mfhd", struct.pack(">II", 0, 1)) + traf)
+    return moof + box(b"mdat", bytes(116 - len(moof) - 8))
+
+
+def repeated_playlist(segment: str, times: int, init: str = "init.mp4") -> str:
+    """A VOD fMP4 media playlist listing ``segment`` ``times`` times."""
+    lines = ["#EXTM3U", "#EXT-X-VERSION:6", "#EXT-X-TARGETDURATION:1", "#EXT-X-PLAYLIST-TYPE:VOD"]
+    lines += [f'#EXT-X-MAP:URI="{init}"'] + [f"#EXTINF:1.0,\n{segment}"] * times + ["#EXT-X-ENDLIST", ""]
+    return "\n".join(lines)
+
+
+# Validates each location as `hlskit validate --json` does, in a child under RLIMIT_AS; one JSON
+# line per case (location, kind, exit code, MUST rules, seconds, detail), then the peak RSS (KiB).
+_CHILD = """
+import json, resource, sys
+limit, budget = int(sys.argv[1]), float(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+sys.path.insert(0, sys.argv[3])
+from tests.hls.corpus import run_one
+for location in sys.stdin.read().split():
+    out = run_one(location, fetch_timeout=5.0, time_budget=budget)
+    report = out.data if out.kind == "report" else {"findings": []}
+    musts = sorted({f["rule"] for f in report["findings"] if f["severity"] == "MUST"})
+    print(json.dumps([location, out.kind, out.exit_code, musts, out.seconds, out.detail]), flush=True)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def validate_in_child(locations: list[str], *, budget: float, as_limit: int) -> tuple[dict[str, list], float]:
+    """{location: [kind, exit code, MUST rules, seconds, detail]} and the child's peak RSS in MiB."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(as_limit), str(budget), str(REPO)],
+        input="\n".join(locations),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"the validating child failed: {proc.stderr[-2000:]}")
+    *lines, rss_kib = proc.stdout.strip().split("\n")
+    return {row[0]: row[1:] for row in map(json.loads, lines)}, int(rss_kib) / 1024

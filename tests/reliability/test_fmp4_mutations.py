@@ -7,7 +7,6 @@ whose peak RSS is measured). Then the issue's own reproductions, one test each.
 
 from __future__ import annotations
 
-import json
 import shutil
 import struct
 import subprocess
@@ -18,7 +17,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import HLSKIT, REPO
-from tests.hls.fmp4_mutations import Mutation, corpus, walk, write_cases
+from tests.hls.fmp4_mutations import (
+    Mutation,
+    corpus,
+    million_sample_segment,
+    repeated_playlist,
+    validate_in_child,
+    walk,
+    write_cases,
+)
 from tests.hls.fmp4_streams import encode_fmp4
 from tests.hls.hostile import HostileServer
 
@@ -27,20 +34,6 @@ pytestmark = pytest.mark.slow
 BUDGET = 20.0  # --time-budget of each validation
 AS_LIMIT = 1536 * 1024 * 1024  # address space of the child: a runaway allocation fails there
 RSS_CEILING_MIB = 300
-
-# Validates each location with the API `hlskit validate --json` uses, in a child under RLIMIT_AS;
-# prints one JSON line per case, then its peak RSS.
-CHILD = f"""
-import json, resource, sys
-resource.setrlimit(resource.RLIMIT_AS, ({AS_LIMIT}, {AS_LIMIT}))
-sys.path.insert(0, {str(REPO)!r})
-from tests.hls.corpus import run_one
-for location in sys.stdin.read().split():
-    out = run_one(location, fetch_timeout=5.0, time_budget={BUDGET})
-    musts = sorted({{f["rule"] for f in out.data["findings"] if f["severity"] == "MUST"}}) if out.kind == "report" else []
-    print(json.dumps([location, out.kind, out.exit_code, musts, out.seconds, out.detail]), flush=True)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
 
 
 @pytest.fixture(scope="module")
@@ -54,16 +47,6 @@ def hevc_package(ffmpeg, tmp_path_factory) -> Path:
     return encode_fmp4(ffmpeg, tmp_path_factory.mktemp("fmp4") / "hevc", codec="hevc").parent
 
 
-def _validate_all(locations: list[str]) -> tuple[dict[str, list], float]:
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD], input="\n".join(locations), capture_output=True, text=True, timeout=900
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    *lines, rss_kib = proc.stdout.strip().split("\n")
-    results = {row[0]: row[1:] for row in map(json.loads, lines)}
-    return results, int(rss_kib) / 1024
-
-
 def test_mutation_corpus_over_files_and_http_is_judged_right_within_budget_and_memory(package, tmp_path):
     folder = shutil.copytree(package, tmp_path / "pkg")
     mutations = corpus(folder)
@@ -73,7 +56,7 @@ def test_mutation_corpus_over_files_and_http_is_judged_right_within_budget_and_m
     try:
         files = [str(folder / name) for name, _ in cases]
         urls = [f"{server.url}/{name}" for name, _ in cases]
-        results, rss_mib = _validate_all(files + urls)
+        results, rss_mib = validate_in_child(files + urls, budget=BUDGET, as_limit=AS_LIMIT)
     finally:
         server.close()
     wrong = []
@@ -138,23 +121,10 @@ def test_a_trun_of_a_million_samples_listed_200_times_is_refused_within_budget_a
     """Defect 3: a 116-byte segment whose trun declares 1,048,575 samples, listed 200 times, with
     --time-budget 5 (it took 2.7 GB and did not end in 150 s)."""
     folder = shutil.copytree(package, tmp_path / "pkg")
-
-    def box(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I4s", 8 + len(body), kind) + body
-
-    traf = box(
-        b"traf",
-        box(b"tfhd", struct.pack(">II", 0x020000, 1))  # default-base-is-moof, track 1
-        + box(b"tfdt", struct.pack(">II", 0, 0))
-        + box(b"trun", struct.pack(">IIi", 0x1, 1_048_575, 92)),  # data offset: the mdat's body
-    )
-    moof = box(b"moof", box(b"mfhd", struct.pack(">II", 0, 1)) + traf)
-    segment = moof + box(b"mdat", bytes(116 - len(moof) - 8))
+    segment = million_sample_segment()
     assert len(segment) == 116
     (folder / "evil.m4s").write_bytes(segment)
-    lines = ["#EXTM3U", "#EXT-X-VERSION:6", "#EXT-X-TARGETDURATION:1", "#EXT-X-PLAYLIST-TYPE:VOD"]
-    lines += ['#EXT-X-MAP:URI="init.mp4"'] + ["#EXTINF:1.0,\nevil.m4s"] * 200 + ["#EXT-X-ENDLIST", ""]
-    (folder / "evil.m3u8").write_text("\n".join(lines))
+    (folder / "evil.m3u8").write_text(repeated_playlist("evil.m4s", 200))
     proc = _cli(folder / "evil.m3u8", "--time-budget", "5", timeout=60)
     assert proc.returncode != 124, "still running after 60 s"
     *_, rss_kib = proc.stderr.strip().split("\n")
