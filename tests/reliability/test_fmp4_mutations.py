@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from hlskit.domain.errors import InputError
+from hlskit.hls.validate import validate
 from tests.conftest import HLSKIT, REPO
 from tests.hls.fmp4_mutations import (
     Mutation,
@@ -216,3 +218,12 @@ def test_hlskit_own_style_packages_stay_clean(package, hevc_package, tmp_path):
     for pkg in (package, hevc_package):
         proc = _cli(pkg / "ffmpeg.m3u8")
         assert proc.returncode == 0 and "MUST fix: 0" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_the_time_budget_bounds_a_run_over_local_fmp4_segments(package, tmp_path):
+    """Defect 3's other half: --time-budget held only for HTTP fetches; a long playlist of local
+    segments ran on past it. 20,000 real segments take tens of seconds to read; 0.5 s is the budget."""
+    folder = shutil.copytree(package, tmp_path / "pkg")
+    (folder / "long.m3u8").write_text(repeated_playlist("index-00002.m4s", 20_000))
+    with pytest.raises(InputError, match=r"did not finish within its 0\.5 s time budget"):
+        validate(str(folder / "long.m3u8"), time_budget=0.5)
