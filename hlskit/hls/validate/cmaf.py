@@ -34,6 +34,11 @@ BROKEN = {
     "tfdt": ("FM3", "segments with a track fragment that has no tfdt"),
     "samples": ("FM4", "segments whose sample data lies outside their mdat"),
 }
+INIT_BROKEN = {
+    "box": ("FM1", "has boxes that cannot be read"),
+    "track": ("FM5", "describes a track no player can use"),
+    "config": ("FM6", "has a codec configuration that does not parse"),
+}
 
 
 def load_init(ctx: Context, m: Map, ref: str) -> tuple[bytes, fmp4.Init] | None:
@@ -70,21 +75,8 @@ def load_init(ctx: Context, m: Map, ref: str) -> tuple[bytes, fmp4.Init] | None:
     try:
         init = fmp4.read_init(plain)
     except fmp4.Invalid as exc:
-        rule = {"box": "FM1", "track": "FM5", "config": "FM6"}.get(exc.kind, "X1")
-        if rule == "FM1":
-            ctx.add("FM1", f"the initialization section {m.raw_uri} has boxes that cannot be read: {why(exc)}", ref)
-        elif rule == "FM5":
-            ctx.add(
-                "FM5", f"the initialization section {m.raw_uri} describes a track no player can use: {why(exc)}", ref
-            )
-        elif rule == "FM6":
-            ctx.add(
-                "FM6",
-                f"the initialization section {m.raw_uri} has a codec configuration that does not parse: {why(exc)}",
-                ref,
-            )
-        else:
-            ctx.add("X1", f"the initialization section {m.raw_uri} cannot be parsed ({why(exc)})", ref)
+        rule, what = INIT_BROKEN.get(exc.kind, ("X1", "cannot be parsed"))
+        ctx.add(rule, f"the initialization section {m.raw_uri} {what}: {why(exc)}", ref)
         return None
     except Exception as exc:  # noqa: BLE001 - hostile bytes may break the box reader in any way
         ctx.add("X1", f"the initialization section {m.raw_uri} cannot be parsed ({why(exc)})", ref)
@@ -194,10 +186,8 @@ def _segments(ctx: Context, pl: MediaPlaylist, rep: VariantReport, sizes, inits,
         container="fMP4 (ISO BMFF movie fragments)",
     )
     ctx.add_many("E2", "segments that cannot be read", unreadable, ref)
-    ctx.add_many("FM1", BROKEN["box"][1], broken["box"], ref)
-    ctx.add_many("FM2", BROKEN["fragment"][1], broken["fragment"], ref)
-    ctx.add_many("FM3", BROKEN["tfdt"][1], broken["tfdt"], ref)
-    ctx.add_many("FM4", BROKEN["samples"][1], broken["samples"], ref)
+    for kind, (rule, what) in BROKEN.items():
+        ctx.add_many(rule, what, broken[kind], ref)
     ctx.add_many("AHS-7.4", "video segments whose first sample is not a sync sample (IDR)", not_sync, ref)
     ctx.add_many("E4", "segments that interrupt a track of the initialization section", lacking, ref)
     return _timing(ctx, pl, read, inits, ref)
