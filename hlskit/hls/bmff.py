@@ -1,12 +1,14 @@
 """ISO BMFF boxes (ISO/IEC 14496-12 §4.2), read strictly: pure functions on bytes.
 
-A box is a 32-bit size and a 4-character type; size 1 means a 64-bit largesize follows the type,
-size 0 that the box is the last of the file and runs to its end. A size smaller than the header,
-a box that runs past its container or past the end of the file, size 0 anywhere but the top level
+A box is a 32-bit size and a 4-character type; size 1 means a 64-bit largesize follows the type.
+A size smaller than the header, a box that runs past its container or past the end of the file,
 and stray bytes after a container's last box are :class:`Invalid` ("box"): players cannot find the
-boxes that follow. At the top level of a segment's head (the length of the whole unknown) the last
-box may run past the bytes read; :class:`Truncated` says how many bytes would do when a header or a
-box that must be whole is cut.
+boxes that follow. So is size 0, which ISO/IEC 14496-12 §4.2 lets the last box of a file use to run
+to its end: an HLS player appends the init section and every segment into one byte stream (the W3C
+ISO BMFF Byte Stream Format of MSE; FFmpeg's HLS reader alike), where such a box never ends, and
+Chromium's MP4 parser refuses it outright. At the top level of a segment's head (the length of the
+whole unknown) the last box may run past the bytes read; :class:`Truncated` says how many bytes
+would do when a header or a box that must be whole is cut.
 
 Fields are read through :class:`Fields`, which never reads past the end of its box: a box too
 short for what its version and flags say it holds is Invalid too, never a read of the next box.
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 
 # Box types that may open an ISO BMFF file or segment (14496-12 §4.3, §8.16.2 styp, §8.16.3 sidx).
 LEADING = {b"ftyp", b"styp", b"moof", b"moov", b"sidx", b"emsg", b"prft", b"free", b"skip"}
-TO_THE_END = 1 << 62  # the end of a size-0 box whose file length is not known (a head)
+UNKNOWN_END = 1 << 62  # the limit of a head's last box: the file's length is not known
 
 
 class Truncated(ValueError):
@@ -52,7 +54,7 @@ class Box:
         return self.type.decode("latin-1")
 
 
-def _header(data: bytes, i: int, limit: int, top: bool, whole: int | None) -> Box:
+def _header(data: bytes, i: int, limit: int, top: bool) -> Box:
     size = int.from_bytes(data[i : i + 4], "big")
     kind = data[i + 4 : i + 8]
     name = kind.decode("latin-1")
@@ -62,9 +64,9 @@ def _header(data: bytes, i: int, limit: int, top: bool, whole: int | None) -> Bo
             raise Truncated(i + 16)
         size, header = int.from_bytes(data[i + 8 : i + 16], "big"), 16
     elif size == 0:
-        if not top:
-            raise Invalid("box", f"the {name} box at byte {i} has size 0 inside a box (only a file's last box may)")
-        return Box(kind, i, i + 8, whole if whole is not None else TO_THE_END)
+        raise Invalid(
+            "box", f"the {name} box at byte {i} has size 0 (to the end of the file), which never ends in a stream"
+        )
     if size < header:
         raise Invalid("box", f"the {name} box at byte {i} has size {size}, less than its {header}-byte header")
     if i + size > limit:
@@ -86,7 +88,7 @@ def boxes(data: bytes, start: int = 0, end: int | None = None, *, whole: int | N
         end = len(data) if whole is None else whole
     elif end > len(data):
         raise Truncated(end)
-    limit = end if not top or whole is not None else TO_THE_END
+    limit = end if not top or whole is not None else UNKNOWN_END
     i = start
     while i < end:
         if i + 8 > end:
@@ -97,10 +99,8 @@ def boxes(data: bytes, start: int = 0, end: int | None = None, *, whole: int | N
             raise Invalid("box", f"{end - i} stray bytes follow the last box, at byte {i}")
         if i + 8 > len(data):
             raise Truncated(i + 16)
-        box = _header(data, i, limit, top, whole)
+        box = _header(data, i, limit, top)
         yield box
-        if box.end >= TO_THE_END:
-            return
         i = box.end
 
 

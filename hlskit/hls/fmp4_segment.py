@@ -21,7 +21,7 @@ from array import array
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-from .bmff import TO_THE_END, Box, Fields, Invalid, Truncated, boxes, child, children, is_fmp4
+from .bmff import Box, Fields, Invalid, Truncated, boxes, child, children, is_fmp4
 from .fmp4_init import Init, Track
 
 NON_SYNC = 0x10000  # sample_is_non_sync_sample in sample flags (14496-12 §8.8.3.1)
@@ -222,8 +222,9 @@ def _trun(
     room = mdat.end - offset
     where = f"the trun of track {run.track_id}"
     if offset < mdat.body or offset > mdat.end:
-        end = "the end of the file" if mdat.end >= TO_THE_END else mdat.end
-        raise Invalid("samples", f"{where} puts its samples at byte {offset}, outside the mdat ({mdat.body}-{end})")
+        raise Invalid(
+            "samples", f"{where} puts its samples at byte {offset}, outside the mdat ({mdat.body}-{mdat.end})"
+        )
     if count > room or held + count > MAX_SAMPLES:  # every sample takes a byte of the mdat at least
         raise Invalid("samples", f"{where} lists {count} samples; the mdat has {room} bytes for them")
     columns = _table(data[f.at : f.at + 4 * len(present) * count], len(present))

@@ -172,7 +172,12 @@ def _without_tfdt(seg: bytes) -> bytes:
 REPROS = {
     "segment truncated to half": ("seg", lambda s: s[: len(s) // 2], "FM1", "runs past the end of the file"),
     "mdat size 0xFFFFFFFF": ("seg", lambda s: _put(s, _box(s, "mdat#0").start, b"\xff" * 4), "FM1", "4294967295"),
-    "moof of size 0": ("seg", lambda s: _put(s, _box(s, "moof#0").start, bytes(4)), "FM2", "has no mdat box after it"),
+    "moof of size 0": (
+        "seg",
+        lambda s: _put(s, _box(s, "moof#0").start, bytes(4)),
+        "FM1",
+        "the moof box at byte 128 has size 0",
+    ),
     "no tfdt": ("seg", _without_tfdt, "FM3", "has no tfdt box"),
     "sample entry renamed zzzz": (
         "init",

@@ -135,9 +135,10 @@ _RULES = [
         "FM1",
         MUST,
         "RFC 8216 §3.3: an fMP4 segment or initialization section is ISO BMFF boxes; ISO/IEC 14496-12 "
-        "§4.2: a box's size counts its header and contents, size 1 means a 64-bit largesize follows, "
-        "size 0 is allowed only for the last box of the file (it runs to the end), and every box lies "
-        "within its container and within the file: a truncated file or a wrong size hides what follows.",
+        "§4.2: a box's size counts its header and contents (size 1: a 64-bit largesize follows) and every "
+        "box lies within its container and within the file, so a truncated file or a wrong size hides what "
+        "follows. Size 0 (to the end of the file) never ends where players append the init section and "
+        "the segments into one stream (W3C ISO BMFF Byte Stream Format).",
     ),
     Rule(
         "FM2",
