@@ -51,13 +51,18 @@ class Box:
 
     @property
     def name(self) -> str:
-        return self.type.decode("latin-1")
+        return type_name(self.type)
+
+
+def type_name(kind: bytes) -> str:
+    """A box type as text for a one-line finding: its four characters, or hex when they are not printable."""
+    return kind.decode("ascii") if all(32 <= c < 127 for c in kind) else "0x" + kind.hex()
 
 
 def _header(data: bytes, i: int, limit: int, top: bool) -> Box:
     size = int.from_bytes(data[i : i + 4], "big")
     kind = data[i + 4 : i + 8]
-    name = kind.decode("latin-1")
+    name = type_name(kind)
     header = 8
     if size == 1:
         if i + 16 > len(data):
