@@ -1,5 +1,5 @@
-"""The validator's long reliability runs: the whole corpus, mutations of it, and hostile sources
-with the default budgets (20 s per fetch, 120 s per run).
+"""The validator's long reliability runs: the whole corpus, mutations of it, fMP4 mutations, and
+hostile sources with the default budgets (20 s per fetch, 120 s per run).
 
 Counts what matters: corpus size, tracebacks (must be 0), hangs (must be 0: every case ends by
 its budget), the longest time, the largest memory. The corpus is the hand-written playlists of
@@ -7,7 +7,10 @@ tests/data/playlists, real FFmpeg hls-muxer output in every configuration of tes
 and seeded mutations of all of them (lines dropped, duplicated, cut short; attribute values
 replaced by 400-digit, negative, empty, fractional, NaN values; bytes that are not UTF-8). Corpus
 cases run in this process (as `hlskit validate --json` does); hostile cases run the real CLI in a
-child whose peak RSS is measured.
+child whose peak RSS is measured. fMP4 mutations (tests/hls/fmp4_mutations.py: every box size,
+renames, truncations, counts, offsets, timescales, equivalent rewrites of FFmpeg's own fMP4 output)
+run from files and over HTTP in a child under RLIMIT_AS, each labelled playable (exit 0) or not
+(a MUST finding, exit 1).
 
 Run: .venv/bin/python bench/reliability_validate.py [--mutations 20] [--quick] [--out bench/results/validate.md]
 """
@@ -33,8 +36,12 @@ import imageio_ffmpeg
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hlskit.hls.fetch import FETCH_SECONDS, RUN_SECONDS  # noqa: E402
+from tests.hls import fmp4_mutations  # noqa: E402
 from tests.hls.corpus import files, generate, run_one  # noqa: E402
+from tests.hls.fmp4_streams import encode_fmp4  # noqa: E402
 from tests.hls.hostile import HostileServer, master_playlist, media_playlist  # noqa: E402
+
+AS_LIMIT = 1536 * 1024 * 1024  # address space of the child that validates the fMP4 mutations
 
 HOSTILE_VALUES = ["9" * 400, "-1", "", "1.5", "nan", "1e400", "0x10", "-0", '"quoted"', "\u00e9\u00e9"]
 
@@ -100,6 +107,53 @@ def peak_rss_cli(args: list[str], timeout: float) -> dict:
     }
 
 
+def fmp4_mutation_runs(base: Path, server: HostileServer, run_s: float) -> tuple[list[str], float, float]:
+    """Every fMP4 mutation from files and over HTTP: the table rows, the peak RSS and the time."""
+    folder = encode_fmp4(imageio_ffmpeg.get_ffmpeg_exe(), base / "fmp4").parent
+    mutations = fmp4_mutations.corpus(folder)
+    cases = fmp4_mutations.write_cases(folder, mutations)
+    files = [str(folder / name) for name, _ in cases]
+    urls = [f"{server.url}/fmp4/{name}" for name, _ in cases]
+    started = time.monotonic()
+    results, rss = fmp4_mutations.validate_in_child(files + urls, budget=run_s, as_limit=AS_LIMIT)
+    seconds = time.monotonic() - started
+    rows: dict[str, list[int]] = {}  # kind -> [cases, judged right, MUST, passed, exit 2, crashes]
+    wrong, slowest = [], (0.0, "")
+    for (_, m), location in zip(cases * 2, files + urls):
+        kind, code, _musts, took, detail = results[location]
+        row = rows.setdefault(m.kind, [0, 0, 0, 0, 0, 0])
+        right = kind == "report" and code == (0 if m.playable else 1)
+        row[0] += 1
+        row[1] += right
+        row[2] += kind == "report" and code == 1
+        row[3] += kind == "report" and code == 0
+        row[4] += kind == "error"
+        row[5] += kind == "crash"
+        if not right:
+            wrong.append(f"{m.name} ({'HTTP' if location.startswith('http') else 'file'}): {kind} {code} {detail}")
+        slowest = max(slowest, (took, m.name))
+    lines = [
+        "| fMP4 mutation kind | cases (files + HTTP) | judged as labelled | MUST (exit 1) | passed (exit 0) | exit 2 | tracebacks |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for kind, r in sorted(rows.items(), key=lambda kv: -kv[1][0]):
+        lines.append(f"| {kind} | {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} |")
+    total = [sum(r[i] for r in rows.values()) for i in range(6)]
+    lines.append(
+        f"| **all {len(mutations)} mutations, twice** | {total[0]} | **{total[1]}** | {total[2]} | {total[3]} | {total[4]} | **{total[5]}** |"
+    )
+    lines += [
+        "",
+        f"fMP4 mutations: {seconds:.1f} s in all, slowest case {slowest[0]:.2f} s ({slowest[1]}); peak RSS of the "
+        f"validating child {rss:.0f} MiB (RLIMIT_AS {AS_LIMIT // 2**20} MiB).",
+    ]
+    lines += [f"- misjudged: {w}" for w in wrong[:20]]
+    (base / "evil.m4s").write_bytes(fmp4_mutations.million_sample_segment())
+    (base / "init.mp4").write_bytes((folder / "init.mp4").read_bytes())
+    (base / "evil.m3u8").write_text(fmp4_mutations.repeated_playlist("evil.m4s", 200))
+    return lines, rss, seconds
+
+
 def hostile_cases(base: Path, server: HostileServer, quick: bool) -> dict[str, str]:
     """name -> location (files written under base, served by ``server``)."""
     u = server.url
@@ -125,6 +179,7 @@ def hostile_cases(base: Path, server: HostileServer, quick: bool) -> dict[str, s
         "200,000-segment playlist": str(base / "huge.m3u8"),
         "24 MB playlist (over the 16 MiB cap)": str(base / "over-cap.m3u8"),
         "host that does not resolve": "http://no-such-host.invalid/master.m3u8",
+        "fMP4: a 116-byte segment whose trun declares 1,048,575 samples, listed 200 times": str(base / "evil.m3u8"),
     }
 
 
@@ -169,6 +224,9 @@ def main() -> None:
                     invalid_json += 1
             slowest = max(slowest, (out.seconds, p.name))
         corpus_seconds = time.monotonic() - started
+        # --- fMP4 mutations, files and HTTP, in a child under a memory ceiling --------------------
+        fmp4_lines, _, _ = fmp4_mutation_runs(base, server, run_s)
+        print("\n".join(fmp4_lines), flush=True)
         # --- hostile sources, real CLI ------------------------------------------------------------
         hostile = {}
         for name, location in hostile_cases(base, server, args.quick).items():
@@ -204,6 +262,8 @@ def main() -> None:
         f"| **invalid JSON** | **{bad_json}** |",
         f"| **hangs** | **{hangs}** |",
         f"| corpus time in all / slowest case | {corpus_seconds:.1f} s / {slowest[0]:.2f} s ({slowest[1]}) |",
+        "",
+        *fmp4_lines,
         "",
         "| hostile source (real CLI, `--json`) | exit | time | peak RSS | valid JSON | traceback | what it said |",
         "|---|---|---|---|---|---|---|",

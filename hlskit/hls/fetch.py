@@ -89,6 +89,13 @@ class Budget:
     def expired(self) -> bool:
         return self.run_seconds is not None and time.monotonic() - self.started >= self.run_seconds
 
+    def spent(self) -> bool:
+        """True (and ``out_of_time`` set) once the run's budget is used up: loops that do work
+        between reads (parsing segments) stop there, so the budget bounds CPU time too."""
+        if self.expired:
+            self.out_of_time = True
+        return self.out_of_time
+
     def deadline(self) -> float | None:
         """The deadline of a fetch starting now; OutOfTime when the run's budget is used up."""
         if self.expired:

@@ -66,6 +66,10 @@ def read_fragments(
         try:
             return fmp4.read_segment(data, init, total), data
         except fmp4.Truncated as cut:
-            if len(data) >= limit:
-                raise ValueError(f"the segment ends inside a box (it needs {cut.need} bytes)") from None
-            data = plain_head(source, seg, key, min(max(cut.need, 2 * len(data)), limit))
+            if len(data) < limit:
+                data = plain_head(source, seg, key, min(max(cut.need, 2 * len(data)), limit))
+                continue
+            if total is None and size is not None:  # the whole segment is read: say what is wrong with it
+                total = limit = plain_size(source, seg, key, size)
+                continue
+            raise fmp4.Invalid("box", f"the segment ends inside a box (it needs {cut.need} bytes)") from None

@@ -57,13 +57,56 @@ class Codec:
     profile: int
     level: int
     length_size: int = 0  # bytes of each NAL unit length prefix in samples (AVC/HEVC), else 0
+    parameter_sets: frozenset[int] = frozenset()  # NAL unit types of the parameter sets the record holds
+
+
+def _u16(record: bytes, i: int, what: str) -> int:
+    if i + 2 > len(record):
+        raise ValueError(f"the {what} record is cut short")
+    return int.from_bytes(record[i : i + 2], "big")
+
+
+def _nal(record: bytes, i: int, what: str) -> tuple[bytes, int]:
+    """The length-prefixed (16-bit) NAL unit at ``i`` of a configuration record, and where it ends."""
+    n = _u16(record, i, what)
+    if i + 2 + n > len(record) or n == 0:
+        raise ValueError(f"a parameter set in the {what} record runs past its end ({n} bytes at byte {i + 2})")
+    return record[i + 2 : i + 2 + n], i + 2 + n
+
+
+def _length_size(byte: int, what: str) -> int:
+    size = (byte & 3) + 1
+    if size == 3:  # lengthSizeMinusOne is 0, 1 or 3 (14496-15 §5.3.3.1.2, §8.3.3.1.2)
+        raise ValueError(f"the {what} record gives NAL unit lengths of 3 bytes (lengthSizeMinusOne 2)")
+    return size
 
 
 def avc_codec(fourcc: str, avcc: bytes) -> Codec:
-    """``avc1.PPCCLL`` from AVCProfileIndication, profile_compatibility, AVCLevelIndication (RFC 6381 §3.3)."""
-    if len(avcc) < 5 or avcc[0] != 1:
+    """``avc1.PPCCLL`` from AVCProfileIndication, profile_compatibility, AVCLevelIndication (RFC 6381 §3.3).
+
+    The record is walked whole (14496-15 §5.3.3.1): its SPS and PPS arrays lie within it and hold
+    NAL units of those types, and the first SPS's profile_idc is AVCProfileIndication."""
+    if len(avcc) < 7 or avcc[0] != 1:
         raise ValueError("the avcC record is not configurationVersion 1")
-    return Codec(f"{fourcc}.{avcc[1]:02x}{avcc[2]:02x}{avcc[3]:02x}", avcc[1], avcc[3], (avcc[4] & 3) + 1)
+    length_size = _length_size(avcc[4], "avcC")
+    i, sets = 5, {}
+    for kind, mask in ((7, 0x1F), (8, 0xFF)):  # numOfSequenceParameterSets (5 bits), then PPS (8 bits)
+        if i >= len(avcc):
+            raise ValueError("the avcC record is cut short")
+        count, i = avcc[i] & mask, i + 1
+        for _ in range(count):
+            nal, i = _nal(avcc, i, "avcC")
+            if nal[0] & 0x80 or nal[0] & 0x1F != kind:
+                raise ValueError(f"the avcC record holds NAL unit type {nal[0] & 0x1F} where an {_AVC[kind]} belongs")
+            sets.setdefault(kind, nal)
+    sps = sets.get(7)
+    if sps is not None and (len(sps) < 4 or sps[1] != avcc[1]):
+        raise ValueError(f"the avcC says profile {avcc[1]} but its SPS says {sps[1] if len(sps) > 1 else '?'}")
+    codec = f"{fourcc}.{avcc[1]:02x}{avcc[2]:02x}{avcc[3]:02x}"
+    return Codec(codec, avcc[1], avcc[3], length_size, frozenset(sets))
+
+
+_AVC = {7: "SPS", 8: "PPS"}
 
 
 def hevc_codec(fourcc: str, hvcc: bytes) -> Codec:
@@ -71,6 +114,11 @@ def hevc_codec(fourcc: str, hvcc: bytes) -> Codec:
     with trailing zero constraint bytes left out (ISO/IEC 14496-15 Annex E.3)."""
     if len(hvcc) < 23 or hvcc[0] != 1:
         raise ValueError("the hvcC record is not configurationVersion 1")
+    length_size = _length_size(hvcc[21], "hvcC")
+    sets = _hevc_arrays(hvcc)
+    sps = _rbsp(sets[33][2:]) if 33 in sets else None
+    if sps is not None and (len(sps) < 13 or sps[1] != hvcc[1] or sps[12] > hvcc[12]):
+        raise ValueError("the hvcC's profile and level are not those of its SPS")
     space, tier, profile = hvcc[1] >> 6, (hvcc[1] >> 5) & 1, hvcc[1] & 0x1F
     compat = int.from_bytes(hvcc[2:6], "big")
     reversed_compat = int(f"{compat:032b}"[::-1], 2)
@@ -85,7 +133,30 @@ def hevc_codec(fourcc: str, hvcc: bytes) -> Codec:
         f"{'HL'[tier == 0]}{level}",
     ]
     parts += [f"{b:X}" for b in constraints]
-    return Codec(".".join(parts), profile, level, (hvcc[21] & 3) + 1)
+    return Codec(".".join(parts), profile, level, length_size, frozenset(sets))
+
+
+def _hevc_arrays(hvcc: bytes) -> dict[int, bytes]:
+    """The first NAL unit of each parameter set array of an hvcC (14496-15 §8.3.3.1): every array
+    and NAL unit within the record, each NAL unit of its array's type with a valid header."""
+    sets: dict[int, bytes] = {}
+    i = 23
+    for _ in range(hvcc[22]):  # numOfArrays
+        if i >= len(hvcc):
+            raise ValueError("the hvcC record is cut short")
+        kind, count = hvcc[i] & 0x3F, _u16(hvcc, i + 1, "hvcC")
+        i += 3
+        for _ in range(count):
+            nal, i = _nal(hvcc, i, "hvcC")
+            if len(nal) < 2 or nal[0] & 0x80 or (nal[0] >> 1) & 0x3F != kind or not nal[1] & 7:
+                raise ValueError(f"the hvcC record's array of NAL unit type {kind} holds a NAL unit of another type")
+            sets.setdefault(kind, nal)
+    return sets
+
+
+def _rbsp(nal: bytes) -> bytes:
+    """A NAL unit payload without its emulation prevention bytes (H.264 / H.265 §7.4.2)."""
+    return nal.replace(b"\x00\x00\x03", b"\x00\x00")
 
 
 @dataclass(frozen=True)
@@ -112,6 +183,9 @@ def av1_codec(fourcc: str, av1c: bytes) -> Codec:
     high, twelve = (av1c[2] >> 6) & 1, (av1c[2] >> 5) & 1
     depth = (12 if twelve else 10) if high else 8
     codec = f"{fourcc}.{profile}.{level:02d}{'MH'[tier]}.{depth:02d}"
+    headers = [p for k, p in _obus(av1c[4:]) if k == 1]
+    if headers and (not headers[0] or headers[0][0] >> 5 != profile):
+        raise ValueError("the av1C's seq_profile is not that of its sequence header OBU")
     color = _sequence_color(av1c[4:])
     if color is not None:
         defaults = (color.mono, color.sub_x, color.sub_y, color.position, color.full_range) == (0, 1, 1, 0, 0) and (
@@ -125,29 +199,43 @@ def av1_codec(fourcc: str, av1c: bytes) -> Codec:
     return Codec(codec, profile, level)
 
 
-def _sequence_color(obus: bytes) -> _Av1Color | None:
-    """color_config of the first sequence header OBU in ``obus`` (low overhead format), or None."""
-    i = 0
+def _obus(obus: bytes) -> list[tuple[int, bytes]]:
+    """(obu_type, payload) of each OBU of av1C's configOBUs (low overhead format, AV1 spec 5.3);
+    ValueError when one is malformed (forbidden bit set, a size running past the record)."""
+    out, i = [], 0
     while i < len(obus):
         header = obus[i]
         kind, has_ext, has_size = (header >> 3) & 0xF, (header >> 2) & 1, (header >> 1) & 1
+        if header & 0x80:
+            raise ValueError("an OBU in the av1C record has its forbidden bit set")
         i += 1 + has_ext
         size = len(obus) - i
         if has_size:
             size, shift = 0, 0
             while True:  # leb128 (AV1 spec 4.10.5)
+                if i >= len(obus) or shift > 56:
+                    raise ValueError("an OBU size in the av1C record is cut short")
                 byte = obus[i]
                 i += 1
                 size |= (byte & 0x7F) << shift
                 shift += 7
                 if not byte & 0x80:
                     break
+        if i + size > len(obus):
+            raise ValueError("an OBU in the av1C record runs past its end")
+        out.append((kind, obus[i : i + size]))
+        i += size
+    return out
+
+
+def _sequence_color(obus: bytes) -> _Av1Color | None:
+    """color_config of the first sequence header OBU in ``obus`` (low overhead format), or None."""
+    for kind, payload in _obus(obus):
         if kind == 1:  # OBU_SEQUENCE_HEADER
             try:
-                return _color_config(Bits(obus[i : i + size]))
+                return _color_config(Bits(payload))
             except IndexError:
                 return None
-        i += size
     return None
 
 
@@ -234,6 +322,8 @@ def _descriptor(data: bytes, i: int) -> tuple[int, int, int]:
         size = (size << 7) | (byte & 0x7F)
         if not byte & 0x80:
             break
+    if i + size > len(data):
+        raise ValueError(f"a descriptor (tag {tag}) in the esds box runs past its end")
     return tag, i, i + size
 
 
@@ -266,4 +356,6 @@ def mp4a_codec(esds: bytes) -> Audio:
         channels = b.u(4)
     except IndexError:
         raise ValueError("the esds box is cut short") from None
+    if aot == 0 or rate == 0:  # AOT 0 is "null"; sampling frequency indexes 13 and 14 are reserved
+        raise ValueError(f"the AudioSpecificConfig gives object type {aot} at {rate} Hz, which no decoder takes")
     return Audio(f"mp4a.40.{aot}", aot, rate, channels)

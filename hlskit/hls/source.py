@@ -103,6 +103,7 @@ class Source:
             self._note_type(ref, resp.content_type)
             data = resp.body
         elif (path := self._local(ref)) is not None:
+            self.budget.deadline()
             data = local_read(path, cap=PLAYLIST_CAP)
         else:
             self.budget.deadline()
@@ -119,9 +120,9 @@ class Source:
             resp = self._http(ref, http_fetch, headers=self.headers, start=start, length=length)
             self._note_type(ref, resp.content_type)
             return resp.body
+        self.budget.deadline()  # local reads too: a run over local files ends within its budget
         if (path := self._local(ref)) is not None:
             return local_read(path, start, length)
-        self.budget.deadline()
         if length is None and self.storage.size(ref) - start > SEGMENT_CAP:
             raise TooLarge(f"the object is over the {SEGMENT_CAP // MIB} MiB cap for one read")
         return self.storage.read_bytes(ref, start or None, length)
@@ -131,9 +132,9 @@ class Source:
             size, content_type = self._http(ref, http_size, self.headers)
             self._note_type(ref, content_type)
             return size
+        self.budget.deadline()
         if (path := self._local(ref)) is not None:
             return local_size(path)
-        self.budget.deadline()
         return self.storage.size(ref)
 
 

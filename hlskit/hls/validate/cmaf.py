@@ -1,12 +1,17 @@
 """fMP4 (EXT-X-MAP) media playlist checks.
 
 The init section of each EXT-X-MAP is read, decrypted with the key of the EXT-X-KEY before the
-MAP and that tag's IV (RFC 8216 §4.3.2.5), and parsed (X1, C4). CODECS, RESOLUTION and FRAME-RATE
-come from init + first segment (hlskit.hls.codecs). Per segment: AES-128 length and padding (C3,
-C4), ISO BMFF boxes once decrypted (C4/F3), the first video sample a sync sample and, for H.264
-and HEVC, an IDR or IRAP picture (AHS-7.4), EXTINF against the presentation span the trun
-durations give (E3), and each track's tfdt following on from the previous segment (E4, Apple HLS
-authoring spec 7.3).
+MAP and that tag's IV (RFC 8216 §4.3.2.5), and parsed (X1, C4; box sizes FM1, tracks FM5, codec
+configuration records FM6). CODECS, RESOLUTION and FRAME-RATE come from init + first segment
+(hlskit.hls.codecs). Per segment: AES-128 length and padding (C3, C4), ISO BMFF boxes once
+decrypted (C4/F3), their sizes (FM1), movie fragments (FM2), tfdt (FM3) and sample data (FM4), the
+first video sample a sync sample and, for H.264 and HEVC, an IDR or IRAP picture (AHS-7.4), EXTINF
+against the presentation span the trun durations give (E3), and each track's tfdt following on
+from the previous segment (E4, Apple HLS authoring spec 7.3).
+
+Bounded: each segment is read, checked and summed up (per track: tfdt, duration, presentation
+span; hlskit.hls.fmp4.Span) before the next, so memory does not grow with the samples of earlier
+segments, and the loop stops when the run's time budget is spent.
 """
 
 from __future__ import annotations
@@ -22,6 +27,18 @@ from .read import Context, media_facts, whole_segment, why
 from .report import VariantReport
 
 FIRST_WHOLE = 8 * 1024 * 1024
+# Invalid.kind -> (rule, what the finding lists)
+BROKEN = {
+    "box": ("FM1", "segments whose boxes are cut short or have sizes that cannot be"),
+    "fragment": ("FM2", "segments whose movie fragments are malformed"),
+    "tfdt": ("FM3", "segments with a track fragment that has no tfdt"),
+    "samples": ("FM4", "segments whose sample data lies outside their mdat"),
+}
+INIT_BROKEN = {
+    "box": ("FM1", "has boxes that cannot be read"),
+    "track": ("FM5", "describes a track no player can use"),
+    "config": ("FM6", "has a codec configuration that does not parse"),
+}
 
 
 def load_init(ctx: Context, m: Map, ref: str) -> tuple[bytes, fmp4.Init] | None:
@@ -57,6 +74,10 @@ def load_init(ctx: Context, m: Map, ref: str) -> tuple[bytes, fmp4.Init] | None:
         return None
     try:
         init = fmp4.read_init(plain)
+    except fmp4.Invalid as exc:
+        rule, what = INIT_BROKEN.get(exc.kind, ("X1", "cannot be parsed"))
+        ctx.add(rule, f"the initialization section {m.raw_uri} {what}: {why(exc)}", ref)
+        return None
     except Exception as exc:  # noqa: BLE001 - hostile bytes may break the box reader in any way
         ctx.add("X1", f"the initialization section {m.raw_uri} cannot be parsed ({why(exc)})", ref)
         return None
@@ -103,13 +124,14 @@ def _first_segment(
 
 
 def _segments(ctx: Context, pl: MediaPlaylist, rep: VariantReport, sizes, inits, ref: str) -> list[int | None]:
-    bad_len, bad_pad, not_boxes, unreadable, not_sync = [], [], [], [], []
-    read: list[fmp4.Fragments | None] = []
+    bad_len, bad_pad, not_boxes, unreadable, not_sync, lacking = [], [], [], [], [], []
+    broken: dict[str, list[str]] = {kind: [] for kind in BROKEN}
+    read: list[dict[int, fmp4.Span] | None] = []  # per segment, when all its fragments were read
     for seg, size in zip(pl.segments, sizes):
         key = segment_key(ctx, seg)
         got = inits.get(seg.map)
         read.append(None)
-        if size is None or (seg.encrypted and key is None):
+        if size is None or (seg.encrypted and key is None) or ctx.source.budget.spent():
             continue
         try:
             if key is not None and not seg.byterange:
@@ -128,12 +150,24 @@ def _segments(ctx: Context, pl: MediaPlaylist, rep: VariantReport, sizes, inits,
         except OSError as exc:
             unreadable.append(f"{seg.raw_uri} ({why(exc)})")
             continue
+        except fmp4.Invalid as exc:
+            broken.get(exc.kind, not_boxes).append(f"{seg.raw_uri} ({why(exc)})")
+            rep.checked_segments += 1
+            continue
         except Exception as exc:  # noqa: BLE001 - hostile bytes may break the box reader in any way
             not_boxes.append(f"{seg.raw_uri} ({why(exc)})")
             rep.checked_segments += 1
             continue
         rep.checked_segments += 1
-        read[-1] = frags
+        tracks = {t.track_id: t for t in got[1].tracks}
+        read[-1] = {tid: run.span(tracks[tid].media_time) for tid, run in frags.runs.items()}
+        runs = frags.runs
+        media = [t for t in tracks.values() if t.handler in ("vide", "soun")]
+        gone = [
+            f"{t.handler} track {t.track_id}" for t in media if t.track_id not in runs or not runs[t.track_id].sizes
+        ]
+        if gone:
+            lacking.append(f"{seg.raw_uri} (no samples of the {', '.join(gone)})")
         if got[1].video is not None:
             first = frags.first_video
             if first is None or not first.sync or first.key is False:
@@ -152,30 +186,35 @@ def _segments(ctx: Context, pl: MediaPlaylist, rep: VariantReport, sizes, inits,
         container="fMP4 (ISO BMFF movie fragments)",
     )
     ctx.add_many("E2", "segments that cannot be read", unreadable, ref)
+    for kind, (rule, what) in BROKEN.items():
+        ctx.add_many(rule, what, broken[kind], ref)
     ctx.add_many("AHS-7.4", "video segments whose first sample is not a sync sample (IDR)", not_sync, ref)
+    ctx.add_many("E4", "segments that interrupt a track of the initialization section", lacking, ref)
     return _timing(ctx, pl, read, inits, ref)
 
 
-def _timing(ctx: Context, pl: MediaPlaylist, read, inits, ref: str) -> list[int | None]:
+def _timing(
+    ctx: Context, pl: MediaPlaylist, read: list[dict[int, fmp4.Span] | None], inits, ref: str
+) -> list[int | None]:
     """EXTINF against the media (E3) and tfdt continuity per track (E4); the 90 kHz starts."""
     starts: list[int | None] = []
     spans: list[tuple[float, float, float] | None] = []  # (start, end, one frame) in seconds
     off, gaps = [], []
-    for i, (seg, frags) in enumerate(zip(pl.segments, read)):
+    for i, (seg, summed) in enumerate(zip(pl.segments, read)):
         got = inits.get(seg.map)
         track = got and (got[1].video or got[1].audio)
-        run = frags.runs.get(track.track_id) if frags and track and frags.complete else None
-        span = run.presentation(track.media_time) if run else None
-        frame = max(run.durations) / track.timescale if span else 0.0
-        spans.append((span[0] / track.timescale, span[1] / track.timescale, frame) if span else None)
-        starts.append(round(span[0] * 90000 / track.timescale) if span and track.handler == "vide" else None)
+        span = summed.get(track.track_id) if summed and track else None
+        shown = span.presentation if span and track.timescale else None  # timescale 0 is refused (FM5)
+        scale = track.timescale if shown else 1
+        spans.append((shown[0] / scale, shown[1] / scale, span.longest / scale) if shown else None)
+        starts.append(round(shown[0] * 90000 / scale) if shown and track.handler == "vide" else None)
         prev = read[i - 1] if i else None
-        if not (prev and frags and prev.complete and frags.complete) or seg.discontinuity:
+        if not (prev and summed) or seg.discontinuity:
             continue
-        for tid, r in frags.runs.items():
-            p = prev.runs.get(tid)
+        for tid, r in summed.items():
+            p = prev.get(tid)
             t = got[1].track(tid)
-            if p and t and p.decode_time is not None and r.decode_time is not None:
+            if p and t and t.timescale and p.decode_time is not None and r.decode_time is not None:
                 if p.decode_time + p.duration != r.decode_time:
                     gaps.append(
                         f"{seg.raw_uri} track {tid}: tfdt {r.decode_time / t.timescale:.6f} s, "

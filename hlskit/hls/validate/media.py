@@ -153,7 +153,7 @@ def _segments(
     has_video = facts is None or facts.video is not None
     for seg, size in zip(pl.segments, sizes):
         key = segment_key(ctx, seg)
-        if size is None or (seg.encrypted and key is None):
+        if size is None or (seg.encrypted and key is None) or ctx.source.budget.spent():
             starts.append(None)
             continue
         try:

@@ -5,8 +5,8 @@ its severity and the text it enforces live here only. Ids are short and stable b
 the package manifest and scripts refer to them: ``AHS-<item>`` is an item of Apple's "HLS
 authoring specification for Apple devices", ``3.1-<ATTR>`` and ``6.<n>`` are EXT-X-STREAM-INF
 attribute and CODECS rules, the rest are letter+number ids grouped by topic (F format, V
-version, T target duration, E EXTINF and segments, X EXT-X-MAP, K/KF/IV/C keys and encryption, P playlist
-type and end, ST/G/I/SK master tags, IF I-frame playlists, B bit rates).
+version, T target duration, E EXTINF and segments, X EXT-X-MAP, FM fMP4 boxes, K/KF/IV/C keys and encryption, P
+playlist type and end, ST/G/I/SK master tags, IF I-frame playlists, B bit rates).
 """
 
 from __future__ import annotations
@@ -131,6 +131,54 @@ _RULES = [
         MUST,
         "RFC 8216 §4.3.2.5: if the Media Initialization Section of an EXT-X-MAP is encrypted with "
         "METHOD=AES-128, the IV attribute of the EXT-X-KEY that applies to the EXT-X-MAP is REQUIRED.",
+    ),
+    # --- fMP4 boxes (init sections and media segments) ----------------------------------------
+    Rule(
+        "FM1",
+        MUST,
+        "RFC 8216 §3.3: an fMP4 segment or initialization section is ISO BMFF boxes; ISO/IEC 14496-12 "
+        "§4.2: a box's size counts its header and contents (size 1: a 64-bit largesize follows) and every "
+        "box lies within its container and within the file, so a truncated file or a wrong size hides what "
+        "follows. Size 0 (to the end of the file) never ends where players append the init section and "
+        "the segments into one stream (W3C ISO BMFF Byte Stream Format).",
+    ),
+    Rule(
+        "FM2",
+        MUST,
+        "RFC 8216 §3.3: an fMP4 segment is a sequence of movie fragments, and the moov has a trak for "
+        "every traf's track_ID; ISO/IEC 14496-12 §8.8.4-8.8.8 and ISO/IEC 23000-19 (CMAF) clause 7: "
+        "each moof is followed by the mdat holding its samples, each traf has a tfhd and its samples "
+        "in trun boxes whose size is what their sample_count and flags say.",
+    ),
+    Rule(
+        "FM3",
+        MUST,
+        "RFC 8216 §3.3: every Track Fragment Box (traf) of an fMP4 segment contains a Track Fragment "
+        "Base Media Decode Time Box (tfdt, ISO/IEC 14496-12 §8.8.12), as ISO/IEC 23000-19 (CMAF) "
+        "requires; without it a player cannot place the samples on the timeline.",
+    ),
+    Rule(
+        "FM4",
+        MUST,
+        "RFC 8216 §3.3 and ISO/IEC 14496-12 §8.8.8: a trun's data_offset and sample sizes locate its "
+        "samples in the mdat box of its fragment (§8.1.1), so every sample starts and ends inside that "
+        "mdat and no two track runs share bytes.",
+    ),
+    Rule(
+        "FM5",
+        MUST,
+        "RFC 8216 §3.3: the initialization section describes the tracks of the segments; ISO/IEC "
+        "14496-12 §8.4.2.3: the mdhd timescale is the number of time units in a second (never 0); "
+        "§8.5.2: the stsd entry_count is the number of sample entries it holds, and each sample entry "
+        "type names a registered codec (mp4ra.org); §8.8.3: the mvex has a trex for every track.",
+    ),
+    Rule(
+        "FM6",
+        MUST,
+        "RFC 8216 §3.3 and RFC 6381: a decoder starts from the sample entry's configuration record, "
+        "which must parse whole: avcC and hvcC (ISO/IEC 14496-15 §5.3.3.1, §8.3.3.1: parameter set "
+        "arrays within the record, NAL units of their type, profile that of the SPS), av1C (AV1 ISOBMFF "
+        "binding §2.3), esds (ISO/IEC 14496-1 §7.2.6.5, 14496-3 §1.6.2.1 AudioSpecificConfig).",
     ),
     Rule(
         "P2",
