@@ -50,9 +50,9 @@ def test_package_dry_run_json_gives_the_plan_and_the_ffmpeg_command_and_touches_
     assert plan["outputs"] == [f"{out}/dry/master.m3u8", f"{out}/dry/LD/index.m3u8"]
     args = plan["ffmpeg"]
     assert Path(args[0]).name.startswith("ffmpeg") and args[args.index("-i") + 1] == str(clip)
-    assert args[args.index("-preset") + 1] == "slow" and args[args.index("-crf") + 1] == "30"
-    assert "-b:v" not in args and args[args.index("-hls_time") + 1] == "2"
-    assert args[args.index("-c:v") + 1] == "libx264"
+    assert args[args.index("-preset:v:0") + 1] == "slow" and args[args.index("-crf:v:0") + 1] == "30"
+    assert "-b:v:0" not in args and args[args.index("-hls_time") + 1] == "2"
+    assert args[args.index("-c:v:0") + 1] == "libx264"
     # Nothing was made: no out folder, no home (so no run, job or key in any store).
     assert not (tmp_path / "out").exists() and not (tmp_path / "home").exists()
 
@@ -111,7 +111,7 @@ def test_submit_dry_run_and_json(tmp_path, clip):
     assert dry.returncode == 2, dry.stderr  # the second row's source is missing
     report = json.loads(dry.stdout)
     assert report["dry_run"] is True and [r["content_id"] for r in report["rows"]] == ["one"]
-    assert report["rows"][0]["line"] == 2 and "-preset" in report["rows"][0]["ffmpeg"]
+    assert report["rows"][0]["line"] == 2 and "-preset:v:0" in report["rows"][0]["ffmpeg"]
     assert [e["line"] for e in report["errors"]] == [3] and report["errors"][0]["exit_code"] == 2
     assert not (tmp_path / "out").exists() and not (tmp_path / "home").exists()
 

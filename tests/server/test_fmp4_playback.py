@@ -69,7 +69,7 @@ def decode(url: str, ffmpeg: str = DEBIAN_FFMPEG) -> subprocess.CompletedProcess
 
 def test_debian_ffmpeg_decodes_every_definition_through_the_key_service(hevc_site):
     assert shutil.which(DEBIAN_FFMPEG), "Debian's ffmpeg is missing: apt-get install ffmpeg (make test does it)"
-    names = [d["name"] for d in hevc_site.manifest["definitions"]]
+    names = [d.name for d in hevc_site.manifest.definitions]
     assert names == ["LD", "SD", "LD-hevc", "SD-hevc"]
     for name in names:
         url = f"{hevc_site.server.url}/media/hv/{name}/index.m3u8?token={hevc_site.token()}"
