@@ -220,13 +220,17 @@ def _timing(
                         f"{seg.raw_uri} track {tid}: tfdt {r.decode_time / t.timescale:.6f} s, "
                         f"the previous segment ends at {(p.decode_time + p.duration) / t.timescale:.6f} s"
                     )
+    # One frame: the track's longest sample anywhere, since a last segment may hold one shortened
+    # sample (an AAC stream's final frame keeps only the samples that remain).
+    frame = max((s[2] for s in spans if s), default=0.0)
     for i, seg in enumerate(pl.segments):
         span = spans[i]
         if span is None:
             continue
-        start, end, frame = span
+        start, end, _ = span
         last = i + 1 == len(spans) or pl.segments[i + 1].discontinuity or spans[i + 1] is None
-        real = (end - start) if last else (spans[i + 1][0] - start)
+        nxt = spans[i + 1] if not last else None
+        real = (end - start) if nxt is None else (nxt[0] - start)
         if abs(real - seg.duration) > 1.5 * frame:
             off.append(f"{seg.raw_uri} EXTINF {seg.duration:g} s vs {real:.3f} s of media")
     ctx.add_many("E3", "EXTINF differs from the media duration (trun) by more than one frame", off, ref)
