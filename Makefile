@@ -92,6 +92,7 @@ bench: install player postgres samples/sample.mp4
 	$(BIN)/python bench/stitch.py
 	$(BIN)/python bench/keyserver.py
 	$(BIN)/python bench/quality.py
+	$(BIN)/python bench/renditions.py
 	$(BIN)/python bench/players.py
 	$(BIN)/python bench/reliability_package.py
 	$(BIN)/python bench/reliability_server.py
