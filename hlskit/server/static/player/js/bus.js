@@ -1,7 +1,7 @@
 // The player's controllers talk only through these named events, as hls.js's controllers do.
 export const Events = Object.freeze({
   ENGINE_READY: 'engineReady',         // {engine: 'hls.js' | 'native', version}
-  LEVELS: 'levels',                    // {levels: [Definition]}
+  LEVELS: 'levels',                    // {count} — the levels store (levels.js) changed; read it there
   LEVEL_SWITCHING: 'levelSwitching',   // {level} — loading moves to a definition
   LEVEL_SWITCHED: 'levelSwitched',     // {at, from, to, auto} — the picture shows a definition
   LEVEL_REQUEST: 'levelRequest',       // {level} — the user picked a definition (-1 = Auto)
