@@ -73,7 +73,7 @@ export class ChartController {
 
   // One sample from the same record state() returns.
   sample() {
-    const s = this.state.state();
+    const s = this.state.current();
     if (s.engine === 'none') return;
     this.samples.push({
       at: s.at,

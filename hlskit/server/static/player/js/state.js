@@ -131,16 +131,24 @@ export class StateController {
     if (name === 'playback started') this.record('playbackStarted', {});
   }
 
-  state() {
+  // The figures of this moment without the records: what the panel and the chart read twice a
+  // second, so they do not copy every record each time.
+  current() {
     const m = this.engine.metrics();
     const def = this.levels.at(m.currentLevel);
     return {
       ...m,
       engine: this.engineName,
       hlsVersion: this.version,
+      currentDefinition: def ? def.name : null,
+    };
+  }
+
+  state() {
+    return {
+      ...this.current(),
       src: this.engine.config.src,
       levels: this.levels.all(),
-      currentDefinition: def ? def.name : null,
       chosenLevel: this.chosen,
       startedAt: this.engine.startedAt,    // page clock, s: the player was started
       firstFrameAt: this.firstFrameAt,     // page clock, s: the first frame was presented

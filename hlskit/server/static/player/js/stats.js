@@ -48,7 +48,7 @@ export class StatsController {
   }
 
   render() {
-    const s = this.state.state();
+    const s = this.state.current();
     const def = this.levels.at(s.currentLevel);
     const loading = this.levels.at(s.loadLevel);
     this.set('engine', s.engine === 'hls.js' ? `hls.js ${s.hlsVersion}` : s.engine);
@@ -60,9 +60,10 @@ export class StatsController {
     this.set('buffer', `${s.bufferAhead.toFixed(1)} s`);
     this.set('time', `${s.currentTime.toFixed(1)} s${s.duration ? ' / ' + s.duration.toFixed(1) + ' s' : ''}`);
     this.set('dropped', s.droppedFrames == null ? '–' : `${s.droppedFrames} of ${s.totalFrames}`);
-    this.set('crypto', `${s.keys.length} / ${s.fragmentsDecrypted}`);
-    const open = s.stalls.filter((x) => x.end == null).length;
-    this.set('stalls', `${s.stalls.length}${open ? ' (stalled now)' : ''}`);
+    const { keys, decrypted, stalls } = this.state;
+    this.set('crypto', `${keys.length} / ${decrypted}`);
+    const last = stalls.last();
+    this.set('stalls', `${stalls.total}${last && last.end == null ? ' (stalled now)' : ''}`);
   }
 
   // Appends the switches recorded since the last call (the record is a ring: count, not index).
