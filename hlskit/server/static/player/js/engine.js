@@ -4,21 +4,48 @@ import { Events, now } from './bus.js';
 import { describeLevels } from './levels.js';
 import { hlsAuthConfig, withToken } from './auth.js';
 import { pacedLoader } from './shaping.js';
+import { Ring } from './ring.js';
+
+// KEY_LOADED and FRAG_DECRYPTED/FRAG_BUFFERED repeat for the same key or fragment; only the
+// recent ones need remembering to report each once (a fragment's events come within seconds).
+const RECENT_KEYS = 256;
+const RECENT_FRAGMENTS = 256;
 
 export class EngineController {
-  constructor(bus, video, config, pacer) {
+  constructor(bus, video, config, pacer, levels) {
     this.bus = bus;
     this.pacer = pacer;
+    this.levels = levels;
     this.startedAt = null;
     this.video = video;
     this.config = config;
     this.hls = null;
+    this.Hls = null;
     this.engine = 'none';
     this.mediaRecoveries = 0;
     this.lastPlaying = -1;
-    bus.on(Events.LEVEL_REQUEST, ({ level }) => this.setLevel(level));
-    // A refused key will not be granted on retry: stop asking the key service.
-    bus.on(Events.ERROR, ({ blocking }) => { if (blocking && this.hls) this.hls.stopLoad(); });
+    this.keys = new Ring(RECENT_KEYS);
+    this.decrypted = new Ring(RECENT_FRAGMENTS);
+    this.registerListeners();
+  }
+
+  registerListeners() {
+    this.bus.on(Events.LEVEL_REQUEST, this.onLevelRequest, this);
+    this.bus.on(Events.ERROR, this.onError, this);
+  }
+
+  unregisterListeners() {
+    this.bus.off(Events.LEVEL_REQUEST, this.onLevelRequest, this);
+    this.bus.off(Events.ERROR, this.onError, this);
+  }
+
+  onLevelRequest({ level }) {
+    this.setLevel(level);
+  }
+
+  // A refused key will not be granted on retry: stop asking the key service.
+  onError({ blocking }) {
+    if (blocking && this.hls) this.hls.stopLoad();
   }
 
   start() {
@@ -51,58 +78,95 @@ export class EngineController {
       maxMaxBufferLength: maxBufferLength || 8,
     });
     this.hls = hls;
+    this.Hls = Hls;
     this.engine = 'hls.js';
     window.hlskitHls = hls; // for people poking at it in the console
     this.bus.emit(Events.ENGINE_READY, { engine: 'hls.js', version: Hls.version });
-    const E = Hls.Events;
-    const log = (name, text) => this.bus.emit(Events.LOG, { name, text });
-
-    hls.on(E.MANIFEST_PARSED, (_, data) => {
-      const levels = describeLevels(hls.levels);
-      log('manifest parsed', `${levels.length} definition(s): ${levels.map((l) => l.name).join(', ')}`);
-      this.bus.emit(Events.LEVELS, { levels });
-      this.bus.emit(Events.MODE, { auto: hls.autoLevelEnabled });
-    });
-    hls.on(E.LEVEL_SWITCHING, (_, data) => this.bus.emit(Events.LEVEL_SWITCHING, { level: data.level }));
-    hls.on(E.LEVEL_SWITCHED, (_, data) => {
-      const from = this.lastPlaying;
-      this.lastPlaying = data.level;
-      this.bus.emit(Events.LEVEL_SWITCHED, { at: now(), from, to: data.level, auto: hls.autoLevelEnabled });
-    });
-    // KEY_LOADED fires for every fragment; the key itself is fetched once per URI.
-    const keys = new Set();
-    hls.on(E.KEY_LOADED, (_, data) => {
-      const uri = (data.keyInfo && data.keyInfo.decryptdata ? data.keyInfo.decryptdata.uri : '').split('?')[0];
-      if (keys.has(uri)) return;
-      keys.add(uri);
-      this.bus.emit(Events.KEY_LOADED, { uri });
-    });
-    hls.on(E.FRAG_LOADED, (_, data) => {
-      const { frag } = data;
-      const stats = frag.stats || data.stats || {};
-      const ms = stats.loading ? stats.loading.end - stats.loading.start : 0;
-      this.bus.emit(Events.FRAG_LOADED, { at: now(), level: frag.level, sn: frag.sn, bytes: stats.loaded || 0, ms });
-    });
-    // hls.js 1.7 decrypts media segments inside its transmuxer and fires FRAG_DECRYPTED only for
-    // init segments; an AES-128 fragment that reached the buffer was decrypted (the TS demuxer
-    // cannot parse ciphertext), so both count, once per fragment.
-    const decrypted = new Set();
-    const onDecrypted = (frag) => {
-      const id = `${frag.level}:${frag.sn}`;
-      if (decrypted.has(id)) return;
-      decrypted.add(id);
-      const method = frag.decryptdata ? frag.decryptdata.method : '';
-      this.bus.emit(Events.FRAG_DECRYPTED, { level: frag.level, sn: frag.sn, method });
-    };
-    hls.on(E.FRAG_DECRYPTED, (_, data) => onDecrypted(data.frag));
-    hls.on(E.FRAG_BUFFERED, (_, data) => { if (data.frag.encrypted) onDecrypted(data.frag); });
-    hls.on(E.ERROR, (_, data) => this.onHlsError(Hls, data));
-
+    this.registerHlsListeners();
     hls.loadSource(src);
     hls.attachMedia(this.video);
   }
 
-  onHlsError(Hls, data) {
+  // The hls.js events this controller turns into the player's, paired with their removal.
+  hlsHandlers() {
+    const E = this.Hls.Events;
+    return [
+      [E.MANIFEST_PARSED, this.onManifestParsed],
+      [E.LEVEL_SWITCHING, this.onLevelSwitching],
+      [E.LEVEL_SWITCHED, this.onLevelSwitched],
+      [E.KEY_LOADED, this.onKeyLoaded],
+      [E.FRAG_LOADED, this.onFragLoaded],
+      [E.FRAG_DECRYPTED, this.onFragDecrypted],
+      [E.FRAG_BUFFERED, this.onFragBuffered],
+      [E.ERROR, this.onHlsError],
+    ];
+  }
+
+  registerHlsListeners() {
+    for (const [event, fn] of this.hlsHandlers()) this.hls.on(event, fn, this);
+  }
+
+  unregisterHlsListeners() {
+    for (const [event, fn] of this.hlsHandlers()) this.hls.off(event, fn, this);
+  }
+
+  log(name, text) {
+    this.bus.emit(Events.LOG, { name, text });
+  }
+
+  onManifestParsed() {
+    this.levels.set(describeLevels(this.hls.levels));
+    const names = this.levels.all().map((l) => l.name);
+    this.log('manifest parsed', `${names.length} definition(s): ${names.join(', ')}`);
+    this.bus.emit(Events.MODE, { auto: this.hls.autoLevelEnabled });
+  }
+
+  onLevelSwitching(_, data) {
+    this.bus.emit(Events.LEVEL_SWITCHING, { level: data.level });
+  }
+
+  onLevelSwitched(_, data) {
+    const from = this.lastPlaying;
+    this.lastPlaying = data.level;
+    this.bus.emit(Events.LEVEL_SWITCHED, { at: now(), from, to: data.level, auto: this.hls.autoLevelEnabled });
+  }
+
+  // KEY_LOADED fires for every fragment; the key itself is fetched once per URI.
+  onKeyLoaded(_, data) {
+    const uri = (data.keyInfo && data.keyInfo.decryptdata ? data.keyInfo.decryptdata.uri : '').split('?')[0];
+    if (this.keys.includes(uri)) return;
+    this.keys.push(uri);
+    this.bus.emit(Events.KEY_LOADED, { uri });
+  }
+
+  onFragLoaded(_, data) {
+    const { frag } = data;
+    const stats = frag.stats || data.stats || {};
+    const ms = stats.loading ? stats.loading.end - stats.loading.start : 0;
+    this.bus.emit(Events.FRAG_LOADED, { at: now(), level: frag.level, sn: frag.sn, bytes: stats.loaded || 0, ms });
+  }
+
+  // hls.js 1.7 decrypts media segments inside its transmuxer and fires FRAG_DECRYPTED only for
+  // init segments; an AES-128 fragment that reached the buffer was decrypted (the TS demuxer
+  // cannot parse ciphertext), so both count, once per fragment.
+  onFragDecrypted(_, data) {
+    this.decryptedOnce(data.frag);
+  }
+
+  onFragBuffered(_, data) {
+    if (data.frag.encrypted) this.decryptedOnce(data.frag);
+  }
+
+  decryptedOnce(frag) {
+    const id = `${frag.level}:${frag.sn}`;
+    if (this.decrypted.includes(id)) return;
+    this.decrypted.push(id);
+    const method = frag.decryptdata ? frag.decryptdata.method : '';
+    this.bus.emit(Events.FRAG_DECRYPTED, { level: frag.level, sn: frag.sn, method });
+  }
+
+  onHlsError(_, data) {
+    const Hls = this.Hls;
     this.bus.emit(Events.HLS_ERROR, { data });
     if (!data.fatal) return;
     // Media errors can often be recovered; a refused key or a missing playlist cannot.
@@ -119,19 +183,43 @@ export class EngineController {
     const { src, token } = this.config;
     this.engine = 'native';
     this.bus.emit(Events.ENGINE_READY, { engine: 'native', version: '' });
-    this.video.addEventListener('loadedmetadata', () => {
-      this.bus.emit(Events.LOG, { name: 'manifest parsed', text: 'native HLS: the browser picks definitions itself' });
-      this.bus.emit(Events.LEVELS, { levels: [] });
-    });
-    this.video.addEventListener('error', () => {
-      const err = this.video.error;
-      this.bus.emit(Events.ERROR, {
-        message: 'the browser could not play the stream (native HLS gives no details; a refused key looks the same)',
-        details: err ? `MediaError code ${err.code}: ${err.message || ''}` : 'MediaError',
-        fatal: true,
-      });
-    });
+    this.video.addEventListener('loadedmetadata', this.onNativeMetadata);
+    this.video.addEventListener('error', this.onNativeError);
     this.video.src = withToken(src, token);
+  }
+
+  // Arrow fields: one stable function each, so removeEventListener gets the one that was added.
+  onNativeMetadata = () => {
+    this.log('manifest parsed', 'native HLS: the browser picks definitions itself');
+    this.levels.set([]);
+  };
+
+  onNativeError = () => {
+    const err = this.video.error;
+    this.bus.emit(Events.ERROR, {
+      message: 'the browser could not play the stream (native HLS gives no details; a refused key looks the same)',
+      details: err ? `MediaError code ${err.code}: ${err.message || ''}` : 'MediaError',
+      fatal: true,
+    });
+  };
+
+  // Undoes start() and the constructor: hls.js stops loading, detaches (it empties the video
+  // element's source) and drops its own timers and workers; native playback is unloaded.
+  destroy() {
+    this.unregisterListeners();
+    if (this.hls) {
+      this.unregisterHlsListeners();
+      this.hls.destroy();
+      if (window.hlskitHls === this.hls) delete window.hlskitHls;
+      this.hls = null;
+    }
+    if (this.engine === 'native') {
+      this.video.removeEventListener('loadedmetadata', this.onNativeMetadata);
+      this.video.removeEventListener('error', this.onNativeError);
+      this.video.removeAttribute('src');
+      this.video.load(); // aborts the download (HTML "media element load algorithm")
+    }
+    this.engine = 'none';
   }
 
   setLevel(level) {

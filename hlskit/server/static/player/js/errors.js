@@ -92,11 +92,28 @@ export class ErrorController {
   constructor(bus, root) {
     this.bus = bus;
     this.root = root;
-    bus.on(Events.HLS_ERROR, ({ data }) => this.onHlsError(data));
-    bus.on(Events.ERROR, (err) => this.show(err));
+    this.registerListeners();
   }
 
-  onHlsError(data) {
+  registerListeners() {
+    this.bus.on(Events.HLS_ERROR, this.onHlsError, this);
+    this.bus.on(Events.ERROR, this.show, this);
+  }
+
+  unregisterListeners() {
+    this.bus.off(Events.HLS_ERROR, this.onHlsError, this);
+    this.bus.off(Events.ERROR, this.show, this);
+  }
+
+  // The panel belonged to the stream that failed: a new player starts without it.
+  destroy() {
+    this.unregisterListeners();
+    this.root.hidden = true;
+    this.root.querySelector('#error-text').textContent = '';
+    this.root.querySelector('#error-details').textContent = '';
+  }
+
+  onHlsError({ data }) {
     const status = statusOf(data);
     const details = [
       `type: ${data.type}`,

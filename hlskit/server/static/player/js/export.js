@@ -19,20 +19,41 @@ export function toCsv(points) {
   return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
 }
 
+// How long a download's object URL lives: the browser has started the download by then.
+const REVOKE_MS = 10_000;
+
 export class ExportController {
   constructor(jsonButton, csvButton, state, chart) {
-    const save = (name, type, text) => {
-      const a = document.createElement('a');
-      a.href = URL.createObjectURL(new Blob([text], { type }));
-      a.download = name;
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-    };
+    this.jsonButton = jsonButton;
+    this.csvButton = csvButton;
+    this.pending = new Map(); // timeout id → object URL still to revoke
     const stamp = () => `hlskit-session-${now().toFixed(0)}s`;
-    jsonButton.addEventListener('click', () => save(`${stamp()}.json`, 'application/json',
-      JSON.stringify({ state: state.state(), chart: chart.points() }, null, 1)));
-    csvButton.addEventListener('click', () => save(`${stamp()}.csv`, 'text/csv', toCsv(chart.points())));
+    this.onJson = () => this.save(`${stamp()}.json`, 'application/json',
+      JSON.stringify({ state: state.state(), chart: chart.points() }, null, 1));
+    this.onCsv = () => this.save(`${stamp()}.csv`, 'text/csv', toCsv(chart.points()));
+    jsonButton.addEventListener('click', this.onJson);
+    csvButton.addEventListener('click', this.onCsv);
+  }
+
+  save(name, type, text) {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([text], { type }));
+    a.download = name;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    const url = a.href;
+    const id = setTimeout(() => { this.pending.delete(id); URL.revokeObjectURL(url); }, REVOKE_MS);
+    this.pending.set(id, url);
+  }
+
+  destroy() {
+    this.jsonButton.removeEventListener('click', this.onJson);
+    this.csvButton.removeEventListener('click', this.onCsv);
+    for (const [id, url] of this.pending) {
+      clearTimeout(id);
+      URL.revokeObjectURL(url);
+    }
+    this.pending.clear();
   }
 }

@@ -2,27 +2,68 @@
 import { Events, now } from './bus.js';
 import { label } from './levels.js';
 
-const MAX_LINES = 400;
+// The log shows its newest lines only: a long session keeps a short page.
+export const MAX_LINES = 400;
 
 export class EventLogController {
-  constructor(bus, root) {
+  constructor(bus, root, levels) {
+    this.bus = bus;
     this.root = root;
-    this.levels = [];
+    this.levels = levels;
     this.decrypted = 0;
-    const add = (name, text, cls) => this.add(name, text, cls);
-    bus.on(Events.LOG, ({ name, text }) => add(name, text));
-    bus.on(Events.LEVELS, ({ levels }) => { this.levels = levels; });
-    bus.on(Events.LEVEL_SWITCHED, ({ to, auto }) => add('level switched', `${label(this.levels[to])}${auto ? ' (auto)' : ' (chosen)'}`));
-    bus.on(Events.KEY_LOADED, ({ uri }) => add('key loaded', uri));
-    bus.on(Events.FRAG_DECRYPTED, ({ level, sn }) => {
-      // Every segment is decrypted: log the first few, then every tenth, to keep the log readable.
-      this.decrypted += 1;
-      if (this.decrypted <= 3 || this.decrypted % 10 === 0) {
-        add('fragment decrypted', `${(this.levels[level] || {}).name || level} #${sn} (${this.decrypted} so far)`);
-      }
-    });
-    bus.on(Events.STALL, ({ duration }) => add('stall', duration == null ? 'waiting for data' : `resumed after ${duration.toFixed(2)} s`, 'warn'));
-    bus.on(Events.ERROR, ({ message, fatal }) => add(fatal ? 'fatal error' : 'error', message, 'bad'));
+    this.registerListeners();
+  }
+
+  handlers() {
+    return [
+      [Events.LOG, this.onLog],
+      [Events.LEVEL_SWITCHED, this.onLevelSwitched],
+      [Events.KEY_LOADED, this.onKeyLoaded],
+      [Events.FRAG_DECRYPTED, this.onFragDecrypted],
+      [Events.STALL, this.onStall],
+      [Events.ERROR, this.onError],
+    ];
+  }
+
+  registerListeners() {
+    for (const [name, fn] of this.handlers()) this.bus.on(name, fn, this);
+  }
+
+  unregisterListeners() {
+    for (const [name, fn] of this.handlers()) this.bus.off(name, fn, this);
+  }
+
+  // The log stays: it tells what happened before a source was replaced.
+  destroy() {
+    this.unregisterListeners();
+  }
+
+  onLog({ name, text }) {
+    this.add(name, text);
+  }
+
+  onLevelSwitched({ to, auto }) {
+    this.add('level switched', `${label(this.levels.at(to))}${auto ? ' (auto)' : ' (chosen)'}`);
+  }
+
+  onKeyLoaded({ uri }) {
+    this.add('key loaded', uri);
+  }
+
+  // Every segment is decrypted: log the first few, then every tenth, to keep the log readable.
+  onFragDecrypted({ level, sn }) {
+    this.decrypted += 1;
+    if (this.decrypted <= 3 || this.decrypted % 10 === 0) {
+      this.add('fragment decrypted', `${this.levels.nameOf(level) || level} #${sn} (${this.decrypted} so far)`);
+    }
+  }
+
+  onStall({ duration }) {
+    this.add('stall', duration == null ? 'waiting for data' : `resumed after ${duration.toFixed(2)} s`, 'warn');
+  }
+
+  onError({ message, fatal }) {
+    this.add(fatal ? 'fatal error' : 'error', message, 'bad');
   }
 
   add(name, text, cls) {

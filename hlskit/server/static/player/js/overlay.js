@@ -6,28 +6,52 @@ import { kbps, label } from './levels.js';
 const KEY = 'hlskit.overlay';
 
 export class OverlayController {
-  constructor(bus, root, toggle, video) {
+  constructor(bus, root, toggle, video, levels) {
+    this.bus = bus;
     this.root = root;
     this.toggle = toggle;
     this.video = video;
-    this.levels = [];
+    this.levels = levels;
     this.level = -1;
     let shown = true;
     try { shown = localStorage.getItem(KEY) !== 'off'; } catch (err) { /* storage blocked: keep the default */ }
     toggle.checked = shown;
-    toggle.addEventListener('change', () => {
+    this.onToggle = () => {
       try { localStorage.setItem(KEY, toggle.checked ? 'on' : 'off'); } catch (err) { /* not kept: fine */ }
       this.render();
-    });
-    bus.on(Events.LEVELS, ({ levels }) => { this.levels = levels; this.render(); });
-    bus.on(Events.LEVEL_SWITCHED, ({ to }) => { this.level = to; this.render(); });
-    bus.on(Events.ENGINE_READY, ({ engine }) => { this.native = engine === 'native'; });
+    };
     // Native HLS reports no levels: the picture's own size is all there is.
-    video.addEventListener('resize', () => this.render());
+    this.onResize = () => this.render();
+    this.registerListeners();
+  }
+
+  registerListeners() {
+    this.bus.on(Events.LEVELS, this.render, this);
+    this.bus.on(Events.LEVEL_SWITCHED, this.onLevelSwitched, this);
+    this.toggle.addEventListener('change', this.onToggle);
+    this.video.addEventListener('resize', this.onResize);
+  }
+
+  unregisterListeners() {
+    this.bus.off(Events.LEVELS, this.render, this);
+    this.bus.off(Events.LEVEL_SWITCHED, this.onLevelSwitched, this);
+    this.toggle.removeEventListener('change', this.onToggle);
+    this.video.removeEventListener('resize', this.onResize);
+  }
+
+  destroy() {
+    this.unregisterListeners();
+    this.root.textContent = '';
+    this.root.hidden = true;
+  }
+
+  onLevelSwitched({ to }) {
+    this.level = to;
+    this.render();
   }
 
   text() {
-    const def = this.levels[this.level];
+    const def = this.levels.at(this.level);
     if (def) return `${label(def)} · ${kbps(def.bitrate)}`;
     return this.video.videoHeight ? `${this.video.videoWidth}×${this.video.videoHeight}` : '';
   }

@@ -10,19 +10,42 @@ export const clock = (t) => {
   return (hms[0] ? `${hms[0]}:${String(hms[1]).padStart(2, '0')}` : `${hms[1]}`) + `:${String(hms[2]).padStart(2, '0')}`;
 };
 
+const VIDEO_EVENTS = ['timeupdate', 'durationchange', 'seeking', 'loadedmetadata'];
+
 export class SeekBarController {
   constructor(bus, root, fill, video) {
     this.bus = bus;
     this.root = root;
     this.fill = fill;
     this.video = video;
-    const render = () => this.render();
-    for (const name of ['timeupdate', 'durationchange', 'seeking', 'loadedmetadata']) video.addEventListener(name, render);
-    root.addEventListener('pointermove', (e) => this.hover(e));
-    root.addEventListener('pointerleave', () => bus.emit(Events.SEEK_HOVER, { time: null }));
-    root.addEventListener('click', (e) => { const t = this.timeAt(e.clientX); if (t !== null) this.seek(t); });
-    root.addEventListener('keydown', (e) => this.key(e));
-    render();
+    // One stable function per listener, so destroy() removes exactly these.
+    this.onRender = () => this.render();
+    this.onPointerMove = (e) => this.hover(e);
+    this.onPointerLeave = () => bus.emit(Events.SEEK_HOVER, { time: null });
+    this.onClick = (e) => { const t = this.timeAt(e.clientX); if (t !== null) this.seek(t); };
+    this.onKeyDown = (e) => this.key(e);
+    this.registerListeners();
+    this.render();
+  }
+
+  registerListeners() {
+    for (const name of VIDEO_EVENTS) this.video.addEventListener(name, this.onRender);
+    this.root.addEventListener('pointermove', this.onPointerMove);
+    this.root.addEventListener('pointerleave', this.onPointerLeave);
+    this.root.addEventListener('click', this.onClick);
+    this.root.addEventListener('keydown', this.onKeyDown);
+  }
+
+  unregisterListeners() {
+    for (const name of VIDEO_EVENTS) this.video.removeEventListener(name, this.onRender);
+    this.root.removeEventListener('pointermove', this.onPointerMove);
+    this.root.removeEventListener('pointerleave', this.onPointerLeave);
+    this.root.removeEventListener('click', this.onClick);
+    this.root.removeEventListener('keydown', this.onKeyDown);
+  }
+
+  destroy() {
+    this.unregisterListeners();
   }
 
   get duration() {

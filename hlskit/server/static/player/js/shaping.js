@@ -110,6 +110,8 @@ export function pacedLoader(BaseLoader, pacer) {
 }
 
 // ShapingController: the control on the page; announces each profile on the bus.
+const STATUS_MS = 500;
+
 export class ShapingController {
   constructor(bus, select, status, pacer, initial) {
     this.bus = bus;
@@ -130,9 +132,21 @@ export class ShapingController {
       select.append(o);
     }
     select.value = given ? initial : 'off';
-    select.addEventListener('change', () => this.apply(select.value));
+    this.onChange = () => this.apply(select.value);
+    select.addEventListener('change', this.onChange);
     if (given) this.apply(initial);
-    setInterval(() => this.render(), 500);
+    // The status counts down the seconds left in a phase.
+    this.timer = setInterval(() => this.render(), STATUS_MS);
+  }
+
+  // The options go with the controller (a new one adds them again) and pacing stops.
+  destroy() {
+    this.select.removeEventListener('change', this.onChange);
+    clearInterval(this.timer);
+    this.timer = null;
+    this.select.replaceChildren();
+    this.status.textContent = '';
+    this.pacer.set(PROFILES.off);
   }
 
   apply(key) {

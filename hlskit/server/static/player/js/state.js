@@ -1,82 +1,166 @@
 // StateController: keeps the record of everything that happened, for automation:
 // window.hlskitPlayer.state() returns a plain JSON-able object.
 import { Events, now } from './bus.js';
+import { Ring } from './ring.js';
 
-const MAX_EVENTS = 2000;
+// Each list keeps only its newest entries, so a player left running for hours keeps a flat
+// memory. FRAGMENTS: two hours of 2 s segments; the rest are rarer than fragments.
+export const MAX_EVENTS = 2000;
+export const MAX_FRAGMENTS = 3600;
+export const MAX_RECORDS = 1000;
 
 export class StateController {
-  constructor(bus, engine) {
+  constructor(bus, engine, levels) {
+    this.bus = bus;
     this.engine = engine;
-    this.levels = [];
-    this.switches = [];      // the picture changed definition: {at, time, from, to, name, auto}
-    this.switching = [];     // loading moved to a definition: {at, level, name}
-    this.keys = [];          // {at, uri}
-    this.fragments = [];     // {at, level, sn, bytes, ms}
+    this.levels = levels;
+    this.switches = new Ring(MAX_RECORDS);   // the picture changed definition: {at, time, from, to, name, auto}
+    this.switching = new Ring(MAX_RECORDS);  // loading moved to a definition: {at, level, name}
+    this.keys = new Ring(MAX_RECORDS);       // {at, uri}
+    this.fragments = new Ring(MAX_FRAGMENTS); // {at, level, sn, bytes, ms}
     this.decrypted = 0;
-    this.errors = [];        // {at, message, details, fatal, status, kind}
-    this.stalls = [];        // {start, end, duration, time}
-    this.events = [];        // {at, name}
+    this.errors = new Ring(MAX_RECORDS);     // {at, message, details, fatal, status, kind}
+    this.stalls = new Ring(MAX_RECORDS);     // {start, end, duration, time}
+    this.events = new Ring(MAX_EVENTS);      // {at, name}
+    this.shaping = new Ring(MAX_RECORDS);    // {at, label, timeline}
     this.chosen = -1;
     this.firstFrameAt = null;
-    this.shaping = [];       // {at, label, timeline}
     this.engineName = 'none';
     this.version = '';
-    const record = (name, extra) => {
-      this.events.push({ at: now(), name, ...extra });
-      if (this.events.length > MAX_EVENTS) this.events.shift();
-    };
-    const nameOf = (level) => (this.levels[level] || {}).name || null;
-
-    bus.on(Events.ENGINE_READY, ({ engine, version }) => { this.engineName = engine; this.version = version; record('engineReady', { engine }); });
-    bus.on(Events.LEVELS, ({ levels }) => { this.levels = levels; record('manifestParsed', { count: levels.length }); });
-    bus.on(Events.LEVEL_SWITCHING, ({ level }) => {
-      this.switching.push({ at: now(), level, name: nameOf(level) });
-      record('levelSwitching', { level });
-    });
-    bus.on(Events.LEVEL_SWITCHED, ({ at, from, to, auto }) => {
-      this.switches.push({ at: at ?? now(), time: engine.video.currentTime, from, to, name: nameOf(to), auto });
-      record('levelSwitched', { level: to });
-    });
-    bus.on(Events.LEVEL_REQUEST, ({ level }) => { this.chosen = level; record('levelRequest', { level }); });
-    bus.on(Events.KEY_LOADED, ({ uri }) => { this.keys.push({ at: now(), uri }); record('keyLoaded', { uri }); });
-    bus.on(Events.FRAG_LOADED, (f) => { this.fragments.push({ at: now(), ...f }); record('fragLoaded', { level: f.level, sn: f.sn }); });
-    bus.on(Events.FRAG_DECRYPTED, ({ level, sn }) => { this.decrypted += 1; record('fragDecrypted', { level, sn }); });
-    bus.on(Events.STALL, (s) => {
-      if (s.end === undefined) this.stalls.push({ ...s, end: null, duration: null });
-      else Object.assign(this.stalls[this.stalls.length - 1] || {}, s);
-      record('stall', {});
-    });
-    bus.on(Events.ERROR, (e) => {
-      this.errors.push({ at: now(), message: e.message, details: e.details, fatal: e.fatal, blocking: Boolean(e.blocking), status: e.status || 0, kind: e.kind || '' });
-      record('error', { message: e.message });
-    });
-    bus.on(Events.FIRST_FRAME, ({ at }) => { this.firstFrameAt = at; record('firstFrame', {}); });
-    bus.on(Events.SHAPING, (s) => { this.shaping.push(s); record('shaping', { label: s.label }); });
-    bus.on(Events.LOG, ({ name }) => { if (name === 'playback started') record('playbackStarted', {}); });
+    this.registerListeners();
   }
 
-  state() {
+  // Event name → handler method; registerListeners and unregisterListeners walk the same table.
+  handlers() {
+    return [
+      [Events.ENGINE_READY, this.onEngineReady],
+      [Events.LEVELS, this.onLevels],
+      [Events.LEVEL_SWITCHING, this.onLevelSwitching],
+      [Events.LEVEL_SWITCHED, this.onLevelSwitched],
+      [Events.LEVEL_REQUEST, this.onLevelRequest],
+      [Events.KEY_LOADED, this.onKeyLoaded],
+      [Events.FRAG_LOADED, this.onFragLoaded],
+      [Events.FRAG_DECRYPTED, this.onFragDecrypted],
+      [Events.STALL, this.onStall],
+      [Events.ERROR, this.onError],
+      [Events.FIRST_FRAME, this.onFirstFrame],
+      [Events.SHAPING, this.onShaping],
+      [Events.LOG, this.onLog],
+    ];
+  }
+
+  registerListeners() {
+    for (const [name, fn] of this.handlers()) this.bus.on(name, fn, this);
+  }
+
+  unregisterListeners() {
+    for (const [name, fn] of this.handlers()) this.bus.off(name, fn, this);
+  }
+
+  destroy() {
+    this.unregisterListeners();
+  }
+
+  record(name, extra) {
+    this.events.push({ at: now(), name, ...extra });
+  }
+
+  onEngineReady({ engine, version }) {
+    this.engineName = engine;
+    this.version = version;
+    this.record('engineReady', { engine });
+  }
+
+  onLevels({ count }) {
+    this.record('manifestParsed', { count });
+  }
+
+  onLevelSwitching({ level }) {
+    this.switching.push({ at: now(), level, name: this.levels.nameOf(level) });
+    this.record('levelSwitching', { level });
+  }
+
+  onLevelSwitched({ at, from, to, auto }) {
+    this.switches.push({ at: at ?? now(), time: this.engine.video.currentTime, from, to, name: this.levels.nameOf(to), auto });
+    this.record('levelSwitched', { level: to });
+  }
+
+  onLevelRequest({ level }) {
+    this.chosen = level;
+    this.record('levelRequest', { level });
+  }
+
+  onKeyLoaded({ uri }) {
+    this.keys.push({ at: now(), uri });
+    this.record('keyLoaded', { uri });
+  }
+
+  onFragLoaded(f) {
+    this.fragments.push({ at: now(), ...f });
+    this.record('fragLoaded', { level: f.level, sn: f.sn });
+  }
+
+  onFragDecrypted({ level, sn }) {
+    this.decrypted += 1;
+    this.record('fragDecrypted', { level, sn });
+  }
+
+  // A stall is opened (no end) and later closed by a second event carrying its end.
+  onStall(s) {
+    if (s.end === undefined) this.stalls.push({ ...s, end: null, duration: null });
+    else Object.assign(this.stalls.last() || {}, s);
+    this.record('stall', {});
+  }
+
+  onError(e) {
+    this.errors.push({ at: now(), message: e.message, details: e.details, fatal: e.fatal, blocking: Boolean(e.blocking), status: e.status || 0, kind: e.kind || '' });
+    this.record('error', { message: e.message });
+  }
+
+  onFirstFrame({ at }) {
+    this.firstFrameAt = at;
+    this.record('firstFrame', {});
+  }
+
+  onShaping(s) {
+    this.shaping.push(s);
+    this.record('shaping', { label: s.label });
+  }
+
+  onLog({ name }) {
+    if (name === 'playback started') this.record('playbackStarted', {});
+  }
+
+  // The figures of this moment without the records: what the panel and the chart read twice a
+  // second, so they do not copy every record each time.
+  current() {
     const m = this.engine.metrics();
-    const def = this.levels[m.currentLevel];
+    const def = this.levels.at(m.currentLevel);
     return {
       ...m,
       engine: this.engineName,
       hlsVersion: this.version,
-      src: this.engine.config.src,
-      levels: this.levels,
       currentDefinition: def ? def.name : null,
+    };
+  }
+
+  state() {
+    return {
+      ...this.current(),
+      src: this.engine.config.src,
+      levels: this.levels.all(),
       chosenLevel: this.chosen,
       startedAt: this.engine.startedAt,    // page clock, s: the player was started
       firstFrameAt: this.firstFrameAt,     // page clock, s: the first frame was presented
-      shaping: this.shaping,
-      switches: this.switches,
-      switching: this.switching,
-      keys: this.keys,
-      fragments: this.fragments,
+      shaping: this.shaping.toArray(),
+      switches: this.switches.toArray(),
+      switching: this.switching.toArray(),
+      keys: this.keys.toArray(),
+      fragments: this.fragments.toArray(),
       fragmentsDecrypted: this.decrypted,
-      errors: this.errors,
-      stalls: this.stalls,
-      events: this.events,
+      errors: this.errors.toArray(),
+      stalls: this.stalls.toArray(),
+      events: this.events.toArray(),
     };
   }
 }

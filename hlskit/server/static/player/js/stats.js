@@ -2,15 +2,44 @@
 import { Events } from './bus.js';
 import { label, kbps } from './levels.js';
 
+const REFRESH_MS = 500;
+// The switches list on the page keeps its newest lines, as the event log does.
+export const MAX_SWITCH_LINES = 200;
+
 export class StatsController {
-  constructor(bus, root, switchesRoot, state) {
+  constructor(bus, root, switchesRoot, state, levels) {
+    this.bus = bus;
     this.root = root;
     this.switchesRoot = switchesRoot;
     this.state = state;
-    this.shownSwitches = 0;
-    bus.on(Events.LEVEL_SWITCHED, () => { this.renderSwitches(); this.render(); });
-    bus.on(Events.MODE, () => this.render());
-    setInterval(() => this.render(), 500);
+    this.levels = levels;
+    this.shownSwitches = 0; // switches ever recorded that the list already shows
+    this.registerListeners();
+    this.timer = setInterval(() => this.render(), REFRESH_MS);
+  }
+
+  registerListeners() {
+    this.bus.on(Events.LEVEL_SWITCHED, this.onLevelSwitched, this);
+    this.bus.on(Events.MODE, this.render, this);
+  }
+
+  unregisterListeners() {
+    this.bus.off(Events.LEVEL_SWITCHED, this.onLevelSwitched, this);
+    this.bus.off(Events.MODE, this.render, this);
+  }
+
+  // The panel and the list go back to their empty look, ready for the next player.
+  destroy() {
+    this.unregisterListeners();
+    clearInterval(this.timer);
+    this.timer = null;
+    for (const el of this.root.querySelectorAll('[data-stat]')) el.textContent = '–';
+    this.switchesRoot.replaceChildren();
+  }
+
+  onLevelSwitched() {
+    this.renderSwitches();
+    this.render();
   }
 
   set(name, text) {
@@ -19,9 +48,9 @@ export class StatsController {
   }
 
   render() {
-    const s = this.state.state();
-    const def = s.levels[s.currentLevel];
-    const loading = s.levels[s.loadLevel];
+    const s = this.state.current();
+    const def = this.levels.at(s.currentLevel);
+    const loading = this.levels.at(s.loadLevel);
     this.set('engine', s.engine === 'hls.js' ? `hls.js ${s.hlsVersion}` : s.engine);
     this.set('definition', def ? label(def) : (s.videoHeight ? `${s.videoWidth}×${s.videoHeight}` : '–'));
     this.set('mode', s.engine === 'native' ? 'browser (native)' : (s.autoLevelEnabled ? 'Auto' : 'chosen'));
@@ -31,19 +60,22 @@ export class StatsController {
     this.set('buffer', `${s.bufferAhead.toFixed(1)} s`);
     this.set('time', `${s.currentTime.toFixed(1)} s${s.duration ? ' / ' + s.duration.toFixed(1) + ' s' : ''}`);
     this.set('dropped', s.droppedFrames == null ? '–' : `${s.droppedFrames} of ${s.totalFrames}`);
-    this.set('crypto', `${s.keys.length} / ${s.fragmentsDecrypted}`);
-    const open = s.stalls.filter((x) => x.end == null).length;
-    this.set('stalls', `${s.stalls.length}${open ? ' (stalled now)' : ''}`);
+    const { keys, decrypted, stalls } = this.state;
+    this.set('crypto', `${keys.length} / ${decrypted}`);
+    const last = stalls.last();
+    this.set('stalls', `${stalls.total}${last && last.end == null ? ' (stalled now)' : ''}`);
   }
 
+  // Appends the switches recorded since the last call (the record is a ring: count, not index).
   renderSwitches() {
-    const { switches, levels } = this.state.state();
-    for (const sw of switches.slice(this.shownSwitches)) {
+    const record = this.state.switches;
+    for (const sw of record.since(this.shownSwitches)) {
       const li = document.createElement('li');
-      const from = levels[sw.from];
-      li.textContent = `${sw.at.toFixed(1)} s (video ${sw.time.toFixed(1)} s): ${from ? from.name + ' → ' : ''}${label(levels[sw.to])}${sw.auto ? '' : ' (chosen)'}`;
+      const from = this.levels.at(sw.from);
+      li.textContent = `${sw.at.toFixed(1)} s (video ${sw.time.toFixed(1)} s): ${from ? from.name + ' → ' : ''}${label(this.levels.at(sw.to))}${sw.auto ? '' : ' (chosen)'}`;
       this.switchesRoot.append(li);
     }
-    this.shownSwitches = switches.length;
+    this.shownSwitches = record.total;
+    while (this.switchesRoot.children.length > MAX_SWITCH_LINES) this.switchesRoot.firstElementChild.remove();
   }
 }

@@ -35,25 +35,38 @@ export function parseThumbnails(text, base) {
 
 export class ThumbnailsController {
   constructor(bus, box, timeLabel, src) {
+    this.bus = bus;
     this.box = box;
     this.timeLabel = timeLabel;
     this.cues = [];
     this.url = new URL('thumbnails.vtt', new URL(src, location.href)).href;
-    bus.on(Events.SEEK_HOVER, (hover) => this.show(hover));
-    this.load(bus);
+    this.aborter = new AbortController(); // destroy() cancels a track still loading
+    this.bus.on(Events.SEEK_HOVER, this.show, this);
+    this.load();
   }
 
-  async load(bus) {
+  destroy() {
+    this.bus.off(Events.SEEK_HOVER, this.show, this);
+    this.aborter.abort();
+    this.cues = [];
+    this.box.hidden = true;
+  }
+
+  async load() {
+    const { signal } = this.aborter;
+    let cues;
     try {
-      const response = await fetch(this.url, { credentials: 'same-origin' });
+      const response = await fetch(this.url, { credentials: 'same-origin', signal });
       if (!response.ok) return; // no thumbnails in this package: the time alone is shown
-      this.cues = parseThumbnails(await response.text(), response.url);
+      cues = parseThumbnails(await response.text(), response.url);
     } catch (err) {
-      return; // another origin without CORS, or offline: quietly without previews
+      return; // aborted, another origin without CORS, or offline: quietly without previews
     }
+    if (signal.aborted) return; // destroyed meanwhile: keep and announce nothing
+    this.cues = cues;
     if (this.cues.length) {
-      bus.emit(Events.THUMBNAILS, { url: this.url, count: this.cues.length });
-      bus.emit(Events.LOG, { name: 'thumbnails', text: `${this.cues.length} previews from ${this.url}` });
+      this.bus.emit(Events.THUMBNAILS, { url: this.url, count: this.cues.length });
+      this.bus.emit(Events.LOG, { name: 'thumbnails', text: `${this.cues.length} previews from ${this.url}` });
     }
   }
 
