@@ -8,6 +8,7 @@ here with one sentence and exit code 2.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from fractions import Fraction
 from pathlib import Path
@@ -117,8 +118,13 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
         if astream is not None:
             ac = astream.codec_context
             audio = AudioStream(
-                codec=ac.name, profile=ac.profile, sample_rate=ac.sample_rate or 0, channels=ac.channels or 0
+                codec=ac.name,
+                profile=ac.profile,
+                sample_rate=ac.sample_rate or 0,
+                channels=ac.channels or 0,
+                bit_rate=astream.bit_rate or ac.bit_rate or None,
             )
+        video = dataclasses.replace(video, bit_rate=_video_bit_rate(container, vs, size, duration))
         return MediaInfo(
             path=name if is_url else str(Path(target).resolve()),
             format=container.format.name,
@@ -127,6 +133,34 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
             video=video,
             audio=audio,
         )
+
+
+def _video_bit_rate(container: Any, vs: Any, size: int, duration: float) -> int | None:
+    """The video stream's rate: as the container states it (MP4 and TS do), else the file's rate
+    less its audio streams' stated rates (MKV states none per stream)."""
+    stated = vs.bit_rate or (vs.codec_context.bit_rate if vs.codec_context else 0)
+    if stated:
+        return int(stated)
+    total = size * 8 / duration if size and duration else container.bit_rate
+    if not total:
+        return None
+    audio = sum(a.bit_rate or 0 for a in container.streams.audio)
+    return int(total - audio) if total > audio else None
+
+
+def keyframe_times(path: str | Path, start: float = 0.0, end: float | None = None) -> list[float]:
+    """Presentation times (seconds) of the video keyframes of ``path`` from ``start`` to ``end``,
+    read from the packets (no decoding): where a copy of the video can be cut into segments."""
+    times = []
+    with av.open(str(path), metadata_errors="ignore") as container:
+        vs = container.streams.video[0]
+        base = vs.time_base or Fraction(1, 90000)
+        for packet in container.demux(vs):
+            if packet.is_keyframe and packet.pts is not None:
+                t = float(packet.pts * base)
+                if t >= start - 1e-6 and (end is None or t < end):
+                    times.append(t)
+    return sorted(times)
 
 
 def _reason(exc: Exception) -> str:
