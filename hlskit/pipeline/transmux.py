@@ -84,9 +84,17 @@ def plan_source(source: str, media: MediaInfo, fmt: str, segment_duration: int, 
             "keep (the rotation is container metadata): drop --transmux/+source to re-encode it upright",
             required,
         )
-    times = keyframe_times(source)
-    if not times or times[0] > 0.05:
+    found = keyframe_times(source)
+    if not found or abs(found[0]) > 0.05:
         return _refuse(f"{shown} does not start with a keyframe, so a copy cannot start there: re-encode it", required)
+    if any(t < 0 for t in found):
+        return _refuse(
+            f"{shown} has open GOPs (keyframes that are not IDR pictures), so copied segments could not each "
+            "start on a picture a player decodes alone (Apple HLS authoring spec 6.4): drop --transmux/+source "
+            "to re-encode it",
+            required,
+        )
+    times = found
     gaps = [(b - a, a) for a, b in zip(times, [*times[1:], media.duration])]
     longest, at = max(gaps)
     warnings = []
