@@ -21,6 +21,11 @@ class VideoStream:
     # ITU-T H.273 transfer characteristics as FFmpeg names them: smpte2084 (PQ) and arib-std-b67 (HLG) are HDR.
     color_transfer: str | None = None
     bit_rate: int | None = None  # bits/s as the container states it, else estimated from the file size
+    field_order: str | None = None  # "progressive", or interlaced "tt", "bb", "tb", "bt" (top/bottom field first)
+
+    @property
+    def interlaced(self) -> bool:
+        return self.field_order in ("tt", "bb", "tb", "bt")
 
     @property
     def fps(self) -> float:

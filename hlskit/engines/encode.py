@@ -187,7 +187,11 @@ def build_encode(
     keep = [hdr and keeps_hdr(rung) for rung in encoded]  # HEVC/AV1 rungs keep HDR (engines.colour)
     graph: list[str] = []
     if encoded:
-        graph = _split_graph(f"[0:v]fps={rate.numerator}/{rate.denominator}", keep, media.video.color_transfer or "")
+        # An interlaced source is deinterlaced first (bwdif: one picture per frame, field order as
+        # the stream states it), or every definition shows combing on moving edges.
+        deinterlace = "bwdif=mode=send_frame:parity=auto:deint=all," if media.video.interlaced else ""
+        head = f"[0:v]{deinterlace}fps={rate.numerator}/{rate.denominator}"
+        graph = _split_graph(head, keep, media.video.color_transfer or "")
     for j in range(len(images) if encoded else 0):
         graph.append(f"[{j + 1}:v]format=rgba,split={n}" + "".join(f"[m{j}_{i}]" for i in range(n)))
     for i, rung in enumerate(encoded):
@@ -253,8 +257,11 @@ def build_encode(
         audio_streams.append((f"{index[r.input]}:a:{r.stream}", r.kbps, False))
     for k, (source, kbps, copy) in enumerate(audio_streams):
         args += ["-map", source]
-        encoder = ["-c:a", "copy"] if copy else ["-c:a", "aac", "-b:a", f"{kbps}k", "-ac", "2", "-ar", sample_rate]
-        args += for_stream(encoder, "a", k)
+        # aresample=async fills gaps in the source's audio (and a late start) with silence by the
+        # timestamps, so the audio after a gap stays where it belongs instead of moving up.
+        encoder = ["-c:a", "aac", "-b:a", f"{kbps}k", "-ac", "2", "-ar", sample_rate]
+        encoder += ["-filter:a", "aresample=async=1:first_pts=0"]
+        args += for_stream(["-c:a", "copy"] if copy else encoder, "a", k)
     if create:
         for name in [r.name for r in ordered] + [r.folder for r in audio]:
             (outdir / name).mkdir(parents=True, exist_ok=True)

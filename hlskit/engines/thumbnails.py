@@ -88,6 +88,10 @@ def sprite_args(ffmpeg: str, plan: PackagePlan, layout: Layout, out: Path) -> li
         args += ["-ss", f"{plan.clip.seek:.3f}"]
         if plan.clip.duration:
             args += ["-t", f"{plan.clip.duration:.3f}"]
+    if all(r.transmux for r in plan.rungs):
+        # A copy decodes nothing else: decode the keyframes only (a tile shows the last keyframe
+        # before its time), so the previews do not cost what the package saved.
+        args += ["-skip_frame", "nokey"]
     tone = f"{tone_map_chain(media.video.color_transfer or '')}," if hdr_kind(media) else ""
     graph = (
         f"{tone}fps=1/{layout.interval}:round=up,scale={layout.width}:{layout.height}:flags=bicubic,setsar=1,"

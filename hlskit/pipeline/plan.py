@@ -266,6 +266,8 @@ def plan_package(
             rungs, keyframes = [*rungs, copied.rung], copied.keyframes
         rungs, notes = cap_to_source(rungs, round(media.video.bit_rate / 1000) if media.video.bit_rate else None)
         notes += [copied.why] if copied is not None and copied.why else []
+    if media.video.interlaced and not options.transmux:
+        notes.append(f"the source is interlaced ({media.video.field_order}): it is deinterlaced with bwdif")
     rungs, mp4_rungs = engine.shape_ladder(rungs, codecs, options.mp4)
     tracks = plan_tracks(source, media, options, rungs, ffmpeg_exe(settings.ffmpeg_config()), length)
     if (tracks.audio or tracks.subtitles) and not engine.capabilities.renditions:

@@ -113,6 +113,7 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
             frame_rate=f"{rate.numerator}/{rate.denominator}",
             pix_fmt=cc.format.name if cc.format else None,
             color_transfer=TRANSFER_NAMES.get(int(getattr(first, "color_trc", 0) or cc.color_trc or 0)),
+            field_order=_field_order(cc, first),
         )
         audio = None
         if astream is not None:
@@ -133,6 +134,20 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
             video=video,
             audio=audio,
         )
+
+
+# AVFieldOrder (libavcodec/defs.h): 1 progressive, 2-5 interlaced (top/bottom field coded and shown first)
+FIELD_ORDERS = {1: "progressive", 2: "tt", 3: "bb", 4: "tb", 5: "bt"}
+
+
+def _field_order(cc: Any, first: Any) -> str | None:
+    """How the stream says its pictures are scanned; an unstated order with an interlaced first
+    frame counts as top field first (the common broadcast order)."""
+    raw = getattr(cc, "field_order", None)
+    order = FIELD_ORDERS.get(raw) if isinstance(raw, int) else (str(raw).lower() if raw else None)
+    if order in FIELD_ORDERS.values():
+        return order
+    return "tt" if getattr(first, "interlaced_frame", False) else None
 
 
 def _video_bit_rate(container: Any, vs: Any, size: int, duration: float) -> int | None:

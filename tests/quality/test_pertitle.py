@@ -130,8 +130,12 @@ def test_per_title_package_records_its_analysis_and_stays_at_or_below_the_fixed_
         assert [p["crf"] for p in rung["probes"]] == sorted(p["crf"] for p in rung["probes"])
     kept = {r["definition"]: r for r in analysis["rungs"] if r["kept"]}
     assert set(measured["per-title"]) == set(kept)
-    for name, v in measured["per-title"].items():  # measured from the segments, not only declared
-        assert v["average_bandwidth"] <= measured["auto"][name]["average_bandwidth"] * 1.05
+    # Measured from the segments, not only declared. (The fixed ladder of this flat, low-rate clip
+    # is itself capped at the source's rate, which may drop a definition: compare those both have.)
+    both = set(measured["per-title"]) & set(measured["auto"])
+    assert both, measured
+    for name in both:
+        assert measured["per-title"][name]["average_bandwidth"] <= measured["auto"][name]["average_bandwidth"] * 1.05
     # the encoder was asked for the chosen CRF under a lowered cap (a flat clip needs fewer bits than even that)
     assert any(r["chosen_kbps"] < r["fixed_kbps"] and r["crf"] is not None for r in analysis["rungs"])
     asked = {d["name"]: (d["video_kbps"], d["width"], d["height"]) for d in manifest["definitions"]}
