@@ -5,10 +5,10 @@ with its data key (AES-128-CBC, PKCS#7, explicit IV: RFC 8216 §4.3.2.4), names 
 (``index-00001.ts``, ``index-00001.m4s``) and writes the VOD media playlist
 (:func:`hlskit.hls.write.media_playlist`) with one EXT-X-KEY before the first segment each key covers.
 
-An fMP4 definition's initialization section (EXT-X-MAP) is encrypted whole with the first
-segment's key and IV, the KEY written before the MAP (RFC 8216 §4.3.2.5 requires that IV). With a
-clear lead the first segment is clear, so the init section is too: a player must be able to start
-without a key, and the init section holds only the codec configuration, no picture.
+An fMP4 definition's initialization section (EXT-X-MAP) stays clear, its MAP written before the
+first EXT-X-KEY (RFC 8216 §4.3.2.5 permits either): it holds only the codec configuration, no
+sample, and VLC 3.0 never decrypts an init section (its HLS parser attaches keys to media
+segments only), so an encrypted one fails there ("Failed to create demuxer"); see docs/clients.md.
 Encrypting finished files ourselves keeps key rotation and clear lead deterministic (no swapping
 of FFmpeg's key-info file while it runs) and means FFmpeg never sees a plain key file.
 """
@@ -73,7 +73,7 @@ def protect(ffmpeg_playlist: Path, schedule: KeySchedule, key_for: Callable[[int
     current: int | None = None
     init = None
     if source.segments and source.segments[0].map is not None:
-        init = _protect_init(folder, source.segments[0].map[0], schedule.key_index(0), key_for, key_url)
+        init = Entry(Path(source.segments[0].map[0]).name, 0.0)  # clear: FFmpeg names it relative to its playlist
     for i, seg in enumerate(source.segments):
         plain_path = folder / seg.raw_uri
         data = plain_path.read_bytes()
@@ -105,13 +105,3 @@ def protect(ffmpeg_playlist: Path, schedule: KeySchedule, key_for: Callable[[int
     return Rendition(
         str(final), len(durations), sum(durations), total_bytes, target, tuple(used), init.uri if init else None
     )
-
-
-def _protect_init(folder: Path, uri: str, index: int | None, key_for: Callable[[int], DataKey], key_url: str) -> Entry:
-    """Encrypt the initialization section in place with the first segment's key (or leave it clear)."""
-    path = folder / Path(uri).name  # FFmpeg names it relative to its playlist
-    tag = _key_tag(index, key_for, key_url)
-    if index is not None:
-        key = key_for(index)
-        path.write_bytes(encrypt_segment(path.read_bytes(), key.key, key.iv))
-    return Entry(path.name, 0.0, tag)
