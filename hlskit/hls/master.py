@@ -41,6 +41,7 @@ class VariantInfo:
     iframe_average_bandwidth: int | None = None
     iframe_count: int = 0
     video_range: str | None = None  # "SDR", "PQ", "HLG" from the media; None: it does not say
+    closed_captions: bool = False  # CEA-608/708 found in the first segment (ATSC A/53 "GA94" SEI)
 
     def to_manifest(self) -> dict:
         return {

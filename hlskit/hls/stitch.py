@@ -48,6 +48,9 @@ def _iframes_name(playlist_ref: str) -> str:
     return "iframes.m3u8" if stem == "index" else f"{stem}-iframes.m3u8"
 
 
+# CEA-608/708 captions ride in H.264/HEVC SEI under this ATSC A/53 Part 4 user identifier; FFmpeg's
+# x264 encoder passes a source's captions on (its a53cc option, on by default). First segment only.
+CAPTIONS = b"GA94"
 FIRST_WHOLE = 8 * 1024 * 1024  # larger first segments: their head (SPS, ADTS, frame rate) is enough
 
 
@@ -172,6 +175,7 @@ def stitch_variant(
         resolution=video.resolution if video else None,
         frame_rate=video.frame_rate if video else None,
         video_range=video.video_range if video else None,
+        closed_captions=CAPTIONS in first,
         segments=figures.segments,
         duration=figures.duration,
         bytes=figures.bytes,
