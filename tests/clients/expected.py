@@ -67,8 +67,9 @@ NOTES = [
     "(1) GStreamer's hlsdemux2 decrypts an initialization section with the key and IV of the segment "
     "fetched with it, then decrypts that segment with a cipher context it has already freed: with "
     "hlskit's clear init section it cannot tell the stream's type (\"Could not determine type of "
-    'stream"), with an encrypted one it crashes. A GStreamer bug (1.22, and the same code on its main '
-    "branch); nothing hlskit may write avoids it while the first segment is encrypted.",
+    'stream"; under load it sometimes crashes first), with an encrypted one it crashes. A GStreamer '
+    "bug (1.22, and the same code on its main branch); nothing hlskit may write avoids it while the "
+    "first segment is encrypted.",
     "(2) Each variant alone plays to the end (its clear first segment comes with the init section); "
     "the first switch of variant fetches the other variant's init section with an encrypted segment, "
     "and GStreamer crashes as in (1).",

