@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 HOME_DIR := .hlskit
 PORT   ?= 8000
 
-.PHONY: demo test test-fast typecheck lint install player browser debian-ffmpeg sample package serve bench clean wheel postgres
+.PHONY: demo test test-fast typecheck lint install player browser debian-ffmpeg clients sample package serve bench clean wheel postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,13 @@ browser:
 # Tests also decode packages with Debian's own FFmpeg: an independent client, not the bundled build.
 debian-ffmpeg:
 	$(call deb,ffmpeg,ffmpeg)
+
+# The client matrix (tests/clients) plays packages in Debian's own VLC, GStreamer (playbin3,
+# hlsdemux2) and mpv, as the README's client table says.
+clients:
+	$(call deb,cvlc,vlc-bin vlc-plugin-base)
+	$(call deb,gst-launch-1.0,gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav)
+	$(call deb,mpv,mpv)
 
 # Store tests (tests/postgres) and bench/keyserver.py start a throwaway PostgreSQL cluster with
 # Debian's server binaries, which live under /usr/lib/postgresql/<major>/bin, not on PATH.
@@ -83,7 +90,7 @@ typecheck: install
 	$(BIN)/mypy
 
 # tests/wheel builds the wheel itself and installs it into a fresh venv outside the checkout.
-test: install player browser debian-ffmpeg postgres lint typecheck | $(HOME_DIR)
+test: install player browser debian-ffmpeg clients postgres lint typecheck | $(HOME_DIR)
 	$(BIN)/python -m pytest -q
 
 bench: install player postgres samples/sample.mp4

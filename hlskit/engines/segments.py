@@ -19,7 +19,7 @@ from ..hls.playlist import MediaPlaylist, parse, round_half_up
 from ..hls.vttsegments import media_start, segment_cues, subtitle_playlist
 from ..hls.webvtt import parse_webvtt
 from ..hls.write import Entry, media_playlist
-from ..keys.protect import KeyMaker, encrypt, init_key, key_tag, segment_key
+from ..keys.protect import KeyMaker, encrypt, key_tag, segment_key
 from ..storage import LocalStorage
 
 
@@ -35,12 +35,11 @@ def finish_segments(ffmpeg_playlist: Path, schedule: KeySchedule, key_for: KeyMa
     init = None
     if source.segments[0].map is not None:
         # FFmpeg names it relative to its playlist (init_<n>.mp4 when one output has several variants).
+        # It stays clear (hlskit.keys.protect says why), its MAP before the first EXT-X-KEY.
         made = folder / Path(source.segments[0].map.uri).name
-        key = init_key(schedule, key_for)
-        (folder / INIT).write_bytes(encrypt(made.read_bytes(), key))
         if made.name != INIT:
-            made.unlink()
-        init = Entry(INIT, 0.0, key_tag(key, key_url))
+            made.replace(folder / INIT)
+        init = Entry(INIT, 0.0)
     entries: list[Entry] = []
     used: list[str] = []
     total = 0

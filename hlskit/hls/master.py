@@ -44,6 +44,7 @@ class VariantInfo:
     video_range: str | None = None  # "SDR", "PQ", "HLG" from the media; None: it does not say
     audio_group: str | None = None  # AUDIO="..." (RFC 8216 §4.3.4.2): its GROUP-ID; None: muxed audio or none
     subtitles_group: str | None = None  # SUBTITLES="..."
+    closed_captions: bool = False  # CEA-608/708 found in the first segment (ATSC A/53 "GA94" SEI)
 
     def record(self) -> VariantRecord:
         """What a package manifest records of this variant."""

@@ -46,6 +46,9 @@ class _Stitched:
     key_method: str | None
 
 
+# CEA-608/708 captions ride in H.264/HEVC SEI under this ATSC A/53 Part 4 user identifier; FFmpeg's
+# x264 encoder passes a source's captions on (its a53cc option, on by default). First segment only.
+CAPTIONS = b"GA94"
 FIRST_WHOLE = 8 * 1024 * 1024  # larger first segments: their head (SPS, ADTS, frame rate) is enough
 
 
@@ -170,6 +173,7 @@ def stitch_variant(
         resolution=video.resolution if video else None,
         frame_rate=video.frame_rate if video else None,
         video_range=video.video_range if video else None,
+        closed_captions=CAPTIONS in first,
         segments=figures.segments,
         duration=figures.duration,
         bytes=figures.bytes,

@@ -92,10 +92,11 @@ def media_playlist(
     return "\n".join(lines) + "\n"
 
 
-def stream_inf(v: VariantInfo, video_range: bool = False) -> str:
+def stream_inf(v: VariantInfo, video_range: bool = False, no_captions: bool = False) -> str:
     """EXT-X-STREAM-INF (RFC 8216 §4.3.4.2) with what Apple's authoring spec asks of every video
-    variant: AVERAGE-BANDWIDTH (9.14), CODECS (9.1), RESOLUTION (9.2), FRAME-RATE (9.15), and with
-    ``video_range`` (the master holds HDR video) VIDEO-RANGE (9.16)."""
+    variant: AVERAGE-BANDWIDTH (9.14), CODECS (9.1), RESOLUTION (9.2), FRAME-RATE (9.15), with
+    ``video_range`` (the master holds HDR video) VIDEO-RANGE (9.16), and with ``no_captions``
+    CLOSED-CAPTIONS=NONE (§4.3.4.2: then on every EXT-X-STREAM-INF of the master)."""
     attrs = [f"BANDWIDTH={v.bandwidth}", f"AVERAGE-BANDWIDTH={v.average_bandwidth}", f'CODECS="{v.codecs}"']
     if v.resolution:
         attrs.append(f"RESOLUTION={v.resolution}")
@@ -103,6 +104,8 @@ def stream_inf(v: VariantInfo, video_range: bool = False) -> str:
         attrs.append(f"FRAME-RATE={v.frame_rate:.3f}")
     if video_range and v.resolution:  # absent means SDR (draft-pantos-hls-rfc8216bis §4.4.6.2)
         attrs.append(f"VIDEO-RANGE={v.video_range or 'SDR'}")
+    if no_captions:
+        attrs.append("CLOSED-CAPTIONS=NONE")
     if v.audio_group:  # the GROUP-ID of its EXT-X-MEDIA renditions (RFC 8216 §4.3.4.2)
         attrs.append(f"AUDIO={quoted_string(v.audio_group, 'GROUP-ID')}")
     if v.subtitles_group:
@@ -171,8 +174,12 @@ def master_playlist(
     lines += [media_tag(r) for r in _grouped(renditions)]
     # Apple HLS authoring spec 9.16: VIDEO-RANGE on every variant unless all the video is SDR.
     hdr = any(v.video_range in ("PQ", "HLG") for v in variants)
+    # A master that does not say CLOSED-CAPTIONS=NONE makes Shaka Player fetch an fMP4 variant's
+    # middle and last segments, looking for CEA-608/708, before it plays: ~9 s instead of ~3.5 s to
+    # the first frame at 700 kb/s (bench/results/fast-start.md, docs/clients.md).
+    no_captions = not any(v.closed_captions for v in variants)
     for v in variants:
-        lines += [stream_inf(v, hdr), v.uri]
+        lines += [stream_inf(v, hdr, no_captions), v.uri]
     lines += [iframe_stream_inf(v, hdr) for v in variants if v.iframe_uri]
     return "\n".join(lines) + "\n"
 

@@ -2,10 +2,10 @@
 
 Segments are encrypted whole with AES-128-CBC, PKCS#7 padding and the key's explicit IV (RFC 8216
 §4.3.2.4); ``KeySchedule`` says which key applies to segment i (clear lead, rotation). An fMP4
-definition's initialization section (EXT-X-MAP) is encrypted whole with the first segment's key
-and IV, the EXT-X-KEY written before the MAP (RFC 8216 §4.3.2.5 requires that IV). With a clear
-lead the first segment is clear, so the init section is too: a player must be able to start
-without a key, and the init section holds only the codec configuration, no picture.
+definition's initialization section (EXT-X-MAP) stays clear, its MAP written before the first
+EXT-X-KEY (RFC 8216 §4.3.2.5 permits either): it holds only the codec configuration, no sample,
+and VLC 3.0 never decrypts an init section (its HLS parser attaches keys to media segments only),
+so an encrypted one fails there ("Failed to create demuxer"); see docs/clients.md.
 
 Encrypting finished files ourselves keeps key rotation and clear lead deterministic and means
 FFmpeg never sees a plain key file. Where the bytes are read and written is the engine's business.
@@ -26,11 +26,6 @@ def segment_key(schedule: KeySchedule, index: int, key_for: KeyMaker) -> DataKey
     """The data key of segment ``index`` (0-based), or None when it stays clear."""
     key_index = schedule.key_index(index)
     return None if key_index is None else key_for(key_index)
-
-
-def init_key(schedule: KeySchedule, key_for: KeyMaker) -> DataKey | None:
-    """The data key of the initialization section: the first segment's (RFC 8216 §4.3.2.5)."""
-    return segment_key(schedule, 0, key_for)
 
 
 def encrypt(data: bytes, key: DataKey | None) -> bytes:

@@ -84,8 +84,9 @@ def test_master_playlist_text():
         "#EXTM3U\n#EXT-X-INDEPENDENT-SEGMENTS\n"
         '#EXT-X-SESSION-KEY:METHOD=AES-128,URI="https://keys.example.test/c/k0"\n'
         '#EXT-X-STREAM-INF:BANDWIDTH=800000,AVERAGE-BANDWIDTH=799000,CODECS="avc1.64001f,mp4a.40.2",'
-        "RESOLUTION=640x360,FRAME-RATE=30.000\nHD/index.m3u8\n"
-        '#EXT-X-STREAM-INF:BANDWIDTH=300000,AVERAGE-BANDWIDTH=299000,CODECS="avc1.64001f,mp4a.40.2"\nLD/index.m3u8\n'
+        "RESOLUTION=640x360,FRAME-RATE=30.000,CLOSED-CAPTIONS=NONE\nHD/index.m3u8\n"
+        '#EXT-X-STREAM-INF:BANDWIDTH=300000,AVERAGE-BANDWIDTH=299000,CODECS="avc1.64001f,mp4a.40.2",'
+        "CLOSED-CAPTIONS=NONE\nLD/index.m3u8\n"
         '#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=80000,AVERAGE-BANDWIDTH=40000,CODECS="avc1.64001f",'
         'RESOLUTION=640x360,URI="HD/iframes.m3u8"\n'
     )
@@ -93,13 +94,25 @@ def test_master_playlist_text():
         "#EXTM3U",
         "#EXT-X-INDEPENDENT-SEGMENTS",
         "#EXT-X-STREAM-INF:BANDWIDTH=800000,AVERAGE-BANDWIDTH=799000,"
-        'CODECS="avc1.64001f,mp4a.40.2",RESOLUTION=640x360,FRAME-RATE=30.000',
+        'CODECS="avc1.64001f,mp4a.40.2",RESOLUTION=640x360,FRAME-RATE=30.000,CLOSED-CAPTIONS=NONE',
     ]
     pl = parse(text, "master.m3u8")
     assert pl.problems == [] and [v.uri for v in pl.variants] == ["HD/index.m3u8", "LD/index.m3u8"]
     theirs = m3u8.loads(text)
     assert [p.stream_info.bandwidth for p in theirs.playlists] == [800000, 300000]
     assert [p.uri for p in theirs.iframe_playlists] == ["HD/iframes.m3u8"]
+    assert [p.stream_info.closed_captions for p in theirs.playlists] == ["NONE", "NONE"]
+
+
+def test_closed_captions_none_only_when_no_variant_carries_captions():
+    # RFC 8216 §4.3.4.2: NONE on every EXT-X-STREAM-INF, or on none of them.
+    hd, ld = _variant("HD", 800000), _variant("LD", 300000)
+    ld.closed_captions = True
+    text = master_playlist([hd, ld], None)
+    assert "CLOSED-CAPTIONS" not in text
+    hd.closed_captions = ld.closed_captions = False
+    infs = [line for line in master_playlist([hd, ld], None).splitlines() if line.startswith("#EXT-X-STREAM-INF")]
+    assert len(infs) == 2 and all(line.endswith(",CLOSED-CAPTIONS=NONE") for line in infs)
 
 
 def test_vod_type_is_added_to_a_finished_playlist_without_one_and_only_then():

@@ -162,20 +162,25 @@ def test_mp4_downloads_are_fast_start_and_play_whole(fmp4_package):
     assert len({j.job_id for j in result.jobs}) == 6
 
 
-def test_without_clear_lead_the_init_section_is_encrypted_with_the_first_key(tmp_path, make_clip, hlskit_env):
+def test_without_clear_lead_the_init_section_stays_clear_and_every_segment_is_encrypted(
+    tmp_path, make_clip, hlskit_env
+):
+    # VLC 3.0 never decrypts an init section (docs/clients.md): the MAP comes before the first KEY.
     src = make_clip(tmp_path / "c.mp4", seconds=2)
     options = PackageOptions(ladder="LD", segment_duration=1, content_id="enc", format="fmp4")
     result = run_package(str(src), str(tmp_path / "out"), hlskit_env, options)
     assert result.ok
     pkg = Path(result.dir)
     text = (pkg / "LD" / "index.m3u8").read_text()
-    key_line = next(line for line in text.splitlines() if line.startswith("#EXT-X-KEY"))
-    assert text.index("#EXT-X-KEY") < text.index("#EXT-X-MAP") and ",IV=0x" in key_line  # RFC 8216 §4.3.2.5
-    init = (pkg / "LD" / "init.mp4").read_bytes()
-    assert top_boxes(init)[:1] != ["ftyp"]  # ciphertext
-    keys = KeyStore.open(hlskit_env.store_config())
+    assert text.index("#EXT-X-MAP") < text.index("#EXT-X-KEY") < text.index("index-00001.m4s")
+    assert top_boxes((pkg / "LD" / "init.mp4").read_bytes())[:2] == ["ftyp", "moov"]
     pl = parse(text, (pkg / "LD" / "index.m3u8").as_posix())
-    assert top_boxes(plain(pkg / "LD" / "init.mp4", pl.segments[0].key, keys, "enc"))[:2] == ["ftyp", "moov"]
+    assert not pl.segments[0].map.encrypted and all(s.encrypted for s in pl.segments)
+    keys = KeyStore.open(hlskit_env.store_config())
+    for seg in pl.segments:
+        path = pkg / "LD" / seg.raw_uri
+        assert top_boxes(path.read_bytes())[-1:] != ["mdat"]  # ciphertext on disk
+        assert top_boxes(plain(path, seg.key, keys, "enc"))[-1] == "mdat"
 
 
 @pytest.mark.parametrize(

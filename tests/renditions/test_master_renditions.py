@@ -66,13 +66,14 @@ def _variants(**groups) -> list[VariantInfo]:
     return [ld, hd]
 
 
-# master_playlist output of main before renditions existed (same VariantInfo values), byte for byte.
+# master_playlist output of main before renditions existed (same VariantInfo values), byte for byte,
+# with the CLOSED-CAPTIONS=NONE that masters without CEA-608/708 declare since (docs/clients.md).
 BEFORE = (
     '#EXTM3U\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-SESSION-KEY:METHOD=AES-128,URI="https://k/1"\n'
     '#EXT-X-STREAM-INF:BANDWIDTH=400000,AVERAGE-BANDWIDTH=300000,CODECS="avc1.42c01e,mp4a.40.2",'
-    "RESOLUTION=640x360,FRAME-RATE=25.000,VIDEO-RANGE=PQ\nLD/index.m3u8\n"
+    "RESOLUTION=640x360,FRAME-RATE=25.000,VIDEO-RANGE=PQ,CLOSED-CAPTIONS=NONE\nLD/index.m3u8\n"
     '#EXT-X-STREAM-INF:BANDWIDTH=1200000,AVERAGE-BANDWIDTH=900000,CODECS="avc1.64001f,mp4a.40.2",'
-    "RESOLUTION=1280x720,FRAME-RATE=25.000,VIDEO-RANGE=SDR\nHD/index.m3u8\n"
+    "RESOLUTION=1280x720,FRAME-RATE=25.000,VIDEO-RANGE=SDR,CLOSED-CAPTIONS=NONE\nHD/index.m3u8\n"
     '#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=200000,AVERAGE-BANDWIDTH=150000,CODECS="avc1.64001f",'
     'RESOLUTION=1280x720,VIDEO-RANGE=SDR,URI="HD/iframes.m3u8"\n'
 )
