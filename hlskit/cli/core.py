@@ -31,6 +31,7 @@ from .encodeopts import (
     print_plan,
     track_choices,
     track_options,
+    transmux_option,
 )
 from .group import settings_from
 from .keyopts import given_key, given_key_options
@@ -80,7 +81,8 @@ def _stop_on_sigterm(signum, frame):
     default="auto",
     show_default=True,
     help="auto (every preset not wider than the source), names such as LD,HD, a ladder .toml file, or "
-    "per-title[:vmaf=N] (auto's rungs at the rates this source needs, measured with VMAF).",
+    "per-title[:vmaf=N] (auto's rungs at the rates this source needs, measured with VMAF); add +source "
+    "(auto+source) for the source itself, copied, as the top definition.",
 )
 @click.option("--segment-duration", type=int, default=None, help="Segment length in whole seconds (default 4).")
 @click.option("--no-encrypt", is_flag=True, help="Write clear (unencrypted) segments.")
@@ -118,6 +120,7 @@ def _stop_on_sigterm(signum, frame):
 @encoder_options
 @format_options
 @track_options
+@transmux_option
 @dry_run_option
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 @click.pass_context
@@ -149,6 +152,7 @@ def package(
       hlskit package talk.mp4 --ladder LD,HD --segment-duration 4 --no-encrypt
       hlskit package talk.mp4 --codec h264,hevc --format fmp4 --mp4
       hlskit package film.mkv --audio commentary.m4a:en:Commentary --subtitles fr.srt:fr --default-audio en
+      hlskit package talk.mp4 --transmux          # no re-encode: the source's own video, encrypted
     """
     settings = settings_from(ctx, engine=engine, **encoder_overrides(ctx))
     options = PackageOptions(

@@ -72,6 +72,13 @@ def format_choices(ctx: click.Context) -> dict[str, Any]:
     }
 
 
+def transmux_option(f):
+    """Adds --transmux; read it back with :func:`track_choices`."""
+    return click.option("--transmux", is_flag=True, default=None, expose_value=False, callback=_store,
+                        help="Package the source's own video without re-encoding (one SOURCE definition, cut at "
+                        "its keyframes, MPS M3U8-COPY); --ladder auto+source adds it above an encoded ladder.")(f)  # fmt: skip
+
+
 def track_options(f):
     """Adds --audio, --subtitles, --subtitle-encoding, --default-audio, --audio-renditions; read them
     back with :func:`track_choices`."""
@@ -100,6 +107,7 @@ def track_choices(ctx: click.Context) -> dict[str, Any]:
         "subtitle_encoding": meta.get("hlskit.subtitle_encoding"),
         "default_audio": meta.get("hlskit.default_audio"),
         "audio_renditions": bool(meta.get("hlskit.audio_renditions")),
+        "transmux": bool(meta.get("hlskit.transmux")),
     }
 
 
@@ -130,10 +138,11 @@ def print_plan(plan: dict[str, Any], as_json: bool) -> None:
     click.echo(f"encryption: AES-128, keys at {plan['key_url']}" if plan["encrypt"] else "encryption: none")
     for r in plan["ladder"]:
         audio = f" + {r['audio_kbps']} kb/s audio" if r["audio_kbps"] else ""
-        click.echo(
-            f"{r['name']:>4}  {r['width']}x{r['height']}  {r['codec']} {r['video_kbps']} kb/s video "
-            f"(max {r['maxrate_kbps']}){audio}"
-        )
+        video = "copied, not re-encoded" if r["transmux"] else f"{r['video_kbps']} kb/s video (max {r['maxrate_kbps']})"
+        why = f"  [{r['why']}]" if r["why"] else ""
+        click.echo(f"{r['name']:>4}  {r['width']}x{r['height']}  {r['codec']} {video}{audio}{why}")
+    for note in plan["notes"]:
+        click.echo(f"note: {note}")
     for line in per_title_lines(plan.get("per_title")):
         click.echo(line)
     for r in plan["renditions"]:

@@ -107,7 +107,7 @@ def submit(ctx, batch_file, engine, out, check, dry_run, as_json):
 
     Columns (header row; only source is required, empty cells keep the defaults):
     source, out, ladder, watermark, text_watermark, clip, segment_duration,
-    rotate_key_every, clear_lead, format, codec, mp4 (yes/no), audio, subtitles,
+    rotate_key_every, clear_lead, format, codec, mp4 (yes/no), transmux (yes/no), audio, subtitles,
     key_url, content_id, notify. Relative paths start at the CSV file's folder; several
     watermarks (or codecs, audio or subtitle files FILE:LANG[:NAME]) go in one cell
     separated by |.

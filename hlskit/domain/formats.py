@@ -61,7 +61,7 @@ def codec_rungs(rungs: list[Rung], codecs: tuple[str, ...]) -> list[Rung]:
     (:data:`RATE_FACTOR`) and is named ``<definition>-<codec>`` (``HD-hevc``)."""
     out: list[Rung] = []
     for codec in codecs:
-        for rung in rungs:
+        for rung in (r for r in rungs if not r.transmux):
             if codec == "h264":
                 out.append(replace(rung, codec=codec))
                 continue
@@ -69,4 +69,4 @@ def codec_rungs(rungs: list[Rung], codecs: tuple[str, ...]) -> list[Rung]:
             kbps = max(10, round(d.video_kbps * RATE_FACTOR[codec]))
             # A per-title CRF is x264's scale (x265 and SVT-AV1 have their own): those rungs aim at a rate.
             out.append(replace(rung, definition=replace(d, video_kbps=kbps), codec=codec, crf=None))
-    return out
+    return out + [r for r in rungs if r.transmux]  # a copied source is itself, in its own codec

@@ -8,7 +8,7 @@ follow the source's display aspect ratio and are rounded to even numbers (H.264 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import InputError
@@ -32,11 +32,16 @@ class Rung:
     height: int
     codec: str = "h264"  # see hlskit.domain.formats
     crf: int | None = None  # set (per-title): capped CRF at this value under the rung's rate cap
+    transmux: bool = False  # the source's own video, copied without re-encoding (MPS M3U8-COPY)
+    why: str = ""  # why its rate differs from its definition's (never above the source's own rate)
 
     @property
     def name(self) -> str:
-        """The definition's name; a rung of another codec than H.264 adds it (``HD-hevc``)."""
-        return self.definition.name if self.codec == "h264" else f"{self.definition.name}-{self.codec}"
+        """The definition's name; a rung of another codec than H.264 adds it (``HD-hevc``); a
+        transmuxed rung is named for what it is (SOURCE), whatever its codec."""
+        if self.codec == "h264" or self.transmux:
+            return self.definition.name
+        return f"{self.definition.name}-{self.codec}"
 
 
 # MPS static M3U8 presets (reference/alibaba-mps-api.md section 5).
@@ -141,6 +146,34 @@ def parse_ladder_option(option: str) -> list[Definition] | None:
     if not picked:
         raise InputError("--ladder is empty: use auto, names such as LD,HD, or a .toml file.")
     return sorted(set(picked), key=lambda d: d.width)
+
+
+def cap_to_source(rungs: list[Rung], source_kbps: int | None) -> tuple[list[Rung], list[str]]:
+    """Never encode above the source's own video rate (MPS TransConfig ``IsCheckVideoBitrate``): a
+    rung aiming higher is encoded at the source's rate; of rungs capped alike only the largest
+    picture is kept, since the others would spend the same bits on fewer pixels. Returns the
+    rungs and a sentence for each one dropped."""
+    if not source_kbps:
+        return list(rungs), []
+    capped = []
+    for r in rungs:
+        d = r.definition
+        if d.video_kbps <= source_kbps or r.transmux:
+            capped.append(r)
+            continue
+        why = f"capped at the source's own {source_kbps} kb/s (definition {d.video_kbps} kb/s)"
+        capped.append(replace(r, definition=replace(d, video_kbps=source_kbps), why=why))
+    at_cap = [r for r in capped if r.why]
+    # The copied source (SOURCE) is the best picture at its own rate: a rung capped to it adds nothing.
+    best = next((r for r in capped if r.transmux), None)
+    keep = None if best else max(at_cap, key=lambda r: (r.width * r.height, r.definition.width), default=None)
+    twin = best or keep
+    dropped = [
+        f"{r.name} dropped: at the source's own {source_kbps} kb/s it would duplicate {twin.name}"
+        for r in at_cap
+        if twin is not None and r is not keep
+    ]
+    return [r for r in capped if not (r.why and r is not keep)], dropped
 
 
 def choose_ladder(display_width: int, display_height: int, definitions: list[Definition] | None = None) -> list[Rung]:

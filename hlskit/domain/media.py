@@ -20,6 +20,7 @@ class VideoStream:
     pix_fmt: str | None
     # ITU-T H.273 transfer characteristics as FFmpeg names them: smpte2084 (PQ) and arib-std-b67 (HLG) are HDR.
     color_transfer: str | None = None
+    bit_rate: int | None = None  # bits/s as the container states it, else estimated from the file size
 
     @property
     def fps(self) -> float:
@@ -32,6 +33,7 @@ class AudioStream:
     profile: str | None
     sample_rate: int
     channels: int
+    bit_rate: int | None = None  # bits/s, when the container states it
 
 
 @dataclass(frozen=True)

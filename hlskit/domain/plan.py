@@ -67,6 +67,7 @@ class PackageOptions:
     subtitle_encoding: str | None = None  # the subtitle files' text encoding (default: UTF-8, BOM honoured)
     default_audio: str | None = None  # the language whose audio rendition is DEFAULT=YES
     audio_renditions: bool = False  # audio in renditions even for a single-audio source
+    transmux: bool = False  # one SOURCE definition: the source's own video, copied (MPS M3U8-COPY)
 
 
 @dataclass
@@ -96,6 +97,10 @@ class PackagePlan:
     audio: list[AudioRendition] = field(default_factory=list)
     audio_jobs: dict[str, Job] = field(default_factory=dict)
     subtitles: list[SubtitleRendition] = field(default_factory=list)
+    # With a SOURCE (transmuxed) definition beside encoded ones: the source's keyframe times, where
+    # every encoded definition takes its keyframes too, so all segments start together.
+    keyframes: tuple[float, ...] = ()
+    notes: list[str] = field(default_factory=list)  # planning decisions a user should see (rates capped…)
 
     def key(self, index: int) -> DataKey:
         """The data key for schedule index ``index``, created on first use (rotation adds keys)."""

@@ -9,6 +9,7 @@ segments at the same times (:func:`hlskit.engines.encoders.video_args`).
 
 from __future__ import annotations
 
+import math
 import shutil
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -179,15 +180,17 @@ def build_encode(
     args += inputs
     images = [wm for wm in plan.watermarks if wm.kind == "image"]
 
-    n = len(rungs)
+    copied = [r for r in rungs if r.transmux]  # the source's own video (pipeline.transmux): no decode for it
+    encoded = [r for r in rungs if not r.transmux]
+    n = len(encoded)
     hdr = hdr_kind(media) is not None
-    keep = [hdr and keeps_hdr(rung) for rung in rungs]  # HEVC/AV1 rungs keep HDR (engines.colour)
+    keep = [hdr and keeps_hdr(rung) for rung in encoded]  # HEVC/AV1 rungs keep HDR (engines.colour)
     graph: list[str] = []
-    if rungs:
+    if encoded:
         graph = _split_graph(f"[0:v]fps={rate.numerator}/{rate.denominator}", keep, media.video.color_transfer or "")
-    for j in range(len(images) if rungs else 0):
+    for j in range(len(images) if encoded else 0):
         graph.append(f"[{j + 1}:v]format=rgba,split={n}" + "".join(f"[m{j}_{i}]" for i in range(n)))
-    for i, rung in enumerate(rungs):
+    for i, rung in enumerate(encoded):
         chain = f"[s{i}]scale={rung.width}:{rung.height}:flags=bicubic,setsar=1"
         label = f"b{i}"
         graph.append(chain + f"[{label}]")
@@ -219,26 +222,52 @@ def build_encode(
     muxed = not plan.audio and media.audio is not None  # no renditions: each definition carries the audio
     streams: list[str] = []  # -var_stream_map entries
     sample_rate = str(_audio_rate(plan))
-    for i, rung in enumerate(rungs):
-        args += ["-map", f"[v{i}]"]
-        codec = video_args(
-            rung, fps=fps, preset=preset, rate_control=rate_control, crf=crf, gop=gop, gop_frames=gop_frames
-        )
-        if keep[i]:
-            codec += hdr_tags(media.video.color_transfer or "", rung.codec)
-        elif hdr:  # the pixels are SDR BT.709 now: say so in the VUI (ITU-T H.273 code points 1/1/1)
-            codec += BT709_TAGS
-        args += for_stream(codec, "v", i)
+    keyframes, grid_frames = _keyframes(plan, fps, gop_frames)
+    ordered = encoded + copied  # output video streams v:0… in this order
+    for i, rung in enumerate(ordered):
+        if rung.transmux:
+            args += ["-map", "0:v:0", *for_stream(["-c:v", "copy"], "v", i)]
+        else:
+            args += ["-map", f"[v{i}]"]
+            codec = video_args(
+                rung,
+                fps=fps,
+                preset=preset,
+                rate_control=rate_control,
+                crf=crf,
+                gop=gop,
+                gop_frames=grid_frames,
+                keyframes=keyframes,
+            )
+            if keep[i]:
+                codec += hdr_tags(media.video.color_transfer or "", rung.codec)
+            elif hdr:  # the pixels are SDR BT.709 now: say so in the VUI (ITU-T H.273 code points 1/1/1)
+                codec += BT709_TAGS
+            args += for_stream(codec, "v", i)
         streams.append(f"v:{i},a:{i},name:{rung.name}" if muxed else f"v:{i},name:{rung.name}")
-    audio_streams = [("0:a:0", rung.definition.audio_kbps) for rung in rungs] if muxed else []
+    # A copied source keeps its own AAC too; any other audio is encoded (AAC is what HLS players read).
+    keeps_audio = media.audio is not None and media.audio.codec == "aac"
+    audio_streams = [("0:a:0", r.definition.audio_kbps, r.transmux and keeps_audio) for r in ordered] if muxed else []
     for r in audio:
         streams.append(f"a:{len(audio_streams)},name:{r.folder}")
-        audio_streams.append((f"{index[r.input]}:a:{r.stream}", r.kbps))
-    for k, (source, kbps) in enumerate(audio_streams):
+        audio_streams.append((f"{index[r.input]}:a:{r.stream}", r.kbps, False))
+    for k, (source, kbps, copy) in enumerate(audio_streams):
         args += ["-map", source]
-        args += for_stream(["-c:a", "aac", "-b:a", f"{kbps}k", "-ac", "2", "-ar", sample_rate], "a", k)
+        encoder = ["-c:a", "copy"] if copy else ["-c:a", "aac", "-b:a", f"{kbps}k", "-ac", "2", "-ar", sample_rate]
+        args += for_stream(encoder, "a", k)
     if create:
-        for name in [r.name for r in rungs] + [r.folder for r in audio]:
+        for name in [r.name for r in ordered] + [r.folder for r in audio]:
             (outdir / name).mkdir(parents=True, exist_ok=True)
     args += hls_args(plan.format, outdir, plan.segment_duration, FFMPEG_PLAYLIST, streams)
-    return Encode(args, list(rungs), list(audio))
+    return Encode(args, ordered, list(audio))
+
+
+def _keyframes(plan: PackagePlan, fps: float, gop_frames: int) -> tuple[str | None, int]:
+    """Where encoded definitions put their keyframes: every GOP (None), or, beside a copied source,
+    at the source's own keyframe times (so every variant's segments start together), with a GOP as
+    long as the source's longest gap."""
+    if not plan.keyframes or not any(r.transmux for r in plan.rungs):
+        return None, gop_frames
+    times = plan.keyframes
+    longest = max((b - a for a, b in zip(times, times[1:])), default=float(plan.segment_duration))
+    return ",".join(f"{t:.3f}" for t in times), max(1, math.ceil(longest * fps) + 1)

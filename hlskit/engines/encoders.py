@@ -46,12 +46,23 @@ def _crf(rung: Rung, rate_control: str, crf: int) -> int | None:
 
 
 def video_args(
-    rung: Rung, *, fps: float, preset: str, rate_control: str, crf: int, gop: int, gop_frames: int
+    rung: Rung,
+    *,
+    fps: float,
+    preset: str,
+    rate_control: str,
+    crf: int,
+    gop: int,
+    gop_frames: int,
+    keyframes: str | None = None,
 ) -> list[str]:
-    """``-c:v`` and everything the rung's codec needs, for an output stream of ``fps`` frames/s."""
+    """``-c:v`` and everything the rung's codec needs, for an output stream of ``fps`` frames/s.
+    ``keyframes``: the times to force keyframes at (the copied source's, ``-force_key_frames``
+    syntax) instead of every ``gop`` seconds; ``gop_frames`` is then the longest gap between them."""
     kbps, peak = rung.definition.video_kbps, maxrate_kbps(rung)
     quality = _crf(rung, rate_control, crf)
-    grid = ["-g", str(gop_frames), "-keyint_min", str(gop_frames), "-force_key_frames", f"expr:gte(t,n_forced*{gop})"]
+    forced = keyframes or f"expr:gte(t,n_forced*{gop})"
+    grid = ["-g", str(gop_frames), "-keyint_min", str(gop_frames), "-force_key_frames", forced]
     vbv = ["-maxrate", f"{peak}k", "-bufsize", f"{kbps * 2}k"]
     rate = ["-crf", str(quality)] if quality is not None else ["-b:v", f"{kbps}k"]
     if rung.codec == "hevc":

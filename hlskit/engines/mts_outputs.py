@@ -101,16 +101,21 @@ def _user_data(plan: PackagePlan, **values: str) -> str:
 def hls_output(
     plan: PackagePlan, rung: Rung, job: Job, marks: list[Watermark], location: str, crf: int | None = None
 ) -> dict[str, Any]:
-    """One definition as HLS: Container "m3u8" (TS segments), MuxConfig.Segment, HLS-AES-128."""
+    """One definition as HLS: Container "m3u8" (TS segments), MuxConfig.Segment, HLS-AES-128. A
+    transmuxed definition (SOURCE) is the M3U8-COPY preset with no Video overrides: MPS copies the
+    source's streams; Encryption is documented for every m3u8 output (docs/alibaba-cloud.md)."""
     _, key = split_oss_uri(job.output)
     entry: dict[str, Any] = {
         "OutputObject": quote(key),
         "TemplateId": rung.definition.template_id,
         "Container": {"Format": "m3u8"},
         "MuxConfig": {"Segment": {"Duration": str(plan.segment_duration)}},
-        "Video": video(plan, rung, crf),
         "UserData": job.user_data,
     }
+    if not rung.transmux:
+        entry["Video"] = video(plan, rung, crf)
+        # Never above the source's own rate or size, as the local planner caps it too (MPS TransConfig).
+        entry["TransConfig"] = {"IsCheckReso": "true", "IsCheckVideoBitrate": "true"}
     if plan.schedule.encrypt:
         entry["Encryption"] = encryption(plan)
     _add_common(entry, plan, rung, marks, location)

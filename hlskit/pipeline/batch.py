@@ -7,7 +7,7 @@ column              value (same meaning as the ``hlskit package`` flag)
 ==================  ==========================================================================
 source              the video: a path, or ``oss://bucket/key`` with the mts engine
 out                 folder receiving ``<out>/<content-id>/`` (default: ``--out``)
-ladder              ``auto``, names such as ``LD,HD``, or a ladder ``.toml`` file
+ladder              ``auto``, names such as ``LD,HD``, or a ladder ``.toml`` file; ``+source`` adds the source copied
 watermark           ``PATH.png[:ReferPos[:Dx[:Dy[:Width]]]]``; several separated by ``|``
 text_watermark      ``TEXT[:ReferPos[:Dx[:Dy[:Size]]]]``; several separated by ``|``
 clip                ``START+DURATION``, e.g. ``00:01:30+45``
@@ -17,6 +17,7 @@ clear_lead          the first N segments unencrypted
 key_url             base URL of the key service
 content_id          the package's content id (default: file name + random suffix)
 notify              webhook URLs or ``exec:`` commands, separated by spaces
+transmux            ``yes``: one SOURCE definition, the source's video copied (no re-encode)
 audio               ``FILE:LANG[:NAME]`` audio renditions to add; several separated by ``|``
 subtitles           ``FILE:LANG[:NAME]`` subtitle renditions (SRT or WebVTT); several separated by ``|``
 ==================  ==========================================================================
@@ -54,6 +55,7 @@ from ..engines import capabilities
 from ..notify import parse_target
 from .plan import check_options
 from .run import run_package, submit_package
+from .transmux import SUFFIX, split_ladder
 
 COLUMNS = (
     "source",
@@ -68,6 +70,7 @@ COLUMNS = (
     "format",
     "codec",
     "mp4",
+    "transmux",
     "audio",
     "subtitles",
     "key_url",
@@ -221,10 +224,12 @@ def parse_row(
             f"source {source} does not exist: check the path (relative paths start at the batch file's folder)."
         )
 
-    ladder = get("ladder") or "auto"
+    ladder, with_source = split_ladder(get("ladder") or "auto")
     if ladder.endswith(".toml"):
         ladder = _local(ladder, base)
-    parse_ladder_option(ladder)  # refuse an unknown definition now, not after other rows ran
+    if not ladder.lower().startswith("per-title"):
+        parse_ladder_option(ladder)  # refuse an unknown definition now, not after other rows ran
+    ladder += SUFFIX if with_source else ""
 
     marks: list[Watermark] = [parse_watermark(w, base) for w in _split(get("watermark"))]
     marks += [parse_text_watermark(t) for t in _split(get("text_watermark"))]
@@ -250,6 +255,7 @@ def parse_row(
         format=get("format") or None,
         codecs=parse_codecs(get("codec").replace(LIST_SEPARATOR, ",") or "h264"),
         mp4=_yes(get("mp4"), "mp4"),
+        transmux=_yes(get("transmux"), "transmux"),
         audio=[_local(spec, base) for spec in _split(get("audio"))],
         subtitles=[_local(spec, base) for spec in _split(get("subtitles"))],
     )

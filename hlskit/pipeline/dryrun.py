@@ -50,6 +50,8 @@ def dry_run(source: str, out: str, settings: Settings, options: PackageOptions) 
                 "height": r.height,
                 "video_kbps": r.definition.video_kbps,
                 "maxrate_kbps": maxrate_kbps(r),
+                "transmux": r.transmux,
+                "why": r.why or None,
                 # With audio renditions the definitions carry no audio: the renditions list says what does.
                 "audio_kbps": r.definition.audio_kbps if not plan.audio and (media is None or media.audio) else None,
             }
@@ -72,6 +74,7 @@ def dry_run(source: str, out: str, settings: Settings, options: PackageOptions) 
         + [f"{plan.out}/{download_uri('', name)}" for name in plan.mp4_jobs],
         "staging": plan.staging,
         "per_title": plan.per_title,
+        "notes": plan.notes,
         "ffmpeg": engine.command(plan),
     }
     return report

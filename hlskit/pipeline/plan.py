@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.errors import InputError
-from ..domain.formats import parse_codecs
+from ..domain.formats import FMP4_ONLY, parse_codecs
 from ..domain.ids import check_content_id
 from ..domain.keys import KeySchedule
-from ..domain.ladder import Rung, choose_ladder, parse_ladder_option
+from ..domain.ladder import Rung, cap_to_source, choose_ladder, parse_ladder_option
 from ..domain.media import MediaInfo
 from ..domain.names import MP4_SUFFIX
 from ..domain.plan import Clip, PackageOptions, PackagePlan
@@ -33,6 +33,7 @@ from . import pertitle
 from .pertitle import parse_target
 from .probe import probe
 from .tracks import plan_tracks
+from .transmux import check_transmux_options, plan_source, source_codec, split_ladder
 
 # Shorter sources make one-frame segments that players stall on and that round to a 0 s
 # EXT-X-TARGETDURATION (RFC 8216 §4.3.3.1); they are refused up front instead.
@@ -189,10 +190,7 @@ def _per_title(
 ) -> tuple[list[Rung], dict[str, Any]]:
     """The fixed ladder's rungs, rates lowered where the picture does not need them (pipeline.pertitle)."""
     started = time.perf_counter()
-    readable = source  # an oss:// source is read through a short-lived signed URL, as the probe does
-    if is_remote(source):
-        storage, key = open_storage(source, settings.oss_config())
-        readable = storage.url(key)
+    readable = _readable(source, settings)
     clip = options.clip
     seek = clip.seek if clip else 0.0
     ffmpeg = settings.ffmpeg_config()
@@ -216,6 +214,14 @@ def _per_title(
     return rungs, analysis
 
 
+def _readable(source: str, settings: Settings) -> str:
+    """What FFmpeg or PyAV open for ``source``: the path, or for oss:// a short-lived signed URL."""
+    if not is_remote(source):
+        return source
+    storage, key = open_storage(source, settings.oss_config())
+    return storage.url(key)
+
+
 def plan_package(
     source: str, out: str, settings: Settings, options: PackageOptions, run_id: str, engine: Engine
 ) -> PackagePlan:
@@ -223,20 +229,43 @@ def plan_package(
     seg, key_url = check_options(options, settings)
     check_capabilities(engine, options, key_url, out)
     codecs = parse_codecs(options.codecs)
-    fmt = engine.choose_format(options.format, codecs, options.mp4)
+    ladder, with_source = split_ladder(options.ladder)
+    if options.transmux or with_source:
+        check_transmux_options(options, asked_ladder=options.ladder.strip().lower() != "auto")
+    if not options.transmux:
+        engine.choose_format(options.format, codecs, options.mp4)  # a bad --format or --codec, before the probe
     if not is_remote(out):
         check_out_folder(str(out))
-    per_title = options.ladder.strip().lower().startswith("per-title")
+    per_title = ladder.lower().startswith("per-title")
     if per_title:
-        parse_target(options.ladder.strip())  # a bad vmaf=N is refused before the probe
-    definitions = None if per_title else parse_ladder_option(options.ladder)
+        parse_target(ladder)  # a bad vmaf=N is refused before the probe
+    definitions = None if per_title else parse_ladder_option(ladder)
     media = probe_source(source, settings)
     engine.check_source(media, source)
     length = _media_length(source, media, options.clip)
-    rungs = choose_ladder(media.video.display_width, media.video.display_height, definitions)
+    notes: list[str] = []
+    keyframes: tuple[float, ...] = ()
     analysis = None
-    if per_title:
-        rungs, analysis = _per_title(source, settings, media, rungs, options, seg)
+    if options.transmux:  # the one SOURCE definition, in the format its codec needs
+        codec = source_codec(media)
+        wanted = (options.format or "").strip().lower() or ("fmp4" if codec in FMP4_ONLY else "ts")
+        # Its refusals name the format that can carry the codec.
+        alone = plan_source(_readable(source, settings), media, wanted, seg, required=True)
+        assert alone.rung is not None
+        codecs = (alone.rung.codec,)
+        fmt = engine.choose_format(options.format, codecs, options.mp4)
+        rungs, notes = [alone.rung], alone.warnings
+    else:
+        fmt = engine.choose_format(options.format, codecs, options.mp4)
+        rungs = choose_ladder(media.video.display_width, media.video.display_height, definitions)
+        if per_title:
+            rungs, analysis = _per_title(source, settings, media, rungs, options, seg)
+        readable = _readable(source, settings) if with_source else source
+        copied = plan_source(readable, media, fmt, seg, required=False) if with_source else None
+        if copied is not None and copied.rung is not None:
+            rungs, keyframes = [*rungs, copied.rung], copied.keyframes
+        rungs, notes = cap_to_source(rungs, round(media.video.bit_rate / 1000) if media.video.bit_rate else None)
+        notes += [copied.why] if copied is not None and copied.why else []
     rungs, mp4_rungs = engine.shape_ladder(rungs, codecs, options.mp4)
     tracks = plan_tracks(source, media, options, rungs, ffmpeg_exe(settings.ffmpeg_config()), length)
     if (tracks.audio or tracks.subtitles) and not engine.capabilities.renditions:
@@ -288,6 +317,8 @@ def plan_package(
         clip=options.clip,
         user_data={"contentId": content_id},
         start_definition=start,
+        keyframes=keyframes,
+        notes=notes,
     )
     engine.check_plan(plan)
     return plan

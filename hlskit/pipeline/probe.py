@@ -8,6 +8,7 @@ here with one sentence and exit code 2.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from fractions import Fraction
 from pathlib import Path
@@ -117,8 +118,13 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
         if astream is not None:
             ac = astream.codec_context
             audio = AudioStream(
-                codec=ac.name, profile=ac.profile, sample_rate=ac.sample_rate or 0, channels=ac.channels or 0
+                codec=ac.name,
+                profile=ac.profile,
+                sample_rate=ac.sample_rate or 0,
+                channels=ac.channels or 0,
+                bit_rate=astream.bit_rate or ac.bit_rate or None,
             )
+        video = dataclasses.replace(video, bit_rate=_video_bit_rate(container, vs, size, duration))
         return MediaInfo(
             path=name if is_url else str(Path(target).resolve()),
             format=container.format.name,
@@ -127,6 +133,70 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
             video=video,
             audio=audio,
         )
+
+
+def _video_bit_rate(container: Any, vs: Any, size: int, duration: float) -> int | None:
+    """The video stream's rate: as the container states it (MP4 and TS do), else the file's rate
+    less its audio streams' stated rates (MKV states none per stream)."""
+    stated = vs.bit_rate or (vs.codec_context.bit_rate if vs.codec_context else 0)
+    if stated:
+        return int(stated)
+    total = size * 8 / duration if size and duration else container.bit_rate
+    if not total:
+        return None
+    audio = sum(a.bit_rate or 0 for a in container.streams.audio)
+    return int(total - audio) if total > audio else None
+
+
+def keyframe_times(path: str | Path, start: float = 0.0, end: float | None = None) -> list[float]:
+    """Presentation times (seconds from the video's first frame) of the keyframes of ``path`` from
+    ``start`` to ``end``, read from the packets (no decoding): where a copy of the video can be cut into segments. A
+    keyframe that is not a clean random access point (an H.264 or HEVC picture after which earlier
+    frames still follow: an open GOP's I or CRA picture) is returned negated."""
+    times = []
+    with av.open(str(path), metadata_errors="ignore") as container:
+        vs = container.streams.video[0]
+        base = vs.time_base or Fraction(1, 90000)
+        codec = vs.codec_context.name if vs.codec_context else ""
+        zero = vs.start_time or 0  # times from the stream's start, as FFmpeg's output counts them
+        for packet in container.demux(vs):
+            if packet.is_keyframe and packet.pts is not None:
+                t = float((packet.pts - zero) * base)
+                if t >= start - 1e-6 and (end is None or t < end):
+                    times.append(t if _closed(bytes(packet), codec) else -t if t else -1e-9)
+    return sorted(times, key=abs)
+
+
+def _closed(data: bytes, codec: str) -> bool:
+    """Whether a keyframe's first picture is an IDR (H.264 NAL type 5; HEVC types 19-20, ITU-T
+    H.265 §7.4.2.2), which nothing before it is needed to decode and nothing after it precedes."""
+    kind = {"h264": lambda b: b & 0x1F, "hevc": lambda b: (b >> 1) & 0x3F}.get(codec)
+    if kind is None:
+        return True  # AV1 key frames and intra-only codecs reset the decoder
+    for nal in _nal_units(data):
+        value = kind(nal[0])
+        if codec == "h264" and value in (1, 5):
+            return value == 5
+        if codec == "hevc" and value < 32:  # the first VCL NAL unit
+            return value in (19, 20)
+    return True
+
+
+def _nal_units(data: bytes):
+    """NAL units of a packet: length-prefixed (MP4, MKV) or Annex B start codes (TS)."""
+    if data[:3] == b"\x00\x00\x01" or data[:4] == b"\x00\x00\x00\x01":
+        for part in data.split(b"\x00\x00\x01"):
+            part = part.rstrip(b"\x00")
+            if part:
+                yield part
+        return
+    at = 0
+    while at + 4 < len(data):
+        size = int.from_bytes(data[at : at + 4], "big")
+        if size <= 0:
+            return
+        yield data[at + 4 : at + 4 + size]
+        at += 4 + size
 
 
 def _reason(exc: Exception) -> str:

@@ -135,7 +135,7 @@ def manifest_of(plan: PackagePlan, report: EngineReport, engine: Engine) -> Mani
         subtitles=report.subtitles,
     )
     manifest.thumbnails = report.thumbnails
-    manifest.warnings = list(dict.fromkeys(report.warnings))  # each definition repeats the source's
+    manifest.warnings = list(dict.fromkeys(plan.notes + report.warnings))  # each definition repeats the source's
     return manifest
 
 

@@ -1,7 +1,16 @@
 import pytest
 
 from hlskit.domain.errors import InputError
-from hlskit.domain.ladder import PRESETS, choose_ladder, load_ladder_file, parse_ladder_option
+from hlskit.domain.ladder import (
+    PRESETS,
+    Definition,
+    Rung,
+    cap_to_source,
+    choose_ladder,
+    load_ladder_file,
+    parse_ladder_option,
+)
+from hlskit.pipeline.transmux import split_ladder
 
 
 def sizes(rungs):
@@ -74,3 +83,26 @@ def test_presets_follow_mps():
         ("HD", 1280, 1800, "S00000001-100030"),
         ("FHD", 1920, 3000, "S00000001-100040"),
     ]
+
+
+def test_no_rung_is_encoded_above_the_source_rate_and_capped_twins_collapse():
+    """MPS IsCheckVideoBitrate: a 720p source at 500 kb/s gets no 1,800 kb/s HD; SD and HD both
+    capped at 500 kb/s would spend the same bits, so only the larger picture (HD) stays."""
+    rungs, notes = cap_to_source(choose_ladder(1280, 720), 500)
+    assert [(r.name, r.definition.video_kbps) for r in rungs] == [("LD", 400), ("HD", 500)]
+    assert "capped at the source's own 500 kb/s" in rungs[1].why and rungs[0].why == ""
+    assert notes == ["SD dropped: at the source's own 500 kb/s it would duplicate HD"]
+    untouched, none = cap_to_source(choose_ladder(1280, 720), None)  # a rate the container does not state
+    assert untouched == choose_ladder(1280, 720) and none == []
+
+
+def test_a_copied_source_replaces_every_rung_capped_to_its_rate():
+    source = Rung(Definition("SOURCE", 1280, 500, 128, "S00000001-100000"), 1280, 720, transmux=True)
+    rungs, notes = cap_to_source([*choose_ladder(1280, 720), source], 500)
+    assert [r.name for r in rungs] == ["LD", "SOURCE"] and len(notes) == 2
+    assert all("duplicate SOURCE" in n for n in notes)
+
+
+def test_ladder_option_takes_a_source_suffix():
+    assert split_ladder("auto+source") == ("auto", True) and split_ladder("LD,HD+SOURCE") == ("LD,HD", True)
+    assert split_ladder("auto") == ("auto", False) and split_ladder("+source") == ("auto", True)
