@@ -4,7 +4,8 @@ plus --audio (an English commentary) and --subtitles (a German SRT), served by t
 127.0.0.1 and played in headless Chromium by the hlskit player (hls.js) and by stock Shaka Player.
 
 The TS title has two definitions (a two-rung ladder file, both small) and lasts long enough for
-abr-check; the fMP4 title is 6 s, for subtitle timing in the other segment format.
+abr-check; the fMP4 title is 6 s, for subtitle timing in the other segment format; the SOURCE title
+is the fMP4 title's source transmuxed (--transmux: its own video copied, one SOURCE definition).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class Titles:
     server: LiveServer
     ts: Title
     fmp4: Title
+    source: Title
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +109,11 @@ def titles(ffmpeg, tmp_path_factory) -> Titles:
         assert result.ok, [(j.definition, j.message) for j in result.failed]
         token = make_token(secret, options.content_id, 3600)
         made[fmt] = Title(server.url, options.content_id, token, Path(result.dir))
-    yield Titles(server, made["ts"], made["fmp4"])
+    copy = PackageOptions(transmux=True, segment_duration=2, content_id="multi-source", key_url="/keys")
+    result = run_package(str(source), str(out), settings, copy)  # the 6 s source, with its two languages
+    assert result.ok, [(j.definition, j.message) for j in result.failed]
+    made["source"] = Title(server.url, copy.content_id, make_token(secret, copy.content_id, 3600), Path(result.dir))
+    yield Titles(server, made["ts"], made["fmp4"], made["source"])
     server.stop()
 
 
@@ -306,3 +312,19 @@ def test_abr_check_judges_the_definitions_of_a_package_with_audio_renditions(tit
     ]
     assert any(s["to_name"] == "SD" and s["phase"] == 1 for s in report["load_switches"])
     assert state["audio"] == {"lang": "en", "name": "English"}
+
+
+def test_transmuxed_package_plays_to_the_end_and_the_menu_shows_source(page, titles):
+    title = titles.source
+    segments = (title.dir / "SOURCE" / "index.m3u8").read_text().count("#EXTINF")
+    page.goto(title.play_url())
+    s = wait_state(page, "s.ended", timeout=45)
+    assert not fatal(s), fatal(s)
+    assert [(lv["name"], lv["width"], lv["height"]) for lv in s["levels"]] == [("SOURCE", 320, 180)]
+    assert s["duration"] and s["currentTime"] >= s["duration"] - 0.1
+    assert sorted({f["sn"] for f in s["fragments"] if f["type"] == "main"}) == list(range(segments))
+    assert s["audio"] == {"lang": "en", "name": "English"}  # the source's audio streams as renditions
+    button = page.locator('#menu-buttons button[data-level="0"]')
+    assert button.inner_text().startswith("SOURCE · 320×180 · ")
+    assert "the source's own video, copied without re-encoding" in button.get_attribute("title")
+    assert page.locator('[data-stat="definition"]').inner_text() == "SOURCE · 320×180"
