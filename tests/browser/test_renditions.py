@@ -28,6 +28,8 @@ from hlskit.pipeline import run_package
 from tests.renditions.packages import make_source
 from tests.server.conftest import LiveServer, start_server
 
+from .test_player_teardown import SNAPSHOT, WATCH
+
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 FRAME = 0.04  # 25 fps
@@ -328,3 +330,36 @@ def test_transmuxed_package_plays_to_the_end_and_the_menu_shows_source(page, tit
     assert button.inner_text().startswith("SOURCE · 320×180 · ")
     assert "the source's own video, copied without re-encoding" in button.get_attribute("title")
     assert page.locator('[data-stat="definition"]').inner_text() == "SOURCE · 320×180"
+
+
+def test_recreating_and_destroying_a_player_with_renditions_leaves_nothing_behind(page, titles):
+    """The rendition menus and hls.js's text tracks go with the player (issue 20 item 7's rule)."""
+    title = titles.ts
+    page.add_init_script(WATCH)
+    page.goto(title.play_url(subtitles="de"))
+    wait_state(page, "s.audio !== null && s.subtitles !== null && s.currentTime > 0.5")
+    one = page.evaluate(SNAPSHOT)
+    assert one["debug"]["byEvent"].get("renditions", 0) == 2  # the two menus; the state and the panel read the store
+    for _ in range(2):
+        page.evaluate(
+            "([src, token]) => hlskitPlayer.load(src, token)", [f"/media/{title.content_id}/master.m3u8", title.token]
+        )
+        s = wait_state(page, "s.audio !== null && s.subtitles !== null && s.currentTime > 0.5")
+        assert s["subtitles"]["lang"] == "de" and not fatal(s)  # the page's ?subtitles= holds for the next one
+        assert page.locator("#audio-buttons button").count() == 3
+        assert page.evaluate("document.querySelectorAll('#video track').length") == 3
+    again = page.evaluate(SNAPSHOT)
+    assert again["debug"]["byEvent"] == one["debug"]["byEvent"]
+    assert again["watched"]["listeners"] == one["watched"]["listeners"]
+
+    page.evaluate("hlskitPlayer.destroy()")
+    page.wait_for_function("() => watched().timeouts === 0", timeout=10_000)
+    gone = page.evaluate(SNAPSHOT)
+    assert gone["debug"]["listeners"] == 0 and gone["watched"] == {"intervals": 0, "timeouts": 0, "listeners": {}}
+    assert page.locator("#audio-buttons button, #subtitles-buttons button").count() == 0
+    assert page.locator("#audio-menu").is_hidden() and page.locator("#subtitles-menu").is_hidden()
+    # hls.js took its <track> elements away: no cue is left on the picture.
+    assert page.evaluate("document.querySelectorAll('#video track').length") == 0
+    assert (
+        page.evaluate("[...document.getElementById('video').textTracks].filter(t => t.mode === 'showing').length") == 0
+    )
