@@ -88,9 +88,17 @@ def _level_name(levels: list[dict], index: int | None) -> str | None:
     return levels[index]["name"]
 
 
+def video_fragments(state: dict) -> list[dict]:
+    """The definitions' fragments. With audio renditions (RFC 8216 §4.3.4.1 EXT-X-MEDIA) the player
+    also records audio and subtitle fragments, whose ``level`` is a track id, not a definition; a
+    record without ``type`` comes from a player before renditions, which loaded only these."""
+    return [f for f in state.get("fragments", []) if f.get("type", "main") == "main"]
+
+
 def judge(url: str, phases: list[PhaseResult], state: dict, samples: list[dict]) -> AbrReport:
     """Turn the player's record and the samples into spans, switches and a verdict."""
     levels = state.get("levels", [])
+    fragments = video_fragments(state)
     played = [s for s in samples if s["level"] is not None and s["level"] >= 0 and s["currentTime"] > 0]
     spans: list[Span] = []
     for s in played:
@@ -130,10 +138,10 @@ def judge(url: str, phases: list[PhaseResult], state: dict, samples: list[dict])
     # looping clip can replay a definition buffered long ago.
     load_switches: list[LoadSwitch] = []
     last = None
-    for f in state.get("fragments", []):
+    for f in fragments:
         if last is not None and f["level"] != last:
             i = phase_of(f["at"])
-            into = sum(1 for g in state["fragments"] if phases[i].start <= g["at"] < f["at"])
+            into = sum(1 for g in fragments if phases[i].start <= g["at"] < f["at"])
             load_switches.append(
                 LoadSwitch(
                     f["at"],
@@ -153,7 +161,7 @@ def judge(url: str, phases: list[PhaseResult], state: dict, samples: list[dict])
         p.level_at_end = _level_name(levels, inside[-1]["level"]) if inside else None
 
     def loaded_at(at: float) -> int | None:
-        levels_before = [f["level"] for f in state.get("fragments", []) if f["at"] <= at]
+        levels_before = [f["level"] for f in fragments if f["at"] <= at]
         return levels_before[-1] if levels_before else None
 
     restarts = [b["at"] for a, b in zip(samples, samples[1:]) if b["currentTime"] < a["currentTime"] - 1]
@@ -207,7 +215,7 @@ def judge(url: str, phases: list[PhaseResult], state: dict, samples: list[dict])
         ok,
         verdict,
         first_frame,
-        climb_after_release(phases, state.get("fragments", []), len(levels) - 1),
+        climb_after_release(phases, fragments, len(levels) - 1),
         state,
     )
 

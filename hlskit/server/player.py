@@ -81,6 +81,10 @@ def _page(src: str, token: str | None, title: str, minted: bool = False, quality
         "abrEwma": _ewma(request.args.get("ewma")),
         # In-page network shaping from the start, e.g. shape=700x20,0 (shaping.js parses it).
         "shape": request.args.get("shape", "")[:80] or None,
+        # The audio and subtitle renditions to start with: a language (fr), a NAME, or subtitles=off
+        # (renditions.js pickTrack reads them).
+        "audio": request.args.get("audio", "")[:80] or None,
+        "subtitles": request.args.get("subtitles", "")[:80] or None,
         # {definition: "VMAF 93.1"} shown in the menu, from `hlskit quality` (see quality_labels).
         "quality": quality,
     }

@@ -124,6 +124,26 @@ window.startPlayer = (src) => {
 </script></body></html>"""
 
 
+# Stock Shaka Player (the npm release pinned in player/package.json): no configuration either.
+# window.start(src) attaches and loads; window.seen collects errors.
+STOCK_SHAKA_PAGE = """<!doctype html><html><body>
+<video id="v" muted playsinline autoplay width="320" height="180"></video>
+<script src="/shaka-player.compiled.js"></script>
+<script>
+shaka.polyfill.installAll();
+window.seen = {errors: [], loaded: false};
+window.start = async (src) => {
+  const video = document.getElementById('v');
+  const player = new shaka.Player();
+  window.player = player;
+  player.addEventListener('error', (e) => seen.errors.push(String(e.detail && e.detail.code)));
+  await player.attach(video);
+  try { await player.load(src); seen.loaded = true; } catch (e) { seen.errors.push(String(e.code || e)); }
+  video.play().catch(() => {});
+};
+</script></body></html>"""
+
+
 @pytest.fixture(scope="session")
 def fast_start(tmp_path_factory) -> Served:
     """An 18 s 1280x720 clip packaged with the defaults (auto ladder LD/SD/HD, 4 s segments,
@@ -166,13 +186,17 @@ def fast_start(tmp_path_factory) -> Served:
 
 @pytest.fixture(scope="session")
 def other_origin() -> str:
-    """http://127.0.0.1:<another port>: a plain static server with one page running stock hls.js
-    (the npm release pinned in player/package.json), as a customer's site would."""
+    """http://127.0.0.1:<another port>: a plain static server with pages running stock hls.js and
+    stock Shaka Player (the npm releases pinned in player/package.json), as a customer's site would."""
     hls_js = REPO / "player" / "node_modules" / "hls.js" / "dist" / "hls.min.js"
-    assert hls_js.is_file(), "run `cd player && npm ci` (make test does) first"
+    shaka = REPO / "player" / "node_modules" / "shaka-player" / "dist" / "shaka-player.compiled.js"
+    for path in (hls_js, shaka):
+        assert path.is_file(), f"{path} is missing: run `cd player && npm ci` (make test does) first"
     files = {
         "/stock-hlsjs.html": (STOCK_HLS_PAGE.encode(), "text/html"),
         "/hls.min.js": (hls_js.read_bytes(), "text/javascript"),
+        "/stock-shaka.html": (STOCK_SHAKA_PAGE.encode(), "text/html"),
+        "/shaka-player.compiled.js": (shaka.read_bytes(), "text/javascript"),
     }
 
     class Handler(BaseHTTPRequestHandler):

@@ -68,6 +68,7 @@ globalThis.fetch = (url, { signal }) => new Promise((_, reject) => {
 
 const { Bus } = await load('bus.js');
 const { LevelsStore } = await load('levels.js');
+const { RenditionsStore } = await load('renditions.js');
 const { EngineController } = await load('engine.js');
 const { StateController } = await load('state.js');
 const { ErrorController } = await load('errors.js');
@@ -81,16 +82,19 @@ const { ThumbnailsController } = await load('thumbnails.js');
 const { ChartController } = await load('chart.js');
 const { ExportController } = await load('export.js');
 const { Pacer, ShapingController } = await load('shaping.js');
+const { RenditionMenuController } = await load('trackmenu.js');
 
 const video = () => new Element({ currentTime: 0, duration: NaN, buffered: { length: 0 }, requestVideoFrameCallback: () => 7, cancelVideoFrameCallback() {} });
 
 // Each maker builds one controller as main.js does, with its own elements.
 const MAKERS = {
-  engine: (bus, el, levels) => new EngineController(bus, el.video, { src: '/media/abr/master.m3u8' }, new Pacer(), levels),
-  state: (bus, el, levels) => new StateController(bus, { video: el.video, metrics: () => ({}), config: {} }, levels),
+  engine: (bus, el, levels) => new EngineController(bus, el.video, { src: '/media/abr/master.m3u8' }, new Pacer(), levels, new RenditionsStore(bus)),
+  state: (bus, el, levels) => new StateController(bus, { video: el.video, metrics: () => ({}), config: {} }, levels, new RenditionsStore(bus)),
   errors: (bus, el) => new ErrorController(bus, el.root),
   log: (bus, el, levels) => new EventLogController(bus, el.root, levels),
   menu: (bus, el, levels) => new LevelMenuController(bus, el.root, null, levels),
+  audioMenu: (bus, el) => new RenditionMenuController(bus, el.root, new RenditionsStore(bus), 'audio'),
+  subtitlesMenu: (bus, el) => new RenditionMenuController(bus, el.root, new RenditionsStore(bus), 'subtitles'),
   playback: (bus, el) => new PlaybackController(bus, el.video),
   stats: (bus, el, levels) => new StatsController(bus, el.root, el.other, { switches: null }, levels),
   overlay: (bus, el, levels) => new OverlayController(bus, el.root, el.other, el.video, levels),

@@ -7,8 +7,11 @@ export const Events = Object.freeze({
   LEVEL_REQUEST: 'levelRequest',       // {level} — the user picked a definition (-1 = Auto)
   MODE: 'mode',                        // {auto: bool}
   KEY_LOADED: 'keyLoaded',             // {uri}
-  FRAG_LOADED: 'fragLoaded',           // {at, level, sn, bytes, ms}
-  FRAG_DECRYPTED: 'fragDecrypted',     // {level, sn}
+  RENDITIONS: 'renditions',            // {kind: 'audio' | 'subtitles'} — the renditions store (renditions.js) changed
+  RENDITION_REQUEST: 'renditionRequest', // {kind, id} — the user picked an audio or subtitle track (subtitles: -1 = off)
+  RENDITION_SWITCHED: 'renditionSwitched', // {at, kind, from, to} — that track now plays (audio: in the buffer)
+  FRAG_LOADED: 'fragLoaded',           // {at, type: 'main' | 'audio' | 'subtitle', level, sn, bytes, ms, url}
+  FRAG_DECRYPTED: 'fragDecrypted',     // {type, level, sn}
   STALL: 'stall',                      // {start, end?, duration?}
   HLS_ERROR: 'hlsError',               // {data} — hls.js's own error record
   ERROR: 'error',                      // {message, details, fatal, status} — in plain words

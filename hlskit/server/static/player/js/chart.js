@@ -49,7 +49,9 @@ export class ChartController {
   }
 
   // Times come with the events (one clock reading per event), so points and state() agree.
-  onFragLoaded({ at, level, sn }) {
+  // A definition's bit rate is the curve; audio and subtitle renditions' fragments are not on it.
+  onFragLoaded({ at, type, level, sn }) {
+    if (type && type !== 'main') return;
     const def = this.levels.at(level) || {};
     this.fragments.push({ at, level, sn, name: def.name || null, bitrate: def.bitrate || 0 });
     this.draw();

@@ -5,6 +5,7 @@ import { describeLevels } from './levels.js';
 import { hlsAuthConfig, withToken } from './auth.js';
 import { pacedLoader } from './shaping.js';
 import { Ring } from './ring.js';
+import { HlsTracks } from './tracks.js';
 
 // KEY_LOADED and FRAG_DECRYPTED/FRAG_BUFFERED repeat for the same key or fragment; only the
 // recent ones need remembering to report each once (a fragment's events come within seconds).
@@ -12,10 +13,12 @@ const RECENT_KEYS = 256;
 const RECENT_FRAGMENTS = 256;
 
 export class EngineController {
-  constructor(bus, video, config, pacer, levels) {
+  constructor(bus, video, config, pacer, levels, renditions) {
     this.bus = bus;
     this.pacer = pacer;
     this.levels = levels;
+    this.renditions = renditions; // RenditionsStore, filled by this.tracks (tracks.js)
+    this.tracks = null;
     this.startedAt = null;
     this.video = video;
     this.config = config;
@@ -76,6 +79,11 @@ export class EngineController {
       // which is what a test player is for (hls.js's default is 30 s).
       maxBufferLength: maxBufferLength || 8,
       maxMaxBufferLength: maxBufferLength || 8,
+      // WebVTT renditions become the video's text tracks and the selected one is 'showing', so
+      // the browser draws the cues over the picture (hls.js's defaults, stated because the
+      // subtitles menu relies on them).
+      renderTextTracksNatively: true,
+      subtitleDisplay: true,
     });
     this.hls = hls;
     this.Hls = Hls;
@@ -83,6 +91,10 @@ export class EngineController {
     window.hlskitHls = hls; // for people poking at it in the console
     this.bus.emit(Events.ENGINE_READY, { engine: 'hls.js', version: Hls.version });
     this.registerHlsListeners();
+    // Before loadSource: it must hear MANIFEST_PARSED to apply ?audio= and ?subtitles=.
+    if (this.renditions) {
+      this.tracks = new HlsTracks(this.bus, hls, Hls, this.renditions, { audio: this.config.audio, subtitles: this.config.subtitles });
+    }
     hls.loadSource(src);
     hls.attachMedia(this.video);
   }
@@ -139,11 +151,14 @@ export class EngineController {
     this.bus.emit(Events.KEY_LOADED, { uri });
   }
 
+  // type: 'main' (a definition's video, and its audio when muxed), 'audio' (an audio rendition;
+  // level is then the audio track's id) or 'subtitle'. url without its query, which may carry a token.
   onFragLoaded(_, data) {
     const { frag } = data;
     const stats = frag.stats || data.stats || {};
     const ms = stats.loading ? stats.loading.end - stats.loading.start : 0;
-    this.bus.emit(Events.FRAG_LOADED, { at: now(), level: frag.level, sn: frag.sn, bytes: stats.loaded || 0, ms });
+    const url = String(frag.url || '').split('?')[0];
+    this.bus.emit(Events.FRAG_LOADED, { at: now(), type: frag.type || 'main', level: frag.level, sn: frag.sn, bytes: stats.loaded || 0, ms, url });
   }
 
   // hls.js 1.7 decrypts media segments inside its transmuxer and fires FRAG_DECRYPTED only for
@@ -158,11 +173,11 @@ export class EngineController {
   }
 
   decryptedOnce(frag) {
-    const id = `${frag.level}:${frag.sn}`;
+    const id = `${frag.type}:${frag.level}:${frag.sn}`; // audio and video fragments share sn and level numbers
     if (this.decrypted.includes(id)) return;
     this.decrypted.push(id);
     const method = frag.decryptdata ? frag.decryptdata.method : '';
-    this.bus.emit(Events.FRAG_DECRYPTED, { level: frag.level, sn: frag.sn, method });
+    this.bus.emit(Events.FRAG_DECRYPTED, { type: frag.type || 'main', level: frag.level, sn: frag.sn, method });
   }
 
   onHlsError(_, data) {
@@ -207,6 +222,10 @@ export class EngineController {
   // element's source) and drops its own timers and workers; native playback is unloaded.
   destroy() {
     this.unregisterListeners();
+    if (this.tracks) {
+      this.tracks.destroy();
+      this.tracks = null;
+    }
     if (this.hls) {
       this.unregisterHlsListeners();
       this.hls.destroy();
@@ -262,6 +281,20 @@ export class EngineController {
       loadLevel: hls ? hls.loadLevel : -1,
       autoLevelEnabled: hls ? hls.autoLevelEnabled : true,
       bandwidthEstimate: hls && Number.isFinite(hls.bandwidthEstimate) ? Math.round(hls.bandwidthEstimate) : null,
+      subtitlesShown: shownCues(v),
     };
   }
+}
+
+// The subtitle lines on the picture now: the active cues of the text tracks the browser shows
+// ('showing'; a 'hidden' track's cues are loaded but not drawn).
+function shownCues(video) {
+  const out = [];
+  const tracks = video.textTracks || [];
+  for (let i = 0; i < tracks.length; i++) {
+    const t = tracks[i];
+    if (t.mode !== 'showing' || !t.activeCues) continue;
+    for (let j = 0; j < t.activeCues.length; j++) out.push(t.activeCues[j].text);
+  }
+  return out;
 }

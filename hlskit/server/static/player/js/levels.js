@@ -28,6 +28,14 @@ export function describeLevels(hlsLevels) {
   }));
 }
 
+// `hlskit package --transmux` (or --ladder auto+source) names the definition whose video is the
+// source's own, copied without re-encoding, SOURCE (its folder SOURCE/).
+export const SOURCE = 'SOURCE';
+
+export function isSource(def) {
+  return Boolean(def) && def.name === SOURCE;
+}
+
 export function resolution(def) {
   return def && def.width ? `${def.width}×${def.height}` : '';
 }

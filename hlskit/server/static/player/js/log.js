@@ -51,10 +51,11 @@ export class EventLogController {
   }
 
   // Every segment is decrypted: log the first few, then every tenth, to keep the log readable.
-  onFragDecrypted({ level, sn }) {
+  onFragDecrypted({ type, level, sn }) {
     this.decrypted += 1;
     if (this.decrypted <= 3 || this.decrypted % 10 === 0) {
-      this.add('fragment decrypted', `${this.levels.nameOf(level) || level} #${sn} (${this.decrypted} so far)`);
+      const what = type && type !== 'main' ? `${type} track ${level}` : this.levels.nameOf(level) || level;
+      this.add('fragment decrypted', `${what} #${sn} (${this.decrypted} so far)`);
     }
   }
 

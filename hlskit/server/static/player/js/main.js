@@ -15,12 +15,14 @@ import { EventLogController } from './log.js';
 import { LevelMenuController } from './menu.js';
 import { OverlayController } from './overlay.js';
 import { PlaybackController } from './playback.js';
+import { AUDIO, OFF, RenditionsStore, SUBTITLES, pickTrack } from './renditions.js';
 import { Ring } from './ring.js';
 import { SeekBarController } from './seekbar.js';
 import { Pacer, ShapingController } from './shaping.js';
 import { StateController } from './state.js';
 import { StatsController } from './stats.js';
 import { ThumbnailsController } from './thumbnails.js';
+import { RenditionMenuController } from './trackmenu.js';
 
 const pageConfig = JSON.parse(document.getElementById('hlskit-config').textContent);
 const $ = (id) => document.getElementById(id);
@@ -33,13 +35,16 @@ function createPlayer(config) {
   $('src').title = config.src;
   const pacer = new Pacer();
   const levels = new LevelsStore(bus);
-  const engine = new EngineController(bus, video, config, pacer, levels);
-  const state = new StateController(bus, engine, levels);
+  const renditions = new RenditionsStore(bus);
+  const engine = new EngineController(bus, video, config, pacer, levels, renditions);
+  const state = new StateController(bus, engine, levels, renditions);
   // Made in this order, destroyed in the reverse one (the engine last).
   const controllers = { engine, state };
   controllers.errors = new ErrorController(bus, $('error'));
   controllers.log = new EventLogController(bus, $('log'), levels);
   controllers.menu = new LevelMenuController(bus, $('menu-buttons'), config.quality, levels);
+  controllers.audioMenu = new RenditionMenuController(bus, $('audio-buttons'), renditions, AUDIO);
+  controllers.subtitlesMenu = new RenditionMenuController(bus, $('subtitles-buttons'), renditions, SUBTITLES);
   controllers.playback = new PlaybackController(bus, video);
   controllers.stats = new StatsController(bus, $('stats'), $('switches'), state, levels);
   controllers.overlay = new OverlayController(bus, $('overlay'), $('overlay-toggle'), video, levels);
@@ -54,6 +59,7 @@ function createPlayer(config) {
   return {
     config,
     levels,
+    renditions,
     controllers,
     get destroyed() { return destroyed; },
     start() {
@@ -66,6 +72,7 @@ function createPlayer(config) {
       destroyed = true;
       for (const c of Object.values(controllers).reverse()) c.destroy();
       levels.destroy();
+      renditions.destroy();
     },
   };
 }
@@ -82,6 +89,13 @@ function buffers(controllers) {
   return out;
 }
 
+function requestRendition(kind, wanted) {
+  const id = pickTrack(player.renditions.all(kind), wanted);
+  if (id === null || (id === OFF && kind !== SUBTITLES)) return null;
+  bus.emit(Events.RENDITION_REQUEST, { kind, id });
+  return id;
+}
+
 let player = null;
 const open = (config) => {
   if (player) player.destroy();
@@ -92,6 +106,10 @@ window.hlskitPlayer = {
   state: () => JSON.parse(JSON.stringify(player.controllers.state.state())),
   start: () => player.start(), // with ?autostart=0, automation shapes the network first, then starts playback
   setLevel: (level) => bus.emit(Events.LEVEL_REQUEST, { level }),
+  // An audio or subtitle track by language ('fr'), NAME ('Commentary') or id; setSubtitles('off').
+  // Returns the id asked for, or null when nothing matches (nothing is then changed).
+  setAudio: (wanted) => requestRendition(AUDIO, wanted),
+  setSubtitles: (wanted) => requestRendition(SUBTITLES, wanted),
   chart: () => JSON.parse(JSON.stringify(player.controllers.chart.points())),
   thumbnails: () => player.controllers.thumbnails.cues.map((c) => ({ ...c })), // the seek-bar previews as parsed
   shape: (profile) => { const s = player.controllers.shaping; s.select.value = profile; s.apply(profile); }, // e.g. '700x20,0'

@@ -2,7 +2,7 @@
 // rate, and a quality figure when the page config carries one). A click asks for that
 // definition; the buttons show which one plays and which one is chosen.
 import { Events } from './bus.js';
-import { kbps, label } from './levels.js';
+import { isSource, kbps, label } from './levels.js';
 
 export class LevelMenuController {
   constructor(bus, root, quality, levels) {
@@ -75,7 +75,8 @@ export class LevelMenuController {
     // Lowest first, as hls.js orders levels.
     for (const def of this.levels.all()) {
       const quality = this.quality[def.name];
-      add(def.index, [label(def), kbps(def.bitrate), quality].filter(Boolean).join(' · '), def.url);
+      const title = isSource(def) ? `the source's own video, copied without re-encoding: ${def.url}` : def.url;
+      add(def.index, [label(def), kbps(def.bitrate), quality].filter(Boolean).join(' · '), title);
     }
     this.mark();
   }

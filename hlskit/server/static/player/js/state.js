@@ -2,6 +2,7 @@
 // window.hlskitPlayer.state() returns a plain JSON-able object.
 import { Events, now } from './bus.js';
 import { Ring } from './ring.js';
+import { AUDIO, SUBTITLES } from './renditions.js';
 
 // Each list keeps only its newest entries, so a player left running for hours keeps a flat
 // memory. FRAGMENTS: two hours of 2 s segments; the rest are rarer than fragments.
@@ -10,10 +11,11 @@ export const MAX_FRAGMENTS = 3600;
 export const MAX_RECORDS = 1000;
 
 export class StateController {
-  constructor(bus, engine, levels) {
+  constructor(bus, engine, levels, renditions) {
     this.bus = bus;
     this.engine = engine;
     this.levels = levels;
+    this.renditions = renditions; // RenditionsStore: audio and subtitle tracks, and which plays
     this.switches = new Ring(MAX_RECORDS);   // the picture changed definition: {at, time, from, to, name, auto}
     this.switching = new Ring(MAX_RECORDS);  // loading moved to a definition: {at, level, name}
     this.keys = new Ring(MAX_RECORDS);       // {at, uri}
@@ -23,6 +25,7 @@ export class StateController {
     this.stalls = new Ring(MAX_RECORDS);     // {start, end, duration, time}
     this.events = new Ring(MAX_EVENTS);      // {at, name}
     this.shaping = new Ring(MAX_RECORDS);    // {at, label, timeline}
+    this.renditionSwitches = new Ring(MAX_RECORDS); // {at, time, kind, from, to, lang, name}
     this.chosen = -1;
     this.firstFrameAt = null;
     this.engineName = 'none';
@@ -38,6 +41,8 @@ export class StateController {
       [Events.LEVEL_SWITCHING, this.onLevelSwitching],
       [Events.LEVEL_SWITCHED, this.onLevelSwitched],
       [Events.LEVEL_REQUEST, this.onLevelRequest],
+      [Events.RENDITION_REQUEST, this.onRenditionRequest],
+      [Events.RENDITION_SWITCHED, this.onRenditionSwitched],
       [Events.KEY_LOADED, this.onKeyLoaded],
       [Events.FRAG_LOADED, this.onFragLoaded],
       [Events.FRAG_DECRYPTED, this.onFragDecrypted],
@@ -90,6 +95,16 @@ export class StateController {
     this.record('levelRequest', { level });
   }
 
+  onRenditionRequest({ kind, id }) {
+    this.record('renditionRequest', { kind, id });
+  }
+
+  onRenditionSwitched({ at, kind, from, to }) {
+    const t = this.renditions.current(kind);
+    this.renditionSwitches.push({ at, time: this.engine.video.currentTime, kind, from, to, lang: t ? t.lang : null, name: t ? t.name : null });
+    this.record('renditionSwitched', { kind, id: to });
+  }
+
   onKeyLoaded({ uri }) {
     this.keys.push({ at: now(), uri });
     this.record('keyLoaded', { uri });
@@ -97,7 +112,7 @@ export class StateController {
 
   onFragLoaded(f) {
     this.fragments.push({ at: now(), ...f });
-    this.record('fragLoaded', { level: f.level, sn: f.sn });
+    this.record('fragLoaded', { type: f.type, level: f.level, sn: f.sn });
   }
 
   onFragDecrypted({ level, sn }) {
@@ -136,11 +151,18 @@ export class StateController {
   current() {
     const m = this.engine.metrics();
     const def = this.levels.at(m.currentLevel);
+    const audio = this.renditions.current(AUDIO);
+    const subtitles = this.renditions.current(SUBTITLES);
     return {
       ...m,
       engine: this.engineName,
       hlsVersion: this.version,
       currentDefinition: def ? def.name : null,
+      // The rendition playing now: -1 / null with muxed audio or with subtitles off.
+      audioTrack: this.renditions.selectedId(AUDIO),
+      audio: audio ? { lang: audio.lang, name: audio.name } : null,
+      subtitleTrack: this.renditions.selectedId(SUBTITLES),
+      subtitles: subtitles ? { lang: subtitles.lang, name: subtitles.name, forced: subtitles.forced } : null,
     };
   }
 
@@ -149,6 +171,9 @@ export class StateController {
       ...this.current(),
       src: this.engine.config.src,
       levels: this.levels.all(),
+      audioTracks: this.renditions.all(AUDIO),
+      subtitleTracks: this.renditions.all(SUBTITLES),
+      renditionSwitches: this.renditionSwitches.toArray(),
       chosenLevel: this.chosen,
       startedAt: this.engine.startedAt,    // page clock, s: the player was started
       firstFrameAt: this.firstFrameAt,     // page clock, s: the first frame was presented

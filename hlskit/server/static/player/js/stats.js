@@ -1,6 +1,7 @@
 // StatsController: the live panel, refreshed twice a second from the engine and the record.
 import { Events } from './bus.js';
 import { label, kbps } from './levels.js';
+import { SUBTITLES, trackLabel } from './renditions.js';
 
 const REFRESH_MS = 500;
 // The switches list on the page keeps its newest lines, as the event log does.
@@ -57,6 +58,10 @@ export class StatsController {
     this.set('declared', def ? kbps(def.bitrate) + (def.averageBitrate ? ` (avg ${kbps(def.averageBitrate)})` : '') : '–');
     this.set('estimate', kbps(s.bandwidthEstimate));
     this.set('loading', loading ? loading.name : '–');
+    // Audio with the definitions (muxed) has no track to name; subtitles then have none either.
+    this.set('audio', s.audio ? trackLabel(s.audio) : (s.engine === 'hls.js' ? 'with the video' : '–'));
+    const anySubtitles = this.state.renditions && this.state.renditions.all(SUBTITLES).length > 0;
+    this.set('subtitles', s.subtitles ? trackLabel(s.subtitles) : (anySubtitles ? 'off' : 'none in this stream'));
     this.set('buffer', `${s.bufferAhead.toFixed(1)} s`);
     this.set('time', `${s.currentTime.toFixed(1)} s${s.duration ? ' / ' + s.duration.toFixed(1) + ' s' : ''}`);
     this.set('dropped', s.droppedFrames == null ? '–' : `${s.droppedFrames} of ${s.totalFrames}`);
