@@ -41,7 +41,8 @@ from .playlist import Segment
 KeyResolver = Callable[[str], "bytes | None"]
 BLOCK = 16
 WORKERS = 8
-T, R = TypeVar("T"), TypeVar("R")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def in_parallel(fn: Callable[[T], R], items: Iterable[T], *, threads: bool = True) -> list[R]:
@@ -60,7 +61,9 @@ class Source:
     Every read is bounded (hlskit.hls.fetch): a deadline per fetch and for the whole ``budget``,
     a size cap per body, and local paths must be regular files."""
 
-    def __init__(self, storage: Storage | None = None, *, headers: dict[str, str] | None = None, budget=None):
+    def __init__(
+        self, storage: Storage | None = None, *, headers: dict[str, str] | None = None, budget: Budget | None = None
+    ):
         self.storage = storage or LocalStorage(".")
         self.headers = headers or {}
         self.budget: Budget = budget or Budget()
