@@ -13,6 +13,8 @@ import getpass
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import FrameType
+from typing import Any
 
 import click
 
@@ -26,6 +28,8 @@ from .keyopts import parse_import_line
 STDIN = "-"
 TOO_LARGE = "split it into smaller files and import each"
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# What signal.signal takes and gives back: a function, SIG_DFL / SIG_IGN, or None (set outside Python).
+Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
 class Interrupted(HlskitError):
@@ -41,9 +45,9 @@ class SignalGuard:
     def __init__(self) -> None:
         self.armed = True
         self.caught: int | None = None
-        self._old: dict[int, object] = {}
+        self._old: dict[int, Handler] = {}
 
-    def _handle(self, signum: int, frame) -> None:
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.caught = signum
         if self.armed:
             raise KeyboardInterrupt
@@ -58,7 +62,7 @@ class SignalGuard:
         self._old = {s: signal.signal(s, self._handle) for s in _SIGNALS}
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         for s, handler in self._old.items():
             signal.signal(s, handler)
 

@@ -192,7 +192,7 @@ def check_home(settings: Settings) -> Check:
 
 
 def check_master_key(settings: Settings) -> Check:
-    path = Path(settings.master_key_file)
+    path = settings.store_config().master_key_file
     if not path.exists():
         if settings.production:
             return Check(
