@@ -20,6 +20,7 @@ import click
 
 from ..domain.errors import HlskitError, InputError
 from ..domain.keys import DataKey
+from ..domain.settings import Settings
 from ..server import audit
 from ..stores.keys import KeyStore
 from .keyinput import IMPORT_CAP, decode_text, read_file, read_stdin
@@ -97,7 +98,7 @@ def read_keys(path: str, parsed: Parsed) -> None:
         raise InputError("the key file holds no keys: give the lines `hlskit keys export` printed.")
 
 
-def import_keys(settings, path: str, report: Callable[[str, list[str]], None]) -> None:
+def import_keys(settings: Settings, path: str, report: Callable[[str, list[str]], None]) -> None:
     """Import the file's keys into ``settings``' key store; ``report(content id, key ids)`` for
     each content id added, after the commit."""
     log = str(settings.ensure_home() / "audit.log")

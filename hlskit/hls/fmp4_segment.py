@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import accumulate
 
@@ -29,7 +30,7 @@ MAX_SAMPLES = 1 << 18  # per segment: 24 min at 180 fps; a bound on hostile inpu
 _SWAP = sys.byteorder == "little"
 
 
-def _u32(values=()) -> array:
+def _u32(values: Iterable[int] = ()) -> array:
     return array("I", values)
 
 

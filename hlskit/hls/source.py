@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -90,7 +90,7 @@ class Source:
     def _note_type(self, ref: str, content_type: str) -> None:
         self.content_types.setdefault(ref, content_type)
 
-    def _http(self, ref: str, fetch, *args, **kw):
+    def _http(self, ref: str, fetch: Callable[..., R], *args: Any, **kw: Any) -> R:
         if ref in self.timed_out:
             raise self.timed_out[ref]
         try:

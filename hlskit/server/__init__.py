@@ -88,7 +88,7 @@ def _build(settings: Settings) -> Flask:
         return response
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
+    def http_error(exc: HTTPException) -> Response | HTTPException:
         # Machine clients (players, FFmpeg) get short JSON; other routes keep Flask's pages.
         if request.path.startswith(_API_PREFIXES):
             return json_error(exc.code or 500, exc.name.replace(" ", ""), exc.description or exc.name)

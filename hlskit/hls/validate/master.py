@@ -16,6 +16,7 @@ from collections.abc import Set as AbstractSet
 from .. import ts
 from ..codecs import MediaFacts
 from ..measure import measure
+from ..model import Variant
 from ..playlist import MasterPlaylist, MediaPlaylist, parse
 from ..source import BLOCK, plain_range
 from .cmaf import Inits, iframe_range_ok, load_init
@@ -264,7 +265,7 @@ def _iframes(ctx: Context, pl: MasterPlaylist, ref: str) -> None:
             _iframe_playlist(ctx, v, where)
 
 
-def _iframe_playlist(ctx: Context, v, where: str) -> None:
+def _iframe_playlist(ctx: Context, v: Variant, where: str) -> None:
     rep = VariantReport(
         v.uri,
         v.raw_uri,

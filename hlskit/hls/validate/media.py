@@ -4,12 +4,14 @@ segments: hlskit.hls.validate.cmaf)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import ts
 from ..codecs import MediaFacts
 from ..crypto import decrypt_segment
 from ..measure import Measure, measure
+from ..model import Problem
 from ..playlist import MediaPlaylist, parse, required_version, round_half_up
 from ..source import plain_head
 from .cmaf import check_fmp4
@@ -31,7 +33,7 @@ class MediaCheck:
     starts: list[int | None]  # first video PTS of each segment (90 kHz)
 
 
-def add_problems(ctx: Context, problems, where: str) -> None:
+def add_problems(ctx: Context, problems: Iterable[Problem], where: str) -> None:
     """The faults the parser saw, as findings."""
     for p in problems:
         ctx.add(p.rule, p.message, where)
