@@ -9,6 +9,7 @@ from typing import Any
 
 from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException
 from aliyunsdkcore.client import AcsClient
+from aliyunsdkcore.request import AcsRequest
 
 from ..domain.configs import AliyunConfig
 from ..domain.errors import ConfigError, HlskitError, InputError, JobError
@@ -50,7 +51,7 @@ class AliyunRpc:
         self.retries = retries
         self.backoff = backoff
 
-    def call(self, request) -> dict[str, Any]:
+    def call(self, request: AcsRequest) -> dict[str, Any]:
         request.set_endpoint(self.endpoint)
         request.set_protocol_type("https")  # an endpoint given as http://… (a stand-in) keeps its scheme
         request.set_accept_format("JSON")

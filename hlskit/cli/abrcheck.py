@@ -14,10 +14,14 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from ..domain.errors import ConfigError, InputError
 from .abrreport import AbrReport, Phase, PhaseResult, judge
+
+if TYPE_CHECKING:  # Playwright is imported when Chromium is launched: only abr-check needs it
+    from playwright.sync_api import Browser, CDPSession, Playwright
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -86,7 +90,7 @@ def chromium_path() -> str:
     )
 
 
-def launch_chromium(headless: bool = True):
+def launch_chromium(headless: bool = True) -> tuple[Playwright, Browser]:
     """(playwright, browser): headless system Chromium with the flags this project uses."""
     try:
         from playwright.sync_api import sync_playwright
@@ -103,7 +107,7 @@ def launch_chromium(headless: bool = True):
         )
 
 
-def throttle(cdp, kbps: int | None, latency_ms: float = 20) -> None:
+def throttle(cdp: CDPSession, kbps: int | None, latency_ms: float = 20) -> None:
     """Shape every request of the page: kbps kilobits per second down, or no limit (None)."""
     down = -1 if kbps is None else kbps * 1000 / 8
     cdp.send(
@@ -139,7 +143,7 @@ def run_abr_check(
     screenshot: str | Path | None = None,
     start_timeout: float = 30,
     on_sample: Callable[[dict, Phase], None] | None = None,
-    browser=None,
+    browser: Browser | None = None,
 ) -> AbrReport:
     """Open the player for ``url`` in headless Chromium, play it through ``phases``, judge it.
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from types import FrameType
+from typing import NoReturn
 
 import click
 from rich.console import Console
@@ -46,7 +48,7 @@ console = Console(stderr=True)
 @click.option("--seconds", default=30.0, show_default=True, help="Duration in seconds.")
 @click.option("--fps", default=30, show_default=True, help="Frame rate.")
 @click.pass_context
-def sample(ctx, out, size, seconds, fps):
+def sample(ctx: click.Context, out: str, size: str, seconds: float, fps: int) -> None:
     """Generate a sample clip with motion, detail and stereo AAC audio.
 
     \b
@@ -62,7 +64,7 @@ def sample(ctx, out, size, seconds, fps):
     click.echo(str(path))
 
 
-def _stop_on_sigterm(signum, frame):
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
     """Treat SIGTERM like Ctrl-C, so the staging folder is removed and jobs are marked."""
     raise KeyboardInterrupt
 
@@ -125,25 +127,25 @@ def _stop_on_sigterm(signum, frame):
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 @click.pass_context
 def package(
-    ctx,
-    source,
-    out,
-    key_url,
-    ladder,
-    segment_duration,
-    no_encrypt,
-    content_id,
-    engine,
-    watermarks,
-    text_watermarks,
-    clip,
-    rotate_key_every,
-    clear_lead,
-    start_definition,
-    notify,
-    wait,
-    as_json,
-):
+    ctx: click.Context,
+    source: str,
+    out: str,
+    key_url: str | None,
+    ladder: str,
+    segment_duration: int | None,
+    no_encrypt: bool,
+    content_id: str | None,
+    engine: str | None,
+    watermarks: tuple[str, ...],
+    text_watermarks: tuple[str, ...],
+    clip: str | None,
+    rotate_key_every: int | None,
+    clear_lead: int,
+    start_definition: str | None,
+    notify: tuple[str, ...],
+    wait: bool,
+    as_json: bool,
+) -> None:
     """Package SOURCE into encrypted multi-definition HLS: one job per definition.
 
     \b
@@ -218,7 +220,7 @@ def package(
 @click.option("--json", "as_json", is_flag=True, help="Print runs and their jobs as JSON.")
 @click.option("--wait", is_flag=True, help="Wait until every listed run has ended (mts runs are finished here).")
 @click.pass_context
-def status(ctx, ref, as_json, wait):
+def status(ctx: click.Context, ref: str | None, as_json: bool, wait: bool) -> None:
     """List package runs and their jobs: all, or those of one run id, job id or content id.
 
     A run is one attempt at one content id (on MPS: one SubmitJobs call and its JobIds).
@@ -278,7 +280,7 @@ def status(ctx, ref, as_json, wait):
 @click.argument("ref")
 @click.option("--json", "as_json", is_flag=True, help="Print the run, cancelled jobs and refusals as JSON.")
 @click.pass_context
-def cancel(ctx, ref, as_json):
+def cancel(ctx: click.Context, ref: str, as_json: bool) -> None:
     """Cancel a run (every unfinished job of it) or one job still Submitted.
 
     REF is a run id or job id (a unique prefix is enough; an MPS JobId works too). As with MPS's

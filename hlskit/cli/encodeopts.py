@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import shlex
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from ..domain.errors import InputError
 from ..engines.encoders import RATE_CONTROLS, X264_PRESETS
+
+F = TypeVar("F", bound=Callable[..., Any])  # a command function, before click wraps it
 
 
 def _store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
@@ -21,7 +24,7 @@ def _store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
         ctx.meta[f"hlskit.{param.name}"] = value
 
 
-def encoder_options(f):
+def encoder_options(f: F) -> F:
     """Adds --preset, --rate-control and --crf; read them back with :func:`encoder_overrides`."""
     f = click.option("--crf", type=int, default=None, expose_value=False, callback=_store, metavar="N",
                      help="x264 CRF, 0-51, lower is better (default 23); implies --rate-control capped-crf.")(f)  # fmt: skip
@@ -48,7 +51,7 @@ def encoder_overrides(ctx: click.Context) -> dict[str, Any]:
 # --- --format, --codec, --mp4 ----------------------------------------------------------------
 
 
-def format_options(f):
+def format_options(f: F) -> F:
     """Adds --format, --codec and --mp4; read them back with :func:`format_choices`."""
     f = click.option("--mp4", is_flag=True, default=None, expose_value=False, callback=_store,
                      help="Also write a progressive, fast-start MP4 per definition (downloads/<definition>.mp4, "
@@ -72,14 +75,14 @@ def format_choices(ctx: click.Context) -> dict[str, Any]:
     }
 
 
-def transmux_option(f):
+def transmux_option(f: F) -> F:
     """Adds --transmux; read it back with :func:`track_choices`."""
     return click.option("--transmux", is_flag=True, default=None, expose_value=False, callback=_store,
                         help="Package the source's own video without re-encoding (one SOURCE definition, cut at "
                         "its keyframes, MPS M3U8-COPY); --ladder auto+source adds it above an encoded ladder.")(f)  # fmt: skip
 
 
-def track_options(f):
+def track_options(f: F) -> F:
     """Adds --audio, --subtitles, --subtitle-encoding, --default-audio, --audio-renditions; read them
     back with :func:`track_choices`."""
     f = click.option("--audio-renditions", is_flag=True, default=None, expose_value=False, callback=_store,
@@ -114,7 +117,7 @@ def track_choices(ctx: click.Context) -> dict[str, Any]:
 # --- --dry-run ---------------------------------------------------------------------------------
 
 
-def dry_run_option(f):
+def dry_run_option(f: F) -> F:
     """Adds --dry-run; read it back with :func:`is_dry_run`."""
     return click.option("--dry-run", is_flag=True, default=None, expose_value=False, callback=_store,
                         help="Print the plan (ladder, rates, segments, key URL, outputs, the FFmpeg command) "

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from ..domain.errors import HlskitError
+from ..domain.settings import Settings
 from ..engines import ENGINES, capabilities
 from ..pipeline.batch import BatchRow, RowError, RowOutcome, exit_code, read_batch, run_batch
 from ..pipeline.dryrun import dry_run as dry_run_plan
@@ -102,7 +103,9 @@ def batch_view(console: Console, total: int) -> Iterator[BatchView]:
     "--json", "as_json", is_flag=True, help="Print the outcome (or with --dry-run the plans) as one JSON object."
 )
 @click.pass_context
-def submit(ctx, batch_file, engine, out, check, dry_run, as_json):
+def submit(
+    ctx: click.Context, batch_file: str, engine: str | None, out: str, check: bool, dry_run: bool, as_json: bool
+) -> None:
     """Package every row of BATCH_FILE (CSV): one job per definition per row.
 
     Columns (header row; only source is required, empty cells keep the defaults):
@@ -176,7 +179,7 @@ def _outcome(o: RowOutcome) -> dict:
     }
 
 
-def _dry_run(rows: list[BatchRow], errors: list[RowError], settings, engine: str, as_json: bool) -> None:
+def _dry_run(rows: list[BatchRow], errors: list[RowError], settings: Settings, engine: str, as_json: bool) -> None:
     """Each good row planned as `hlskit package --dry-run` would; a row whose plan fails is one more error."""
     plans = []
     for row in rows:

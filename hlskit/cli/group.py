@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from typing import Any, NoReturn
 
 import click
 
@@ -21,7 +22,7 @@ class HlskitGroup(click.Group):
     bad settings or a damaged store (InputError, ConfigError, a usage error); 3 cancelled;
     130 interrupted (Ctrl-C or SIGTERM)."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except HlskitError as exc:
@@ -42,7 +43,7 @@ class HlskitGroup(click.Group):
             _fail(os_error_sentence(exc, f"`{command}`"), 1)
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
@@ -69,7 +70,7 @@ def main(ctx: click.Context, config_file: str | None) -> None:
     ctx.obj = {"config_file": config_file}
 
 
-def settings_from(ctx: click.Context, **overrides) -> Settings:
+def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
     """Settings for a command: defaults < config file < environment < the command's flags."""
     root = ctx.find_root()
     return load_settings((root.obj or {}).get("config_file"), **overrides)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from rich.console import Console
 
 from ..domain.errors import HlskitError, InputError
 from ..hls.fetch import FETCH_SECONDS, RUN_SECONDS
+from ..hls.master import MasterInfo
 from ..hls.redact import mask
 from ..hls.validate import format_report
 from ..hls.validate import validate as run
@@ -24,7 +26,7 @@ from .progress import package_progress
 console = Console(stderr=True)
 
 
-def _summary(info) -> str:
+def _summary(info: MasterInfo) -> str:
     lines = [f"wrote {info.path}"]
     for v in info.variants:
         lines.append(
@@ -42,7 +44,7 @@ def _summary(info) -> str:
 @click.option("-o", "--output", default=None, help="Master playlist to write when stitching media playlists.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON: path, session key, variants.")
 @click.pass_context
-def stitch(ctx, paths, output, as_json):
+def stitch(ctx: click.Context, paths: tuple[str, ...], output: str | None, as_json: bool) -> None:
     """Write master.m3u8 (and I-frame playlists) from measured segment figures.
 
     Pass a package folder (out/<content-id>) to stitch its finished definitions, or media
@@ -99,7 +101,9 @@ def stitch(ctx, paths, output, as_json):
     help="Longest time the whole validation may take; 0 for no limit.",
 )
 @click.pass_context
-def validate(ctx, path_or_url, key_token, as_json, fetch_timeout, time_budget):
+def validate(
+    ctx: click.Context, path_or_url: str, key_token: str | None, as_json: bool, fetch_timeout: str, time_budget: str
+) -> None:
     """Check a master or media playlist (file, oss:// or URL) against the HLS rules.
 
     Prints per variant the measured peak and average bit rates against the declared ones,
@@ -123,7 +127,7 @@ def validate(ctx, path_or_url, key_token, as_json, fetch_timeout, time_budget):
         location = path_or_url
         if is_remote(path_or_url):
             storage, location = open_storage(path_or_url, settings.oss_config())
-        with console.status("validating…") if console.is_terminal else _null():
+        with console.status("validating…") if console.is_terminal else contextlib.nullcontext():
             report = run(
                 location,
                 storage=storage,
@@ -166,14 +170,6 @@ def _fail(message: str, code: int, as_json: bool) -> None:
         click.echo(json.dumps({"error": message, "exit_code": code}))
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def register(main: click.Group) -> None:

@@ -13,11 +13,14 @@ import getpass
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import FrameType
+from typing import Any
 
 import click
 
 from ..domain.errors import HlskitError, InputError
 from ..domain.keys import DataKey
+from ..domain.settings import Settings
 from ..server import audit
 from ..stores.keys import KeyStore
 from .keyinput import IMPORT_CAP, decode_text, read_file, read_stdin
@@ -26,6 +29,8 @@ from .keyopts import parse_import_line
 STDIN = "-"
 TOO_LARGE = "split it into smaller files and import each"
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# What signal.signal takes and gives back: a function, SIG_DFL / SIG_IGN, or None (set outside Python).
+Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
 class Interrupted(HlskitError):
@@ -41,9 +46,9 @@ class SignalGuard:
     def __init__(self) -> None:
         self.armed = True
         self.caught: int | None = None
-        self._old: dict[int, object] = {}
+        self._old: dict[int, Handler] = {}
 
-    def _handle(self, signum: int, frame) -> None:
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.caught = signum
         if self.armed:
             raise KeyboardInterrupt
@@ -58,7 +63,7 @@ class SignalGuard:
         self._old = {s: signal.signal(s, self._handle) for s in _SIGNALS}
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         for s, handler in self._old.items():
             signal.signal(s, handler)
 
@@ -93,7 +98,7 @@ def read_keys(path: str, parsed: Parsed) -> None:
         raise InputError("the key file holds no keys: give the lines `hlskit keys export` printed.")
 
 
-def import_keys(settings, path: str, report: Callable[[str, list[str]], None]) -> None:
+def import_keys(settings: Settings, path: str, report: Callable[[str, list[str]], None]) -> None:
     """Import the file's keys into ``settings``' key store; ``report(content id, key ids)`` for
     each content id added, after the commit."""
     log = str(settings.ensure_home() / "audit.log")

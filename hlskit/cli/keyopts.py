@@ -14,7 +14,8 @@ import json
 import os
 import re
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -53,12 +54,15 @@ def _key_bytes(data: bytes, what: str, raw: bool = True) -> bytes:
     return bytes.fromhex(match.group(2).decode("ascii"))
 
 
+F = TypeVar("F", bound=Callable[..., Any])  # a command function, before click wraps it
+
+
 def _store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
     if value is not None:
         ctx.meta[f"hlskit.{param.name}"] = value
 
 
-def given_key_options(f):
+def given_key_options(f: F) -> F:
     """Adds --key-file, --key-hex and --iv; read them back with :func:`given_key`."""
     f = click.option("--iv", default=None, expose_value=False, callback=_store, metavar="HEX",
                      help="IV for the given key, 32 hex characters (default: random). Not secret: playlists carry it.")(f)  # fmt: skip

@@ -18,6 +18,7 @@ from ..domain.names import MANIFEST
 from ..keys.tokens import make_token, token_secret
 from ..server import create_app, devserver
 from .abrcheck import parse_ewma, parse_profile, run_abr_check
+from .abrreport import AbrReport, Phase
 from .group import settings_from
 from .server import parse_port
 
@@ -40,7 +41,7 @@ def _loopback_port(key_url: str | None) -> int | None:
 )
 @click.option("--open/--no-open", "open_browser", default=True, show_default=True, help="Open the player in a browser.")
 @click.pass_context
-def play(ctx, package_dir, host, port, open_browser):
+def play(ctx: click.Context, package_dir: str, host: str, port: str | None, open_browser: bool) -> None:
     """Serve one package (media, keys, player) and open the player on it.
 
     \b
@@ -48,7 +49,7 @@ def play(ctx, package_dir, host, port, open_browser):
       hlskit play out/talk-3f2a1c
       hlskit play out/talk-3f2a1c --port 8001 --no-open
     """
-    port = parse_port(port)
+    given_port = parse_port(port) if port is not None else None
     folder = Path(package_dir).resolve()
     manifest_file = folder / MANIFEST
     try:
@@ -69,7 +70,7 @@ def play(ctx, package_dir, host, port, open_browser):
             f"{package_dir} holds content {content_id!r} but is named {folder.name!r}: rename the folder back to {content_id}."
         )
     key_port = _loopback_port(manifest.key_url)
-    port = port if port is not None else (key_port or 8000)
+    listen_port = given_port if given_port is not None else (key_port or 8000)
     settings = settings_from(ctx, media_root=str(folder.parent))
     app = create_app(settings)
 
@@ -88,10 +89,10 @@ def play(ctx, package_dir, host, port, open_browser):
         if open_browser:
             webbrowser.open(url)
 
-    devserver.run(app, host, port, announce)
+    devserver.run(app, host, listen_port, announce)
 
 
-def _print_report(report, t0: float) -> None:
+def _print_report(report: AbrReport, t0: float) -> None:
     echo = click.echo
     echo(
         "definitions: "
@@ -105,29 +106,29 @@ def _print_report(report, t0: float) -> None:
             f"(from {p.start - t0:.1f} s): played {', '.join(p.levels_played) or 'nothing'}; at the end {p.level_at_end or '-'}"
         )
     echo("played:")
-    for s in report.spans or []:
-        echo(f"  {s.start - t0:6.1f} – {s.end - t0:6.1f} s  {s.name}")
+    for span in report.spans or []:
+        echo(f"  {span.start - t0:6.1f} – {span.end - t0:6.1f} s  {span.name}")
     if not report.spans:
         echo("  nothing")
     for at in report.restarts:
         echo(f"  {at - t0:6.1f} s  (the clip ended and started again)")
     echo("loading switched (hls.js's decisions):" if report.load_switches else "loading switched: never")
-    for s in report.load_switches:
+    for load in report.load_switches:
         echo(
-            f"  {s.at - t0:6.1f} s  {s.from_name} → {s.to_name}  ({'up' if s.up else 'down'}, phase {s.phase + 1}, "
-            f"after {s.segments_into_phase} segment(s) of the phase)"
+            f"  {load.at - t0:6.1f} s  {load.from_name} → {load.to_name}  ({'up' if load.up else 'down'}, "
+            f"phase {load.phase + 1}, after {load.segments_into_phase} segment(s) of the phase)"
         )
     echo("picture switched:" if report.switches else "picture switched: never")
-    for s in report.switches:
-        took = f", shown {s.took:.1f} s after hls.js chose it" if s.took is not None else ""
+    for switch in report.switches:
+        took = f", shown {switch.took:.1f} s after hls.js chose it" if switch.took is not None else ""
         echo(
-            f"  {s.at - t0:6.1f} s  {s.from_name} → {s.to_name}  ({'auto' if s.auto else 'chosen'}, "
-            f"{'up' if s.up else 'down'}, phase {s.phase + 1}{took})"
+            f"  {switch.at - t0:6.1f} s  {switch.from_name} → {switch.to_name}  "
+            f"({'auto' if switch.auto else 'chosen'}, {'up' if switch.up else 'down'}, phase {switch.phase + 1}{took})"
         )
     if report.stalls:
         total = sum(s.get("duration") or 0 for s in report.stalls)
 
-        def one(s):
+        def one(s: dict) -> str:
             length = "still stalled" if s.get("duration") is None else f"{s['duration']:.1f} s"
             return f"at {s['start'] - t0:.1f} s ({length})"
 
@@ -169,7 +170,7 @@ def _print_report(report, t0: float) -> None:
 )
 @click.option("--screenshot", type=click.Path(dir_okay=False), default=None, help="Write a screenshot at the end.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON instead of text.")
-def abr_check(url, profile, token, ewma, screenshot, as_json):
+def abr_check(url: str, profile: str, token: str | None, ewma: str, screenshot: str | None, as_json: bool) -> None:
     """Play URL in headless Chromium through a network profile and check that definitions switch.
 
     URL is a master or media playlist (played through /play on the same server) or a player page.
@@ -193,7 +194,7 @@ def abr_check(url, profile, token, ewma, screenshot, as_json):
             f"abr-check: {' then '.join(f'{p.label} for {p.seconds:g} s' for p in phases)} ({total:g} s)", err=True
         )
 
-    def progress(sample, phase):
+    def progress(sample: dict, phase: Phase) -> None:
         if console.is_terminal:
             console.print(
                 f"  {phase.label:>12}  t={sample['currentTime']:5.1f} s  level={sample['level']}  "

@@ -14,7 +14,7 @@ from .group import settings_from
 @click.argument("source")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON (for scripts and batch files).")
 @click.pass_context
-def probe(ctx, source, as_json):
+def probe(ctx: click.Context, source: str, as_json: bool) -> None:
     """Report what SOURCE is (codecs, size, rate, keyframes, audio and subtitle tracks) and what
     hlskit would do with it: can it be packaged without re-encoding (--transmux, TS or fMP4), and
     which definitions an encode would make, at which rates, capped how. Nothing is written.

@@ -15,7 +15,7 @@ from ..engines.encode import ffmpeg_exe
 from ..hls.validate.read import chain, http_key_resolver
 from ..pipeline.probe import probe
 from ..pipeline.publish import destination, read_manifest_text
-from ..pipeline.quality import measure_quality, record_quality
+from ..pipeline.quality import QualityReport, measure_quality, record_quality
 from ..stores.keys import KeyStore
 from .encodeopts import per_title_lines
 from .group import settings_from
@@ -42,7 +42,9 @@ console = Console(stderr=True)
 @click.option("--key-token", default=None, help="Playback token for key URIs fetched over HTTP.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
-def quality(ctx, location, reference, subsample, key_token, as_json):
+def quality(
+    ctx: click.Context, location: str, reference: str | None, subsample: int, key_token: str | None, as_json: bool
+) -> None:
     """Score each definition of LOCATION against its source: VMAF (0-100), PSNR-Y (dB), SSIM.
 
     LOCATION is a package folder (out/<content-id>), a master or media playlist path, or an
@@ -115,7 +117,7 @@ def quality(ctx, location, reference, subsample, key_token, as_json):
                 )
 
 
-def hull(analysis: dict, report) -> list[dict]:
+def hull(analysis: dict, report: QualityReport) -> list[dict]:
     """The per-title choices of the package (from its manifest) beside the VMAF just measured."""
     measured = {q.definition: q.vmaf for q in report.definitions}
     keys = ("definition", "fixed_width", "fixed_height", "width", "height", "crf", "chosen_kbps", "goal")

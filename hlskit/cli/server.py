@@ -23,10 +23,8 @@ _TTL = re.compile(r"^(\d+)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_port(text: str | int | None, default: int | None = None) -> int | None:
+def parse_port(text: str | int) -> int:
     """``--port``: a whole number from 0 (any free port) to 65535, else one sentence (exit 2)."""
-    if text is None:
-        return default
     value = str(text).strip()
     if not value.isdigit() or int(value) > 65535:
         raise InputError(
@@ -48,7 +46,7 @@ def parse_ttl(text: str) -> int:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default="8000", metavar="PORT", show_default=True, help="Port, 1-65535 (0 picks a free one).")
 @click.pass_context
-def serve(ctx, media_root, host, port):
+def serve(ctx: click.Context, media_root: str | None, host: str, port: str) -> None:
     """Serve keys (/keys), packaged media (/media), the player (/play) and a package index (/) on one port.
 
     Uses Werkzeug's development server; in production run
@@ -60,7 +58,7 @@ def serve(ctx, media_root, host, port):
       hlskit token <content-id>          # for other players:
       http://127.0.0.1:8000/media/<content-id>/master.m3u8?token=<token>
     """
-    port = parse_port(port)
+    listen_port = parse_port(port)
     settings = settings_from(ctx, media_root=media_root)
     if not settings.media_root.is_dir():
         raise InputError(
@@ -75,7 +73,7 @@ def serve(ctx, media_root, host, port):
         click.echo(f"  media: {url}media/<content-id>/master.m3u8?token=<hlskit token <content-id>>")
         click.echo("  development server: use gunicorn in production (docs/serving.md). Ctrl+C stops.")
 
-    devserver.run(app, host, port, announce)
+    devserver.run(app, host, listen_port, announce)
 
 
 @click.command()
@@ -83,7 +81,7 @@ def serve(ctx, media_root, host, port):
 @click.option("--ttl", default=None, help="Lifetime: 90s, 15m, 1h, 2d (default: token_ttl setting, 1h).")
 @click.option("--client-ip", default=None, help="Bind the token to this client address.")
 @click.pass_context
-def token(ctx, content_id, ttl, client_ip):
+def token(ctx: click.Context, content_id: str, ttl: str | None, client_ip: str | None) -> None:
     """Print a playback token for CONTENT_ID.
 
     \b
@@ -102,7 +100,7 @@ def token(ctx, content_id, ttl, client_ip):
 
 
 @click.group()
-def keys():
+def keys() -> None:
     """List, revoke, export and import data keys (only `keys export` shows keys, behind a flag).
 
     \b
@@ -116,7 +114,7 @@ def keys():
 @click.argument("content_id", required=False)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per key.")
 @click.pass_context
-def keys_list(ctx, content_id, as_json):
+def keys_list(ctx: click.Context, content_id: str | None, as_json: bool) -> None:
     """List keys (all, or those of CONTENT_ID): content id, key id, created, state.
 
     \b
@@ -152,7 +150,7 @@ def keys_list(ctx, content_id, as_json):
 @click.argument("content_id")
 @click.option("--key-id", default=None, help="Revoke only this key (default: every live key of CONTENT_ID).")
 @click.pass_context
-def keys_revoke(ctx, content_id, key_id):
+def keys_revoke(ctx: click.Context, content_id: str, key_id: str | None) -> None:
     """Revoke keys: running key services refuse them (404) from the next request on.
 
     \b
@@ -177,7 +175,7 @@ def keys_revoke(ctx, content_id, key_id):
     "--i-understand-this-prints-keys", "confirmed", is_flag=True, help="Required: the output holds plain keys."
 )
 @click.pass_context
-def keys_export(ctx, content_id, key_id, confirmed):
+def keys_export(ctx: click.Context, content_id: str, key_id: str | None, confirmed: bool) -> None:
     """Print the plain live keys of CONTENT_ID as JSON lines (content_id, key_id, iv, key; hex), to hand
     them to another key store (`hlskit keys import`) or key server. Stdout only, never a terminal;
     each export is audited (who, when, which keys; never the key) on stderr and in <home>/audit.log.
@@ -218,7 +216,7 @@ def keys_export(ctx, content_id, key_id, confirmed):
 @keys.command("import")
 @click.argument("file")
 @click.pass_context
-def keys_import(ctx, file):
+def keys_import(ctx: click.Context, file: str) -> None:
     """Add keys printed by `hlskit keys export` (FILE, or - for stdin; UTF-8 or UTF-16 with a BOM,
     up to 64 MiB) to this home's key store, wrapped under its master key, in one transaction:
     all of them or none (a bad line, a key already stored, Ctrl-C or SIGTERM add nothing).

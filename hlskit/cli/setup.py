@@ -28,7 +28,7 @@ def _resolved(ctx: click.Context) -> Resolved:
     return resolve_settings((ctx.find_root().obj or {}).get("config_file"))
 
 
-def _shown(name: str, value, settings: Settings) -> str:
+def _shown(name: str, value: object, settings: Settings) -> str:
     """A setting as `hlskit config` shows it: secrets masked, unset values explained."""
     if name in SECRET_SETTINGS:
         if value:
@@ -51,7 +51,7 @@ def _shown(name: str, value, settings: Settings) -> str:
 @click.command("config")
 @click.option("--json", "as_json", is_flag=True, help="Print the settings as one JSON object.")
 @click.pass_context
-def config(ctx, as_json):
+def config(ctx: click.Context, as_json: bool) -> None:
     """Show the settings in use, where each came from (default, file, env, flag, project) and the home.
 
     Secrets are masked. The home is, in order: HLSKIT_HOME, `home` in the config file, a `.hlskit/`
@@ -192,7 +192,7 @@ def check_home(settings: Settings) -> Check:
 
 
 def check_master_key(settings: Settings) -> Check:
-    path = Path(settings.master_key_file)
+    path = settings.store_config().master_key_file
     if not path.exists():
         if settings.production:
             return Check(
@@ -266,7 +266,7 @@ def run_checks(resolved: Resolved) -> list[Check]:
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as one JSON object.")
 @click.pass_context
-def doctor(ctx, as_json):
+def doctor(ctx: click.Context, as_json: bool) -> None:
     """Check FFmpeg, hls.js, Chromium, the home's permissions and the secrets, and say how to fix each.
 
     Exits 1 when a check fails; a warning (e.g. no Chromium, which only abr-check needs) does not.

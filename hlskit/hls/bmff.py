@@ -89,19 +89,21 @@ def boxes(data: bytes, start: int = 0, end: int | None = None, *, whole: int | N
     ``end`` None: the top level of a file of ``whole`` bytes whose first ``len(data)`` are in ``data``
     (``whole`` None: a head of unknown length, whose last box may run past the data)."""
     top = end is None
-    if top:
-        end = len(data) if whole is None else whole
+    if end is None:
+        stop = len(data) if whole is None else whole
     elif end > len(data):
         raise Truncated(end)
-    limit = end if not top or whole is not None else UNKNOWN_END
+    else:
+        stop = end
+    limit = stop if not top or whole is not None else UNKNOWN_END
     i = start
-    while i < end:
-        if i + 8 > end:
+    while i < stop:
+        if i + 8 > stop:
             if whole is None and top:  # a head cut inside a box header
                 raise Truncated(i + 16)
-            if not top and not any(data[i:end]):  # a zero terminator some muxers write (QuickTime)
+            if not top and not any(data[i:stop]):  # a zero terminator some muxers write (QuickTime)
                 return
-            raise Invalid("box", f"{end - i} stray bytes follow the last box, at byte {i}")
+            raise Invalid("box", f"{stop - i} stray bytes follow the last box, at byte {i}")
         if i + 8 > len(data):
             raise Truncated(i + 16)
         box = _header(data, i, limit, top)

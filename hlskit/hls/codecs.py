@@ -176,13 +176,15 @@ def read_media_facts(data: bytes, init: bytes | None = None) -> MediaFacts:
             + ", ".join(f"0x{t:02x}" for t in program.unknown)
             + " is not H.264 or AAC, so it cannot be named in CODECS"
         )
-    video = audio = None
-    if program.video_type is not None:
+    video: VideoFacts | None = None
+    audio: AudioFacts | None = None
+    video_pid, audio_pid = program.video_pid, program.audio_pid
+    if program.video_type is not None and video_pid is not None:
         if program.video_type != "h264":
             raise ValueError(f"video is {program.video_type}; hlskit reads H.264 only")
         sps = None
-        for off in ts.pes_starts(data, program.video_pid):
-            pes = ts.read_pes(data, program.video_pid, off)
+        for off in ts.pes_starts(data, video_pid):
+            pes = ts.read_pes(data, video_pid, off)
             sps = next((n for n in ts.nal_units(pes.payload) if n[0] & 0x1F == ts.NAL_SPS), None)
             if sps is not None or off > 64 * 1024:
                 break
@@ -193,16 +195,16 @@ def read_media_facts(data: bytes, init: bytes | None = None) -> MediaFacts:
         except (IndexError, ValueError) as exc:
             raise ValueError(f"the H.264 SPS cannot be parsed ({exc})") from None
         # Presentation times are the truth; the SPS timing (an exact ratio) is kept when it agrees.
-        measured = frame_rate_from_pts(ts.video_ptses(data, program.video_pid))
+        measured = frame_rate_from_pts(ts.video_ptses(data, video_pid))
         if measured and not (video.frame_rate and abs(video.frame_rate - measured) < 0.005 * measured):
             video = VideoFacts(**{**video.__dict__, "frame_rate": measured})
-    if program.audio_type is not None:
+    if program.audio_type is not None and audio_pid is not None:
         if program.audio_type != "aac":
             raise ValueError(f"audio is {program.audio_type}; hlskit reads AAC (ADTS) only")
-        starts = ts.pes_starts(data, program.audio_pid)
+        starts = ts.pes_starts(data, audio_pid)
         if not starts:
             raise ValueError("no audio packet in the segment")
-        audio = parse_adts(ts.read_pes(data, program.audio_pid, starts[0]).payload)
+        audio = parse_adts(ts.read_pes(data, audio_pid, starts[0]).payload)
     if video is None and audio is None:
         raise ValueError("the segment has neither H.264 video nor AAC audio")
     return MediaFacts(video, audio)
@@ -220,7 +222,7 @@ def fmp4_facts(init: fmp4.Init, data: bytes) -> MediaFacts:
             f"sample entry {', '.join(unnamed)} is not H.264, HEVC, AV1 or AAC, so it cannot be named in CODECS"
         )
     v = init.video
-    if v is not None:
+    if v is not None and v.codec is not None:  # a codec: the sample entries were all named above
         frame_rate = None
         try:
             run = fmp4.read_segment(data, init, None).runs.get(v.track_id)
@@ -234,7 +236,7 @@ def fmp4_facts(init: fmp4.Init, data: bytes) -> MediaFacts:
                 frame_rate = len(run.durations) * v.timescale / run.duration
         video = VideoFacts(v.codec, v.profile, v.level, v.width, v.height, frame_rate, v.transfer)
     a = init.audio
-    if a is not None and a.audio is not None:
+    if a is not None and a.codec is not None and a.audio is not None:
         audio = AudioFacts(a.codec, a.audio.object_type, a.audio.sample_rate, a.audio.channels)
     if video is None and audio is None:
         raise ValueError("the init section has neither a video nor an audio track")

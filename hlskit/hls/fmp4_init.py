@@ -83,7 +83,7 @@ class Init:
 def read_init(data: bytes) -> Init:
     """The tracks of a whole initialization section; ValueError saying what is missing, Invalid
     (a ValueError) saying what no player can read."""
-    top = {}
+    top: dict[bytes, Box] = {}
     for box in boxes(data, whole=len(data)):
         top.setdefault(box.type, box)
     moov = top.get(b"moov")
@@ -126,10 +126,16 @@ def _entry_fields(data: bytes, entry: Box) -> int | None:
     """The bytes of fields before a sample entry's boxes; None for boxes that are not sample entries."""
     if entry.name in VIDEO_ENTRIES:
         return VISUAL_FIELDS
-    if entry.name in AUDIO_ENTRIES:  # QuickTime sound description versions 1 and 2 add 16 and 36 bytes
-        version = Fields(data, entry, 8).u(2)
-        return AUDIO_FIELDS + {1: 16, 2: 36}.get(version, 0)
+    if entry.name in AUDIO_ENTRIES:
+        return _audio_fields(data, entry)
     return None
+
+
+def _audio_fields(data: bytes, entry: Box) -> int:
+    """The bytes of fields before an audio sample entry's boxes: QuickTime sound description
+    versions 1 and 2 add 16 and 36 bytes."""
+    version = Fields(data, entry, 8).u(2)
+    return AUDIO_FIELDS + {1: 16, 2: 36}.get(version, 0)
 
 
 def _need(box: Box | None, what: str, where: str = "a track") -> Box:
@@ -173,7 +179,7 @@ def _track(data: bytes, trak: Box) -> Track:
     if handler == "vide":
         _video_entry(data, entry, track)
     elif entry.type == b"mp4a":
-        esds = child(data, entry, b"esds", skip=_entry_fields(data, entry))
+        esds = child(data, entry, b"esds", skip=_audio_fields(data, entry))
         if esds is None:
             raise Invalid("config", "the mp4a sample entry has no esds box")
         try:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import accumulate
 
@@ -29,7 +30,7 @@ MAX_SAMPLES = 1 << 18  # per segment: 24 min at 180 fps; a bound on hostile inpu
 _SWAP = sys.byteorder == "little"
 
 
-def _u32(values=()) -> array:
+def _u32(values: Iterable[int] = ()) -> array:
     return array("I", values)
 
 
@@ -68,13 +69,13 @@ class Run:
         if not any(self.composition):
             first = self.decode_time - media_time
             return first, first + self.duration
-        dts, first, last = self.decode_time, None, None
-        for d, c in zip(self.durations, self.composition):
+        dts, starts, ends = self.decode_time, [], []
+        for d, c in zip(self.durations, self.composition):  # composition is not empty: any() above
             pts = dts + c - media_time
-            first = pts if first is None else min(first, pts)
-            last = pts + d if last is None else max(last, pts + d)
+            starts.append(pts)
+            ends.append(pts + d)
             dts += d
-        return first, last
+        return min(starts), max(ends)
 
     def span(self, media_time: int = 0) -> Span:
         longest = max(self.durations) if self.durations else 0
@@ -150,7 +151,7 @@ def read_segment(data: bytes, init: Init, total: int | None = None) -> Fragments
 def _first_video(data: bytes, init: Init, runs: dict[int, Run]) -> Sample | None:
     video = init.video
     run = runs.get(video.track_id) if video is not None else None
-    if run is None or not run.sizes:
+    if video is None or run is None or not run.sizes:
         return None
     sample = Sample(run.offsets[0], run.sizes[0], not run.flags[0] & NON_SYNC, None)
     if sample.end > len(data):

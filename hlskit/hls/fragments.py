@@ -26,12 +26,13 @@ def read_init(source: Source, m: Map, key: bytes | None) -> bytes:
         data = source.read(m.uri, m.byterange.offset, m.byterange.length)
     else:
         data = source.read(m.uri, 0, INIT_CAP)
-    if m.encrypted:
-        if m.key.iv is None:
+    cipher = m.cipher
+    if cipher is not None:
+        if cipher.iv is None:
             raise ValueError("the EXT-X-KEY that applies to the EXT-X-MAP has no IV (RFC 8216 §4.3.2.5)")
         if key is None:
-            raise ValueError(f"no key for {m.key.uri}")
-        data = decrypt_segment(data, key, m.key.iv)
+            raise ValueError(f"no key for {cipher.uri}")
+        data = decrypt_segment(data, key, cipher.iv)
     return data
 
 

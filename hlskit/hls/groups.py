@@ -43,7 +43,7 @@ def measure_subtitles(source: Source, spec: RenditionSource, master_dir: str) ->
     if not isinstance(pl, MediaPlaylist) or not pl.segments or not pl.target_duration:
         raise InputError(f"{spec.playlist} ({spec.name}) is not a finished subtitle playlist: re-run the package.")
     try:
-        sizes = in_parallel(lambda s: source.size(s.uri), pl.segments, threads=source.remote)
+        sizes = in_parallel(source.size, [s.uri for s in pl.segments], threads=source.remote)
     except OSError:
         raise InputError(f"a segment of {spec.playlist} ({spec.name}) is missing: re-run the package.") from None
     figures = measure(sizes, [s.duration_us for s in pl.segments], pl.target_duration)

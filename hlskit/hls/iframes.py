@@ -84,9 +84,10 @@ def first_iframe(
         data = head if head is not None else plain_head(source, seg, key, length)
         at_end = head is not None or len(data) < length
         program = ts.find_program(data)
-        starts = ts.pes_starts(data, program.video_pid) if program and program.video_pid is not None else []
-        if starts:
-            pes = ts.read_pes(data, program.video_pid, starts[0])
+        pid = program.video_pid if program is not None else None
+        starts = ts.pes_starts(data, pid) if pid is not None else []
+        if pid is not None and starts:
+            pes = ts.read_pes(data, pid, starts[0])
             if pes.complete or at_end:
                 if not ts.is_idr(pes.payload):
                     return None
@@ -98,7 +99,8 @@ def first_iframe(
 
 def _key_tag(seg: Segment) -> KeyTag:
     """The segment's key with its IV always explicit (the MSNs here are not the segments')."""
-    return KeyTag(seg.key.method, seg.key.raw_uri, seg.iv) if seg.encrypted else KeyTag()
+    cipher = seg.cipher
+    return KeyTag(cipher.method, cipher.raw_uri, seg.iv) if cipher is not None else KeyTag()
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,8 @@ class IFramePlaylist:
 
 def _map_entry(m: Map) -> Entry:
     """The EXT-X-MAP of the I-frame playlist, with the key that applies to it (IV explicit)."""
-    key = KeyTag(m.key.method, m.key.raw_uri, m.key.iv) if m.encrypted else CLEAR
+    cipher = m.cipher
+    key = KeyTag(cipher.method, cipher.raw_uri, cipher.iv) if cipher is not None else CLEAR
     return Entry(m.raw_uri, 0.0, key, (m.byterange.length, m.byterange.offset) if m.byterange else None)
 
 

@@ -46,8 +46,13 @@ class Map(NamedTuple):
     raw_uri: str = ""
 
     @property
+    def cipher(self) -> Key | None:
+        """The EXT-X-KEY that encrypts this, None when it is clear (no key, or METHOD=NONE)."""
+        return self.key if self.key is not None and self.key.encrypted else None
+
+    @property
     def encrypted(self) -> bool:
-        return bool(self.key and self.key.encrypted)
+        return self.cipher is not None
 
 
 @dataclass(slots=True)  # slots: a 16 MiB playlist can list a few hundred thousand segments
@@ -70,8 +75,13 @@ class Segment:
         return self.msn.to_bytes(16, "big")
 
     @property
+    def cipher(self) -> Key | None:
+        """The EXT-X-KEY that encrypts this, None when it is clear (no key, or METHOD=NONE)."""
+        return self.key if self.key is not None and self.key.encrypted else None
+
+    @property
     def encrypted(self) -> bool:
-        return bool(self.key and self.key.encrypted)
+        return self.cipher is not None
 
 
 @dataclass
@@ -96,8 +106,8 @@ class MediaPlaylist:
     def keys(self) -> list[Key]:
         seen: dict[Key, None] = {}
         for s in self.segments:
-            if s.encrypted:
-                seen.setdefault(s.key)
+            if s.cipher is not None:
+                seen.setdefault(s.cipher)
         return list(seen)
 
 

@@ -203,8 +203,8 @@ def _parse_master(lines: list[str], uri: str, problems: list[Problem]) -> Master
             pl.iframe_variants.append(Variant(attrs, join_uri(uri, raw) if raw else "", raw))
         elif tag == tags.MEDIA:
             attrs = parse_attributes(value, where, problems)
-            raw = attrs.get("URI")
-            pl.media.append(Rendition.from_attrs(attrs, join_uri(uri, raw) if raw else None, n))
+            media_uri = attrs.get("URI")
+            pl.media.append(Rendition.from_attrs(attrs, join_uri(uri, media_uri) if media_uri else None, n))
         elif tag == tags.SESSION_KEY:
             attrs = parse_attributes(value, where, problems)
             pl.session_keys.append(attrs)

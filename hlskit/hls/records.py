@@ -89,7 +89,7 @@ def avc_codec(fourcc: str, avcc: bytes) -> Codec:
     if len(avcc) < 7 or avcc[0] != 1:
         raise ValueError("the avcC record is not configurationVersion 1")
     length_size = _length_size(avcc[4], "avcC")
-    i, sets = 5, {}
+    i, sets = 5, dict[int, bytes]()
     for kind, mask in ((7, 0x1F), (8, 0xFF)):  # numOfSequenceParameterSets (5 bits), then PPS (8 bits)
         if i >= len(avcc):
             raise ValueError("the avcC record is cut short")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 SECRET_PARAMS = (
     "token",
@@ -32,7 +33,7 @@ def mask(text: str) -> str:
     return _BEARER.sub(lambda m: m.group(1) + MASK, _QUERY.sub(lambda m: m.group(1) + MASK, text))
 
 
-def mask_all(value):
+def mask_all(value: Any) -> Any:
     """Masks every string in a JSON-like value; non-finite floats become None (JSON has no NaN)."""
     if isinstance(value, str):
         return mask(value)

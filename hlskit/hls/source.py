@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -41,7 +41,8 @@ from .playlist import Segment
 KeyResolver = Callable[[str], "bytes | None"]
 BLOCK = 16
 WORKERS = 8
-T, R = TypeVar("T"), TypeVar("R")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def in_parallel(fn: Callable[[T], R], items: Iterable[T], *, threads: bool = True) -> list[R]:
@@ -60,7 +61,9 @@ class Source:
     Every read is bounded (hlskit.hls.fetch): a deadline per fetch and for the whole ``budget``,
     a size cap per body, and local paths must be regular files."""
 
-    def __init__(self, storage: Storage | None = None, *, headers: dict[str, str] | None = None, budget=None):
+    def __init__(
+        self, storage: Storage | None = None, *, headers: dict[str, str] | None = None, budget: Budget | None = None
+    ):
         self.storage = storage or LocalStorage(".")
         self.headers = headers or {}
         self.budget: Budget = budget or Budget()
@@ -87,7 +90,7 @@ class Source:
     def _note_type(self, ref: str, content_type: str) -> None:
         self.content_types.setdefault(ref, content_type)
 
-    def _http(self, ref: str, fetch, *args, **kw):
+    def _http(self, ref: str, fetch: Callable[..., R], *args: Any, **kw: Any) -> R:
         if ref in self.timed_out:
             raise self.timed_out[ref]
         try:

@@ -31,7 +31,7 @@ from .fragments import read_init
 from .groups import AUDIO, RenditionSource, audio_info, measure_subtitles, with_groups
 from .master import START_DEFINITION, MasterInfo, VariantInfo, order_variants, session_key
 from .measure import Measure, measure
-from .playlist import MediaPlaylist, parse
+from .playlist import MediaPlaylist, Segment, parse
 from .source import KeyResolver, Keys, Source, in_parallel, plain_head, require
 from .write import master_playlist
 
@@ -41,8 +41,7 @@ Progress = Callable[[str, float], None]  # (definition, percent)
 @dataclass
 class _Stitched:
     info: VariantInfo
-    iframes_ref: str | None
-    iframes_text: str | None
+    iframes: tuple[str, str] | None  # (ref, text) of its I-frame playlist
     key_method: str | None
 
 
@@ -52,7 +51,12 @@ CAPTIONS = b"GA94"
 FIRST_WHOLE = 8 * 1024 * 1024  # larger first segments: their head (SPS, ADTS, frame rate) is enough
 
 
-def _key_for(keys: Keys, key_uri: str, name: str, what: str) -> bytes:
+def _key_for(keys: Keys, key_uri: str | None, name: str, what: str) -> bytes:
+    if key_uri is None:
+        raise InputError(
+            f"CODECS of {name} cannot be read: its {what} is encrypted but its EXT-X-KEY has no URI, which "
+            "RFC 8216 §4.3.2.4 requires unless METHOD is NONE: repackage this definition."
+        )
     if keys.resolver is None:
         raise InputError(
             f"CODECS of {name} cannot be read: its {what} is encrypted (key {key_uri}) "
@@ -78,12 +82,13 @@ def _read_init(source: Source, pl: MediaPlaylist, keys: Keys, name: str) -> tupl
             f"{name} has more than one EXT-X-MAP: hlskit stitches one initialization section per definition; "
             "repackage it with one."
         )
-    if m.encrypted and m.key.iv is None:
+    cipher = m.cipher
+    if cipher is not None and cipher.iv is None:
         raise InputError(
             f"the initialization section of {name} is encrypted but its EXT-X-KEY has no IV (RFC 8216 §4.3.2.5): "
             "repackage this definition with an explicit IV."
         )
-    key = _key_for(keys, m.key.uri, name, "initialization section") if m.encrypted else None
+    key = _key_for(keys, cipher.uri, name, "initialization section") if cipher is not None else None
     try:
         plain = read_init(source, m, key)
     except OSError as exc:
@@ -94,7 +99,7 @@ def _read_init(source: Source, pl: MediaPlaylist, keys: Keys, name: str) -> tupl
     except ValueError:
         raise InputError(
             f"CODECS of {name} cannot be read: its initialization section does not decrypt with the key from "
-            f"{m.key.uri} (wrong key or IV): repackage this definition."
+            f"{cipher.uri if cipher else None} (wrong key or IV): repackage this definition."
         ) from None
     try:
         return plain, fmp4.read_init(plain)
@@ -113,7 +118,8 @@ def _read_first_segment(
         fix = "check the segment, or re-encode this definition with H.264 video and AAC audio in TS"
     else:
         fix = "check the segment, or re-encode this definition with H.264, HEVC or AV1 video and AAC audio"
-    key = _key_for(keys, seg.key.uri, name, "first segment") if seg.encrypted else None
+    cipher = seg.cipher
+    key = _key_for(keys, cipher.uri, name, "first segment") if cipher is not None else None
     try:
         if size > FIRST_WHOLE:  # its head holds SPS, ADTS and frames enough for the frame rate
             data = plain_head(source, seg, key, FIRST_WHOLE)
@@ -126,7 +132,7 @@ def _read_first_segment(
         ) from None
     except ValueError:
         raise InputError(
-            f"CODECS of {name} cannot be read: its first segment does not decrypt with the key from {seg.key.uri} "
+            f"CODECS of {name} cannot be read: its first segment does not decrypt with the key from {cipher.uri if cipher else None} "
             "(wrong key or IV): repackage this definition."
         ) from None
     try:
@@ -150,8 +156,14 @@ def stitch_variant(
         )
     if not pl.target_duration:
         raise InputError(f"{playlist_ref} ({name}) has no EXT-X-TARGETDURATION: fix the media playlist.")
+    key_uris = [k.uri for k in pl.keys if k.uri is not None]
+    if len(key_uris) < len(pl.keys):
+        raise InputError(
+            f"{playlist_ref} ({name}) has an EXT-X-KEY with no URI, which RFC 8216 §4.3.2.4 requires unless "
+            "METHOD is NONE: repackage this definition."
+        )
 
-    def size(seg):
+    def size(seg: Segment) -> int:
         if seg.byterange:
             return seg.byterange.length
         try:
@@ -179,18 +191,19 @@ def stitch_variant(
         bytes=figures.bytes,
         target_duration=pl.target_duration,
         peak_wide=figures.peak_wide,
-        key_uris=[k.uri for k in pl.keys],
+        key_uris=key_uris,
     )
     method = next(iter({k.method for k in pl.keys}), None)
     if video is None:
-        return _Stitched(info, None, None, method)
+        return _Stitched(info, None, method)
     for k in pl.keys:
         keys.get(k.uri)  # resolve each key once, before the threads need it
 
-    def iframe(item):
+    def iframe(item: tuple[int, Segment]) -> iframes_mod.IFrame | None:
         i, seg = item
-        key = keys.get(seg.key.uri) if seg.encrypted else None
-        if seg.encrypted and key is None:
+        cipher = seg.cipher
+        key = keys.get(cipher.uri) if cipher is not None else None
+        if cipher is not None and key is None:
             return None  # unreadable: validate reports it; the I-frame playlist skips it
         if progress and i % 100 == 0:
             progress(name, 100 * i / len(pl.segments))
@@ -204,14 +217,14 @@ def stitch_variant(
 
     found = [f for f in in_parallel(iframe, enumerate(pl.segments), threads=source.remote) if f]
     if not found:
-        return _Stitched(info, None, None, method)
+        return _Stitched(info, None, method)
     built = iframes_mod.build(found, pl.segments, sum(s.duration_us for s in pl.segments), pl.segments[0].map)
     iframes_ref = posixpath.join(posixpath.dirname(playlist_ref), iframes_name(posixpath.basename(playlist_ref)))
     info.iframe_uri = posixpath.relpath(iframes_ref, master_dir or ".")
     info.iframe_bandwidth = built.figures.peak
     info.iframe_average_bandwidth = built.figures.average
     info.iframe_count = built.count
-    return _Stitched(info, iframes_ref, built.text, method)
+    return _Stitched(info, (iframes_ref, built.text), method)
 
 
 def _stitch_at(
@@ -246,7 +259,7 @@ def _stitch_at(
         variants,
         session[1] if session else None,
         master_playlist(variants, session, measured),
-        {d.iframes_ref: d.iframes_text for d in done if d.iframes_ref},
+        dict(d.iframes for d in done if d.iframes),
         measured,
     )
 

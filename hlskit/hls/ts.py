@@ -102,7 +102,8 @@ def _parse_pmt(sec: bytes, pmt_pid: int) -> Program | None:
     end = min(3 + length - 4, len(sec))
     info_len = (sec[10] & 0x0F) << 8 | sec[11]
     p = 12 + info_len
-    video = audio = None
+    video: tuple[int, str] | None = None
+    audio: tuple[int, str] | None = None
     unknown = []
     while p + 5 <= end:
         stype, pid = sec[p], ((sec[p + 1] & 0x1F) << 8) | sec[p + 2]
@@ -115,7 +116,9 @@ def _parse_pmt(sec: bytes, pmt_pid: int) -> Program | None:
         elif stype not in STREAM_TYPES and stype not in (0x06, 0x15):  # private data, ID3 metadata
             unknown.append(stype)
         p += 5 + es_len
-    return Program(pmt_pid, *(video or (None, None)), *(audio or (None, None)), tuple(unknown))
+    video_pid, video_type = video if video is not None else (None, None)
+    audio_pid, audio_type = audio if audio is not None else (None, None)
+    return Program(pmt_pid, video_pid, video_type, audio_pid, audio_type, tuple(unknown))
 
 
 def pes_starts(data: bytes, pid: int) -> list[int]:

@@ -155,7 +155,7 @@ def _grouped(renditions: Iterable[RenditionInfo]) -> list[RenditionInfo]:
     """Audio groups first, then subtitles, each group together, in the order first given."""
     rank = {"AUDIO": 0, "VIDEO": 1, "SUBTITLES": 2}
     items = list(renditions)
-    first = {}
+    first: dict[tuple[str, str], int] = {}
     for i, r in enumerate(items):
         first.setdefault((r.type, r.group), i)
     return sorted(items, key=lambda r: (rank.get(r.type, 3), first[(r.type, r.group)]))

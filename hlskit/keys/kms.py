@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Callable
+from typing import Protocol
 
 from aliyunsdkkms.request.v20160120.DecryptRequest import DecryptRequest
 from aliyunsdkkms.request.v20160120.GenerateDataKeyRequest import GenerateDataKeyRequest
@@ -19,6 +20,14 @@ from ..aliyun.rpc import AliyunRpc
 from ..domain.configs import KmsConfig
 from ..domain.errors import ConfigError, HlskitError
 from ..domain.keys import KEY_BYTES, DataKey
+
+
+class KmsKeyRecords(Protocol):
+    """What KMS mode needs of a key store (hlskit.stores.keys.KeyStore, a layer above this one)."""
+
+    def add_kms(self, content_id: str, key_id: str, ciphertext_blob: bytes, iv: bytes, run_id: str = "") -> None: ...
+
+    def wrapped(self, content_id: str, key_id: str) -> tuple[bytes, str] | None: ...
 
 
 def _rpc(kms: KmsConfig) -> AliyunRpc:
@@ -54,7 +63,7 @@ def decrypt_hook(kms: KmsConfig) -> Callable[[bytes], bytes]:
     return lambda blob: decrypt(kms, blob)
 
 
-def create_data_key(store, content_id: str, kms: KmsConfig, run_id: str = "") -> DataKey:
+def create_data_key(store: KmsKeyRecords, content_id: str, kms: KmsConfig, run_id: str = "") -> DataKey:
     """A KMS-generated data key, recorded in the key store (a KeyStore) by its ciphertext only."""
     plain, blob = generate_data_key(kms)
     key = DataKey(content_id, secrets.token_hex(8), secrets.token_bytes(16), plain, kms_blob=blob)
@@ -62,7 +71,7 @@ def create_data_key(store, content_id: str, kms: KmsConfig, run_id: str = "") ->
     return key
 
 
-def ciphertext_blob(store, content_id: str, key_id: str) -> str:
+def ciphertext_blob(store: KmsKeyRecords, content_id: str, key_id: str) -> str:
     """The CiphertextBlob stored for a KMS-mode key (what MPS takes as Encryption.Key)."""
     row = store.wrapped(content_id, key_id)
     if row is None or row[1] != "kms":

@@ -30,9 +30,10 @@ _API_PREFIXES = ("/keys/", "/media/", "/healthz")
 
 def check_production(settings: Settings) -> None:
     """Refuse to serve in production with a secret that was never provisioned."""
-    if settings.production and not settings.master_key_file.exists():
+    master_key_file = settings.store_config().master_key_file
+    if settings.production and not master_key_file.exists():
         raise ConfigError(
-            f"master key file {settings.master_key_file} is missing: restore it (a new one could not unwrap any existing key) or set master_key_file."
+            f"master key file {master_key_file} is missing: restore it (a new one could not unwrap any existing key) or set master_key_file."
         )
 
 
@@ -87,7 +88,7 @@ def _build(settings: Settings) -> Flask:
         return response
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
+    def http_error(exc: HTTPException) -> Response | HTTPException:
         # Machine clients (players, FFmpeg) get short JSON; other routes keep Flask's pages.
         if request.path.startswith(_API_PREFIXES):
             return json_error(exc.code or 500, exc.name.replace(" ", ""), exc.description or exc.name)

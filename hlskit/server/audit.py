@@ -34,9 +34,12 @@ def key_request(content_id: str, key_id: str, client: str | None, outcome: str, 
     if _handler is not None and logger.handlers == [_handler] and logger.level == logging.INFO:
         # Only our own plain handler is attached: write the line as it would, minus the
         # LogRecord machinery (about half of this function's cost on the key route).
-        with _handler.lock:
+        _handler.acquire()  # the handler's own lock, as Handler.handle takes it
+        try:
             _handler.stream.write(line + "\n")
             _handler.stream.flush()
+        finally:
+            _handler.release()
     elif logger.isEnabledFor(logging.INFO):
         logger.info(line)
 

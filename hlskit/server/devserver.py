@@ -6,7 +6,9 @@ import re
 import socket
 import sys
 from collections.abc import Callable
+from typing import Any
 
+from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from ..domain.errors import ConfigError
@@ -29,17 +31,17 @@ class QueryFreeHandler(WSGIRequestHandler):
     refusals (414 request line over 64 KiB, 431 header too long, 400 bad syntax) that end in one
     log line and a response the client can read, never a traceback."""
 
-    def log_request(self, code="-", size="-"):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         # ``path`` is unset when the request line itself was refused (414, 400).
         path = getattr(self, "path", None) or "-"
         command = getattr(self, "command", None) or "-"
         path = _redact(path.split("?", 1)[0])
         self.log("info", '"%s %s" %s %s', command, path, getattr(code, "value", code), size)
 
-    def log_error(self, format: str, *args) -> None:  # noqa: A002 - the stdlib's signature
+    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
         self.log("error", format, *(_redact(a) for a in args))
 
-    def send_error(self, code, message=None, explain=None) -> None:
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         self._linger = True
         super().send_error(code, message, explain)
 
@@ -66,7 +68,7 @@ def _linger(conn: socket.socket) -> None:
         pass
 
 
-def run(app, host: str, port: int, announce: Callable[[int], None]) -> None:
+def run(app: Flask, host: str, port: int, announce: Callable[[int], None]) -> None:
     """Serve ``app`` until Ctrl+C; ``announce(port)`` runs once listening (port 0 picks one)."""
     # Werkzeug prints its own lines and exits when the port is taken: check first, say it in one.
     if port:

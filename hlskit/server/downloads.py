@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from flask import Request
 
@@ -47,7 +48,7 @@ def _is_package(folder: Path) -> bool:
     return (folder / MANIFEST).is_file()
 
 
-def owning_package(real_root: Path, target: Path) -> Path | None | bool:
+def owning_package(real_root: Path, target: Path) -> Path | None | Literal[False]:
     """False: ``target`` (a resolved file inside ``real_root``) is not a download. Else the package
     folder whose downloads folder holds it, or None when no package claims that folder."""
     folders = target.relative_to(real_root).parts[:-1]

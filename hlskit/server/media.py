@@ -27,6 +27,7 @@ import errno
 import gzip
 import hashlib
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Blueprint, Response, request, send_file
@@ -78,11 +79,12 @@ def resolve(root: Path, subpath: str) -> Path | None:
 
 
 def _playlist(target: Path) -> Response:
-    param, token = next(((p, request.args[p]) for p in QUERY_PARAMS if request.args.get(p)), (None, None))
-    if token and not TOKEN_PATTERN.match(token):
+    found = next(((p, request.args[p]) for p in QUERY_PARAMS if request.args.get(p)), None)
+    if found is not None and not TOKEN_PATTERN.match(found[1]):
         return json_error(400, "Token.Malformed", "the token parameter is malformed: request a new token.")
     body = target.read_bytes()
-    if token:
+    if found is not None:
+        param, token = found
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -103,10 +105,11 @@ def _playlist(target: Path) -> Response:
         response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
     response.set_etag(etag)
-    response.last_modified = target.stat().st_mtime
+    response.last_modified = datetime.fromtimestamp(target.stat().st_mtime, UTC)
     # A tokenised playlist carries a grant: keep it out of shared caches.
-    response.headers["Cache-Control"] = "private, no-store" if token else PLAYLIST_CACHE
-    return response.make_conditional(request, accept_ranges=not compress)
+    response.headers["Cache-Control"] = "private, no-store" if found is not None else PLAYLIST_CACHE
+    response.make_conditional(request, accept_ranges=not compress)  # returns the response itself
+    return response
 
 
 def create_blueprint(media_root: Path, cors: CorsPolicy, secret: bytes, store: KeyStore) -> Blueprint:

@@ -65,7 +65,9 @@ def quality_labels(media_root: Path | None, content_id: str) -> dict[str, str] |
     return labels or None
 
 
-def _page(src: str, token: str | None, title: str, minted: bool = False, quality: dict[str, str] | None = None):
+def _page(
+    src: str, token: str | None, title: str, minted: bool = False, quality: dict[str, str] | None = None
+) -> Response:
     missing = hls_js_missing()
     if missing:
         return _plain_error(missing, 503)
@@ -110,7 +112,7 @@ def create_blueprint(token_secret: bytes | None, token_ttl: int, media_root: Pat
     tokens = PlaybackTokens(token_secret) if token_secret is not None else None
 
     @bp.get("/play/<content_id>")
-    def play_content(content_id: str):
+    def play_content(content_id: str) -> Response:
         if not is_content_id(content_id):
             return _plain_error(
                 f"{content_id[:80]!r} is not a content id: use the id printed by `hlskit package`.", 400
@@ -126,7 +128,7 @@ def create_blueprint(token_secret: bytes | None, token_ttl: int, media_root: Pat
         return _page(src, token, content_id, minted, quality_labels(media_root, content_id))
 
     @bp.get("/play")
-    def play_url():
+    def play_url() -> Response:
         src = (request.args.get("src") or "").strip()
         if not src:
             return _plain_error("no stream given: open /play?src=<master or media playlist URL>&token=<T>.", 400)
@@ -138,7 +140,7 @@ def create_blueprint(token_secret: bytes | None, token_ttl: int, media_root: Pat
         return _page(src, request.args.get("token"), src.rsplit("/", 1)[-1] or src)
 
     @bp.get("/player/vendor/<name>")
-    def vendor(name: str):
+    def vendor(name: str) -> Response:
         if name not in VENDOR_FILES:
             abort(404)
         missing = hls_js_missing()

@@ -20,6 +20,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from types import FrameType
 from typing import NoReturn
 
 from ..domain.errors import ConfigError
@@ -49,7 +50,7 @@ def _started(pid: int) -> str | None:
 
 
 def _in_gunicorn_worker() -> bool:
-    frame = sys._getframe()
+    frame: FrameType | None = sys._getframe()
     while frame is not None:
         code = frame.f_code
         if code.co_name == "spawn_worker" and "gunicorn" in code.co_filename:

@@ -116,6 +116,13 @@ class StoreLocation:
     def display(self) -> str:
         return mask_url(self.url)
 
+    @property
+    def sqlite_file(self) -> Path:
+        """The SQLite file; asking a PostgreSQL location for one is a programming error."""
+        if self.path is None:
+            raise ValueError(f"the store {self.display} is not an SQLite file")
+        return self.path
+
     def __repr__(self) -> str:
         return f"StoreLocation({self.display!r})"
 
@@ -232,7 +239,7 @@ class Database:
         self.location = location if isinstance(location, StoreLocation) else parse_store_url(location)
         self.dialect = self.location.dialect
         if self.dialect == SQLITE:
-            self.location.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the home: owner only
+            self.location.sqlite_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the home: owner only
 
     def __repr__(self) -> str:
         return f"Database({self.location.display!r})"
@@ -259,7 +266,7 @@ class Database:
     @contextmanager
     def _sqlite(self, write: bool) -> Iterator[Conn]:
         try:
-            raw = sqlite3.connect(self.location.path, timeout=30, isolation_level=None)
+            raw = sqlite3.connect(self.location.sqlite_file, timeout=30, isolation_level=None)
         except sqlite3.OperationalError as exc:
             raise self.unavailable(exc) from None
         try:

@@ -199,7 +199,10 @@ class JobStore:
                 "UPDATE runs SET state=?, code=?, message=?, finished_at=? WHERE run_id=? AND state IN (?, ?)",
                 (state.value, code, message, time.time(), run_id, RunState.RUNNING.value, RunState.FINISHING.value),
             )
-        return self.get_run(run_id)  # type: ignore[return-value]
+        run = self.get_run(run_id)
+        if run is None:  # runs are never deleted: only an id that was never recorded gets here
+            raise InputError(f"no run {run_id}: list runs with `hlskit status`.")
+        return run
 
     # --- jobs ---------------------------------------------------------------------------
 
@@ -243,7 +246,10 @@ class JobStore:
             if changes:
                 sets = ", ".join(f"{k}=?" for k in changes)
                 db.execute(f"UPDATE jobs SET {sets} WHERE job_id=?", [*changes.values(), job_id])
-        return self.get(job_id)  # type: ignore[return-value]
+        job = self.get(job_id)
+        if job is None:  # checked inside the transaction above, and jobs are never deleted
+            raise InputError(f"no job {job_id}: list jobs with `hlskit status`.")
+        return job
 
     def list(self, ref: str | None = None) -> list[Job]:
         """All jobs, or those of one job id, run id or content id (a unique prefix of a job id works too)."""

@@ -22,6 +22,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -282,8 +283,11 @@ class KeyStore:
             with self.db.read() as db:
                 row = db.execute("SELECT version FROM key_revocations WHERE id=1").fetchone()
             return (0, row[0] if row else 0)
+        marker = self.revocation_marker
+        if marker is None:
+            return None
         try:
-            st = os.stat(self.revocation_marker)
+            st = os.stat(marker)
         except FileNotFoundError:
             return None
         return st.st_ino, st.st_mtime_ns
@@ -298,7 +302,7 @@ class KeyStore:
             ).fetchall()
         return sum(self.revoke(content_id, key_id) for content_id, key_id in rows)
 
-    def revoke(self, content_id: str, key_id: str | None = None, *, keep: set[str] = frozenset()) -> int:
+    def revoke(self, content_id: str, key_id: str | None = None, *, keep: AbstractSet[str] = frozenset()) -> int:
         """Revoke one key, or every live key of a content id except those in ``keep``."""
         with self.db.write(f"hlskit-keys-{content_id}") as db:
             live = [

@@ -39,9 +39,11 @@ INIT_BROKEN = {
     "track": ("FM5", "describes a track no player can use"),
     "config": ("FM6", "has a codec configuration that does not parse"),
 }
+Loaded = tuple[bytes, fmp4.Init]  # an init section's plain bytes and its tracks
+Inits = dict[Map, Loaded | None]
 
 
-def load_init(ctx: Context, m: Map, ref: str) -> tuple[bytes, fmp4.Init] | None:
+def load_init(ctx: Context, m: Map, ref: str) -> Loaded | None:
     """The plain init section of ``m`` and its tracks, once per URI; None (and a finding or a
     note saying why) when it cannot be had."""
     cache_key = (m.uri, m.byterange, m.key)
@@ -49,13 +51,14 @@ def load_init(ctx: Context, m: Map, ref: str) -> tuple[bytes, fmp4.Init] | None:
         return ctx.inits[cache_key]
     ctx.inits[cache_key] = None
     key = None
-    if m.encrypted:
-        if m.key.method != "AES-128":
-            ctx.note(f"{ref}: the initialization section {m.raw_uri} is {m.key.method}; it was not decrypted")
+    cipher = m.cipher
+    if cipher is not None:
+        if cipher.method != "AES-128":
+            ctx.note(f"{ref}: the initialization section {m.raw_uri} is {cipher.method}; it was not decrypted")
             return None
-        if m.key.iv is None:
+        if cipher.iv is None:
             return None  # X2, from the parser
-        key = ctx.keys.usable(m.key.uri)
+        key = ctx.keys.usable(cipher.uri)
         if key is None:
             ctx.note(f"{ref}: no usable key for the initialization section {m.raw_uri}; its content was not checked")
             return None
@@ -91,13 +94,14 @@ def check_fmp4(
     """(facts of the first segment, first video presentation time of each segment at 90 kHz)."""
     if any(s.map is None for s in pl.segments):
         ctx.add("X1", "segments before the first EXT-X-MAP have no initialization section", ref)
-    inits = {m: load_init(ctx, m, ref) for m in dict.fromkeys(s.map for s in pl.segments if s.map)}
-    facts = _first_segment(ctx, pl, rep, sizes[0], inits.get(pl.segments[0].map), ref)
+    inits: Inits = {m: load_init(ctx, m, ref) for m in dict.fromkeys(s.map for s in pl.segments if s.map)}
+    first_map = pl.segments[0].map
+    facts = _first_segment(ctx, pl, rep, sizes[0], inits.get(first_map) if first_map else None, ref)
     return facts, _segments(ctx, pl, rep, sizes, inits, ref)
 
 
 def _first_segment(
-    ctx: Context, pl: MediaPlaylist, rep: VariantReport, size: int | None, init, ref: str
+    ctx: Context, pl: MediaPlaylist, rep: VariantReport, size: int | None, init: Loaded | None, ref: str
 ) -> MediaFacts | None:
     seg = pl.segments[0]
     key = segment_key(ctx, seg)
@@ -123,13 +127,20 @@ def _first_segment(
     return media_facts(ctx, rep, data, init[0], ref)
 
 
-def _segments(ctx: Context, pl: MediaPlaylist, rep: VariantReport, sizes, inits, ref: str) -> list[int | None]:
-    bad_len, bad_pad, not_boxes, unreadable, not_sync, lacking = [], [], [], [], [], []
+def _segments(
+    ctx: Context, pl: MediaPlaylist, rep: VariantReport, sizes: list[int | None], inits: Inits, ref: str
+) -> list[int | None]:
+    bad_len: list[str] = []
+    bad_pad: list[str] = []
+    not_boxes: list[str] = []
+    unreadable: list[str] = []
+    not_sync: list[str] = []
+    lacking: list[str] = []
     broken: dict[str, list[str]] = {kind: [] for kind in BROKEN}
     read: list[dict[int, fmp4.Span] | None] = []  # per segment, when all its fragments were read
     for seg, size in zip(pl.segments, sizes):
         key = segment_key(ctx, seg)
-        got = inits.get(seg.map)
+        got = inits.get(seg.map) if seg.map else None
         read.append(None)
         if size is None or (seg.encrypted and key is None) or ctx.source.budget.spent():
             continue
@@ -194,22 +205,27 @@ def _segments(ctx: Context, pl: MediaPlaylist, rep: VariantReport, sizes, inits,
 
 
 def _timing(
-    ctx: Context, pl: MediaPlaylist, read: list[dict[int, fmp4.Span] | None], inits, ref: str
+    ctx: Context, pl: MediaPlaylist, read: list[dict[int, fmp4.Span] | None], inits: Inits, ref: str
 ) -> list[int | None]:
     """EXTINF against the media (E3) and tfdt continuity per track (E4); the 90 kHz starts."""
     starts: list[int | None] = []
     spans: list[tuple[float, float, float] | None] = []  # (start, end, one frame) in seconds
     off, gaps = [], []
     for i, (seg, summed) in enumerate(zip(pl.segments, read)):
-        got = inits.get(seg.map)
-        track = got and (got[1].video or got[1].audio)
+        got = inits.get(seg.map) if seg.map else None
+        track = (got[1].video or got[1].audio) if got else None
         span = summed.get(track.track_id) if summed and track else None
-        shown = span.presentation if span and track.timescale else None  # timescale 0 is refused (FM5)
-        scale = track.timescale if shown else 1
-        spans.append((shown[0] / scale, shown[1] / scale, span.longest / scale) if shown else None)
-        starts.append(round(shown[0] * 90000 / scale) if shown and track.handler == "vide" else None)
+        # timescale 0 is refused (FM5)
+        shown = span.presentation if span and track and track.timescale else None
+        if shown is None or span is None or track is None:
+            spans.append(None)
+            starts.append(None)
+        else:
+            scale = track.timescale
+            spans.append((shown[0] / scale, shown[1] / scale, span.longest / scale))
+            starts.append(round(shown[0] * 90000 / scale) if track.handler == "vide" else None)
         prev = read[i - 1] if i else None
-        if not (prev and summed) or seg.discontinuity:
+        if not (prev and summed and got) or seg.discontinuity:  # a segment read had its init section
             continue
         for tid, r in summed.items():
             p = prev.get(tid)
@@ -224,13 +240,12 @@ def _timing(
     # sample (an AAC stream's final frame keeps only the samples that remain).
     frame = max((s[2] for s in spans if s), default=0.0)
     for i, seg in enumerate(pl.segments):
-        span = spans[i]
-        if span is None:
+        timed = spans[i]
+        if timed is None:
             continue
-        start, end, _ = span
-        last = i + 1 == len(spans) or pl.segments[i + 1].discontinuity or spans[i + 1] is None
-        nxt = spans[i + 1] if not last else None
-        real = (end - start) if nxt is None else (nxt[0] - start)
+        start, end, _ = timed
+        after = spans[i + 1] if i + 1 < len(spans) and not pl.segments[i + 1].discontinuity else None
+        real = (after[0] - start) if after is not None else (end - start)
         if abs(real - seg.duration) > 1.5 * frame:
             off.append(f"{seg.raw_uri} EXTINF {seg.duration:g} s vs {real:.3f} s of media")
     ctx.add_many("E3", "EXTINF differs from the media duration (trun) by more than one frame", off, ref)

@@ -23,6 +23,8 @@ def check_keys(ctx: Context, pl: MediaPlaylist, rep: VariantReport, ref: str) ->
         if k.method != "AES-128":
             ctx.note(f"{ref}: METHOD={k.method} segments are not decrypted by this validator")
             continue
+        if k.uri is None:
+            continue  # K3, from the parser
         key = ctx.keys.get(k.uri)
         if key is None:
             ctx.note(
@@ -40,7 +42,8 @@ def check_keys(ctx: Context, pl: MediaPlaylist, rep: VariantReport, ref: str) ->
 
 def segment_key(ctx: Context, seg: Segment) -> bytes | None:
     """The AES-128 key that decrypts ``seg``, when it is encrypted and the key is usable."""
-    return ctx.keys.usable(seg.key.uri) if seg.encrypted and seg.key.method == "AES-128" else None
+    cipher = seg.cipher
+    return ctx.keys.usable(cipher.uri) if cipher is not None and cipher.method == "AES-128" else None
 
 
 def ciphertext_fault(ctx: Context, seg: Segment, key: bytes, size: int) -> str | None:

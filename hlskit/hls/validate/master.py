@@ -16,9 +16,10 @@ from collections.abc import Set as AbstractSet
 from .. import ts
 from ..codecs import MediaFacts
 from ..measure import measure
+from ..model import Variant
 from ..playlist import MasterPlaylist, MediaPlaylist, parse
 from ..source import BLOCK, plain_range
-from .cmaf import iframe_range_ok, load_init
+from .cmaf import Inits, iframe_range_ok, load_init
 from .crypto import segment_key
 from .media import MediaCheck, add_problems, check_media, check_version
 from .read import Context, why
@@ -137,16 +138,16 @@ def _declared(
     if facts is None:
         return
     if rep.declared_codecs is not None:
-        declared = {c.strip() for c in rep.declared_codecs.split(",") if c.strip()}
+        listed = {c.strip() for c in rep.declared_codecs.split(",") if c.strip()}
         own = set(facts.codecs.split(","))
-        text = {c for c in declared if c.startswith(TEXT_FORMATS)}  # subtitle formats: allowed, not required
-        if own - declared or declared - own - grouped - text:
+        text = {c for c in listed if c.startswith(TEXT_FORMATS)}  # subtitle formats: allowed, not required
+        if own - listed or listed - own - grouped - text:
             shown = f'"{facts.codecs}"' + (f" (renditions: {', '.join(sorted(grouped))})" if grouped else "")
             ctx.add("6.3", f'CODECS="{rep.declared_codecs}" but the media is {shown}', where)
-        if grouped - declared - own:
+        if grouped - listed - own:
             ctx.add(
                 "G12",
-                f'CODECS="{rep.declared_codecs}" does not list {", ".join(sorted(grouped - declared - own))}, '
+                f'CODECS="{rep.declared_codecs}" does not list {", ".join(sorted(grouped - listed - own))}, '
                 "the format of its renditions",
                 where,
             )
@@ -264,7 +265,7 @@ def _iframes(ctx: Context, pl: MasterPlaylist, ref: str) -> None:
             _iframe_playlist(ctx, v, where)
 
 
-def _iframe_playlist(ctx: Context, v, where: str) -> None:
+def _iframe_playlist(ctx: Context, v: Variant, where: str) -> None:
     rep = VariantReport(
         v.uri,
         v.raw_uri,
@@ -289,7 +290,7 @@ def _iframe_playlist(ctx: Context, v, where: str) -> None:
     rep.segments, rep.duration, rep.target_duration = len(ipl.segments), round(ipl.duration, 6), ipl.target_duration
     bad, cut = [], []
     sizes = []
-    inits = {m: load_init(ctx, m, v.uri) for m in dict.fromkeys(s.map for s in ipl.segments if s.map)}
+    inits: Inits = {m: load_init(ctx, m, v.uri) for m in dict.fromkeys(s.map for s in ipl.segments if s.map)}
     for seg in ipl.segments:
         key = segment_key(ctx, seg)
         if seg.byterange is None:
@@ -307,12 +308,13 @@ def _iframe_playlist(ctx: Context, v, where: str) -> None:
         except Exception as exc:  # noqa: BLE001 - an unreadable range is the finding
             bad.append(f"{seg.raw_uri} @{seg.byterange.offset}: cannot be read ({why(exc)})")
             continue
-        if seg.map is not None and inits.get(seg.map) is None:
+        got = inits.get(seg.map) if seg.map is not None else None
+        if seg.map is not None and got is None:
             continue  # the init section could not be had: reported with it
         rep.checked_segments += 1
         try:
-            if seg.map is not None:
-                idr = iframe_range_ok(data, inits[seg.map][1])
+            if got is not None:
+                idr = iframe_range_ok(data, got[1])
             else:
                 idr = _starts_with_idr(data, guess_pid=bool(ctx.report.variants))
         except Exception:  # noqa: BLE001 - hostile bytes may break the TS reader in any way
@@ -353,7 +355,9 @@ def _starts_with_idr(data: bytes, *, guess_pid: bool) -> bool:
     pid = program.video_pid if program else None
     if pid is None and guess_pid:
         pid = 0x100  # range without PSI: the usual FFmpeg video PID
-    starts = ts.pes_starts(data, pid) if ts.synced(data[: ts.PACKET]) and pid is not None else []
+    if pid is None or not ts.synced(data[: ts.PACKET]):
+        return False
+    starts = ts.pes_starts(data, pid)
     return bool(starts) and ts.is_idr(ts.read_pes(data, pid, starts[0]).payload)
 
 

@@ -4,12 +4,14 @@ segments: hlskit.hls.validate.cmaf)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import ts
 from ..codecs import MediaFacts
 from ..crypto import decrypt_segment
 from ..measure import Measure, measure
+from ..model import Problem
 from ..playlist import MediaPlaylist, parse, required_version, round_half_up
 from ..source import plain_head
 from .cmaf import check_fmp4
@@ -31,7 +33,7 @@ class MediaCheck:
     starts: list[int | None]  # first video PTS of each segment (90 kHz)
 
 
-def add_problems(ctx: Context, problems, where: str) -> None:
+def add_problems(ctx: Context, problems: Iterable[Problem], where: str) -> None:
     """The faults the parser saw, as findings."""
     for p in problems:
         ctx.add(p.rule, p.message, where)
@@ -48,7 +50,9 @@ def check_media(
         except Exception as exc:  # noqa: BLE001 - a missing variant is a finding, not a crash
             ctx.add("ST1", f"media playlist cannot be read ({why(exc)})", ref)
             return None
-    pl = playlist if playlist is not None else parse(text, ref)
+        pl = parse(text, ref)
+    else:
+        pl = playlist
     if not isinstance(pl, MediaPlaylist):
         ctx.add("F6", "expected a media playlist, found a master playlist", ref)
         return None
@@ -67,8 +71,9 @@ def check_media(
         return MediaCheck(pl, rep, None, None, [])
     sizes = segment_sizes(ctx, pl, ref)
     figures = None
-    if None not in sizes and pl.target_duration:
-        figures = measure(sizes, [s.duration_us for s in pl.segments], pl.target_duration)
+    known = [s for s in sizes if s is not None]
+    if len(known) == len(sizes) and pl.target_duration:
+        figures = measure(known, [s.duration_us for s in pl.segments], pl.target_duration)
         rep.measured_peak, rep.measured_average, rep.measured_peak_wide = (
             figures.peak,
             figures.average,
@@ -149,7 +154,12 @@ def _first_segment(
 def _segments(
     ctx: Context, pl: MediaPlaylist, rep: VariantReport, sizes: list[int | None], facts: MediaFacts | None, ref: str
 ) -> list[int | None]:
-    not_ts, not_idr, bad_len, bad_pad, starts, unreadable = [], [], [], [], [], []
+    not_ts: list[str] = []
+    not_idr: list[str] = []
+    bad_len: list[str] = []
+    bad_pad: list[str] = []
+    starts: list[int | None] = []
+    unreadable: list[str] = []
     has_video = facts is None or facts.video is not None
     for seg, size in zip(pl.segments, sizes):
         key = segment_key(ctx, seg)

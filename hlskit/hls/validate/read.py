@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 from ...domain.errors import HlskitError, InputError
 from ...storage import LocalStorage, Storage
-from .. import ts
+from .. import fmp4, ts
 from ..codecs import MediaFacts, read_media_facts
 from ..fetch import Budget, HttpStatus, http_fetch
+from ..model import ByteRange, Key
 from ..playlist import MediaPlaylist, Segment
 from ..source import KeyResolver, Keys, Source, plain_head
 from .report import Report, VariantReport, finding
@@ -31,7 +32,8 @@ class Context:
     source: Source
     keys: Keys
     report: Report
-    inits: dict = field(default_factory=dict)  # fMP4 init sections read so far (validate.cmaf)
+    # fMP4 init sections read so far, by (URI, byte range, key) of their EXT-X-MAP (validate.cmaf)
+    inits: dict[tuple[str, ByteRange | None, Key | None], tuple[bytes, fmp4.Init] | None] = field(default_factory=dict)
 
     def add(self, rule: str, message: str, where: str) -> None:
         self.report.findings.append(finding(rule, message, where))

@@ -169,7 +169,9 @@ def _subtitles(ctx: Context, r: Rendition, text: str) -> tuple[MediaPlaylist | N
         ctx.add("E2", "the playlist lists no segment", uri)
         return pl, rep
     sizes = segment_sizes(ctx, pl, uri)
-    not_vtt, no_map, bad_map = [], [], []
+    not_vtt: list[str] = []
+    no_map: list[str] = []
+    bad_map: list[str] = []
     for seg, size in list(zip(pl.segments, sizes))[:SUBTITLE_READS]:
         key = segment_key(ctx, seg)
         if size is None or (seg.encrypted and key is None):

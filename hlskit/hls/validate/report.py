@@ -87,7 +87,7 @@ def format_report(report: Report) -> str:
     Tokens in URLs are masked (hlskit.hls.redact)."""
     out = [f"{report.source} ({report.kind} playlist)"]
 
-    def rate(d, m):
+    def rate(d: int | None, m: int | None) -> str:
         if m is None:
             return "-"
         return f"{m / 1000:.1f} kb/s" + (f" (declared {d / 1000:.1f})" if d is not None else "")
