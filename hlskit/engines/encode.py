@@ -25,6 +25,7 @@ from ..domain.plan import PackagePlan, Watermark
 from ..domain.tracks import AudioRendition
 from .colour import BT709_TAGS, HDR_TRANSFERS, hdr_kind, hdr_tags, keeps_hdr, tone_map_chain
 from .encoders import hls_args, video_args
+from .thumbnails import Layout, sprite_filter
 
 FFMPEG_PLAYLIST = "ffmpeg.m3u8"  # FFmpeg's own playlist in staging, replaced by the definition's
 
@@ -85,14 +86,15 @@ def _escape_filter_path(path: str) -> str:
     return path.replace("\\", "/").replace(":", "\\:").replace("'", "\\'")
 
 
-def _split_graph(head: str, keep: list[bool], transfer: str) -> list[str]:
-    """The filter graph's first part: one decode split into ``[s<i>]`` per rung. Rungs that keep
-    HDR take the source's pixels; the others are tone-mapped to SDR once, before their split."""
-    sdr = [i for i, k in enumerate(keep) if not k]
-    kept = [i for i, k in enumerate(keep) if k]
+def _split_graph(head: str, keep: list[bool], transfer: str, thumbs: bool = False) -> list[str]:
+    """The filter graph's first part: one decode split into ``[s<i>]`` per rung (and ``[thumbs]``
+    for the seek-bar sprite). Rungs that keep HDR take the source's pixels; the others (and the
+    sprite) are tone-mapped to SDR once, before their split."""
+    sdr = [f"s{i}" for i, k in enumerate(keep) if not k] + (["thumbs"] if thumbs else [])
+    kept = [f"s{i}" for i, k in enumerate(keep) if k]
 
-    def split(into: list[int]) -> str:
-        return f"split={len(into)}" + "".join(f"[s{i}]" for i in into)
+    def split(into: list[str]) -> str:
+        return f"split={len(into)}" + "".join(f"[{label}]" for label in into)
 
     tone = f"{tone_map_chain(transfer)}," if transfer in HDR_TRANSFERS else ""
     if not kept:
@@ -100,6 +102,14 @@ def _split_graph(head: str, keep: list[bool], transfer: str) -> list[str]:
     if not sdr:
         return [f"{head},{split(kept)}"]
     return [f"{head},split=2[sdr][hdr]", f"[sdr]{tone}{split(sdr)}", f"[hdr]{split(kept)}"]
+
+
+@dataclass(frozen=True)
+class SpriteOutput:
+    """The seek-bar sprite made in the encoding run (one decode): where, and its tiles."""
+
+    path: Path
+    layout: Layout
 
 
 @dataclass
@@ -153,6 +163,7 @@ def build_encode(
     crf: int = 23,
     create: bool = True,
     audio: list[AudioRendition] | None = None,
+    sprite: SpriteOutput | None = None,
 ) -> Encode:
     """The FFmpeg command that encodes ``rungs`` and the ``audio`` renditions from one decode of the source.
 
@@ -167,6 +178,7 @@ def build_encode(
 
     Text watermarks are read by drawtext from files in ``textdir`` (kept out of the package).
     ``create=False`` (``--dry-run``) builds the same command without making folders or text files.
+    ``sprite``: the seek-bar sprite as one more output of the same decode (no second decode).
     """
     media = plan.media
     assert media is not None
@@ -191,7 +203,9 @@ def build_encode(
         # the stream states it), or every definition shows combing on moving edges.
         deinterlace = "bwdif=mode=send_frame:parity=auto:deint=all," if media.video.interlaced else ""
         head = f"[0:v]{deinterlace}fps={rate.numerator}/{rate.denominator}"
-        graph = _split_graph(head, keep, media.video.color_transfer or "")
+        graph = _split_graph(head, keep, media.video.color_transfer or "", thumbs=sprite is not None)
+        if sprite is not None:
+            graph.append(f"[thumbs]{sprite_filter(sprite.layout)}[sprite]")
     for j in range(len(images) if encoded else 0):
         graph.append(f"[{j + 1}:v]format=rgba,split={n}" + "".join(f"[m{j}_{i}]" for i in range(n)))
     for i, rung in enumerate(encoded):
@@ -266,6 +280,8 @@ def build_encode(
         for name in [r.name for r in ordered] + [r.folder for r in audio]:
             (outdir / name).mkdir(parents=True, exist_ok=True)
     args += hls_args(plan.format, outdir, plan.segment_duration, FFMPEG_PLAYLIST, streams)
+    if sprite is not None and encoded:  # a second output of the one decode: a single JPEG
+        args += ["-map", "[sprite]", "-frames:v", "1", "-q:v", "5", "-update", "1", str(sprite.path)]
     return Encode(args, ordered, list(audio))
 
 

@@ -23,7 +23,7 @@ from ..domain.errors import HlskitError, InputError, os_error_sentence
 from ..domain.ladder import Rung
 from ..domain.manifest import download_uri
 from ..domain.media import MediaInfo
-from ..domain.names import MEDIA_PLAYLIST
+from ..domain.names import MEDIA_PLAYLIST, SPRITE
 from ..domain.outputs import DefinitionOutput, DownloadOutput
 from ..domain.plan import PackagePlan, ProgressCallback
 from ..domain.runs import Job, JobState, this_owner
@@ -34,12 +34,12 @@ from ..stores.jobs import JobStore
 from .base import ABSOLUTE, FOLDER, ROOT_RELATIVE, Capabilities, Engine, EngineReport
 from .colour import can_tone_map, hdr_kind, hdr_note
 from .download import remux_mp4
-from .encode import FFMPEG_PLAYLIST, Encode, build_encode, ffmpeg_exe
+from .encode import FFMPEG_PLAYLIST, Encode, SpriteOutput, build_encode, ffmpeg_exe
 from .encoders import check_rate_control
 from .outcome import check_output, decode_errors, disk_full, disk_full_reason, write_refused
 from .process import popen_tied
 from .segments import clear_media_start, finish_segments, write_subtitles
-from .thumbnails import add_thumbnails
+from .thumbnails import add_thumbnails, finish_track, sprite_layout
 
 
 class LocalEngine(Engine):
@@ -79,7 +79,13 @@ class LocalEngine(Engine):
         return self._build(plan, plan.rungs, textdir, create=False).args
 
     def _build(
-        self, plan: PackagePlan, rungs: list[Rung], textdir: Path, create: bool = True, audio: list | None = None
+        self,
+        plan: PackagePlan,
+        rungs: list[Rung],
+        textdir: Path,
+        create: bool = True,
+        audio: list | None = None,
+        sprite: SpriteOutput | None = None,
     ) -> Encode:
         c = self.config
         return build_encode(
@@ -93,6 +99,7 @@ class LocalEngine(Engine):
             crf=c.crf,
             create=create,
             audio=audio,
+            sprite=sprite,
         )
 
     # --- running ------------------------------------------------------------------------------
@@ -107,8 +114,13 @@ class LocalEngine(Engine):
             store.update(job.job_id, state=JobState.TRANSCODING, owner=owner, percent=0)
         shared: list[str] = []
         logs = {job.definition: shared for job in units}  # the FFmpeg log each output came from
+        expected = _expected_duration(plan)
+        layout = sprite_layout(plan, expected)
+        # The seek-bar sprite comes out of the same decode as the definitions (a second decode
+        # cost a tenth of the package's time); a copy-only plan makes it apart, from keyframes.
+        sprite = SpriteOutput(staging / SPRITE, layout) if any(not r.transmux for r in rungs) else None
         with tempfile.TemporaryDirectory(prefix="hlskit-text-") as textdir:
-            errors = self._encode(plan, rungs, audio, store, progress, Path(textdir), shared)
+            errors = self._encode(plan, rungs, audio, store, progress, Path(textdir), shared, sprite)
             if errors is not None and len(units) > 1:
                 # The shared process failed: retry each output alone so a failure stays local.
                 errors = {}
@@ -125,7 +137,6 @@ class LocalEngine(Engine):
                     errors.update(tried or {})
         errors = errors or {}
         report = EngineReport(jobs=[], warnings=self._notes(plan, max(logs.values(), key=len)))
-        expected = _expected_duration(plan)
         start = self._media_start(plan, rungs)  # before encryption: the clear first segment's timestamp
         for rung in rungs:
             job = plan.jobs[rung.name]
@@ -153,8 +164,10 @@ class LocalEngine(Engine):
                 report.subtitles[subs.slug] = write_subtitles(staging / subs.folder, subs.webvtt, durations, start)
         if report.outputs:  # seek-bar previews; a failure is a warning, never a failed package
             longest = max(o.duration for o in report.outputs.values())
-            report.thumbnails, note = add_thumbnails(plan, self.ffmpeg, longest)
-            report.warnings += [note] if note else []
+            report.thumbnails = finish_track(plan, layout, longest) if sprite else None
+            if report.thumbnails is None:  # not made in the encoding run (a copy, or a retried run)
+                report.thumbnails, note = add_thumbnails(plan, self.ffmpeg, longest)
+                report.warnings += [note] if note else []
         report.jobs = [_current(store, j) for j in plan.all_jobs()]
         return report
 
@@ -256,12 +269,13 @@ class LocalEngine(Engine):
         progress: ProgressCallback,
         textdir: Path,
         stderr_lines: list[str],
+        sprite: SpriteOutput | None = None,
     ) -> dict[str, str] | None:
-        """Run one FFmpeg process for ``rungs`` and ``audio`` renditions; None on success, else
-        {job name: reason}. FFmpeg's log lines are added to ``stderr_lines``.
+        """Run one FFmpeg process for ``rungs`` and ``audio`` renditions (and the ``sprite``);
+        None on success, else {job name: reason}. FFmpeg's log lines are added to ``stderr_lines``.
         """
         staging = Path(plan.staging)
-        encode = self._build(plan, rungs, textdir, audio=audio)
+        encode = self._build(plan, rungs, textdir, audio=audio, sprite=sprite)
         duration = _expected_duration(plan)
         proc = popen_tied(encode.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
         assert proc.stdout is not None and proc.stderr is not None

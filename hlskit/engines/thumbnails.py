@@ -64,6 +64,30 @@ def layout_for(duration: float, display_width: int, display_height: int) -> Layo
     return Layout(interval, tiles, columns, math.ceil(tiles / columns), TILE_WIDTH, height)
 
 
+def sprite_filter(layout: Layout) -> str:
+    """The filters that turn decoded pictures into the sprite: one frame per interval, tiled."""
+    return (
+        f"fps=1/{layout.interval}:round=up,scale={layout.width}:{layout.height}:flags=bicubic,setsar=1,"
+        f"tile={layout.columns}x{layout.rows}"
+    )
+
+
+def sprite_layout(plan: PackagePlan, duration: float) -> Layout:
+    """The sprite's tiles for ``duration`` s of the plan's source, in its display aspect."""
+    assert plan.media is not None
+    return layout_for(duration, plan.media.video.display_width, plan.media.video.display_height)
+
+
+def finish_track(plan: PackagePlan, layout: Layout, duration: float) -> dict | None:
+    """The thumbnails track beside a sprite the encoding run made; None when it made none."""
+    sprite = Path(plan.staging) / SPRITE
+    if not sprite.is_file() or sprite.stat().st_size == 0:
+        sprite.unlink(missing_ok=True)
+        return None
+    (Path(plan.staging) / THUMBNAILS).write_text(track_text(layout, duration), encoding="utf-8")
+    return Thumbnails(SPRITE, THUMBNAILS, layout).to_manifest()
+
+
 def _stamp(seconds: float) -> str:
     """A WebVTT timestamp, hh:mm:ss.ttt (WebVTT section 4.2.1)."""
     ms = round(seconds * 1000)
@@ -93,10 +117,7 @@ def sprite_args(ffmpeg: str, plan: PackagePlan, layout: Layout, out: Path) -> li
         # before its time), so the previews do not cost what the package saved.
         args += ["-skip_frame", "nokey"]
     tone = f"{tone_map_chain(media.video.color_transfer or '')}," if hdr_kind(media) else ""
-    graph = (
-        f"{tone}fps=1/{layout.interval}:round=up,scale={layout.width}:{layout.height}:flags=bicubic,setsar=1,"
-        f"tile={layout.columns}x{layout.rows}"
-    )
+    graph = tone + sprite_filter(layout)
     return args + ["-i", plan.source, "-an", "-sn", "-vf", graph, "-frames:v", "1", "-q:v", "5", str(out)]
 
 

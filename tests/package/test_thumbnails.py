@@ -10,7 +10,7 @@ import av
 import pytest
 
 from hlskit.domain.plan import PackageOptions
-from hlskit.engines import thumbnails
+from hlskit.engines import local, thumbnails
 from hlskit.engines.thumbnails import layout_for, track_text
 from hlskit.pipeline import run_package
 
@@ -108,7 +108,8 @@ def test_layout_stays_small_for_long_and_portrait_sources():
 
 
 def test_a_thumbnail_failure_is_a_warning_not_a_failed_package(make_clip, hlskit_env, tmp_path, monkeypatch):
-    """FFmpeg refuses the sprite (an unknown filter here): the package is published without previews."""
+    """No sprite came out of the encoding run (here: it is taken away), and FFmpeg then refuses the
+    separate sprite run (an unknown filter): the package is published without previews."""
     source = make_clip(tmp_path / "clip.mp4", seconds=2)
     real = thumbnails.sprite_args
 
@@ -117,7 +118,12 @@ def test_a_thumbnail_failure_is_a_warning_not_a_failed_package(make_clip, hlskit
         cmd[cmd.index("-vf") + 1] = "no_such_filter"
         return cmd
 
+    def lost(plan, layout, duration):
+        (Path(plan.staging) / "sprite.jpg").unlink(missing_ok=True)
+        return thumbnails.finish_track(plan, layout, duration)
+
     monkeypatch.setattr(thumbnails, "sprite_args", broken)
+    monkeypatch.setattr(local, "finish_track", lost)
     result = run_package(str(source), str(tmp_path / "out"), hlskit_env, PackageOptions(content_id="nothumbs"))
     assert result.ok
     folder = Path(result.dir)
