@@ -16,11 +16,13 @@ together with the machine.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -87,7 +89,14 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--no-record", action="store_true")
     ap.add_argument("--formats", action="store_true", help="also compare ts/fmp4 and h264/hevc/av1")
+    ap.add_argument("--expert", action="store_true", help="only compare hlskit package with the expert FFmpeg command")
     args = ap.parse_args()
+    if args.expert:
+        lines = compare_expert(args)
+        print("\n".join(lines))
+        if not args.no_record:
+            record(lines)
+        return
     media = probe(args.source)
     rungs = choose_ladder(media.video.display_width, media.video.display_height)
     ffmpeg = ffmpeg_exe(load_settings())
@@ -180,6 +189,67 @@ def compare_formats(args, media, rungs, ffmpeg: str) -> list[str]:
         "their bytes follow those aims, and `hlskit quality` measures what each looks like.",
         "",
     ]
+    return lines
+
+
+def expert_command(source: str, out: Path) -> list[str]:
+    """The expert's single FFmpeg command: hlskit's own (``--dry-run``: the same filter graph and
+    encoder arguments, one HLS output with -var_stream_map), with FFmpeg's HLS muxer encrypting
+    (-hls_key_info_file) and writing the master (-master_pl_name); no previews, no validation."""
+    done = subprocess.run(
+        [sys.executable, "-m", "hlskit", "package", source, "--out", str(out / "plan"), "--dry-run", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "HLSKIT_HOME": str(out / "home")},
+    )
+    args = json.loads(done.stdout)["ffmpeg"]
+    args = [a for i, a in enumerate(args) if a != "-progress" and args[i - 1] != "-progress"]
+    staging = json.loads(done.stdout)["staging"]
+    args = [a.replace(staging, str(out / "expert")) for a in args]
+    (out / "key.bin").write_bytes(os.urandom(16))
+    (out / "keyinfo").write_text(f"http://127.0.0.1:8000/keys/e/k1\n{out / 'key.bin'}\n{os.urandom(16).hex()}\n")
+    return args[:-1] + ["-hls_key_info_file", str(out / "keyinfo"), "-master_pl_name", "master.m3u8", args[-1]]
+
+
+def compare_expert(args) -> list[str]:
+    """hlskit package (probe, keys, one FFmpeg run with the sprite, encryption, stitch, validate,
+    publish) against the expert command, alternated A/B ``--runs`` times in one run."""
+    runs: dict[str, list[tuple[float, float]]] = {"hlskit package": [], "expert FFmpeg command": []}
+    for i in range(args.runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            base = Path(tmp)
+            expert = expert_command(args.source, base)
+            hlskit = [sys.executable, "-m", "hlskit", "package", args.source, "--out", str(base / "out")]
+            hlskit += ["--content-id", "e", "--preset", args.preset]
+            env = {**os.environ, "HLSKIT_HOME": str(base / "home")}
+            for name, command in (("hlskit package", hlskit), ("expert FFmpeg command", expert))[
+                :: 1 if i % 2 == 0 else -1
+            ]:
+                cpu0, t0 = children_cpu(), time.perf_counter()
+                subprocess.run(command, check=True, capture_output=True, env=env)
+                runs[name].append((time.perf_counter() - t0, children_cpu() - cpu0))
+                print(f"run {i + 1} {name}: {runs[name][-1][0]:.2f} s wall, {runs[name][-1][1]:.2f} s CPU", flush=True)
+    (hw, hc), (ew, ec) = ((min(w for w, _ in r), min(c for _, c in r)) for r in runs.values())
+    lines = [
+        f"### Packaging against the expert FFmpeg command ({time.strftime('%Y-%m-%d')})",
+        "",
+        f"Machine: {machine()}. Source: {Path(args.source).name}; default ladder, 4 s segments, encrypted; "
+        f"x264 preset {args.preset}; A/B alternated, {args.runs} run(s) each, best shown.",
+        "Command: `.venv/bin/python bench/package.py --expert --runs 3`. The expert command is hlskit's own "
+        "`--dry-run` FFmpeg command with FFmpeg's HLS muxer encrypting (-hls_key_info_file) and writing the "
+        "master (-master_pl_name): no seek-bar previews, no validation, no key store.",
+        "",
+        "| way | wall (s) | CPU (s) | every run (wall / CPU) |",
+        "|---|---:|---:|---|",
+    ]
+    for name, r in runs.items():
+        lines.append(
+            f"| {name} | {min(w for w, _ in r):.1f} | {min(c for _, c in r):.1f} | "
+            + ", ".join(f"{w:.1f} / {c:.1f}" for w, c in r)
+            + " |"
+        )
+    lines += ["", f"hlskit / expert: wall {hw / ew:.2f}x, CPU {hc / ec:.2f}x (aim: at most 1.0x).", ""]
     return lines
 
 
