@@ -130,20 +130,23 @@ class VariantRecord:
 
 @dataclass
 class RenditionRecord:
-    """An alternative audio or subtitle rendition (EXT-X-MEDIA) as stitched (hlskit.hls.master.RenditionInfo)."""
+    """An alternative audio or subtitle rendition (EXT-X-MEDIA, RFC 8216 §4.3.4.1) with its measured
+    figures, as the master names it and the manifest records it (hlskit.hls.master.RenditionInfo).
+    ``bandwidth``/``average_bandwidth`` are its own peak and average (RFC 8216 §4.3.4.2 windows);
+    a variant's BANDWIDTH adds the largest of its audio group."""
 
     type: str  # "AUDIO" or "SUBTITLES"
-    group: str
-    name: str
-    uri: str = ""
-    language: str | None = None
-    default: bool = False
-    autoselect: bool = True
-    forced: bool = False
-    characteristics: str | None = None
-    channels: str | None = None
+    group: str  # GROUP-ID
+    name: str  # NAME: unique in the group, in the rendition's language (§4.3.4.1)
+    uri: str = ""  # relative to the master
+    language: str | None = None  # RFC 5646 (hlskit.domain.languages.language_tag); None: not written
+    default: bool = False  # at most one per group (§4.3.4.1.1)
+    autoselect: bool = True  # YES whenever DEFAULT=YES (§4.3.4.1)
+    forced: bool = False  # SUBTITLES only
+    characteristics: str | None = None  # e.g. transcribes-spoken-dialog,describes-music-and-sound
+    channels: str | None = None  # AUDIO: "2", "6", "16/JOC"
     assoc_language: str | None = None
-    codecs: str | None = None
+    codecs: str | None = None  # the rendition's own format, e.g. "mp4a.40.2" (None for WebVTT)
     bandwidth: int | None = None
     average_bandwidth: int | None = None
     segments: int = 0

@@ -6,6 +6,7 @@ renders it, and :meth:`MasterInfo.record` is what a package manifest records.
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from dataclasses import asdict, dataclass, field
 
@@ -78,34 +79,9 @@ DESCRIBES_SOUND = "public.accessibility.describes-music-and-sound"
 DESCRIBES_VIDEO = "public.accessibility.describes-video"
 
 
-@dataclass
-class RenditionInfo:
-    """One alternative rendition (EXT-X-MEDIA, RFC 8216 §4.3.4.1) with its measured figures: what
-    the master says about it (write.media_tag renders it) and what the manifest records.
-    ``bandwidth``/``average_bandwidth`` are the rendition's own peak and average (RFC 8216 §4.3.4.2
-    windows); a variant's BANDWIDTH adds the largest of its audio group."""
-
-    type: str  # "AUDIO" or "SUBTITLES"
-    group: str  # GROUP-ID
-    name: str  # NAME: unique in the group, in the rendition's language (§4.3.4.1)
-    uri: str  # relative to the master
-    language: str | None = None  # RFC 5646 (hlskit.domain.languages.language_tag); None: not written
-    default: bool = False  # at most one per group (§4.3.4.1.1)
-    autoselect: bool = True  # YES whenever DEFAULT=YES (§4.3.4.1)
-    forced: bool = False  # SUBTITLES only
-    characteristics: str | None = None  # e.g. TRANSCRIBES_DIALOG + "," + DESCRIBES_SOUND
-    channels: str | None = None  # AUDIO: "2", "6", "16/JOC"
-    assoc_language: str | None = None
-    codecs: str | None = None  # the rendition's own format, e.g. "mp4a.40.2" (None for WebVTT)
-    bandwidth: int | None = None
-    average_bandwidth: int | None = None
-    segments: int = 0
-    duration: float = 0.0
-    bytes: int = 0
-
-    def record(self) -> RenditionRecord:
-        """What a package manifest records of this rendition."""
-        return RenditionRecord(**{**asdict(self), "duration": round(self.duration, 6)})
+# One alternative rendition (EXT-X-MEDIA, RFC 8216 §4.3.4.1) with its measured figures: what the
+# master says about it (write.media_tag renders it) is what the manifest records, one dataclass.
+RenditionInfo = RenditionRecord
 
 
 def characteristics(kind: str, *, hearing_impaired: bool = False, visual_impaired: bool = False) -> str | None:
@@ -164,7 +140,7 @@ class MasterInfo:
             self.session_key,
             [v.record() for v in self.variants],
             stitched_at,
-            [r.record() for r in self.renditions],
+            [dataclasses.replace(r, duration=round(r.duration, 6)) for r in self.renditions],
         )
 
 

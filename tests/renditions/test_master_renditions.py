@@ -196,7 +196,7 @@ def test_names_and_characteristics():
         "public.accessibility.transcribes-spoken-dialog,public.accessibility.describes-music-and-sound"
     )
     info = RENDITIONS[1]
-    assert info.record().language == "en" and info.record().type == "AUDIO"
+    assert info.language == "en" and info.type == "AUDIO"  # the manifest records the same dataclass
 
 
 def test_master_info_lists_renditions_only_when_it_has_some():
