@@ -12,7 +12,6 @@ import os
 import subprocess
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -26,6 +25,7 @@ from hlskit.engines.sample import sample_args
 from hlskit.keys.tokens import make_token, token_secret
 from hlskit.pipeline import run_package
 from hlskit.server import create_app
+from tests.staticsite import serve_files
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -199,23 +199,7 @@ def other_origin() -> str:
         "/shaka-player.compiled.js": (shaka.read_bytes(), "text/javascript"),
     }
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
-            body, kind = files.get(self.path.split("?")[0], (None, None))
-            if body is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_files(files)
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()

@@ -8,12 +8,13 @@ The page records what the <video> element presented: every frame's size
 
 from __future__ import annotations
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.staticsite import serve_files
 
 NPM = Path(__file__).resolve().parents[2] / "player" / "node_modules"
 ASSETS = {
@@ -68,24 +69,7 @@ def page_server() -> ThreadingHTTPServer:
     for i, body in enumerate(PAGES.values()):
         files[f"/{i}.html"] = (f"<!doctype html><html><body>{WATCH}{body}</body></html>".encode(), "text/html")
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
-            body, kind = files.get(self.path, (None, None))
-            if body is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return serve_files(files)
 
 
 def play_all(browser, origin: str, sessions: list[tuple[str, str]], timeout: float = 30) -> list[dict]:

@@ -1,0 +1,29 @@
+"""A static site on 127.0.0.1 (another origin than hlskit's server): pages and player files from memory."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def serve_files(files: dict[str, tuple[bytes, str]]) -> ThreadingHTTPServer:
+    """Serve ``files`` ({path: (body, Content-Type)}, the query ignored) on a free port, in a thread."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            body, kind = files.get(self.path.split("?")[0], (None, None))
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
