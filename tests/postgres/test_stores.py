@@ -19,6 +19,8 @@ from hlskit.stores.jobs import JobStore
 from hlskit.stores.keys import KeyStore
 from tests.postgres.cluster import PASSWORD
 
+pytestmark = pytest.mark.db
+
 
 def _job(cid: str = "c", d: str = "LD") -> Job:
     return Job(job_id=new_job_id(), content_id=cid, definition=d)
