@@ -69,7 +69,9 @@ def test_an_mts_v1_manifest_on_oss_reads_media_dir_downloads_and_quality():
     assert m.version == 1 and m.media_dir == "5e0c1a9b7f32/" and m.start_definition == "SD"
     assert [k.iv for k in m.keys] == [None]  # MPS takes no IV
     assert m.downloads == [
-        DownloadRecord("SD", "33333333333333333333333333333333", "TranscodeSuccess", "5e0c1a9b7f32/downloads/SD.mp4", 61865984)
+        DownloadRecord(
+            "SD", "33333333333333333333333333333333", "TranscodeSuccess", "5e0c1a9b7f32/downloads/SD.mp4", 61865984
+        )
     ]
     assert m.source_path() is None and m.source == {"uri": "oss://in-bucket/videos/lecture-7.mp4"}
     assert m.quality == {"metric": "vmaf", "definitions": {"LD": {"vmaf": 81.2}, "SD": {"vmaf": 90.4}}}
@@ -166,7 +168,10 @@ def test_text_that_is_not_json_or_not_utf8_is_refused(tmp_path):
 
 
 def _outputs(p, segments=3) -> dict[str, DefinitionOutput]:
-    return {r.name: DefinitionOutput(f"{r.name}/index.m3u8", segments, 11.5, 1000 * (i + 1), 4, ()) for i, r in enumerate(p.rungs)}
+    return {
+        r.name: DefinitionOutput(f"{r.name}/index.m3u8", segments, 11.5, 1000 * (i + 1), 4, ())
+        for i, r in enumerate(p.rungs)
+    }
 
 
 def test_build_manifest_records_definitions_keys_and_where_each_key_starts():
