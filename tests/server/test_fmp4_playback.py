@@ -1,8 +1,8 @@
 """An AES-128 fMP4 package with H.264 and HEVC variants, served by the real app on 127.0.0.1.
 
-Debian's own FFmpeg (/usr/bin/ffmpeg, not the bundled build that made the package) decodes every
-definition through the key service with a playback token: the token pass-through carries it
-from the master URL to the key URIs. MP4 downloads are clear, so the media server hands them out
+Debian's own FFmpeg (tests.tiers.debian_ffmpeg, not the bundled build that made the package)
+decodes every definition through the key service with a playback token: the token pass-through
+carries it from the master URL to the key URIs. MP4 downloads are clear, so the media server hands them out
 only for a token of their content id.
 """
 
