@@ -16,9 +16,11 @@ import pytest
 
 TIER_VARIABLE = "HLSKIT_TEST_TIER"
 
-# Debian's own FFmpeg: an independent client that decodes what the bundled build made. Only
-# :func:`debian_ffmpeg` names it, so no test can reach it without passing the tier guard.
+# Debian's own FFmpeg and ffprobe: independent clients that read what the bundled build made.
+# Only :func:`debian_ffmpeg` and :func:`debian_ffprobe` name them, so no test reaches them
+# without passing the tier guard (tests/test_tiers.py checks that no other module does).
 _DEBIAN_FFMPEG = "/usr/bin/ffmpeg"
+_DEBIAN_FFPROBE = "/usr/bin/ffprobe"
 
 MARKS = {
     "slow": "encodes or decodes media with FFmpeg",
@@ -45,3 +47,9 @@ def debian_ffmpeg() -> str:
     """The path of Debian's FFmpeg, for tests marked slow."""
     require_heavy("slow")
     return _DEBIAN_FFMPEG
+
+
+def debian_ffprobe() -> str:
+    """The path of Debian's ffprobe, for tests marked slow."""
+    require_heavy("slow")
+    return _DEBIAN_FFPROBE
