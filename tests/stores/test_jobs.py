@@ -52,9 +52,9 @@ def test_an_active_run_keeps_its_content_id_busy_with_a_sentence(jobs, state):
 
 @pytest.mark.parametrize("ended", [RunState.PUBLISHED, RunState.FAILED, RunState.CANCELLED, RunState.INTERRUPTED])
 def test_an_ended_run_frees_its_content_id(jobs, ended):
-    first = jobs.start_run(run(), [job()])
+    first = jobs.start_run(run(created_at=1.0), [job()])
     jobs.end_run(first.run_id, ended)
-    second = jobs.start_run(run(), [job()])
+    second = jobs.start_run(run(created_at=2.0), [job()])
     assert [r.run_id for r in jobs.runs("c")] == [first.run_id, second.run_id]
 
 
@@ -107,10 +107,10 @@ def test_an_ambiguous_prefix_asks_for_more_characters(jobs):
 
 
 def test_runs_are_listed_by_id_prefix_content_id_or_one_of_their_jobs(jobs):
-    one = jobs.start_run(run("a"), [j1 := job("a")])
-    two = jobs.start_run(run("b"), [job("b", remote_id="mps-job-9")])
+    one = jobs.start_run(run("talk", created_at=1.0), [j1 := job("talk")])
+    two = jobs.start_run(run("lecture", created_at=2.0), [job("lecture", remote_id="mps-job-9")])  # listed by creation
     assert [r.run_id for r in jobs.runs()] == [one.run_id, two.run_id]
-    assert [r.run_id for r in jobs.runs("b")] == [two.run_id]
+    assert [r.run_id for r in jobs.runs("lecture")] == [two.run_id]
     assert [r.run_id for r in jobs.runs(one.run_id[:5])] == [one.run_id]
     assert [r.run_id for r in jobs.runs(j1.job_id)] == [one.run_id]
     assert [r.run_id for r in jobs.runs("mps-job-9")] == [two.run_id]
