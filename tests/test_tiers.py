@@ -107,16 +107,18 @@ def test_an_unmarked_heavy_test_fails_in_the_fast_tier_and_names_its_mark(tmp_pa
     assert "/nonexistent/" in summary["test_encodes_by_itself"]  # the bundled FFmpeg is not there
 
 
-# A path of a system tool, or an argv list starting with a bare tool name (looked up on PATH).
+# A path of a system tool, an argv list starting with a bare tool name (looked up on PATH), or a
+# PATH lookup of one.
 TOOLS = re.compile(
     r"""/usr/bin/(ffmpeg|ffprobe|chromium|gst-launch|vlc|mpv)\b"""
     r"""|(?<![\w\])])\[\s*["'](ffmpeg|ffprobe|gst-launch-1\.0|vlc|cvlc|mpv)["']\s*,"""
+    r"""|which\(\s*["'](ffmpeg|ffprobe|chromium|gst-launch-1\.0|vlc|cvlc|mpv)["']"""
 )
 
 
 def test_no_test_reaches_a_system_tool_around_the_guards():
-    """Debian's FFmpeg and the other system players are reached through tests/tiers.py (or a
-    fixture that calls it), so a fast test cannot use one unnoticed."""
+    """Debian's FFmpeg and ffprobe are reached through tests/tiers.py, the other system players
+    through tests/clients/players.need (which asks it too), so a fast test cannot use one unnoticed."""
     offenders = []
     for path in sorted((REPO / "tests").rglob("*.py")):
         if path.name in ("tiers.py", "test_tiers.py"):
