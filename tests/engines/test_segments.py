@@ -102,30 +102,32 @@ def test_a_clear_package_keeps_the_bytes_and_writes_no_key(tmp_path):
     assert "AES-128" not in (folder / "index.m3u8").read_text()
 
 
-def test_fmp4_init_section_is_encrypted_with_the_first_segment_key_before_the_map(tmp_path):
+def test_fmp4_init_section_stays_clear_with_its_map_before_the_first_key(tmp_path):
+    """The init section holds no sample; VLC 3.0 never decrypts one (docs/clients.md), and RFC 8216
+    §4.3.2.5 allows a clear MAP before the first EXT-X-KEY."""
     folder = tmp_path / "HD-hevc"
     source = write_ffmpeg_output(folder, [4.0, 4.0], fmp4=True)
     plain_init = (folder / "init.mp4").read_bytes()
     keys = Keys()
     out = finish_segments(source, KeySchedule(), keys, KEY_URL)
     assert out.init == "init.mp4" and list(keys.made) == [0]
+    assert (folder / "init.mp4").read_bytes() == plain_init
     key = keys.made[0]
-    assert decrypt((folder / "init.mp4").read_bytes(), key.key, key.iv) == plain_init
     assert decrypt((folder / "index-00002.m4s").read_bytes(), key.key, key.iv) == segment_bytes(1)
     text = (folder / "index.m3u8").read_text()
-    # RFC 8216 §4.3.2.5: an encrypted MAP needs an IV, and the EXT-X-KEY comes before it; version 6.
-    assert text.index("METHOD=AES-128") < text.index('#EXT-X-MAP:URI="init.mp4"') < text.index("index-00001.m4s")
-    assert "#EXT-X-VERSION:6" in text
+    assert text.index('#EXT-X-MAP:URI="init.mp4"') < text.index("METHOD=AES-128") < text.index("index-00001.m4s")
+    assert "#EXT-X-VERSION:6" in text  # RFC 8216 §7: EXT-X-MAP outside an I-frames-only playlist
     playlist = read(folder)
-    assert playlist.segments[0].map is not None and playlist.segments[0].map.key.iv == key.iv
+    assert playlist.segments[0].map is not None and playlist.segments[1].key.iv == key.iv
 
 
-def test_with_a_clear_lead_the_init_section_stays_clear(tmp_path):
+def test_with_a_clear_lead_the_init_section_and_first_segment_stay_clear(tmp_path):
     folder = tmp_path / "LD"
     source = write_ffmpeg_output(folder, [4.0, 4.0, 4.0], fmp4=True)
     plain_init = (folder / "init.mp4").read_bytes()
     finish_segments(source, KeySchedule(clear_lead=1), Keys(), KEY_URL)
     assert (folder / "init.mp4").read_bytes() == plain_init
+    assert (folder / "index-00001.m4s").read_bytes() == segment_bytes(0)
 
 
 def test_a_one_frame_segment_still_gets_a_target_duration_of_one(tmp_path):

@@ -1,4 +1,4 @@
-"""Encryption itself: which key a segment or init section takes under a schedule, AES-128-CBC with
+"""Encryption itself: which key a segment takes under a schedule, AES-128-CBC with
 PKCS#7 and the key's IV (decrypted back with ``cryptography``, an independent implementation), and
 the EXT-X-KEY naming it."""
 
@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hlskit.domain.keys import KeySchedule
 from hlskit.hls.crypto import decrypt_segment, encrypt_segment
 from hlskit.hls.write import CLEAR
-from hlskit.keys.protect import encrypt, init_key, key_tag, segment_key
+from hlskit.keys.protect import encrypt, key_tag, segment_key
 from tests.plans import data_key
 
 
@@ -44,8 +44,6 @@ def test_each_segment_gets_the_key_its_schedule_names(schedule, expected):
     keys = [segment_key(schedule, i, maker) for i in range(6)]
     assert [None if k is None else int(k.key_id[3:]) for k in keys] == expected
     assert sorted(maker.keys) == sorted({e for e in expected if e is not None})  # keys made only when used
-    first = init_key(schedule, maker)
-    assert first is keys[0]  # the init section takes the first segment's key (RFC 8216 §4.3.2.5)
 
 
 @pytest.mark.parametrize("size", [0, 1, 15, 16, 17, 188 * 7, 65536])
