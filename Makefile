@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine:
 #   make demo   set up, generate the sample, package it, serve it and print the player URL
 #   make test   set up and run the whole test suite (real FFmpeg, real server, real Chromium)
+#   make test-fast  the unit tier only (no encode, browser or database server), in under two minutes
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -88,6 +89,16 @@ lint: install
 # The type check over hlskit/ (mypy, configured in pyproject.toml): zero errors.
 typecheck: install
 	$(BIN)/mypy
+
+# The fast tier: unit and in-process tests only (no encode, no browser, no database server), in
+# under two minutes. The environment makes an unmarked heavy test fail instead of running: the
+# bundled FFmpeg becomes a path that does not exist (imageio-ffmpeg returns IMAGEIO_FFMPEG_EXE
+# unchecked) and the Chromium, PostgreSQL and Debian-FFmpeg fixtures refuse to start
+# (tests/tiers.py). `make test` still runs every tier.
+FAST_TIER := HLSKIT_TEST_TIER=fast IMAGEIO_FFMPEG_EXE=/nonexistent/ffmpeg
+
+test-fast: install | $(HOME_DIR)
+	$(FAST_TIER) $(BIN)/python -m pytest -q -m "not slow and not browser and not db"
 
 # tests/wheel builds the wheel itself and installs it into a fresh venv outside the checkout.
 test: install player browser debian-ffmpeg clients postgres lint typecheck | $(HOME_DIR)

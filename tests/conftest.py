@@ -20,6 +20,7 @@ from hlskit.domain.errors import HlskitError
 from hlskit.domain.settings import Settings
 from hlskit.engines.encode import ffmpeg_exe
 from hlskit.engines.sample import sample_args
+from tests.tiers import require_heavy
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,6 +35,8 @@ HLSKIT = [sys.executable, "-m", "hlskit"]
 
 @pytest.fixture(scope="session")
 def ffmpeg() -> str:
+    """The bundled FFmpeg, for tests marked slow."""
+    require_heavy("slow")
     return ffmpeg_exe()
 
 
@@ -57,6 +60,7 @@ def _make_clip(
     rotate: int | None = None,
 ) -> Path:
     """A small clip with motion and detail (the sample recipe, fast x264 settings)."""
+    require_heavy("slow")
     path = Path(path)
     args = sample_args(ffmpeg, str(path), width, height, seconds, fps, audio, preset="ultrafast")
     if rotate is not None:
@@ -148,6 +152,7 @@ def packaged(tmp_path_factory, ffmpeg) -> Packaged:
 def browser():
     """Headless Debian Chromium through Playwright, one per test session (Playwright's sync API allows
     one running instance per thread); fails (never skips) when it is missing."""
+    require_heavy("browser")
     try:
         pw, chromium = launch_chromium()
     except HlskitError as exc:

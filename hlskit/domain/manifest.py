@@ -86,7 +86,7 @@ class Manifest:
             m.downloads = [from_dict(DownloadRecord, d) for d in raw.get("downloads") or []]
             m.renditions = [from_dict(RenditionEntry, r) for r in raw.get("renditions") or []]
             m.master = MasterRecord.from_dict(raw["master"]) if raw.get("master") else None
-            m.validation = from_dict(Validation, raw["validation"]) if raw.get("validation") else None
+            m.validation = _validation(raw["validation"]) if raw.get("validation") else None
             m.warnings = [str(w) for w in raw.get("warnings") or []]
         except (TypeError, ValueError) as exc:  # a field of the wrong kind
             raise ValueError(f"not an hlskit manifest ({exc})") from None
@@ -170,6 +170,19 @@ class Manifest:
                 dl.bytes = made[dl.name].bytes
                 dl.duration = made[dl.name].duration
                 dl.uri = made[dl.name].uri or dl.uri
+
+
+def _validation(data: Any) -> Validation:
+    """The validator's findings; the first schema-1 manifests (November 2026) kept only their
+    number, read as that many findings whose text was not recorded."""
+    validation = from_dict(Validation, data)
+    for name in ("must_fix", "should_fix"):
+        value = getattr(validation, name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            setattr(validation, name, ["(not recorded: this manifest kept only the number of findings)"] * value)
+        elif not isinstance(value, list):
+            raise ValueError(f"validation {name} is not a list")
+    return validation
 
 
 def _plain(value: Any) -> Any:

@@ -40,7 +40,9 @@ class Settings:
     # the URL may carry a password.
     store_url: str | None = field(default=None, repr=False)
     master_key_file: Path | None = None  # default: <home>/master.key (created 0600 on first use)
-    token_secret: str | None = None  # default: <home>/token.secret (created 0600 on first use)
+    token_secret: str | None = field(
+        default=None, repr=False
+    )  # default: <home>/token.secret (created 0600 on first use)
     production: bool = False  # refuse default/missing secrets when True
 
     # Packaging
@@ -68,7 +70,7 @@ class Settings:
 
     # Alibaba Cloud (engine "mts"); secrets from file or environment only
     mts_access_key_id: str | None = None
-    mts_access_key_secret: str | None = None
+    mts_access_key_secret: str | None = field(default=None, repr=False)
     mts_region: str = "cn-shanghai"
     mts_endpoint: str | None = None  # override, e.g. a stand-in for tests
     mts_pipeline_id: str | None = None
@@ -80,7 +82,7 @@ class Settings:
     oss_location: str | None = None  # e.g. oss-cn-shanghai
 
     # Notifications
-    notify_secret: str | None = None  # HMAC key for webhook signatures
+    notify_secret: str | None = field(default=None, repr=False)  # HMAC key for webhook signatures
 
     def __post_init__(self) -> None:
         self.home = Path(self.home).expanduser()

@@ -71,12 +71,18 @@ def destination(staging: str, final: str, settings: Settings) -> Destination:
 
 
 def swap_into_place(staging: Path, target: Path) -> None:
-    """Rename staging into place; an existing package is swapped out, then removed."""
+    """Rename staging into place; an existing package is swapped out, then removed. If the new
+    package cannot be renamed in, the old one is put back: it stays published."""
     old = None
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
         os.replace(target, old)
-    os.replace(staging, target)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 

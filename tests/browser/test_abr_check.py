@@ -33,6 +33,7 @@ def abr_check(served, *args: str, timeout: float = 120) -> subprocess.CompletedP
     )
 
 
+@pytest.mark.slow
 def test_slow_network_settles_on_lowest_then_climbs_to_highest(served, artifacts):
     bws = declared_bandwidths(served)
     assert len(bws) >= 3
@@ -82,6 +83,7 @@ def test_slow_network_settles_on_lowest_then_climbs_to_highest(served, artifacts
     assert (artifacts / "abr-check.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_exits_non_zero_when_switching_does_not_happen(served):
     bws = declared_bandwidths(served)
     # Both phases stay between the lowest and the second-lowest definition: no switch up can happen.
@@ -118,6 +120,7 @@ def test_bad_profile_and_unreachable_server_are_one_line_errors():
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_default_profile_and_settings_prove_switching_on_a_short_clip(served):
     """What a user runs first: no options, on a clip about as long as the sample."""
     done = abr_check(served)

@@ -1,11 +1,11 @@
 """A fast start in a player hlskit does not control: stock hls.js (no configuration) on a page of
-another origin, the network held at 700 kb/s by Chromium's own emulation, shows a first frame
-within 4 s of starting on an hlskit package made with the defaults (4 s segments, the lowest
-variant first).
+another origin, the network held at 700 kb/s by Chromium's own emulation, starts an hlskit package
+made with the defaults (4 s segments, the lowest variant first) on its lowest definition and plays
+it without an error.
 
-The time is the page's own clock: performance.now() from the call that starts hls.js to the first
-frame presented (requestVideoFrameCallback). A machine busy with other work can delay one run, so
-a slow first run is retried once in a fresh browser context.
+The test asserts what the player chose, not how many seconds it took: the time to the first frame
+is a measurement of the machine as much as of the package, so it lives in bench/players.py
+(bench/RESULTS.md, "Stock players: first frame at 700 kb/s").
 """
 
 from __future__ import annotations
@@ -19,10 +19,7 @@ import pytest
 from hlskit.cli.abrcheck import throttle
 from hlskit.hls.master import START_DEFINITION, VariantInfo, order_variants
 
-pytestmark = pytest.mark.browser
-
 SLOW_KBPS = 700
-LIMIT_S = 4.0
 
 
 def first_frame(browser, other_origin: str, src: str) -> dict:
@@ -65,6 +62,7 @@ def test_order_variants_takes_the_start_definition():
     assert order_variants([]) == []
 
 
+@pytest.mark.slow
 def test_master_lists_the_lowest_variant_first(fast_start):
     master = urllib.request.urlopen(f"{fast_start.base}/media/{fast_start.content_id}/master.m3u8").read().decode()
     uris = re.findall(r"#EXT-X-STREAM-INF:.*\n(\S+)", master)
@@ -76,17 +74,14 @@ def test_master_lists_the_lowest_variant_first(fast_start):
     )
 
 
-def test_stock_hls_js_on_another_origin_shows_a_first_frame_within_4_s_at_700_kbps(
-    browser, fast_start, other_origin, artifacts
-):
+@pytest.mark.browser
+@pytest.mark.slow
+def test_stock_hls_js_on_another_origin_starts_on_the_lowest_definition_at_700_kbps(browser, fast_start, other_origin):
     src = f"{fast_start.base}/media/{fast_start.content_id}/master.m3u8?{urlencode({'token': fast_start.token})}"
     assert other_origin != fast_start.base
-    runs = [first_frame(browser, other_origin, src)]
-    if runs[0]["errors"] or runs[0]["seconds"] > LIMIT_S:
-        runs.append(first_frame(browser, other_origin, src))  # once: the machine may have been busy
-    best = runs[-1]
-    assert not best["errors"], runs
-    assert best["origin"] == other_origin
-    # It started on the lowest definition, not on one it cannot fetch in time.
-    assert best["level"] == min(best["levels"]), runs
-    assert best["seconds"] <= LIMIT_S, [round(r["seconds"], 2) for r in runs]
+    run = first_frame(browser, other_origin, src)
+    assert not run["errors"], run
+    assert run["origin"] == other_origin and run["firstFrame"] is not None, run
+    # It started on the lowest definition, not on one it cannot fetch in time: the first media
+    # segment hls.js loaded belongs to the lowest level of the three the master offers.
+    assert len(run["levels"]) == 3 and run["level"] == min(run["levels"]), run

@@ -11,7 +11,7 @@ from hlskit.keys.tokens import make_token, token_secret
 from hlskit.pipeline import run_package
 from tests.browser.test_player import wait_state
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _package(served, make_clip, tmp_path, monkeypatch, content_id: str, **options):

@@ -13,7 +13,7 @@ import pytest
 from .test_abr_check import declared_bandwidths
 from .test_player import wait_state
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 BOTH = "() => ({state: hlskitPlayer.state(), chart: hlskitPlayer.chart()})"
 # Pixels of the fragment-bit-rate colour (#4fa3ff) on the canvas: the chart was drawn.

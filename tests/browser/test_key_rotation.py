@@ -10,7 +10,7 @@ from hlskit.keys.tokens import make_token, token_secret
 from hlskit.pipeline import run_package
 from tests.browser.test_player import wait_state
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_plays_across_rotated_keys_after_a_clear_lead(page, served, make_clip, tmp_path, monkeypatch):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 BOXES = """() => {
   const box = (sel) => { const r = document.querySelector(sel).getBoundingClientRect();

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import urllib.request
 
+import pytest
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -16,6 +18,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_play_serves_the_package_and_prints_a_working_url(served):
     port = free_port()
     env = {**os.environ, "HLSKIT_HOME": str(served.home)}
@@ -48,6 +51,7 @@ def test_play_serves_the_package_and_prints_a_working_url(served):
     assert "warning: this package's keys are at" in proc.stderr.read()
 
 
+@pytest.mark.slow
 def test_play_refuses_a_folder_that_is_not_a_package_and_a_busy_port(served, tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "hlskit", "play", str(tmp_path), "--no-open"], capture_output=True, text=True

@@ -9,7 +9,7 @@ import pytest
 from hlskit.config import load_settings
 from hlskit.keys.tokens import make_token, token_secret
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 STATE = "() => window.hlskitPlayer.state()"
 

@@ -13,7 +13,7 @@ from tests.package.test_thumbnails import parse_track
 
 from .test_player import wait_state
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _position(style: str) -> tuple[float, float]:

@@ -47,6 +47,7 @@ def serve(media_root: Path, home: Path, production: bool = False):
     return server, f"http://127.0.0.1:{server.port}"
 
 
+@pytest.mark.slow
 def test_index_lists_packages_skips_broken_ones_and_escapes_everything(package, tmp_path):
     media = tmp_path / "media"
     shutil.copytree(package, media / "clip")
@@ -115,6 +116,7 @@ def test_index_with_no_packages_and_in_production(tmp_path):
         server.shutdown()
 
 
+@pytest.mark.slow
 def test_serve_prints_the_index_url_that_answers(package, tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "hlskit", "serve", str(package.parent), "--port", "0"],

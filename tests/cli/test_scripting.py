@@ -34,6 +34,7 @@ def run(tmp_path: Path, *args: str):
     return hlskit(*args, cwd=tmp_path, env=clean_env(HLSKIT_HOME=str(tmp_path / "home")))
 
 
+@pytest.mark.slow
 def test_package_dry_run_json_gives_the_plan_and_the_ffmpeg_command_and_touches_nothing(tmp_path, clip):
     got = run(
         tmp_path, "package", str(clip), "--out", "out", "--content-id", "dry", "--segment-duration", "2",
@@ -62,6 +63,7 @@ def test_package_dry_run_json_gives_the_plan_and_the_ffmpeg_command_and_touches_
     assert not (tmp_path / "out").exists() and not (tmp_path / "home").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("flags", "words"),
     [
@@ -78,6 +80,7 @@ def test_bad_encoder_flags_are_one_sentence_and_touch_nothing(tmp_path, clip, fl
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_preset_and_crf_reach_x264_and_stitch_json_reports_the_master(tmp_path, clip):
     got = run(
         tmp_path, "package", str(clip), "--out", "out", "--content-id", "crf", "--segment-duration", "1",
@@ -104,6 +107,7 @@ def test_preset_and_crf_reach_x264_and_stitch_json_reports_the_master(tmp_path, 
     assert variant["codecs"].startswith("avc1.") and variant["resolution"] == "320x180"
 
 
+@pytest.mark.slow
 def test_submit_dry_run_and_json(tmp_path, clip):
     batch = tmp_path / "batch.csv"
     batch.write_text(f"source,content_id,ladder\n{clip},one,LD\nmissing.mp4,two,LD\n")
@@ -153,6 +157,7 @@ def test_progress_shows_each_definition_live_with_speed_and_ends_in_the_true_sta
     assert lines[0].startswith("LD: 50% (3.00× real time, ~") and lines[-1] == "LD: cancelled"
 
 
+@pytest.mark.slow
 def test_package_prints_speed_and_ends_each_definition_done(tmp_path, clip):
     got = hlskit(
         "package", str(clip), "--out", "out", "--segment-duration", "1", "--ladder", "LD", cwd=tmp_path,
@@ -166,6 +171,7 @@ def test_package_prints_speed_and_ends_each_definition_done(tmp_path, clip):
     assert lines[-1] == "LD: done" and "LD: 100%" in lines
 
 
+@pytest.mark.slow
 def test_cancel_json_names_the_run_and_the_cancelled_jobs(tmp_path, clip):
     home = tmp_path / "home"
     settings = Settings(home=home, x264_preset="ultrafast")

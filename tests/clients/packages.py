@@ -81,5 +81,5 @@ def build(base: Path, ffmpeg: str, codecs: bool = True) -> Site:
         options = PackageOptions(segment_duration=1, content_id=cid, key_url="/keys", **kind)
         result = run_package(str(source), str(out), settings, options)
         assert result.ok, (cid, [(j.definition, j.message) for j in result.failed])
-        site.variants[cid] = [d["name"] for d in result.manifest["definitions"]]
+        site.variants[cid] = [d.name for d in result.manifest.definitions]
     return site

@@ -5,7 +5,7 @@ output, their sizes in order (a switch of variant shows as a new size), the last
 whether it stopped by itself, and its error text. Frames are counted at the client's own video
 output, never from its exit code:
 
-- FFmpeg (Debian's /usr/bin/ffmpeg): ``-progress`` frame count;
+- FFmpeg (Debian's, tests.tiers.debian_ffmpeg): ``-progress`` frame count;
 - mpv: ``--vo=image``, one file per frame;
 - VLC: its ``yuv`` video output writes YUV4MPEG2 to a FIFO (it reopens the file when the picture
   size changes, so a FIFO keeps every output in order); run as ``nobody`` when we are root, since
@@ -25,7 +25,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEBIAN_FFMPEG = "/usr/bin/ffmpeg"
+from tests.tiers import debian_ffmpeg, require_heavy
+
 NOBODY = 65534
 
 
@@ -44,6 +45,8 @@ class Played:
 
 
 def need(command: str, package: str) -> str:
+    """A system player (mpv, VLC, GStreamer) on PATH: for tests marked slow."""
+    require_heavy("slow")
     path = shutil.which(command)
     assert path, f"{command} is missing: install Debian's {package} package (make test does)."
     return path
@@ -117,7 +120,7 @@ def nearest(picture: bytes, frames: list[bytes]) -> int:
 
 
 def ffmpeg(url: str, timeout: float = 60) -> Played:
-    cmd = [need(DEBIAN_FFMPEG, "ffmpeg"), "-hide_banner", "-nostdin", "-v", "error", "-nostats", "-progress", "pipe:1"]
+    cmd = [debian_ffmpeg(), "-hide_banner", "-nostdin", "-v", "error", "-nostats", "-progress", "pipe:1"]
     done, log = _run([*cmd, "-i", url, "-map", "0:v:0", "-f", "null", "-"], timeout)
     frames = re.findall(r"^frame=(\d+)$", done.stdout if done else "", re.M)
     code = done.returncode if done else None

@@ -18,6 +18,7 @@ import pytest
 from hlskit.domain.plan import PackageOptions
 from hlskit.domain.settings import Settings
 from hlskit.pipeline import run_package
+from tests.tiers import debian_ffprobe
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +69,7 @@ def test_a_source_with_cea608_captions_keeps_them_and_the_master_does_not_say_no
     assert result.ok, [j.message for j in result.failed]
     # Debian's FFmpeg finds the captions in the source and in what hlskit made of it ...
     for media in (source, tmp_path / "out" / "cc" / "LD" / "index.m3u8"):
-        probe = subprocess.run(["/usr/bin/ffprobe", "-hide_banner", str(media)], capture_output=True, text=True)
+        probe = subprocess.run([debian_ffprobe(), "-hide_banner", str(media)], capture_output=True, text=True)
         assert "Closed Captions" in probe.stderr, (media, probe.stderr)
     # ... so the master must not say there are none.
     infs = stream_infs((tmp_path / "out" / "cc" / "master.m3u8").read_text())

@@ -93,6 +93,7 @@ def test_tokens_never_printed(corpus_dir):
         assert "token=" in text.lower() or "MtsHlsUriToken=" in text
 
 
+@pytest.mark.slow
 def test_ffmpeg_configurations_never_crash(generated):
     assert set(CONFIGS) <= set(generated)
     for name, path in generated.items():
@@ -101,6 +102,7 @@ def test_ffmpeg_configurations_never_crash(generated):
         json.loads(out.json_text)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["key-info-iv", "key-info-no-iv", "key-info-single-file"])
 def test_ffmpeg_key_info_file_output_is_decrypted(generated, name):
     # FFmpeg's -hls_key_info_file writes URI="enc.key" beside the playlist: read and used.
@@ -113,6 +115,7 @@ def test_ffmpeg_key_info_file_output_is_decrypted(generated, name):
     assert not [n for n in report.notes if "could not be fetched" in n]
 
 
+@pytest.mark.slow
 def test_fmp4_is_checked_and_hevc_in_ts_is_a_note_not_a_false_fault(generated):
     for name in ("fmp4", "fmp4-single-file"):  # init + segments read: CODECS, sync samples, durations
         report = validate(str(generated[name]), **FAST)
@@ -124,6 +127,7 @@ def test_fmp4_is_checked_and_hevc_in_ts_is_a_note_not_a_false_fault(generated):
     assert report.must == [] and any("checked for" in n for n in report.notes)
 
 
+@pytest.mark.slow
 def test_single_variant_is_advice_and_bandwidth_below_peak_is_must(generated, tmp_path):
     shutil.copytree(generated["ts-vod"].parent, tmp_path / "v")
     master = tmp_path / "master.m3u8"
@@ -138,6 +142,7 @@ def test_single_variant_is_advice_and_bandwidth_below_peak_is_must(generated, tm
         assert {"B1", "B4"} & report.rules("SHOULD") == should
 
 
+@pytest.mark.slow
 def test_encrypted_iframe_ranges_end_on_aes_blocks(ladder, tmp_path, ffmpeg):
     shutil.copytree(ladder / "LD", tmp_path / "LD")
     key = bytes(range(16, 32))

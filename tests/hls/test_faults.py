@@ -26,6 +26,7 @@ def _clean_master(ladder: Path, tmp_path: Path, **kw) -> Path:
     return master
 
 
+@pytest.mark.slow
 def test_clean_stream_has_no_must_finding(ladder, tmp_path):
     report = validate(str(_clean_master(ladder, tmp_path)))
     assert report.must == [], [(f.rule, f.message) for f in report.must]
@@ -101,6 +102,7 @@ def ffmpeg_master(ffmpeg, tmp_path_factory) -> Path:
     return base
 
 
+@pytest.mark.slow
 def test_ffmpeg_master_with_bandwidth_30_percent_low(ffmpeg_master, tmp_path):
     shutil.copytree(ffmpeg_master, tmp_path / "s")
     master = tmp_path / "s" / "master.m3u8"
@@ -119,6 +121,7 @@ def test_ffmpeg_master_with_bandwidth_30_percent_low(ffmpeg_master, tmp_path):
     assert "AHS-6.1" in _rules(report)
 
 
+@pytest.mark.slow
 def test_missing_codecs(ffmpeg_master, tmp_path):
     shutil.copytree(ffmpeg_master, tmp_path / "s")
     master = tmp_path / "s" / "master.m3u8"
@@ -128,6 +131,7 @@ def test_missing_codecs(ffmpeg_master, tmp_path):
     assert len(missing) == 2 and all("has no CODECS" in f.message for f in missing)
 
 
+@pytest.mark.slow
 def test_wrong_codecs_and_resolution(ladder, tmp_path):
     master = _clean_master(ladder, tmp_path)
     text = master.read_text()
@@ -138,6 +142,7 @@ def test_wrong_codecs_and_resolution(ladder, tmp_path):
     assert any("SPS (after cropping) says 640x360" in f.message for f in report.must)
 
 
+@pytest.mark.slow
 def test_segment_longer_than_target_duration(ffmpeg, tmp_path):
     # Keyframes at 0, 2 and 6 s: FFmpeg makes a 4 s segment; the playlist then claims target 2.
     playlist = encode(ffmpeg, tmp_path / "v", seconds=8, gop=600, x264=["-force_key_frames", "0,2,6"])
@@ -149,6 +154,7 @@ def test_segment_longer_than_target_duration(ffmpeg, tmp_path):
     assert len(t2) == 1 and "index-00001.ts EXTINF 4" in t2[0].message
 
 
+@pytest.mark.slow
 def test_misaligned_keyframes(ffmpeg, tmp_path):
     # Scene-cut keyframes on and a different GOP per rung: segment boundaries drift apart.
     encode(ffmpeg, tmp_path / "LD", size="320x180", kbps=250, seconds=6, gop=45, scenecut=True)
@@ -165,6 +171,7 @@ def test_misaligned_keyframes(ffmpeg, tmp_path):
     assert f"segment {first}: EXTINF {float(extinfs[0][first]):g} vs {float(extinfs[1][first]):g}" in aligned[0].message
 
 
+@pytest.mark.slow
 def test_missing_endlist(ladder, tmp_path):
     master = _clean_master(ladder, tmp_path)
     media = master.parent / "HD" / "index.m3u8"
@@ -174,6 +181,7 @@ def test_missing_endlist(ladder, tmp_path):
     assert len(p3) == 1 and p3[0].where.endswith("HD/index.m3u8")
 
 
+@pytest.mark.slow
 def test_wrong_key(ladder, tmp_path):
     shutil.copytree(ladder, tmp_path / "s")
     key, wrong = secrets.token_bytes(16), secrets.token_bytes(16)
@@ -190,6 +198,7 @@ def test_wrong_key(ladder, tmp_path):
     assert c4 and any("PKCS#7" in f.message for f in c4) and any("0x47" in f.message for f in c4)
 
 
+@pytest.mark.slow
 def test_iv_from_media_sequence_number(ladder, tmp_path):
     """No IV attribute: the IV is the MSN (IV1), and the I-frame playlist must state it explicitly."""
     shutil.copytree(ladder, tmp_path / "s")
@@ -206,6 +215,7 @@ def test_iv_from_media_sequence_number(ladder, tmp_path):
     assert report.must == [] and "IV3" in _rules(report, "SHOULD")
 
 
+@pytest.mark.slow
 def test_key_uri_answering_hex_text(ladder, tmp_path, key_server):
     shutil.copytree(ladder, tmp_path / "s")
     key = secrets.token_bytes(16)

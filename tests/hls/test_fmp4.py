@@ -55,6 +55,7 @@ def _pyav(folder):
         return cc.profile, cc.level, cc.width, cc.height
 
 
+@pytest.mark.slow
 def test_box_structure_of_ffmpeg_fmp4(clips):
     folder = clips / "h264"
     data = (folder / "init.mp4").read_bytes()
@@ -85,6 +86,7 @@ def test_box_structure_of_ffmpeg_fmp4(clips):
     assert cut.value.need > 200
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("codec", ["h264", "hevc", "av1"])
 def test_codecs_strings_agree_with_pyav(clips, codec):
     init = fmp4.read_init((clips / codec / "init.mp4").read_bytes())
@@ -129,6 +131,7 @@ def _resolver(*packaged):
     return keys.get
 
 
+@pytest.mark.slow
 def test_encrypted_h264_and_hevc_master_validates_with_declared_equal_to_measured(clips, tmp_path):
     _copy(clips, tmp_path, "h264", "hevc", names=["LD", "HD"])
     ld = package(tmp_path / "LD", key_url="https://keys.example.test/c/LD")
@@ -159,6 +162,7 @@ def test_encrypted_h264_and_hevc_master_validates_with_declared_equal_to_measure
         assert r.declared_bandwidth == r.measured_peak and r.idr_starts == r.checked_segments == 3
 
 
+@pytest.mark.slow
 def test_av1_variant_validates(clips, tmp_path):
     _copy(clips, tmp_path, "av1", "h264", names=["AV", "LD"])
     av1 = package(tmp_path / "AV", key_url="https://keys.example.test/c/AV")
@@ -169,6 +173,7 @@ def test_av1_variant_validates(clips, tmp_path):
     assert report.must == [], [(f.rule, f.message) for f in report.must]
 
 
+@pytest.mark.slow
 def test_iframe_ranges_decrypt_from_byte_0_to_a_moof_and_a_sync_sample(clips, tmp_path):
     _copy(clips, tmp_path, "hevc", names=["HD"])
     hd = package(tmp_path / "HD", key_url="https://keys.example.test/c/HD")
@@ -200,6 +205,7 @@ def test_iframe_ranges_decrypt_from_byte_0_to_a_moof_and_a_sync_sample(clips, tm
         assert len(frames) == 1 and frames[0].key_frame
 
 
+@pytest.mark.slow
 def test_wrong_key_is_a_decryption_finding(clips, tmp_path):
     _copy(clips, tmp_path, "h264", names=["LD"])
     ld = package(tmp_path / "LD", key_url="https://keys.example.test/c/LD")
@@ -225,6 +231,7 @@ def _patch_first_video_flags(path, init, flags):
     path.write_bytes(bytes(data))
 
 
+@pytest.mark.slow
 def test_segment_not_starting_with_a_sync_sample_is_found(clips, tmp_path):
     _copy(clips, tmp_path, "h264", names=["LD"])
     init = fmp4.read_init((tmp_path / "LD" / "init.mp4").read_bytes())
@@ -236,6 +243,7 @@ def test_segment_not_starting_with_a_sync_sample_is_found(clips, tmp_path):
     assert report.variants[0].idr_starts == 2
 
 
+@pytest.mark.slow
 def test_tfdt_gap_and_extinf_drift_are_found(clips, tmp_path):
     _copy(clips, tmp_path, "h264", names=["LD"])
     path = _segments(tmp_path / "LD")[2]
@@ -259,6 +267,7 @@ def test_tfdt_gap_and_extinf_drift_are_found(clips, tmp_path):
     assert any("index-00001.m4s EXTINF 0.8" in f.message for f in report.findings if f.rule == "E3")
 
 
+@pytest.mark.slow
 def test_clear_lead_and_key_rotation(clips, tmp_path):
     _copy(clips, tmp_path, "h264", names=["LD"])
     ld = package(tmp_path / "LD", key_url="https://keys.example.test/c/LD", clear_lead=1, rotate_every=1)
@@ -271,6 +280,7 @@ def test_clear_lead_and_key_rotation(clips, tmp_path):
     assert report.variants[0].idr_starts == 3 and report.iframes[0].idr_starts == 3
 
 
+@pytest.mark.slow
 def test_encrypted_map_without_iv_and_missing_init_are_must(clips, tmp_path):
     text = (
         "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:1\n#EXT-X-PLAYLIST-TYPE:VOD\n"
@@ -286,6 +296,7 @@ def test_encrypted_map_without_iv_and_missing_init_are_must(clips, tmp_path):
     assert "X1" in report.rules("MUST")
 
 
+@pytest.mark.slow
 def test_a_segment_of_two_fragments_is_read_through_both(clips, tmp_path):
     """Two moof+mdat pairs in one encrypted segment: the durations and tfdt come from both."""
     _copy(clips, tmp_path, "h264", names=["LD"])
@@ -312,6 +323,7 @@ def test_a_segment_of_two_fragments_is_read_through_both(clips, tmp_path):
     assert not head.complete and head.first_video.sync  # the first fragment alone is enough for I-frames
 
 
+@pytest.mark.slow
 def test_stitch_failures_are_one_sentence(clips, tmp_path):
     _copy(clips, tmp_path, "h264", names=["LD"])
     ld = package(tmp_path / "LD", key_url="https://keys.example.test/c/LD")

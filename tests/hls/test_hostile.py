@@ -109,6 +109,7 @@ def _peak_rss_mib(*args: str) -> tuple[subprocess.CompletedProcess, float]:
     return proc, int(rss_kib) / 1024
 
 
+@pytest.mark.slow  # validates 200,000 segments in a subprocess, then a 16 MiB playlist
 def test_huge_playlist_is_bounded(tmp_path, hlskit_env):
     n = 200_000
     (tmp_path / "huge.m3u8").write_text(media_playlist([f"s{i}.ts" for i in range(n)], duration=1.0))

@@ -6,6 +6,7 @@ import io
 import json
 
 import av
+import pytest
 
 from hlskit.hls import ts
 from hlskit.hls.playlist import parse
@@ -13,6 +14,8 @@ from hlskit.hls.source import Source, plain_range
 from hlskit.hls.validate import validate
 from hlskit.storage import LocalStorage
 from hlskit.stores.keys import KeyStore
+
+pytestmark = pytest.mark.slow
 
 
 def test_stitched_package_validates_with_declared_equal_measured(packaged):

@@ -14,6 +14,8 @@ from hlskit.hls.validate import validate
 from hlskit.pipeline.master import write_master
 from hlskit.storage import LocalStorage
 
+pytestmark = pytest.mark.slow
+
 
 def stitch_package(storage, prefix=""):
     info = stitch(storage, prefix, definitions_in(storage, prefix), None)

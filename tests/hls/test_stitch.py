@@ -17,6 +17,8 @@ from hlskit.storage import LocalStorage
 from tests.conftest import run_hlskit
 from tests.hls.streams import encrypt_playlist
 
+pytestmark = pytest.mark.slow
+
 
 def _written(folder):
     return sorted(p.name for p in folder.rglob("*.m3u8") if p.name != "index.m3u8")

@@ -15,6 +15,8 @@ from hlskit.stores.keys import KeyStore
 from tests.mts.mts_standins import KMS_KEY
 from tests.mts.test_mts_engine import engine, upload_source
 
+pytestmark = pytest.mark.slow
+
 
 def kms_settings(cloud, key_id=KMS_KEY):
     settings = cloud.settings.replace(mts_kms_key_id=key_id)

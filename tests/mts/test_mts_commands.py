@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 from click.testing import CliRunner
 
 from hlskit.cli import main
+
+pytestmark = pytest.mark.slow
 
 
 def test_upload_then_oss_url(cloud, source_clip):

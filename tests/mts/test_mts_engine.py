@@ -70,6 +70,7 @@ def submits(cloud) -> list[dict]:
     return [c for c in cloud.mps.calls if c["Action"] == "SubmitJobs"]
 
 
+@pytest.mark.slow
 def test_submit_sends_one_signed_output_per_definition(cloud, source_clip):
     plan = cloud.plan("talk-a", upload_source(cloud, source_clip))
     jobs = engine(cloud.settings).submit(plan, cloud.store)
@@ -110,6 +111,7 @@ def test_submit_sends_one_signed_output_per_definition(cloud, source_clip):
     assert stored[0].output == "oss://out-bucket/hls/talk-a/LD/index.m3u8"
 
 
+@pytest.mark.slow
 def test_batch_of_three_sources_progresses_and_one_failure_keeps_mps_code(cloud, source_clip):
     store = RecordingStore(cloud.settings.job_db)
     e = engine(cloud.settings)
@@ -155,6 +157,7 @@ def test_batch_of_three_sources_progresses_and_one_failure_keeps_mps_code(cloud,
     # Finishing (stitch, validate, publish) is the pipeline's: tests/mts/test_package_cli.py.
 
 
+@pytest.mark.slow
 def test_per_output_refusal_fails_only_that_job(cloud, source_clip):
     plan = cloud.plan("talk-r", upload_source(cloud, source_clip), definitions=("LD", "SD"))
     custom = Definition("XX", 200, 300, 64, "S00000001-999999")  # no such template
@@ -166,6 +169,7 @@ def test_per_output_refusal_fails_only_that_job(cloud, source_clip):
     assert jobs["LD"].state == jobs["SD"].state == JobState.SUBMITTED
 
 
+@pytest.mark.slow
 def test_more_than_thirty_outputs_are_split(cloud, source_clip):
     plan = cloud.plan("talk-w", upload_source(cloud, source_clip), definitions=("LD",))
     for i in range(31):
@@ -177,6 +181,7 @@ def test_more_than_thirty_outputs_are_split(cloud, source_clip):
     assert len(jobs) == 32 and all(j.state == JobState.SUBMITTED for j in jobs)
 
 
+@pytest.mark.slow
 def test_throttling_is_retried_with_backoff_then_reported(cloud, source_clip):
     plan = cloud.plan("talk-t", upload_source(cloud, source_clip), definitions=("LD",))
     cloud.mps.throttle["SubmitJobs"] = 2
@@ -188,12 +193,14 @@ def test_throttling_is_retried_with_backoff_then_reported(cloud, source_clip):
         engine(cloud.settings).query([jobs[0].remote_id])
 
 
+@pytest.mark.slow
 def test_unknown_job_ids_end_as_failed(cloud):
     job = cloud.store.add(Job(new_job_id(), "ghost", "LD", engine="mts", remote_id="f" * 32))
     [ended] = engine(cloud.settings).wait(cloud.store, [job], lambda *a: None)
     assert ended.state == JobState.FAIL and ended.code == "NonExistJob" and "f" * 32 in ended.message
 
 
+@pytest.mark.slow
 def test_cancel_only_while_submitted(cloud, source_clip):
     e = engine(cloud.settings)
     jobs = e.submit(cloud.plan("talk-c", upload_source(cloud, source_clip), definitions=("LD", "SD")), cloud.store)
@@ -208,6 +215,7 @@ def test_cancel_only_while_submitted(cloud, source_clip):
     assert cloud.mps.jobs[jobs[1].remote_id]["State"] == "Transcoding"
 
 
+@pytest.mark.slow
 def test_a_job_cancelled_in_the_store_is_dropped_by_wait(cloud, source_clip):
     e = engine(cloud.settings)
     jobs = e.submit(cloud.plan("talk-d", upload_source(cloud, source_clip), definitions=("LD",)), cloud.store)
@@ -216,6 +224,7 @@ def test_a_job_cancelled_in_the_store_is_dropped_by_wait(cloud, source_clip):
     assert ended.state == JobState.CANCELLED
 
 
+@pytest.mark.slow
 def test_errors_are_one_clear_sentence_without_the_secret(cloud, source_clip, capfd):
     source = upload_source(cloud, source_clip)
     secret = cloud.settings.mts_access_key_secret
@@ -255,6 +264,7 @@ def test_errors_are_one_clear_sentence_without_the_secret(cloud, source_clip, ca
     assert out == err == ""  # nothing but the error itself (the SDK's own error log stays quiet)
 
 
+@pytest.mark.slow
 def test_local_source_is_uploaded_to_the_output_bucket_first(cloud, source_clip):
     plan = cloud.plan("talk-l", str(source_clip), definitions=("LD",))
     engine(cloud.settings).submit(plan, cloud.store)
@@ -262,6 +272,7 @@ def test_local_source_is_uploaded_to_the_output_bucket_first(cloud, source_clip)
     assert json.loads(submits(cloud)[0]["Input"])["Object"] == "hlskit-sources/talk-l/talk.mp4"
 
 
+@pytest.mark.slow
 def test_mns_messages_are_received_deleted_and_followed_by_a_query(cloud, source_clip):
     settings = cloud.settings.replace(mts_mns_queue="mts-standin-queue", mts_mns_endpoint=cloud.mps.url)
     cloud.mps.advance_on_query = False  # like the live service: jobs move on their own, not when asked
@@ -281,6 +292,7 @@ def test_mns_messages_are_received_deleted_and_followed_by_a_query(cloud, source
     assert left == [foreign]  # our messages deleted; another store's left for its owner
 
 
+@pytest.mark.slow
 def test_messages_of_jobs_a_poll_saw_end_are_still_consumed(cloud, source_clip):
     settings = cloud.settings.replace(mts_mns_queue="mts-standin-queue", mts_mns_endpoint=cloud.mps.url)
     e = engine(settings, mns_poll_every=0)  # poll every round: the poll sees the end first
@@ -290,6 +302,7 @@ def test_messages_of_jobs_a_poll_saw_end_are_still_consumed(cloud, source_clip):
     assert not cloud.mps.messages and not cloud.mps.inflight
 
 
+@pytest.mark.slow
 def test_mns_refuses_a_wrong_signature(cloud):
     from hlskit.aliyun.mns import MnsQueue
 
@@ -313,6 +326,7 @@ def test_job_messages_parse_keys_in_either_case():
 # --- issue 7: the same options, mapped into MPS's fields ----------------------------------
 
 
+@pytest.mark.slow
 def test_watermarks_clip_and_clear_lead_map_into_outputs(cloud, source_clip, tmp_path):
     png = tmp_path / "logo.png"
     png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
@@ -366,6 +380,7 @@ def test_watermarks_clip_and_clear_lead_map_into_outputs(cloud, source_clip, tmp
     assert cloud.oss.get("out-bucket", "hls/talk-7/LD/index-00001.ts")[0] == 0x47
 
 
+@pytest.mark.slow
 def test_options_mps_cannot_express_are_refused_before_submitting(cloud, source_clip, tmp_path):
     source = upload_source(cloud, source_clip)
     with pytest.raises(InputError, match="single key: drop --rotate-key-every, or use --engine local"):
@@ -379,6 +394,7 @@ def test_options_mps_cannot_express_are_refused_before_submitting(cloud, source_
     assert not submits(cloud)
 
 
+@pytest.mark.slow
 def test_clear_package_sends_no_encryption(cloud, source_clip):
     plan = cloud.plan(
         "talk-p", upload_source(cloud, source_clip), definitions=("LD",), schedule=KeySchedule(encrypt=False)
@@ -387,6 +403,7 @@ def test_clear_package_sends_no_encryption(cloud, source_clip):
     assert "Encryption" not in json.loads(submits(cloud)[0]["Outputs"])[0]
 
 
+@pytest.mark.slow
 def test_mns_notification_target_sends_the_event(cloud):
     from hlskit.aliyun.mns import MnsQueue
     from hlskit.notify import parse_target

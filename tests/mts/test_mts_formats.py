@@ -39,6 +39,7 @@ def outputs_sent(cloud) -> list[dict]:
     return [out for call in submits(cloud) for out in json.loads(call["Outputs"])]
 
 
+@pytest.mark.slow
 def test_mp4_adds_one_mp4_output_per_definition_with_its_mp4_template(cloud, source_clip):
     plan = cloud.plan("dl", upload_source(cloud, source_clip), definitions=("LD", "HD"), mp4=True, run_prefix=True)
     e = engine(cloud.settings)
@@ -77,6 +78,7 @@ def test_mp4_adds_one_mp4_output_per_definition_with_its_mp4_template(cloud, sou
         assert made.duration == pytest.approx(4.0, abs=0.1)
 
 
+@pytest.mark.slow
 def test_hevc_rungs_become_h265_mp4_downloads_and_hls_stays_h264(cloud, source_clip):
     check_mts_options(None, ("h264", "hevc"), True)  # allowed: HEVC as MP4 downloads
     plan = cloud.plan(
@@ -125,6 +127,7 @@ def test_what_mps_cannot_make_is_refused_in_one_sentence(fmt, codecs, mp4, sente
     assert ": " in sentence
 
 
+@pytest.mark.slow
 def test_engine_refuses_fmp4_av1_and_hevc_hls_plans_before_any_request(cloud, source_clip):
     source = upload_source(cloud, source_clip)  # put straight into the stand-in's bucket, no request
     e = engine(cloud.settings)
@@ -142,6 +145,7 @@ def test_engine_refuses_fmp4_av1_and_hevc_hls_plans_before_any_request(cloud, so
     assert all(cloud.store.get(j.job_id).remote_id == "" for p in (fmp4, av1, hevc) for j in p.jobs.values())
 
 
+@pytest.mark.slow
 def test_rung_crf_becomes_video_crf_capped_like_the_local_engine(cloud, source_clip):
     plan = cloud.plan("crf", upload_source(cloud, source_clip), definitions=("LD", "HD"), mp4=True)
     plan.rungs[1] = dataclasses.replace(plan.rungs[1], crf=28)  # per-title: HD at CRF 28
@@ -165,6 +169,7 @@ def test_rung_crf_becomes_video_crf_capped_like_the_local_engine(cloud, source_c
     assert hd["Crf"] == "28"
 
 
+@pytest.mark.slow
 def test_downloads_of_jobs_another_process_followed(cloud, source_clip):
     """`hlskit status --wait` finishes a run it did not submit: one QueryJobList fetches the MP4 jobs'
     Output.Properties; without a Duration there the plan's duration is used."""
@@ -195,6 +200,7 @@ def test_mp4_template_and_custom_rungs():
     assert mts_rungs(choose_ladder(1920, 1080, rungs), ("h264",), False)[1] == []
 
 
+@pytest.mark.slow
 def test_custom_rung_mp4_keeps_its_template_and_video_overrides(cloud, source_clip):
     plan = cloud.plan("cu", upload_source(cloud, source_clip), definitions=("LD",), mp4=True)
     custom = Definition("LD", 640, 450, 64, "0123456789abcdef0123456789abcdef")

@@ -16,6 +16,8 @@ from hlskit.engines.mts_formats import AV1_REFUSED, FMP4_REFUSED, HEVC_HLS_REFUS
 from tests.conftest import run_hlskit
 from tests.mts.test_mts_engine import submits, upload_source
 
+pytestmark = pytest.mark.slow
+
 PACKAGE = ("--engine", "mts", "--out", "oss://out-bucket/hls/", "--segment-duration", "2")
 KEY_URL = ("--key-url", "https://keys.example.com/keys")
 

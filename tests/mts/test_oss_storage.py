@@ -13,6 +13,8 @@ from hlskit.domain.errors import ConfigError, InputError
 from hlskit.storage import open_storage
 from hlskit.storage.oss import OssStorage
 
+pytestmark = pytest.mark.slow
+
 
 def test_read_write_list_size_and_ranges(cloud):
     storage, prefix = open_storage("oss://out-bucket/hls/pkg", cloud.settings.oss_config())

@@ -8,9 +8,12 @@ from __future__ import annotations
 import json
 
 import m3u8
+import pytest
 
 from tests.conftest import run_hlskit
 from tests.mts.test_mts_engine import upload_source
+
+pytestmark = pytest.mark.slow
 
 
 def test_package_from_oss_to_oss_stitches_and_uploads_the_master(cloud, source_clip):

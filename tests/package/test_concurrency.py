@@ -13,11 +13,15 @@ import re
 import subprocess
 import urllib.request
 
+import pytest
+
 from hlskit.config import load_settings
 from hlskit.keys.tokens import make_token, token_secret
 from hlskit.stores.keys import KeyStore
 from tests.conftest import HLSKIT
 from tests.server.conftest import start_server
+
+pytestmark = pytest.mark.slow
 
 
 def test_three_concurrent_runs_of_one_content_id_publish_exactly_one_playable_package(

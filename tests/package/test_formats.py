@@ -25,6 +25,8 @@ from hlskit.pipeline import run_package
 from hlskit.stores.keys import KeyStore
 from tests.conftest import _make_clip, run_hlskit
 
+pytestmark = pytest.mark.slow
+
 SECONDS = 4
 DECODERS = {"h264": {"h264"}, "hevc": {"hevc"}, "av1": {"libdav1d", "av1", "libaom-av1"}}
 

@@ -52,6 +52,7 @@ def clip(tmp_path_factory):
     return _make_clip(ffmpeg_exe(), tmp_path_factory.mktemp("givenkey") / "clip.mp4", seconds=SECONDS, fps=FPS)
 
 
+@pytest.mark.slow
 def test_a_package_made_with_a_given_key_file_decrypts_with_that_key_and_iv(tmp_path, clip):
     key_file = tmp_path / "key.bin"
     key_file.write_bytes(KEY)
@@ -72,6 +73,7 @@ def test_a_package_made_with_a_given_key_file_decrypts_with_that_key_and_iv(tmp_
             assert KEY not in f.read_bytes() and KEY.hex() not in f.read_bytes().decode("latin-1")
 
 
+@pytest.mark.slow
 def test_key_hex_reads_stdin_only_and_bad_key_options_are_one_sentence(tmp_path, clip):
     home, out = tmp_path / "home", tmp_path / "out"
     got = hlskit(
@@ -100,6 +102,7 @@ def test_key_hex_reads_stdin_only_and_bad_key_options_are_one_sentence(tmp_path,
     assert not (tmp_path / "bad").exists()
 
 
+@pytest.mark.slow
 def test_export_then_import_into_another_home_serves_the_keys_to_ffmpeg(tmp_path, clip):
     first, second, out = tmp_path / "first", tmp_path / "second", tmp_path / "out"
     made = hlskit(

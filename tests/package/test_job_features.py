@@ -57,6 +57,7 @@ def is_green(rgb) -> bool:
     return g > 200 and r < 60 and b < 60
 
 
+@pytest.mark.slow
 def test_image_watermark_has_same_place_and_relative_size_in_every_definition(tmp_path, make_clip, ffmpeg, hlskit_env):
     logo = tmp_path / "logo.png"
     subprocess.run(
@@ -108,6 +109,7 @@ def test_missing_or_non_png_watermark_is_refused_before_encoding(tmp_path):
         parse_watermark(str(tmp_path / "missing.png"))
 
 
+@pytest.mark.slow
 def test_clip_is_frame_accurate(tmp_path, make_clip, hlskit_env):
     src = make_clip(tmp_path / "in.mp4", width=320, height=180, seconds=16)
     result = run_package(
@@ -126,6 +128,7 @@ def test_clip_is_frame_accurate(tmp_path, make_clip, hlskit_env):
     assert min(diffs, key=diffs.get) == 150, diffs  # frame 150 is t = 5.000 s
 
 
+@pytest.mark.slow
 def test_clip_outside_the_source_is_a_clear_error(tmp_path, make_clip, hlskit_env):
     from hlskit.domain.errors import InputError
 
@@ -141,6 +144,7 @@ def _keys(settings):
     return KeyStore(settings.key_db, settings.master_key_file)
 
 
+@pytest.mark.slow
 def test_key_rotation_every_two_segments(tmp_path, make_clip, hlskit_env):
     src = make_clip(tmp_path / "in.mp4", width=320, height=180, seconds=30)
     result = run_package(
@@ -164,6 +168,7 @@ def test_key_rotation_every_two_segments(tmp_path, make_clip, hlskit_env):
         assert ts_sync_ok(plain)
 
 
+@pytest.mark.slow
 def test_clear_lead_leaves_the_first_segment_plain(tmp_path, make_clip, hlskit_env):
     src = make_clip(tmp_path / "in.mp4", width=320, height=180, seconds=4)
     result = run_package(

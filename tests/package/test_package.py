@@ -22,6 +22,8 @@ from hlskit.stores.keys import KeyStore
 from tests.conftest import HLSKIT, run_hlskit
 from tests.tsutil import first_pts, starts_with_idr, ts_sync_ok
 
+pytestmark = pytest.mark.slow
+
 
 def media_playlists(pkg_dir: Path) -> dict[str, m3u8.M3U8]:
     return {d.name: m3u8.load(str(d / "index.m3u8")) for d in sorted(pkg_dir.iterdir()) if (d / "index.m3u8").is_file()}

@@ -19,6 +19,8 @@ from hlskit.pipeline.run import recover_runs
 from hlskit.stores.jobs import JobStore
 from hlskit.stores.keys import KeyStore
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def killed_while_finishing(tmp_path, make_clip, hlskit_env, monkeypatch):

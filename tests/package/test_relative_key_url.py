@@ -53,6 +53,7 @@ def hosted(tmp_path_factory):
     server.stop()
 
 
+@pytest.mark.slow
 def test_playlists_carry_the_root_relative_key_uri(hosted):
     playlists = sorted(hosted.dir.glob("*/index.m3u8"))
     assert playlists
@@ -61,6 +62,7 @@ def test_playlists_carry_the_root_relative_key_uri(hosted):
         assert uris and all(re.fullmatch(r"/keys/rel/[^/?]+", u) for u in uris), uris
 
 
+@pytest.mark.slow
 def test_validate_finds_the_keys_on_disk_and_over_http_through_both_hosts(hosted):
     env = {"HLSKIT_HOME": str(hosted.home)}
     on_disk = run_hlskit("validate", str(hosted.dir / "master.m3u8"), env=env)
@@ -71,6 +73,7 @@ def test_validate_finds_the_keys_on_disk_and_over_http_through_both_hosts(hosted
         assert got.returncode == 0, got.stdout + got.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
 def test_ffmpeg_plays_one_package_through_each_host_with_token_pass_through(hosted, host):
     url = f"{hosted.base(host)}/media/rel/master.m3u8?token={hosted.token}"
@@ -86,6 +89,7 @@ def test_ffmpeg_plays_one_package_through_each_host_with_token_pass_through(host
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
 def test_hlsjs_plays_one_package_through_each_host(browser, hosted, host):
     context = browser.new_context()

@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from hlskit.domain.plan import PackageOptions
 from hlskit.pipeline import run_package
 from tests.conftest import run_hlskit
+
+pytestmark = pytest.mark.slow
 
 
 def first_variant(master: Path) -> str:

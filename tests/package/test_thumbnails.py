@@ -46,6 +46,7 @@ def image_size(path: Path) -> tuple[int, int]:
         return frame.width, frame.height
 
 
+@pytest.mark.slow
 def test_every_package_has_a_sprite_and_a_track_that_cover_it(packaged):
     """The session package (1280x720, 6 s): tiles every 2 s, 160x90, the sprite holds them all."""
     entry = packaged.manifest["thumbnails"]
@@ -80,6 +81,7 @@ def _distance(rows_a: list[bytes], rows_b: list[bytes]) -> int:
     return sum(abs(a - b) for ra, rb in zip(rows_a, rows_b) for a, b in zip(ra, rb))
 
 
+@pytest.mark.slow
 def test_the_tiles_show_the_source_at_their_times(packaged):
     """Each tile is the source frame at its cue's start: the closest source frame (gray, 1/5 size)
     lies within half a second of it."""
@@ -107,6 +109,7 @@ def test_layout_stays_small_for_long_and_portrait_sources():
     assert [(c["x"], c["y"]) for c in cues] == [(0, 0), (160, 0), (320, 0), (480, 0)]
 
 
+@pytest.mark.slow
 def test_a_thumbnail_failure_is_a_warning_not_a_failed_package(make_clip, hlskit_env, tmp_path, monkeypatch):
     """No sprite came out of the encoding run (here: it is taken away), and FFmpeg then refuses the
     separate sprite run (an unknown filter): the package is published without previews."""
@@ -136,6 +139,7 @@ def test_a_thumbnail_failure_is_a_warning_not_a_failed_package(make_clip, hlskit
     assert "\n" not in warning
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["sprite.jpg", "thumbnails.vtt"])
 def test_thumbnails_are_published_with_the_package_not_before(packaged, path):
     """They are written into the staging folder, so the package's one rename publishes them."""

@@ -22,9 +22,9 @@ from hlskit.pipeline.probe import probe
 from hlskit.stores.keys import KeyStore
 from tests.conftest import run_hlskit
 from tests.server.conftest import start_server
+from tests.tiers import debian_ffmpeg
 
 pytestmark = pytest.mark.slow
-DEBIAN_FFMPEG = "/usr/bin/ffmpeg"
 
 
 def _source(ffmpeg: str, path: Path, *, codec: list[str], seconds: int = 6, gop: int = 50, audio: bool = True) -> Path:
@@ -81,8 +81,8 @@ def test_transmux_gives_an_encrypted_valid_package_with_the_source_frames(ffmpeg
     assert report.must == [], [f"{f.rule}: {f.message}" for f in report.must]
     token = make_token(token_secret(settings.token_config()), options.content_id, 300)
     url = f"{server.url}/media/{options.content_id}/master.m3u8?token={token}"
-    copied = _frame_hashes(DEBIAN_FFMPEG, url)
-    assert copied == _frame_hashes(DEBIAN_FFMPEG, str(src)) and len(copied) == 150  # every frame, bit for bit
+    copied = _frame_hashes(debian_ffmpeg(), url)
+    assert copied == _frame_hashes(debian_ffmpeg(), str(src)) and len(copied) == 150  # every frame, bit for bit
 
 
 def test_source_rung_tops_an_encoded_ladder_cut_at_the_same_keyframes(ffmpeg, site):

@@ -10,10 +10,12 @@ import secrets
 import pytest
 
 from tests.postgres.cluster import Cluster, start_cluster
+from tests.tiers import require_heavy
 
 
 @pytest.fixture(scope="session")
 def postgres() -> Cluster:
+    require_heavy("db")
     try:
         cluster = start_cluster()
     except (RuntimeError, OSError, KeyError) as exc:

@@ -17,6 +17,9 @@ import requests
 from hlskit.keys.tokens import make_token
 from hlskit.stores.keys import KeyStore
 from tests.postgres.cluster import PASSWORD, free_port, start_cluster
+from tests.tiers import require_heavy
+
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 TOKEN_SECRET = secrets.token_hex(32)
 
@@ -131,6 +134,7 @@ def test_two_servers_share_keys_and_a_revocation_reaches_both_within_a_second(pg
 @pytest.fixture
 def own_cluster():
     """A cluster of the test's own, since the test stops and restarts it."""
+    require_heavy("db")
     try:
         cluster = start_cluster()
     except (RuntimeError, OSError, KeyError) as exc:

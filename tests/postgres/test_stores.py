@@ -19,6 +19,8 @@ from hlskit.stores.jobs import JobStore
 from hlskit.stores.keys import KeyStore
 from tests.postgres.cluster import PASSWORD
 
+pytestmark = pytest.mark.db
+
 
 def _job(cid: str = "c", d: str = "LD") -> Job:
     return Job(job_id=new_job_id(), content_id=cid, definition=d)
@@ -61,12 +63,11 @@ def test_key_store_on_postgres_round_trips_and_revokes(pg_url, tmp_path):
 
 
 RACER = """
-import sys, time
+import sys
 from hlskit.domain.runs import ContentBusy, Job, Run, new_job_id, new_run_id, this_owner
 from hlskit.stores.jobs import JobStore
-url, start, cids = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+url, cids = sys.argv[1], sys.argv[2:]
 store = JobStore(url)
-time.sleep(max(0.0, start - time.time()))
 for cid in cids:
     try:
         store.start_run(Run(new_run_id(), cid, owner=this_owner()), [Job(new_job_id(), cid, "LD")])
@@ -76,16 +77,51 @@ for cid in cids:
 """
 
 
+def _advisory_waiters(referee, name: str) -> set[int]:
+    """Backends waiting (not granted) for the advisory lock start_run takes on ``name``.
+
+    pg_advisory_xact_lock(hashtext(name)) locks one bigint key; pg_locks shows its high and low
+    32 bits as classid and objid, with objsubid 1 (PostgreSQL manual, 54.12 pg_locks)."""
+    key = referee.execute("SELECT hashtext(%s)::bigint", (name,)).fetchone()[0] & 0xFFFF_FFFF_FFFF_FFFF
+    rows = referee.execute(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+        "AND classid = %s::oid AND objid = %s::oid AND objsubid = 1",
+        (key >> 32, key & 0xFFFF_FFFF),
+    ).fetchall()
+    return {pid for (pid,) in rows}
+
+
 def test_two_processes_racing_start_run_exactly_one_wins_each_content_id(pg_url):
+    """Both racers are proved to be inside the race: the test holds each content id's start_run
+    lock (start_run's advisory lock "hlskit-run-<content id>", hlskit/stores/jobs.py) and lets it
+    go only once pg_locks shows both racers' connections waiting for it, i.e. both are inside
+    start_run's critical section, before its busy check, at the same time. No clock decides."""
+    import psycopg
+
     cids = [f"race-{i}" for i in range(20)]
-    JobStore(pg_url)  # migrations done, so both racers start at once
-    start = time.time() + 1.5
-    procs = [
-        subprocess.Popen([sys.executable, "-c", RACER, pg_url, str(start), *cids], stdout=subprocess.PIPE, text=True)
-        for _ in range(2)
-    ]
-    outputs = [p.communicate(timeout=60)[0] for p in procs]
+    JobStore(pg_url)  # migrated, so the racers go straight to start_run
+    with psycopg.connect(pg_url, autocommit=True) as referee:
+        for cid in cids:  # session-level locks: they block start_run's transaction-level ones
+            referee.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"hlskit-run-{cid}",))
+        procs = [
+            subprocess.Popen([sys.executable, "-c", RACER, pg_url, *cids], stdout=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        try:
+            both_inside: dict[str, set[int]] = {}
+            for cid in cids:
+                name = f"hlskit-run-{cid}"
+                deadline = time.monotonic() + 60  # a bound on a hang, not a measurement
+                while len(waiters := _advisory_waiters(referee, name)) < 2:
+                    assert all(p.poll() is None for p in procs), f"a racer ended before reaching {cid}"
+                    assert time.monotonic() < deadline, f"only {len(waiters)} racer(s) ever waited in start_run({cid})"
+                    time.sleep(0.02)
+                both_inside[cid] = waiters
+                referee.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
+        finally:
+            outputs = [p.communicate(timeout=60)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
+    assert all(len(pids) == 2 for pids in both_inside.values()) and len(both_inside) == len(cids)
     results: dict[str, list[str]] = {}
     for out in outputs:
         for line in out.splitlines():

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hlskit.config import load_settings
 from tests.conftest import run_hlskit
 from tests.server.conftest import start_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_menu_shows_vmaf_from_the_scored_package(tmp_path, make_clip, browser, monkeypatch):

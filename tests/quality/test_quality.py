@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
+
 from tests.conftest import run_hlskit
 
 
@@ -44,6 +46,7 @@ def _hls(ffmpeg, src, folder, kbps: int):
     return folder / "index.m3u8"
 
 
+@pytest.mark.slow
 def test_vmaf_of_a_rendition_against_itself_is_near_100_and_a_starved_one_far_lower(tmp_path, make_clip, ffmpeg):
     src = make_clip(tmp_path / "src.mp4", width=320, height=180, seconds=2)
     env = {"HLSKIT_HOME": str(tmp_path / "home")}
@@ -64,6 +67,7 @@ def test_vmaf_of_a_rendition_against_itself_is_near_100_and_a_starved_one_far_lo
     assert q_bad["vmaf"] < q_same["vmaf"] - 30 and q_bad["psnr_y"] < q_same["psnr_y"]
 
 
+@pytest.mark.slow
 def test_encrypted_package_is_scored_per_definition_and_recorded_in_its_manifest(tmp_path, make_clip):
     src = make_clip(tmp_path / "src.mp4", width=960, height=540, seconds=2)
     env = {"HLSKIT_HOME": str(tmp_path / "home")}

@@ -17,6 +17,8 @@ from tests.conftest import run_hlskit
 from tests.reliability.helpers import EXIT_INPUT, EXIT_OK, assert_outcome, live_keys, visible
 from tests.reliability.inputs import clip, make_source
 
+pytestmark = pytest.mark.slow
+
 # (kind, expected exit code, words the error or warning must contain)
 SOURCES = [
     ("not-media", EXIT_INPUT, "not a readable media file"),

@@ -35,6 +35,8 @@ from tests.reliability.helpers import (
     visible,
 )
 
+pytestmark = pytest.mark.slow
+
 
 def _cmd(src: Path, out: Path, cid: str) -> list[str]:
     return ["package", str(src), "--out", str(out), "--content-id", cid, "--segment-duration", "1", "--ladder", "LD"]

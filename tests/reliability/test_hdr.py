@@ -10,6 +10,8 @@ import pytest
 from tests.conftest import run_hlskit
 from tests.reliability.inputs import make_source
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("kind,name", [("hdr-pq", "PQ"), ("hdr-hlg", "HLG")])
 def test_hdr_source_is_tone_mapped_and_tagged_bt709(kind, name, tmp_path, ffmpeg):

@@ -22,11 +22,13 @@ def test_cases_are_distinct():
     assert len({c.name for c in CASES}) == len(CASES) >= 30
 
 
+@pytest.mark.slow  # every case runs the CLI on inputs up to 100 MB or endless
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_key_input(case, tmp_path):
     check(case, tmp_path)
 
 
+@pytest.mark.slow  # 300,000-key imports, signalled
 @pytest.mark.parametrize(
     "sig,phase,lines",
     [(signal.SIGTERM, "storing", 300_000), (signal.SIGINT, "storing", 300_000), (signal.SIGTERM, "reading", 300_000)],

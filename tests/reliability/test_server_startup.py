@@ -27,6 +27,7 @@ GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 PASSWORD = "Zq7Xv8Kw9"
 
 
+@pytest.mark.slow  # gunicorn worker pools
 @pytest.mark.parametrize(
     "workers", [["-w", "2"], ["-w", "4", "-k", "gthread", "--threads", "4"]], ids=["2 sync", "4 gthread"]
 )

@@ -26,9 +26,9 @@ from hlskit.pipeline import run_package
 from hlskit.stores.keys import KeyStore
 from tests.renditions.packages import make_source
 from tests.server.conftest import LiveServer, start_server
+from tests.tiers import debian_ffmpeg, debian_ffprobe
 
 pytestmark = pytest.mark.slow
-DEBIAN_FFMPEG, DEBIAN_FFPROBE = "/usr/bin/ffmpeg", "/usr/bin/ffprobe"
 DE_SRT = "1\n00:00:00,400 --> 00:00:01,600\nGuten Tag\n\n2\n00:00:03,200 --> 00:00:04,400\nAuf Wiedersehen\n"
 ES_VTT = "WEBVTT\n\n00:00:02.100 --> 00:00:02.900\nHola\n"
 
@@ -143,7 +143,7 @@ def test_definitions_carry_no_audio_and_audio_is_encrypted_like_video(title):
         raw = (title.dir / "LD" / "init.mp4").read_bytes()
         data = (decrypt_segment(raw, keys(init.key.uri), init.key.iv) if init.key else raw) + data
     probe = subprocess.run(
-        [DEBIAN_FFPROBE, "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0", "-"],
+        [debian_ffprobe(), "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0", "-"],
         input=data,
         capture_output=True,
         check=True,
@@ -154,7 +154,7 @@ def test_definitions_carry_no_audio_and_audio_is_encrypted_like_video(title):
 def _tone(title: Title, index: int) -> int:
     """Zero crossings per second of audio rendition ``index`` decoded by Debian's FFmpeg via the master."""
     pcm = subprocess.run(
-        [DEBIAN_FFMPEG, "-v", "error", "-i", title.url(), "-map", f"0:a:{index}", "-t", "2"]
+        [debian_ffmpeg(), "-v", "error", "-i", title.url(), "-map", f"0:a:{index}", "-t", "2"]
         + ["-f", "s16le", "-ac", "1", "-ar", "8000", "-"],
         capture_output=True,
         timeout=120,
@@ -166,7 +166,7 @@ def _tone(title: Title, index: int) -> int:
 
 def test_debian_ffmpeg_lists_the_languages_and_each_carries_its_own_sound(title):
     listed = subprocess.run(
-        [DEBIAN_FFPROBE, "-v", "error", "-show_streams", "-of", "json", title.url()],
+        [debian_ffprobe(), "-v", "error", "-show_streams", "-of", "json", title.url()],
         capture_output=True,
         text=True,
         timeout=120,

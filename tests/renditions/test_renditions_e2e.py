@@ -20,9 +20,9 @@ from hlskit.hls.vttsegments import media_start
 from hlskit.hls.webvtt import Cue, parse_webvtt
 from tests.conftest import run_hlskit
 from tests.renditions.packages import VIDEO, build_package, hls, make_source
+from tests.tiers import debian_ffmpeg
 
 pytestmark = pytest.mark.slow
-DEBIAN_FFMPEG = "/usr/bin/ffmpeg"
 
 
 @pytest.fixture(scope="module")
@@ -84,11 +84,9 @@ def test_media_start_is_the_first_presented_frame(ffmpeg, source, tmp_path):
 
 
 def test_debian_ffmpeg_lists_the_renditions_by_language(package):
-    if not Path(DEBIAN_FFMPEG).exists():
-        pytest.skip("Debian's ffmpeg is not installed")
-    proc = subprocess.run(
-        [DEBIAN_FFMPEG, "-hide_banner", "-v", "verbose", "-i", str(package)], capture_output=True, text=True
-    )
+    ffmpeg = debian_ffmpeg()
+    assert Path(ffmpeg).exists(), "Debian's ffmpeg is missing: apt-get install ffmpeg (make test does it)"
+    proc = subprocess.run([ffmpeg, "-hide_banner", "-v", "verbose", "-i", str(package)], capture_output=True, text=True)
     streams = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip().startswith("Stream #")]
     assert any("(en): Audio: aac" in s for s in streams) and any("(fr): Audio: aac" in s for s in streams), streams
     assert any("Video: h264" in s for s in streams)

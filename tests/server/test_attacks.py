@@ -36,6 +36,7 @@ def test_the_docstring_counts_the_attacks():
     assert len({a.name for a in ATTACKS}) == len(ATTACKS)  # distinct
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("attack", ATTACKS, ids=[a.name for a in ATTACKS])
 def test_attack_is_refused(target, attack):
     outcome = attacks.run_attack(target, attack)
@@ -43,12 +44,14 @@ def test_attack_is_refused(target, attack):
     assert healthy(target.port)
 
 
+@pytest.mark.slow
 def test_revocation_replay_is_refused(target):
     outcome = revocation_replay(target)
     assert outcome.refused, outcome
     assert healthy(target.port)
 
 
+@pytest.mark.slow
 def test_the_key_is_still_served_after_every_attack(target):
     for attack in ATTACKS[:5]:
         run_attack(target, attack)
@@ -56,12 +59,14 @@ def test_the_key_is_still_served_after_every_attack(target):
     assert reply.status == 200 and reply.body == target.keys[0].key
 
 
+@pytest.mark.slow
 def test_file_name_too_long_is_404_not_500(target):
     # Guards ENAMETOOLONG from stat(): a 255-byte part passes the length check, 4 KB of them do not.
     reply = send(target.port, raw(target, "GET", f"/media/{target.content_id}/{'b' * 255}/{'c' * 255}.ts"))
     assert reply.status == 404 and reply.json_code() == "Media.NotFound"
 
 
+@pytest.mark.slow
 def test_non_utf8_playlist_without_token_is_served_byte_for_byte(target):
     reply = send(target.port, raw(target, "GET", f"/media/{target.content_id}/attack-latin1.m3u8"))
     assert reply.status == 200
@@ -69,6 +74,7 @@ def test_non_utf8_playlist_without_token_is_served_byte_for_byte(target):
     assert reply.headers["content-type"] == "application/vnd.apple.mpegurl"
 
 
+@pytest.mark.slow
 def test_unreadable_media_file_is_403(target, monkeypatch):
     # Tests run as root, which reads any file: make the read fail as EACCES would.
     import pathlib
@@ -91,6 +97,7 @@ def test_unreadable_media_file_is_403(target, monkeypatch):
     assert b"Permission denied" not in reply.body and str(target.out).encode() not in reply.body
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "spec,status,part",
     [
@@ -105,6 +112,7 @@ def test_valid_ranges_are_answered(target, spec, status, part):
     assert reply.status == status and reply.body == data[part]
 
 
+@pytest.mark.slow
 def test_expired_by_a_second_is_refused(target):
     token = target.token(ttl=1, now=time.time() - 1)
     reply = send(target.port, raw(target, "GET", target.key_path() + f"?token={token}"))

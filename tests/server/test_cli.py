@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import requests
 from click.testing import CliRunner
 
@@ -17,6 +18,7 @@ from hlskit.keys.tokens import verify_token
 from hlskit.stores.keys import KeyStore
 
 
+@pytest.mark.slow
 def test_serve_prints_its_url_and_serves_keys_and_media(site, tmp_path):
     env = site.env()
     proc = subprocess.Popen(
@@ -45,6 +47,7 @@ def test_serve_prints_its_url_and_serves_keys_and_media(site, tmp_path):
     assert key.key.hex() not in log
 
 
+@pytest.mark.slow
 def test_serve_refuses_a_missing_media_root(site, hlskit_cli, tmp_path):
     r = hlskit_cli("serve", str(tmp_path / "nope"), env=site.env())
     assert r.returncode == 2
@@ -59,6 +62,7 @@ def test_serve_refuses_production_without_secrets(hlskit_cli, tmp_path):
     assert r.stderr.startswith("error: ")
 
 
+@pytest.mark.slow
 def test_token_command_prints_a_valid_token(site, hlskit_cli):
     r = hlskit_cli("token", site.package.content_id, "--ttl", "15m", "--client-ip", "10.1.1.1", env=site.env())
     assert r.returncode == 0, r.stderr
@@ -69,6 +73,7 @@ def test_token_command_prints_a_valid_token(site, hlskit_cli):
     assert bad.returncode == 2 and bad.stderr.startswith("error: --ttl")
 
 
+@pytest.mark.slow
 def test_keys_list_and_revoke(site, hlskit_cli):
     key = KeyStore.open(site.settings.store_config()).create("cli-keys")
     listed = hlskit_cli("keys", "list", "cli-keys", env=site.env())

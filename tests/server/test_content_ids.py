@@ -86,6 +86,7 @@ def _signed(secret: bytes, claims: dict) -> str:
 # --- a dotted content id works everywhere -------------------------------------------------
 
 
+@pytest.mark.slow
 def test_token_command_for_a_dotted_id_gets_its_keys_media_and_page(dotted, hlskit_cli):
     r = hlskit_cli("token", DOTTED, "--ttl", "5m", env=dotted.env(os.environ))
     assert r.returncode == 0, r.stderr
@@ -111,6 +112,7 @@ def test_token_command_for_a_dotted_id_gets_its_keys_media_and_page(dotted, hlsk
     assert f'"src": "/media/{DOTTED}/master.m3u8"' in page.text and '"tokenMinted": true' in page.text
 
 
+@pytest.mark.slow
 def test_keys_commands_take_a_dotted_id(dotted, hlskit_cli):
     env = dotted.env(os.environ)
     listed = hlskit_cli("keys", "list", DOTTED, env=env)
@@ -121,6 +123,7 @@ def test_keys_commands_take_a_dotted_id(dotted, hlskit_cli):
 # --- a trailing newline is refused everywhere ---------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -181,6 +184,7 @@ def _routes(dotted: DottedSite) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["none", "dotted", "forged-newline"])
 def test_routes_refuse_a_newline_id_with_4xx_and_no_key(dotted, how):
     token = {
@@ -196,6 +200,7 @@ def test_routes_refuse_a_newline_id_with_4xx_and_no_key(dotted, how):
         assert not r.content.startswith(b"#EXTM3U") and b"tokenMinted" not in r.content, path
 
 
+@pytest.mark.slow
 def test_media_resolve_applies_the_rule_to_the_package_folder(dotted):
     """Werkzeug's path converter already stops at a newline; resolve() refuses it on its own too."""
     assert resolve(dotted.out, f"{DOTTED}/master.m3u8") == (dotted.out / DOTTED / "master.m3u8").resolve()
@@ -203,6 +208,7 @@ def test_media_resolve_applies_the_rule_to_the_package_folder(dotted):
     assert resolve(dotted.out, f"{NEWLINE}/LD/index-00001.ts") is None
 
 
+@pytest.mark.slow
 def test_the_newline_package_and_key_really_exist(dotted):
     """The refusals above are the rule's, not a missing file or key."""
     assert (dotted.out / NEWLINE / "master.m3u8").is_file()

@@ -13,6 +13,8 @@ from hlskit.domain.settings import Settings
 from hlskit.server import create_app
 from tests.server.attacks import raw, send
 
+pytestmark = pytest.mark.slow
+
 PLAYER = "https://player.example"  # configured in the site fixture's allowed_origins
 EVIL = "https://evil.example"
 

@@ -13,6 +13,8 @@ import pytest
 
 from tests.server.attacks import healthy, send
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def served(site, tmp_path_factory):

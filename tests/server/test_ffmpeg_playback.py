@@ -13,6 +13,8 @@ import pytest
 
 from tests.server.serverpkg import DEFINITIONS, FPS, SECONDS
 
+pytestmark = pytest.mark.slow
+
 
 def ffmpeg_decode(site, url: str, program: int) -> subprocess.CompletedProcess:
     import imageio_ffmpeg

@@ -1,8 +1,8 @@
 """An AES-128 fMP4 package with H.264 and HEVC variants, served by the real app on 127.0.0.1.
 
-Debian's own FFmpeg (/usr/bin/ffmpeg, not the bundled build that made the package) decodes every
-definition through the key service with a playback token: the token pass-through carries it
-from the master URL to the key URIs. MP4 downloads are clear, so the media server hands them out
+Debian's own FFmpeg (tests.tiers.debian_ffmpeg, not the bundled build that made the package)
+decodes every definition through the key service with a playback token: the token pass-through
+carries it from the master URL to the key URIs. MP4 downloads are clear, so the media server hands them out
 only for a token of their content id.
 """
 
@@ -24,9 +24,11 @@ from hlskit.keys.tokens import make_token, token_secret
 from hlskit.pipeline import run_package
 from tests.conftest import _make_clip
 from tests.server.conftest import LiveServer, start_server
+from tests.tiers import debian_ffmpeg
+
+pytestmark = pytest.mark.slow
 
 SECONDS, FPS = 3, 30
-DEBIAN_FFMPEG = "/usr/bin/ffmpeg"
 
 
 @dataclass
@@ -62,13 +64,14 @@ def hevc_site(tmp_path_factory, ffmpeg):
     server.stop()
 
 
-def decode(url: str, ffmpeg: str = DEBIAN_FFMPEG) -> subprocess.CompletedProcess:
+def decode(url: str, ffmpeg: str | None = None) -> subprocess.CompletedProcess:
+    ffmpeg = ffmpeg or debian_ffmpeg()
     args = [ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-nostats", "-progress", "pipe:1", "-i", url]
     return subprocess.run(args + ["-map", "0:v:0", "-f", "null", "-"], capture_output=True, text=True, timeout=120)
 
 
 def test_debian_ffmpeg_decodes_every_definition_through_the_key_service(hevc_site):
-    assert shutil.which(DEBIAN_FFMPEG), "Debian's ffmpeg is missing: apt-get install ffmpeg (make test does it)"
+    assert shutil.which(debian_ffmpeg()), "Debian's ffmpeg is missing: apt-get install ffmpeg (make test does it)"
     names = [d.name for d in hevc_site.manifest.definitions]
     assert names == ["LD", "SD", "LD-hevc", "SD-hevc"]
     for name in names:

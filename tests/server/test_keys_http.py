@@ -19,6 +19,8 @@ from hlskit.hls.crypto import decrypt_segment
 from hlskit.keys.tokens import make_token
 from hlskit.stores.keys import KeyStore
 
+pytestmark = pytest.mark.slow
+
 
 def test_valid_token_gets_the_16_bytes_that_decrypt_the_segments(site):
     pkg = site.package

@@ -9,6 +9,8 @@ import os
 import pytest
 import requests
 
+pytestmark = pytest.mark.slow
+
 PLAYLIST = "application/vnd.apple.mpegurl"
 
 

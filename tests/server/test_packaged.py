@@ -13,6 +13,8 @@ from hlskit.keys.tokens import make_token, token_secret
 
 from .conftest import start_server
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def served(packaged):
