@@ -9,7 +9,8 @@ on bigger media.
     .venv/bin/python bench/reliability_package.py [--scale 4] [--repeat 3] [--only keys]
 
 Prints the counts: inputs tried and handled, faults survived, key inputs handled, orphans,
-tracebacks. ``--only keys`` runs the key material part alone (no FFmpeg).
+tracebacks. ``--only keys`` runs the key material part alone (no FFmpeg); ``--only cancel`` runs issue 25's
+cancels at every phase and the odd sources (audio gaps, interlace) alone.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from hlskit.engines.encode import ffmpeg_exe  # noqa: E402
 from tests.conftest import _make_clip  # noqa: E402
 from tests.reliability import key_inputs  # noqa: E402
 from tests.reliability import test_bad_inputs as bad  # noqa: E402
+from tests.reliability import test_cancel_and_odd_sources as cancels  # noqa: E402
 from tests.reliability import test_faults as faults  # noqa: E402
 from tests.reliability import test_key_inputs as key_tests  # noqa: E402
 from tests.reliability.helpers import processes_mentioning  # noqa: E402
@@ -93,19 +95,51 @@ def run_key_inputs(work: Path, tally: Tally, repeat: int) -> None:
             )
 
 
+def run_cancels(work: Path, ffmpeg: str, faults_: Tally, inputs: Tally, repeat: int) -> None:
+    """Issue 25's cancel at every phase, and the odd sources (an audio gap, interlace), ``repeat`` times."""
+    make_clip = lambda path, **kw: _make_clip(ffmpeg, path, **kw)  # noqa: E731
+    print(f"cancel at every phase and odd sources (each repeated {repeat} times)", flush=True)
+    for round_ in range(repeat):
+        for phase in ("encode", "encrypt", "remux"):
+            case = work / f"cancel-{phase}-{round_}"
+            case.mkdir()
+            faults_.run(
+                f"hlskit cancel while {phase} #{round_ + 1}",
+                case,
+                lambda p=phase, c=case: cancels.test_a_cancel_at_any_phase_publishes_nothing(p, c, make_clip, ffmpeg),
+            )
+        odd = {
+            "audio with a 4 s gap": cancels.test_a_gap_in_the_source_audio_stays_a_gap,
+            "interlaced source": cancels.test_an_interlaced_source_is_deinterlaced,
+        }
+        for k, (name, check) in enumerate(odd.items()):
+            case = work / f"odd-{k}-{round_}"
+            case.mkdir()
+            inputs.run(f"{name} #{round_ + 1}", case, lambda f=check, c=case: f(c, ffmpeg))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=4, help="clip size as a multiple of 320x180 (4: 1280x720)")
     parser.add_argument("--repeat", type=int, default=3, help="how many times each fault is repeated")
-    parser.add_argument("--only", choices=["all", "keys"], default="all", help="keys: the key material part alone")
+    parser.add_argument(
+        "--only",
+        choices=["all", "keys", "cancel"],
+        default="all",
+        help="keys: the key material part alone; cancel: cancels at every phase and the odd sources alone",
+    )
     args = parser.parse_args()
     started = time.time()
     inputs, fault_tally, keys = Tally(), Tally(), Tally()
-    with tempfile.TemporaryDirectory(prefix="hlskit-reliability-") as tmp:
-        run_key_inputs(Path(tmp), keys, args.repeat)
-    if args.only == "keys":
-        return report(started, inputs, fault_tally, keys)
     ffmpeg = ffmpeg_exe()
+    if args.only in ("all", "cancel"):
+        with tempfile.TemporaryDirectory(prefix="hlskit-reliability-") as tmp:
+            run_cancels(Path(tmp), ffmpeg, fault_tally, inputs, args.repeat)
+    if args.only in ("all", "keys"):
+        with tempfile.TemporaryDirectory(prefix="hlskit-reliability-") as tmp:
+            run_key_inputs(Path(tmp), keys, args.repeat)
+    if args.only != "all":
+        return report(started, inputs, fault_tally, keys)
     with tempfile.TemporaryDirectory(prefix="hlskit-reliability-") as tmp:
         work = Path(tmp)
         w, h = 320 * args.scale, 180 * args.scale
