@@ -152,7 +152,7 @@ def cap_to_source(rungs: list[Rung], source_kbps: int | None) -> tuple[list[Rung
     """Never encode above the source's own video rate (MPS TransConfig ``IsCheckVideoBitrate``): a
     rung aiming higher is encoded at the source's rate; of rungs capped alike only the largest
     picture is kept, since the others would spend the same bits on fewer pixels. Returns the
-    rungs and a sentence for each one dropped."""
+    rungs and a sentence for each one capped or dropped."""
     if not source_kbps:
         return list(rungs), []
     capped = []
@@ -168,12 +168,14 @@ def cap_to_source(rungs: list[Rung], source_kbps: int | None) -> tuple[list[Rung
     best = next((r for r in capped if r.transmux), None)
     keep = None if best else max(at_cap, key=lambda r: (r.width * r.height, r.definition.width), default=None)
     twin = best or keep
-    dropped = [
-        f"{r.name} dropped: at the source's own {source_kbps} kb/s it would duplicate {twin.name}"
+    notes = [
+        f"{r.name} {r.why}"
+        if r is keep
+        else f"{r.name} dropped: at the source's own {source_kbps} kb/s it would duplicate {twin.name}"
         for r in at_cap
-        if twin is not None and r is not keep
+        if twin is not None
     ]
-    return [r for r in capped if not (r.why and r is not keep)], dropped
+    return [r for r in capped if not (r.why and r is not keep)], notes
 
 
 def choose_ladder(display_width: int, display_height: int, definitions: list[Definition] | None = None) -> list[Rung]:

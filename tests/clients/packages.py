@@ -57,7 +57,7 @@ class Site:
     variants: dict[str, list[str]] = field(default_factory=dict)  # content id -> definitions
 
     def token(self, content_id: str) -> str:
-        return make_token(token_secret(self.settings), content_id, 3600)
+        return make_token(token_secret(self.settings.token_config()), content_id, 3600)
 
     def url(self, content_id: str, playlist: str = "master.m3u8", token: bool = True) -> str:
         query = f"?token={self.token(content_id)}" if token else ""

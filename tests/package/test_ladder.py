@@ -91,7 +91,10 @@ def test_no_rung_is_encoded_above_the_source_rate_and_capped_twins_collapse():
     rungs, notes = cap_to_source(choose_ladder(1280, 720), 500)
     assert [(r.name, r.definition.video_kbps) for r in rungs] == [("LD", 400), ("HD", 500)]
     assert "capped at the source's own 500 kb/s" in rungs[1].why and rungs[0].why == ""
-    assert notes == ["SD dropped: at the source's own 500 kb/s it would duplicate HD"]
+    assert notes == [
+        "SD dropped: at the source's own 500 kb/s it would duplicate HD",
+        "HD capped at the source's own 500 kb/s (definition 1800 kb/s)",
+    ]
     untouched, none = cap_to_source(choose_ladder(1280, 720), None)  # a rate the container does not state
     assert untouched == choose_ladder(1280, 720) and none == []
 

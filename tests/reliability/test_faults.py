@@ -112,13 +112,29 @@ def test_signal_during_encoding(sig, tmp_path, long_clip):
     _again_succeeds(tmp_path, src, "enc")
 
 
+# The playlists one FFmpeg run writes: hlskit gives one output path with %v, expanded to each name of
+# -var_stream_map ("v:0,name:LD a:0,agroup:aud,name:audio-en").
+PLAYLISTS = """
+def playlists(argv):
+    names = []
+    if "-var_stream_map" in argv:
+        stream_map = argv[argv.index("-var_stream_map") + 1]
+        names = [p.split(":", 1)[1] for s in stream_map.split() for p in s.split(",") if p.startswith("name:")]
+    found = []
+    for arg in argv:
+        if arg.endswith("ffmpeg.m3u8"):
+            found += [arg.replace("%v", n) for n in names] if "%v" in arg else [arg]
+    return found
+"""
+
 INFLATE = """#!{python}
 # Real FFmpeg, then many more (hard-linked) segments in each playlist, so that encrypting them
 # (hlskit.keys.protect, after FFmpeg has exited) takes long enough to be interrupted.
 import ctypes, os, signal, subprocess, sys
+{playlists}
 libc = ctypes.CDLL(None)
 code = subprocess.call([{ffmpeg!r}, *sys.argv[1:]], preexec_fn=lambda: libc.prctl(1, signal.SIGKILL))
-for playlist in [a for a in sys.argv if a.endswith("ffmpeg.m3u8")]:
+for playlist in playlists(sys.argv[1:]) if code == 0 else []:
     folder = os.path.dirname(playlist)
     lines = open(playlist).read().splitlines()
     head = [l for l in lines if l.startswith("#") and not l.startswith(("#EXTINF", "#EXT-X-ENDLIST"))]
@@ -138,7 +154,7 @@ sys.exit(code)
 def test_signal_during_encryption(sig, tmp_path, ffmpeg, make_clip):
     src = make_clip(tmp_path / "in.mp4", width=320, height=180, seconds=2)
     wrapper = tmp_path / "ffmpeg-inflating"
-    wrapper.write_text(INFLATE.format(python=sys.executable, ffmpeg=ffmpeg, copies=1500))
+    wrapper.write_text(INFLATE.format(python=sys.executable, ffmpeg=ffmpeg, copies=1500, playlists=PLAYLISTS))
     wrapper.chmod(0o755)
     proc = _start(tmp_path, src, "enc", HLSKIT_FFMPEG=str(wrapper))
     out = tmp_path / "out"
@@ -253,21 +269,23 @@ def test_output_turns_read_only_while_encoding(tmp_path, long_clip):
         _again_succeeds(tmp_path, src, "rofs")
 
 
-TRUNCATE = """#!/bin/sh
-# Real FFmpeg, then the playlist cut after its first segment and one segment emptied: what the HLS
-# muxer leaves when writes fail but it still exits 0.
-"{ffmpeg}" "$@" || exit $?
-for a in "$@"; do
-  case "$a" in *ffmpeg.m3u8) head -n 7 "$a" > "$a.cut" && mv "$a.cut" "$a";; esac
-done
-exit 0
+TRUNCATE = """#!{python}
+# Real FFmpeg, then the playlist cut after its first segment: what the HLS muxer leaves when writes
+# fail but it still exits 0.
+import subprocess, sys
+{playlists}
+code = subprocess.call([{ffmpeg!r}, *sys.argv[1:]])
+for playlist in playlists(sys.argv[1:]) if code == 0 else []:
+    lines = open(playlist).read().splitlines()
+    open(playlist, "w").write("\\n".join(lines[:7]) + "\\n")
+sys.exit(code)
 """
 
 
 def test_ffmpeg_exiting_0_with_a_cut_playlist_is_no_success(tmp_path, ffmpeg, make_clip):
     src = make_clip(tmp_path / "in.mp4", seconds=3)
     wrapper = tmp_path / "ffmpeg-cut"
-    wrapper.write_text(TRUNCATE.format(ffmpeg=ffmpeg))
+    wrapper.write_text(TRUNCATE.format(python=sys.executable, ffmpeg=ffmpeg, playlists=PLAYLISTS))
     wrapper.chmod(0o755)
     env = {"HLSKIT_HOME": str(tmp_path / "home"), "HLSKIT_FFMPEG": str(wrapper)}
     done = run_hlskit(*_cmd(src, tmp_path / "out", "cut"), env=env)
