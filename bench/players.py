@@ -39,25 +39,29 @@ import platform
 import re
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
 from werkzeug.serving import make_server
 
-from hlskit.cli.abrcheck import launch_chromium, throttle
-from hlskit.config import load_settings
-from hlskit.domain.plan import PackageOptions
-from hlskit.engines.encode import ffmpeg_exe
-from hlskit.engines.sample import sample_args
-from hlskit.keys.tokens import make_token, token_secret
-from hlskit.pipeline import run_package
-from hlskit.server import create_app
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script from the checkout: tests/ is importable
+
+from hlskit.cli.abrcheck import launch_chromium, throttle  # noqa: E402
+from hlskit.config import load_settings  # noqa: E402
+from hlskit.domain.plan import PackageOptions  # noqa: E402
+from hlskit.engines.encode import ffmpeg_exe  # noqa: E402
+from hlskit.engines.sample import sample_args  # noqa: E402
+from hlskit.keys.tokens import make_token, token_secret  # noqa: E402
+from hlskit.pipeline import run_package  # noqa: E402
+from hlskit.server import create_app  # noqa: E402
+from tests.staticsite import serve_files  # noqa: E402
+
 NPM = ROOT / "player" / "node_modules"
 RESULTS = ROOT / "bench" / "results" / "players.md"
 SLOW_KBPS = 700
@@ -160,31 +164,8 @@ def other_origin_server(size: tuple[int, int] = (640, 360)) -> ThreadingHTTPServ
             raise SystemExit(f"{file} is missing: run `cd player && npm ci` first.")
         files[path] = file.read_bytes()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
-            body = files.get(self.path.split("?")[0])
-            if body is None:
-                self.send_error(404)
-                return
-            kind = (
-                "text/html"
-                if self.path.endswith(".html")
-                else "text/css"
-                if self.path.endswith(".css")
-                else "text/javascript"
-            )
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    kinds = {".html": "text/html", ".css": "text/css"}
+    return serve_files({path: (body, kinds.get(Path(path).suffix, "text/javascript")) for path, body in files.items()})
 
 
 def reorder_master(text: str, first: str) -> str:
