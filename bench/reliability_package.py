@@ -95,9 +95,8 @@ def run_key_inputs(work: Path, tally: Tally, repeat: int) -> None:
             )
 
 
-def run_cancels(work: Path, ffmpeg: str, faults_: Tally, inputs: Tally, repeat: int) -> None:
+def run_cancels(work: Path, ffmpeg: str, make_clip, faults_: Tally, inputs: Tally, repeat: int) -> None:
     """Issue 25's cancel at every phase, and the odd sources (an audio gap, interlace), ``repeat`` times."""
-    make_clip = lambda path, **kw: _make_clip(ffmpeg, path, **kw)  # noqa: E731
     print(f"cancel at every phase and odd sources (each repeated {repeat} times)", flush=True)
     for round_ in range(repeat):
         for phase in ("encode", "encrypt", "remux"):
@@ -132,9 +131,10 @@ def main() -> int:
     started = time.time()
     inputs, fault_tally, keys = Tally(), Tally(), Tally()
     ffmpeg = ffmpeg_exe()
+    make_clip = lambda path, **kw: _make_clip(ffmpeg, path, **kw)  # noqa: E731
     if args.only in ("all", "cancel"):
         with tempfile.TemporaryDirectory(prefix="hlskit-reliability-") as tmp:
-            run_cancels(Path(tmp), ffmpeg, fault_tally, inputs, args.repeat)
+            run_cancels(Path(tmp), ffmpeg, make_clip, fault_tally, inputs, args.repeat)
     if args.only in ("all", "keys"):
         with tempfile.TemporaryDirectory(prefix="hlskit-reliability-") as tmp:
             run_key_inputs(Path(tmp), keys, args.repeat)
@@ -167,7 +167,6 @@ def main() -> int:
                 lambda e=extra, c=code, wd=words, i=case_id, d=case: bad.test_option(i, e, c, wd, d, short, ffmpeg),
             )
 
-        make_clip = lambda path, **kw: _make_clip(ffmpeg, path, **kw)  # noqa: E731
         long_clip = clip(ffmpeg, work / "long.mp4", 640, 360, seconds=12)
         print(f"faults (each repeated {args.repeat} times)", flush=True)
         for round_ in range(args.repeat):
