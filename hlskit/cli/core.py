@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ..domain.chunks import summary as chunk_summary
 from ..domain.errors import InputError
 from ..domain.options import parse_clip, parse_text_watermark, parse_watermark
 from ..domain.plan import PackageOptions
@@ -87,6 +88,12 @@ def _stop_on_sigterm(signum, frame):
 @click.option("--content-id", default=None, help="Content id (default: the file name plus a random suffix).")
 @click.option("--engine", type=click.Choice(list(ENGINES)), default=None, help="Where jobs run (default local).")
 @click.option(
+    "--chunk-seconds",
+    type=int,
+    default=None,
+    help="With --engine celery: seconds of video per task, rounded to whole segments (default: the chunk_seconds setting, 30).",
+)
+@click.option(
     "--watermark",
     "watermarks",
     multiple=True,
@@ -112,7 +119,7 @@ def _stop_on_sigterm(signum, frame):
     "--wait/--no-wait",
     default=True,
     show_default=True,
-    help="Return when the package is done (--no-wait: submit only; with the mts engine).",
+    help="Return when the package is done (--no-wait: submit only; with the mts and celery engines).",
 )
 @given_key_options
 @encoder_options
@@ -131,6 +138,7 @@ def package(
     no_encrypt,
     content_id,
     engine,
+    chunk_seconds,
     watermarks,
     text_watermarks,
     clip,
@@ -150,7 +158,7 @@ def package(
       hlskit package talk.mp4 --codec h264,hevc --format fmp4 --mp4
       hlskit package film.mkv --audio commentary.m4a:en:Commentary --subtitles fr.srt:fr --default-audio en
     """
-    settings = settings_from(ctx, engine=engine, **encoder_overrides(ctx))
+    settings = settings_from(ctx, engine=engine, chunk_seconds=chunk_seconds, **encoder_overrides(ctx))
     options = PackageOptions(
         ladder=ladder,
         segment_duration=segment_duration,
@@ -237,7 +245,15 @@ def status(ctx, ref, as_json, wait):
     if as_json:
         click.echo(
             json.dumps(
-                [{**r.to_dict(), "jobs": [j.to_dict() for j in store.run_jobs(r.run_id)]} for r in runs], indent=2
+                [
+                    {
+                        **r.to_dict(),
+                        "jobs": [j.to_dict() for j in store.run_jobs(r.run_id)],
+                        "chunks": [c.to_dict() for c in store.chunks.of_run(r.run_id)],
+                    }
+                    for r in runs
+                ],
+                indent=2,
             )
         )
         return
@@ -264,6 +280,15 @@ def status(ctx, ref, as_json, wait):
                 j.state.value,
                 str(j.percent),
                 f"{j.code}: {j.message}" if j.code else "",
+            )
+        chunks = store.chunks.of_run(r.run_id)  # a Celery run: its chunks and who encoded them
+        if chunks:
+            table.add_row("  chunks", "", "", "", "", "", chunk_summary(chunks))
+        for c in chunks if ref else []:  # one run asked for: every chunk, its time range and worker
+            span = f"{c.start:.0f}-{c.start + c.duration:.0f} s" if c.kind == "video" else c.kind
+            tries = f", attempt {c.attempts}" if c.attempts > 1 else ""
+            table.add_row(
+                f"    {c.name}", "", span, c.worker, c.state.value, str(c.percent), f"{c.message}{tries}".strip(", ")
             )
     Console().print(table)
     if wait and any(r.state != RunState.PUBLISHED for r in runs):
