@@ -18,7 +18,10 @@ so FFmpeg never shifts one output by its own encoder delay (B-frames: 80 ms at 2
 AAC priming: 21 ms); each output's presentation times are then the source's own, and an audio
 rendition encoded by another process lines up with the picture to the sample. fMP4 chunks use
 ``movflags=+frag_discont`` so that each fragment's tfdt (ISO/IEC 14496-12 §8.8.12) carries that
-time, instead of an edit list that starts every chunk at zero.
+time, instead of an edit list that starts every chunk at zero, and ``+negative_cts_offsets``
+(trun version 1, as CMAF does) so that a definition's first frame is composed at its tfdt: the
+presentation time is then the same whether a player applies the init section's edit list or,
+like hls.js, ignores it; every chunk's init section is then byte for byte the same.
 """
 
 from __future__ import annotations
@@ -116,7 +119,7 @@ def cut(plan: PackagePlan, seconds: int, video_start: Fraction = Fraction(0)) ->
 def _extra(plan: PackagePlan, offset: float) -> list[str]:
     extra = ["-output_ts_offset", f"{offset:.6f}"]
     if plan.format == "fmp4":  # the fragment's tfdt from its own timestamps (see the module docstring)
-        extra += ["-hls_segment_options", "movflags=+frag_discont"]
+        extra += ["-hls_segment_options", "movflags=+frag_discont+negative_cts_offsets"]
     return extra
 
 
@@ -147,7 +150,9 @@ def audio_args(
     """The FFmpeg command of one audio rendition, the whole title from the first chunk's first
     frame (so sound and picture start together), into ``OUT/<its folder>/``."""
     end = (plan.clip.seek + plan.clip.duration) if plan.clip and plan.clip.duration else None
-    piece = dataclasses.replace(plan, clip=Clip(first.seek, None if end is None else end - first.seek))
+    clip = Clip(first.seek, None if end is None else end - first.seek)
+    # No -ss 0: FFmpeg's seek to 0 drops an AAC source's first frame (its priming, marked by the edit list).
+    piece = dataclasses.replace(plan, clip=None if clip == Clip(0.0) else clip)
     encode = build_encode(piece, [], ffmpeg, preset, Path(OUT), textdir, create=False, audio=[rendition])
     return _with_output_options(encode.args, _extra(plan, TIMELINE_START))
 

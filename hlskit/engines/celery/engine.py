@@ -288,6 +288,8 @@ def _shared(plan: PackagePlan) -> PackagePlan:
 
 
 def _most_segments(plan: PackagePlan, spans: list[Span]) -> int:
-    """At least as many segments as any definition will have (each chunk is whole segments, the
-    last one up to one more): data keys are made for these, the unused ones left out at the end."""
-    return sum(math.ceil(s.length / plan.segment_duration) for s in spans) + 1
+    """At least as many segments as any definition will have (each chunk but the last is whole
+    segments; the last may end with a short one): data keys are made for these, and the ones no
+    segment uses are left out of the package at the end (and revoked)."""
+    whole = sum(round(s.length / plan.segment_duration) for s in spans[:-1])
+    return whole + math.ceil(spans[-1].length / plan.segment_duration) + 1
