@@ -109,8 +109,11 @@ class Workers:
             for name in names:
                 if self.procs[name].poll() is not None:
                     raise RuntimeError(f"worker {name} exited: {self.log(name)[-2000:]}")
-            if wanted <= set(ping_workers(app, timeout=1.0)):
-                return
+            try:
+                if wanted <= set(ping_workers(app, timeout=1.0)):
+                    return
+            except Exception:  # a broker restarted a moment ago: a stale pooled connection; ask again
+                time.sleep(0.5)
         raise RuntimeError(f"workers {sorted(wanted)} did not answer a ping within {timeout:.0f} s")
 
     def ensure(self, names: list[str]) -> None:

@@ -134,9 +134,17 @@ def _assemble(staging: Path, out: str, pieces: list[str], rows: dict, seconds: f
         if not isinstance(playlist, MediaPlaylist) or not playlist.segments:
             raise JobError(f"{where} lists no segment of {out}")
         first = playlist.segments[0].map
-        if init is None and first is not None:
-            _link(source / Path(first.uri).name, folder / CLEAR_INIT)
-            init = Entry(CLEAR_INIT, 0.0)
+        if first is not None:
+            made = source / Path(first.uri).name
+            if init is None:
+                _link(made, folder / CLEAR_INIT)
+                init = Entry(CLEAR_INIT, 0.0)
+            elif made.read_bytes() != (folder / CLEAR_INIT).read_bytes():
+                # One init section serves every chunk: they must all be the same encoder configuration.
+                raise JobError(
+                    f"{where} was encoded with another configuration than chunk {pieces[0]} (its initialization "
+                    "section differs): give every worker the same hlskit and FFmpeg, and package the source again"
+                )
         for seg in playlist.segments:
             target = f"seg-{len(entries):05d}{Path(seg.raw_uri).suffix}"
             _link(source / seg.raw_uri, folder / target)

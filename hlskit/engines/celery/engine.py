@@ -22,7 +22,7 @@ from typing import Any
 import av
 
 from ... import __version__
-from ...domain.chunks import AUDIO, THUMBNAILS, VIDEO, Chunk, chunk_name
+from ...domain.chunks import AUDIO, THUMBNAILS, VIDEO, Chunk, ChunkState, chunk_name
 from ...domain.configs import CeleryConfig
 from ...domain.errors import HlskitError, InputError, JobError
 from ...domain.manifest import build_manifest
@@ -244,7 +244,12 @@ class CeleryEngine(Engine):
             for job in jobs:
                 store.update(job.job_id, state=JobState.FAIL, code="ChunksMissing", message=why)
             return EngineReport([store.get(j.job_id) or j for j in jobs])
-        Follower(self, run, store, progress).wait()
+        follower = Follower(self, run, store, progress)
+        follower.wait()
+        if follower.gave_up:  # the broker stayed away: the run ends here, in that one sentence
+            for job in store.run_jobs(run.run_id):
+                store.update(job.job_id, state=JobState.FAIL, code="BrokerUnavailable", message=follower.gave_up)
+            return EngineReport(store.run_jobs(run.run_id))
         assert self.config.store is not None
         keys = KeyStore.open(self.config.store)
         return assemble_run(run, store, keys, self.ffmpeg, package, progress)
@@ -253,13 +258,17 @@ class CeleryEngine(Engine):
         """Revoke the run's tasks: queued ones are dropped; running ones stop within a second or
         two, when they see the job cancelled in the store (which the pipeline marks next)."""
         assert self.config.store is not None
-        chunks = JobStore.open(self.config.store).chunks.of_run(job.run_id)
+        store = JobStore.open(self.config.store)
+        chunks = store.chunks.of_run(job.run_id)
+        waiting = [c for c in chunks if c.state in (ChunkState.QUEUED, ChunkState.RETRYING)]
         ids = [c.task_id for c in chunks if not c.state.finished and c.task_id]
         if ids:
             try:
                 self.app.control.revoke(ids)
             except Exception:  # the broker is away: the workers still see the cancel in the store
                 pass
+        for c in waiting:  # a revoked task never runs, so it would never say so itself
+            store.chunks.update(c.run_id, c.name, state=ChunkState.CANCELLED, message="revoked: the run was cancelled")
 
 
 def task_id(run_id: str, name: str) -> str:

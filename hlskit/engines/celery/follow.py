@@ -53,6 +53,7 @@ class Follower:
         self.engine, self.run, self.store, self.progress = engine, run, store, progress
         self.missed: dict[str, int] = {}
         self.broker_lost_since: float | None = None
+        self.gave_up = ""  # why the run ends without its chunks (the broker stayed away)
         self.last_broker = self.last_ping = time.monotonic()
 
     def wait(self) -> list[Chunk]:
@@ -102,13 +103,13 @@ class Follower:
             self.broker_lost_since = self.broker_lost_since or now
             if now - self.broker_lost_since < BROKER_GRACE:
                 return False
-            why = (
-                f"{self.engine.unreachable(exc)}; the broker was away for over {BROKER_GRACE:.0f} s, "
-                "so this chunk was given up and nothing was published"
+            self.gave_up = (
+                f"{self.engine.unreachable(exc)}; it was away for over {BROKER_GRACE:.0f} s, so the run's "
+                "unfinished chunks were given up"
             )
             for c in chunks:
                 if not c.state.finished:
-                    self.store.chunks.update(self.run.run_id, c.name, state=ChunkState.FAILED, message=why)
+                    self.store.chunks.update(self.run.run_id, c.name, state=ChunkState.FAILED, message=self.gave_up)
             return True
         self.broker_lost_since = None
         if identity == self.run.broker_id:
