@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
-VIDEO, AUDIO, THUMBNAILS = "video", "audio", "thumbnails"  # what a chunk makes
+VIDEO, AUDIO, THUMBNAILS = "video", "audio", "thumbnails"  # what a chunk makes (THUMBNAILS: a sprite row)
 
 
 class ChunkState(str, Enum):
@@ -35,7 +35,7 @@ class ChunkState(str, Enum):
 @dataclass
 class Chunk:
     run_id: str
-    name: str  # "c00003" (video), "audio/en", "thumbnails": unique within the run
+    name: str  # "c00003" (video), "audio/en", "sprite/00" (a row of the seek-bar sprite): unique in the run
     kind: str = VIDEO
     start: float = 0.0  # seconds into the title (after --clip's start)
     duration: float = 0.0
@@ -58,6 +58,11 @@ class Chunk:
 def chunk_name(index: int) -> str:
     """The name of video chunk ``index`` (0-based): ``c00003``."""
     return f"c{index:05d}"
+
+
+def sprite_row_name(row: int) -> str:
+    """The name of the task that makes row ``row`` of the seek-bar sprite: ``sprite/00``."""
+    return f"sprite/{row:02d}"
 
 
 def summary(chunks: list[Chunk]) -> str:

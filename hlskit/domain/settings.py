@@ -83,11 +83,11 @@ class Settings:
     # Celery engine (docs/distributed.md): a redis:// broker URL (may carry a password: file or
     # environment, never a flag); the title is cut into chunks of about chunk_seconds (whole
     # segments), one task each; workers take tasks from celery_queue; Redis hands a dead worker's
-    # task to another after visibility_timeout seconds (longer than any chunk takes to encode).
+    # task to another after celery_visibility_timeout seconds (longer than any chunk takes to encode).
     broker_url: str | None = None
     chunk_seconds: int = 30
     celery_queue: str = "hlskit"
-    visibility_timeout: int = 600
+    celery_visibility_timeout: int = 600
 
     # Notifications
     notify_secret: str | None = None  # HMAC key for webhook signatures
@@ -143,7 +143,7 @@ class Settings:
             self.broker_url,
             self.chunk_seconds,
             self.celery_queue,
-            self.visibility_timeout,
+            self.celery_visibility_timeout,
             self.store_config(),
             self.ffmpeg_config(),
         )

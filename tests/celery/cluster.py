@@ -85,10 +85,11 @@ class Workers:
     env: dict[str, str]
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
-    def start(self, name: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    def start(self, name: str, env: dict[str, str] | None = None, prefix: list[str] | None = None) -> subprocess.Popen:
+        """Start worker ``name``; ``prefix`` runs it under another command (bench: ``taskset -c 0``)."""
         log = open(self.dir / f"{name}.log", "ab")  # noqa: SIM115 (the process owns it)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hlskit", "worker", "--name", f"{name}@%h", "--concurrency", "1"],
+            [*(prefix or []), sys.executable, "-m", "hlskit", "worker", "--name", f"{name}@%h", "--concurrency", "1"],
             env={**os.environ, **self.env, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -46,7 +46,7 @@ class Cluster:
             media_root=self.out,
             broker_url=self.redis.url,
             x264_preset="ultrafast",
-            visibility_timeout=VISIBILITY,
+            celery_visibility_timeout=VISIBILITY,
         )
         return base.replace(**changes)
 
@@ -68,7 +68,7 @@ def cluster(tmp_path_factory) -> Cluster:
     env = {
         "HLSKIT_HOME": str(home),
         "HLSKIT_BROKER_URL": redis.url,
-        "HLSKIT_VISIBILITY_TIMEOUT": str(VISIBILITY),
+        "HLSKIT_CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY),
     }
     for name in ("HLSKIT_CONFIG", "HLSKIT_STORE_URL", "HLSKIT_FFMPEG"):
         env[name] = ""  # the tests' own settings, whatever the shell exported (empty: unset)

@@ -42,7 +42,7 @@ def test_submit_then_status_wait_publishes_and_status_lists_each_chunk_and_its_w
     assert (cluster.out / "cli" / "master.m3u8").is_file()
     shown = run_hlskit("status", run_id, env={**env, "COLUMNS": "250"})  # rich's table: no wrapping
     assert "4/4 chunks done on" in shown.stdout
-    for name in ("c00000", "c00001", "c00002", "c00003", "thumbnails", "audio/und"):
+    for name in ("c00000", "c00001", "c00002", "c00003", "sprite/00", "audio/und"):
         assert name in shown.stdout
     [run] = json.loads(run_hlskit("status", run_id, "--json", env=env).stdout)
     chunks = {c["name"]: c for c in run["chunks"]}

@@ -21,8 +21,18 @@ from hlskit.domain.outputs import DefinitionOutput
 from hlskit.domain.plan import Clip, PackagePlan
 from hlskit.domain.tracks import AudioRendition
 from hlskit.engines.celery.app import broker_url
-from hlskit.engines.celery.chunks import OUT, TIMELINE_START, audio_args, chunk_args, chunk_seconds, cut
+from hlskit.engines.celery.chunks import (
+    OUT,
+    SPRITE_ROW,
+    TIMELINE_START,
+    audio_args,
+    chunk_args,
+    chunk_seconds,
+    cut,
+    sprite_rows,
+)
 from hlskit.engines.celery.work import RunFile, Task
+from hlskit.engines.thumbnails import layout_for
 from hlskit.stores.jobs import JobStore
 
 
@@ -113,6 +123,16 @@ def test_an_audio_rendition_is_the_whole_title_and_never_seeks_to_zero():
     clipped = _plan(60.0, clip=Clip(10.0, 20.0))
     part = audio_args(clipped, rendition, cut(clipped, 8)[0], "ffmpeg", "veryfast", Path("/t"))
     assert " ".join(part).count("-ss 10.000 -t 20.000 -i /src/title.mp4") == 1
+
+
+def test_the_sprite_is_made_in_rows_each_decoding_only_its_stretch():
+    plan = _plan(250.0, clip=Clip(5.0, None))  # 245 s: a tile every 3 s, 82 tiles, 9 rows of 10
+    layout = layout_for(245.0, 320, 180)
+    assert (layout.interval, layout.tiles, layout.rows) == (3, 82, 9)
+    rows = [" ".join(c) for c in sprite_rows(plan, layout, "ffmpeg")]
+    assert len(rows) == 9
+    assert "-ss 5.000 -t 30.000 -i /src/title.mp4" in rows[0] and "-ss 245.000 -t 5.000 " in rows[8]
+    assert all("tile=10x1" in r and r.endswith(f"-frames:v 1 -q:v 5 {OUT}/{SPRITE_ROW}") for r in rows)
 
 
 def test_the_broker_must_be_a_redis_url_and_its_password_never_shows():

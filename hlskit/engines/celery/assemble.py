@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
-from ...domain.chunks import THUMBNAILS, VIDEO, ChunkState
+from ...domain.chunks import VIDEO, sprite_row_name
 from ...domain.errors import HlskitError, JobError, os_error_sentence
 from ...domain.keys import DataKey, KeySchedule
 from ...domain.manifest import download_uri
@@ -38,6 +39,7 @@ from ..encode import FFMPEG_PLAYLIST
 from ..outcome import check_output
 from ..segments import clear_media_start, finish_segments, write_subtitles
 from ..thumbnails import Layout, Thumbnails, track_text
+from .chunks import SPRITE_ROW
 from .work import RunFile, chunk_dir, chunk_record, remove_work, work_dir
 
 CLEAR_INIT = "init-clear.mp4"  # chunk 0's init section, before finish_segments encrypts it as init.mp4
@@ -97,7 +99,7 @@ def assemble_run(
             report.subtitles[s["slug"]] = write_subtitles(staging / s["folder"], webvtt, durations, start)
     if definitions and run.thumbnails is not None:
         longest = max(o.duration for o in report.outputs.values())
-        report.thumbnails, note = _thumbnails(run, staging, rows, longest)
+        report.thumbnails, note = _thumbnails(run, staging, rows, ffmpeg, longest)
         report.warnings += [note] if note else []
     remove_work(staging)
     report.jobs = store.run_jobs(run.run_id)
@@ -218,15 +220,29 @@ def _media_start(staging: Path, definitions: list[str]) -> int | None:
     return None
 
 
-def _thumbnails(run: RunFile, staging: Path, rows: dict, duration: float) -> tuple[dict | None, str | None]:
-    """The sprite from its task into the package, and its WebVTT track; else a warning sentence."""
-    sprite = chunk_dir(staging, THUMBNAILS) / SPRITE
-    row = rows.get(THUMBNAILS)
-    if row is None or row.state != ChunkState.DONE or not sprite.is_file():
-        reason = row.message if row is not None and row.message else "its task did not finish"
-        return None, f"no seek-bar thumbnails were made ({reason.rstrip('.')}): the package plays without them"
+def _thumbnails(
+    run: RunFile, staging: Path, rows: dict, ffmpeg: str, duration: float
+) -> tuple[dict | None, str | None]:
+    """The sprite stacked from its rows' tasks into the package, and its WebVTT track; else a
+    warning sentence (a package without previews still plays)."""
     assert run.thumbnails is not None
     layout = Layout(**run.thumbnails)
-    os.replace(sprite, staging / SPRITE)
+    names = [sprite_row_name(r) for r in range(layout.rows)]
+    missing = [n for n in names if not (chunk_dir(staging, n) / SPRITE_ROW).is_file()]
+    if missing:
+        row = rows.get(missing[0])
+        reason = row.message if row is not None and row.message else f"{missing[0]} did not finish"
+        return None, f"no seek-bar thumbnails were made ({reason.rstrip('.')}): the package plays without them"
+    inputs = [arg for n in names for arg in ("-i", str(chunk_dir(staging, n) / SPRITE_ROW))]
+    stack = ["-filter_complex", f"vstack=inputs={len(names)}"] if len(names) > 1 else []
+    args = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", *inputs, *stack]
+    done = subprocess.run([*args, "-frames:v", "1", "-q:v", "5", str(staging / SPRITE)], capture_output=True, text=True)
+    if done.returncode != 0:
+        (staging / SPRITE).unlink(missing_ok=True)
+        last = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        return (
+            None,
+            f"no seek-bar thumbnails were made (FFmpeg could not stack the sprite: {last}): the package plays without them",
+        )
     (staging / THUMBNAILS_TRACK).write_text(track_text(layout, duration), encoding="utf-8")
     return Thumbnails(SPRITE, THUMBNAILS_TRACK, layout).to_manifest(), None

@@ -40,6 +40,7 @@ from ..thumbnails import Layout, sprite_args
 
 TIMELINE_START = 10  # seconds added to every output's timestamps: above any encoder delay down to ~0.5 fps
 OUT = "@hlskit-out@"  # stands for the attempt's own folder in a task's FFmpeg arguments (tasks.py)
+SPRITE_ROW = "row.png"  # one row of the sprite, lossless until the rows are stacked and made JPEG
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,19 @@ def audio_args(
     return _with_output_options(encode.args, _extra(plan, TIMELINE_START))
 
 
-def thumbnail_args(plan: PackagePlan, layout: Layout, ffmpeg: str, sprite: str) -> list[str]:
-    """The sprite sheet's FFmpeg command, writing ``OUT/<sprite>``."""
-    return sprite_args(ffmpeg, plan, layout, Path(OUT) / sprite)
+def sprite_rows(plan: PackagePlan, layout: Layout, ffmpeg: str) -> list[list[str]]:
+    """One FFmpeg command per row of the seek-bar sprite, each writing ``OUT/<SPRITE_ROW>``: the
+    row's stretch of the title, its tiles side by side. A row decodes only its own stretch, so a
+    long title's sprite takes a row's time, not the title's (the local engine decodes it all in
+    one process); the follower stacks the rows into the sprite (assemble.py)."""
+    seek = plan.clip.seek if plan.clip else 0.0
+    length = title_length(plan)
+    span = layout.columns * layout.interval  # seconds of title per row
+    commands = []
+    for row in range(layout.rows):
+        start = row * span
+        tiles = min(layout.columns, layout.tiles - row * layout.columns)
+        piece = dataclasses.replace(plan, clip=Clip(seek + start, min(span, length - start)))
+        strip = dataclasses.replace(layout, tiles=tiles, rows=1)  # the columns stay: a short last row is padded
+        commands.append(sprite_args(ffmpeg, piece, strip, Path(OUT) / SPRITE_ROW))
+    return commands

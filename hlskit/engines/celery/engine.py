@@ -22,12 +22,12 @@ from typing import Any
 import av
 
 from ... import __version__
-from ...domain.chunks import AUDIO, THUMBNAILS, VIDEO, Chunk, ChunkState, chunk_name
+from ...domain.chunks import AUDIO, THUMBNAILS, VIDEO, Chunk, ChunkState, chunk_name, sprite_row_name
 from ...domain.configs import CeleryConfig
 from ...domain.errors import HlskitError, InputError, JobError
 from ...domain.manifest import build_manifest
 from ...domain.media import MediaInfo
-from ...domain.names import MANIFEST, SPRITE, run_staging
+from ...domain.names import MANIFEST, run_staging
 from ...domain.plan import PackagePlan, ProgressCallback
 from ...domain.runs import Job, JobState
 from ...storage import LocalStorage, is_remote
@@ -41,7 +41,7 @@ from ..encoders import check_rate_control
 from ..thumbnails import layout_for
 from .app import TASK, broker_identity, broker_url, make_app
 from .assemble import assemble_run
-from .chunks import Span, audio_args, chunk_args, chunk_seconds, cut, thumbnail_args, title_length
+from .chunks import Span, audio_args, chunk_args, chunk_seconds, cut, sprite_rows, title_length
 from .follow import Follower
 from .work import RunFile, Task, folder_of, read_run_file, work_dir, write_run_file
 
@@ -182,15 +182,17 @@ class CeleryEngine(Engine):
         return [store.get(j.job_id) or j for j in plan.all_jobs()]
 
     def _tasks(self, shared: PackagePlan, spans: list[Span]) -> list[Task]:
-        """The sprite first and the audio renditions next (each decodes the whole title on one
-        worker, so they start early), then the video chunks in order."""
+        """The sprite's rows first and the audio renditions next (an audio rendition is the whole
+        title on one worker, so it starts early), then the video chunks in order."""
         c = self.config.ffmpeg
         textdir = work_dir(shared.staging) / "text"
         length = title_length(shared)
         tasks = []
         if shared.media is not None:
-            sprite = thumbnail_args(shared, self._layout(shared), self.ffmpeg, SPRITE)
-            tasks.append(Task(THUMBNAILS, THUMBNAILS, [sprite[1:]], [], [], length))
+            layout = self._layout(shared)
+            for row, command in enumerate(sprite_rows(shared, layout, self.ffmpeg)):
+                seconds = min(layout.columns * layout.interval, length - row * layout.columns * layout.interval)
+                tasks.append(Task(sprite_row_name(row), THUMBNAILS, [command[1:]], [], [], seconds))
         for a in shared.audio:
             command = audio_args(shared, a, spans[0], self.ffmpeg, c.x264_preset, textdir)
             tasks.append(Task(a.job_name, AUDIO, [command[1:]], [a.folder], [shared.audio_jobs[a.slug].job_id], length))

@@ -30,7 +30,6 @@ from typing import Any
 from ... import __version__
 from ...domain.chunks import THUMBNAILS, VIDEO, ChunkState
 from ...domain.configs import CeleryConfig
-from ...domain.names import SPRITE
 from ...domain.runs import JobState
 from ...stores.db import StoreUnavailable
 from ...stores.jobs import JobStore
@@ -38,7 +37,7 @@ from ..encode import FFMPEG_PLAYLIST, ffmpeg_exe
 from ..outcome import check_output
 from ..process import popen_tied
 from .app import TASK
-from .chunks import OUT
+from .chunks import OUT, SPRITE_ROW
 from .work import CHUNK_FILE, RUN_FILE, chunk_dir, work_dir
 
 log = logging.getLogger("hlskit.worker")
@@ -204,8 +203,8 @@ def _attempt(piece: Piece, folder: Path, store: JobStore, ffmpeg: str) -> dict[s
 def _check(piece: Piece, folder: Path, only: list[str]) -> dict[str, str]:
     """Which outputs are incomplete (FFmpeg can exit 0 with a partial playlist: engines.outcome)."""
     if piece.kind == THUMBNAILS:
-        sprite = folder / SPRITE
-        return {} if sprite.is_file() and sprite.stat().st_size else {THUMBNAILS: "FFmpeg wrote no sprite"}
+        row = folder / SPRITE_ROW
+        return {} if row.is_file() and row.stat().st_size else {THUMBNAILS: "FFmpeg wrote no sprite row"}
     failed = {}
     for out in only or piece.outputs:
         outcome = check_output(folder / out / FFMPEG_PLAYLIST, piece.seconds, [])
