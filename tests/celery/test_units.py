@@ -3,6 +3,9 @@ run file, the chunk rows in the job store, and the manifest a detached engine co
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
 from fractions import Fraction
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from hlskit.domain.media import MediaInfo, VideoStream
 from hlskit.domain.names import run_staging
 from hlskit.domain.outputs import DefinitionOutput
 from hlskit.domain.plan import Clip, PackagePlan
+from hlskit.domain.runs import this_owner
 from hlskit.domain.tracks import AudioRendition
 from hlskit.engines.celery.app import broker_url
 from hlskit.engines.celery.chunks import (
@@ -31,7 +35,7 @@ from hlskit.engines.celery.chunks import (
     cut,
     sprite_rows,
 )
-from hlskit.engines.celery.work import RunFile, Task
+from hlskit.engines.celery.work import WORK, RunFile, Task, claim_assembly
 from hlskit.engines.thumbnails import layout_for
 from hlskit.stores.jobs import JobStore
 
@@ -195,3 +199,18 @@ def test_a_detached_runs_manifest_takes_what_was_made_and_keeps_only_the_keys_in
 
 def test_a_detached_run_stages_beside_its_package_by_run_id():
     assert run_staging("/shared/out/talk", "5f0c2a9e1b7d") == "/shared/out/.talk.run-5f0c2a9e1b7d"
+
+
+def test_one_follower_assembles_a_run_and_a_dead_ones_claim_is_taken_over(tmp_path):
+    staging = tmp_path / ".t.run-r"
+    (staging / WORK).mkdir(parents=True)
+    claim = staging / WORK / "assembling"
+    claim.write_text("another-host:1")  # a live follower elsewhere (another host: assumed alive)
+    assert claim_assembly(staging) is False
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid of this host that no longer runs
+    claim.write_text(f"{socket.gethostname()}:{gone.pid}")
+    assert claim_assembly(staging) is True and claim.read_text() == this_owner()
+    assert claim_assembly(staging) is True  # its own claim
+    shutil.rmtree(staging / WORK)
+    assert claim_assembly(staging) is False  # the run was assembled: its work folder is gone

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import shutil
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ from .app import TASK, broker_identity, broker_url, make_app
 from .assemble import assemble_run
 from .chunks import Span, audio_args, chunk_args, chunk_seconds, cut, sprite_rows, title_length
 from .follow import Follower
-from .work import RunFile, Task, folder_of, read_run_file, work_dir, write_run_file
+from .work import RunFile, Task, claim_assembly, folder_of, read_run_file, work_dir, write_run_file
 
 
 class CeleryEngine(Engine):
@@ -252,6 +253,11 @@ class CeleryEngine(Engine):
             for job in store.run_jobs(run.run_id):
                 store.update(job.job_id, state=JobState.FAIL, code="BrokerUnavailable", message=follower.gave_up)
             return EngineReport(store.run_jobs(run.run_id))
+        while not claim_assembly(staging):  # another follower assembles it: wait until it is done
+            current = store.get_run(run.run_id)
+            if current is None or current.state.finished or read_run_file(staging) is None:
+                return EngineReport(store.run_jobs(run.run_id))
+            time.sleep(1)
         assert self.config.store is not None
         keys = KeyStore.open(self.config.store)
         return assemble_run(run, store, keys, self.ffmpeg, package, progress)

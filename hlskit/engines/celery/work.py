@@ -8,6 +8,7 @@ the host that finishes the run see at the same path::
     .celery/chunks/<chunk>/      a chunk's clear segments, renamed into place when complete
     .celery/chunks/.<chunk>.<n>/ an attempt in progress (never counted)
     .celery/subtitles/<slug>.vtt subtitle renditions, cut into segments at finish
+    .celery/assembling           the follower that assembles the run (created exclusively)
 
 The folder is removed before the package is published. Segments are clear here: the folder is
 the staging folder's, never served, and it goes with the run.
@@ -23,8 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...domain.runs import owner_alive, this_owner
+
 WORK = ".celery"
 RUN_FILE = "run.json"
+CLAIM = "assembling"  # who assembles the run: "host:pid" (two followers must not both write the package)
 CHUNK_FILE = "chunk.json"  # in a finished chunk's folder: who made it, and any definition that failed
 
 
@@ -118,3 +122,29 @@ def chunk_record(staging: str | Path, name: str) -> dict[str, Any] | None:
 
 def remove_work(staging: str | Path) -> None:
     shutil.rmtree(work_dir(staging), ignore_errors=True)
+
+
+def claim_assembly(staging: str | Path) -> bool:
+    """Whether this process may assemble the run: the first follower creates the claim file
+    (O_EXCL); a later one may take it only from a process of this host that has died. False as
+    well when the work folder is gone (the run was assembled, or ended)."""
+    path = work_dir(staging) / CLAIM
+    while True:
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                owner = path.read_text(encoding="utf-8").strip()
+            except FileNotFoundError:
+                continue  # its owner let go of it a moment ago
+            if owner == this_owner():
+                return True
+            if not owner or owner_alive(owner):
+                return False
+            path.unlink(missing_ok=True)  # a follower of this host that died: take over
+            continue
+        except FileNotFoundError:
+            return False
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(this_owner())
+        return True
