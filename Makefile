@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 HOME_DIR := .hlskit
 PORT   ?= 8000
 
-.PHONY: demo test test-fast typecheck lint install player browser debian-ffmpeg clients sample package serve bench clean wheel postgres
+.PHONY: demo test test-fast typecheck lint install player browser debian-ffmpeg clients sample package serve bench clean wheel postgres redis
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ postgres:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
 	  else echo "error: PostgreSQL is missing: install Debian's postgresql package (sudo apt-get install postgresql)." >&2; exit 2; fi; }
 
+# The Celery engine's tests (tests/celery) and bench/distributed.py start a throwaway Redis broker
+# with Debian's redis-server on a free 127.0.0.1 port, and real `hlskit worker` processes.
+redis:
+	$(call deb,redis-server,redis-server)
+
 samples/sample.mp4: | $(VENV)/.installed
 	$(BIN)/hlskit sample samples/sample.mp4
 
@@ -101,10 +106,10 @@ test-fast: install | $(HOME_DIR)
 	$(FAST_TIER) $(BIN)/python -m pytest -q -m "not slow and not browser and not db"
 
 # tests/wheel builds the wheel itself and installs it into a fresh venv outside the checkout.
-test: install player browser debian-ffmpeg clients postgres lint typecheck | $(HOME_DIR)
+test: install player browser debian-ffmpeg clients postgres redis lint typecheck | $(HOME_DIR)
 	$(BIN)/python -m pytest -q
 
-bench: install player postgres samples/sample.mp4
+bench: install player postgres redis samples/sample.mp4
 	$(call deb,wrk,wrk)
 	$(BIN)/python bench/package.py --formats
 	$(BIN)/python bench/stitch.py
@@ -115,6 +120,7 @@ bench: install player postgres samples/sample.mp4
 	$(BIN)/python bench/reliability_package.py
 	$(BIN)/python bench/reliability_server.py
 	$(BIN)/python bench/reliability_validate.py
+	$(BIN)/python bench/distributed.py
 
 # dist/hlskit-<version>-py3-none-any.whl, with the player and hls.js inside: pip install it anywhere.
 wheel: install

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from . import core, extras, hls, mts, player, probe, quality, server, setup
+from . import core, distributed, extras, hls, mts, player, probe, quality, server, setup
 from .group import main
 
-for _area in (core, probe, hls, quality, server, player, mts, extras, setup):
+for _area in (core, probe, hls, quality, server, player, mts, distributed, extras, setup):
     _area.register(main)
 
 __all__ = ["main"]

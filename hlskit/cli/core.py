@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ..domain.chunks import summary as chunk_summary
 from ..domain.errors import InputError
 from ..domain.options import parse_clip, parse_text_watermark, parse_watermark
 from ..domain.plan import PackageOptions
@@ -91,6 +92,12 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
 @click.option("--content-id", default=None, help="Content id (default: the file name plus a random suffix).")
 @click.option("--engine", type=click.Choice(list(ENGINES)), default=None, help="Where jobs run (default local).")
 @click.option(
+    "--chunk-seconds",
+    type=int,
+    default=None,
+    help="With --engine celery: seconds of video per task, rounded to whole segments (default: the chunk_seconds setting, 30).",
+)
+@click.option(
     "--watermark",
     "watermarks",
     multiple=True,
@@ -116,7 +123,7 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
     "--wait/--no-wait",
     default=True,
     show_default=True,
-    help="Return when the package is done (--no-wait: submit only; with the mts engine).",
+    help="Return when the package is done (--no-wait: submit only; with the mts and celery engines).",
 )
 @given_key_options
 @encoder_options
@@ -136,6 +143,7 @@ def package(
     no_encrypt: bool,
     content_id: str | None,
     engine: str | None,
+    chunk_seconds: int | None,
     watermarks: tuple[str, ...],
     text_watermarks: tuple[str, ...],
     clip: str | None,
@@ -156,7 +164,7 @@ def package(
       hlskit package film.mkv --audio commentary.m4a:en:Commentary --subtitles fr.srt:fr --default-audio en
       hlskit package talk.mp4 --transmux          # no re-encode: the source's own video, encrypted
     """
-    settings = settings_from(ctx, engine=engine, **encoder_overrides(ctx))
+    settings = settings_from(ctx, engine=engine, chunk_seconds=chunk_seconds, **encoder_overrides(ctx))
     options = PackageOptions(
         ladder=ladder,
         segment_duration=segment_duration,
@@ -243,7 +251,15 @@ def status(ctx: click.Context, ref: str | None, as_json: bool, wait: bool) -> No
     if as_json:
         click.echo(
             json.dumps(
-                [{**r.to_dict(), "jobs": [j.to_dict() for j in store.run_jobs(r.run_id)]} for r in runs], indent=2
+                [
+                    {
+                        **r.to_dict(),
+                        "jobs": [j.to_dict() for j in store.run_jobs(r.run_id)],
+                        "chunks": [c.to_dict() for c in store.chunks.of_run(r.run_id)],
+                    }
+                    for r in runs
+                ],
+                indent=2,
             )
         )
         return
@@ -270,6 +286,15 @@ def status(ctx: click.Context, ref: str | None, as_json: bool, wait: bool) -> No
                 j.state.value,
                 str(j.percent),
                 f"{j.code}: {j.message}" if j.code else "",
+            )
+        chunks = store.chunks.of_run(r.run_id)  # a Celery run: its chunks and who encoded them
+        if chunks:
+            table.add_row("  chunks", "", "", "", "", "", chunk_summary(chunks))
+        for c in chunks if ref else []:  # one run asked for: every chunk, its time range and worker
+            span = f"{c.start:.0f}-{c.start + c.duration:.0f} s" if c.kind == "video" else c.kind
+            tries = f", attempt {c.attempts}" if c.attempts > 1 else ""
+            table.add_row(
+                f"    {c.name}", "", span, c.worker, c.state.value, str(c.percent), f"{c.message}{tries}".strip(", ")
             )
     Console().print(table)
     if wait and any(r.state != RunState.PUBLISHED for r in runs):

@@ -1,5 +1,5 @@
 """Set-up commands: ``config`` (the resolved settings and where each came from) and ``doctor``
-(checks FFmpeg, hls.js, Chromium, the home's permissions and the secrets, with a fix for each)."""
+(checks FFmpeg, hls.js, Chromium, the home's permissions, the secrets and, for the Celery engine, the broker and its workers, with a fix for each)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import click
 from ..config import SECRET_SETTINGS, Resolved, resolve_settings
 from ..domain.errors import HlskitError
 from ..domain.settings import Settings
+from ..engines.celery.app import broker_identity, broker_url, make_app, ping_workers
 from ..engines.encode import ffmpeg_exe
 from ..keys.tokens import token_secret
 from ..server.player import HLS_DIST, HLS_JS_VERSION
@@ -249,6 +250,38 @@ def check_notify_secret(settings: Settings) -> Check | None:
     return Check("notify secret", "ok", f"{path} (mode {_mode(path)})")
 
 
+def check_broker(settings: Settings) -> list[Check]:
+    """The Celery engine's broker answers, and so does at least one worker (Celery's inspect ping).
+    Nothing to check when neither broker_url nor the celery engine is configured."""
+    if not settings.broker_url and settings.engine != "celery":
+        return []
+    config = settings.celery_config()
+    fix = "start Redis there (Debian: apt-get install redis-server), or set broker_url to the broker's redis:// URL"
+    try:
+        url = mask_url(broker_url(config))
+        broker_identity(config)
+    except HlskitError as exc:
+        return [Check("broker", "fail", exc.message.rstrip("."), fix)]
+    except OSError as exc:
+        return [Check("broker", "fail", f"the broker {url} does not answer ({exc})", fix)]
+    checks = [Check("broker", "ok", f"Redis at {url} answers")]
+    try:
+        workers = ping_workers(make_app(config), timeout=2.0)
+    except Exception as exc:  # kombu's errors: the broker went away between the two checks
+        workers, why = [], f" ({exc})"
+    else:
+        why = ""
+    if workers:
+        checks.append(Check("workers", "ok", f"{len(workers)} answer a ping: {', '.join(workers)}"))
+    else:
+        status = "fail" if settings.engine == "celery" else "warn"  # packages would wait for a worker forever
+        detail = f"no hlskit worker answers a ping on {url}{why}"
+        checks.append(
+            Check("workers", status, detail, "start one on each encoding host: hlskit worker --concurrency 1")
+        )
+    return checks
+
+
 def run_checks(resolved: Resolved) -> list[Check]:
     settings = resolved.settings
     checks = [
@@ -259,6 +292,7 @@ def run_checks(resolved: Resolved) -> list[Check]:
         check_master_key(settings),
         check_token_secret(settings, resolved.sources),
         check_notify_secret(settings),
+        *check_broker(settings),
     ]
     return [c for c in checks if c is not None]
 
@@ -267,7 +301,8 @@ def run_checks(resolved: Resolved) -> list[Check]:
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as one JSON object.")
 @click.pass_context
 def doctor(ctx: click.Context, as_json: bool) -> None:
-    """Check FFmpeg, hls.js, Chromium, the home's permissions and the secrets, and say how to fix each.
+    """Check FFmpeg, hls.js, Chromium, the home's permissions, the secrets and (with broker_url or the
+    celery engine) the broker and its workers, and say how to fix each.
 
     Exits 1 when a check fails; a warning (e.g. no Chromium, which only abr-check needs) does not.
 

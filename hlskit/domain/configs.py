@@ -108,6 +108,22 @@ class StoreConfig:
 
 
 @dataclass(frozen=True)
+class CeleryConfig:
+    """The Celery engine and its workers: the broker, how a title is cut, and the shared stores.
+
+    ``broker_url`` may carry a password (``redis://:secret@host:6379/0``): kept out of every repr."""
+
+    broker_url: str | None = field(default=None, repr=False)
+    chunk_seconds: int = 30  # rounded to whole segments per run (engines.celery.chunks)
+    queue: str = "hlskit"
+    # Redis redelivers a task a worker took but never acknowledged (it died) only after this many
+    # seconds; a task running longer than this is delivered twice (harmless, but work is wasted).
+    visibility_timeout: int = 600
+    store: StoreConfig | None = None  # the job and key stores (PostgreSQL when hosts differ)
+    ffmpeg: FFmpegConfig = FFmpegConfig()
+
+
+@dataclass(frozen=True)
 class NotifyConfig:
     secret: str | None = field(default=None, repr=False)  # HMAC key for webhook signatures
     home: Path = Path(".")  # where notify.secret is created when no secret is set

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .keys import KeySchedule
 from .manifest_records import (
     DefinitionRecord,
     DownloadRecord,
@@ -163,6 +164,41 @@ class Manifest:
         """The renditions that were made, audio first."""
         return [r for r in self.renditions if r.succeeded and r.playlist]
 
+    def record_outputs(
+        self,
+        outputs: dict[str, DefinitionOutput],
+        audio: dict[str, DefinitionOutput] | None = None,
+        subtitles: dict[str, DefinitionOutput] | None = None,
+    ) -> None:
+        """What an engine measured of its outputs after the manifest was written at submit time (a
+        detached engine that encodes and encrypts where it follows, as the Celery engine does):
+        figures of definitions and renditions, subtitles made, and the keys their segments use."""
+        audio, subtitles = audio or {}, subtitles or {}
+        for d in self.definitions:
+            if d.name in outputs:
+                d.segments, d.duration, d.bytes = _figures(outputs[d.name])
+        for r in self.renditions:
+            made = (audio if r.type == "AUDIO" else subtitles).get(r.slug)
+            if made is None:
+                continue
+            r.segments, r.duration, r.bytes = _figures(made)
+            if r.type != "AUDIO":  # subtitles have no job: made means done
+                r.state = JobState.SUCCESS.value
+                r.playlist = f"{self.media_dir}{r.folder}/{MEDIA_PLAYLIST}"
+        if not outputs:
+            return
+        used = {key_id for made in [*outputs.values(), *audio.values()] for key_id in made.key_ids}
+        schedule = KeySchedule(self.encryption.rotate_every, self.encryption.clear_lead)
+        first: dict[int, int] = {}
+        for i in range(max(o.segments for o in outputs.values())):
+            index = schedule.key_index(i)
+            if index is not None:
+                first.setdefault(index, i)
+        kept = [k for k in self.keys if k.key_id in used]
+        for i, k in enumerate(kept):
+            k.first_segment = first.get(i)
+        self.keys = kept
+
     def record_downloads(self, made: dict[str, DownloadOutput]) -> None:
         """Measured downloads (an engine's report) into their entries."""
         for dl in self.downloads:
@@ -183,6 +219,10 @@ def _validation(data: Any) -> Validation:
         elif not isinstance(value, list):
             raise ValueError(f"validation {name} is not a list")
     return validation
+
+
+def _figures(made: DefinitionOutput) -> tuple[int, float, int]:
+    return made.segments, round(made.duration, 6), made.bytes
 
 
 def _plain(value: Any) -> Any:

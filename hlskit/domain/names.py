@@ -21,6 +21,14 @@ SPRITE = "sprite.jpg"
 THUMBNAILS = "thumbnails.vtt"
 
 
+def run_staging(final: str, run_id: str) -> str:
+    """Where a detached run (its jobs outlive the process that started it) writes a folder package
+    until it is published: ``out/.<content-id>.run-<run-id>`` beside ``final`` (``out/<content-id>``).
+    Named by the run, not by a process id, so no later run sweeps it away as a dead process's."""
+    head, _, name = final.rstrip("/").rpartition("/")
+    return f"{head}/.{name}.run-{run_id}"
+
+
 def segment_name(index: int, suffix: str = ".ts") -> str:
     """The ``index``-th segment (0-based), MPS style: ``index-00001.ts``."""
     return f"index-{index + 1:05d}{suffix}"

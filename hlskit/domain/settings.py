@@ -14,6 +14,7 @@ from typing import Any
 
 from .configs import (
     AliyunConfig,
+    CeleryConfig,
     FFmpegConfig,
     KmsConfig,
     MnsConfig,
@@ -81,6 +82,15 @@ class Settings:
     oss_endpoint: str | None = None  # e.g. https://oss-cn-shanghai.aliyuncs.com
     oss_location: str | None = None  # e.g. oss-cn-shanghai
 
+    # Celery engine (docs/distributed.md): a redis:// broker URL (may carry a password: file or
+    # environment, never a flag); the title is cut into chunks of about chunk_seconds (whole
+    # segments), one task each; workers take tasks from celery_queue; Redis hands a dead worker's
+    # task to another after celery_visibility_timeout seconds (longer than any chunk takes to encode).
+    broker_url: str | None = None
+    chunk_seconds: int = 30
+    celery_queue: str = "hlskit"
+    celery_visibility_timeout: int = 600
+
     # Notifications
     notify_secret: str | None = field(default=None, repr=False)  # HMAC key for webhook signatures
 
@@ -128,6 +138,16 @@ class Settings:
         assert self.job_db is not None and self.key_db is not None and self.master_key_file is not None
         return StoreConfig(
             self.store_url or self.job_db, self.store_url or self.key_db, self.master_key_file, self.kms_config()
+        )
+
+    def celery_config(self) -> CeleryConfig:
+        return CeleryConfig(
+            self.broker_url,
+            self.chunk_seconds,
+            self.celery_queue,
+            self.celery_visibility_timeout,
+            self.store_config(),
+            self.ffmpeg_config(),
         )
 
     def notify_config(self) -> NotifyConfig:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from ..domain.errors import InputError
 from ..domain.settings import Settings
 from .base import Capabilities, Engine, EngineReport
+from .celery import CeleryEngine
 from .local import LocalEngine
 from .mts import MtsEngine
 
@@ -19,6 +20,7 @@ from .mts import MtsEngine
 ENGINES: dict[str, tuple[type[Engine], Callable[[Settings], Engine]]] = {
     LocalEngine.name: (LocalEngine, lambda s: LocalEngine(s.ffmpeg_config())),
     MtsEngine.name: (MtsEngine, lambda s: MtsEngine(s.mps_config())),
+    CeleryEngine.name: (CeleryEngine, lambda s: CeleryEngine(s.celery_config())),
 }
 
 

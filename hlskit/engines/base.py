@@ -48,6 +48,9 @@ class Capabilities:
     # "run": a running run stops as a whole within seconds, one job alone only while Submitted;
     # "queued": only jobs still Submitted can be cancelled, running ones end on their own (MPS CancelJob).
     cancel: Literal["run", "queued"]
+    # A single-audio title's audio muxed into each definition; False: always an audio rendition
+    # (an engine that encodes a title in chunks would restart the AAC encoder, and click, at each).
+    muxed_audio: bool = True
 
 
 @dataclass

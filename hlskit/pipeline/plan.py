@@ -20,7 +20,7 @@ from ..domain.ids import check_content_id
 from ..domain.keys import KeySchedule
 from ..domain.ladder import Rung, cap_to_source, choose_ladder, parse_ladder_option
 from ..domain.media import MediaInfo
-from ..domain.names import MP4_SUFFIX
+from ..domain.names import MP4_SUFFIX, run_staging
 from ..domain.plan import Clip, PackageOptions, PackagePlan
 from ..domain.runs import Job, new_job_id, user_data
 from ..domain.settings import Settings
@@ -269,6 +269,8 @@ def plan_package(
     if media.video.interlaced and not options.transmux:
         notes.append(f"the source is interlaced ({media.video.field_order}): it is deinterlaced with bwdif")
     rungs, mp4_rungs = engine.shape_ladder(rungs, codecs, options.mp4)
+    if not engine.capabilities.muxed_audio and media.audio is not None:
+        options = dataclasses.replace(options, audio_renditions=True)
     tracks = plan_tracks(source, media, options, rungs, ffmpeg_exe(settings.ffmpeg_config()), length)
     if (tracks.audio or tracks.subtitles) and not engine.capabilities.renditions:
         can = engines_where(lambda c: c.renditions)
@@ -279,7 +281,7 @@ def plan_package(
         )
     start = start_definition(options, settings, [r.name for r in rungs])
     content_id = options.content_id or default_content_id(source)
-    final, staging = _locations(out, content_id, run_id)
+    final, staging = _locations(out, content_id, run_id, engine.capabilities.detached)
     local_source = source if "://" in source else str(Path(source).resolve())
 
     def job(name: str) -> Job:
@@ -326,7 +328,7 @@ def plan_package(
     return plan
 
 
-def _locations(out: str, content_id: str, run_id: str) -> tuple[str, str]:
+def _locations(out: str, content_id: str, run_id: str, detached: bool = False) -> tuple[str, str]:
     """(where the package is published, where the run writes until then)."""
     if is_remote(out):
         # OSS has no rename: each run writes under its own prefix and the master, uploaded last
@@ -334,4 +336,6 @@ def _locations(out: str, content_id: str, run_id: str) -> tuple[str, str]:
         final = f"{str(out).rstrip('/')}/{content_id}"
         return final, f"{final}/{run_id}"
     out_dir = Path(out).resolve()
+    if detached:  # outlives this process: named by its run, which the job store follows (not a pid)
+        return str(out_dir / content_id), run_staging(str(out_dir / content_id), run_id)
     return str(out_dir / content_id), str(out_dir / f".{content_id}.partial-{os.getpid()}")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..domain.errors import InputError, JobError, os_error_sentence
 from ..domain.manifest import Manifest, build_manifest
-from ..domain.names import MANIFEST, MASTER, MEDIA_PLAYLIST
+from ..domain.names import MANIFEST, MASTER, MEDIA_PLAYLIST, run_staging
 from ..domain.plan import PackageOptions, PackagePlan
 from ..domain.runs import Job, Run, RunState, new_run_id, this_owner
 from ..domain.settings import Settings
@@ -240,6 +240,9 @@ def follow_runs(
             )
         report = engine.follow(store.run_jobs(run_id), store, progress or _quiet, run.out)
         manifest.record_downloads(report.downloads)
+        manifest.record_outputs(report.outputs, report.audio, report.subtitles)  # engines that encrypt here
+        manifest.thumbnails = report.thumbnails or manifest.thumbnails
+        manifest.warnings = list(dict.fromkeys([*manifest.warnings, *report.warnings]))
         notifier = Notifier.from_targets(json.loads(run.notify) if run.notify else [], settings.notify_config())
         try:
             finisher = Finisher(store, keys, notifier, progress)
@@ -260,7 +263,10 @@ def follow_runs(
 
 
 def _destination_of(run: Run, settings: Settings) -> Destination:
-    staging = posixpath.join(run.out, run.run_id) if is_remote(run.out) else run.out
+    if is_remote(run.out):
+        staging = posixpath.join(run.out, run.run_id)
+    else:  # a detached engine writing a folder (Celery workers on shared storage): see plan._locations
+        staging = run_staging(run.out, run.run_id)
     return destination(staging, run.out, settings)
 
 

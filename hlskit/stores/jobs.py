@@ -24,6 +24,7 @@ from typing import Any
 from ..domain.configs import StoreConfig
 from ..domain.errors import InputError
 from ..domain.runs import ContentBusy, Job, JobState, Run, RunState, owner_alive, this_owner
+from .chunks import ChunkStore, create_chunks_table
 from .db import Conn, Database, StoreLocation, script
 
 _COLUMNS = [f.name for f in fields(Job)]
@@ -94,6 +95,7 @@ MIGRATIONS = [
     script(
         "CREATE INDEX IF NOT EXISTS jobs_remote ON jobs (remote_id); CREATE INDEX IF NOT EXISTS jobs_run ON jobs (run_id)"
     ),
+    create_chunks_table,  # version 4: the chunks of Celery runs (hlskit.stores.chunks)
 ]
 
 
@@ -105,6 +107,7 @@ class JobStore:
         self.path = self.db.location.path  # the SQLite file, None on PostgreSQL
         self.db.migrate("jobs", MIGRATIONS)
         self._order = "seq" if self.db.dialect == "postgresql" else "rowid"
+        self.chunks = ChunkStore(self.db)
 
     def __repr__(self) -> str:
         return f"JobStore({self.db.display!r})"

@@ -45,13 +45,14 @@ def test_an_old_shape_job_store_is_migrated_and_keeps_its_jobs(tmp_path):
     assert "run_id" not in _columns(path, "jobs")
     store = JobStore(path)
     assert {"run_id", "user_data", "remote_id", "source", "owner", "notify"} <= _columns(path, "jobs")
-    assert _versions(path) == {"jobs": 3}
+    assert {"run_id", "name", "state", "worker", "attempts"} <= _columns(path, "chunks")  # version 4: Celery chunks
+    assert _versions(path) == {"jobs": 4}
     old = store.get("0123456789abcdef0123456789abcdef")
     assert old.state == JobState.SUCCESS and old.definition == "HD" and old.run_id == ""
     run = store.start_run(Run(new_run_id(), "old", owner=this_owner()), [Job(new_job_id(), "old", "LD")])
     assert [j.definition for j in JobStore(path).run_jobs(run.run_id)] == ["LD"]
     JobStore(path)  # opening again applies nothing twice
-    assert _versions(path) == {"jobs": 3}
+    assert _versions(path) == {"jobs": 4}
 
 
 def test_an_old_shape_key_store_gains_run_ids_and_the_revocation_counter(tmp_path):
@@ -79,5 +80,5 @@ def test_one_sqlite_store_url_holds_both_stores(tmp_path):
     jobs, keys = JobStore(url), KeyStore(url, tmp_path / "master.key")
     key = keys.create("c", "r")
     jobs.add(Job(new_job_id(), "c", "LD", run_id="r"))
-    assert _versions(tmp_path / "both.db") == {"jobs": 3, "keys": 3}
+    assert _versions(tmp_path / "both.db") == {"jobs": 4, "keys": 3}
     assert keys.get("c", key.key_id) == key.key and len(jobs.list("c")) == 1

@@ -140,7 +140,7 @@ def test_migrations_are_recorded_once_for_concurrent_starts(pg_url, tmp_path):
 
     with psycopg.connect(pg_url) as db:
         rows = db.execute("SELECT component, version FROM schema_version ORDER BY component").fetchall()
-    assert rows == [("jobs", 3), ("keys", 3)]
+    assert rows == [("jobs", 4), ("keys", 3)]
 
 
 def test_secrets_in_store_urls_are_masked(pg_url):
