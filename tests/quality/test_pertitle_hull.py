@@ -33,6 +33,21 @@ def test_interpolation_is_linear_in_crf_log_linear_in_rate_and_never_extrapolate
         interpolate(pts, 27)
 
 
+def test_vmaf_bends_with_the_probes_never_beyond_them():
+    # VMAF falls faster as the CRF rises (the slide at 1280x720): between probes 5 steps apart the
+    # monotone cubic reads above the straight line, never above the probe before nor below the one after
+    pts = curve((26, 460.0, 92.0), (31, 320.0, 85.8), (36, 220.0, 74.8))
+    for crf in range(26, 36):
+        _, vmaf = interpolate(pts, crf)
+        lo, hi = (pts[0], pts[1]) if crf < 31 else (pts[1], pts[2])
+        line = lo.vmaf + (crf - lo.crf) / 5 * (hi.vmaf - lo.vmaf)
+        assert hi.vmaf <= vmaf <= lo.vmaf and vmaf >= line - 1e-9
+    assert interpolate(pts, 33)[1] > 85.8 - 2 / 5 * 11.0 + 0.3  # a concave curve: well above the line
+    # where the probes wobble (a near-blank picture), flat at the turning probe: no new extreme
+    wobbly = curve((20, 400.0, 98.0), (26, 300.0, 98.6), (32, 200.0, 97.0))
+    assert all(97.0 <= interpolate(wobbly, c)[1] <= 98.6 for c in range(20, 33))
+
+
 def test_the_anchor_is_read_at_the_rate_and_clamped_to_the_probes():
     pts = curve((14, 800.0, 95.0), (20, 400.0, 90.0), (26, 200.0, 82.0))
     assert anchor(pts, 400.0) == (400.0, 90.0)
