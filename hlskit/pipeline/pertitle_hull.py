@@ -5,11 +5,10 @@ Pure functions over probe measurements (no FFmpeg here): each candidate size has
 
 1. The fixed ladder's quality and rate (the *anchor*) of a definition are read off its own size's
    curve at the definition's rate, log-rate interpolated between the two probes around it. Where
-   even the lowest CRF probed spends less (still content: x264's ABR does not spend its target
-   either), they are that probe's; where even the highest CRF spends more, that probe's (the rung
-   cannot save at its own size then, and keeps the fixed encode unless another size can). What
-   the fixed encode spends is that rate, or the fixed encode of the sample's where it is more
-   (x264's ABR wastes bits on a still picture's keyframes: a flat 4 s clip, ~14 kb/s at any CRF).
+   even the lowest CRF probed spends less, they are that probe's; when that probe is at
+   ``FLOOR_CRF`` the definition is *saturated* (still content: x264's ABR cannot spend its
+   target either, and spends at least the floor's rate). Where even the highest CRF spends more,
+   ABR holds the rate at no better quality than that probe's.
 2. The *goal* is the anchor (or ``vmaf=N`` when lower). The top rung's goal is lowered where
    quality saturates: to ``SATURATION_VMAF`` but never more than ``TOP_GIVE_VMAF`` under the
    anchor (VMAF differences above ~95 are not seen; the loss stays inside the one-point aim).
@@ -19,7 +18,8 @@ Pure functions over probe measurements (no FFmpeg here): each candidate size has
    expected rate; the size needing the fewest bits wins — at that rate it is the size with the
    highest VMAF, i.e. on the convex hull of the rate-quality curves (Netflix, "Per-Title Encode
    Optimization", 2015; J. De Cock et al., "Complexity-based consistent-quality encoding in the
-   cloud", ICIP 2016). A definition saving under ``MIN_SAVING`` against its fixed encode keeps it.
+   cloud", ICIP 2016). A definition saving under ``MIN_SAVING`` against its fixed encode keeps it
+   (smaller savings are rate-control noise), unless it is saturated.
 4. The ladder keeps the player's promises: a definition whose VMAF gain over the kept one below
    is under ``MIN_GAIN_VMAF`` is dropped (a switch a viewer would not see), and so is a lower one
    that a higher one costs hardly more than (``MIN_RATE_STEP``), so rates ascend and sizes never
@@ -31,6 +31,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+# Still content's quality has saturated by this CRF (lecture slide at 640x360: VMAF 62.7 at CRF 12,
+# 62.2 at 15, 60.5 at 18), and x264's ABR spends at least its rate there: a definition whose own size
+# spends less than its rate even here is read here (pipeline.pertitle_search probes down to it).
+FLOOR_CRF = 14
 MIN_SAVING = 0.05  # a CRF encode must be expected to save at least this share of the fixed rate
 MIN_GAIN_VMAF = 2.0  # a kept definition looks better than the one below by at least this much
 MIN_RATE_STEP = 1.2  # ... and costs at least this much more; else the lower one is dropped
@@ -60,7 +64,16 @@ class Fixed:
     kbps: int
     points: tuple[Point, ...]  # the CRF probes at this size, any order
     crf: int | None = None  # the fixed ladder is capped CRF at this value (its quality is read there)
-    abr_kbps: float = 0.0  # the fixed encode of the sample: on still content it spends more than any CRF probe
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """What the fixed encode of a definition is expected to spend and look like on the sample, and the goal."""
+
+    kbps: float
+    vmaf: float
+    goal: float
+    saturated: bool  # even the lowest CRF probed spends less than the definition's rate (still content)
 
 
 @dataclass(frozen=True)
@@ -132,7 +145,7 @@ def anchor(points: tuple[Point, ...] | list[Point], kbps: float) -> tuple[float,
         if lo.kbps >= kbps >= hi.kbps and lo.kbps > hi.kbps:
             t = math.log(lo.kbps / kbps) / math.log(lo.kbps / hi.kbps)
             return kbps, lo.vmaf + t * (hi.vmaf - lo.vmaf)
-    return pts[-1].kbps, pts[-1].vmaf  # even the highest CRF spends more
+    return kbps, pts[-1].vmaf  # even the highest CRF spends more: ABR holds the rate, at no better quality
 
 
 def at_goal(points: tuple[Point, ...] | list[Point], goal: float) -> tuple[int, float, float] | None:
@@ -158,15 +171,24 @@ def goal_for(vmaf_fixed: float, target: float | None, top: bool) -> float:
     return goal
 
 
+def anchors(ladder: list[Fixed], target: float | None = None) -> list[Anchor]:
+    """Each definition's anchor (the fixed encode read off its own size's probes) and goal, lowest first."""
+    out = []
+    for i, f in enumerate(ladder):
+        kbps, vmaf = anchor(f.points, f.kbps) if f.crf is None else _at_crf(f.points, f.crf)
+        lowest = min(f.points, key=lambda p: p.crf)
+        saturated = f.crf is None and lowest.crf <= FLOOR_CRF and f.kbps >= lowest.kbps
+        out.append(Anchor(kbps, vmaf, goal_for(vmaf, target, top=i == len(ladder) - 1), saturated))
+    return out
+
+
 def choose_ladder(ladder: list[Fixed], target: float | None = None) -> list[Choice]:
     """One Choice per definition of ``ladder`` (lowest first; each one's own size is a candidate size)."""
     sizes = [(f.width, f.height) for f in ladder]
     picked: list[dict] = []
     floor_area = 0
-    for i, f in enumerate(ladder):
-        fixed_rate, vmaf_fixed = anchor(f.points, f.kbps) if f.crf is None else _at_crf(f.points, f.crf)
-        fixed_rate = max(fixed_rate, f.abr_kbps)
-        goal = goal_for(vmaf_fixed, target, top=i == len(ladder) - 1)
+    for i, (f, a) in enumerate(zip(ladder, anchors(ladder, target))):
+        fixed_rate, vmaf_fixed, goal = a.kbps, a.vmaf, a.goal
         tried, best = [], None
         for j in (i - 1, i, i + 1):
             if not 0 <= j < len(ladder) or sizes[j][0] * sizes[j][1] < floor_area:
@@ -177,7 +199,9 @@ def choose_ladder(ladder: list[Fixed], target: float | None = None) -> list[Choi
             # the fewest bits wins; on a tie the definition's own size (the one a viewer expects)
             if hit and (best is None or hit[1] < best[1][1] or (hit[1] == best[1][1] and j == i)):
                 best = (j, hit)
-        if best is not None and best[1][1] <= fixed_rate * (1 - MIN_SAVING):
+        # Where even the lowest CRF spends less than the definition's rate, x264's ABR spends at least
+        # that much on the title too: any capped CRF reaching the goal for no more bits is the better encode.
+        if best is not None and best[1][1] <= fixed_rate * (1 if a.saturated else 1 - MIN_SAVING):
             j, (crf, kbps, vmaf) = best
             cap = min(f.kbps, max(1, math.ceil(kbps * CAP_HEADROOM)))
             why = _why_chosen(f, sizes[j], crf, kbps, goal, vmaf_fixed, target, tried)
