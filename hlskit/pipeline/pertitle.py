@@ -4,42 +4,49 @@ The fixed ladder's definitions keep their names (LD, SD, HD ... are the bandwidt
 a job and ``--start-definition`` refer to); the size each one is encoded at may change to the
 next lower or higher size of the ladder when that size reaches the definition's quality for fewer
 bits, and is recorded in the manifest (the master's RESOLUTION is read from the media). The
-analysis (three FFmpeg runs, hlskit.pipeline.pertitle_probe; the choice, pure, in
-hlskit.pipeline.pertitle_hull):
+analysis (FFmpeg runs in hlskit.pipeline.pertitle_probe; where to probe, pure, in
+pertitle_search; the choice, pure, in pertitle_hull):
 
-1. a sample: ``chunks_for(length)`` chunks of one keyframe interval (``CHUNK_SECONDS``) spread
-   over the title, kept losslessly at its display size; in the same run every definition is
-   encoded from it as the fixed ladder encodes it (ABR at its rate), only for x264's "final
-   ratefactor" R: "the final estimate of what RF would have produced the target bitrate if passed
-   to a CRF encode" (akupenguin, x264 developer, doom9 forum, 2013), where the probes centre;
-2. every size at CRF R + ``CRF_OFFSETS`` under its definition's VBV, same preset, profile, GOP;
-3. every probe scored with VMAF against the sample in one run, scaled back to the display size
-   (bicubic, as Netflix's VMAF guidance and ``hlskit quality`` do), on the same ~``SCORED_FRAMES``
-   frames of the sample for every probe (a paired comparison);
-4. pertitle_hull.choose_ladder: the anchor (fixed quality) read at each definition's rate, the
+1. a *warm sample*: ``sample_layout`` chunks spread over the title, each a lead of x264's
+   lookahead and ``LEAD_EXTRA`` frames (it sets the rate control as the title's frames before a
+   keyframe do) and a measured part (``SAMPLE_SHARE`` of the title in all, at least half a
+   keyframe interval, at most ``MAX_SAMPLE_SECONDS``), kept losslessly at the display size;
+2. *stage 1, by rates*: every size at CRF ``START_CRF`` (from the same decode), then where its
+   definition's rate is expected, until the probes bracket it or reach the CRF floor;
+3. the useful probes scored with VMAF against the sample in one run, scaled back to the display
+   size (bicubic, as Netflix's VMAF guidance and ``hlskit quality`` do), on the same
+   ~``SCORED_PER_CHUNK`` frames of each chunk for every probe (a paired comparison);
+4. *stage 2, by VMAF*: each size probed around where it is expected to reach a goal it could win
+   for fewer bits (its own definition's, the one below's), scored likewise;
+5. pertitle_hull.choose_ladder: the anchor (fixed quality) read at each definition's rate, the
    cheapest size and CRF reaching it, the saturated top rung, the pruning.
 
-Why capped CRF (v2, bench/results/quality.md): x264's ABR spends its bits unevenly and, on still
-content, undershoots its target anyway; "the purpose of CRF + VBV is to stream with a maximum
-bitrate, but to not waste bits where they aren't necessary" (J. Garrett-Glaser, x264-devel, Feb
-2010). Why sizes (v3): a lower-resolution encode upscaled can beat a higher one at the same rate
-and vice versa, depending on the content (Netflix, "Per-Title Encode Optimization", 2015: the
-convex hull of the per-resolution curves); on the lecture slide 848x478 reaches LD's quality with
-fewer bits than 640x360.
+Why capped CRF (v2, bench/results/quality-v2.md): x264's ABR spends its bits unevenly and, on
+still content, undershoots its target anyway; "the purpose of CRF + VBV is to stream with a
+maximum bitrate, but to not waste bits where they aren't necessary" (J. Garrett-Glaser,
+x264-devel, Feb 2010). Why sizes (v3): a lower-resolution encode upscaled can beat a higher one at
+the same rate and vice versa, depending on the content (Netflix, "Per-Title Encode Optimization",
+2015: the convex hull of the per-resolution curves); on the lecture slide 848x478 reaches LD's
+quality with fewer bits than 640x360.
 
-Measured choices behind the constants: the anchor is read at the definition's rate on the CRF
-curve, not at R, because R from a short sample is unstable (1 chunk instead of 3 moved it by 4 on
-the slide, 3.5 VMAF); the probes use the real encode's preset (ultrafast and superfast turn x264's
-macroblock tree off, so CRF values do not carry across); chunks are one keyframe interval long, as
-the real segments' GOPs (1 s chunks doubled the still slide's rate); the cap stays at the
-definition's rate unless the expected rate is under a third of it (a cap of twice the expected
-rate squeezed the slide's HD keyframes, -0.5 VMAF).
+Measured choices behind the constants (on bench/quality.py's contents while building v3): a sample
+whose keyframe is the encode's first frame came out 3-7 VMAF worse than the same frames inside the
+title at high CRF on the still slide (x264 sets a keyframe's quantiser from the P-frames before
+it); with probes stopping short of the goals, that is why the sizes chosen by the first v3 run
+(bench/results/quality.md) overshot LD's and SD's quality by 6 and 12 VMAF. An 8-frame lead left
+a 1 s part's keyframe 40% smaller than the title's at CRF 14, a 20-frame lead matched the title
+within 0.5 VMAF and 4% of rate. The probes use the real encode's preset: superfast with x264's
+macroblock tree forced back on was 1.6x faster but moved VMAF at a given CRF by up to 5 (13 on
+the grain sample). The cap stays at the definition's rate unless the expected rate is under a
+third of it (a cap of twice the expected rate squeezed the slide's HD keyframes, -0.5 VMAF).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import tempfile
+from fractions import Fraction
 from pathlib import Path
 
 from ..domain.errors import InputError
@@ -47,22 +54,46 @@ from ..domain.ladder import Rung
 from ..domain.media import MediaInfo
 from ..engines.encode import output_rate
 from .pertitle_hull import Choice, Fixed, Point, choose_ladder
-from .pertitle_probe import cut_and_probe_fixed, probe_crf, vmaf
+from .pertitle_probe import Layout, Probe, cut, probe_crf, vmaf
+from .pertitle_search import START_CRF, Rated, anchor_crfs, goal_crfs, worth_scoring
 
 CHUNK_SECONDS = 2.0  # one keyframe interval of the real encode (hlskit.engines.encode.gop_seconds)
-# CRF probes per size, around x264's ratefactor R of the fixed ABR encode of the sample: R-6 (about
-# twice the bits, FFmpeg H.264 guide) brackets the fixed rate on still content, R+12 reaches the
-# quality of the definitions below for the size above
-CRF_OFFSETS = (-6, 0, 6, 12)
-SCORED_FRAMES = 6  # VMAF on about this many frames of the sample per probe (paired, so few suffice)
-DEFAULT_RATEFACTOR = 23.0  # x264's default CRF, when the log gives no ratefactor
+# The sample's measured video: this share of the title, at least half a keyframe interval, at most
+# MAX_SAMPLE_SECONDS, in chunks of at most one keyframe interval spread over the title (the analysis
+# then costs about the same share of the package's encode whatever the title's length)
+SAMPLE_SHARE = 0.04
+MAX_SAMPLE_SECONDS = 8.0
+# x264's rc-lookahead per preset (x264 --fullhelp): a measured part's keyframe takes its quantiser
+# from the mean of the P-frames before it (decaying by 0.95 a frame), whose own quantisers depend
+# on the frames they look ahead to; a lead of the lookahead and LEAD_EXTRA frames more makes that
+# history the title's (the module's doc: measured on the still slide)
+LOOKAHEAD = {"ultrafast": 0, "superfast": 0, "veryfast": 10, "faster": 20, "fast": 30, "medium": 40}
+LEAD_EXTRA = 10
+SCORED_PER_CHUNK = 4  # VMAF on about this many frames of each chunk per probe (paired, so few suffice)
+ANCHOR_ROUNDS = 3  # stage 1's encode rounds after the first (pertitle_search): most titles need one or two
+GOAL_ROUNDS = 2  # stage 2's rounds: the second only where a goal still lies beyond every probe
 
 RungChoice = Choice  # what one definition got and why (pertitle_hull.Choice)
 
 
-def chunks_for(seconds: float) -> int:
-    """Sample chunks for a title of ``seconds``: the analysis stays a small share of the package's encode."""
-    return 1 if seconds < 120 else 2 if seconds < 300 else 3
+def sample_layout(
+    seconds: float, fps: Fraction, keyframe_seconds: float = CHUNK_SECONDS, preset: str = "veryfast"
+) -> Layout:
+    """The sample for a title of ``seconds``: how many chunks, lead and measured frames each."""
+    gop = max(1, round(float(fps) * keyframe_seconds))
+    total = min(MAX_SAMPLE_SECONDS, max(keyframe_seconds / 2, seconds * SAMPLE_SHARE))
+    chunks = max(1, math.ceil(total / keyframe_seconds - 1e-9))
+    measured = max(1, round(float(fps) * total / chunks))
+    available = int(seconds * float(fps)) // chunks  # a short title: what each chunk can have
+    lead = min(LOOKAHEAD.get(preset, 60) + LEAD_EXTRA, max(0, available - measured))
+    return Layout(fps, gop, lead, max(1, min(measured, available - lead)), chunks)
+
+
+def chunk_starts(start: float, seconds: float, layout: Layout) -> list[float]:
+    """Where each chunk's measured part starts in the source: spread over the title, the lead before it."""
+    lead, part = layout.lead / layout.fps, layout.measured / layout.fps
+    room = max(0.0, seconds - float(lead + part))
+    return [start + float(lead) + room * (k + 0.5) / layout.chunks for k in range(layout.chunks)]
 
 
 def parse_target(option: str) -> float | None:
@@ -99,35 +130,39 @@ def choose(
     """The per-title rungs (size, CRF and cap chosen on the hull; useless rungs dropped) and what was measured.
 
     ``rungs`` is the fixed ladder: its sizes are the candidate sizes. ``keyframe_seconds`` is the
-    real encode's keyframe interval (each chunk is one); ``fixed_crf`` says the fixed ladder is
-    capped CRF at that value (``--rate-control capped-crf``), not ABR. Temporary files only."""
+    real encode's keyframe interval; ``fixed_crf`` says the fixed ladder is capped CRF at that value
+    (``--rate-control capped-crf``), not ABR. Temporary files only."""
     length = media.duration - start if length is None else length
-    n = chunks_for(length)
-    chunk = min(keyframe_seconds, length / n)
-    starts = [start + (length - chunk) * (i + 0.5) / n for i in range(n)]
-    frames = chunk * n * float(output_rate(media.video.frame_rate))
-    every = max(2, int(frames // SCORED_FRAMES))
+    layout = sample_layout(length, output_rate(media.video.frame_rate), keyframe_seconds, preset)
+    rates = [r.definition.video_kbps for r in rungs]
     with tempfile.TemporaryDirectory(prefix="hlskit-pertitle-") as tmp:
         work = Path(tmp)
-        sample, fixed = cut_and_probe_fixed(ffmpeg, source, media, starts, chunk, rungs, preset, work, fixed_crf)
-        crfs = {r.name: probe_crfs(fixed[r.name].ratefactor) for r in rungs}
-        if len(rungs) > 1:  # no definition below the lowest one: its size needs no lowest-quality probe
-            crfs[rungs[0].name] = crfs[rungs[0].name][:-1]
-        probed = probe_crf(ffmpeg, sample, chunk * n, media, rungs, crfs, preset, chunk, work)
-        paths = [p.path for p in probed.values()]
-        scores = dict(zip(paths, vmaf(ffmpeg, sample, media, paths, every, work)))
-    ladder = [
-        Fixed(
-            r.name,
-            r.width,
-            r.height,
-            r.definition.video_kbps,
-            tuple(Point(c, probed[(r.name, c)].kbps, scores[probed[(r.name, c)].path]) for c in crfs[r.name]),
-            crf=fixed_crf,
-            abr_kbps=fixed[r.name].kbps,
-        )
-        for r in rungs
-    ]
+        first = {r.name: [START_CRF if fixed_crf is None else fixed_crf] for r in rungs}
+        starts = chunk_starts(start, length, layout)
+        sample, probed = cut(ffmpeg, source, media, starts, layout, rungs, first, preset, work)
+        for _ in range(ANCHOR_ROUNDS):  # stage 1: each size's anchor, by rates alone
+            rated = [[Rated(c, p.kbps) for (n, c), p in probed.items() if n == r.name] for r in rungs]
+            more = dict(zip((r.name for r in rungs), anchor_crfs(rates, rated, fixed_crf)))
+            if not any(more.values()):
+                break
+            probed |= probe_crf(ffmpeg, sample, layout, rungs, more, preset, work)
+        frames = layout.scored(SCORED_PER_CHUNK)
+        worth = {
+            (r.name, c)
+            for j, r in enumerate(rungs)
+            for c in worth_scoring(rates[j], [Rated(c, p.kbps) for (n, c), p in probed.items() if n == r.name], j == 0)
+        }
+        probed = {k: p for k, p in probed.items() if k in worth}
+        scores = dict(zip(probed, vmaf(ffmpeg, sample, media, [p.path for p in probed.values()], frames, work)))
+        ladder = _ladder(rungs, probed, scores, fixed_crf)
+        for n in range(GOAL_ROUNDS):  # stage 2: around the goals, by VMAF
+            more = dict(zip((r.name for r in rungs), goal_crfs(ladder, target, beyond_only=n > 0)))
+            if not any(more.values()):
+                break
+            extra = probe_crf(ffmpeg, sample, layout, rungs, more, preset, work)
+            scores |= dict(zip(extra, vmaf(ffmpeg, sample, media, [p.path for p in extra.values()], frames, work)))
+            probed |= extra
+            ladder = _ladder(rungs, probed, scores, fixed_crf)
     choices = choose_ladder(ladder, target)
     chosen = [
         dataclasses.replace(
@@ -143,8 +178,18 @@ def choose(
     return chosen or rungs[:1], choices
 
 
-def probe_crfs(ratefactor: float | None) -> list[int]:
-    """The CRF values probed at one size: CRF_OFFSETS around the fixed encode's ratefactor, inside x264's 0-51."""
-    base = round(DEFAULT_RATEFACTOR if ratefactor is None else ratefactor)
-    base = min(51 - max(CRF_OFFSETS), max(-min(CRF_OFFSETS), base))
-    return [base + d for d in CRF_OFFSETS]
+def _ladder(
+    rungs: list[Rung], probed: dict[tuple[str, int], Probe], scores: dict[tuple[str, int], float], fixed_crf: int | None
+) -> list[Fixed]:
+    """The fixed ladder with each size's measured (CRF, kb/s, VMAF) points, for pertitle_hull."""
+    return [
+        Fixed(
+            r.name,
+            r.width,
+            r.height,
+            r.definition.video_kbps,
+            tuple(Point(c, p.kbps, scores[(n, c)]) for (n, c), p in sorted(probed.items()) if n == r.name),
+            crf=fixed_crf,
+        )
+        for r in rungs
+    ]

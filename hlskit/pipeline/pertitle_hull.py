@@ -5,11 +5,10 @@ Pure functions over probe measurements (no FFmpeg here): each candidate size has
 
 1. The fixed ladder's quality and rate (the *anchor*) of a definition are read off its own size's
    curve at the definition's rate, log-rate interpolated between the two probes around it. Where
-   even the lowest CRF probed spends less (still content: x264's ABR does not spend its target
-   either), they are that probe's; where even the highest CRF spends more, that probe's (the rung
-   cannot save at its own size then, and keeps the fixed encode unless another size can). What
-   the fixed encode spends is that rate, or the fixed encode of the sample's where it is more
-   (x264's ABR wastes bits on a still picture's keyframes: a flat 4 s clip, ~14 kb/s at any CRF).
+   even the lowest CRF probed spends less, they are that probe's; when that probe is at
+   ``FLOOR_CRF`` the definition is *saturated* (still content: x264's ABR cannot spend its
+   target either, and spends at least the floor's rate). Where even the highest CRF spends more,
+   ABR holds the rate at no better quality than that probe's.
 2. The *goal* is the anchor (or ``vmaf=N`` when lower). The top rung's goal is lowered where
    quality saturates: to ``SATURATION_VMAF`` but never more than ``TOP_GIVE_VMAF`` under the
    anchor (VMAF differences above ~95 are not seen; the loss stays inside the one-point aim).
@@ -19,7 +18,8 @@ Pure functions over probe measurements (no FFmpeg here): each candidate size has
    expected rate; the size needing the fewest bits wins — at that rate it is the size with the
    highest VMAF, i.e. on the convex hull of the rate-quality curves (Netflix, "Per-Title Encode
    Optimization", 2015; J. De Cock et al., "Complexity-based consistent-quality encoding in the
-   cloud", ICIP 2016). A definition saving under ``MIN_SAVING`` against its fixed encode keeps it.
+   cloud", ICIP 2016). A definition saving under ``MIN_SAVING`` against its fixed encode keeps it
+   (smaller savings are rate-control noise), unless it is saturated.
 4. The ladder keeps the player's promises: a definition whose VMAF gain over the kept one below
    is under ``MIN_GAIN_VMAF`` is dropped (a switch a viewer would not see), and so is a lower one
    that a higher one costs hardly more than (``MIN_RATE_STEP``), so rates ascend and sizes never
@@ -31,6 +31,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+# Still content's quality has saturated by this CRF (lecture slide at 640x360: VMAF 62.7 at CRF 12,
+# 62.2 at 15, 60.5 at 18), and x264's ABR spends at least its rate there: a definition whose own size
+# spends less than its rate even here is read here (pipeline.pertitle_search probes down to it).
+FLOOR_CRF = 14
 MIN_SAVING = 0.05  # a CRF encode must be expected to save at least this share of the fixed rate
 MIN_GAIN_VMAF = 2.0  # a kept definition looks better than the one below by at least this much
 MIN_RATE_STEP = 1.2  # ... and costs at least this much more; else the lower one is dropped
@@ -60,7 +64,16 @@ class Fixed:
     kbps: int
     points: tuple[Point, ...]  # the CRF probes at this size, any order
     crf: int | None = None  # the fixed ladder is capped CRF at this value (its quality is read there)
-    abr_kbps: float = 0.0  # the fixed encode of the sample: on still content it spends more than any CRF probe
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """What the fixed encode of a definition is expected to spend and look like on the sample, and the goal."""
+
+    kbps: float
+    vmaf: float
+    goal: float
+    saturated: bool  # even the lowest CRF probed spends less than the definition's rate (still content)
 
 
 @dataclass(frozen=True)
@@ -85,17 +98,42 @@ class Choice:
 
 
 def interpolate(points: tuple[Point, ...] | list[Point], crf: float) -> tuple[float, float]:
-    """(kb/s, VMAF) at ``crf``: VMAF linear and rate log-linear between the neighbouring probes.
+    """(kb/s, VMAF) at ``crf``: rate log-linear between the neighbouring probes, VMAF on a monotone cubic
+    through all of them (PCHIP, Fritsch and Carlson 1980: it bends as VMAF does, falling faster as the
+    CRF rises, where straight lines between probes 5 steps apart read 1-3 points low, and it never
+    overshoots the probes).
 
     ``crf`` must lie within the probed range (nothing is extrapolated)."""
     pts = sorted(points, key=lambda p: p.crf)
     if not pts[0].crf <= crf <= pts[-1].crf:
         raise ValueError(f"CRF {crf} is outside the probed {pts[0].crf}-{pts[-1].crf}")
-    for lo, hi in zip(pts, pts[1:]):
+    slopes = _pchip_slopes(pts)
+    for k, (lo, hi) in enumerate(zip(pts, pts[1:])):
         if lo.crf <= crf <= hi.crf and hi.crf > lo.crf:
-            t = (crf - lo.crf) / (hi.crf - lo.crf)
-            return math.exp(math.log(lo.kbps) + t * math.log(hi.kbps / lo.kbps)), lo.vmaf + t * (hi.vmaf - lo.vmaf)
+            h = hi.crf - lo.crf
+            t = (crf - lo.crf) / h
+            kbps = math.exp(math.log(lo.kbps) + t * math.log(hi.kbps / lo.kbps))
+            h00, h10, h01, h11 = 2 * t**3 - 3 * t**2 + 1, t**3 - 2 * t**2 + t, -2 * t**3 + 3 * t**2, t**3 - t**2
+            return kbps, h00 * lo.vmaf + h10 * h * slopes[k] + h01 * hi.vmaf + h11 * h * slopes[k + 1]
     return pts[0].kbps, pts[0].vmaf  # a single probe
+
+
+def _pchip_slopes(pts: list[Point]) -> list[float]:
+    """Each probe's VMAF slope for the monotone cubic: the weighted harmonic mean of the two secants
+    around it, 0 where they differ in sign; at either end, the secant beside it."""
+    secants = [(b.vmaf - a.vmaf) / (b.crf - a.crf) if b.crf > a.crf else 0.0 for a, b in zip(pts, pts[1:])]
+    if not secants:
+        return [0.0]
+    out = [secants[0]]
+    for k in range(1, len(pts) - 1):
+        d0, d1 = secants[k - 1], secants[k]
+        h0, h1 = pts[k].crf - pts[k - 1].crf, pts[k + 1].crf - pts[k].crf
+        if d0 * d1 <= 0:
+            out.append(0.0)
+        else:
+            w1, w2 = 2 * h1 + h0, h1 + 2 * h0
+            out.append((w1 + w2) / (w1 / d0 + w2 / d1))
+    return out + [secants[-1]]
 
 
 def anchor(points: tuple[Point, ...] | list[Point], kbps: float) -> tuple[float, float]:
@@ -107,7 +145,7 @@ def anchor(points: tuple[Point, ...] | list[Point], kbps: float) -> tuple[float,
         if lo.kbps >= kbps >= hi.kbps and lo.kbps > hi.kbps:
             t = math.log(lo.kbps / kbps) / math.log(lo.kbps / hi.kbps)
             return kbps, lo.vmaf + t * (hi.vmaf - lo.vmaf)
-    return pts[-1].kbps, pts[-1].vmaf  # even the highest CRF spends more
+    return kbps, pts[-1].vmaf  # even the highest CRF spends more: ABR holds the rate, at no better quality
 
 
 def at_goal(points: tuple[Point, ...] | list[Point], goal: float) -> tuple[int, float, float] | None:
@@ -133,15 +171,24 @@ def goal_for(vmaf_fixed: float, target: float | None, top: bool) -> float:
     return goal
 
 
+def anchors(ladder: list[Fixed], target: float | None = None) -> list[Anchor]:
+    """Each definition's anchor (the fixed encode read off its own size's probes) and goal, lowest first."""
+    out = []
+    for i, f in enumerate(ladder):
+        kbps, vmaf = anchor(f.points, f.kbps) if f.crf is None else _at_crf(f.points, f.crf)
+        lowest = min(f.points, key=lambda p: p.crf)
+        saturated = f.crf is None and lowest.crf <= FLOOR_CRF and f.kbps >= lowest.kbps
+        out.append(Anchor(kbps, vmaf, goal_for(vmaf, target, top=i == len(ladder) - 1), saturated))
+    return out
+
+
 def choose_ladder(ladder: list[Fixed], target: float | None = None) -> list[Choice]:
     """One Choice per definition of ``ladder`` (lowest first; each one's own size is a candidate size)."""
     sizes = [(f.width, f.height) for f in ladder]
     picked: list[dict] = []
     floor_area = 0
-    for i, f in enumerate(ladder):
-        fixed_rate, vmaf_fixed = anchor(f.points, f.kbps) if f.crf is None else _at_crf(f.points, f.crf)
-        fixed_rate = max(fixed_rate, f.abr_kbps)
-        goal = goal_for(vmaf_fixed, target, top=i == len(ladder) - 1)
+    for i, (f, a) in enumerate(zip(ladder, anchors(ladder, target))):
+        fixed_rate, vmaf_fixed, goal = a.kbps, a.vmaf, a.goal
         tried, best = [], None
         for j in (i - 1, i, i + 1):
             if not 0 <= j < len(ladder) or sizes[j][0] * sizes[j][1] < floor_area:
@@ -152,7 +199,9 @@ def choose_ladder(ladder: list[Fixed], target: float | None = None) -> list[Choi
             # the fewest bits wins; on a tie the definition's own size (the one a viewer expects)
             if hit and (best is None or hit[1] < best[1][1] or (hit[1] == best[1][1] and j == i)):
                 best = (j, hit)
-        if best is not None and best[1][1] <= fixed_rate * (1 - MIN_SAVING):
+        # Where even the lowest CRF spends less than the definition's rate, x264's ABR spends at least
+        # that much on the title too: any capped CRF reaching the goal for no more bits is the better encode.
+        if best is not None and best[1][1] <= fixed_rate * (1 if a.saturated else 1 - MIN_SAVING):
             j, (crf, kbps, vmaf) = best
             cap = min(f.kbps, max(1, math.ceil(kbps * CAP_HEADROOM)))
             why = _why_chosen(f, sizes[j], crf, kbps, goal, vmaf_fixed, target, tried)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from hlskit.pipeline.pertitle_hull import (
+    FLOOR_CRF,
     MIN_GAIN_VMAF,
     SATURATION_VMAF,
     TOP_GIVE_VMAF,
     Fixed,
     Point,
     anchor,
+    anchors,
     at_goal,
     choose_ladder,
     goal_for,
@@ -33,13 +35,47 @@ def test_interpolation_is_linear_in_crf_log_linear_in_rate_and_never_extrapolate
         interpolate(pts, 27)
 
 
+def test_vmaf_bends_with_the_probes_never_beyond_them():
+    # VMAF falls faster as the CRF rises (the slide at 1280x720): between probes 5 steps apart the
+    # monotone cubic reads above the straight line, never above the probe before nor below the one after
+    pts = curve((26, 460.0, 92.0), (31, 320.0, 85.8), (36, 220.0, 74.8))
+    for crf in range(26, 36):
+        _, vmaf = interpolate(pts, crf)
+        lo, hi = (pts[0], pts[1]) if crf < 31 else (pts[1], pts[2])
+        line = lo.vmaf + (crf - lo.crf) / 5 * (hi.vmaf - lo.vmaf)
+        assert hi.vmaf <= vmaf <= lo.vmaf and vmaf >= line - 1e-9
+    assert interpolate(pts, 33)[1] > 85.8 - 2 / 5 * 11.0 + 0.3  # a concave curve: well above the line
+    # where the probes wobble (a near-blank picture), flat at the turning probe: no new extreme
+    wobbly = curve((20, 400.0, 98.0), (26, 300.0, 98.6), (32, 200.0, 97.0))
+    assert all(97.0 <= interpolate(wobbly, c)[1] <= 98.6 for c in range(20, 33))
+
+
 def test_the_anchor_is_read_at_the_rate_and_clamped_to_the_probes():
     pts = curve((14, 800.0, 95.0), (20, 400.0, 90.0), (26, 200.0, 82.0))
     assert anchor(pts, 400.0) == (400.0, 90.0)
     kbps, vmaf = anchor(pts, 282.8)  # half-way in log-rate between 400 and 200
     assert kbps == 282.8 and vmaf == pytest.approx(86.0, abs=0.01)
     assert anchor(pts, 2000.0) == (800.0, 95.0)  # even CRF 14 spends less: so would the fixed encode
-    assert anchor(pts, 50.0) == (200.0, 82.0)
+    assert anchor(pts, 50.0) == (50.0, 82.0)  # even CRF 26 spends more: ABR holds the rate, at no better quality
+
+
+def test_a_definition_spending_less_than_its_rate_even_at_the_floor_is_saturated():
+    still = curve((FLOOR_CRF, 250.0, 62.8), (26, 140.0, 57.5))
+    (a,) = anchors([Fixed("LD", *LD, 400, still)])
+    assert a.saturated and (a.kbps, a.vmaf) == (250.0, 62.8)
+    (b,) = anchors([Fixed("LD", *LD, 400, curve((18, 250.0, 62.8), (26, 140.0, 57.5)))])
+    assert not b.saturated  # the probes did not reach the floor: nothing said about ABR there
+    (c,) = anchors([Fixed("LD", *LD, 400, still, crf=23)])
+    assert not c.saturated and c.vmaf == pytest.approx(62.8 - 9 / 12 * 5.3)
+
+
+def test_on_saturated_definitions_any_capped_crf_no_dearer_is_chosen():
+    # the top rung of a still slide: 0.5 VMAF given for 4% fewer bits, under MIN_SAVING yet chosen,
+    # since x264's ABR spends at least the floor's rate there
+    (top,) = choose_ladder([Fixed("HD", *HD, 1800, curve((FLOOR_CRF, 713.0, 96.2), (16, 684.0, 95.7)))])
+    assert top.crf == 16 and top.kbps_predicted == pytest.approx(684.0)
+    (hard,) = choose_ladder([Fixed("HD", *HD, 1800, curve((20, 1900.0, 96.2), (22, 1730.0, 95.7)))])
+    assert hard.crf is None  # the same 4% on content that spends the rate: noise, the fixed encode stays
 
 
 def test_at_goal_takes_the_highest_whole_crf_reaching_the_goal():
