@@ -22,7 +22,7 @@ from typing import Any
 from .domain.errors import ConfigError
 from .domain.settings import Settings
 
-SECRET_SETTINGS = frozenset({"token_secret", "mts_access_key_secret", "notify_secret"})
+SECRET_SETTINGS = frozenset({"token_secret", "mts_access_key_secret", "notify_secret", "task_secret"})
 PROJECT_HOME = ".hlskit"
 
 

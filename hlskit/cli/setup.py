@@ -34,7 +34,9 @@ def _shown(name: str, value: object, settings: Settings) -> str:
     if name in SECRET_SETTINGS:
         if value:
             return "******** (set)"
-        file = {"token_secret": "token.secret", "notify_secret": "notify.secret"}.get(name)
+        file = {"token_secret": "token.secret", "notify_secret": "notify.secret", "task_secret": "task.secret"}.get(
+            name
+        )
         if file is None:
             return "(not set)"
         path = settings.home / file

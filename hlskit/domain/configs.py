@@ -121,6 +121,9 @@ class CeleryConfig:
     visibility_timeout: int = 600
     store: StoreConfig | None = None  # the job and key stores (PostgreSQL when hosts differ)
     ffmpeg: FFmpegConfig = FFmpegConfig()
+    task_secret: str | None = field(default=None, repr=False)  # else <home>/task.secret
+    home: Path = Path(".")
+    production: bool = False  # refuse a missing or weak task secret instead of making one
 
 
 @dataclass(frozen=True)

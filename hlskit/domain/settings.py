@@ -90,6 +90,10 @@ class Settings:
     chunk_seconds: int = 30
     celery_queue: str = "hlskit"
     celery_visibility_timeout: int = 600
+    # Signs every task (HMAC-SHA256), so that a worker runs only what a host holding the same secret
+    # sent, not whatever reaches the broker; default: <home>/task.secret (created 0600 on first use).
+    # Every worker and the packaging host need the same value.
+    task_secret: str | None = field(default=None, repr=False)
 
     # Notifications
     notify_secret: str | None = field(default=None, repr=False)  # HMAC key for webhook signatures
@@ -148,6 +152,9 @@ class Settings:
             self.celery_visibility_timeout,
             self.store_config(),
             self.ffmpeg_config(),
+            self.task_secret,
+            self.home,
+            self.production,
         )
 
     def notify_config(self) -> NotifyConfig:

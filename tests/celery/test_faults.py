@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+import hlskit
 from hlskit.domain.chunks import VIDEO, ChunkState
 from hlskit.domain.errors import JobError
 from hlskit.domain.names import run_staging
 from hlskit.domain.plan import PackageOptions
 from hlskit.domain.runs import JobState, RunState
 from hlskit.engines.celery import follow
+from hlskit.engines.celery.app import TASK, make_app
 from hlskit.engines.encode import ffmpeg_exe
 from hlskit.hls.validate import validate
 from hlskit.pipeline import cancel, follow_runs, run_package, submit_package
@@ -153,6 +155,40 @@ def test_a_worker_of_another_version_refuses_in_one_sentence(cluster, source, mo
     assert refusals and all(line.rstrip().endswith("and on the host that packages.") for line in refusals)
     assert "Traceback" not in logs
     assert not (cluster.out / "other-version").exists()
+
+
+def test_a_task_not_signed_with_the_task_secret_never_runs(cluster, source, tmp_path):
+    """Whoever reaches the broker without the secret cannot make a worker run FFmpeg: a forged task
+    that would write a file is refused in one log line, and a run sent with another secret fails in
+    one sentence with nothing published."""
+    cluster.workers.ensure(["w1", "w2"])
+    before = {n: len(cluster.workers.log(n)) for n in ("w1", "w2")}
+    target = tmp_path / "forged.png"
+    forged = {
+        "version": hlskit.__version__,
+        "run_id": "forged",
+        "staging": str(tmp_path),
+        "name": "c00000",
+        "kind": VIDEO,
+        "commands": [["-f", "lavfi", "-i", "color=red:s=16x16", "-frames:v", "1", str(target)]],
+        "outputs": [],
+        "jobs": [],
+        "seconds": 1.0,
+    }
+    app = make_app(cluster.settings().celery_config())
+    app.send_task(TASK, kwargs={**forged, "signature": "0" * 64})
+    app.send_task(TASK, kwargs=forged)  # no signature at all
+    settings = cluster.settings(chunk_seconds=CHUNK, task_secret="another secret of 32+ characters, not theirs")
+    with pytest.raises(JobError) as failed:
+        run_package(str(source), str(cluster.out), settings, _options(cluster, "other-secret"))
+    assert "refused a task whose signature does not match its task secret: set the same task_secret" in (
+        failed.value.message
+    )
+    assert not (cluster.out / "other-secret").exists()
+    logs = "".join(cluster.workers.log(n)[before[n] :] for n in ("w1", "w2"))
+    assert sum("refused a task whose signature" in line and "'forged'" in line for line in logs.splitlines()) == 2
+    assert "Traceback" not in logs
+    assert not target.exists()
 
 
 def test_a_broker_that_stays_away_ends_the_run_in_one_sentence(cluster, source, monkeypatch):

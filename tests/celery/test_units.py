@@ -35,6 +35,7 @@ from hlskit.engines.celery.chunks import (
     cut,
     sprite_rows,
 )
+from hlskit.engines.celery.signing import sign, task_secret, verify
 from hlskit.engines.celery.work import WORK, RunFile, Task, claim_assembly
 from hlskit.engines.thumbnails import layout_for
 from hlskit.stores.jobs import JobStore
@@ -147,6 +148,27 @@ def test_the_broker_must_be_a_redis_url_and_its_password_never_shows():
     assert "hunter2" not in refused.value.message and "is not a redis:// URL" in refused.value.message
     assert broker_url(CeleryConfig("redis://:pw@h:6379/0")) == "redis://:pw@h:6379/0"
     assert "pw" not in repr(CeleryConfig("redis://:pw@h:6379/0"))
+
+
+def test_a_task_verifies_only_with_its_own_arguments_and_secret():
+    kwargs = {"run_id": "r1", "name": "c00000", "commands": [["-i", "in.mp4", "out.ts"]], "seconds": 8.0}
+    signature = sign(b"s" * 32, kwargs)
+    assert verify(b"s" * 32, dict(kwargs), signature)  # JSON's key order and a copy do not matter
+    assert not verify(b"t" * 32, kwargs, signature)  # another secret
+    assert not verify(b"s" * 32, {**kwargs, "commands": [["-i", "in.mp4", "/etc/cron.d/x"]]}, signature)
+    assert not verify(b"s" * 32, kwargs, None) and not verify(b"s" * 32, kwargs, signature.upper())
+
+
+def test_the_task_secret_is_made_once_0600_and_refused_in_production_when_missing(tmp_path):
+    made = task_secret(CeleryConfig(home=tmp_path))
+    assert len(made) >= 32 and (tmp_path / "task.secret").stat().st_mode & 0o777 == 0o600
+    assert task_secret(CeleryConfig(home=tmp_path)) == made  # every process of one home: the same secret
+    assert task_secret(CeleryConfig(task_secret="x" * 40, home=tmp_path)) == b"x" * 40
+    with pytest.raises(ConfigError, match=r"^no task secret in production: set HLSKIT_TASK_SECRET"):
+        task_secret(CeleryConfig(home=tmp_path / "elsewhere", production=True))
+    assert not (tmp_path / "elsewhere").exists()
+    with pytest.raises(ConfigError, match=r"^task_secret is too short for production"):
+        task_secret(CeleryConfig(task_secret="short", home=tmp_path, production=True))
 
 
 def test_the_run_file_round_trips_and_names_keys_only_by_id():

@@ -44,6 +44,7 @@ from .app import TASK, broker_identity, broker_url, make_app
 from .assemble import assemble_run
 from .chunks import Span, audio_args, chunk_args, chunk_seconds, cut, sprite_rows, title_length
 from .follow import Follower
+from .signing import sign, task_secret
 from .work import RunFile, Task, claim_assembly, folder_of, read_run_file, work_dir, write_run_file
 
 
@@ -226,6 +227,7 @@ class CeleryEngine(Engine):
             "jobs": task.jobs,
             "seconds": task.seconds,
         }
+        kwargs["signature"] = sign(task_secret(self.config), kwargs)
         try:
             self.app.send_task(TASK, kwargs=kwargs, task_id=task_id(run.run_id, task.name), queue=self.config.queue)
         except Exception as exc:  # kombu's OperationalError after its own retries

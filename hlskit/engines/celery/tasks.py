@@ -38,6 +38,7 @@ from ..outcome import check_output
 from ..process import popen_tied
 from .app import TASK
 from .chunks import OUT, SPRITE_ROW
+from .signing import task_secret, verify
 from .work import CHUNK_FILE, RUN_FILE, chunk_dir, work_dir
 
 log = logging.getLogger("hlskit.worker")
@@ -71,6 +72,7 @@ def register(app: Any, config: CeleryConfig) -> None:
     """Add hlskit's task to a worker's Celery ``app``."""
     assert config.store is not None
     ffmpeg = ffmpeg_exe(config.ffmpeg)
+    secret = task_secret(config)
     stores: dict[str, JobStore] = {}
 
     def store() -> JobStore:
@@ -80,8 +82,12 @@ def register(app: Any, config: CeleryConfig) -> None:
 
     @app.task(name=TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
     def encode(self: Any, **kwargs: Any) -> None:
-        piece = Piece(**kwargs)
         worker = self.request.hostname or "worker"
+        if not verify(secret, {k: v for k, v in kwargs.items() if k != "signature"}, kwargs.get("signature")):
+            refuse_unsigned(kwargs, worker, store())
+            return
+        kwargs.pop("signature")
+        piece = Piece(**kwargs)
         try:
             again = run_piece(piece, worker, self.request.id or "", store(), ffmpeg)
         except StoreUnavailable as exc:  # the job store is away: try again later, nothing was counted
@@ -89,6 +95,19 @@ def register(app: Any, config: CeleryConfig) -> None:
             raise self.retry(countdown=10) from None
         if again:
             raise self.retry(countdown=RETRY_SECONDS)
+
+
+def refuse_unsigned(kwargs: dict[str, Any], worker: str, store: JobStore) -> None:
+    """A task not signed with this worker's task secret: nothing of it runs. Its chunk (when it
+    names one) fails with the sentence, so a run sent by a host with another secret ends."""
+    sentence = (
+        f"worker {worker} refused a task whose signature does not match its task secret: set the same "
+        "task_secret (HLSKIT_TASK_SECRET, or <home>/task.secret) on every worker and on the host that packages"
+    )
+    run_id, name = kwargs.get("run_id"), kwargs.get("name")
+    log.warning("%s (run %r, %r).", sentence, run_id, name)
+    if isinstance(run_id, str) and isinstance(name, str):
+        store.chunks.update(run_id, name, state=ChunkState.FAILED, worker=worker, message=sentence)
 
 
 def run_piece(piece: Piece, worker: str, task_id: str, store: JobStore, ffmpeg: str) -> bool:
