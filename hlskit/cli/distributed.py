@@ -25,19 +25,20 @@ from .group import settings_from
 )
 @click.option("--loglevel", default="INFO", show_default=True, help="Celery's log level: DEBUG, INFO, WARNING, ERROR.")
 @click.pass_context
-def worker(ctx, concurrency, queue, name, loglevel):
+def worker(ctx: click.Context, concurrency: int, queue: str | None, name: str | None, loglevel: str) -> None:
     """Run a Celery worker that encodes chunks for `hlskit package --engine celery`.
 
     The worker needs the broker (broker_url), the job store every host shares (store_url,
     PostgreSQL when hosts differ) and the run folders at the same path as the host that packages
-    (shared storage). It never needs the master key or a data key: segments are encrypted by the
-    host that finishes the run. Stop it with Ctrl-C or SIGTERM (it finishes its running chunks);
+    (shared storage), and the packaging host's task_secret (it runs only tasks signed with it). It
+    never needs the master key or a data key: segments are encrypted by the host that finishes the run. Stop it with Ctrl-C or SIGTERM (it finishes its running chunks);
     a worker that dies instead has its chunks encoded again by another.
 
     \b
     Example:
       export HLSKIT_BROKER_URL=redis://broker.lan:6379/0
       export HLSKIT_STORE_URL=postgresql://hlskit:secret@broker.lan:5432/hlskit
+      export HLSKIT_TASK_SECRET="$(cat /etc/hlskit/task.secret)"   # the same on every host
       hlskit worker --concurrency 2 --name encoder1@%h
     """
     settings = settings_from(ctx, celery_queue=queue)
