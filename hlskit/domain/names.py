@@ -18,6 +18,7 @@ SEGMENT_SUFFIX = {"ts": ".ts", "fmp4": ".m4s"}
 DOWNLOADS = "downloads"
 MP4_SUFFIX = ".mp4"  # an MP4 download job is named "<definition>.mp4"; its file is downloads/<definition>.mp4
 SPRITE = "sprite.jpg"
+SOURCE_COPY = ".source.mov"  # a source without a keyframe index, remuxed to be cut on exact frames (engines.seekable)
 THUMBNAILS = "thumbnails.vtt"
 
 

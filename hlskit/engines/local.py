@@ -23,7 +23,7 @@ from ..domain.errors import HlskitError, InputError, os_error_sentence
 from ..domain.ladder import Rung
 from ..domain.manifest import download_uri
 from ..domain.media import MediaInfo
-from ..domain.names import MEDIA_PLAYLIST, SPRITE
+from ..domain.names import MEDIA_PLAYLIST, SOURCE_COPY, SPRITE
 from ..domain.outputs import DefinitionOutput, DownloadOutput
 from ..domain.plan import PackagePlan, ProgressCallback
 from ..domain.runs import Job, JobState, this_owner
@@ -38,6 +38,7 @@ from .encode import FFMPEG_PLAYLIST, Encode, SpriteOutput, build_encode, ffmpeg_
 from .encoders import check_rate_control
 from .outcome import check_output, decode_errors, disk_full, disk_full_reason, write_refused
 from .process import popen_tied
+from .seekable import seekable
 from .segments import clear_media_start, finish_segments, write_subtitles
 from .thumbnails import add_thumbnails, finish_track, sprite_layout
 
@@ -119,22 +120,12 @@ class LocalEngine(Engine):
         # The seek-bar sprite comes out of the same decode as the definitions (a second decode
         # cost a tenth of the package's time); a copy-only plan makes it apart, from keyframes.
         sprite = SpriteOutput(staging / SPRITE, layout) if any(not r.transmux for r in rungs) else None
-        with tempfile.TemporaryDirectory(prefix="hlskit-text-") as textdir:
-            errors = self._encode(plan, rungs, audio, store, progress, Path(textdir), shared, sprite)
-            if errors is not None and len(units) > 1:
-                # The shared process failed: retry each output alone so a failure stays local.
-                errors = {}
-                alone: list[tuple[list[Rung], list[AudioRendition], Job]] = [
-                    ([r], [], plan.jobs[r.name]) for r in rungs
-                ] + [([], [a], plan.audio_jobs[a.slug]) for a in audio]
-                for only_rungs, only_audio, job in alone:
-                    if _cancelled(store, job):
-                        continue
-                    logs[job.definition] = []
-                    tried = self._encode(
-                        plan, only_rungs, only_audio, store, progress, Path(textdir), logs[job.definition]
-                    )
-                    errors.update(tried or {})
+        copy = staging / SOURCE_COPY  # in staging: removed below, or with staging by a crashed run's teardown
+        try:
+            encoding = seekable(plan, copy, self.ffmpeg) if plan.clip else plan  # a clip starts on its exact frame
+            errors = self._encode_all(encoding, rungs, encoding.audio, store, progress, shared, logs, units, sprite)
+        finally:
+            copy.unlink(missing_ok=True)
         errors = errors or {}
         report = EngineReport(jobs=[], warnings=self._notes(plan, max(logs.values(), key=len)))
         start = self._media_start(plan, rungs)  # before encryption: the clear first segment's timestamp
@@ -259,6 +250,38 @@ class LocalEngine(Engine):
                 "dropped those frames, so check the source or package a clean copy"
             )
         return notes
+
+    def _encode_all(
+        self,
+        plan: PackagePlan,
+        rungs: list[Rung],
+        audio: list[AudioRendition],
+        store: JobStore,
+        progress: ProgressCallback,
+        shared: list[str],
+        logs: dict[str, list[str]],
+        units: list[Job],
+        sprite: SpriteOutput | None,
+    ) -> dict[str, str] | None:
+        """Every output in one FFmpeg process; when that fails, each output alone, so that a
+        failure stays with its own definition. The reasons of the outputs that failed."""
+        with tempfile.TemporaryDirectory(prefix="hlskit-text-") as textdir:
+            errors = self._encode(plan, rungs, audio, store, progress, Path(textdir), shared, sprite)
+            if errors is not None and len(units) > 1:
+                # The shared process failed: retry each output alone so a failure stays local.
+                errors = {}
+                alone: list[tuple[list[Rung], list[AudioRendition], Job]] = [
+                    ([r], [], plan.jobs[r.name]) for r in rungs
+                ] + [([], [a], plan.audio_jobs[a.slug]) for a in audio]
+                for only_rungs, only_audio, job in alone:
+                    if _cancelled(store, job):
+                        continue
+                    logs[job.definition] = []
+                    tried = self._encode(
+                        plan, only_rungs, only_audio, store, progress, Path(textdir), logs[job.definition]
+                    )
+                    errors.update(tried or {})
+        return errors
 
     def _encode(
         self,

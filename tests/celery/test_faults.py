@@ -5,6 +5,7 @@ that never comes back. (A worker killed with -9 mid-run: test_e2e.py.)"""
 from __future__ import annotations
 
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -189,6 +190,27 @@ def test_a_task_not_signed_with_the_task_secret_never_runs(cluster, source, tmp_
     assert sum("refused a task whose signature" in line and "'forged'" in line for line in logs.splitlines()) == 2
     assert "Traceback" not in logs
     assert not target.exists()
+
+
+def test_a_ts_source_with_sparse_keyframes_is_cut_on_exact_frames(cluster, ffmpeg, tmp_path):
+    """MPEG-TS has no keyframe index: FFmpeg's -ss lands on the next keyframe (here up to 10 s late),
+    so chunks overlapped and the package failed validation. The source is remuxed once into MOV."""
+    cluster.workers.ensure(["w1", "w2"])
+    ts = tmp_path / "capture.ts"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=24", "-f", "lavfi", "-i", "sine=f=500"]
+        + ["-t", "12", "-c:v", "libx264", "-preset", "ultrafast", "-g", "240", "-c:a", "aac"]
+        + ["-output_ts_offset", "3.2", "-f", "mpegts", str(ts)],
+        check=True,
+    )
+    settings = cluster.settings(chunk_seconds=CHUNK)
+    result = run_package(str(ts), str(cluster.out), settings, _options(cluster, "capture", encrypt=False))
+    assert result.ok, [(j.definition, j.message) for j in result.failed]
+    master = Path(result.dir) / "master.m3u8"
+    assert validate(str(master)).must == []
+    for name in ("lo", "hi"):
+        assert frames_of(master.parent / name / "index.m3u8") == frames_of(ts) == 12 * 24
+    assert not list(Path(result.dir).rglob("*.mov"))
 
 
 def test_a_broker_that_stays_away_ends_the_run_in_one_sentence(cluster, source, monkeypatch):

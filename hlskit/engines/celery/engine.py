@@ -28,7 +28,7 @@ from ...domain.configs import CeleryConfig
 from ...domain.errors import HlskitError, InputError, JobError
 from ...domain.manifest import build_manifest
 from ...domain.media import MediaInfo
-from ...domain.names import MANIFEST, run_staging
+from ...domain.names import MANIFEST, SOURCE_COPY, run_staging
 from ...domain.plan import PackagePlan, ProgressCallback
 from ...domain.runs import Job, JobState
 from ...storage import LocalStorage, is_remote
@@ -39,6 +39,7 @@ from ..base import ABSOLUTE, FOLDER, ROOT_RELATIVE, Capabilities, Engine, Engine
 from ..colour import can_tone_map, hdr_kind, hdr_note
 from ..encode import build_encode, ffmpeg_exe
 from ..encoders import check_rate_control
+from ..seekable import seekable
 from ..thumbnails import layout_for
 from .app import TASK, broker_identity, broker_url, make_app
 from .assemble import assemble_run
@@ -126,7 +127,8 @@ class CeleryEngine(Engine):
         work = work_dir(plan.staging)
         for sub in ("chunks", "text", "subtitles"):
             (work / sub).mkdir(parents=True, exist_ok=True)
-        shared = _shared(plan)
+        # Every chunk starts inside the title: its source must be one -ss cuts on exact frames.
+        shared = seekable(_shared(plan), (work / SOURCE_COPY).resolve(), ffmpeg_exe(self.config.ffmpeg))
         spans = cut(shared, seconds, video_start(shared.source))
         tasks = self._tasks(shared, spans)
         if plan.schedule.encrypt:  # every key now, where the key maker is: the follower only reads them
