@@ -17,6 +17,7 @@ import subprocess
 from pathlib import Path
 
 from ..domain.errors import InputError
+from ..domain.media import MediaInfo
 from ..domain.plan import PackagePlan
 from .process import popen_tied
 
@@ -24,17 +25,17 @@ INDEXED = {"mov", "mp4", "matroska", "webm"}  # FFmpeg demuxer names of containe
 REMUX_TIMEOUT = 3600  # seconds: a copy runs at disk speed, hours of video in minutes
 
 
-def has_index(plan: PackagePlan) -> bool:
+def has_index(media: MediaInfo) -> bool:
     """True when the source's container indexes its keyframes (``-ss`` is frame-accurate)."""
-    assert plan.media is not None
-    return bool(INDEXED & set(plan.media.format.split(",")))
+    return bool(INDEXED & set(media.format.split(",")))
 
 
 def seekable(plan: PackagePlan, copy: Path, ffmpeg: str) -> PackagePlan:
     """``plan`` reading a source ``-ss`` can cut on any frame: itself when the source has an index,
     else with its source (and the audio renditions taken from it) replaced by a MOV remux at
     ``copy``. Streams keep their order, so ``0:a:N`` names the same audio."""
-    if has_index(plan):
+    assert plan.media is not None
+    if has_index(plan.media):
         return plan
     args = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", plan.source]
     args += ["-map", "0:v:0", "-map", "0:a?", "-c", "copy", "-f", "mov", str(copy)]
@@ -49,7 +50,6 @@ def seekable(plan: PackagePlan, copy: Path, ffmpeg: str) -> PackagePlan:
     if proc.returncode != 0:
         copy.unlink(missing_ok=True)
         said = " / ".join(line.strip() for line in err.splitlines()[-2:] if line.strip()) or "no message"
-        assert plan.media is not None
         raise InputError(
             f"the source's container ({plan.media.format}) has no keyframe index, and FFmpeg could not copy it "
             f"into MOV to cut it on exact frames ({said}): remux it into MP4 or MKV and package that."

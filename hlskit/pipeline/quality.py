@@ -22,6 +22,7 @@ from ..domain.errors import InputError, JobError
 from ..domain.manifest import Manifest
 from ..domain.media import MediaInfo
 from ..engines.encode import output_rate
+from ..engines.seekable import has_index
 from ..hls.crypto import decrypt_segment
 from ..hls.model import MasterPlaylist, MediaPlaylist
 from ..hls.playlist import parse
@@ -129,11 +130,14 @@ def score(
     with tempfile.TemporaryDirectory(prefix="hlskit-vmaf-") as tmp:
         log = Path(tmp) / "vmaf.json"
         args = [ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-i", str(distorted)]
-        if clip:
+        trim = ""
+        if clip and has_index(media):
             args += ["-ss", f"{clip[0]:.3f}"] + (["-t", f"{clip[1]:.3f}"] if clip[1] else [])
+        elif clip:  # -ss would land on the next keyframe (engines.seekable): decode from the start, exactly
+            trim = f"trim=start={clip[0]:.3f}" + (f":duration={clip[1]:.3f}" if clip[1] else "") + ","
         graph = (
             f"[0:v]scale={w}:{h}:flags=bicubic,setsar=1,setpts=PTS-STARTPTS,format=yuv420p[d];"
-            f"[1:v]fps={fps},scale={w}:{h}:flags=bicubic,setsar=1,setpts=PTS-STARTPTS,format=yuv420p[r];"
+            f"[1:v]{trim}fps={fps},scale={w}:{h}:flags=bicubic,setsar=1,setpts=PTS-STARTPTS,format=yuv420p[r];"
             f"[d][r]libvmaf=model=version={MODEL}:n_subsample={subsample}:n_threads={threads}:"
             f"feature=name=psnr|name=float_ssim:log_fmt=json:log_path={log}:shortest=1"
         )
