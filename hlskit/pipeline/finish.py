@@ -225,8 +225,13 @@ def _not_publishable(run: Run, jobs: list[Job], manifest: Manifest) -> HlskitErr
         )
     if manifest.done():
         return None
-    reasons = "; ".join(f"{j.definition}: {j.message or j.state.value}" for j in jobs)
-    return JobError(f"every definition failed, nothing was published ({reasons}).", code="TranscodeFail")
+    reasons = {j.definition: (j.message or j.state.value).rstrip(".") for j in jobs}
+    if len(set(reasons.values())) == 1:  # one cause (a broker away, a missing secret): said once
+        return JobError(
+            f"every definition failed, nothing was published: {next(iter(reasons.values()))}.", code="TranscodeFail"
+        )
+    listed = "; ".join(f"{name}: {reason}" for name, reason in reasons.items())
+    return JobError(f"every definition failed, nothing was published ({listed}).", code="TranscodeFail")
 
 
 def _gate(report: Report) -> None:

@@ -65,6 +65,17 @@ def finisher(stores) -> Finisher:
     return Finisher(stores.jobs, stores.keys, Notifier([]))
 
 
+def test_one_cause_of_every_failure_is_said_once(stores):
+    run, jobs = stores.start()
+    for j in jobs:
+        j.state, j.message = JobState.FAIL, "the broker redis://h:6379/0 does not answer: start Redis there."
+    with pytest.raises(JobError) as caught:
+        finish_run(run, jobs, stores.staging(), manifest_of(run, jobs, []), lambda uri: None, finisher(stores))
+    assert caught.value.message == (
+        "every definition failed, nothing was published: the broker redis://h:6379/0 does not answer: start Redis there."
+    )
+
+
 def test_a_run_whose_every_definition_failed_publishes_nothing(stores):
     run, jobs = stores.start()
     key = stores.keys.create("talk", run.run_id)
