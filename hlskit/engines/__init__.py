@@ -24,9 +24,16 @@ ENGINES: dict[str, tuple[type[Engine], Callable[[Settings], Engine]]] = {
 }
 
 
+def engine_options(names: list[str]) -> str:
+    """``--engine a``, ``--engine a or --engine b``, ``--engine a, --engine b or --engine c``: each one
+    as a user would type it."""
+    flags = [f"--engine {n}" for n in names]
+    return " or ".join(flags) if len(flags) < 3 else f"{', '.join(flags[:-1])} or {flags[-1]}"
+
+
 def _entry(name: str) -> tuple[type[Engine], Callable[[Settings], Engine]]:
     if name not in ENGINES:
-        raise InputError(f"unknown engine {name!r}: use --engine {' or --engine '.join(ENGINES)}.")
+        raise InputError(f"unknown engine {name!r}: use {engine_options(list(ENGINES))}.")
     return ENGINES[name]
 
 

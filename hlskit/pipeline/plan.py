@@ -24,7 +24,7 @@ from ..domain.names import MP4_SUFFIX, run_staging
 from ..domain.plan import Clip, PackageOptions, PackagePlan
 from ..domain.runs import Job, new_job_id, user_data
 from ..domain.settings import Settings
-from ..engines import Engine, engines_where
+from ..engines import Engine, engine_options, engines_where
 from ..engines.base import FOLDER, OSS, ROOT_RELATIVE
 from ..engines.encode import ffmpeg_exe, gop_seconds
 from ..hls.master import LOWEST
@@ -160,7 +160,7 @@ def check_capabilities(engine: Engine, options: PackageOptions, key_url: str, ou
 def _or_engine(names: list[str], why: str = "") -> str:
     if not names:
         return ""
-    return f", or use --engine {' or --engine '.join(names)}" + (f" {why}" if why else "")
+    return f", or use {engine_options(names)}" + (f" {why}" if why else "")
 
 
 def _media_length(source: str, media: MediaInfo, clip: Clip | None) -> float:

@@ -19,7 +19,7 @@ from ..domain.names import MANIFEST, MASTER, MEDIA_PLAYLIST, run_staging
 from ..domain.plan import PackageOptions, PackagePlan
 from ..domain.runs import Job, Run, RunState, new_run_id, this_owner
 from ..domain.settings import Settings
-from ..engines import Engine, EngineReport, capabilities, engines_where, get_engine
+from ..engines import Engine, EngineReport, capabilities, engine_options, engines_where, get_engine
 from ..hls.master import MasterInfo
 from ..keys.kms import create_data_key
 from ..keys.resolve import memory_key_resolver
@@ -193,7 +193,7 @@ def submit_package(source: str, out: str, settings: Settings, options: PackageOp
         others = engines_where(lambda caps: caps.detached)
         raise InputError(
             f"the {engine.name} engine runs jobs in this process: drop --no-wait"
-            + (f", or use --engine {' or --engine '.join(others)}." if others else ".")
+            + (f", or use {engine_options(others)}." if others else ".")
         )
     Notifier.from_targets(options.notify, settings.notify_config()).close()  # check the targets now
     store, keys = JobStore.open(settings.store_config()), KeyStore.open(settings.store_config())

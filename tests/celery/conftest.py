@@ -17,6 +17,7 @@ import pytest
 from hlskit.domain.settings import Settings
 from hlskit.engines.sample import sample_args
 from tests.celery.cluster import Redis, Workers
+from tests.tiers import debian_ffprobe
 
 LADDER = """
 [[definition]]
@@ -91,10 +92,10 @@ def make_source(ffmpeg: str, path: Path, seconds: int, fps: int = 25) -> Path:
     return path
 
 
-def frames_of(path: Path | str, *, ffprobe: str = "/usr/bin/ffprobe") -> int:
+def frames_of(path: Path | str) -> int:
     """Video frames Debian's ffprobe decodes from ``path`` (a file or URL)."""
     done = subprocess.run(
-        [ffprobe, "-v", "error", "-count_frames", "-select_streams", "v:0"]
+        [debian_ffprobe(), "-v", "error", "-count_frames", "-select_streams", "v:0"]
         + ["-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", str(path)],
         capture_output=True,
         text=True,

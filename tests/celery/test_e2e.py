@@ -27,6 +27,7 @@ from hlskit.stores.keys import KeyStore
 from tests.celery.conftest import Cluster, frames_of, make_source
 from tests.conftest import HLSKIT
 from tests.server.conftest import LiveServer, start_server
+from tests.tiers import debian_ffmpeg
 
 pytestmark = [pytest.mark.slow, pytest.mark.db]
 SECONDS, FPS, CHUNK, SEGMENT = 60, 25, 8, 4
@@ -144,7 +145,7 @@ def test_debian_ffmpeg_decodes_every_frame_of_the_source(cluster, server, source
         assert frames_of(_url(cluster, server, title, f"{name}/index.m3u8")) == expected, name
     # Through the master, as a player would: the first variant with its audio rendition.
     decoded = subprocess.run(
-        ["/usr/bin/ffmpeg", "-v", "error", "-i", _url(cluster, server, title), "-map", "0:v:0", "-map", "0:a:0"]
+        [debian_ffmpeg(), "-v", "error", "-i", _url(cluster, server, title), "-map", "0:v:0", "-map", "0:a:0"]
         + ["-f", "null", "-"],
         capture_output=True,
         text=True,

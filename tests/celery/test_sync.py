@@ -29,10 +29,10 @@ from hlskit.hls.validate import validate
 from hlskit.hls.vttsegments import media_start
 from hlskit.pipeline import run_package
 from hlskit.server.player import HLS_DIST
+from tests.tiers import debian_ffmpeg
 
 pytestmark = [pytest.mark.slow, pytest.mark.db]
 SECONDS, EVERY, FPS, CHUNK = 20, 2, 25, 4
-DEBIAN_FFMPEG = "/usr/bin/ffmpeg"
 AAC_PRIMING = 1024 / 48000  # one AAC frame of encoder delay, before the first real sample
 HLS_JS = HLS_DIST / "hls.min.js"
 
@@ -43,7 +43,22 @@ def flashes(tmp_path_factory) -> Path:
     video = f"color=c=black:s=320x180:r={FPS},format=yuv420p,geq=lum='if(lt(mod(T\\,{EVERY})\\,0.039)\\,235\\,16)':cb=128:cr=128,noise=alls=12:allf=t"  # noise: a source of a real rate (the ladder never goes above the source's own)
     audio = f"aevalsrc='if(lt(mod(t\\,{EVERY})\\,0.01)\\,0.8*sin(2*PI*1000*t)\\,0)':s=48000:c=stereo"
     subprocess.run(
-        [DEBIAN_FFMPEG, "-v", "error", "-y", "-f", "lavfi", "-i", video, "-f", "lavfi", "-i", audio, "-t", str(SECONDS)]
+        [
+            debian_ffmpeg(),
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            video,
+            "-f",
+            "lavfi",
+            "-i",
+            audio,
+            "-t",
+            str(SECONDS),
+        ]
         + ["-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", "-shortest", str(path)],
         check=True,
     )
@@ -94,7 +109,7 @@ def test_every_beep_starts_with_its_flash(ts_master, tmp_path):
     video_log, audio_log = tmp_path / "video.txt", tmp_path / "audio.txt"
     peaks = f"ametadata=print:key=lavfi.astats.Overall.Peak_level:file={audio_log}"  # 1 ms windows
     subprocess.run(
-        [DEBIAN_FFMPEG, "-v", "error", "-i", str(ts_master)]
+        [debian_ffmpeg(), "-v", "error", "-i", str(ts_master)]
         + ["-map", "0:v:0", "-vf", f"signalstats,metadata=print:key=lavfi.signalstats.YAVG:file={video_log}"]
         + ["-f", "null", "-"]
         + ["-map", "0:a:0", "-af", f"asetnsamples=n=48,astats=metadata=1:reset=1,{peaks}", "-f", "null", "-"],

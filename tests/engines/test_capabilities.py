@@ -16,7 +16,7 @@ from tests.plans import plan
 
 
 def test_the_registry_names_each_engine_once_by_its_own_name():
-    assert set(ENGINES) == {"local", "mts"}
+    assert set(ENGINES) == {"local", "mts", "celery"}
     for name, (cls, _) in ENGINES.items():
         assert cls.name == name and issubclass(cls, Engine) and capabilities(name) is cls.capabilities
 
@@ -36,19 +36,25 @@ def test_the_mts_engine_declares_what_mps_does():
     assert (c.key_rotation, c.explicit_iv, c.thumbnails, c.detached, c.cancel) == (False, False, False, True, "queued")
 
 
+def test_the_celery_engine_declares_a_shared_folder_detached_runs_and_audio_only_as_renditions():
+    c = capabilities("celery")
+    assert c.formats == ("ts", "fmp4") and c.codecs == ("h264", "hevc", "av1") and c.outputs == (FOLDER,)
+    assert (c.key_rotation, c.detached, c.cancel, c.muxed_audio) == (True, True, "run", False)
+
+
 def test_engines_where_finds_engines_by_capability():
     assert engines_where(lambda c: OSS in c.outputs) == ["mts"]
-    assert engines_where(lambda c: c.key_rotation) == ["local"]
-    assert engines_where(lambda c: "av1" in c.codecs) == ["local"]
+    assert engines_where(lambda c: c.key_rotation) == ["local", "celery"]
+    assert engines_where(lambda c: c.detached) == ["mts", "celery"]
     assert engines_where(lambda c: False) == []
-    assert sorted(engines_where(lambda c: "h264" in c.codecs)) == ["local", "mts"]
+    assert sorted(engines_where(lambda c: "h264" in c.codecs)) == ["celery", "local", "mts"]
 
 
 def test_an_unknown_engine_is_one_sentence_listing_the_known_ones(tmp_path):
-    for call in (lambda: capabilities("celery"), lambda: get_engine("celery", Settings(home=tmp_path))):
+    for call in (lambda: capabilities("k8s"), lambda: get_engine("k8s", Settings(home=tmp_path))):
         with pytest.raises(InputError) as caught:
             call()
-        assert caught.value.message == "unknown engine 'celery': use --engine local or --engine mts."
+        assert caught.value.message == "unknown engine 'k8s': use --engine local, --engine mts or --engine celery."
 
 
 def test_get_engine_builds_each_engine_from_its_narrow_config(tmp_path):

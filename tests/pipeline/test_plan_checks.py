@@ -114,7 +114,7 @@ def test_each_engine_is_refused_what_it_cannot_make_with_the_engine_that_can():
         "the mts engine needs an absolute --key-url, got '/keys': give one such as https://keys.example.com/keys."
     )
     assert refusal(lambda: check_capabilities(MTS, PackageOptions(rotate_every=3), "https://k/keys", "oss://b/p")) == (
-        "the mts engine encrypts each definition with a single key: drop --rotate-key-every, or use --engine local."
+        "the mts engine encrypts each definition with a single key: drop --rotate-key-every, or use --engine local or --engine celery."
     )
 
 
