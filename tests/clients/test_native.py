@@ -56,7 +56,9 @@ def test_gstreamer(clients_site, kind):
     master = players.gstreamer(clients_site.url(kind))
     if cell == PLAYS:
         assert master.ended and master.frames == FRAMES, master.log[-2000:]
-        assert master.sizes == [(192, 108), (320, 180)]  # it switched from LD to SD and played on
+        # It usually starts on LD and switches to SD; which variant it picks is its ABR's (a loaded
+        # machine has seen it start on SD): every picture is one of the master's two sizes.
+        assert master.sizes and set(master.sizes) <= {(192, 108), (320, 180)}, master.sizes
     elif cell == GST_NO_START:
         assert master.frames == 0 and not master.ended
         # It reports the noise it made of the clear init section, or it crashes first (under load).
