@@ -38,7 +38,7 @@ from .encode import FFMPEG_PLAYLIST, Encode, SpriteOutput, build_encode, ffmpeg_
 from .encoders import check_rate_control
 from .outcome import check_output, decode_errors, disk_full, disk_full_reason, write_refused
 from .process import popen_tied
-from .seekable import seekable
+from .seekable import has_index, reading, seekable
 from .segments import clear_media_start, finish_segments, write_subtitles
 from .thumbnails import add_thumbnails, finish_track, sprite_layout
 
@@ -77,6 +77,9 @@ class LocalEngine(Engine):
     def command(self, plan: PackagePlan) -> list[str]:
         # drawtext reads watermark text from files the real run writes in a temporary folder.
         textdir = Path(tempfile.gettempdir()) / "hlskit-text-<run>"
+        assert plan.media is not None
+        if plan.clip and not has_index(plan.media):  # as run() will: a clip reads a MOV copy (engines.seekable)
+            plan = reading(plan, Path(plan.staging) / SOURCE_COPY)
         return self._build(plan, plan.rungs, textdir, create=False).args
 
     def _build(

@@ -54,6 +54,12 @@ def seekable(plan: PackagePlan, copy: Path, ffmpeg: str) -> PackagePlan:
             f"the source's container ({plan.media.format}) has no keyframe index, and FFmpeg could not copy it "
             f"into MOV to cut it on exact frames ({said}): remux it into MP4 or MKV and package that."
         )
+    return reading(plan, copy)
+
+
+def reading(plan: PackagePlan, copy: Path) -> PackagePlan:
+    """``plan`` with its source, and the audio renditions taken from it, read from ``copy``
+    (``--dry-run`` shows the commands as they will run, without making the copy)."""
     source = str(copy)
     audio = [dataclasses.replace(a, input=source) if a.input == plan.source else a for a in plan.audio]
     return dataclasses.replace(plan, source=source, audio=audio)

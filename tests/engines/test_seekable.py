@@ -54,6 +54,9 @@ def test_a_clip_of_a_ts_source_starts_on_its_frame_like_the_same_clip_of_an_mp4(
     ts = _ts(tmp_path, ffmpeg)
     mp4 = tmp_path / "same.mp4"
     subprocess.run([ffmpeg, "-v", "error", "-i", str(ts), "-map", "0", "-c", "copy", str(mp4)], check=True)
+    dry = run_hlskit("package", str(ts), "--clip", "4+4", "--ladder", "LD", "--out", str(tmp_path / "dry"), "--dry-run")
+    assert dry.returncode == 0 and "/.source.mov " in dry.stdout, dry.stdout  # shown as it will run
+    assert not (tmp_path / "dry").exists()
     firsts, counts, vmaf = {}, {}, {}
     for source in (ts, mp4):
         out = tmp_path / f"out-{source.suffix[1:]}"

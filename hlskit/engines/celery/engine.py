@@ -39,7 +39,7 @@ from ..base import ABSOLUTE, FOLDER, ROOT_RELATIVE, Capabilities, Engine, Engine
 from ..colour import can_tone_map, hdr_kind, hdr_note
 from ..encode import build_encode, ffmpeg_exe
 from ..encoders import check_rate_control
-from ..seekable import seekable
+from ..seekable import has_index, reading, seekable
 from ..thumbnails import layout_for
 from .app import TASK, broker_identity, broker_url, make_app
 from .assemble import assemble_run
@@ -100,6 +100,9 @@ class CeleryEngine(Engine):
     def command(self, plan: PackagePlan) -> list[str]:
         """The first chunk's FFmpeg command (every chunk's differs only in -ss, -t and the offset)."""
         shared = _shared(plan)
+        assert plan.media is not None
+        if not has_index(plan.media):  # what submit will make: chunks read a MOV copy (engines.seekable)
+            shared = reading(shared, (work_dir(plan.staging) / SOURCE_COPY).resolve())
         span = cut(shared, chunk_seconds(self.config.chunk_seconds, plan.segment_duration))[0]
         c = self.config.ffmpeg
         textdir = work_dir(plan.staging) / "text"
