@@ -126,7 +126,7 @@ class LocalEngine(Engine):
         copy = staging / SOURCE_COPY  # in staging: removed below, or with staging by a crashed run's teardown
         try:
             encoding = seekable(plan, copy, self.ffmpeg) if plan.clip else plan  # a clip starts on its exact frame
-            errors = self._encode_all(encoding, rungs, encoding.audio, store, progress, shared, logs, units, sprite)
+            errors = self._encode_all(encoding, rungs, encoding.audio, store, progress, shared, logs, sprite)
         finally:
             copy.unlink(missing_ok=True)
         errors = errors or {}
@@ -263,14 +263,13 @@ class LocalEngine(Engine):
         progress: ProgressCallback,
         shared: list[str],
         logs: dict[str, list[str]],
-        units: list[Job],
         sprite: SpriteOutput | None,
     ) -> dict[str, str] | None:
         """Every output in one FFmpeg process; when that fails, each output alone, so that a
         failure stays with its own definition. The reasons of the outputs that failed."""
         with tempfile.TemporaryDirectory(prefix="hlskit-text-") as textdir:
             errors = self._encode(plan, rungs, audio, store, progress, Path(textdir), shared, sprite)
-            if errors is not None and len(units) > 1:
+            if errors is not None and len(rungs) + len(audio) > 1:
                 # The shared process failed: retry each output alone so a failure stays local.
                 errors = {}
                 alone: list[tuple[list[Rung], list[AudioRendition], Job]] = [
