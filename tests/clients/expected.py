@@ -59,7 +59,7 @@ ROW = {
 
 NOTES = [
     f"{PLAYS}: plays to the end, every frame reaching the client's video output; through the master, "
-    "with its switches of variant (hls.js, GStreamer and VLC switch from LD to SD on these packages; "
+    "with its switches of variant (hls.js, GStreamer and VLC usually start on LD and switch to SD on these packages; "
     "FFmpeg decodes each variant; mpv, Shaka and VHS start on SD). On the H.264+HEVC+AV1 master the "
     "browsers play H.264 or AV1 (this Chromium has no HEVC decoder). Without a playback token no "
     "client shows a frame of an encrypted package. VLC drops the pictures it had buffered when it "
