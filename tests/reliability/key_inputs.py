@@ -228,6 +228,14 @@ def handler_installed(pid: int, sig: int) -> bool:
     return False
 
 
+def _size(path: Path) -> int:
+    """The file's size, 0 while it does not exist (SQLite removes its WAL at a checkpoint)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
 def interrupt_import(folder: Path, lines: int, sig: int, phase: str) -> tuple[subprocess.CompletedProcess, Path]:
     """Start `keys import` of ``lines`` keys and send ``sig`` while it reads ("reading": the guard is
     armed and the store not yet open) or while it stores ("storing": the write transaction has
@@ -249,7 +257,7 @@ def interrupt_import(folder: Path, lines: int, sig: int, phase: str) -> tuple[su
     while proc.poll() is None and time.monotonic() < deadline:
         if phase == "reading" and handler_installed(proc.pid, signal.SIGTERM) and not (home / "keys.db").exists():
             break
-        if phase == "storing" and wal.exists() and wal.stat().st_size > 1 << 20:
+        if phase == "storing" and _size(wal) > 1 << 20:
             break
         time.sleep(0.005)
     else:
