@@ -36,7 +36,15 @@ from .colour import can_tone_map, hdr_kind, hdr_note
 from .download import remux_mp4
 from .encode import FFMPEG_PLAYLIST, Encode, SpriteOutput, build_encode, ffmpeg_exe
 from .encoders import check_rate_control
-from .outcome import check_output, decode_errors, disk_full, disk_full_reason, write_refused
+from .outcome import (
+    check_output,
+    decode_errors,
+    disk_full,
+    disk_full_reason,
+    ffmpeg_reason,
+    progress_percent,
+    write_refused,
+)
 from .process import popen_tied
 from .seekable import has_index, reading, seekable
 from .segments import clear_media_start, finish_segments, write_subtitles
@@ -313,8 +321,8 @@ class LocalEngine(Engine):
         try:
             for line in proc.stdout:  # FFmpeg's -progress key=value lines
                 key, _, value = line.strip().partition("=")
-                if key == "out_time_us" and value.isdigit() and duration:
-                    pct = min(99.0, int(value) / 1e6 / duration * 100)
+                if (done := progress_percent(key, value, duration)) is not None:
+                    pct = done
                 elif key == "speed" and pct is not None:  # "1.84x": media seconds per wall-clock second
                     speed = float(value[:-1]) if re.fullmatch(r"\d+(\.\d+)?x", value) else None
                     for job in jobs:  # one process encodes them all: every output advances alike
@@ -340,7 +348,7 @@ class LocalEngine(Engine):
         refused = write_refused(stderr_lines[start:], staging)
         if refused:
             return {j.definition: refused for j in jobs}
-        reason = _ffmpeg_reason(stderr_lines[start:], proc.returncode)
+        reason = ffmpeg_reason(stderr_lines[start:], proc.returncode)
         return {j.definition: reason for j in jobs}
 
     def cancel(self, job: Job) -> None:
@@ -361,11 +369,6 @@ def _expected_duration(plan: PackagePlan) -> float:
     if plan.clip and plan.clip.duration:
         return min(plan.clip.duration, plan.media.duration - plan.clip.seek)
     return plan.media.duration - (plan.clip.seek if plan.clip else 0.0)
-
-
-def _ffmpeg_reason(lines: list[str], code: int) -> str:
-    useful = [l.strip() for l in lines if l.strip()]
-    return f"FFmpeg exited with code {code}: " + (" / ".join(useful[-3:]) if useful else "no message")
 
 
 def _durations(output: DefinitionOutput) -> list[float]:

@@ -21,6 +21,20 @@ from ..hls.playlist import parse
 NO_SPACE = "No space left on device"
 
 
+def ffmpeg_reason(lines: list[str], code: int) -> str:
+    """A failed FFmpeg run in one line: its exit code and its last three log lines."""
+    useful = [line.strip() for line in lines if line.strip()]
+    return f"FFmpeg exited with code {code}: " + (" / ".join(useful[-3:]) if useful else "no message")
+
+
+def progress_percent(key: str, value: str, seconds: float | None) -> float | None:
+    """The percent done that one ``-progress`` line (``key=value``) reports for ``seconds`` of
+    media, at most 99 (the run is done when its output is checked), or None for other lines."""
+    if key != "out_time_us" or not value.isdigit() or not seconds:
+        return None
+    return min(99.0, int(value) / 1e6 / seconds * 100)
+
+
 @dataclass(frozen=True)
 class Outcome:
     ok: bool

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from hlskit.engines.outcome import check_output, decode_errors, disk_full, disk_full_reason, has_room, write_refused
+from hlskit.engines.outcome import (
+    check_output,
+    decode_errors,
+    disk_full,
+    disk_full_reason,
+    ffmpeg_reason,
+    has_room,
+    progress_percent,
+    write_refused,
+)
 from tests.engines.ffmpeg_output import write_ffmpeg_output
 
 
@@ -99,3 +108,13 @@ def test_decoder_errors_are_counted_for_the_source_codecs_only():
 def test_a_writable_folder_has_room_and_the_probe_leaves_nothing(tmp_path):
     assert has_room(tmp_path) and list(tmp_path.iterdir()) == []
     assert has_room(tmp_path / "not-yet")  # a folder to be made: its parent is asked
+
+
+def test_progress_lines_give_a_percent_below_100_and_a_failure_its_last_lines():
+    assert progress_percent("out_time_us", "5000000", 10.0) == 50.0
+    assert progress_percent("out_time_us", "20000000", 10.0) == 99.0  # done only once the output is checked
+    assert progress_percent("out_time_us", "N/A", 10.0) is None and progress_percent("speed", "2x", 10.0) is None
+    assert progress_percent("out_time_us", "5000000", None) is None
+    lines = ["", "Input #0", "  a", "b: No such file or directory", ""]
+    assert ffmpeg_reason(lines, 1) == "FFmpeg exited with code 1: Input #0 / a / b: No such file or directory"
+    assert ffmpeg_reason([], 254) == "FFmpeg exited with code 254: no message"

@@ -34,7 +34,7 @@ from ...domain.runs import JobState
 from ...stores.db import StoreUnavailable
 from ...stores.jobs import JobStore
 from ..encode import FFMPEG_PLAYLIST, ffmpeg_exe
-from ..outcome import check_output
+from ..outcome import check_output, ffmpeg_reason, progress_percent
 from ..process import popen_tied
 from .app import TASK
 from .chunks import OUT, SPRITE_ROW
@@ -265,8 +265,8 @@ def _run(args: list[str], piece: Piece, folder: Path, ffmpeg: str, watch: Callab
         if "-progress" in command:
             for line in proc.stdout:
                 key, _, value = line.strip().partition("=")
-                if key == "out_time_us" and value.isdigit() and piece.seconds:
-                    percent = min(99.0, int(value) / 1e6 / piece.seconds * 100)
+                if (done := progress_percent(key, value, piece.seconds)) is not None:
+                    percent = done
                 watch(percent)
         while proc.poll() is None:  # the sprite's FFmpeg reports no progress: still watch for a cancel
             ticker.wait(0.2)
@@ -279,5 +279,4 @@ def _run(args: list[str], piece: Piece, folder: Path, ffmpeg: str, watch: Callab
     reader.join(timeout=5)
     if proc.returncode == 0:
         return None
-    useful = [line.strip() for line in lines if line.strip()]
-    return f"FFmpeg exited with code {proc.returncode}: " + (" / ".join(useful[-3:]) if useful else "no message")
+    return ffmpeg_reason(lines, proc.returncode)
