@@ -13,6 +13,7 @@ assembled. Finishing (stitch, validate, publish) is the pipeline's, as for every
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import shutil
 import time
@@ -77,6 +78,11 @@ class CeleryEngine(Engine):
         if self._app is None:
             self._app = make_app(self.config)
         return self._app
+
+    @functools.cached_property
+    def secret(self) -> bytes:
+        """The task secret, read once (a run sends hundreds of tasks), when the first is sent."""
+        return task_secret(self.config)
 
     # --- planning hooks ---------------------------------------------------------------------
 
@@ -232,7 +238,7 @@ class CeleryEngine(Engine):
             "jobs": task.jobs,
             "seconds": task.seconds,
         }
-        kwargs["signature"] = sign(task_secret(self.config), kwargs)
+        kwargs["signature"] = sign(self.secret, kwargs)
         try:
             self.app.send_task(TASK, kwargs=kwargs, task_id=task_id(run.run_id, task.name), queue=self.config.queue)
         except Exception as exc:  # kombu's OperationalError after its own retries
