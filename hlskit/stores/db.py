@@ -24,6 +24,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ SQLITE, POSTGRES = "sqlite", "postgresql"
 CONNECT_TIMEOUT = 2
 POOL_TIMEOUT = 3
 POOL_MAX = 10  # per process: a gunicorn gthread worker's threads, or one CLI command
+LOCKED_RETRY_SECONDS = 30  # how long opening a SQLite store waits out another process switching it to WAL
 
 
 class StoreUnavailable(ConfigError):
@@ -324,6 +326,21 @@ class Database:
 
     def migrate(self, component: str, migrations: list[Migration]) -> int:
         """Apply the migrations of ``component`` this database has not had yet; its version after."""
+        # Processes that start together (workers, a CLI beside a server) race to switch a new SQLite
+        # file to WAL; SQLite answers "database is locked" there without waiting its busy timeout.
+        deadline = time.monotonic() + LOCKED_RETRY_SECONDS
+        while True:
+            try:
+                return self._migrate(component, migrations)
+            except _Locked:
+                if time.monotonic() > deadline:
+                    raise ConfigError(
+                        f"the {component} store {self.display} stayed locked for {LOCKED_RETRY_SECONDS} s: stop "
+                        "the process that holds it, or move the file aside (hlskit starts a new one)."
+                    ) from None
+                time.sleep(0.05)
+
+    def _migrate(self, component: str, migrations: list[Migration]) -> int:
         try:
             if self.dialect == SQLITE:
                 with self.read() as db:
@@ -342,11 +359,22 @@ class Database:
                         "INSERT INTO schema_version (component, version) VALUES (?, ?)", (component, len(migrations))
                     )
                 return max(version, len(migrations))
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc):
+                raise _Locked from None
+            raise self._unreadable(component, exc) from None
         except sqlite3.DatabaseError as exc:
-            raise ConfigError(
-                f"the {component} store {self.display} cannot be opened ({exc}): move it aside "
-                "(hlskit starts a new one) or restore it from a backup."
-            ) from None
+            raise self._unreadable(component, exc) from None
+
+    def _unreadable(self, component: str, exc: Exception) -> ConfigError:
+        return ConfigError(
+            f"the {component} store {self.display} cannot be opened ({exc}): move it aside "
+            "(hlskit starts a new one) or restore it from a backup."
+        )
+
+
+class _Locked(Exception):
+    """SQLite said "database is locked" while a store was being opened: worth another try."""
 
 
 def script(sql: str) -> Migration:
