@@ -85,6 +85,14 @@ def video_args(
     ]
 
 
+SEGMENT_STEM = "seg-"  # FFmpeg's clear segments in staging: seg-00000.ts, seg-00001.ts …
+
+
+def ffmpeg_segment_name(index: int, fmt: str) -> str:
+    """The name FFmpeg gives its ``index``-th (0-based) clear segment of format ``fmt``."""
+    return f"{SEGMENT_STEM}{index:05d}{SEGMENT_SUFFIX[fmt]}"
+
+
 def hls_args(fmt: str, outdir: Path, segment_duration: int, playlist: str, streams: list[str]) -> list[str]:
     """FFmpeg's HLS muxer writing clear ``fmt`` segments (TS or fMP4 with its init section) of each
     variant stream of ``streams`` (``-var_stream_map`` entries) into ``outdir/<its name>/``."""
@@ -93,6 +101,6 @@ def hls_args(fmt: str, outdir: Path, segment_duration: int, playlist: str, strea
         args += ["-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", INIT]
     else:
         args += ["-hls_segment_type", "mpegts"]
-    segments = outdir / "%v" / f"seg-%05d{SEGMENT_SUFFIX[fmt]}"
+    segments = outdir / "%v" / f"{SEGMENT_STEM}%05d{SEGMENT_SUFFIX[fmt]}"
     args += ["-hls_segment_filename", str(segments), "-var_stream_map", " ".join(streams)]
     return args + [str(outdir / "%v" / playlist)]

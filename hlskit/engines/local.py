@@ -1,8 +1,9 @@
 """The local engine: FFmpeg on this machine, every definition in one process.
 
-FFmpeg writes clear segments into staging (:mod:`.encode` builds its command); each definition
-is then encrypted and listed in its media playlist (:mod:`.segments`), its MP4 download remuxed
-from the clear segments first (:mod:`.download`), and the seek-bar thumbnails made (:mod:`.thumbnails`).
+FFmpeg writes clear segments into staging (:mod:`.encode` builds its command); each segment is
+encrypted as soon as FFmpeg has finished it, and each definition listed in its media playlist when
+FFmpeg ends (:mod:`.segments`), its MP4 download remuxed from the clear segments first
+(:mod:`.download`), and the seek-bar thumbnails made (:mod:`.thumbnails`).
 
 If the shared process fails, each remaining definition is retried in a process of its own, so
 one bad definition fails alone and says why while the others finish.
@@ -47,7 +48,7 @@ from .outcome import (
 )
 from .process import popen_tied
 from .seekable import has_index, reading, seekable
-from .segments import clear_media_start, finish_segments, write_subtitles
+from .segments import SegmentProtector, clear_media_start, finish_segments, write_subtitles
 from .thumbnails import add_thumbnails, finish_track, sprite_layout
 
 
@@ -131,10 +132,19 @@ class LocalEngine(Engine):
         # The seek-bar sprite comes out of the same decode as the definitions (a second decode
         # cost a tenth of the package's time); a copy-only plan makes it apart, from keyframes.
         sprite = SpriteOutput(staging / SPRITE, layout) if any(not r.transmux for r in rungs) else None
+        # Segments are encrypted while FFmpeg writes the next ones; the downloads remux clear ones.
+        protectors = {
+            folder: SegmentProtector(
+                staging / folder, plan.format, plan.schedule, plan.key, keep_clear=bool(plan.mp4_jobs)
+            )
+            for folder in [*(r.name for r in rungs), *(a.folder for a in audio)]
+        }
         copy = staging / SOURCE_COPY  # in staging: removed below, or with staging by a crashed run's teardown
         try:
             encoding = seekable(plan, copy, self.ffmpeg) if plan.clip else plan  # a clip starts on its exact frame
-            errors = self._encode_all(encoding, rungs, encoding.audio, store, progress, shared, logs, sprite)
+            errors = self._encode_all(
+                encoding, rungs, encoding.audio, store, progress, shared, logs, sprite, protectors
+            )
         finally:
             copy.unlink(missing_ok=True)
         errors = errors or {}
@@ -142,13 +152,13 @@ class LocalEngine(Engine):
         start = self._media_start(plan, rungs)  # before encryption: the clear first segment's timestamp
         for rung in rungs:
             job = plan.jobs[rung.name]
-            output = self._finish_output(plan, job, rung.name, store, expected, errors, logs, report, rung)
+            output = self._finish_output(plan, job, protectors[rung.name], store, expected, errors, logs, report, rung)
             if output is not None:
                 report.outputs[rung.name] = output
                 progress(rung.name, 100.0)
         for rendition in audio:  # after the downloads, which remux the clear default audio
             job = plan.audio_jobs[rendition.slug]
-            output = self._finish_output(plan, job, rendition.folder, store, expected, errors, logs, report)
+            output = self._finish_output(plan, job, protectors[rendition.folder], store, expected, errors, logs, report)
             if output is not None:
                 report.audio[rendition.slug] = output
                 progress(job.definition, 100.0)
@@ -189,7 +199,7 @@ class LocalEngine(Engine):
         self,
         plan: PackagePlan,
         job: Job,
-        folder_name: str,
+        protector: SegmentProtector,
         store: JobStore,
         expected: float,
         errors: dict[str, str],
@@ -198,12 +208,12 @@ class LocalEngine(Engine):
         rung: Rung | None = None,
     ) -> DefinitionOutput | None:
         """Check FFmpeg's output of one definition (``rung``) or audio rendition, remux a definition's
-        download, encrypt it; None when it failed or was cancelled."""
-        folder = Path(plan.staging) / folder_name
+        download, encrypt what ``protector`` has not; None when it failed or was cancelled."""
+        folder = protector.folder
         if _cancelled(store, job):
             shutil.rmtree(folder, ignore_errors=True)
             return None
-        outcome = check_output(folder / FFMPEG_PLAYLIST, expected, logs[job.definition])
+        outcome = check_output(folder / FFMPEG_PLAYLIST, expected, logs[job.definition], protector.taken())
         error = errors.get(job.definition)
         if error or not outcome.ok:
             shutil.rmtree(folder, ignore_errors=True)
@@ -214,7 +224,7 @@ class LocalEngine(Engine):
             if made is not None:
                 report.downloads[rung.name] = made
         try:
-            output = finish_segments(folder / FFMPEG_PLAYLIST, plan.schedule, plan.key, plan.key_url)
+            output = finish_segments(folder / FFMPEG_PLAYLIST, plan.schedule, plan.key, plan.key_url, protector.done)
         except Exception as exc:  # a disk error, say: this output fails, the others go on
             shutil.rmtree(folder, ignore_errors=True)
             if isinstance(exc, OSError):
@@ -227,7 +237,7 @@ class LocalEngine(Engine):
             job.job_id,
             state=JobState.SUCCESS,
             percent=100,
-            output=str(Path(plan.out) / folder_name / MEDIA_PLAYLIST),
+            output=str(Path(plan.out) / folder.name / MEDIA_PLAYLIST),
             message="; ".join(report.warnings),
         )
         return output
@@ -272,11 +282,12 @@ class LocalEngine(Engine):
         shared: list[str],
         logs: dict[str, list[str]],
         sprite: SpriteOutput | None,
+        protectors: dict[str, SegmentProtector],
     ) -> dict[str, str] | None:
         """Every output in one FFmpeg process; when that fails, each output alone, so that a
         failure stays with its own definition. The reasons of the outputs that failed."""
         with tempfile.TemporaryDirectory(prefix="hlskit-text-") as textdir:
-            errors = self._encode(plan, rungs, audio, store, progress, Path(textdir), shared, sprite)
+            errors = self._encode(plan, rungs, audio, store, progress, Path(textdir), shared, protectors, sprite)
             if errors is not None and len(rungs) + len(audio) > 1:
                 # The shared process failed: retry each output alone so a failure stays local.
                 errors = {}
@@ -288,7 +299,7 @@ class LocalEngine(Engine):
                         continue
                     logs[job.definition] = []
                     tried = self._encode(
-                        plan, only_rungs, only_audio, store, progress, Path(textdir), logs[job.definition]
+                        plan, only_rungs, only_audio, store, progress, Path(textdir), logs[job.definition], protectors
                     )
                     errors.update(tried or {})
         return errors
@@ -302,10 +313,12 @@ class LocalEngine(Engine):
         progress: ProgressCallback,
         textdir: Path,
         stderr_lines: list[str],
+        protectors: dict[str, SegmentProtector],
         sprite: SpriteOutput | None = None,
     ) -> dict[str, str] | None:
-        """Run one FFmpeg process for ``rungs`` and ``audio`` renditions (and the ``sprite``);
-        None on success, else {job name: reason}. FFmpeg's log lines are added to ``stderr_lines``.
+        """Run one FFmpeg process for ``rungs`` and ``audio`` renditions (and the ``sprite``),
+        encrypting their segments as FFmpeg finishes them; None on success, else {job name: reason}.
+        FFmpeg's log lines are added to ``stderr_lines``.
         """
         staging = Path(plan.staging)
         encode = self._build(plan, rungs, textdir, audio=audio, sprite=sprite)
@@ -318,9 +331,15 @@ class LocalEngine(Engine):
         reader.start()
         last_check, pct = 0.0, None
         jobs = [*(plan.jobs[r.name] for r in rungs), *(plan.audio_jobs[a.slug] for a in audio)]
+        mine = [protectors[r.name] for r in rungs] + [protectors[a.folder] for a in audio]
+        for protector in mine:
+            protector.reset()  # a retry after a failed shared process writes these folders anew
+        overlap = True
         try:
             for line in proc.stdout:  # FFmpeg's -progress key=value lines
                 key, _, value = line.strip().partition("=")
+                if key == "progress" and overlap:  # the end of a block, about every half second
+                    overlap = _catch_up(mine)
                 if (done := progress_percent(key, value, duration)) is not None:
                     pct = done
                 elif key == "speed" and pct is not None:  # "1.84x": media seconds per wall-clock second
@@ -353,6 +372,17 @@ class LocalEngine(Engine):
 
     def cancel(self, job: Job) -> None:
         """Nothing to ask: the running engine sees the job cancelled in the store within a second."""
+
+
+def _catch_up(protectors: list[SegmentProtector]) -> bool:
+    """Encrypt the segments FFmpeg has finished; False once that failed (a full disk, say): the
+    finish then encrypts the rest, and reports the error if it persists."""
+    try:
+        for protector in protectors:
+            protector.catch_up()
+    except OSError:
+        return False
+    return True
 
 
 def _current(store: JobStore, job: Job) -> Job:

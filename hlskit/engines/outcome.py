@@ -62,8 +62,12 @@ def write_refused(stderr_lines: list[str], folder: Path) -> str | None:
     return None
 
 
-def check_output(playlist: Path, expected: float, stderr_lines: list[str]) -> Outcome:
-    """Whether ``playlist`` (FFmpeg's media playlist) holds the whole encode; else why not."""
+def check_output(
+    playlist: Path, expected: float, stderr_lines: list[str], taken: frozenset[str] = frozenset()
+) -> Outcome:
+    """Whether ``playlist`` (FFmpeg's media playlist) holds the whole encode; else why not.
+    ``taken``: segments already encrypted into their final names while FFmpeg ran (their clear
+    files may be gone)."""
     folder = playlist.parent
     full = disk_full(stderr_lines)
     try:
@@ -77,7 +81,7 @@ def check_output(playlist: Path, expected: float, stderr_lines: list[str]) -> Ou
             ended = parsed.endlist
             for seg in parsed.segments:
                 path = folder / seg.raw_uri
-                if not path.is_file() or path.stat().st_size == 0:
+                if seg.raw_uri not in taken and (not path.is_file() or path.stat().st_size == 0):
                     missing.append(seg.raw_uri)
                 total += seg.duration
     if not full and (not text or missing or not ended):

@@ -118,3 +118,9 @@ def test_progress_lines_give_a_percent_below_100_and_a_failure_its_last_lines():
     lines = ["", "Input #0", "  a", "b: No such file or directory", ""]
     assert ffmpeg_reason(lines, 1) == "FFmpeg exited with code 1: Input #0 / a / b: No such file or directory"
     assert ffmpeg_reason([], 254) == "FFmpeg exited with code 254: no message"
+
+
+def test_segments_encrypted_while_ffmpeg_ran_count_as_written(tmp_path):
+    playlist = write_ffmpeg_output(tmp_path / "LD", [4.0, 4.0, 4.0], missing=(1,))
+    assert not check_output(playlist, 12.0, []).ok
+    assert check_output(playlist, 12.0, [], taken=frozenset({"seg-00001.ts"})).ok

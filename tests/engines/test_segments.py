@@ -4,13 +4,15 @@ renamed like MPS's, listed with one EXT-X-KEY per key change."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from hlskit.domain.errors import HlskitError
 from hlskit.domain.keys import KeySchedule
-from hlskit.engines.segments import finish_segments
+from hlskit.engines.segments import SegmentProtector, finish_segments
 from hlskit.hls.model import MediaPlaylist
 from hlskit.hls.playlist import parse
 from tests.engines.ffmpeg_output import segment_bytes, write_ffmpeg_output
@@ -151,3 +153,55 @@ def test_an_empty_or_master_playlist_is_an_error_not_a_package(tmp_path):
     master.write_text("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000\nLD/index.m3u8\n")
     with pytest.raises(HlskitError, match="is not a media playlist"):
         finish_segments(master, KeySchedule(), Keys(), KEY_URL)
+
+
+def test_segments_are_encrypted_while_ffmpeg_writes_and_the_finish_gives_the_same_package(tmp_path):
+    """A segment is whole once FFmpeg has opened the next one; the ones encrypted early end up
+    byte for byte as the finish alone would write them."""
+    early, late = tmp_path / "early" / "LD", tmp_path / "late" / "LD"
+    schedule = KeySchedule(rotate_every=2, clear_lead=1)
+    keys = Keys()
+    playlist = write_ffmpeg_output(early, [4.0, 4.0, 4.0, 2.0])
+    write_ffmpeg_output(late, [4.0, 4.0, 4.0, 2.0])
+    playlist.rename(tmp_path / "held.m3u8")  # FFmpeg writes a VOD playlist only when it ends
+    protector = SegmentProtector(early, "ts", schedule, keys)
+    protector.catch_up()
+    # seg-00003 has no successor yet: it may still be written.
+    assert [p.name for p in sorted(early.iterdir())] == [
+        "index-00001.ts",
+        "index-00002.ts",
+        "index-00003.ts",
+        "seg-00000.ts",  # kept until the finish: the subtitles read its first timestamp
+        "seg-00003.ts",
+    ]
+    assert protector.taken() == {"seg-00000.ts", "seg-00001.ts", "seg-00002.ts"}
+    key = keys.made[0]
+    assert decrypt((early / "index-00002.ts").read_bytes(), key.key, key.iv) == segment_bytes(1)
+    protector.catch_up()
+    assert len(protector.done) == 3  # nothing new: nothing encrypted twice
+    (tmp_path / "held.m3u8").rename(playlist)
+    out = finish_segments(playlist, schedule, keys, KEY_URL, protector.done)
+    whole = finish_segments(late / "ffmpeg.m3u8", schedule, keys, KEY_URL)
+    assert sorted(p.name for p in early.iterdir()) == sorted(p.name for p in late.iterdir())
+    for path in late.iterdir():
+        assert (early / path.name).read_bytes() == path.read_bytes(), path.name
+    assert out == replace(whole, playlist=out.playlist)
+
+
+def test_with_downloads_to_make_the_clear_segments_stay_and_a_reset_forgets_the_work(tmp_path):
+    folder = tmp_path / "LD"
+    write_ffmpeg_output(folder, [2.0, 2.0, 2.0], fmp4=True)
+    protector = SegmentProtector(folder, "fmp4", KeySchedule(), Keys(), keep_clear=True)
+    protector.catch_up()
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [
+        "ffmpeg.m3u8",
+        "index-00001.m4s",
+        "index-00002.m4s",
+        "init.mp4",
+        "seg-00000.m4s",
+        "seg-00001.m4s",
+        "seg-00002.m4s",
+    ]
+    protector.reset()  # its FFmpeg run failed: a retry writes the folder again
+    assert protector.done == [] and not list(folder.glob("index-*"))
