@@ -19,6 +19,7 @@ media as findings handle them the same way.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import os
 import socket
@@ -199,7 +200,10 @@ class _Watchdog:
             self.timer.cancel()
 
 
-_TLS = ssl.create_default_context(cafile=certifi.where())
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The TLS context of every https fetch, made on the first one (loading the CA bundle takes 15 ms)."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _resolve(host: str, port: int, deadline: float | None) -> tuple:
@@ -238,7 +242,7 @@ class _Https(_Http):
 
     def connect(self) -> None:
         sock = socket.create_connection(self.address[:2], self.timeout)
-        self.sock = _TLS.wrap_socket(sock, server_hostname=self.host)
+        self.sock = _tls().wrap_socket(sock, server_hostname=self.host)
 
 
 def _connection(url: str, deadline: float | None) -> tuple[http.client.HTTPConnection, str]:

@@ -13,9 +13,6 @@ import secrets
 from collections.abc import Callable
 from typing import Protocol
 
-from aliyunsdkkms.request.v20160120.DecryptRequest import DecryptRequest
-from aliyunsdkkms.request.v20160120.GenerateDataKeyRequest import GenerateDataKeyRequest
-
 from ..aliyun.rpc import AliyunRpc
 from ..domain.configs import KmsConfig
 from ..domain.errors import ConfigError, HlskitError
@@ -38,6 +35,8 @@ def generate_data_key(kms: KmsConfig) -> tuple[bytes, str]:
     """(plain 16-byte data key, CiphertextBlob) from KMS GenerateDataKey with KeySpec AES_128."""
     if not kms.key_id:
         raise ConfigError("KMS mode needs a KMS key: set HLSKIT_MTS_KMS_KEY_ID (or kms_key_id under [mts]).")
+    from aliyunsdkkms.request.v20160120.GenerateDataKeyRequest import GenerateDataKeyRequest  # only where KMS is used
+
     req = GenerateDataKeyRequest()
     req.set_KeyId(kms.key_id)
     req.set_KeySpec("AES_128")  # only KeyId + KeySpec: HLS encryption fails with other parameters
@@ -53,6 +52,8 @@ def generate_data_key(kms: KmsConfig) -> tuple[bytes, str]:
 def decrypt(kms: KmsConfig, ciphertext_blob: bytes | str) -> bytes:
     """The plain data key behind a CiphertextBlob (KMS Decrypt)."""
     blob = ciphertext_blob.decode() if isinstance(ciphertext_blob, bytes) else ciphertext_blob
+    from aliyunsdkkms.request.v20160120.DecryptRequest import DecryptRequest  # only where KMS is used
+
     req = DecryptRequest()
     req.set_CiphertextBlob(blob)
     return base64.b64decode(_rpc(kms).call(req)["Plaintext"])
