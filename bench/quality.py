@@ -255,6 +255,7 @@ def main() -> None:
     load_start = f"{os.getloadavg()[0]:.1f}"
     command = f"python bench/quality.py --seconds {args.seconds:g}" + (" --skip-v2" if args.skip_v2 else "")
     command += f" --only {args.only}" if args.only else ""
+    command += f" --size {args.size}" if args.size != "1280x720" else ""
     lines = [
         f"### Per-title v3 vs v2 vs fixed ladder, {args.seconds:g} s ({time.strftime('%Y-%m-%d')})",
         "",
