@@ -332,7 +332,12 @@ class Database:
         while True:
             try:
                 return self._migrate(component, migrations)
-            except _Locked:
+            except sqlite3.DatabaseError as exc:
+                if not (isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)):
+                    raise ConfigError(
+                        f"the {component} store {self.display} cannot be opened ({exc}): move it aside "
+                        "(hlskit starts a new one) or restore it from a backup."
+                    ) from None
                 if time.monotonic() > deadline:
                     raise ConfigError(
                         f"the {component} store {self.display} stayed locked for {LOCKED_RETRY_SECONDS} s: stop "
@@ -341,40 +346,23 @@ class Database:
                 time.sleep(0.05)
 
     def _migrate(self, component: str, migrations: list[Migration]) -> int:
-        try:
-            if self.dialect == SQLITE:
-                with self.read() as db:
-                    db.execute("PRAGMA journal_mode=WAL")  # outside a transaction, once per file
-            with self.write(f"hlskit-migrate-{component}") as db:
+        if self.dialect == SQLITE:
+            with self.read() as db:
+                db.execute("PRAGMA journal_mode=WAL")  # outside a transaction, once per file
+        with self.write(f"hlskit-migrate-{component}") as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            )
+            row = db.execute("SELECT version FROM schema_version WHERE component=?", (component,)).fetchone()
+            version = row[0] if row else 0
+            for step in migrations[version:]:
+                step(db)
+            if len(migrations) > version:
+                db.execute("DELETE FROM schema_version WHERE component=?", (component,))
                 db.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+                    "INSERT INTO schema_version (component, version) VALUES (?, ?)", (component, len(migrations))
                 )
-                row = db.execute("SELECT version FROM schema_version WHERE component=?", (component,)).fetchone()
-                version = row[0] if row else 0
-                for step in migrations[version:]:
-                    step(db)
-                if len(migrations) > version:
-                    db.execute("DELETE FROM schema_version WHERE component=?", (component,))
-                    db.execute(
-                        "INSERT INTO schema_version (component, version) VALUES (?, ?)", (component, len(migrations))
-                    )
-                return max(version, len(migrations))
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc):
-                raise _Locked from None
-            raise self._unreadable(component, exc) from None
-        except sqlite3.DatabaseError as exc:
-            raise self._unreadable(component, exc) from None
-
-    def _unreadable(self, component: str, exc: Exception) -> ConfigError:
-        return ConfigError(
-            f"the {component} store {self.display} cannot be opened ({exc}): move it aside "
-            "(hlskit starts a new one) or restore it from a backup."
-        )
-
-
-class _Locked(Exception):
-    """SQLite said "database is locked" while a store was being opened: worth another try."""
+            return max(version, len(migrations))
 
 
 def script(sql: str) -> Migration:
