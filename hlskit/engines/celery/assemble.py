@@ -36,6 +36,7 @@ from ...stores.keys import KeyStore
 from ..base import EngineReport
 from ..download import remux_mp4
 from ..encode import FFMPEG_PLAYLIST
+from ..encoders import SEGMENT_STEM
 from ..outcome import check_output
 from ..segments import clear_media_start, finish_segments, write_subtitles
 from ..thumbnails import Layout, Thumbnails, track_text
@@ -148,7 +149,7 @@ def _assemble(staging: Path, out: str, pieces: list[str], rows: dict, seconds: f
                     "section differs): give every worker the same hlskit and FFmpeg, and package the source again"
                 )
         for seg in playlist.segments:
-            target = f"seg-{len(entries):05d}{Path(seg.raw_uri).suffix}"
+            target = f"{SEGMENT_STEM}{len(entries):05d}{Path(seg.raw_uri).suffix}"  # as FFmpeg names them
             _link(source / seg.raw_uri, folder / target)
             entries.append(Entry(target, seg.duration))
     target_duration = max(1, *(round_half_up(e.duration) for e in entries))
