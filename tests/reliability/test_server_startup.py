@@ -50,7 +50,11 @@ def test_gunicorn_with_the_database_down_logs_one_sentence_and_exits_4(workers, 
     log = done.stdout + done.stderr
     assert done.returncode == 4, log
     assert "Traceback" not in log and PASSWORD not in log, log
-    errors = [line for line in log.splitlines() if line.startswith("error:")]
+    # Line by line in each stream: the worker's print() may end before its newline when the arbiter
+    # stops it (unbuffered stdout writes the text and the newline apart), and a concatenation would
+    # then glue stderr's next log line to the sentence.
+    lines = done.stdout.splitlines() + done.stderr.splitlines()
+    errors = [line for line in lines if line.startswith("error:")]
     assert errors == [
         "error: the store postgresql://hlskit:***@127.0.0.1:1/keys is unreachable (connection failed: "
         'connection to server at "127.0.0.1", port 1 failed: Connection refused): start the database or fix store_url.'
