@@ -111,7 +111,7 @@ def test_in_page_shaping_switches_down_then_back_to_the_top(page, served, artifa
     s = wait_state(page, "s.shaping.length === 1 && s.startedAt !== null")
     t0 = s["shaping"][0]["timeline"][1]["fromMs"] / 1000
     t1 = s["shaping"][0]["timeline"][1]["toMs"] / 1000
-    top = len(s["levels"]) - 1
+    top = len(levels) - 1  # from the served ladder: the state may not list levels yet
     s = wait_state(page, f"s.at > {t1} && s.fragments.some(f => f.at > {t1} && f.level === {top})", timeout=60)
     paced = [f for f in s["fragments"] if t0 + 4 <= f["at"] <= t1]
     after = [f for f in s["fragments"] if f["at"] > t1]
