@@ -268,12 +268,15 @@ def vmaf(ffmpeg: str, sample: Path, media: MediaInfo, probes: list[Path], scored
     args = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-v", "error", "-i", str(sample)]
     for p in probes:
         args += ["-i", str(p)]
-    # the first scored frame, then each other after the frame before it: libvmaf's n_subsample=2 scores
-    # them all, each but the first with its predecessor for the motion feature (the first's is 0, for
-    # every probe alike: the comparison stays paired)
+    # each scored frame after the frame before it: libvmaf's n_subsample=2 scores every 2nd frame of the
+    # stream, each with its predecessor for the motion feature. The stream's first frame has none: its
+    # motion reads 0, which cost a grainy title's probes 4 VMAF on 8 frames, more at higher quality,
+    # and so misjudged sizes against each other; it is a frame more, scored and left out of the mean.
     wanted = sorted(set(scored))
     wanted = [f for k, f in enumerate(wanted) if k == 0 or f - wanted[k - 1] >= 2]
-    select = "+".join(f"eq(n\\,{f})" for f in wanted[:1] + [g for f in wanted[1:] for g in (f - 1, f)])
+    lead_in = [wanted[0] - 2, wanted[0] - 1] if wanted[0] >= 2 else []
+    stream = lead_in + wanted[:1] + [g for f in wanted[1:] for g in (f - 1, f)]
+    select = "+".join(f"eq(n\\,{f})" for f in stream)
     rate = output_rate(media.video.frame_rate)
     # renumbered frames as timestamps: libvmaf pairs the reference's and each probe's frames by timestamp
     frames = f"select='{select}',setpts=N*{rate.denominator}/({rate.numerator}*TB)"
@@ -292,6 +295,7 @@ def vmaf(ffmpeg: str, sample: Path, media: MediaInfo, probes: list[Path], scored
     out = []
     for log in logs:
         frames_scored = json.loads(log.read_text())["frames"]
+        frames_scored = frames_scored[1:] if len(frames_scored) > 1 else frames_scored
         out.append(sum(f["metrics"]["vmaf"] for f in frames_scored) / len(frames_scored))
     return out
 

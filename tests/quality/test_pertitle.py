@@ -12,7 +12,7 @@ import pytest
 from hlskit.domain.errors import InputError
 from hlskit.domain.ladder import choose_ladder
 from hlskit.pipeline.pertitle import choose, chunk_starts, parse_target, sample_layout
-from hlskit.pipeline.pertitle_probe import cut, frame_sizes, measured_kbps
+from hlskit.pipeline.pertitle_probe import cut, frame_sizes, measured_kbps, vmaf
 from hlskit.pipeline.probe import probe
 from tests.conftest import run_hlskit
 from tests.tiers import debian_ffprobe
@@ -254,3 +254,50 @@ def test_probe_keyframes_land_where_the_layout_says_and_rates_come_from_the_fram
     assert len(sizes) == layout.frames and keys == layout.keyframes() == [0, layout.lead]
     assert got.kbps == pytest.approx(measured_kbps(sizes, layout)) and got.kbps > 0
     assert sample.is_file()
+
+
+@pytest.mark.slow
+def test_probe_vmaf_on_scored_frames_equals_a_whole_run_read_at_those_frames(tmp_path, ffmpeg):
+    """The probes score a few frames each with the frame before it; each must read what libvmaf gives that
+    frame in a run over every frame (its motion feature included: a frame scored without its predecessor
+    reads motion 0 and scores far lower on moving, grainy pictures)."""
+    src = _clip(tmp_path, ffmpeg, "noisy")
+    media = probe(src)
+    rungs = choose_ladder(960, 540)[:1]
+    layout = sample_layout(4.0, Fraction(25), 2.0, "veryfast")
+    sample, probed = cut(
+        ffmpeg,
+        str(src),
+        media,
+        chunk_starts(0.0, 4.0, layout),
+        layout,
+        rungs,
+        {rungs[0].name: [30]},
+        "veryfast",
+        tmp_path,
+    )
+    probe_file = probed[(rungs[0].name, 30)].path
+    scored = layout.scored(4)
+    got = vmaf(ffmpeg, sample, media, [probe_file], scored, tmp_path)[0]
+    log = tmp_path / "whole.json"
+    subprocess.run(
+        [
+            ffmpeg,
+            "-v",
+            "error",
+            "-i",
+            str(sample),
+            "-i",
+            str(probe_file),
+            "-filter_complex",
+            "[1:v]scale=960:540:flags=bicubic,setsar=1,format=yuv420p[d];"
+            f"[d][0:v]libvmaf=model=version=vmaf_v0.6.1:log_fmt=json:log_path={log}",
+            "-f",
+            "null",
+            "-",
+        ],
+        check=True,
+    )
+    per_frame = [f["metrics"]["vmaf"] for f in json.loads(log.read_text())["frames"]]
+    expected = sum(per_frame[f] for f in scored) / len(scored)
+    assert len(scored) >= 3 and got == pytest.approx(expected, abs=0.5), (got, expected)
