@@ -10,12 +10,14 @@ segments at the same times (:func:`hlskit.engines.encoders.video_args`).
 from __future__ import annotations
 
 import math
+import os
 import shutil
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 import imageio_ffmpeg
+from imageio_ffmpeg._definitions import FNAME_PER_PLATFORM, get_platform
 
 from ..domain.configs import FFmpegConfig
 from ..domain.errors import ConfigError
@@ -39,6 +41,19 @@ def ffmpeg_exe(config: FFmpegConfig | None = None) -> str:
                 f"FFmpeg binary {path} was not found: fix the ffmpeg setting or unset it to use the bundled one."
             )
         return path
+    return _bundled()
+
+
+def _bundled() -> str:
+    """The wheel's FFmpeg: the file imageio-ffmpeg's own lookup tries first, taken without running it.
+
+    ``imageio_ffmpeg.get_ffmpeg_exe`` proves that binary by running ``ffmpeg -version`` once per
+    process: an FFmpeg start-up (50-90 ms) on every hlskit command. ``IMAGEIO_FFMPEG_EXE``, a
+    missing wheel binary or another platform's still go through imageio-ffmpeg."""
+    name = FNAME_PER_PLATFORM.get(get_platform(), "")
+    exe = Path(imageio_ffmpeg.__file__).parent / "binaries" / name
+    if name and not os.environ.get("IMAGEIO_FFMPEG_EXE") and exe.is_file() and os.access(exe, os.X_OK):
+        return str(exe)
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 

@@ -5,9 +5,11 @@ and nothing is written."""
 
 from __future__ import annotations
 
+import subprocess
 from fractions import Fraction
 from pathlib import Path
 
+import imageio_ffmpeg._utils
 import pytest
 
 from hlskit.domain.configs import FFmpegConfig
@@ -195,6 +197,22 @@ def test_for_stream_gives_each_option_its_stream_specifier():
         "-g:v:2",
         "60",
     ]
+
+
+def test_the_bundled_ffmpeg_is_found_without_starting_it(monkeypatch):
+    """imageio-ffmpeg would run ``ffmpeg -version`` to prove its binary: an FFmpeg start-up per command."""
+    monkeypatch.delenv("IMAGEIO_FFMPEG_EXE", raising=False)
+    imageio_ffmpeg._utils._get_ffmpeg_exe.cache_clear()
+
+    def no_process(*args, **kwargs):
+        raise AssertionError(f"started {args[0]}")
+
+    monkeypatch.setattr(subprocess, "Popen", no_process)
+    exe = Path(ffmpeg_exe())
+    assert exe.parent == Path(imageio_ffmpeg.__file__).parent / "binaries" and exe.name.startswith("ffmpeg-")
+    monkeypatch.undo()
+    imageio_ffmpeg._utils._get_ffmpeg_exe.cache_clear()
+    assert str(exe) == imageio_ffmpeg.get_ffmpeg_exe()  # the file imageio-ffmpeg itself chooses
 
 
 def test_the_bundled_ffmpeg_is_used_unless_one_is_configured(tmp_path, monkeypatch):
