@@ -15,12 +15,14 @@ import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from email.utils import formatdate
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
-
-import requests
 
 from ..domain.configs import MnsConfig
 from ..domain.errors import ConfigError, HlskitError
+
+if TYPE_CHECKING:
+    import requests
 
 MNS_VERSION = "2015-06-06"
 _NS = "{http://mns.aliyuncs.com/doc/v1/}"
@@ -83,7 +85,7 @@ class MnsQueue:
         self.queue = queue
         self._ak = access_key_id
         self._secret = access_key_secret
-        self.session = session or requests.Session()
+        self.session = session
 
     @classmethod
     def from_config(cls, config: MnsConfig, queue: str | None = None) -> MnsQueue:
@@ -97,6 +99,10 @@ class MnsQueue:
         return cls(config.endpoint, queue or config.queue or "", ak, secret)
 
     def _request(self, method: str, resource: str, timeout: float, body: bytes = b"") -> requests.Response:
+        import requests  # loaded on first use: it cost every hlskit command 30 ms at start
+
+        if self.session is None:
+            self.session = requests.Session()
         headers = {
             "Date": formatdate(usegmt=True),
             "Content-Type": "text/xml;charset=utf-8",

@@ -5,14 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import time
-from typing import Any
-
-from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException
-from aliyunsdkcore.client import AcsClient
-from aliyunsdkcore.request import AcsRequest
+from typing import TYPE_CHECKING, Any
 
 from ..domain.configs import AliyunConfig
 from ..domain.errors import ConfigError, HlskitError, InputError, JobError
+
+if TYPE_CHECKING:
+    from aliyunsdkcore.request import AcsRequest
 
 _AUTH_CODES = (
     "InvalidAccessKeyId",
@@ -44,6 +43,9 @@ class AliyunRpc:
     """
 
     def __init__(self, aliyun: AliyunConfig, endpoint: str, product: str, *, retries: int = 6, backoff: float = 0.5):
+        # the SDK (with its vendored requests) loads here: it cost every hlskit command 60 ms at start
+        from aliyunsdkcore.client import AcsClient
+
         ak, secret = aliyun.credentials()
         self.client = AcsClient(ak, secret, aliyun.region, auto_retry=False, timeout=30)
         self.endpoint = endpoint
@@ -56,6 +58,8 @@ class AliyunRpc:
         request.set_protocol_type("https")  # an endpoint given as http://… (a stand-in) keeps its scheme
         request.set_accept_format("JSON")
         action = request.get_action_name()
+        from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException
+
         for attempt in range(self.retries + 1):
             try:
                 return json.loads(self.client.do_action_with_exception(request))

@@ -20,10 +20,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from aliyunsdkmts.request.v20140618.CancelJobRequest import CancelJobRequest
-from aliyunsdkmts.request.v20140618.QueryJobListRequest import QueryJobListRequest
-from aliyunsdkmts.request.v20140618.SubmitJobsRequest import SubmitJobsRequest
-
 from ..aliyun import mns as _mns
 from ..aliyun.rpc import AliyunRpc
 from ..domain.configs import MpsConfig
@@ -154,6 +150,9 @@ class MtsEngine(Engine):
         for first in range(0, len(sub.outputs), MAX_OUTPUTS_PER_SUBMIT):
             outputs = sub.outputs[first : first + MAX_OUTPUTS_PER_SUBMIT]
             jobs = sub.jobs[first : first + MAX_OUTPUTS_PER_SUBMIT]
+            # the SDK loads where MPS is used, not at every hlskit command's start
+            from aliyunsdkmts.request.v20140618.SubmitJobsRequest import SubmitJobsRequest
+
             req = SubmitJobsRequest()
             req.set_Input(json.dumps(sub.input, separators=(",", ":")))
             req.set_Outputs(json.dumps(outputs, separators=(",", ":")))
@@ -260,6 +259,9 @@ class MtsEngine(Engine):
         """
         if not job.remote_id:
             raise InputError(f"job {job.job_id} has no MPS job id (it was never accepted): nothing to cancel on MPS.")
+        # the SDK loads where MPS is used, not at every hlskit command's start
+        from aliyunsdkmts.request.v20140618.CancelJobRequest import CancelJobRequest
+
         req = CancelJobRequest()
         req.set_JobId(job.remote_id)
         self.rpc.call(req)
@@ -303,6 +305,9 @@ class MtsEngine(Engine):
         found: dict[str, dict[str, Any] | None] = {}
         for first in range(0, len(remote_ids), MAX_IDS_PER_QUERY):
             group = remote_ids[first : first + MAX_IDS_PER_QUERY]
+            # the SDK loads where MPS is used, not at every hlskit command's start
+            from aliyunsdkmts.request.v20140618.QueryJobListRequest import QueryJobListRequest
+
             req = QueryJobListRequest()
             req.set_JobIds(",".join(group))
             answer = self.rpc.call(req)

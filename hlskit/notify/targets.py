@@ -11,8 +11,6 @@ from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import requests
-
 from ..aliyun.mns import MnsQueue
 from ..domain.configs import NotifyConfig
 from ..domain.errors import ConfigError, HlskitError, InputError
@@ -57,6 +55,8 @@ class WebhookTarget:
             EVENT_ID_HEADER: event["id"],
             ATTEMPT_HEADER: str(attempt),
         }
+        import requests  # loaded on first use: it cost every hlskit command 30 ms at start
+
         try:
             resp = requests.post(self.url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as exc:
