@@ -71,7 +71,7 @@ LOOKAHEAD = {"ultrafast": 0, "superfast": 0, "veryfast": 10, "faster": 20, "fast
 LEAD_EXTRA = 10
 SCORED_PER_CHUNK = 4  # VMAF on about this many frames of each chunk per probe (paired, so few suffice)
 ANCHOR_ROUNDS = 3  # stage 1's encode rounds after the first (pertitle_search): most titles need one or two
-GOAL_ROUNDS = 2  # stage 2's rounds: the second only where a goal still lies beyond every probe
+GOAL_ROUNDS = 3  # stage 2's rounds, each only where a goal lies beyond every probe or between two far apart
 
 RungChoice = Choice  # what one definition got and why (pertitle_hull.Choice)
 
@@ -155,8 +155,8 @@ def choose(
         probed = {k: p for k, p in probed.items() if k in worth}
         scores = dict(zip(probed, vmaf(ffmpeg, sample, media, [p.path for p in probed.values()], frames, work)))
         ladder = _ladder(rungs, probed, scores, fixed_crf)
-        for n in range(GOAL_ROUNDS):  # stage 2: around the goals, by VMAF
-            more = dict(zip((r.name for r in rungs), goal_crfs(ladder, target, beyond_only=n > 0)))
+        for _ in range(GOAL_ROUNDS):  # stage 2: around the goals, by VMAF
+            more = dict(zip((r.name for r in rungs), goal_crfs(ladder, target)))
             if not any(more.values()):
                 break
             extra = probe_crf(ffmpeg, sample, layout, rungs, more, preset, work)

@@ -14,8 +14,8 @@ Pure functions over probe measurements (no FFmpeg here): each candidate size has
    anchor (VMAF differences above ~95 are not seen; the loss stays inside the one-point aim).
 3. For each definition, bottom-up, every candidate size (its own and the ladder's next lower and
    next higher one, never smaller than the size chosen for the definition below) gives the
-   highest whole CRF whose interpolated VMAF still reaches the goal (never extrapolated), and its
-   expected rate; the size needing the fewest bits wins — at that rate it is the size with the
+   highest whole CRF whose interpolated VMAF still reaches the goal (never extrapolated, nor read
+   between probes more than ``TRUSTED_GAP`` steps apart), and its expected rate; the size needing the fewest bits wins — at that rate it is the size with the
    highest VMAF, i.e. on the convex hull of the rate-quality curves (Netflix, "Per-Title Encode
    Optimization", 2015; J. De Cock et al., "Complexity-based consistent-quality encoding in the
    cloud", ICIP 2016). A definition saving under ``MIN_SAVING`` against its fixed encode keeps it
@@ -43,6 +43,10 @@ TOP_GIVE_VMAF = 0.5  # ... nor fall more than this under the fixed top rung's qu
 # The rung's VBV cap over its expected mean rate: 2x squeezed the keyframes of the lecture slide's
 # HD (CRF 15: VMAF 95.55 under a 1405 kb/s cap, 96.04 under 1800), so the cap stays well above.
 CAP_HEADROOM = 3.0
+# The curve is read between probes at most this many CRF steps apart; across a wider gap only the
+# probes are known. VMAF can fall off a cliff there: grain at 1280x720 scored 98.7 at CRF 38, 87.1
+# at 40, 72.8 at 42 and 54.8 at 49, where the curve through 38 and 49 read 84.4 at CRF 43 (68.1).
+TRUSTED_GAP = 5
 
 
 @dataclass(frozen=True)
@@ -149,9 +153,13 @@ def anchor(points: tuple[Point, ...] | list[Point], kbps: float) -> tuple[float,
 
 
 def at_goal(points: tuple[Point, ...] | list[Point], goal: float) -> tuple[int, float, float] | None:
-    """(CRF, kb/s, VMAF) of the highest whole CRF in the probed range whose VMAF reaches ``goal``; None if none does."""
+    """(CRF, kb/s, VMAF) of the highest whole CRF in the probed range whose VMAF reaches ``goal``, never inside
+    a gap between probes wider than ``TRUSTED_GAP``; None if none does."""
     pts = sorted(points, key=lambda p: p.crf)
+    wide = [(lo.crf, hi.crf) for lo, hi in zip(pts, pts[1:]) if hi.crf - lo.crf > TRUSTED_GAP]
     for crf in range(pts[-1].crf, pts[0].crf - 1, -1):
+        if any(lo < crf < hi for lo, hi in wide):
+            continue
         kbps, vmaf = interpolate(pts, crf)
         if vmaf >= goal - 1e-9:
             return crf, kbps, vmaf

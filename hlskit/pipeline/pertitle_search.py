@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .pertitle_hull import FLOOR_CRF, MIN_SAVING, Fixed, Point, anchors
+from .pertitle_hull import FLOOR_CRF, MIN_SAVING, TRUSTED_GAP, Fixed, Point, anchors
 
 START_CRF = 26  # every size's first probe, mid-way in the useful range (x264's default CRF is 23)
 MAX_CRF = 51  # x264's 8-bit range
@@ -30,7 +30,6 @@ NEAR = 2  # a probe within this many CRF steps of a wanted one serves instead (s
 SNAP = 4  # a rate expected within this many steps of the floor is probed at the floor, which settles it
 CLOSE = 0.05  # a probe spending within this share of the definition's rate is the anchor
 BRACKET = 7  # a rate is bracketed by probes at most this many CRF steps apart (stage 1)
-GOAL_BRACKET = 5  # a goal is bracketed closely enough by probes this many CRF steps apart (stage 2)
 # VMAF falls faster as the CRF rises (lecture slide at 1280x720: -0.4 per step at CRF 14-26, -1.4
 # at 26-33, -2.6 at 33-36): beyond the probes, at least this steep
 MIN_VMAF_SLOPE = 1.5
@@ -127,10 +126,9 @@ def anchor_crfs(rates: list[int], points: list[list[Rated]], fixed_crf: int | No
     return out
 
 
-def goal_crfs(ladder: list[Fixed], target: float | None = None, *, beyond_only: bool = False) -> list[list[int]]:
+def goal_crfs(ladder: list[Fixed], target: float | None = None) -> list[list[int]]:
     """Stage 2: the CRF values to probe at each size (lowest first) where it is expected to reach a goal it could win,
-    unless probes close enough around it tell already. ``beyond_only``: a later round, for goals still beyond
-    every probe."""
+    unless probes close enough around it tell already."""
     wanted: list[set[int]] = [set() for _ in ladder]
     for i, a in enumerate(anchors(ladder, target)):
         budget = a.kbps * (1 if a.saturated else 1 - MIN_SAVING)
@@ -144,7 +142,7 @@ def goal_crfs(ladder: list[Fixed], target: float | None = None, *, beyond_only: 
             c = min(c, MAX_CRF)
             below = [p.crf for p in pts if p.crf <= c]
             above = [p.crf for p in pts if p.crf >= c]
-            if below and above and (beyond_only or min(above) - max(below) <= GOAL_BRACKET):
+            if below and above and min(above) - max(below) <= TRUSTED_GAP:  # the hull reads it there
                 continue
             crf = min(MAX_CRF, max(FLOOR_CRF, round(c)))
             if all(abs(crf - p.crf) > 1 for p in pts) and all(abs(crf - w) > 1 for w in wanted[j]):

@@ -79,11 +79,20 @@ def test_on_saturated_definitions_any_capped_crf_no_dearer_is_chosen():
 
 
 def test_at_goal_takes_the_highest_whole_crf_reaching_the_goal():
-    pts = curve((20, 400.0, 90.0), (26, 200.0, 84.0))
+    pts = curve((20, 400.0, 90.0), (25, 230.0, 85.0))
     crf, kbps, vmaf = at_goal(pts, 89.0)
-    assert crf == 21 and 200 < kbps < 400 and vmaf == pytest.approx(89.0)
-    assert at_goal(pts, 80.0)[0] == 26  # never beyond the highest CRF probed
+    assert crf == 21 and 230 < kbps < 400 and vmaf == pytest.approx(89.0)
+    assert at_goal(pts, 80.0)[0] == 25  # never beyond the highest CRF probed
     assert at_goal(pts, 90.5) is None  # even the lowest CRF falls short
+
+
+def test_at_goal_reads_no_curve_across_a_wide_gap_between_probes():
+    # grain at 1280x720 (sample scores): 98.7 at CRF 38, 87.1 at 40, 72.8 at 42, 68.1 at 43, 54.8 at 49
+    far = curve((38, 668.0, 98.7), (49, 474.0, 54.8))
+    assert at_goal(far, 82.7)[0] == 38  # the curve through them read 84.4 at CRF 43
+    closer = curve((38, 668.0, 98.7), (42, 514.0, 72.8), (49, 474.0, 54.8))
+    assert at_goal(closer, 82.7)[0] == 40
+    assert at_goal(closer, 60.0)[0] == 42  # between 42 and 49 only the probes count
 
 
 def test_the_top_rung_saturates_but_gives_up_little():
@@ -98,7 +107,7 @@ def easy_ladder() -> list[Fixed]:
     """A still picture: the bigger size reaches each lower definition's quality for fewer bits."""
     return [
         Fixed("LD", *LD, 400, curve((16, 210.0, 62.0), (22, 160.0, 58.0), (28, 115.0, 49.0))),
-        Fixed("SD", *SD, 800, curve((13, 410.0, 79.0), (19, 300.0, 77.0), (25, 240.0, 73.0), (31, 160.0, 61.0))),
+        Fixed("SD", *SD, 800, curve((13, 410.0, 79.0), (19, 300.0, 77.0), (25, 240.0, 73.0), (30, 170.0, 61.0))),
         Fixed("HD", *HD, 1800, curve((9, 930.0, 96.4), (15, 685.0, 95.4), (21, 520.0, 93.5), (27, 370.0, 87.0))),
     ]
 

@@ -135,8 +135,6 @@ def test_stage_two_probes_where_each_size_is_expected_to_reach_a_goal_it_could_w
     assert sd == [round(26 + (74.2 - 62.8) / 1.5)]
     # SD's goal (79) beyond HD's probes; HD's own saturated goal (95.7) is a step from the floor: no probe
     assert hd == [round(26 + (92.0 - 79.0) / 1.5)]
-    # a later round probes only goals still beyond every probe
-    assert goal_crfs(still_ladder(), target=94.0, beyond_only=True)[2] == hd
     # vmaf=94 asked: HD's goal lies far from both its probes, one probe between them
     assert [c for c in goal_crfs(still_ladder(), target=94.0)[2] if c < 26] == [20]
 
@@ -148,6 +146,9 @@ def test_stage_two_leaves_out_a_size_that_cannot_save():
         Fixed("SD", 848, 478, 800, (Point(22, 900.0, 86.0), Point(26, 560.0, 80.0))),
     ]
     assert goal_crfs(ladder)[1] == []
+    # a goal between probes far apart gets one between them (the hull reads no curve across the gap)
+    far = [Fixed("LD", 640, 360, 700, (Point(38, 668.0, 98.7), Point(49, 474.0, 54.8)))]
+    assert goal_crfs(far, target=82.7) == [[round(38 + 11 * (98.7 - 82.7) / (98.7 - 54.8))]]
     # and nothing where the probes already bracket the goal closely
     close = [Fixed("LD", 640, 360, 400, (Point(20, 480.0, 80.0), Point(23, 390.0, 77.0), Point(26, 300.0, 74.0)))]
     assert goal_crfs(close) == [[]]
