@@ -18,8 +18,9 @@ Pure functions over probe measurements (no FFmpeg here): each candidate size has
    between probes more than ``TRUSTED_GAP`` steps apart), and its expected rate; the size needing
    the fewest bits wins — at that rate it is the size with the highest VMAF, i.e. on the convex
    hull of the rate-quality curves (Netflix, "Per-Title Encode Optimization", 2015; J. De Cock et
-   al., "Complexity-based consistent-quality encoding in the cloud", ICIP 2016). A definition saving under ``MIN_SAVING`` against its fixed encode keeps it
-   (smaller savings are rate-control noise), unless it is saturated.
+   al., "Complexity-based consistent-quality encoding in the cloud", ICIP 2016). A definition
+   saving under ``MIN_SAVING`` against its fixed encode keeps it (smaller savings are rate-control
+   noise), unless it is saturated.
 4. The ladder keeps the player's promises: a definition whose VMAF gain over the kept one below
    is under ``MIN_GAIN_VMAF`` is dropped (a switch a viewer would not see), and so is a lower one
    that a higher one costs hardly more than (``MIN_RATE_STEP``), so rates ascend and sizes never
