@@ -48,6 +48,10 @@ CAP_HEADROOM = 3.0
 # probes are known. VMAF can fall off a cliff there: grain at 1280x720 scored 98.7 at CRF 38, 87.1
 # at 40, 72.8 at 42 and 54.8 at 49, where the curve through 38 and 49 read 84.4 at CRF 43 (68.1).
 TRUSTED_GAP = 5
+# Where one CRF step up costs more than this much VMAF, the step below is taken: on such a cliff the
+# title's curve can lie a step from the sample's (grain, 20 s title: 720p CRF 41 read 86.0 on the
+# sample and scored 82.4 on the title, 1.9 under the fixed SD; its sample fell ~7 a step there).
+STEP_DROP_VMAF = 3.0
 
 
 @dataclass(frozen=True)
@@ -155,15 +159,20 @@ def anchor(points: tuple[Point, ...] | list[Point], kbps: float) -> tuple[float,
 
 def at_goal(points: tuple[Point, ...] | list[Point], goal: float) -> tuple[int, float, float] | None:
     """(CRF, kb/s, VMAF) of the highest whole CRF in the probed range whose VMAF reaches ``goal``, never inside
-    a gap between probes wider than ``TRUSTED_GAP``; None if none does."""
+    a gap between probes wider than ``TRUSTED_GAP`` nor where the next step falls ``STEP_DROP_VMAF`` under it;
+    None if none does."""
     pts = sorted(points, key=lambda p: p.crf)
     wide = [(lo.crf, hi.crf) for lo, hi in zip(pts, pts[1:]) if hi.crf - lo.crf > TRUSTED_GAP]
     for crf in range(pts[-1].crf, pts[0].crf - 1, -1):
         if any(lo < crf < hi for lo, hi in wide):
             continue
         kbps, vmaf = interpolate(pts, crf)
-        if vmaf >= goal - 1e-9:
-            return crf, kbps, vmaf
+        if vmaf < goal - 1e-9:
+            continue
+        if crf < pts[-1].crf and not any(lo <= crf < hi for lo, hi in wide):
+            if interpolate(pts, crf + 1)[1] < goal - STEP_DROP_VMAF:
+                continue  # a cliff
+        return crf, kbps, vmaf
     return None
 
 

@@ -91,8 +91,17 @@ def test_at_goal_reads_no_curve_across_a_wide_gap_between_probes():
     far = curve((38, 668.0, 98.7), (49, 474.0, 54.8))
     assert at_goal(far, 82.7)[0] == 38  # the curve through them read 84.4 at CRF 43
     closer = curve((38, 668.0, 98.7), (42, 514.0, 72.8), (49, 474.0, 54.8))
-    assert at_goal(closer, 82.7)[0] == 40
+    assert at_goal(closer, 82.7)[0] == 39  # 40 reads 84.4, but 41 then 77.8: a cliff (the next test)
     assert at_goal(closer, 60.0)[0] == 42  # between 42 and 49 only the probes count
+
+
+def test_at_goal_steps_back_from_a_cliff():
+    cliff = curve((38, 668.0, 98.7), (40, 629.0, 87.1), (42, 514.0, 72.8))
+    # CRF 41 reads about 80 and 42 is 72.8: a step the title's curve may lie away costs more than 3 points
+    assert at_goal(cliff, 79.0)[0] == 40
+    # on a gentle curve the highest CRF reaching the goal stays
+    gentle = curve((20, 400.0, 90.0), (25, 230.0, 85.0))
+    assert at_goal(gentle, 87.0)[0] == 23
 
 
 def test_the_top_rung_saturates_but_gives_up_little():

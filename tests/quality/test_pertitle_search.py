@@ -89,6 +89,10 @@ def test_rates_are_log_linear_between_probes_and_halve_every_six_steps_beyond_on
     assert crf_for_rate([Rated(26, 610.0), Rated(30, 620.0)], 310.0) == pytest.approx(30 + HALVING_CRF)
     curve = [Point(20, 800.0, 90.0), Point(26, 400.0, 85.0)]
     assert rate_at(curve, 23) == pytest.approx(565.7, abs=0.1) and rate_at(curve, 32) == pytest.approx(200.0)
+    # deciding where to probe, beyond the highest CRF a slow-halving still slide is assumed to halve at least every
+    # six steps (it did: 454 kb/s at CRF 26, 266 at 33), below the lowest at its own slope
+    still = [Point(14, 655.0, 96.3), Point(26, 454.0, 92.4)]
+    assert rate_at(still, 32) == pytest.approx(227.0) and rate_at(still, 2) == pytest.approx(945, abs=1)
 
 
 def test_the_anchor_is_found_where_probes_bracket_the_rate_or_the_floor_spends_less():
@@ -133,8 +137,9 @@ def test_stage_two_probes_where_each_size_is_expected_to_reach_a_goal_it_could_w
     sd, hd = goal_crfs(still_ladder())[1:]
     # LD's goal (62.8) lies beyond SD's probes: one probe where VMAF falling 1.5 a step would reach it
     assert sd == [round(26 + (74.2 - 62.8) / 1.5)]
-    # SD's goal (79) beyond HD's probes; HD's own saturated goal (95.7) is a step from the floor: no probe
-    assert hd == [round(26 + (92.0 - 79.0) / 1.5)]
+    # SD's goal (79) beyond HD's probes; HD's own saturated goal (95.7), a step from the floor probe but 12 from
+    # the next, two steps inside that gap (the hull reads nothing across it)
+    assert hd == [16, round(26 + (92.0 - 79.0) / 1.5)]
     # vmaf=94 asked: HD's goal lies far from both its probes, one probe between them
     assert [c for c in goal_crfs(still_ladder(), target=94.0)[2] if c < 26] == [20]
 
@@ -149,6 +154,9 @@ def test_stage_two_leaves_out_a_size_that_cannot_save():
     # a goal between probes far apart gets one between them (the hull reads no curve across the gap)
     far = [Fixed("LD", 640, 360, 700, (Point(38, 668.0, 98.7), Point(49, 474.0, 54.8)))]
     assert goal_crfs(far, target=82.7) == [[round(38 + 11 * (98.7 - 82.7) / (98.7 - 54.8))]]
+    # ... even where that CRF lies beside a probe: a still slide's 720p at 26 (92.4) and 34 (78.8), SD's goal 80.5
+    beside = [Fixed("LD", 640, 360, 400, (Point(14, 655.0, 96.3), Point(26, 454.0, 92.4), Point(34, 249.0, 78.8)))]
+    assert goal_crfs(beside, target=80.5) == [[32]]
     # and nothing where the probes already bracket the goal closely
     close = [Fixed("LD", 640, 360, 400, (Point(20, 480.0, 80.0), Point(23, 390.0, 77.0), Point(26, 300.0, 74.0)))]
     assert goal_crfs(close) == [[]]
