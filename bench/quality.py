@@ -134,22 +134,28 @@ def package(src: Path, out: Path, home: Path, ladder: str, code: Path = ROOT) ->
     return manifest, wall, cpu
 
 
-def rows(manifest: dict) -> dict[str, tuple[int, float, str]]:
-    """definition → (measured average kb/s from the master, VMAF, WxH)."""
-    avg = {v["definition"]: v["average_bandwidth"] for v in manifest["master"]["variants"]}
+def rows(manifest: dict) -> dict[str, tuple[int, float, str, int]]:
+    """definition → (measured AVERAGE-BANDWIDTH kb/s, VMAF, WxH, measured BANDWIDTH kb/s) from the master."""
+    variants = {v["definition"]: v for v in manifest["master"]["variants"]}
     return {
-        d["name"]: (round(avg[d["name"]] / 1000), d["vmaf"], f"{d['width']}x{d['height']}")
+        d["name"]: (
+            round(variants[d["name"]]["average_bandwidth"] / 1000),
+            d["vmaf"],
+            f"{d['width']}x{d['height']}",
+            round(variants[d["name"]]["bandwidth"] / 1000),
+        )
         for d in manifest["definitions"]
         if "vmaf" in d
     }
 
 
-def stand_in(name: str, fixed: dict, per: dict) -> tuple[int, float, str] | None:
-    """The per-title rung a viewer of the fixed ``name`` gets: its own, or (dropped) the kept one below."""
+def stand_in(name: str, fixed: dict, per: dict) -> tuple[int, float, str, int] | None:
+    """The per-title rung a viewer of the fixed ``name`` gets: its own or, when dropped, the best kept one whose
+    BANDWIDTH (the peak players switch on) is at most the fixed one's (none: the lowest kept)."""
     if name in per:
         return per[name]
-    below = [d for d in fixed if d in per and list(fixed).index(d) < list(fixed).index(name)]
-    return per[below[-1]] if below else None
+    fits = [r for r in per.values() if r[3] <= fixed[name][3]]
+    return max(fits, key=lambda r: r[3]) if fits else min(per.values(), key=lambda r: r[3], default=None)
 
 
 def how(choice: dict) -> str:
@@ -222,7 +228,7 @@ def compare(name: str, key: str, src: Path, work: Path, v2: Path | None) -> tupl
         "| v3 VMAF | Δ v2 | Δ v3 |",
         "|---|---|---:|---:|---|---:|---:|---|---:|---:|---:|---:|",
     ]
-    for d, (kbps, vmaf, size) in a.items():
+    for d, (kbps, vmaf, size, _) in a.items():
         cells = []
         for b, chosen in ((b2, chosen2), (b3, chosen3)):
             mine = b.get(d)
@@ -267,7 +273,8 @@ def main() -> None:
         "`--ladder auto` (ABR); "
         + ("" if args.skip_v2 else f"v2: per-title at {args.v2_rev} (capped CRF at the fixed sizes); ")
         + "v3: `--ladder per-title` (this tree). kb/s: AVERAGE-BANDWIDTH measured from the segments. A dropped "
-        "definition is compared with the kept one below.",
+        "definition is compared with what a player that could play it gets: the best kept one whose BANDWIDTH "
+        "(the peak segment rate, what players switch on) is at most its own.",
         f"Command: `{command}`",
         "",
     ]
