@@ -58,6 +58,15 @@ def _per_title(tmp_path, ffmpeg, kind: str):
     return fixed, rungs, choices
 
 
+def _probe_once(ffmpeg, src, layout, crf: int, tmp_path):
+    """The sample of ``src`` (a title as long as the clip) and one probe of its lowest definition at ``crf``."""
+    media = probe(src)
+    rung = choose_ladder(media.video.display_width, media.video.display_height)[0]
+    starts = chunk_starts(0.0, media.duration, layout)
+    sample, probed = cut(ffmpeg, str(src), media, starts, layout, [rung], {rung.name: [crf]}, "veryfast", tmp_path)
+    return sample, probed[(rung.name, crf)]
+
+
 @pytest.mark.slow
 def test_flat_content_gets_fewer_bits_than_noisy_content_and_never_more_than_fixed(tmp_path, ffmpeg):
     fixed, flat, flat_choices = _per_title(tmp_path, ffmpeg, "flat")
@@ -213,22 +222,9 @@ def test_probe_keyframes_land_where_the_layout_says_and_rates_come_from_the_fram
         ],
         check=True,
     )
-    media = probe(src)
-    rungs = choose_ladder(640, 360)[:1]
     layout = sample_layout(3.0, Fraction(30), 2.0, "veryfast")
     assert layout.lead > 0 and layout.measured < layout.gop
-    sample, probed = cut(
-        ffmpeg,
-        str(src),
-        media,
-        chunk_starts(0.0, 3.0, layout),
-        layout,
-        rungs,
-        {rungs[0].name: [26]},
-        "veryfast",
-        tmp_path,
-    )
-    got = probed[(rungs[0].name, 26)]
+    sample, got = _probe_once(ffmpeg, src, layout, 26, tmp_path)
     # an independent reader (Debian's ffprobe) sees the same frames and keyframes as the MP4 tables read
     packets = subprocess.run(
         [
@@ -263,20 +259,9 @@ def test_probe_vmaf_on_scored_frames_equals_a_whole_run_read_at_those_frames(tmp
     reads motion 0 and scores far lower on moving, grainy pictures)."""
     src = _clip(tmp_path, ffmpeg, "noisy")
     media = probe(src)
-    rungs = choose_ladder(960, 540)[:1]
     layout = sample_layout(4.0, Fraction(25), 2.0, "veryfast")
-    sample, probed = cut(
-        ffmpeg,
-        str(src),
-        media,
-        chunk_starts(0.0, 4.0, layout),
-        layout,
-        rungs,
-        {rungs[0].name: [30]},
-        "veryfast",
-        tmp_path,
-    )
-    probe_file = probed[(rungs[0].name, 30)].path
+    sample, first = _probe_once(ffmpeg, src, layout, 30, tmp_path)
+    probe_file = first.path
     scored = layout.scored(4)
     got = vmaf(ffmpeg, sample, media, [probe_file], scored, tmp_path)[0]
     log = tmp_path / "whole.json"
