@@ -91,6 +91,8 @@ def main() -> None:
     ap.add_argument("--formats", action="store_true", help="also compare ts/fmp4 and h264/hevc/av1")
     ap.add_argument("--expert", action="store_true", help="only compare hlskit package with the expert FFmpeg command")
     args = ap.parse_args()
+    if not Path(args.source).is_file():
+        raise SystemExit(f"{args.source} does not exist: run `make sample` (or pass --source FILE).")
     if args.expert:
         lines = compare_expert(args)
         print("\n".join(lines))
