@@ -271,7 +271,8 @@ def vmaf(ffmpeg: str, sample: Path, media: MediaInfo, probes: list[Path], scored
     # each scored frame after the frame before it: libvmaf's n_subsample=2 scores every 2nd frame of the
     # stream, each with its predecessor for the motion feature. The stream's first frame has none: its
     # motion reads 0, which cost a grainy title's probes 4 VMAF on 8 frames, more at higher quality,
-    # and so misjudged sizes against each other; it is a frame more, scored and left out of the mean.
+    # and so misjudged sizes against each other. Two frames lead in, the first scored and left out of
+    # the mean (a sample too short for them: the first scored frame is the one left out).
     wanted = sorted(set(scored))
     wanted = [f for k, f in enumerate(wanted) if k == 0 or f - wanted[k - 1] >= 2]
     lead_in = [wanted[0] - 2, wanted[0] - 1] if wanted[0] >= 2 else []
