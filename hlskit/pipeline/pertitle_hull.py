@@ -163,15 +163,18 @@ def at_goal(points: tuple[Point, ...] | list[Point], goal: float) -> tuple[int, 
     None if none does."""
     pts = sorted(points, key=lambda p: p.crf)
     wide = [(lo.crf, hi.crf) for lo, hi in zip(pts, pts[1:]) if hi.crf - lo.crf > TRUSTED_GAP]
+
+    def readable(crf: int) -> bool:
+        return crf <= pts[-1].crf and not any(lo < crf < hi for lo, hi in wide)
+
     for crf in range(pts[-1].crf, pts[0].crf - 1, -1):
-        if any(lo < crf < hi for lo, hi in wide):
+        if not readable(crf):
             continue
         kbps, vmaf = interpolate(pts, crf)
         if vmaf < goal - 1e-9:
             continue
-        if crf < pts[-1].crf and not any(lo <= crf < hi for lo, hi in wide):
-            if interpolate(pts, crf + 1)[1] < goal - STEP_DROP_VMAF:
-                continue  # a cliff
+        if readable(crf + 1) and interpolate(pts, crf + 1)[1] < goal - STEP_DROP_VMAF:
+            continue  # a cliff
         return crf, kbps, vmaf
     return None
 
