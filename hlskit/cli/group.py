@@ -6,6 +6,7 @@ error, never a traceback. Each area adds its commands from ``hlskit/cli/<area>.p
 
 from __future__ import annotations
 
+import importlib
 import sqlite3
 import sys
 from typing import Any, NoReturn
@@ -20,7 +21,22 @@ from ..domain.settings import Settings
 class HlskitGroup(click.Group):
     """Exit codes: 0 done; 1 a job failed (JobError) or an unexpected disk error; 2 bad input,
     bad settings or a damaged store (InputError, ConfigError, a usage error); 3 cancelled;
-    130 interrupted (Ctrl-C or SIGTERM)."""
+    130 interrupted (Ctrl-C or SIGTERM).
+
+    ``lazy`` names commands whose area module is imported only when one of them is asked for: the
+    serving areas load Flask, Werkzeug and Jinja (a tenth of a second) that ``package`` and the
+    other commands never use. Those areas are entry points like this one (nothing imports them),
+    so loading them late cannot hide a cycle; tests/cli/test_lazy_areas.py keeps the map true."""
+
+    lazy: dict[str, str] = {}  # command name → module that registers it (hlskit.cli.<area>)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            importlib.import_module(self.lazy[cmd_name]).register(self)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
