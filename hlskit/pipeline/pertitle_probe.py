@@ -258,9 +258,9 @@ def measured_kbps(sizes: list[int], layout: Layout) -> float:
 def vmaf(ffmpeg: str, sample: Path, media: MediaInfo, probes: list[Path], scored: list[int], into: Path) -> list[float]:
     """Mean VMAF of each probe against the sample on the ``scored`` frames, at the source's display size.
 
-    One FFmpeg run for all probes. Only the scored frames and the frame before each (VMAF's motion
-    feature compares a frame with the one before) are scaled and fed to libvmaf, which scores every
-    2nd of them."""
+    One FFmpeg run for all probes. Only the scored frames and the frames on either side of each (VMAF's
+    motion feature compares a frame with both) are scaled and fed to libvmaf, which scores every 3rd
+    of them."""
     if not probes:
         return []
     w, h = media.video.display_width, media.video.display_height
@@ -268,15 +268,18 @@ def vmaf(ffmpeg: str, sample: Path, media: MediaInfo, probes: list[Path], scored
     args = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-v", "error", "-i", str(sample)]
     for p in probes:
         args += ["-i", str(p)]
-    # each scored frame after the frame before it: libvmaf's n_subsample=2 scores every 2nd frame of the
-    # stream, each with its predecessor for the motion feature. The stream's first frame has none: its
-    # motion reads 0, which cost a grainy title's probes 4 VMAF on 8 frames, more at higher quality,
-    # and so misjudged sizes against each other. Two frames lead in, the first scored and left out of
-    # the mean (a sample too short for them: the first scored frame is the one left out).
+    # each scored frame between its two neighbours: libvmaf's n_subsample=3 scores every 3rd frame of the
+    # stream, and its motion2 is the smaller of the motion to the frame before and to the frame after
+    # (VMAF's integer_motion). A neighbour that is not the real one misreads it: the stream's first frame
+    # has none before it and reads 0 (a grainy title's probes lost 4 VMAF on 8 frames, more at higher
+    # quality), and a successor 14 frames on read a third of the true motion on the grainy sample
+    # (-16 VMAF). Three frames lead in, the first scored and left out of the mean (a sample too short
+    # for them: the first scored frame is the one left out); the sample's last frame has no successor,
+    # as in a whole-stream run.
     wanted = sorted(set(scored))
-    wanted = [f for k, f in enumerate(wanted) if k == 0 or f - wanted[k - 1] >= 2]
-    lead_in = [wanted[0] - 2, wanted[0] - 1] if wanted[0] >= 2 else []
-    stream = lead_in + wanted[:1] + [g for f in wanted[1:] for g in (f - 1, f)]
+    wanted = [f for k, f in enumerate(wanted) if k == 0 or f - wanted[k - 1] >= 3]
+    lead_in = [wanted[0] - 3, wanted[0] - 2, wanted[0] - 1] if wanted[0] >= 3 else []
+    stream = lead_in + [wanted[0], wanted[0] + 1] + [g for f in wanted[1:] for g in (f - 1, f, f + 1)]
     select = "+".join(f"eq(n\\,{f})" for f in stream)
     rate = output_rate(media.video.frame_rate)
     # renumbered frames as timestamps: libvmaf pairs the reference's and each probe's frames by timestamp
@@ -286,7 +289,7 @@ def vmaf(ffmpeg: str, sample: Path, media: MediaInfo, probes: list[Path], scored
     for i in range(n):
         graph.append(f"[{i + 1}:v]{frames},scale={w}:{h}:flags=bicubic,setsar=1,format=yuv420p[d{i}]")
         graph.append(
-            f"[d{i}][r{i}]libvmaf=model=version={MODEL}:n_subsample=2:n_threads=2:"
+            f"[d{i}][r{i}]libvmaf=model=version={MODEL}:n_subsample=3:n_threads=2:"
             f"log_fmt=json:log_path={logs[i]}:shortest=1[o{i}]"
         )
     args += ["-filter_complex", ";".join(graph)]

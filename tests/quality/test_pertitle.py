@@ -12,7 +12,7 @@ import pytest
 from hlskit.domain.errors import InputError
 from hlskit.domain.ladder import choose_ladder
 from hlskit.pipeline.pertitle import choose, chunk_starts, parse_target, sample_layout
-from hlskit.pipeline.pertitle_probe import cut, frame_sizes, measured_kbps, vmaf
+from hlskit.pipeline.pertitle_probe import Layout, cut, frame_sizes, measured_kbps, vmaf
 from hlskit.pipeline.probe import probe
 from tests.conftest import run_hlskit
 from tests.tiers import debian_ffprobe
@@ -20,6 +20,9 @@ from tests.tiers import debian_ffprobe
 CONTENT = {
     "flat": "color=c=0x406080:s=960x540:r=25:d=4,drawbox=x=100:y=100:w=300:h=80:color=white:t=fill",
     "noisy": "testsrc2=s=960x540:r=25:d=4,noise=alls=30:allf=t+u",
+    # every other frame's luma inverted: a frame is far from its neighbours, close to frames an even
+    # number of frames away (what a motion read against the wrong neighbour gets wrong)
+    "flicker": "testsrc2=s=960x540:r=25:d=4,geq=lum='if(mod(N,2),lum(X,Y),255-lum(X,Y))':cb='cb(X,Y)':cr='cr(X,Y)'",
 }
 
 
@@ -200,7 +203,8 @@ def test_dry_run_shows_the_choice_per_rung_and_writes_nothing(tmp_path, ffmpeg):
 
 @pytest.mark.slow
 def test_probe_keyframes_land_where_the_layout_says_and_rates_come_from_the_frames(tmp_path, ffmpeg):
-    # a 3 s clip: one chunk, a warm-up lead, a measured part shorter than a keyframe interval
+    # a 3 s clip: one chunk, a warm-up lead, a measured part shorter than a keyframe interval (what a
+    # title shorter than an interval gets; the layout is given so that the lead is there too)
     src = tmp_path / "clip.mp4"
     graph = "testsrc2=s=640x360:r=30:d=3"
     subprocess.run(
@@ -222,8 +226,7 @@ def test_probe_keyframes_land_where_the_layout_says_and_rates_come_from_the_fram
         ],
         check=True,
     )
-    layout = sample_layout(3.0, Fraction(30), 2.0, "veryfast")
-    assert layout.lead > 0 and layout.measured < layout.gop
+    layout = Layout(Fraction(30), gop=60, lead=20, measured=30, chunks=1)
     sample, got = _probe_once(ffmpeg, src, layout, 26, tmp_path)
     # an independent reader (Debian's ffprobe) sees the same frames and keyframes as the MP4 tables read
     packets = subprocess.run(
@@ -253,11 +256,13 @@ def test_probe_keyframes_land_where_the_layout_says_and_rates_come_from_the_fram
 
 
 @pytest.mark.slow
-def test_probe_vmaf_on_scored_frames_equals_a_whole_run_read_at_those_frames(tmp_path, ffmpeg):
-    """The probes score a few frames each with the frame before it; each must read what libvmaf gives that
-    frame in a run over every frame (its motion feature included: a frame scored without its predecessor
-    reads motion 0 and scores far lower on moving, grainy pictures)."""
-    src = _clip(tmp_path, ffmpeg, "noisy")
+@pytest.mark.parametrize("kind", ["noisy", "flicker"])
+def test_probe_vmaf_on_scored_frames_equals_a_whole_run_read_at_those_frames(tmp_path, ffmpeg, kind):
+    """The probes score a few frames each between its neighbours; each must read what libvmaf gives that
+    frame in a run over every frame (its motion feature included: it compares a frame with the one before
+    and the one after, so a frame scored without its predecessor reads motion 0 and scores far lower on
+    moving, grainy pictures, and one scored before a frame that is not its successor misreads flicker)."""
+    src = _clip(tmp_path, ffmpeg, kind)
     media = probe(src)
     layout = sample_layout(4.0, Fraction(25), 2.0, "veryfast")
     sample, first = _probe_once(ffmpeg, src, layout, 30, tmp_path)
