@@ -18,6 +18,7 @@ size with bicubic interpolation, as ``hlskit quality`` and bench/quality.py meas
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
@@ -81,20 +82,18 @@ class Probe:
     kbps: float
 
 
-def _x264(rung: Rung, preset: str, crf: int, layout: Layout) -> list[str]:
+def _x264(rung: Rung, preset: str, crf: int, layout: Layout, threads: int) -> list[str]:
     """The real package's x264 settings (hlskit.engines.encoders) at ``crf``, with the sample's keyframes."""
     kbps = rung.definition.video_kbps
     peak = int(kbps * 1.5)
     fps = float(layout.fps)
     # half a frame early: FFmpeg forces a keyframe on the first frame at or after each time
     times = ",".join(f"{max(0.0, (f - 0.5) / fps):.4f}" for f in layout.keyframes())
-    # one thread per probe: the probes of a run encode side by side, and x264's frame threads cost 20%
-    # more CPU on a short sample for the same bits (a 720p probe: 1.20 + 0.31 s of CPU against 1.20 + 0.06)
     return [
         "-c:v",
         "libx264",
         "-threads",
-        "1",
+        str(threads),
         "-preset",
         preset,
         "-profile:v",
@@ -128,6 +127,11 @@ def _outputs(
     args: list[str] = []
     paths: dict[tuple[str, int], Path] = {}
     used = [r for r in rungs if crfs.get(r.name)]
+    # the probes of a run encode side by side, one thread each while there are as many as cores: x264's
+    # frame threads cost 20% more CPU on a short sample for the same bits (a 720p probe: 1.20 + 0.31 s
+    # of CPU against 1.20 + 0.06); a run of fewer probes (stage 2's, often one) shares the cores out
+    # rather than leave them idle
+    threads = max(1, min(4, (os.cpu_count() or 1) // sum(len(crfs[r.name]) for r in used)))
     parts.append(f"{source_label}split={len(used)}" + "".join(f"[s{i}]" for i in range(len(used))))
     for i, r in enumerate(used):
         n = len(crfs[r.name])
@@ -135,7 +139,7 @@ def _outputs(
         parts[-1] += "".join(f"[v{i}_{j}]" for j in range(n))
         for j, c in enumerate(crfs[r.name]):
             paths[(r.name, c)] = into / f"{r.name}-crf{c}.mp4"
-            args += ["-map", f"[v{i}_{j}]", *_x264(r, preset, c, layout), str(paths[(r.name, c)])]
+            args += ["-map", f"[v{i}_{j}]", *_x264(r, preset, c, layout, threads), str(paths[(r.name, c)])]
     return ";".join(parts), args, paths
 
 
