@@ -149,12 +149,23 @@ def goal_crfs(ladder: list[Fixed], target: float | None = None) -> list[list[int
             above = [p.crf for p in pts if p.crf >= c]
             if below and above and min(above) - max(below) <= TRUSTED_GAP:  # the hull reads it there
                 continue
-            crf = min(MAX_CRF, max(FLOOR_CRF, round(c)))
-            if below and above:  # inside a wide gap: well inside it, or a probe beside an end would not narrow it
-                crf = min(max(crf, max(below) + 2), min(above) - 2)
-            if all(abs(crf - p.crf) > 1 for p in pts) and all(abs(crf - w) > 1 for w in wanted[j]):
-                wanted[j].add(crf)
+            crfs = [min(MAX_CRF, max(FLOOR_CRF, round(c)))]
+            if below and above:  # inside a wide gap: split it so that the hull can read it in the next round
+                crfs = _splits(max(below), min(above), c)
+            for crf in crfs:
+                if all(abs(crf - p.crf) > 1 for p in pts) and all(abs(crf - w) > 1 for w in wanted[j]):
+                    wanted[j].add(crf)
     return [sorted(w) for w in wanted]
+
+
+def _splits(lo: int, hi: int, crf: float) -> list[int]:
+    """The CRF values that cut the gap between probes at ``lo`` and ``hi`` into pieces the hull reads (at most
+    TRUSTED_GAP steps each): one round settles the gap instead of a probe per round creeping towards the
+    goal from a probe beside it. At most two, those nearest the expected ``crf``: a wider gap takes another
+    round."""
+    pieces = math.ceil((hi - lo) / TRUSTED_GAP)
+    inside = [round(lo + (hi - lo) * k / pieces) for k in range(1, pieces)]
+    return sorted(sorted(inside, key=lambda s: abs(s - crf))[:2])
 
 
 def worth_scoring(kbps: int, points: list[Rated], lowest: bool) -> list[int]:

@@ -142,10 +142,10 @@ def test_stage_two_probes_where_each_size_is_expected_to_reach_a_goal_it_could_w
     # LD's goal (62.8) lies beyond SD's probes: one probe where VMAF falling 1.5 a step would reach it
     assert sd == [round(26 + (74.2 - 62.8) / 1.5)]
     # SD's goal (79) beyond HD's probes; HD's own saturated goal (95.7), a step from the floor probe but 12 from
-    # the next, two steps inside that gap (the hull reads nothing across it)
-    assert hd == [16, round(26 + (92.0 - 79.0) / 1.5)]
-    # vmaf=94 asked: HD's goal lies far from both its probes, one probe between them
-    assert [c for c in goal_crfs(still_ladder(), target=94.0)[2] if c < 26] == [20]
+    # the next: that gap cut into pieces the hull reads (it reads nothing across more than 5 steps)
+    assert hd == [18, 22, round(26 + (92.0 - 79.0) / 1.5)]
+    # vmaf=94 asked: HD's goal lies far from both its probes, the same cuts
+    assert [c for c in goal_crfs(still_ladder(), target=94.0)[2] if c < 26] == [18, 22]
 
 
 def test_stage_two_leaves_out_a_size_that_cannot_save():
@@ -155,12 +155,15 @@ def test_stage_two_leaves_out_a_size_that_cannot_save():
         Fixed("SD", 848, 478, 800, (Point(22, 900.0, 86.0), Point(26, 560.0, 80.0))),
     ]
     assert goal_crfs(ladder)[1] == []
-    # a goal between probes far apart gets one between them (the hull reads no curve across the gap)
+    # a goal between probes far apart: the gap cut into pieces of at most 5 steps, in one round
     far = [Fixed("LD", 640, 360, 700, (Point(38, 668.0, 98.7), Point(49, 474.0, 54.8)))]
-    assert goal_crfs(far, target=82.7) == [[round(38 + 11 * (98.7 - 82.7) / (98.7 - 54.8))]]
-    # ... even where that CRF lies beside a probe: a still slide's 720p at 26 (92.4) and 34 (78.8), SD's goal 80.5
+    assert goal_crfs(far, target=82.7) == [[42, 45]]
+    # ... even where the goal lies beside a probe: a still slide's 720p at 26 (92.4) and 34 (78.8), SD's goal 80.5
     beside = [Fixed("LD", 640, 360, 400, (Point(14, 655.0, 96.3), Point(26, 454.0, 92.4), Point(34, 249.0, 78.8)))]
-    assert goal_crfs(beside, target=80.5) == [[32]]
+    assert goal_crfs(beside, target=80.5) == [[30]]
+    # a gap too wide for two cuts: the two nearest the goal, the next round the rest
+    wide = [Fixed("LD", 640, 360, 700, (Point(14, 600.0, 99.0), Point(40, 200.0, 60.0)))]
+    assert goal_crfs(wide, target=90.0) == [[18, 23]]
     # and nothing where the probes already bracket the goal closely
     close = [Fixed("LD", 640, 360, 400, (Point(20, 480.0, 80.0), Point(23, 390.0, 77.0), Point(26, 300.0, 74.0)))]
     assert goal_crfs(close) == [[]]
