@@ -61,8 +61,7 @@ CHUNK_SECONDS = 2.0  # one keyframe interval of the real encode (hlskit.engines.
 # keyframe intervals (one at least) spread over the title: the analysis then costs about the same
 # share of the package's encode whatever the title's length. Whole intervals because quality and
 # rate drift along a GOP: on a grainy 720p title at CRF 41, frames 30-59 after each keyframe scored
-# 5.3 VMAF lower and were 6% larger than frames 1-29, so a half-interval part read the title 2.6
-# VMAF high and 13% cheap, by amounts that differ between sizes and CRFs
+# 5.3 VMAF lower and were 6% larger than frames 1-29, which a part of the first half never sees
 SAMPLE_SHARE = 0.04
 MAX_SAMPLE_SECONDS = 8.0
 # x264's rc-lookahead per preset (x264 --fullhelp): a measured part's keyframe takes its quantiser
