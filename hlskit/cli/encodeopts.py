@@ -176,6 +176,6 @@ def per_title_lines(analysis: dict[str, Any] | None) -> list[str]:
         how = (
             f"CRF {c['crf']} under {c['chosen_kbps']} kb/s" if c["crf"] is not None else f"ABR {c['chosen_kbps']} kb/s"
         )
-        what = f"{size}, {how}" if c["kept"] else "dropped"
-        out.append(f"{c['definition']:>4}  {what}: {c['why']}")
+        # a dropped definition's reason says so itself ("dropped: ...")
+        out.append(f"{c['definition']:>4}  " + (f"{size}, {how}: {c['why']}" if c["kept"] else c["why"]))
     return out
