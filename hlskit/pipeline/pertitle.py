@@ -84,10 +84,9 @@ def sample_layout(
     gop = max(1, round(float(fps) * keyframe_seconds))
     total = min(MAX_SAMPLE_SECONDS, seconds * SAMPLE_SHARE)
     chunks = max(1, round(total / keyframe_seconds))
-    measured = gop
     available = int(seconds * float(fps)) // chunks  # a short title: what each chunk can have
-    lead = min(LOOKAHEAD.get(preset, 60) + LEAD_EXTRA, max(0, available - measured))
-    return Layout(fps, gop, lead, max(1, min(measured, available - lead)), chunks)
+    lead = min(LOOKAHEAD.get(preset, 60) + LEAD_EXTRA, max(0, available - gop))
+    return Layout(fps, gop, lead, max(1, min(gop, available - lead)), chunks)
 
 
 def chunk_starts(start: float, seconds: float, layout: Layout) -> list[float]:

@@ -149,9 +149,8 @@ def goal_crfs(ladder: list[Fixed], target: float | None = None) -> list[list[int
             above = [p.crf for p in pts if p.crf >= c]
             if below and above and min(above) - max(below) <= TRUSTED_GAP:  # the hull reads it there
                 continue
-            crfs = [min(MAX_CRF, max(FLOOR_CRF, round(c)))]
-            if below and above:  # inside a wide gap: split it so that the hull can read it in the next round
-                crfs = _splits(max(below), min(above), c)
+            # inside a wide gap: cut it so that the hull can read it in the next round
+            crfs = _splits(max(below), min(above), c) if below and above else [min(MAX_CRF, max(FLOOR_CRF, round(c)))]
             for crf in crfs:
                 if all(abs(crf - p.crf) > 1 for p in pts) and all(abs(crf - w) > 1 for w in wanted[j]):
                     wanted[j].add(crf)

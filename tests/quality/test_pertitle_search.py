@@ -58,7 +58,8 @@ def test_chunks_are_spread_over_the_title_and_stay_inside_it():
     # then the title itself, cold start included, as its encode will be)
     tiny = sample_layout(0.6, FPS, 2.0)
     assert tiny.lead + tiny.measured <= 18 and tiny.measured >= 1
-    assert (sample_layout(2.0, FPS, 2.0).lead, sample_layout(2.0, FPS, 2.0).measured) == (0, 60)
+    whole = sample_layout(2.0, FPS, 2.0)
+    assert (whole.lead, whole.measured) == (0, 60)
 
 
 def test_scored_frames_are_an_odd_stride_apart_inside_the_measured_parts():
