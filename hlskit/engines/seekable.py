@@ -37,8 +37,16 @@ def seekable(plan: PackagePlan, copy: Path, ffmpeg: str) -> PackagePlan:
     assert plan.media is not None
     if has_index(plan.media):
         return plan
-    args = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", plan.source]
-    args += ["-map", "0:v:0", "-map", "0:a?", "-c", "copy", "-f", "mov", str(copy)]
+    remux_to_mov(ffmpeg, plan.source, plan.media, copy)
+    return reading(plan, copy)
+
+
+def remux_to_mov(ffmpeg: str, source: str, media: MediaInfo, copy: Path, audio: bool = True) -> None:
+    """Copy the source's first video stream (and its audio, unless ``audio`` is False) into a MOV at
+    ``copy`` without re-encoding; InputError, and no copy left, when FFmpeg cannot."""
+    args = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", source, "-map", "0:v:0"]
+    args += ["-map", "0:a?"] if audio else []
+    args += ["-c", "copy", "-f", "mov", str(copy)]
     proc = popen_tied(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace")
     try:
         _, err = proc.communicate(timeout=REMUX_TIMEOUT)
@@ -51,10 +59,9 @@ def seekable(plan: PackagePlan, copy: Path, ffmpeg: str) -> PackagePlan:
         copy.unlink(missing_ok=True)
         said = " / ".join(line.strip() for line in err.splitlines()[-2:] if line.strip()) or "no message"
         raise InputError(
-            f"the source's container ({plan.media.format}) has no keyframe index, and FFmpeg could not copy it "
+            f"the source's container ({media.format}) has no keyframe index, and FFmpeg could not copy it "
             f"into MOV to cut it on exact frames ({said}): remux it into MP4 or MKV and package that."
         )
-    return reading(plan, copy)
 
 
 def reading(plan: PackagePlan, copy: Path) -> PackagePlan:

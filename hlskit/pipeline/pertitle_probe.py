@@ -234,7 +234,16 @@ def frame_sizes(path: Path) -> tuple[list[int], list[int]]:
 
 def gop_kbps(path: Path, layout: Layout) -> float:
     """The mean rate of the probe's measured parts (kb/s), each extrapolated to a whole keyframe interval."""
-    sizes, keys = frame_sizes(path)
+    try:
+        sizes, keys = frame_sizes(path)
+    except ValueError:  # an MP4 without a track: FFmpeg got no frame to encode
+        sizes, keys = [], []
+    if len(sizes) < layout.frames:  # the source ended early, or a seek landed past its frames
+        raise JobError(
+            f"the per-title analysis read {len(sizes)} of its sample's {layout.frames} frames from the source: "
+            "use a fixed ladder (--ladder auto).",
+            code="PerTitleFail",
+        )
     missing = [s for s in layout.measured_starts() if s not in keys]
     if missing:  # the forced keyframe went elsewhere: the part's rate would mix two GOPs
         raise JobError(

@@ -14,8 +14,11 @@ from pathlib import Path
 import pytest
 
 from hlskit.domain.errors import InputError
+from hlskit.domain.ladder import choose_ladder
 from hlskit.domain.tracks import AudioRendition
 from hlskit.engines.seekable import has_index, seekable
+from hlskit.pipeline.pertitle import choose
+from hlskit.pipeline.probe import probe
 from tests.conftest import run_hlskit
 from tests.plans import media, plan
 
@@ -79,6 +82,22 @@ def test_a_clip_of_a_ts_source_starts_on_its_frame_like_the_same_clip_of_an_mp4(
     assert max(scores, key=lambda n: scores[n]) == 4 * FPS, scores
     assert _psnr(firsts[".ts"], firsts[".mp4"]) > 40
     assert abs(vmaf[".ts"] - vmaf[".mp4"]) < 1, vmaf  # one frame off would cost tens of points here
+
+
+@pytest.mark.slow
+def test_per_title_samples_a_ts_source_on_the_frames_it_samples_in_its_mp4_copy(tmp_path, ffmpeg):
+    # before: -ss into the TS landed past its one keyframe, the probes got no frame, and the
+    # analysis died on an MP4 without a track
+    ts = _ts(tmp_path, ffmpeg)
+    mp4 = tmp_path / "same.mp4"
+    subprocess.run([ffmpeg, "-v", "error", "-i", str(ts), "-map", "0", "-c", "copy", str(mp4)], check=True)
+    found = {}
+    for source in (ts, mp4):
+        info = probe(source)
+        fixed = choose_ladder(info.video.display_width, info.video.display_height)
+        _, choices = choose(ffmpeg, str(source), info, fixed, preset="veryfast", length=SECONDS)
+        found[source.suffix] = [(c.definition, c.width, c.crf, c.kbps_predicted, c.vmaf_predicted) for c in choices]
+    assert found[".ts"] == found[".mp4"] and found[".ts"], found
 
 
 def _ts(tmp_path: Path, ffmpeg: str) -> Path:

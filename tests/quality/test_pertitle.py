@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 
-from hlskit.domain.errors import InputError
+from hlskit.domain.errors import InputError, JobError
 from hlskit.domain.ladder import choose_ladder
 from hlskit.pipeline.pertitle import choose, chunk_starts, parse_target, sample_layout
 from hlskit.pipeline.pertitle_probe import Layout, cut, frame_sizes, measured_kbps, vmaf
@@ -253,6 +253,20 @@ def test_probe_keyframes_land_where_the_layout_says_and_rates_come_from_the_fram
     assert len(sizes) == layout.frames and keys == layout.keyframes() == [0, layout.lead]
     assert got.kbps == pytest.approx(measured_kbps(sizes, layout)) and got.kbps > 0
     assert sample.is_file()
+
+
+@pytest.mark.slow
+def test_a_sample_the_source_cannot_fill_fails_in_one_sentence(tmp_path, ffmpeg):
+    # a layout asking for more frames than the source has (what a source overstating its duration,
+    # or a seek past its frames, gives): the probes' rates would read a part of a GOP as a whole one
+    src = tmp_path / "second.mp4"
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=30:d=1", str(src)], check=True)
+    layout = Layout(Fraction(30), gop=60, lead=20, measured=60, chunks=1)
+    with pytest.raises(JobError) as failed:
+        _probe_once(ffmpeg, src, layout, 26, tmp_path)
+    assert failed.value.message == (
+        "the per-title analysis read 30 of its sample's 80 frames from the source: use a fixed ladder (--ladder auto)."
+    )
 
 
 @pytest.mark.slow
