@@ -21,6 +21,7 @@ from ..domain.media import AudioStream, MediaInfo, VideoStream
 
 # ITU-T H.273 transfer characteristics → FFmpeg's names (PyAV reports the number).
 TRANSFER_NAMES = {1: "bt709", 6: "smpte170m", 14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 18: "arib-std-b67"}
+RAW_VIDEO = {"h264", "hevc", "vvc", "m4v", "mpegvideo", "obu", "cavsvideo"}  # FFmpeg's raw elementary-stream demuxers
 
 
 def _rotation(stream: Any, frame: Any | None) -> int:
@@ -78,7 +79,12 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
             raise InputError(f"{name} has {kind}: hlskit needs a video; give a file with a video track.")
         vs = vstreams[0]
         astream = container.streams.audio[0] if container.streams.audio else None
-        duration = _duration(container, vs)
+        duration = _duration(container, vs) or (None if is_url else _demuxed_duration(target, vs.index))
+        if not duration and container.format.name in RAW_VIDEO:
+            raise InputError(
+                f"{name} is a raw video stream without timestamps: put it in a container at its frame rate "
+                f"first (ffmpeg -framerate FPS -i {name} -c copy video.mp4) and package that."
+            )
         if not duration or duration <= 0:
             raise InputError(
                 f"{name} has no measurable duration: the file is probably truncated; give a complete file."
@@ -225,6 +231,24 @@ def _duration(container: Any, vs: Any) -> float | None:
     if container.duration:
         return container.duration / av.time_base
     return None
+
+
+def _demuxed_duration(target: str, index: int) -> float | None:
+    """The span of the video's packets, read to the end without decoding: for a container that states
+    no duration (Matroska written to a pipe, a raw H.264 stream). None when no packet has a time."""
+    first = end = None
+    try:
+        with av.open(target, metadata_errors="ignore") as container:
+            vs = container.streams[index]
+            for packet in container.demux(vs):
+                if packet.pts is None or not packet.size:
+                    continue
+                at = float(packet.pts * vs.time_base)
+                first = at if first is None else min(first, at)
+                end = max(end or at, at + float((packet.duration or 0) * vs.time_base))
+    except av.FFmpegError:
+        return None
+    return None if first is None or end is None else end - first
 
 
 def _first_frame(container: Any, vs: Any, name: str) -> Any:

@@ -109,6 +109,15 @@ def make_source(kind: str, folder: Path, ffmpeg: str, base: Path, scale: int = 1
     elif kind == "mkv":
         p = folder / "source.mkv"
         ff(ffmpeg, "-i", str(base), "-c", "copy", str(p))
+    elif kind == "mkv-from-pipe":  # Matroska written where it cannot seek back: no duration in its header
+        p = folder / "piped.mkv"
+        with p.open("wb") as out:
+            subprocess.run(
+                [ffmpeg, "-v", "error", "-i", str(base), "-c", "copy", "-f", "matroska", "-"], stdout=out, check=True
+            )
+    elif kind == "raw-h264":  # an elementary stream: frames without timestamps
+        p = folder / "video.h264"
+        ff(ffmpeg, "-i", str(base), "-map", "0:v", "-c", "copy", "-f", "h264", str(p))
     elif kind == "no-audio":
         ff(ffmpeg, "-i", str(base), "-an", "-c", "copy", str(p))
     elif kind == "spaces in name":

@@ -46,6 +46,8 @@ SOURCES = [
     ("corrupt-middle", EXIT_OK, "decode error"),
     ("mpeg-ts", EXIT_OK, ""),
     ("no-audio", EXIT_OK, ""),
+    ("mkv-from-pipe", EXIT_OK, ""),  # its duration read from its packets
+    ("raw-h264", EXIT_INPUT, "raw video stream without timestamps"),
     ("spaces in name", EXIT_OK, ""),
     ("unicode-name", EXIT_OK, ""),
     ("leading-dash", EXIT_OK, ""),
