@@ -240,12 +240,13 @@ def _demuxed_duration(target: str, index: int) -> float | None:
     try:
         with av.open(target, metadata_errors="ignore") as container:
             vs = container.streams[index]
+            tb = vs.time_base
             for packet in container.demux(vs):
-                if packet.pts is None or not packet.size:
+                if packet.pts is None or not packet.size or tb is None:
                     continue
-                at = float(packet.pts * vs.time_base)
+                at = float(packet.pts * tb)
                 first = at if first is None else min(first, at)
-                end = max(end or at, at + float((packet.duration or 0) * vs.time_base))
+                end = max(end or at, at + float((packet.duration or 0) * tb))
     except av.FFmpegError:
         return None
     return None if first is None or end is None else end - first
