@@ -90,7 +90,9 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
                 f"{name} has no measurable duration: the file is probably truncated; give a complete file."
             )
         first = _first_frame(container, vs, name)
-        _check_tail(container, vs, duration, name)
+        video_end = _check_tail(container, vs, duration, name)
+        if not (vs.duration and vs.time_base) and video_end < duration - 0.5:
+            duration = video_end  # the container's duration is its longest stream's: the audio runs on
 
         cc = vs.codec_context
         coded_w, coded_h = cc.width, cc.height
@@ -263,21 +265,31 @@ def _first_frame(container: Any, vs: Any, name: str) -> Any:
     raise InputError(f"{name} holds no video frames: the file is probably truncated; give a complete file.")
 
 
-def _check_tail(container: Any, vs: Any, duration: float, name: str) -> None:
+def _check_tail(container: Any, vs: Any, duration: float, name: str) -> float:
     """Seek close to the end and demux to the end: in a truncated file the demuxer meets packets
-    cut short by the end of the file (flagged corrupt), or its packets stop before the duration."""
+    cut short by the end of the file (flagged corrupt), or every stream's packets stop before the
+    duration. Returns where the video's own packets end (seconds from the file's start): a complete
+    file's audio may run on after its video."""
+    start = (container.start_time or 0) / av.time_base
     try:
         container.seek(int(max(0.0, duration - 1.0) / vs.time_base), stream=vs, any_frame=False, backward=True)
-        last, cut_short = None, False
+        video_end = any_end = None
+        cut_short = False
         for packet in container.demux():
             cut_short = cut_short or packet.is_corrupt
-            if packet.stream is vs and packet.pts is not None and packet.size:
-                last = max(last or 0.0, float(packet.pts * vs.time_base))
+            tb = packet.stream.time_base
+            if packet.pts is None or not packet.size or tb is None:
+                continue
+            end = float((packet.pts + (packet.duration or 0)) * tb) - start
+            any_end = max(any_end or end, end)
+            if packet.stream is vs:
+                video_end = max(video_end or end, end)
     except av.FFmpegError as exc:
         raise InputError(
             f"{name} cannot be read to the end ({_reason(exc)}): the file is truncated or damaged; give a complete file."
         )
-    if cut_short or last is None or last < duration - max(1.0, 0.1 * duration):
+    if cut_short or video_end is None or any_end is None or any_end < duration - max(1.0, 0.1 * duration):
         raise InputError(
             f"{name} ends before its stated duration of {duration:.1f} s: the file is truncated; give a complete file."
         )
+    return video_end

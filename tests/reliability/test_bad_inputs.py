@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from hlskit.domain.errors import InputError
+from hlskit.pipeline.probe import probe
 from tests.conftest import run_hlskit
 from tests.reliability.helpers import EXIT_INPUT, EXIT_OK, assert_outcome, live_keys, visible
 from tests.reliability.inputs import clip, make_source
@@ -47,6 +49,7 @@ SOURCES = [
     ("mpeg-ts", EXIT_OK, ""),
     ("no-audio", EXIT_OK, ""),
     ("mkv-from-pipe", EXIT_OK, ""),  # its duration read from its packets
+    ("audio-longer-mkv", EXIT_OK, ""),  # not truncated: its video's length is packaged
     ("raw-h264", EXIT_INPUT, "raw video stream without timestamps"),
     ("spaces in name", EXIT_OK, ""),
     ("unicode-name", EXIT_OK, ""),
@@ -130,6 +133,17 @@ def test_source(kind, code, words, tmp_path, ffmpeg, base):
     source = make_source(kind, tmp_path, ffmpeg, base)
     done, out, home = _package(str(source), tmp_path)
     _check(done, code, out, home, tmp_path, words)
+
+
+def test_a_complete_mkv_whose_audio_runs_on_lasts_as_long_as_its_video_and_a_cut_one_is_truncated(
+    tmp_path, ffmpeg, base
+):
+    source = make_source("audio-longer-mkv", tmp_path, ffmpeg, base)
+    assert probe(source).duration == pytest.approx(probe(base).duration, abs=0.05)  # the container says 3.5 s
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(source.read_bytes()[: source.stat().st_size * 6 // 10])
+    with pytest.raises(InputError, match="the file is truncated"):
+        probe(cut)
 
 
 @pytest.mark.parametrize("case_id,extra,code,words", OPTIONS, ids=[o[0] for o in OPTIONS])
