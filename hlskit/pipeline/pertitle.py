@@ -17,7 +17,8 @@ pertitle_search; the choice, pure, in pertitle_hull):
    size (bicubic, as Netflix's VMAF guidance and ``hlskit quality`` do), on the same
    ~``SCORED_PER_CHUNK`` frames of each chunk for every probe (a paired comparison);
 4. *stage 2, by VMAF*: each size probed around where it is expected to reach a goal it could win
-   for fewer bits (its own definition's, the one below's), scored likewise;
+   for fewer bits (its own definition's, the one below's), scored likewise; a definition that
+   took the next size up near its own cap probed again at that size under that cap;
 5. pertitle_hull.choose_ladder: the anchor (fixed quality) read at each definition's rate, the
    cheapest size and CRF reaching it, the saturated top rung, the pruning.
 
@@ -55,7 +56,7 @@ from ..engines.encode import output_rate
 from ..engines.seekable import has_index, remux_to_mov
 from .pertitle_hull import Choice, Fixed, Point, choose_ladder
 from .pertitle_probe import Layout, Probe, cut, probe_crf, vmaf
-from .pertitle_search import START_CRF, Rated, anchor_crfs, goal_crfs, worth_scoring
+from .pertitle_search import START_CRF, Rated, anchor_crfs, goal_crfs, up_checks, worth_scoring
 
 CHUNK_SECONDS = 2.0  # one keyframe interval of the real encode (hlskit.engines.encode.gop_seconds)
 # The sample's measured video: about this share of the title, at most MAX_SAMPLE_SECONDS, in whole
@@ -74,6 +75,7 @@ LEAD_EXTRA = 10
 SCORED_PER_CHUNK = 4  # VMAF on about this many frames of each chunk per probe (paired, so few suffice)
 ANCHOR_ROUNDS = 3  # stage 1's encode rounds after the first (pertitle_search): most titles need one or two
 GOAL_ROUNDS = 3  # stage 2's rounds, each only where a goal lies beyond every probe or between two far apart
+UP_ROUNDS = 2  # rounds probing a borrowed size again under the definition's own cap (pertitle_search.up_checks)
 
 RungChoice = Choice  # what one definition got and why (pertitle_hull.Choice)
 
@@ -167,6 +169,17 @@ def choose(
             scores |= dict(zip(extra, vmaf(ffmpeg, sample, media, [p.path for p in extra.values()], frames, work)))
             probed |= extra
             ladder = _ladder(rungs, probed, scores, fixed_crf)
+        for _ in range(UP_ROUNDS):  # a size borrowed near the definition's cap, probed again under that cap
+            checks = up_checks(ladder, choose_ladder(ladder, target))
+            if not checks:
+                break
+            up = [_up_rung(rungs[i], rungs[i + 1]) for i in checks]
+            extra = probe_crf(
+                ffmpeg, sample, layout, up, dict(zip((r.name for r in up), checks.values())), preset, work
+            )
+            scores |= dict(zip(extra, vmaf(ffmpeg, sample, media, [p.path for p in extra.values()], frames, work)))
+            probed |= extra
+            ladder = _ladder(rungs, probed, scores, fixed_crf)
     choices = choose_ladder(ladder, target)
     chosen = [
         dataclasses.replace(
@@ -182,18 +195,30 @@ def choose(
     return chosen or rungs[:1], choices
 
 
+def _up_rung(rung: Rung, above: Rung) -> Rung:
+    """``rung`` at the size of the definition above it, under its own cap; its probes are named
+    ``<name>+up`` (a definition's name has no +)."""
+    definition = dataclasses.replace(rung.definition, name=f"{rung.definition.name}+up")
+    return dataclasses.replace(rung, width=above.width, height=above.height, definition=definition)
+
+
 def _ladder(
     rungs: list[Rung], probed: dict[tuple[str, int], Probe], scores: dict[tuple[str, int], float], fixed_crf: int | None
 ) -> list[Fixed]:
     """The fixed ladder with each size's measured (CRF, kb/s, VMAF) points, for pertitle_hull."""
+
+    def points(name: str) -> tuple[Point, ...]:
+        return tuple(Point(c, p.kbps, scores[(n, c)]) for (n, c), p in sorted(probed.items()) if n == name)
+
     return [
         Fixed(
             r.name,
             r.width,
             r.height,
             r.definition.video_kbps,
-            tuple(Point(c, p.kbps, scores[(n, c)]) for (n, c), p in sorted(probed.items()) if n == r.name),
+            points(r.name),
             crf=fixed_crf,
+            up=points(f"{r.name}+up"),
         )
         for r in rungs
     ]

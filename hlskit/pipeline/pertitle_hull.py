@@ -44,6 +44,14 @@ TOP_GIVE_VMAF = 0.5  # ... nor fall more than this under the fixed top rung's qu
 # The rung's VBV cap over its expected mean rate: 2x squeezed the keyframes of the lecture slide's
 # HD (CRF 15: VMAF 95.55 under a 1405 kb/s cap, 96.04 under 1800), so the cap stays well above.
 CAP_HEADROOM = 3.0
+# A size borrowed from the next definition up was probed under that definition's looser VBV cap.
+# Where its expected rate is over 1/UP_SIZE_HEADROOM of the definition's own cap, that tighter cap
+# can bind and the probes overstate the quality: on hlskit's sample (8 s) 1280x720 at CRF 37 read
+# VMAF 78.2 at 885 kb/s under HD's cap and 69.6 under SD's (800 kb/s), and SD taken at that size
+# (CRF 40) scored 3.5 under the fixed SD on the title. Such a choice is probed again under the
+# definition's cap (pipeline.pertitle) and read from those probes (``Fixed.up``). Far below the
+# cap it binds little: 2x cost the still slide's keyframes 0.5 VMAF (CAP_HEADROOM's measurement).
+UP_SIZE_HEADROOM = 2.0
 # The curve is read between probes at most this many CRF steps apart; across a wider gap only the
 # probes are known. VMAF can fall off a cliff there: grain at 1280x720 scored 98.7 at CRF 38, 87.1
 # at 40, 72.8 at 42 and 54.8 at 49, where the curve through 38 and 49 read 84.4 at CRF 43 (68.1).
@@ -73,6 +81,7 @@ class Fixed:
     kbps: int
     points: tuple[Point, ...]  # the CRF probes at this size, any order
     crf: int | None = None  # the fixed ladder is capped CRF at this value (its quality is read there)
+    up: tuple[Point, ...] = ()  # the next size up probed under this definition's own cap (UP_SIZE_HEADROOM)
 
 
 @dataclass(frozen=True)
@@ -153,7 +162,7 @@ def anchor(points: tuple[Point, ...] | list[Point], kbps: float) -> tuple[float,
     for lo, hi in zip(pts, pts[1:]):
         if lo.kbps >= kbps >= hi.kbps and lo.kbps > hi.kbps:
             t = math.log(lo.kbps / kbps) / math.log(lo.kbps / hi.kbps)
-            return kbps, lo.vmaf + t * (hi.vmaf - lo.vmaf)
+            return kbps, interpolate(pts, lo.crf + t * (hi.crf - lo.crf))[1]  # the curve bends here too
     return kbps, pts[-1].vmaf  # even the highest CRF spends more: ABR holds the rate, at no better quality
 
 
@@ -214,7 +223,7 @@ def choose_ladder(ladder: list[Fixed], target: float | None = None) -> list[Choi
         for j in (i - 1, i, i + 1):
             if not 0 <= j < len(ladder) or sizes[j][0] * sizes[j][1] < floor_area:
                 continue
-            hit = at_goal(ladder[j].points, goal)
+            hit = at_goal(f.up if j == i + 1 and f.up else ladder[j].points, goal)
             w, h = sizes[j]
             tried.append({"width": w, "height": h, "crf": hit[0] if hit else None} | _figures(hit))
             # the fewest bits wins; on a tie the definition's own size (the one a viewer expects)

@@ -14,6 +14,8 @@ An encode's rate is known as soon as it is written; its VMAF costs far more (lib
    own, the next higher) is probed on both sides of the CRF expected to reach the goal —
    unless the probes already bracket it closely, or the rate expected there saves too little
    for that size to be chosen: a size that cannot win is not probed.
+3. *Caps*: a definition that took the next size up near its own cap is probed again at that size
+   under its own cap (``up_checks``): the next definition's probes ran under a looser one.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .pertitle_hull import FLOOR_CRF, MIN_SAVING, TRUSTED_GAP, Fixed, Point, anchors
+from .pertitle_hull import FLOOR_CRF, MIN_SAVING, TRUSTED_GAP, UP_SIZE_HEADROOM, Choice, Fixed, Point, anchors
 
 START_CRF = 26  # every size's first probe, mid-way in the useful range (x264's default CRF is 23)
 MAX_CRF = 51  # x264's 8-bit range
@@ -29,7 +31,11 @@ HALVING_CRF = 6.0  # CRF steps that halve the rate, until two probes measure it
 NEAR = 2  # a probe within this many CRF steps of a wanted one serves instead (stage 1)
 SNAP = 4  # a rate expected within this many steps of the floor is probed at the floor, which settles it
 CLOSE = 0.05  # a probe spending within this share of the definition's rate is the anchor
-BRACKET = 7  # a rate is bracketed by probes at most this many CRF steps apart (stage 1)
+# a rate is bracketed by probes at most this many CRF steps apart (stage 1): the anchor's VMAF is read
+# between them, and VMAF bends (hlskit's sample at 848x478: probes at CRF 30 and 35 read 66.3 at SD's
+# rate, one more at 33 gave 67.4, the title's fixed SD scored 68.0: a goal 1.7 low)
+BRACKET = 3
+UP_CHECK_STEPS = 2  # a borrowed size is probed again at its CRF and this many steps below (a fallback)
 # VMAF falls faster as the CRF rises (lecture slide at 1280x720: -0.4 per step at CRF 14-26, -1.4
 # at 26-33, -2.6 at 33-36): beyond the probes, at least this steep
 MIN_VMAF_SLOPE = 1.5
@@ -182,3 +188,17 @@ def worth_scoring(kbps: int, points: list[Rated], lowest: bool) -> list[int]:
         keep.add(pts[-1].crf)  # spends more even at the highest
     near = min(pts, key=lambda p: abs(math.log(p.kbps / kbps)))
     return sorted(keep | {near.crf})
+
+
+def up_checks(ladder: list[Fixed], choices: list[Choice]) -> dict[int, list[int]]:
+    """Definitions whose choice took the next size up at a rate their own, tighter cap may squeeze
+    (pertitle_hull.UP_SIZE_HEADROOM) and that size is not yet probed under that cap: index → the CRF
+    values to probe it at (the chosen one and UP_CHECK_STEPS below)."""
+    out: dict[int, list[int]] = {}
+    for i, (f, c) in enumerate(zip(ladder[:-1], choices)):
+        above = ladder[i + 1]
+        if c.crf is None or f.up or (c.width, c.height) != (above.width, above.height):
+            continue
+        if c.kbps_predicted * UP_SIZE_HEADROOM > f.kbps:
+            out[i] = sorted({max(FLOOR_CRF, c.crf - UP_CHECK_STEPS), c.crf})
+    return out

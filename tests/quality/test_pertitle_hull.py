@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from hlskit.pipeline.pertitle_hull import (
@@ -18,6 +20,7 @@ from hlskit.pipeline.pertitle_hull import (
     goal_for,
     interpolate,
 )
+from hlskit.pipeline.pertitle_search import up_checks
 
 
 def curve(*points: tuple[int, float, float]) -> tuple[Point, ...]:
@@ -53,8 +56,8 @@ def test_vmaf_bends_with_the_probes_never_beyond_them():
 def test_the_anchor_is_read_at_the_rate_and_clamped_to_the_probes():
     pts = curve((14, 800.0, 95.0), (20, 400.0, 90.0), (26, 200.0, 82.0))
     assert anchor(pts, 400.0) == (400.0, 90.0)
-    kbps, vmaf = anchor(pts, 282.8)  # half-way in log-rate between 400 and 200
-    assert kbps == 282.8 and vmaf == pytest.approx(86.0, abs=0.01)
+    kbps, vmaf = anchor(pts, 282.8)  # half-way in log-rate between 400 and 200: CRF 23 on the curve
+    assert kbps == 282.8 and vmaf == pytest.approx(interpolate(pts, 23)[1], abs=0.01) and vmaf > 86.1  # above the line
     assert anchor(pts, 2000.0) == (800.0, 95.0)  # even CRF 14 spends less: so would the fixed encode
     assert anchor(pts, 50.0) == (50.0, 82.0)  # even CRF 26 spends more: ABR holds the rate, at no better quality
 
@@ -135,6 +138,24 @@ def test_a_bigger_size_wins_where_it_reaches_the_quality_for_fewer_bits():
     areas = [c.width * c.height for c in choices]
     assert rates == sorted(rates) and len(set(rates)) == 3 and areas == sorted(areas)
     assert all(c.chosen_kbps <= c.fixed_kbps for c in choices)
+
+
+def test_a_bigger_size_near_the_definitions_cap_is_checked_under_that_cap():
+    # hlskit's sample, 8 s: 1280x720 reaches SD's quality for fewer bits on probes run under HD's cap,
+    # at a rate near SD's own cap (800): probed again under that cap (up_checks), where x264's VBV
+    # squeezes it, SD keeps its fixed encode; the same curve far below the cap needs no check
+    sd = Fixed("SD", *SD, 800, curve((30, 1037.0, 71.8), (33, 800.0, 68.0), (35, 622.0, 61.3)))
+    near = Fixed("HD", *HD, 1800, curve((37, 885.0, 78.2), (40, 700.0, 68.5), (42, 581.0, 60.6)))
+    first = choose_ladder([sd, near])
+    crf = first[0].crf
+    assert first[0].width == HD[0] and crf is not None and up_checks([sd, near], first) == {0: [crf - 2, crf]}
+    squeezed = dataclasses.replace(sd, up=curve((crf - 2, 790.0, 66.0), (crf, 726.0, 64.0)))
+    kept = choose_ladder([squeezed, near])[0]
+    assert kept.crf is None and (kept.width, kept.height) == SD
+    assert up_checks([squeezed, near], choose_ladder([squeezed, near])) == {}  # checked once
+    far = Fixed("HD", *HD, 1800, curve((37, 350.0, 78.2), (40, 300.0, 68.5), (42, 250.0, 60.6)))
+    taken = choose_ladder([sd, far])
+    assert (taken[0].width, taken[0].crf) == (HD[0], crf) and up_checks([sd, far], taken) == {}
 
 
 def test_a_size_below_the_one_chosen_for_the_definition_below_is_never_taken():
