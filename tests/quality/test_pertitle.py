@@ -11,8 +11,8 @@ import pytest
 
 from hlskit.domain.errors import InputError, JobError
 from hlskit.domain.ladder import choose_ladder
-from hlskit.pipeline.pertitle import choose, chunk_starts, parse_target, sample_layout
-from hlskit.pipeline.pertitle_probe import Layout, cut, frame_sizes, measured_kbps, vmaf
+from hlskit.pipeline.pertitle import _ladder, _up_rung, choose, chunk_starts, parse_target, sample_layout
+from hlskit.pipeline.pertitle_probe import Layout, Probe, cut, frame_sizes, measured_kbps, vmaf
 from hlskit.pipeline.probe import probe
 from tests.conftest import run_hlskit
 from tests.tiers import debian_ffprobe
@@ -116,6 +116,20 @@ def test_target_option_is_checked():
     for bad in ("per-title:vmaf=abc", "per-title:vmaf=150", "per-title:psnr=40"):
         with pytest.raises(InputError, match="per-title:vmaf=N"):
             parse_target(bad)
+
+
+def test_a_borrowed_size_is_probed_under_the_lower_definitions_cap_and_read_as_its_up_curve(tmp_path):
+    ld, sd = choose_ladder(1280, 720)[:2]
+    up = _up_rung(ld, sd)
+    # SD's size, LD's rate (the cap its x264 VBV gets), a probe name no definition can have
+    assert (up.width, up.height, up.definition.video_kbps) == (sd.width, sd.height, ld.definition.video_kbps)
+    assert up.name == "LD+up" and up.codec == "h264"
+    probed = {("LD", 30): Probe(tmp_path / "a", 300.0), ("SD", 30): Probe(tmp_path / "b", 500.0)}
+    probed[("LD+up", 33)] = Probe(tmp_path / "c", 280.0)
+    scores = {("LD", 30): 70.0, ("SD", 30): 80.0, ("LD+up", 33): 72.0}
+    low, high = _ladder([ld, sd], probed, scores, None)
+    assert [(p.crf, p.kbps, p.vmaf) for p in low.up] == [(33, 280.0, 72.0)] and high.up == ()
+    assert [p.crf for p in low.points] == [30] and [p.crf for p in high.points] == [30]
 
 
 @pytest.mark.slow
