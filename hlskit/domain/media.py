@@ -49,6 +49,9 @@ class MediaInfo:
     size: int
     video: VideoStream
     audio: AudioStream | None
+    # seconds from the file's start where the video ends, when another stream runs on past it: the
+    # engines read the source no further (a package's segments then hold no audio past its playlists)
+    video_end: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -151,6 +151,8 @@ def _inputs(plan: PackagePlan, audio: list[AudioRendition]) -> tuple[list[str], 
     clip = ["-ss", f"{plan.clip.seek:.3f}"] if plan.clip else []
     if plan.clip and plan.clip.duration:
         clip += ["-t", f"{plan.clip.duration:.3f}"]
+    elif plan.media and plan.media.video_end:  # audio running on past the video: read no further
+        clip += ["-t", f"{plan.media.video_end - (plan.clip.seek if plan.clip else 0.0):.3f}"]
     args = [*clip, "-i", plan.source]
     for wm in plan.watermarks:
         if wm.kind == "image":

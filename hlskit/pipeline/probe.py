@@ -21,6 +21,7 @@ from ..domain.media import AudioStream, MediaInfo, VideoStream
 
 # ITU-T H.273 transfer characteristics → FFmpeg's names (PyAV reports the number).
 TRANSFER_NAMES = {1: "bt709", 6: "smpte170m", 14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 18: "arib-std-b67"}
+RUNS_ON = 0.5  # seconds another stream must run on past the video before the video's end bounds the title
 RAW_VIDEO = {"h264", "hevc", "vvc", "m4v", "mpegvideo", "obu", "cavsvideo"}  # FFmpeg's raw elementary-stream demuxers
 
 
@@ -90,8 +91,8 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
                 f"{name} has no measurable duration: the file is probably truncated; give a complete file."
             )
         first = _first_frame(container, vs, name)
-        video_end = _check_tail(container, vs, duration, name)
-        if not (vs.duration and vs.time_base) and video_end < duration - 0.5:
+        video_end, any_end = _check_tail(container, vs, duration, name)
+        if not (vs.duration and vs.time_base) and video_end < duration - RUNS_ON:
             duration = video_end  # the container's duration is its longest stream's: the audio runs on
 
         cc = vs.codec_context
@@ -141,6 +142,7 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
             size=size,
             video=video,
             audio=audio,
+            video_end=round(video_end, 3) if any_end > video_end + RUNS_ON else None,
         )
 
 
@@ -265,11 +267,11 @@ def _first_frame(container: Any, vs: Any, name: str) -> Any:
     raise InputError(f"{name} holds no video frames: the file is probably truncated; give a complete file.")
 
 
-def _check_tail(container: Any, vs: Any, duration: float, name: str) -> float:
+def _check_tail(container: Any, vs: Any, duration: float, name: str) -> tuple[float, float]:
     """Seek close to the end and demux to the end: in a truncated file the demuxer meets packets
     cut short by the end of the file (flagged corrupt), or every stream's packets stop before the
-    duration. Returns where the video's own packets end (seconds from the file's start): a complete
-    file's audio may run on after its video."""
+    duration. Returns where the video's own packets end and where the last stream's do (seconds
+    from the file's start): a complete file's audio may run on after its video."""
     start = (container.start_time or 0) / av.time_base
     try:
         container.seek(int(max(0.0, duration - 1.0) / vs.time_base), stream=vs, any_frame=False, backward=True)
@@ -292,4 +294,4 @@ def _check_tail(container: Any, vs: Any, duration: float, name: str) -> float:
         raise InputError(
             f"{name} ends before its stated duration of {duration:.1f} s: the file is truncated; give a complete file."
         )
-    return video_end
+    return video_end, any_end

@@ -115,26 +115,10 @@ def make_source(kind: str, folder: Path, ffmpeg: str, base: Path, scale: int = 1
             subprocess.run(
                 [ffmpeg, "-v", "error", "-i", str(base), "-c", "copy", "-f", "matroska", "-"], stdout=out, check=True
             )
-    elif (
-        kind == "audio-longer-mkv"
-    ):  # complete, its audio 1.5 s longer than its video (Matroska states no stream duration)
-        p = folder / "longer-audio.mkv"
-        ff(
-            ffmpeg,
-            "-i",
-            str(base),
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=d=3.5",
-            "-map",
-            "0:v",
-            "-map",
-            "1:a",
-            "-c:v",
-            "copy",
-            str(p),
-        )
+    elif kind.startswith("audio-longer-"):  # complete, its audio 1.5 s longer than its video
+        p = folder / f"longer-audio.{kind.rsplit('-', 1)[1]}"  # Matroska states no stream duration, MP4 does
+        streams = ["-map", "0:v", "-map", "1:a", "-c:v", "copy"]
+        ff(ffmpeg, "-i", str(base), "-f", "lavfi", "-i", "sine=d=3.5", *streams, str(p))
     elif kind == "raw-h264":  # an elementary stream: frames without timestamps
         p = folder / "video.h264"
         ff(ffmpeg, "-i", str(base), "-map", "0:v", "-c", "copy", "-f", "h264", str(p))

@@ -9,6 +9,7 @@ a run that did not publish, and no process left running.
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,7 @@ SOURCES = [
     ("no-audio", EXIT_OK, ""),
     ("mkv-from-pipe", EXIT_OK, ""),  # its duration read from its packets
     ("audio-longer-mkv", EXIT_OK, ""),  # not truncated: its video's length is packaged
+    ("audio-longer-mp4", EXIT_OK, ""),
     ("raw-h264", EXIT_INPUT, "raw video stream without timestamps"),
     ("spaces in name", EXIT_OK, ""),
     ("unicode-name", EXIT_OK, ""),
@@ -144,6 +146,23 @@ def test_a_complete_mkv_whose_audio_runs_on_lasts_as_long_as_its_video_and_a_cut
     cut.write_bytes(source.read_bytes()[: source.stat().st_size * 6 // 10])
     with pytest.raises(InputError, match="the file is truncated"):
         probe(cut)
+
+
+@pytest.mark.parametrize("container", ["mkv", "mp4"])
+def test_audio_running_on_past_the_video_is_not_packaged_past_it(container, tmp_path, ffmpeg, base):
+    source = make_source(f"audio-longer-{container}", tmp_path, ffmpeg, base)
+    video = probe(base).duration
+    assert probe(source).video_end == pytest.approx(video, abs=0.05)
+    done, out, _ = _package(str(source), tmp_path, "--no-encrypt")
+    assert done.returncode == EXIT_OK, done.stderr
+    [package] = visible(out)
+    pcm = subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(out / package / "LD" / "index.m3u8"), "-map", "0:a"]
+        + ["-f", "s16le", "-ac", "1", "-ar", "8000", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert video - 0.1 < len(pcm) / 16000 < video + 0.1  # 3.5 s before: the last segment ran on past its EXTINF
 
 
 @pytest.mark.parametrize("case_id,extra,code,words", OPTIONS, ids=[o[0] for o in OPTIONS])
