@@ -161,25 +161,25 @@ def choose(
         probed = {k: p for k, p in probed.items() if k in worth}
         scores = dict(zip(probed, vmaf(ffmpeg, sample, media, [p.path for p in probed.values()], frames, work)))
         ladder = _ladder(rungs, probed, scores, fixed_crf)
+
+        def measure(probing: list[Rung], crfs: dict[str, list[int]]) -> list[Fixed]:
+            """Probe ``probing`` at ``crfs`` and score those probes: the ladder with them."""
+            extra = probe_crf(ffmpeg, sample, layout, probing, crfs, preset, work)
+            scores.update(zip(extra, vmaf(ffmpeg, sample, media, [p.path for p in extra.values()], frames, work)))
+            probed.update(extra)
+            return _ladder(rungs, probed, scores, fixed_crf)
+
         for _ in range(GOAL_ROUNDS):  # stage 2: around the goals, by VMAF
             more = dict(zip((r.name for r in rungs), goal_crfs(ladder, target)))
             if not any(more.values()):
                 break
-            extra = probe_crf(ffmpeg, sample, layout, rungs, more, preset, work)
-            scores |= dict(zip(extra, vmaf(ffmpeg, sample, media, [p.path for p in extra.values()], frames, work)))
-            probed |= extra
-            ladder = _ladder(rungs, probed, scores, fixed_crf)
+            ladder = measure(rungs, more)
         for _ in range(UP_ROUNDS):  # a size borrowed near the definition's cap, probed again under that cap
             checks = up_checks(ladder, choose_ladder(ladder, target))
             if not checks:
                 break
             up = [_up_rung(rungs[i], rungs[i + 1]) for i in checks]
-            extra = probe_crf(
-                ffmpeg, sample, layout, up, dict(zip((r.name for r in up), checks.values())), preset, work
-            )
-            scores |= dict(zip(extra, vmaf(ffmpeg, sample, media, [p.path for p in extra.values()], frames, work)))
-            probed |= extra
-            ladder = _ladder(rungs, probed, scores, fixed_crf)
+            ladder = measure(up, dict(zip((r.name for r in up), checks.values())))
     choices = choose_ladder(ladder, target)
     chosen = [
         dataclasses.replace(
