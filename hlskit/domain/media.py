@@ -22,6 +22,8 @@ class VideoStream:
     color_transfer: str | None = None
     bit_rate: int | None = None  # bits/s as the container states it, else estimated from the file size
     field_order: str | None = None  # "progressive", or interlaced "tt", "bb", "tb", "bt" (top/bottom field first)
+    # The stream's index in its file (FFmpeg's 0:N): a cover picture may be listed before the title's video.
+    index: int = 0
 
     @property
     def interlaced(self) -> bool:

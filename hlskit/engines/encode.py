@@ -219,7 +219,7 @@ def build_encode(
         # An interlaced source is deinterlaced first (bwdif: one picture per frame, field order as
         # the stream states it), or every definition shows combing on moving edges.
         deinterlace = "bwdif=mode=send_frame:parity=auto:deint=all," if media.video.interlaced else ""
-        head = f"[0:v]{deinterlace}fps={rate.numerator}/{rate.denominator}"
+        head = f"[0:{media.video.index}]{deinterlace}fps={rate.numerator}/{rate.denominator}"
         graph = _split_graph(head, keep, media.video.color_transfer or "", thumbs=sprite is not None)
         if sprite is not None:
             graph.append(f"[thumbs]{sprite_filter(sprite.layout)}[sprite]")
@@ -261,7 +261,7 @@ def build_encode(
     ordered = encoded + copied  # output video streams v:0… in this order
     for i, rung in enumerate(ordered):
         if rung.transmux:
-            args += ["-map", "0:v:0", *for_stream(["-c:v", "copy"], "v", i)]
+            args += ["-map", f"0:{media.video.index}", *for_stream(["-c:v", "copy"], "v", i)]
         else:
             args += ["-map", f"[v{i}]"]
             codec = video_args(

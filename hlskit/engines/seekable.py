@@ -42,9 +42,20 @@ def seekable(plan: PackagePlan, copy: Path, ffmpeg: str) -> PackagePlan:
 
 
 def remux_to_mov(ffmpeg: str, source: str, media: MediaInfo, copy: Path, audio: bool = True) -> None:
-    """Copy the source's first video stream (and its audio, unless ``audio`` is False) into a MOV at
+    """Copy the source's video stream (and its audio, unless ``audio`` is False) into a MOV at
     ``copy`` without re-encoding; InputError, and no copy left, when FFmpeg cannot."""
-    args = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", source, "-map", "0:v:0"]
+    args = [
+        ffmpeg,
+        "-hide_banner",
+        "-nostdin",
+        "-y",
+        "-loglevel",
+        "error",
+        "-i",
+        source,
+        "-map",
+        f"0:{media.video.index}",
+    ]
     args += ["-map", "0:a?"] if audio else []
     args += ["-c", "copy", "-f", "mov", str(copy)]
     proc = popen_tied(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace")
@@ -69,4 +80,10 @@ def reading(plan: PackagePlan, copy: Path) -> PackagePlan:
     (``--dry-run`` shows the commands as they will run, without making the copy)."""
     source = str(copy)
     audio = [dataclasses.replace(a, input=source) if a.input == plan.source else a for a in plan.audio]
-    return dataclasses.replace(plan, source=source, audio=audio)
+    media = copied(plan.media) if plan.media is not None else None
+    return dataclasses.replace(plan, source=source, media=media, audio=audio)
+
+
+def copied(media: MediaInfo) -> MediaInfo:
+    """The source's facts as its copy holds them: the title's video is its first stream."""
+    return dataclasses.replace(media, video=dataclasses.replace(media.video, index=0))

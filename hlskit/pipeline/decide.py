@@ -27,7 +27,7 @@ def describe(source: str, settings: Settings) -> dict[str, Any]:
     and of ``--ladder auto+source`` (rungs with their effective rates and the reasons)."""
     media = probe_source(source, settings)
     local = Path(source).is_file()
-    times = [abs(t) for t in keyframe_times(source)] if local else []
+    times = [abs(t) for t in keyframe_times(source, media.video.index)] if local else []
     gaps = [b - a for a, b in zip(times, [*times[1:], media.duration])]
     report: dict[str, Any] = {
         "source": dataclasses.asdict(media),

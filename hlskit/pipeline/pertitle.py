@@ -53,7 +53,7 @@ from ..domain.errors import InputError
 from ..domain.ladder import Rung
 from ..domain.media import MediaInfo
 from ..engines.encode import output_rate
-from ..engines.seekable import has_index, remux_to_mov
+from ..engines.seekable import copied, has_index, remux_to_mov
 from .pertitle_hull import Choice, Fixed, Point, choose_ladder
 from .pertitle_probe import Layout, Probe, cut, probe_crf, vmaf
 from .pertitle_search import START_CRF, Rated, anchor_crfs, goal_crfs, up_checks, worth_scoring
@@ -144,7 +144,7 @@ def choose(
         starts = chunk_starts(start, length, layout)
         if not has_index(media):  # the chunks start inside the title: -ss must land on their frames
             remux_to_mov(ffmpeg, source, media, work / "source.mov", audio=False)
-            source = str(work / "source.mov")
+            source, media = str(work / "source.mov"), copied(media)
         sample, probed = cut(ffmpeg, source, media, starts, layout, rungs, first, preset, work)
         for _ in range(ANCHOR_ROUNDS):  # stage 1: each size's anchor, by rates alone
             rated = [[Rated(c, p.kbps) for (n, c), p in probed.items() if n == r.name] for r in rungs]

@@ -171,7 +171,7 @@ def cut(
             source,
         ]
     chunks = "".join(
-        f"[{i}:v]{UNTAGGED},fps={rate.numerator}/{rate.denominator},scale={w}:{h}:flags=bicubic,setsar=1,"
+        f"[{i}:{media.video.index}]{UNTAGGED},fps={rate.numerator}/{rate.denominator},scale={w}:{h}:flags=bicubic,setsar=1,"
         f"trim=end_frame={n},setpts=PTS-STARTPTS[c{i}];"
         for i in range(len(starts))
     )

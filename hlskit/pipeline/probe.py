@@ -23,6 +23,7 @@ from ..domain.media import AudioStream, MediaInfo, VideoStream
 TRANSFER_NAMES = {1: "bt709", 6: "smpte170m", 14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 18: "arib-std-b67"}
 RUNS_ON = 0.5  # seconds another stream must run on past the video before the video's end bounds the title
 RAW_VIDEO = {"h264", "hevc", "vvc", "m4v", "mpegvideo", "obu", "cavsvideo"}  # FFmpeg's raw elementary-stream demuxers
+PICTURE_CODECS = {"png", "mjpeg", "bmp", "gif", "webp", "tiff", "jpegls"}  # codecs a cover picture comes in
 
 
 def _rotation(stream: Any, frame: Any | None) -> int:
@@ -70,7 +71,13 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
                 f"{name} is a still image, not a video: give a video "
                 "file, or make one first (ffmpeg -loop 1 -i IMAGE -t 10 -pix_fmt yuv420p video.mp4)."
             )
-        vstreams = [s for s in container.streams.video if s.codec_context is not None]
+        # Cover art is a video stream too: flagged as an attached picture (MP4 covr, MP3 APIC), or a
+        # one-picture track of its own in Matroska, which may be listed before the title's video.
+        vstreams = [
+            s
+            for s in container.streams.video
+            if s.codec_context is not None and not s.disposition & av.stream.Disposition.attached_pic
+        ]
         if not vstreams and not container.streams.audio:
             raise InputError(
                 f"{name} holds no audio or video stream: the file is probably truncated; give a complete video file."
@@ -78,7 +85,7 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
         if not vstreams:
             kind = "audio only" if container.streams.audio else "no video stream"
             raise InputError(f"{name} has {kind}: hlskit needs a video; give a file with a video track.")
-        vs = vstreams[0]
+        vs = max(vstreams, key=_title_rank)  # the first of the best: as FFmpeg's own choice would be
         astream = container.streams.audio[0] if container.streams.audio else None
         duration = _duration(container, vs) or (None if is_url else _demuxed_duration(target, vs.index))
         if not duration and container.format.name in RAW_VIDEO:
@@ -123,6 +130,7 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
             pix_fmt=cc.format.name if cc.format else None,
             color_transfer=TRANSFER_NAMES.get(int(getattr(first, "color_trc", 0) or cc.color_trc or 0)),
             field_order=_field_order(cc, first),
+            index=vs.index,
         )
         audio = None
         if astream is not None:
@@ -144,6 +152,11 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
             audio=audio,
             video_end=round(video_end, 3) if any_end > video_end + RUNS_ON else None,
         )
+
+
+def _title_rank(stream: Any) -> tuple[bool, bool]:
+    """How surely ``stream`` is the title's video: not a picture codec, then flagged default."""
+    return stream.codec_context.name not in PICTURE_CODECS, bool(stream.disposition & av.stream.Disposition.default)
 
 
 # AVFieldOrder (libavcodec/defs.h): 1 progressive, 2-5 interlaced (top/bottom field coded and shown first)
@@ -173,14 +186,14 @@ def _video_bit_rate(container: Any, vs: Any, size: int, duration: float) -> int 
     return int(total - audio) if total > audio else None
 
 
-def keyframe_times(path: str | Path, start: float = 0.0, end: float | None = None) -> list[float]:
-    """Presentation times (seconds from the video's first frame) of the keyframes of ``path`` from
+def keyframe_times(path: str | Path, stream: int, start: float = 0.0, end: float | None = None) -> list[float]:
+    """Presentation times (seconds from the video's first frame) of the keyframes of stream ``stream`` of ``path`` from
     ``start`` to ``end``, read from the packets (no decoding): where a copy of the video can be cut into segments. A
     keyframe that is not a clean random access point (an H.264 or HEVC picture after which earlier
     frames still follow: an open GOP's I or CRA picture) is returned negated."""
     times = []
     with av.open(str(path), metadata_errors="ignore") as container:
-        vs = container.streams.video[0]
+        vs = container.streams[stream]
         base = vs.time_base or Fraction(1, 90000)
         codec = vs.codec_context.name if vs.codec_context else ""
         zero = vs.start_time or 0  # times from the stream's start, as FFmpeg's output counts them

@@ -137,7 +137,7 @@ def score(
             trim = f"trim=start={clip[0]:.3f}" + (f":duration={clip[1]:.3f}" if clip[1] else "") + ","
         graph = (
             f"[0:v]scale={w}:{h}:flags=bicubic,setsar=1,setpts=PTS-STARTPTS,format=yuv420p[d];"
-            f"[1:v]{trim}fps={fps},scale={w}:{h}:flags=bicubic,setsar=1,setpts=PTS-STARTPTS,format=yuv420p[r];"
+            f"[1:{media.video.index}]{trim}fps={fps},scale={w}:{h}:flags=bicubic,setsar=1,setpts=PTS-STARTPTS,format=yuv420p[r];"
             f"[d][r]libvmaf=model=version={MODEL}:n_subsample={subsample}:n_threads={threads}:"
             f"feature=name=psnr|name=float_ssim:log_fmt=json:log_path={log}:shortest=1"
         )

@@ -84,7 +84,7 @@ def plan_source(source: str, media: MediaInfo, fmt: str, segment_duration: int, 
             "keep (the rotation is container metadata): drop --transmux/+source to re-encode it upright",
             required,
         )
-    found = keyframe_times(source)
+    found = keyframe_times(source, media.video.index)
     if not found or abs(found[0]) > 0.05:
         return _refuse(f"{shown} does not start with a keyframe, so a copy cannot start there: re-encode it", required)
     if any(t < 0 for t in found):

@@ -5,6 +5,7 @@ and nothing is written."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 from fractions import Fraction
@@ -55,12 +56,19 @@ def maps(args: list[str]) -> list[str]:
     return [args[i + 1] for i, a in enumerate(args) if a == "-map"]
 
 
+def test_the_decode_reads_the_titles_video_stream_by_its_index(tmp_path):
+    info = media()
+    info = dataclasses.replace(info, video=dataclasses.replace(info.video, index=2))  # e.g. after a cover picture
+    g = graph(encode(plan(("LD",), info=info), tmp_path))
+    assert g[0].startswith("[0:2]fps=30/1,")
+
+
 def test_one_decode_is_split_into_every_definition_of_one_hls_output(tmp_path):
     p = plan(("LD", "SD", "HD"))
     args = encode(p, tmp_path)
     assert args[0] == FFMPEG and args.count("-i") == 1 and value(args, "-i") == "/videos/talk.mp4"
     g = graph(args)
-    assert g[0] == "[0:v]fps=30/1,split=3[s0][s1][s2]"
+    assert g[0] == "[0:0]fps=30/1,split=3[s0][s1][s2]"
     assert [s.split("scale=")[1].split(":flags")[0] for s in g if s.startswith("[s")] == [
         "640:360",
         "848:478",
@@ -92,7 +100,7 @@ def test_every_definition_shares_one_keyframe_grid_that_divides_the_segment(tmp_
 )
 def test_the_output_keeps_the_source_rate_capped_at_60(tmp_path, rate, fps, frames):
     args = encode(plan(("LD",), info=media(frame_rate=rate)), tmp_path)
-    assert output_rate(rate) == Fraction(fps) and graph(args)[0].startswith(f"[0:v]fps={fps},")
+    assert output_rate(rate) == Fraction(fps) and graph(args)[0].startswith(f"[0:0]fps={fps},")
     assert stream(args, "v", 0)["-g"] == str(frames)
 
 
@@ -174,7 +182,7 @@ def test_an_hdr_source_is_tone_mapped_once_for_h264_and_kept_in_hevc(tmp_path):
     p = plan(("LD",), codecs=("h264", "hevc"), fmt="fmp4", info=media(transfer="smpte2084"))
     args = encode(p, tmp_path)
     g = graph(args)
-    assert g[0] == "[0:v]fps=30/1,split=2[sdr][hdr]"
+    assert g[0] == "[0:0]fps=30/1,split=2[sdr][hdr]"
     assert g[1].startswith("[sdr]zscale=tin=smpte2084") and g[1].endswith("split=1[s0]") and g[2] == "[hdr]split=1[s1]"
     h264, hevc = stream(args, "v", 0), stream(args, "v", 1)
     assert (h264["-color_trc"], h264["-color_primaries"]) == ("bt709", "bt709")

@@ -46,10 +46,13 @@ def test_a_source_ffmpeg_cannot_copy_is_refused_in_one_sentence(tmp_path, ffmpeg
 def test_audio_taken_from_the_source_reads_the_copy_and_other_files_stay(tmp_path, ffmpeg):
     source = _ts(tmp_path, ffmpeg)
     info = dataclasses.replace(media(480, 270, path=str(source)), format="mpegts")
+    info = dataclasses.replace(info, video=dataclasses.replace(info.video, index=1))
     own = AudioRendition("und", str(source), 0, None, "Main", default=True)
     other = AudioRendition("fr", str(tmp_path / "fr.m4a"), 0, "fr", "Français")
     made = seekable(dataclasses.replace(plan(("LD",), info=info), audio=[own, other]), tmp_path / "c.mov", ffmpeg)
     assert made.source == str(tmp_path / "c.mov") and [a.input for a in made.audio] == [made.source, other.input]
+    assert made.media is not None and made.media.video.index == 0  # the copy holds the video first
+    assert probe(made.source).video.index == 0 and probe(source).video.index == 1
 
 
 @pytest.mark.slow
@@ -104,13 +107,14 @@ def test_per_title_samples_a_ts_source_on_the_frames_it_samples_in_its_mp4_copy(
 
 
 def _ts(tmp_path: Path, ffmpeg: str) -> Path:
-    """12 s at 24 fps, one keyframe every 10 s, starting 3.2 s into the TS clock (as broadcast captures do)."""
+    """12 s at 24 fps, one keyframe every 10 s, starting 3.2 s into the TS clock, its audio listed
+    first (as broadcast captures may be): the video is stream 1, and stream 0 of the MOV copy."""
     path = tmp_path / "capture.ts"
     if not path.exists():
         subprocess.run(
             [ffmpeg, "-v", "error", "-f", "lavfi", "-i", f"testsrc2=s=480x270:r={FPS}", "-f", "lavfi"]
             + ["-i", "sine=f=500", "-t", str(SECONDS), "-c:v", "libx264", "-preset", "ultrafast", "-g", "240"]
-            + ["-c:a", "aac", "-output_ts_offset", str(START), "-f", "mpegts", str(path)],
+            + ["-c:a", "aac", "-map", "1:a", "-map", "0:v", "-output_ts_offset", str(START), "-f", "mpegts", str(path)],
             check=True,
         )
     return path

@@ -7,6 +7,7 @@ Shared by tests/reliability/test_bad_inputs.py (small clips) and bench/reliabili
 from __future__ import annotations
 
 import random
+import struct
 import subprocess
 from pathlib import Path
 
@@ -43,6 +44,27 @@ def damage_middle(src: Path, dst: Path, seed: int = 1) -> Path:
         data[at : at + 64] = bytes(rnd.randrange(256) for _ in range(64))
     dst.write_bytes(bytes(data))
     return dst
+
+
+def udta_first(mp4: bytes) -> bytes:
+    """``mp4`` with its moov's udta box moved before its tracks (chunk offsets point into mdat,
+    which does not move: FFmpeg writes moov last)."""
+
+    def boxes(data: bytes) -> list[tuple[bytes, bytes]]:
+        found, at = [], 0
+        while at < len(data):
+            size, kind = struct.unpack(">I4s", data[at : at + 8])
+            found.append((kind, data[at : at + size]))
+            at += size
+        return found
+
+    out = b""
+    for kind, box in boxes(mp4):
+        if kind == b"moov":
+            children = boxes(box[8:])
+            box = box[:8] + b"".join(b for k, b in sorted(children, key=lambda c: (c[0] != b"mvhd", c[0] != b"udta")))
+        out += box
+    return out
 
 
 def make_source(kind: str, folder: Path, ffmpeg: str, base: Path, scale: int = 1) -> Path:
@@ -122,6 +144,23 @@ def make_source(kind: str, folder: Path, ffmpeg: str, base: Path, scale: int = 1
     elif kind == "raw-h264":  # an elementary stream: frames without timestamps
         p = folder / "video.h264"
         ff(ffmpeg, "-i", str(base), "-map", "0:v", "-c", "copy", "-f", "h264", str(p))
+    elif kind.startswith("cover-first-"):  # a square cover picture listed before the video
+        p = folder / f"cover-first.{kind.rsplit('-', 1)[1]}"
+        cover = folder / "cover.png"
+        ff(ffmpeg, "-f", "lavfi", "-i", "color=red:s=600x600", "-frames:v", "1", str(cover))
+        if p.suffix == ".mkv":  # Matroska: a PNG track of one picture, not flagged as cover art
+            ff(ffmpeg, "-i", str(cover), "-i", str(base), "-map", "0", "-map", "1", "-c", "copy", str(p))
+        else:  # MP4: cover art (covr) in a udta box that comes before the tracks, as some taggers write it
+            tagged = folder / "tagged.mp4"
+            streams = ["-map", "0", "-map", "1", "-c", "copy", "-disposition:v:1", "attached_pic"]
+            ff(ffmpeg, "-i", str(base), "-i", str(cover), *streams, str(tagged))
+            p.write_bytes(udta_first(tagged.read_bytes()))
+    elif kind == "audio-with-cover":
+        p = folder / "song.m4a"
+        cover = folder / "cover.png"
+        ff(ffmpeg, "-f", "lavfi", "-i", "color=red:s=300x300", "-frames:v", "1", str(cover))
+        streams = ["-map", "0", "-map", "1", "-c:a", "aac", "-c:v", "copy", "-disposition:v", "attached_pic"]
+        ff(ffmpeg, "-f", "lavfi", "-i", "sine=d=2", "-i", str(cover), *streams, str(p))
     elif kind == "no-audio":
         ff(ffmpeg, "-i", str(base), "-an", "-c", "copy", str(p))
     elif kind == "spaces in name":

@@ -9,6 +9,7 @@ a run that did not publish, and no process left running.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -53,6 +54,9 @@ SOURCES = [
     ("audio-longer-mkv", EXIT_OK, ""),  # not truncated: its video's length is packaged
     ("audio-longer-mp4", EXIT_OK, ""),
     ("raw-h264", EXIT_INPUT, "raw video stream without timestamps"),
+    ("cover-first-mkv", EXIT_OK, ""),  # the cover is not the title's video
+    ("cover-first-mp4", EXIT_OK, ""),
+    ("audio-with-cover", EXIT_INPUT, "audio only"),
     ("spaces in name", EXIT_OK, ""),
     ("unicode-name", EXIT_OK, ""),
     ("leading-dash", EXIT_OK, ""),
@@ -163,6 +167,23 @@ def test_audio_running_on_past_the_video_is_not_packaged_past_it(container, tmp_
         check=True,
     ).stdout
     assert video - 0.1 < len(pcm) / 16000 < video + 0.1  # 3.5 s before: the last segment ran on past its EXTINF
+
+
+@pytest.mark.parametrize("kind", ["cover-first-mkv", "cover-first-mp4"])
+@pytest.mark.parametrize("ladder", ["auto", "source"])
+def test_a_cover_picture_listed_first_is_not_taken_for_the_video(kind, ladder, tmp_path, ffmpeg, base):
+    source = make_source(kind, tmp_path, ffmpeg, base)
+    media = probe(source)
+    assert (media.video.index, media.video.codec) == (1, "h264")  # stream 0 is the 600x600 picture
+    assert media.duration == pytest.approx(probe(base).duration, abs=0.15)
+    extra = ["--transmux"] if ladder == "source" else []  # the copy maps the stream; the encode filters it
+    done, out, _ = _package(str(source), tmp_path, "--no-encrypt", *extra)
+    assert done.returncode == EXIT_OK, done.stderr
+    [package] = visible(out)
+    master = (out / package / "master.m3u8").read_text()
+    sizes = {tuple(map(int, r.split("x"))) for r in re.findall(r"RESOLUTION=(\d+x\d+)", master)}
+    # the base clip is 320x180: the cover would give square renditions, upscaled to 600x600
+    assert sizes and all(abs(w / h - 16 / 9) < 0.02 and w <= 320 for w, h in sizes), master
 
 
 @pytest.mark.parametrize("case_id,extra,code,words", OPTIONS, ids=[o[0] for o in OPTIONS])

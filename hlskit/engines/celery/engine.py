@@ -138,7 +138,8 @@ class CeleryEngine(Engine):
             (work / sub).mkdir(parents=True, exist_ok=True)
         # Every chunk starts inside the title: its source must be one -ss cuts on exact frames.
         shared = seekable(_shared(plan), (work / SOURCE_COPY).resolve(), ffmpeg_exe(self.config.ffmpeg))
-        spans = cut(shared, seconds, video_start(shared.source))
+        assert shared.media is not None
+        spans = cut(shared, seconds, video_start(shared.source, shared.media.video.index))
         tasks = self._tasks(shared, spans)
         if plan.schedule.encrypt:  # every key now, where the key maker is: the follower only reads them
             for index in range(plan.schedule.keys_needed(_most_segments(plan, spans))):
@@ -296,14 +297,14 @@ def task_id(run_id: str, name: str) -> str:
     return f"hlskit-{run_id}-{folder_of(name)}"
 
 
-def video_start(source: str) -> Fraction:
+def video_start(source: str, stream: int) -> Fraction:
     """When the source's first video frame is, after the container's start (seconds; 0 when unknown)."""
     try:
         with av.open(source, metadata_errors="ignore") as container:
-            stream = container.streams.video[0]
-            if stream.start_time is None or stream.time_base is None:
+            video = container.streams[stream]
+            if video.start_time is None or video.time_base is None:
                 return Fraction(0)
-            first = Fraction(stream.start_time) * stream.time_base
+            first = Fraction(video.start_time) * video.time_base
             origin = Fraction(container.start_time or 0, 1_000_000)
             return max(Fraction(0), first - origin)
     except (av.FFmpegError, IndexError):
