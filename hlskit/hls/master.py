@@ -108,11 +108,24 @@ def unique_names(names: list[str]) -> list[str]:
     return out
 
 
+def unquotable(value: str) -> bool:
+    """Whether ``value`` holds what a playlist's quoted-string cannot carry: a double quote or a line
+    break (RFC 8216 §4.2), or any other control character (§4.1: none in a playlist but line ends)."""
+    return any(c == '"' or ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in value)
+
+
+def quotable(text: str) -> str:
+    """Free text (a source stream's title) as a quoted-string carries it: double quotes become
+    single ones, control characters and line breaks spaces."""
+    cleaned = "".join("'" if c == '"' else " " if unquotable(c) else c for c in text)
+    return " ".join(cleaned.split())
+
+
 def quoted_string(value: str, what: str) -> str:
-    """``value`` as an RFC 8216 §4.2 quoted-string; ValueError when it holds a double quote or a
-    line break, which a quoted-string cannot carry."""
-    if any(c in value for c in '"\r\n'):
-        raise ValueError(f"{what} {value!r} holds a double quote or a line break (RFC 8216 §4.2)")
+    """``value`` as an RFC 8216 §4.2 quoted-string; ValueError when it holds what a quoted-string
+    cannot carry (:func:`unquotable`)."""
+    if unquotable(value):
+        raise ValueError(f"{what} {value!r} holds a double quote or a control character (RFC 8216 §4.1, §4.2)")
     return f'"{value}"'
 
 

@@ -29,7 +29,7 @@ from ..domain.options import TrackSpec, parse_track_spec
 from ..domain.plan import Clip, PackageOptions
 from ..domain.tracks import AudioRendition, SubtitleRendition, slugs
 from ..engines.subtitles import SourceTrack, extract_webvtt, source_tracks
-from ..hls.master import characteristics, unique_names
+from ..hls.master import characteristics, quotable, unique_names, unquotable
 from ..hls.subtitles import load_subtitles
 from ..hls.webvtt import Cue, WebVTT, parse_webvtt, write_webvtt
 
@@ -50,8 +50,8 @@ def plan_tracks(
     found = source_tracks(source) if Path(source).is_file() else []
     audio_src = [t for t in found if t.kind == "audio"]
     subs_src = [t for t in found if t.kind == "subtitle" and t.text]
-    added_audio = [parse_track_spec(s, "--audio") for s in options.audio]
-    added_subs = [parse_track_spec(s, "--subtitles") for s in options.subtitles]
+    added_audio = [_track_spec(s, "--audio") for s in options.audio]
+    added_subs = [_track_spec(s, "--subtitles") for s in options.subtitles]
     wanted = len(audio_src) > 1 or subs_src or added_audio or added_subs or options.audio_renditions
     if not wanted:
         if options.default_audio:
@@ -64,6 +64,22 @@ def plan_tracks(
     audio = _audio(source, audio_src, added_audio, options, kbps, length)
     subtitles = _subtitles(source, subs_src, added_subs, options, ffmpeg, media, options.clip)
     return Tracks(audio, subtitles)
+
+
+def _track_spec(spec: str, option: str) -> TrackSpec:
+    """``--audio``/``--subtitles`` read, its NAME refused where a playlist could not carry it."""
+    track = parse_track_spec(spec, option)
+    if track.name and unquotable(track.name):
+        raise InputError(
+            f"{option} {spec!r}: its NAME holds a double quote, a line break or another control character, "
+            "which a playlist's NAME cannot carry (RFC 8216 §4.2): write the name without them."
+        )
+    return track
+
+
+def _title(track: SourceTrack) -> str | None:
+    """A source stream's title as a NAME (its double quotes and control characters replaced)."""
+    return quotable(track.title) or None if track.title else None
 
 
 def _source_language(track: SourceTrack, source: str) -> str | None:
@@ -85,7 +101,7 @@ def _audio(
     entries: list[tuple[str, int, str | None, str | None, str | None]] = []  # input, stream, lang, title, chars
     for t in streams:
         chars = characteristics("AUDIO", visual_impaired=t.visual_impaired)
-        entries.append((source, t.index, _source_language(t, source), t.title, chars))
+        entries.append((source, t.index, _source_language(t, source), _title(t), chars))
     for spec in added:
         _check_added_audio(spec, length, options.clip)
         entries.append((str(Path(spec.path).resolve()), 0, spec.language, spec.name, None))
@@ -149,7 +165,7 @@ def _subtitles(
     tracks: list[tuple[WebVTT, str | None, str | None, bool, bool, bool]] = []  # doc, lang, title, default, forced, sdh
     for t in streams:
         doc = parse_webvtt(extract_webvtt(ffmpeg, source, t), f"subtitle stream {t.index} of {source}")
-        tracks.append((doc, _source_language(t, source), t.title, t.default, t.forced, t.hearing_impaired))
+        tracks.append((doc, _source_language(t, source), _title(t), t.default, t.forced, t.hearing_impaired))
     for spec in added:
         path = Path(spec.path)
         if not path.is_file():

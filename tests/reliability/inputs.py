@@ -161,6 +161,12 @@ def make_source(kind: str, folder: Path, ffmpeg: str, base: Path, scale: int = 1
         ff(ffmpeg, "-f", "lavfi", "-i", "color=red:s=300x300", "-frames:v", "1", str(cover))
         streams = ["-map", "0", "-map", "1", "-c:a", "aac", "-c:v", "copy", "-disposition:v", "attached_pic"]
         ff(ffmpeg, "-f", "lavfi", "-i", "sine=d=2", "-i", str(cover), *streams, str(p))
+    elif kind == "quoted-track-titles":  # two audio streams, one titled with double quotes and a tab
+        p = folder / "titles.mkv"
+        tags = ["-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra"]
+        tags += ["-metadata:s:a:1", 'title=Le "Director"\tcut']
+        streams = ["-map", "0:v", "-map", "0:a", "-map", "1:a", "-c:v", "copy", "-c:a", "aac"]
+        ff(ffmpeg, "-i", str(base), "-f", "lavfi", "-i", "sine=f=300", "-shortest", *streams, *tags, str(p))
     elif kind == "no-audio":
         ff(ffmpeg, "-i", str(base), "-an", "-c", "copy", str(p))
     elif kind == "spaces in name":

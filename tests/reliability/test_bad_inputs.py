@@ -57,6 +57,7 @@ SOURCES = [
     ("cover-first-mkv", EXIT_OK, ""),  # the cover is not the title's video
     ("cover-first-mp4", EXIT_OK, ""),
     ("audio-with-cover", EXIT_INPUT, "audio only"),
+    ("quoted-track-titles", EXIT_OK, ""),  # a title a playlist's NAME cannot carry is cleaned
     ("spaces in name", EXIT_OK, ""),
     ("unicode-name", EXIT_OK, ""),
     ("leading-dash", EXIT_OK, ""),
@@ -91,6 +92,12 @@ OPTIONS = [
     ("out-is-a-file", ["--out", "{dir}/a-file"], EXIT_INPUT, "is a file"),
     ("out-under-a-file", ["--out", "{dir}/a-file/sub"], EXIT_INPUT, "which is a file"),
     ("key-url-not-http", ["--key-url", "ftp://keys"], EXIT_INPUT, "http(s) URL"),
+    # the key URL goes into every EXT-X-KEY's quoted URI: refused before anything is encoded
+    ("key-url-quote", ["--key-url", 'https://k.example.com/k"x'], EXIT_INPUT, "URI characters"),
+    ("key-url-space", ["--key-url", "https://k.example.com/a b"], EXIT_INPUT, "URI characters"),
+    ("key-url-line-break", ["--key-url", "/keys\n#EXT-X-ENDLIST"], EXIT_INPUT, "URI characters"),
+    ("audio-name-quote", ["--audio", '{dir}/a-file:fr:Le "cut"'], EXIT_INPUT, "NAME cannot carry"),
+    ("subtitles-name-line-break", ["--subtitles", "{dir}/a-file:fr:A\nB"], EXIT_INPUT, "NAME cannot carry"),
     ("content-id-slash", ["--content-id", "a/b"], EXIT_INPUT, "not valid"),
     ("source-like-an-option", ["--bogus"], EXIT_INPUT, "no such option"),
 ]
@@ -167,6 +174,15 @@ def test_audio_running_on_past_the_video_is_not_packaged_past_it(container, tmp_
         check=True,
     ).stdout
     assert video - 0.1 < len(pcm) / 16000 < video + 0.1  # 3.5 s before: the last segment ran on past its EXTINF
+
+
+def test_source_track_titles_become_names_a_playlist_can_carry(tmp_path, ffmpeg, base):
+    source = make_source("quoted-track-titles", tmp_path, ffmpeg, base)
+    done, out, _ = _package(str(source), tmp_path, "--no-encrypt")
+    assert done.returncode == EXIT_OK, done.stderr  # before: a traceback after the whole encode
+    [package] = visible(out)
+    names = re.findall(r'NAME="([^"]*)"', (out / package / "master.m3u8").read_text())
+    assert names == ["English", "Le 'Director' cut"], names  # double quotes single, the tab a space
 
 
 @pytest.mark.parametrize("kind", ["cover-first-mkv", "cover-first-mp4"])

@@ -13,8 +13,10 @@ from hlskit.hls.master import (
     RenditionInfo,
     VariantInfo,
     characteristics,
+    quotable,
     quoted_string,
     unique_names,
+    unquotable,
 )
 from hlskit.hls.model import Rendition
 from hlskit.hls.playlist import MasterPlaylist, parse
@@ -180,8 +182,11 @@ def test_media_tag_guards():
     for bad in (RenditionInfo("AUDIO", "a", 'say "hi"', "a.m3u8"), RenditionInfo("CLOSED-CAPTIONS", "c", "x", "")):
         with pytest.raises(ValueError):
             media_tag(bad)
-    with pytest.raises(ValueError, match="line break"):
-        quoted_string("a\nb", "NAME")
+    for bad in ("a\nb", "a\tb", "a\x85b", 'a"b'):  # RFC 8216 §4.1: no control character; §4.2: no quote
+        with pytest.raises(ValueError, match="double quote or a control character"):
+            quoted_string(bad, "NAME")
+    assert quotable('Le "cut"\t\r\n(v2)\x7f') == "Le 'cut' (v2)" and not unquotable(quotable('"\n'))
+    assert unquotable("Français") is False  # any other character, accents included, is fine
 
 
 def test_names_and_characteristics():
