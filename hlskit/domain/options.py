@@ -169,14 +169,14 @@ def parse_text_watermark(spec: str) -> Watermark:
     if not text.strip():
         raise InputError(f"text watermark {spec!r} has no text: write TEXT[:ReferPos:Dx:Dy:Size].")
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        fields_used = [(name, conv, fmt) for _, name, fmt, conv in string.Formatter().parse(text) if name is not None]
     except ValueError:
         raise InputError(f"text watermark {spec!r} has an unmatched brace: write {{{{ or }}}} for a literal brace.")
-    unknown = names - set(TEXT_FIELDS)
-    if unknown:
-        raise InputError(
-            f"text watermark {spec!r} uses {{{sorted(unknown)[0]}}}: only {{definition}} can be filled in."
-        )
+    # Only the bare field: a conversion (!r) or format spec ({definition:>99999999}) is refused too.
+    for name, conv, fmt in fields_used:
+        if name not in TEXT_FIELDS or conv or fmt:
+            used = name + (f"!{conv}" if conv else "") + (f":{fmt}" if fmt else "")
+            raise InputError(f"text watermark {spec!r} uses {{{used}}}: only {{definition}} can be filled in.")
     return Watermark(kind="text", text=text, **_placement(fields, spec, DEFAULT_TEXT_SIZE))
 
 

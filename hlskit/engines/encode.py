@@ -243,8 +243,10 @@ def build_encode(
             x, y = _place(wm, rung.width, rung.height, "tw", "th")
             font = _font_file()
             fontopt = f"fontfile='{_escape_filter_path(font)}':" if font else ""
+            # expansion=none: the text is shown as written (drawtext would read "100% free" as a
+            # %{...} sequence and fail, and drop every backslash)
             graph.append(
-                f"[{label}]drawtext={fontopt}textfile='{_escape_filter_path(str(textfile))}':"
+                f"[{label}]drawtext={fontopt}textfile='{_escape_filter_path(str(textfile))}':expansion=none:"
                 f"fontsize={size}:fontcolor=white@0.85:borderw={max(1, size // 16)}:bordercolor=black@0.6:"
                 f"x={x}:y={y}[{label}t{k}]"
             )

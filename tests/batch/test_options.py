@@ -178,6 +178,8 @@ def test_text_with_colons_stays_text():
         (":TopLeft", "no text"),
         ("Hi {name}", r"uses \{name\}"),
         ("Hi {", "unmatched brace"),
+        ("{definition:>99999999999}", r"uses \{definition:>99999999999\}"),  # was a MemoryError traceback
+        ("{definition!r}", r"uses \{definition!r\}"),
         ("Hi:TopLeft:0:0:-1", "Width '-1'"),
     ],
 )

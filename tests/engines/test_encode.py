@@ -161,7 +161,7 @@ def test_a_text_watermark_reads_its_text_from_a_file_outside_the_package(tmp_pat
     args = encode(p, tmp_path)
     draws = [s for s in graph(args) if "drawtext=" in s]
     assert len(draws) == 2
-    assert f"textfile='{tmp_path / 'text' / 'text-0-0.txt'}'" in draws[0] and "fontsize=18:" in draws[0]
+    assert f"textfile='{tmp_path / 'text' / 'text-0-0.txt'}':expansion=none:" in draws[0] and "fontsize=18:" in draws[0]
     assert "fontsize=36:" in draws[1] and ":x=8:y=14[" in draws[1]
     assert not (tmp_path / "text").exists()
     (tmp_path / "text").mkdir()

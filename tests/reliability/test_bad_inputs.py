@@ -89,6 +89,8 @@ OPTIONS = [
     ("watermark-not-png", ["--watermark", "{dir}/invalid.toml"], EXIT_INPUT, "not a PNG"),
     ("watermark-bad-position", ["--watermark", "{dir}/logo.png:Middle"], EXIT_INPUT, "position"),
     ("text-watermark-bad-field", ["--text-watermark", "Hi {user}"], EXIT_INPUT, "only {definition}"),
+    ("text-watermark-format-spec", ["--text-watermark", "{definition:>99999999999}"], EXIT_INPUT, "only {definition}"),
+    ("text-watermark-percent", ["--text-watermark", "100% \\ {definition}"], EXIT_OK, ""),  # drawtext failed on it
     ("out-is-a-file", ["--out", "{dir}/a-file"], EXIT_INPUT, "is a file"),
     ("out-under-a-file", ["--out", "{dir}/a-file/sub"], EXIT_INPUT, "which is a file"),
     ("key-url-not-http", ["--key-url", "ftp://keys"], EXIT_INPUT, "http(s) URL"),
