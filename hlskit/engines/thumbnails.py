@@ -6,7 +6,9 @@ de-facto format JW Player and the video.js thumbnail plugins read: WebVTT cues (
 section 4) whose payload is ``sprite.jpg#xywh=x,y,w,h``, a W3C Media Fragments URI spatial
 fragment (section 4.2) naming the tile in pixels. One FFmpeg run decodes the source (or the clip)
 once: ``fps`` keeps one frame per interval (``round=up``: the frame at each cue's start; FFmpeg's
-default, ``near``, keeps the one just before the middle), ``scale`` makes tiles 160 px wide in the
+default, ``near``, keeps the one just before the middle; ``start_time=0``: the first tile is the
+first frame even when a clip's first frame falls after 0, where ``round=up`` would give it the
+next interval's slot, past a short clip's end, and no tile at all), ``scale`` makes tiles 160 px wide in the
 display aspect, ``tile`` lays them out. Both files go into the package's staging folder, so they
 are published with it.
 """
@@ -67,7 +69,7 @@ def layout_for(duration: float, display_width: int, display_height: int) -> Layo
 def sprite_filter(layout: Layout) -> str:
     """The filters that turn decoded pictures into the sprite: one frame per interval, tiled."""
     return (
-        f"fps=1/{layout.interval}:round=up,scale={layout.width}:{layout.height}:flags=bicubic,setsar=1,"
+        f"fps=1/{layout.interval}:round=up:start_time=0,scale={layout.width}:{layout.height}:flags=bicubic,setsar=1,"
         f"tile={layout.columns}x{layout.rows}"
     )
 
@@ -118,7 +120,8 @@ def sprite_args(ffmpeg: str, plan: PackagePlan, layout: Layout, out: Path) -> li
         args += ["-skip_frame", "nokey"]
     tone = f"{tone_map_chain(media.video.color_transfer or '')}," if hdr_kind(media) else ""
     graph = tone + sprite_filter(layout)
-    return args + ["-i", plan.source, "-an", "-sn", "-vf", graph, "-frames:v", "1", "-q:v", "5", str(out)]
+    args += ["-i", plan.source, "-map", f"0:{media.video.index}", "-vf", graph]
+    return args + ["-frames:v", "1", "-q:v", "5", str(out)]
 
 
 def write_thumbnails(plan: PackagePlan, ffmpeg: str, duration: float, timeout: float = 600) -> Thumbnails:

@@ -85,6 +85,8 @@ OPTIONS = [
     ("clip-ends-after-end", ["--clip", "1+5"], EXIT_INPUT, "ends after the end"),
     ("clip-not-a-time", ["--clip", "abc"], EXIT_INPUT, "not a time"),
     ("clip-near-end", ["--clip", "1.8"], EXIT_INPUT, "too short"),
+    # starts between two frames: the sprite's one tile once fell past the clip's end and FFmpeg failed
+    ("clip-between-frames", ["--clip", "1.25+0.6"], EXIT_OK, ""),
     ("watermark-missing", ["--watermark", "{dir}/nope.png"], EXIT_INPUT, "does not exist"),
     ("watermark-not-png", ["--watermark", "{dir}/invalid.toml"], EXIT_INPUT, "not a PNG"),
     ("watermark-bad-position", ["--watermark", "{dir}/logo.png:Middle"], EXIT_INPUT, "position"),
