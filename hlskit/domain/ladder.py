@@ -7,11 +7,22 @@ follow the source's display aspect ratio and are rounded to even numbers (H.264 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import InputError
+from .names import DOWNLOADS
+from .tracks import AUDIO_DIR, SUBTITLES_DIR
+
+# A definition's name is a folder of the package and a path segment of every URI to it: ASCII
+# (RFC 3986 §2: a playlist's URIs hold no other characters), not one of the package's own
+# folders nor the copied source's rung, and no codec suffix, which names a definition's HEVC or
+# AV1 variant (Rung.name); compared without case, as a case-insensitive file system would.
+DEFINITION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+RESERVED_NAMES = {AUDIO_DIR, SUBTITLES_DIR, DOWNLOADS, "source"}
+CODEC_SUFFIX = re.compile(r"-(h264|hevc|av1)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -113,15 +124,23 @@ def load_ladder_file(path: str | Path) -> list[Definition]:
             raise InputError(
                 f"ladder file {p}, definition {i}: needs name, width and video_kbps ({exc}): fix that rung."
             )
-        if not d.name.replace("-", "").replace("_", "").isalnum():
-            raise InputError(f"ladder file {p}, definition {i}: name {d.name!r} must be letters, digits, - or _.")
+        if not DEFINITION_NAME.fullmatch(d.name):
+            raise InputError(
+                f"ladder file {p}, definition {i}: name {d.name!r} must be 1-32 ASCII letters, digits, - or _, "
+                "starting with a letter or digit."
+            )
+        if d.name.lower() in RESERVED_NAMES or CODEC_SUFFIX.search(d.name):
+            raise InputError(
+                f"ladder file {p}, definition {i}: name {d.name!r} is taken by the package's own folders or a "
+                "definition's HEVC/AV1 variant (LD-hevc): choose another name."
+            )
         if not (16 <= d.width <= 8192 and 10 <= d.video_kbps <= 200_000 and 8 <= d.audio_kbps <= 512):
             raise InputError(
                 f"ladder file {p}, definition {d.name}: width must be 16-8192, video_kbps 10-200000 and "
                 f"audio_kbps 8-512, got {d.width}, {d.video_kbps} and {d.audio_kbps}."
             )
         out.append(d)
-    names = [d.name for d in out]
+    names = [d.name.lower() for d in out]
     if len(set(names)) != len(names):
         raise InputError(f"ladder file {p} repeats a definition name: give each rung its own name.")
     return sorted(out, key=lambda d: (d.width, d.video_kbps))

@@ -116,7 +116,18 @@ def test_a_folder_or_an_empty_list_is_no_ladder(tmp_path):
         ("name = 1", "has no [[definition]] tables"),
         ('[[definition]]\nname="a"\nwidth=320\nvideo_kbps=300\n[other]\nx=1', "unknown key 'other'"),
         ('[[definition]]\nname="a"\nwidth=320\nvideo_kbps=300\nfps=30', "unknown key 'fps'"),
-        ('[[definition]]\nname="a b"\nwidth=320\nvideo_kbps=300', "must be letters, digits, - or _"),
+        ('[[definition]]\nname="a b"\nwidth=320\nvideo_kbps=300', "must be 1-32 ASCII letters, digits, - or _"),
+        # a playlist's URIs are ASCII (RFC 3986 §2): the folder name would have to be percent-encoded
+        ('[[definition]]\nname="高清"\nwidth=320\nvideo_kbps=300', "must be 1-32 ASCII letters"),
+        ('[[definition]]\nname="-x"\nwidth=320\nvideo_kbps=300', "starting with a letter or digit"),
+        # the package's own folders, and the name of LD's HEVC variant (it failed late, publishing)
+        ('[[definition]]\nname="audio"\nwidth=320\nvideo_kbps=300', "is taken by the package's own folders"),
+        ('[[definition]]\nname="Downloads"\nwidth=320\nvideo_kbps=300', "is taken"),
+        ('[[definition]]\nname="LD-HEVC"\nwidth=320\nvideo_kbps=300', "HEVC/AV1 variant"),
+        (
+            '[[definition]]\nname="ld"\nwidth=320\nvideo_kbps=300\n[[definition]]\nname="LD"\nwidth=640\nvideo_kbps=600',
+            "repeats a definition name",  # one folder on a case-insensitive file system
+        ),
         ('[[definition]]\nname="a"\nwidth=9000\nvideo_kbps=300', "width must be 16-8192"),
         (
             '[[definition]]\nname="a"\nwidth=320\nvideo_kbps=300\n[[definition]]\nname="a"\nwidth=640\nvideo_kbps=600',
