@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from ..aliyun.mns import MnsQueue
 from ..domain.configs import NotifyConfig
 from ..domain.errors import ConfigError, HlskitError, InputError
+from ..domain.ids import is_uri_text
 from .events import ATTEMPT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, load_notify_secret, sign
 
 log = logging.getLogger("hlskit.notify")
@@ -98,12 +99,30 @@ def register_target(scheme: str, factory: TargetFactory) -> None:
 
 
 def _webhook(spec: str, config: NotifyConfig) -> Target:
-    if not urlsplit(spec).hostname:
-        raise InputError(f"notify target {spec!r} has no host: write https://host/path.")
+    _check_url(spec)
     return WebhookTarget(spec, load_notify_secret(config))
 
 
+def _check_url(spec: str) -> None:
+    try:
+        parts = urlsplit(spec)
+        host, _ = parts.hostname, parts.port  # port: ValueError when it is not a number 0-65535
+    except ValueError as exc:  # an unclosed [IPv6] bracket, a bad port
+        raise InputError(f"notify target {spec!r} is not a valid URL ({exc}): write https://host[:port]/path.")
+    if not host:
+        raise InputError(f"notify target {spec!r} has no host: write https://host/path.")
+    if not is_uri_text(spec):
+        raise InputError(
+            f"notify target {spec!r} holds characters a URL cannot (a space, a quote, a control character): "
+            "percent-encode them."
+        )
+
+
 def _command(spec: str, config: NotifyConfig) -> Target:
+    return CommandTarget(_argv(spec))
+
+
+def _argv(spec: str) -> list[str]:
     try:
         argv = shlex.split(spec[len("exec:") :])
     except ValueError as exc:
@@ -112,7 +131,7 @@ def _command(spec: str, config: NotifyConfig) -> Target:
         raise InputError(f"notify target {spec!r} names no command: write exec:/path/to/cmd [args].")
     if not shutil.which(argv[0]):
         raise InputError(f"notify command {argv[0]!r} is not an executable file: give its full path.")
-    return CommandTarget(argv)
+    return argv
 
 
 register_target("http", _webhook)
@@ -121,11 +140,25 @@ register_target("exec", _command)
 
 
 def parse_target(spec: str, config: NotifyConfig) -> Target:
+    return _factory(spec)(spec, config)
+
+
+def check_target(spec: str) -> None:
+    """Refuse a bad target as :func:`parse_target` would, making nothing (no webhook secret file):
+    for ``--dry-run``. An extension's scheme (``mns``) is only checked to be known."""
+    _factory(spec)  # an unknown scheme is refused
     scheme = spec.partition(":")[0].lower()
-    factory = _FACTORIES.get(scheme)
+    if scheme in ("http", "https"):
+        _check_url(spec)
+    elif scheme == "exec":
+        _argv(spec)
+
+
+def _factory(spec: str) -> TargetFactory:
+    factory = _FACTORIES.get(spec.partition(":")[0].lower())
     if factory is None:
         raise InputError(f"notify target {spec!r} is not supported: use https://..., http://... or exec:/path/to/cmd.")
-    return factory(spec, config)
+    return factory
 
 
 class MnsTarget:

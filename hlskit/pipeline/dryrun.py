@@ -16,6 +16,7 @@ from ..domain.plan import PackageOptions
 from ..domain.settings import Settings
 from ..engines import get_engine
 from ..engines.encoders import maxrate_kbps
+from ..notify import check_target
 from .plan import plan_package
 
 DRY_RUN_ID = "dry-run"
@@ -24,6 +25,8 @@ DRY_RUN_ID = "dry-run"
 def dry_run(source: str, out: str, settings: Settings, options: PackageOptions) -> dict[str, Any]:
     """What ``hlskit package`` would do with these arguments, as JSON-ready data."""
     engine = get_engine(options.engine or settings.engine, settings)
+    for target in (t.strip() for t in options.notify if t.strip()):  # a bad one is refused here too
+        check_target(target)
     plan = plan_package(source, out, settings, options, DRY_RUN_ID, engine)
     media = plan.media
     report: dict[str, Any] = {

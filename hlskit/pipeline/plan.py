@@ -16,7 +16,7 @@ from typing import Any
 
 from ..domain.errors import InputError
 from ..domain.formats import FMP4_ONLY, parse_codecs
-from ..domain.ids import check_content_id
+from ..domain.ids import check_content_id, is_uri_text
 from ..domain.keys import KeySchedule
 from ..domain.ladder import Rung, cap_to_source, choose_ladder, parse_ladder_option
 from ..domain.media import MediaInfo
@@ -38,7 +38,6 @@ from .transmux import check_transmux_options, plan_source, source_codec, split_l
 # Shorter sources make one-frame segments that players stall on and that round to a 0 s
 # EXT-X-TARGETDURATION (RFC 8216 §4.3.3.1); they are refused up front instead.
 MIN_SECONDS = 0.5
-URI_TEXT = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")  # RFC 3986 §2: the characters a URI holds
 
 
 def default_content_id(source: str) -> str:
@@ -54,9 +53,8 @@ def check_options(options: PackageOptions, settings: Settings) -> tuple[int, str
     key_url = options.key_url or settings.key_url
     # A root-relative path ("/keys") is an RFC 3986 §4.2 relative reference: players resolve it
     # against the playlist's URL (RFC 8216 §4.1, RFC 3986 §5), so one package plays from any host.
-    # It goes into every EXT-X-KEY's quoted URI: URI characters only (RFC 3986 §2), so no space,
-    # double quote or line break can break the tag (RFC 8216 §4.2).
-    if options.encrypt and not (re.match(r"https?://[^/]+|/(?!/)", key_url or "") and URI_TEXT.fullmatch(key_url)):
+    # It goes into every EXT-X-KEY's quoted URI: URI characters only.
+    if options.encrypt and not (re.match(r"https?://[^/]+|/(?!/)", key_url or "") and is_uri_text(key_url)):
         raise InputError(
             "--key-url must be an http(s) URL such as http://127.0.0.1:8000/keys or a root-relative path "
             f"such as /keys, in URI characters (percent-encode spaces and quotes), got {key_url!r}."

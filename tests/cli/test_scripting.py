@@ -59,6 +59,12 @@ def test_package_dry_run_json_gives_the_plan_and_the_ffmpeg_command_and_touches_
 
     text = run(tmp_path, "package", str(clip), "--out", "out", "--content-id", "dry", "--dry-run")
     assert text.returncode == 0, text.stderr
+    # a webhook is checked without its signing secret being made (no home folder either)
+    hook = ["--notify", "https://hooks.example.com/hls", "--dry-run"]
+    assert run(tmp_path, "package", str(clip), "--out", "out", *hook).returncode == 0
+    assert not (tmp_path / "home").exists()
+    bad = run(tmp_path, "package", str(clip), "--out", "out", "--notify", "https://hooks example.com/", "--dry-run")
+    assert bad.returncode == 2 and "characters a URL cannot" in bad.stderr, bad.stderr
     assert "nothing was written" in text.stdout and "ffmpeg: " in text.stdout and "-b:v" in text.stdout
     assert not (tmp_path / "out").exists() and not (tmp_path / "home").exists()
 

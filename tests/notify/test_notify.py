@@ -184,6 +184,10 @@ def test_command_target_gets_the_event_on_stdin_once(tmp_path, settings, store):
         ("ftp://example.com/x", "not supported"),
         ("mns:mts-queue", "need an MNS endpoint"),
         ("https:///path", "no host"),
+        ("https://[::1/hook", "not a valid URL"),  # was a ValueError traceback
+        ("https://hooks.example.com:99999/h", "not a valid URL"),
+        ("https://hooks example.com/h", "characters a URL cannot"),  # was accepted, then never delivered
+        ('https://hooks.example.com/"h', "characters a URL cannot"),
         ("exec:", "names no command"),
         ("exec:/no/such/cmd --flag", "not an executable"),
         ("exec:/bin/echo 'unclosed", "quotes"),

@@ -103,6 +103,7 @@ OPTIONS = [
     ("audio-name-quote", ["--audio", '{dir}/a-file:fr:Le "cut"'], EXIT_INPUT, "NAME cannot carry"),
     ("subtitles-name-line-break", ["--subtitles", "{dir}/a-file:fr:A\nB"], EXIT_INPUT, "NAME cannot carry"),
     ("content-id-slash", ["--content-id", "a/b"], EXIT_INPUT, "not valid"),
+    ("notify-bad-ipv6", ["--notify", "https://[::1/hook"], EXIT_INPUT, "not a valid URL"),
     ("source-like-an-option", ["--bogus"], EXIT_INPUT, "no such option"),
 ]
 
