@@ -44,19 +44,8 @@ def seekable(plan: PackagePlan, copy: Path, ffmpeg: str) -> PackagePlan:
 def remux_to_mov(ffmpeg: str, source: str, media: MediaInfo, copy: Path, audio: bool = True) -> None:
     """Copy the source's video stream (and its audio, unless ``audio`` is False) into a MOV at
     ``copy`` without re-encoding; InputError, and no copy left, when FFmpeg cannot."""
-    args = [
-        ffmpeg,
-        "-hide_banner",
-        "-nostdin",
-        "-y",
-        "-loglevel",
-        "error",
-        "-i",
-        source,
-        "-map",
-        f"0:{media.video.index}",
-    ]
-    args += ["-map", "0:a?"] if audio else []
+    args = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", source]
+    args += ["-map", f"0:{media.video.index}"] + (["-map", "0:a?"] if audio else [])
     args += ["-c", "copy", "-f", "mov", str(copy)]
     proc = popen_tied(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace")
     try:

@@ -8,8 +8,8 @@ fragment (section 4.2) naming the tile in pixels. One FFmpeg run decodes the sou
 once: ``fps`` keeps one frame per interval (``round=up``: the frame at each cue's start; FFmpeg's
 default, ``near``, keeps the one just before the middle; ``start_time=0``: the first tile is the
 first frame even when a clip's first frame falls after 0, where ``round=up`` would give it the
-next interval's slot, past a short clip's end, and no tile at all), ``scale`` makes tiles 160 px wide in the
-display aspect, ``tile`` lays them out. Both files go into the package's staging folder, so they
+next interval's slot, past a short clip's end, and no tile at all), ``scale`` makes tiles 160 px
+wide in the display aspect, ``tile`` lays them out. Both files go into the package's staging folder, so they
 are published with it.
 """
 

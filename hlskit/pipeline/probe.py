@@ -85,7 +85,7 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
         if not vstreams:
             kind = "audio only" if container.streams.audio else "no video stream"
             raise InputError(f"{name} has {kind}: hlskit needs a video; give a file with a video track.")
-        vs = max(vstreams, key=_title_rank)  # the first of the best: as FFmpeg's own choice would be
+        vs = max(vstreams, key=_title_rank)  # the first of the best-ranked
         astream = container.streams.audio[0] if container.streams.audio else None
         duration = _duration(container, vs) or (None if is_url else _demuxed_duration(target, vs.index))
         if not duration and container.format.name in RAW_VIDEO:
@@ -187,10 +187,11 @@ def _video_bit_rate(container: Any, vs: Any, size: int, duration: float) -> int 
 
 
 def keyframe_times(path: str | Path, stream: int, start: float = 0.0, end: float | None = None) -> list[float]:
-    """Presentation times (seconds from the video's first frame) of the keyframes of stream ``stream`` of ``path`` from
-    ``start`` to ``end``, read from the packets (no decoding): where a copy of the video can be cut into segments. A
-    keyframe that is not a clean random access point (an H.264 or HEVC picture after which earlier
-    frames still follow: an open GOP's I or CRA picture) is returned negated."""
+    """Presentation times (seconds from the video's first frame) of the keyframes of the video stream
+    ``stream`` of ``path`` from ``start`` to ``end``, read from the packets (no decoding): where a copy
+    of the video can be cut into segments. A keyframe that is not a clean random access point (an
+    H.264 or HEVC picture after which earlier frames still follow: an open GOP's I or CRA picture)
+    is returned negated."""
     times = []
     with av.open(str(path), metadata_errors="ignore") as container:
         vs = container.streams[stream]

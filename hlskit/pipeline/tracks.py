@@ -79,7 +79,7 @@ def _track_spec(spec: str, option: str) -> TrackSpec:
 
 def _title(track: SourceTrack) -> str | None:
     """A source stream's title as a NAME (its double quotes and control characters replaced)."""
-    return quotable(track.title) or None if track.title else None
+    return quotable(track.title or "") or None
 
 
 def _source_language(track: SourceTrack, source: str) -> str | None:
