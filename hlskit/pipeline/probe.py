@@ -154,9 +154,13 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
         )
 
 
-def _title_rank(stream: Any) -> tuple[bool, bool]:
-    """How surely ``stream`` is the title's video: not a picture codec, then flagged default."""
-    return stream.codec_context.name not in PICTURE_CODECS, bool(stream.disposition & av.stream.Disposition.default)
+def _title_rank(stream: Any) -> tuple[bool, bool, int]:
+    """How surely ``stream`` is the title's video: not a picture codec, then flagged default, then
+    the larger picture (FFmpeg's own choice ranks the last two so too), so a camera's low-resolution
+    preview track listed first is passed over."""
+    cc = stream.codec_context
+    default = bool(stream.disposition & av.stream.Disposition.default)
+    return cc.name not in PICTURE_CODECS, default, (cc.width or 0) * (cc.height or 0)
 
 
 # AVFieldOrder (libavcodec/defs.h): 1 progressive, 2-5 interlaced (top/bottom field coded and shown first)

@@ -155,6 +155,35 @@ def make_source(kind: str, folder: Path, ffmpeg: str, base: Path, scale: int = 1
             streams = ["-map", "0", "-map", "1", "-c", "copy", "-disposition:v:1", "attached_pic"]
             ff(ffmpeg, "-i", str(base), "-i", str(cover), *streams, str(tagged))
             p.write_bytes(udta_first(tagged.read_bytes()))
+    elif kind == "preview-track-first":  # a camera's 160x90 preview track before the 320x180 video, both default
+        p = folder / "preview-first.mkv"
+        preview = ["-f", "lavfi", "-i", "testsrc2=s=160x90:r=30:d=2"]
+        streams = [
+            "-map",
+            "0:v",
+            "-map",
+            "1:v",
+            "-map",
+            "1:a",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "copy",
+        ]
+        ff(
+            ffmpeg,
+            *preview,
+            "-i",
+            str(base),
+            *streams,
+            "-disposition:v:0",
+            "default",
+            "-disposition:v:1",
+            "default",
+            str(p),
+        )
     elif kind == "audio-with-cover":
         p = folder / "song.m4a"
         cover = folder / "cover.png"

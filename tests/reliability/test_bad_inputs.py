@@ -196,6 +196,9 @@ def test_a_cover_picture_listed_first_is_not_taken_for_the_video(kind, ladder, t
     source = make_source(kind, tmp_path, ffmpeg, base)
     media = probe(source)
     assert (media.video.index, media.video.codec) == (1, "h264")  # stream 0 is the 600x600 picture
+    if kind == "cover-first-mkv":  # and of two real videos, both default, the larger one
+        preview = probe(make_source("preview-track-first", tmp_path, ffmpeg, base)).video
+        assert (preview.index, preview.display_width) == (1, 320)
     assert media.duration == pytest.approx(probe(base).duration, abs=0.15)
     extra = ["--transmux"] if ladder == "source" else []  # the copy maps the stream; the encode filters it
     done, out, _ = _package(str(source), tmp_path, "--no-encrypt", *extra)
