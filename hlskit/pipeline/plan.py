@@ -273,6 +273,7 @@ def plan_package(
     if not engine.capabilities.muxed_audio and media.audio is not None:
         options = dataclasses.replace(options, audio_renditions=True)
     tracks = plan_tracks(source, media, options, rungs, ffmpeg_exe(settings.ffmpeg_config()), length)
+    notes += tracks.warnings
     if (tracks.audio or tracks.subtitles) and not engine.capabilities.renditions:
         can = engines_where(lambda c: c.renditions)
         raise InputError(

@@ -16,7 +16,7 @@ stream (else its first), or the language of ``--default-audio``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
@@ -31,7 +31,7 @@ from ..domain.tracks import AudioRendition, SubtitleRendition, slugs
 from ..engines.subtitles import SourceTrack, extract_webvtt, source_tracks
 from ..hls.master import characteristics, quotable, unique_names, unquotable
 from ..hls.subtitles import load_subtitles
-from ..hls.webvtt import Cue, WebVTT, parse_webvtt, write_webvtt
+from ..hls.webvtt import Cue, WebVTT, format_timestamp, parse_webvtt, write_webvtt
 
 SHORT_AUDIO_SLACK = 0.5  # seconds an added audio file may be shorter than the video (encoder padding, rounding)
 
@@ -40,6 +40,7 @@ SHORT_AUDIO_SLACK = 0.5  # seconds an added audio file may be shorter than the v
 class Tracks:
     audio: list[AudioRendition]
     subtitles: list[SubtitleRendition]
+    warnings: list[str] = field(default_factory=list)  # sentences for the run's warnings
 
 
 def plan_tracks(
@@ -62,8 +63,9 @@ def plan_tracks(
         return Tracks([], [])
     kbps = max((r.definition.audio_kbps for r in rungs), default=128)
     audio = _audio(source, audio_src, added_audio, options, kbps, length)
-    subtitles = _subtitles(source, subs_src, added_subs, options, ffmpeg, media, options.clip)
-    return Tracks(audio, subtitles)
+    warnings: list[str] = []
+    subtitles = _subtitles(source, subs_src, added_subs, options, ffmpeg, length, warnings)
+    return Tracks(audio, subtitles, warnings)
 
 
 def _track_spec(spec: str, option: str) -> TrackSpec:
@@ -159,9 +161,10 @@ def _subtitles(
     added: list[TrackSpec],
     options: PackageOptions,
     ffmpeg: str,
-    media: MediaInfo,
-    clip: Clip | None,
+    length: float,
+    warnings: list[str],
 ) -> list[SubtitleRendition]:
+    clip = options.clip
     tracks: list[tuple[WebVTT, str | None, str | None, bool, bool, bool]] = []  # doc, lang, title, default, forced, sdh
     for t in streams:
         doc = parse_webvtt(extract_webvtt(ffmpeg, source, t), f"subtitle stream {t.index} of {source}")
@@ -170,9 +173,10 @@ def _subtitles(
         path = Path(spec.path)
         if not path.is_file():
             raise InputError(f"--subtitles file {spec.path} does not exist: check the path.")
-        tracks.append(
-            (load_subtitles(path, options.subtitle_encoding), spec.language, spec.name, False, spec.forced, spec.sdh)
-        )
+        doc = load_subtitles(path, options.subtitle_encoding)
+        if clip is None:  # a clip cuts the film's subtitles on purpose
+            warnings += _cues_past_the_end(doc.cues, spec.path, length)
+        tracks.append((doc, spec.language, spec.name, False, spec.forced, spec.sdh))
     names = unique_names(
         [title or _subtitle_name(lang, forced, i) for i, (_, lang, title, _, forced, _) in enumerate(tracks)]
     )
@@ -191,6 +195,24 @@ def _subtitles(
             )
         )
     return out
+
+
+def _cues_past_the_end(cues: list[Cue], path: str, length: float) -> list[str]:
+    """A warning when some cues of an added file start after the video ends (they are left out);
+    InputError when all do: the file is another video's, or its times are offset."""
+    late = [c for c in cues if c.start >= round(length * 1000)]
+    if late and len(late) == len(cues):
+        raise InputError(
+            f"--subtitles file {path}: none of its {len(cues)} cues starts before the video ends at "
+            f"{format_timestamp(round(length * 1000))} (the first starts at {format_timestamp(min(c.start for c in cues))}): "
+            "give this video's subtitles, or shift their times."
+        )
+    if late:
+        return [
+            f"--subtitles file {path}: {len(late)} of its {len(cues)} cues start after the video ends "
+            f"({format_timestamp(round(length * 1000))}) and are left out"
+        ]
+    return []
 
 
 def _subtitle_name(language: str | None, forced: bool, i: int) -> str:

@@ -102,11 +102,18 @@ OPTIONS = [
     ("key-url-line-break", ["--key-url", "/keys\n#EXT-X-ENDLIST"], EXIT_INPUT, "URI characters"),
     ("audio-name-quote", ["--audio", '{dir}/a-file:fr:Le "cut"'], EXIT_INPUT, "NAME cannot carry"),
     ("subtitles-name-line-break", ["--subtitles", "{dir}/a-file:fr:A\nB"], EXIT_INPUT, "NAME cannot carry"),
+    # another video's subtitles (or offset times): was packaged as an empty track without a word
+    ("subtitles-all-after-the-end", ["--subtitles", "{dir}/late.srt:fr"], EXIT_INPUT, "none of its 2 cues starts"),
+    ("subtitles-some-after-the-end", ["--subtitles", "{dir}/some-late.srt:fr"], EXIT_OK, "cues start after the video"),
     ("content-id-slash", ["--content-id", "a/b"], EXIT_INPUT, "not valid"),
     ("notify-bad-ipv6", ["--notify", "https://[::1/hook"], EXIT_INPUT, "not a valid URL"),
     ("source-like-an-option", ["--bogus"], EXIT_INPUT, "no such option"),
 ]
 
+SUBTITLE_FILES = {
+    "late.srt": "1\n01:00:00,000 --> 01:00:01,000\nx\n\n2\n01:00:02,000 --> 01:00:03,000\ny\n",
+    "some-late.srt": "1\n00:00:00,500 --> 00:00:01,000\na\n\n2\n00:00:10,000 --> 00:00:11,000\nb\n",
+}
 LADDERS = {
     "invalid.toml": "[[definition]\nname = 'x'\n",
     "unknown-key.toml": "[[definition]]\nname = 'x'\nwidth = 320\nvideo_kbps = 300\nheigth = 180\n",
@@ -212,7 +219,7 @@ def test_a_cover_picture_listed_first_is_not_taken_for_the_video(kind, ladder, t
 
 @pytest.mark.parametrize("case_id,extra,code,words", OPTIONS, ids=[o[0] for o in OPTIONS])
 def test_option(case_id, extra, code, words, tmp_path, base, ffmpeg):
-    for name, text in LADDERS.items():
+    for name, text in (LADDERS | SUBTITLE_FILES).items():
         (tmp_path / name).write_text(text)
     (tmp_path / "folder.toml").mkdir()
     (tmp_path / "a-file").write_text("x")
