@@ -1,9 +1,24 @@
-"""A static site on 127.0.0.1 (another origin than hlskit's server): pages and player files from memory."""
+"""A static site on 127.0.0.1 (another origin than hlskit's server): pages and player files from memory,
+or a folder's files (QuietFiles)."""
 
 from __future__ import annotations
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+
+class QuietFiles(SimpleHTTPRequestHandler):
+    """A folder's files, without a log line per request, nor a traceback when a browser drops a
+    request it no longer needs (hls.js aborts fetches when it switches)."""
+
+    def log_message(self, format, *args):  # noqa: A002 - http.server's name
+        pass
+
+    def handle(self):
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
 
 def serve_files(files: dict[str, tuple[bytes, str]]) -> ThreadingHTTPServer:

@@ -19,7 +19,7 @@ import functools
 import re
 import subprocess
 import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,7 @@ from hlskit.hls.validate import validate
 from hlskit.hls.vttsegments import media_start
 from hlskit.pipeline import run_package
 from hlskit.server.player import HLS_DIST
+from tests.staticsite import QuietFiles
 from tests.tiers import debian_ffmpeg
 
 pytestmark = [pytest.mark.slow, pytest.mark.db]
@@ -170,7 +171,7 @@ def _buffered(browser, master: Path) -> list:
     root = master.parents[1]
     (root / "sync.html").write_text(PAGE)
     (root / "hls.min.js").write_bytes(HLS_JS.read_bytes())
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietFiles, directory=str(root)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     context = browser.new_context()
     try:
@@ -187,8 +188,3 @@ def _buffered(browser, master: Path) -> list:
         context.close()
         server.shutdown()
         server.server_close()
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002
-        pass
