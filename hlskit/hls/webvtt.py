@@ -163,7 +163,9 @@ def _cue(lines: list[str], at: int, identifier: str, name: str, doc: WebVTT) -> 
             "make its end time later than its start time."
         )
     j = at + 1
-    while j < len(lines) and lines[j] and "-->" not in lines[j]:  # §6.1: '-->' ends the cue text
+    # §6.1 ends the cue text at any line holding '-->'; here only at a timing line. FFmpeg's WebVTT
+    # encoder writes an ASS or SRT line such as "a --> b" as it is, which is text (escaped when written).
+    while j < len(lines) and lines[j] and not ("-->" in lines[j] and _TIMING.match(lines[j].strip(" \t"))):
         j += 1
     settings = " ".join((m.group(3) or "").split())
     doc.cues.append(Cue(start, end, "\n".join(lines[at + 1 : j]), identifier, settings, at + 1))

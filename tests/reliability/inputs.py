@@ -196,6 +196,11 @@ def make_source(kind: str, folder: Path, ffmpeg: str, base: Path, scale: int = 1
         tags += ["-metadata:s:a:1", 'title=Le "Director"\tcut']
         streams = ["-map", "0:v", "-map", "0:a", "-map", "1:a", "-c:v", "copy", "-c:a", "aac"]
         ff(ffmpeg, "-i", str(base), "-f", "lavfi", "-i", "sine=f=300", "-shortest", *streams, *tags, str(p))
+    elif kind == "subtitle-with-arrow":  # an embedded SubRip track whose text holds "-->"
+        p = folder / "arrow.mkv"
+        srt = folder / "arrow.srt"
+        srt.write_text("1\n00:00:00,500 --> 00:00:01,500\nleft --> right\n")
+        ff(ffmpeg, "-i", str(base), "-i", str(srt), "-map", "0", "-map", "1", "-c", "copy", "-c:s", "srt", str(p))
     elif kind == "no-audio":
         ff(ffmpeg, "-i", str(base), "-an", "-c", "copy", str(p))
     elif kind == "spaces in name":

@@ -58,6 +58,7 @@ SOURCES = [
     ("cover-first-mp4", EXIT_OK, ""),
     ("audio-with-cover", EXIT_INPUT, "audio only"),
     ("quoted-track-titles", EXIT_OK, ""),  # a title a playlist's NAME cannot carry is cleaned
+    ("subtitle-with-arrow", EXIT_OK, ""),  # FFmpeg's WebVTT of it has "-->" in a cue's text
     ("spaces in name", EXIT_OK, ""),
     ("unicode-name", EXIT_OK, ""),
     ("leading-dash", EXIT_OK, ""),

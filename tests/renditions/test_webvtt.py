@@ -66,9 +66,14 @@ def test_write_then_parse_is_the_same_cues():
     assert "00:00:01.000 --> 00:00:04.500 line:0 align:start\n" in text
 
 
-def test_an_arrow_line_ends_the_cue_text_as_the_w3c_parser_does():
+def test_a_timing_line_ends_the_cue_text_and_any_other_arrow_is_text():
     doc = parse_webvtt("WEBVTT\n\n00:01.000 --> 00:02.000\na\n00:03.000 --> 00:04.000\nb\n", "x.vtt")
     assert [(c.start, c.text) for c in doc.cues] == [(1000, "a"), (3000, "b")]
+    # FFmpeg's WebVTT encoder writes a subtitle line "Red --> arrow" as it is: text, not a broken
+    # timing (the package failed on it), and written back escaped
+    doc = parse_webvtt("WEBVTT\n\n00:01.000 --> 00:02.000\nRed --> arrow\n\n00:03.000 --> 00:04.000\nb\n", "f")
+    assert [c.text for c in doc.cues] == ["Red --> arrow", "b"]
+    assert "Red --&gt; arrow\n" in write_webvtt(doc.cues)
     # no blank line after the signature: the header ends at the first timing line
     assert len(parse_webvtt("WEBVTT\n00:01.000 --> 00:02.000\na\n", "x.vtt").cues) == 1
 
