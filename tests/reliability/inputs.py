@@ -157,33 +157,11 @@ def make_source(kind: str, folder: Path, ffmpeg: str, base: Path, scale: int = 1
             p.write_bytes(udta_first(tagged.read_bytes()))
     elif kind == "preview-track-first":  # a camera's 160x90 preview track before the 320x180 video, both default
         p = folder / "preview-first.mkv"
-        preview = ["-f", "lavfi", "-i", "testsrc2=s=160x90:r=30:d=2"]
-        streams = [
-            "-map",
-            "0:v",
-            "-map",
-            "1:v",
-            "-map",
-            "1:a",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "copy",
-        ]
-        ff(
-            ffmpeg,
-            *preview,
-            "-i",
-            str(base),
-            *streams,
-            "-disposition:v:0",
-            "default",
-            "-disposition:v:1",
-            "default",
-            str(p),
-        )
+        preview = ["-f", "lavfi", "-i", "testsrc2=s=160x90:r=30:d=2", "-i", str(base)]
+        maps = ["-map", "0:v", "-map", "1:v", "-map", "1:a"]
+        codecs = ["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "copy"]
+        flags = ["-disposition:v:0", "default", "-disposition:v:1", "default"]
+        ff(ffmpeg, *preview, *maps, *codecs, *flags, str(p))
     elif kind == "audio-with-cover":
         p = folder / "song.m4a"
         cover = folder / "cover.png"
