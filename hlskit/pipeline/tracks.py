@@ -16,6 +16,7 @@ stream (else its first), or the language of ``--default-audio``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from ..domain.plan import Clip, PackageOptions
 from ..domain.tracks import AudioRendition, SubtitleRendition, slugs
 from ..engines.subtitles import SourceTrack, extract_webvtt, source_tracks
 from ..hls.master import characteristics, quotable, unique_names, unquotable
-from ..hls.subtitles import load_subtitles
+from ..hls.subtitles import load_subtitles, to_webvtt_text
 from ..hls.webvtt import Cue, WebVTT, format_timestamp, parse_webvtt, write_webvtt
 
 SHORT_AUDIO_SLACK = 0.5  # seconds an added audio file may be shorter than the video (encoder padding, rounding)
@@ -168,6 +169,8 @@ def _subtitles(
     tracks: list[tuple[WebVTT, str | None, str | None, bool, bool, bool]] = []  # doc, lang, title, default, forced, sdh
     for t in streams:
         doc = parse_webvtt(extract_webvtt(ffmpeg, source, t), f"subtitle stream {t.index} of {source}")
+        if t.codec != "webvtt":  # FFmpeg writes other codecs' text as it is, and only <i>, <b>, <u> as tags
+            doc.cues = [dataclasses.replace(c, text=_as_cue_text(c.text)) for c in doc.cues]
         tracks.append((doc, _source_language(t, source), _title(t), t.default, t.forced, t.hearing_impaired))
     for spec in added:
         path = Path(spec.path)
@@ -195,6 +198,12 @@ def _subtitles(
             )
         )
     return out
+
+
+def _as_cue_text(text: str) -> str:
+    """Text FFmpeg converted from SubRip, ASS or mov_text as WebVTT cue text: its <i>, <b> and <u>
+    kept, any other '<' and '&' escaped (a literal "5 < 6" would open a tag and hide the text)."""
+    return "\n".join(to_webvtt_text(line) for line in text.split("\n"))
 
 
 def _cues_past_the_end(cues: list[Cue], path: str, length: float) -> list[str]:

@@ -177,7 +177,7 @@ def make_source(kind: str, folder: Path, ffmpeg: str, base: Path, scale: int = 1
     elif kind == "subtitle-with-arrow":  # an embedded SubRip track whose text holds "-->"
         p = folder / "arrow.mkv"
         srt = folder / "arrow.srt"
-        srt.write_text("1\n00:00:00,500 --> 00:00:01,500\nleft --> right\n")
+        srt.write_text("1\n00:00:00,500 --> 00:00:01,500\nleft --> right, 5 < 6 & <i>so</i>\n")
         ff(ffmpeg, "-i", str(base), "-i", str(srt), "-map", "0", "-map", "1", "-c", "copy", "-c:s", "srt", str(p))
     elif kind == "no-audio":
         ff(ffmpeg, "-i", str(base), "-an", "-c", "copy", str(p))

@@ -189,6 +189,16 @@ def test_audio_running_on_past_the_video_is_not_packaged_past_it(container, tmp_
     assert video - 0.1 < len(pcm) / 16000 < video + 0.1  # 3.5 s before: the last segment ran on past its EXTINF
 
 
+def test_an_embedded_subtitle_s_text_becomes_cue_text(tmp_path, ffmpeg, base):
+    source = make_source("subtitle-with-arrow", tmp_path, ffmpeg, base)
+    done, out, _ = _package(str(source), tmp_path, "--no-encrypt")
+    assert done.returncode == EXIT_OK, done.stderr  # before: FFmpeg's "-->" in the text failed the run
+    [package] = visible(out)
+    text = "".join(vtt.read_text() for vtt in (out / package / "subtitles").glob("*/*.vtt"))
+    # FFmpeg writes "<" and "&" as they are, where "<" would open a tag that hides the rest
+    assert "left --&gt; right, 5 &lt; 6 &amp; <i>so</i>\n" in text, text
+
+
 def test_source_track_titles_become_names_a_playlist_can_carry(tmp_path, ffmpeg, base):
     source = make_source("quoted-track-titles", tmp_path, ffmpeg, base)
     done, out, _ = _package(str(source), tmp_path, "--no-encrypt")
