@@ -3,8 +3,8 @@
 Each definition is decoded from its media playlist (decrypted here with the key when the segments
 are encrypted, so no key server needs to run) and compared with the source the usual way: the
 definition is scaled back up to the source's display size with bicubic interpolation (as Netflix's
-VMAF guidance and libvmaf's documentation describe), both streams start at timestamp 0, and the
-reference gets the same frame rate cap the encoder used. libvmaf's default model (vmaf_v0.6.1)
+VMAF guidance and libvmaf's documentation describe), the reference is read on the encode's clock
+and gets the same frame rate cap the encoder used, and both then start at timestamp 0. libvmaf's default model (vmaf_v0.6.1)
 scores 0-100; ``subsample`` scores every Nth frame for speed.
 """
 
@@ -130,18 +130,26 @@ def score(
     with tempfile.TemporaryDirectory(prefix="hlskit-vmaf-") as tmp:
         log = Path(tmp) / "vmaf.json"
         args = [ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-i", str(distorted)]
-        trim = ""
+        # The reference on the encode's clock, its first slots filled as the encode's were: a first
+        # frame after time 0 (a clip starting between frames, a video starting after its audio) falls
+        # in a later slot, which FFmpeg's constant-rate output fills with it (start_time=0 does the
+        # same), and the reference's audio is read as the encode read it, since FFmpeg counts a TS
+        # read without its audio from the video's first frame. Compared from each one's first frame
+        # instead, every frame met its neighbour: VMAF 31 for 94, 11 for 97 on a video 1.5 s late.
+        trim, start = "", "0"
         if clip and has_index(media):
             args += ["-ss", f"{clip[0]:.3f}"] + (["-t", f"{clip[1]:.3f}"] if clip[1] else [])
         elif clip:  # -ss would land on the next keyframe (engines.seekable): decode from the start, exactly
             trim = f"trim=start={clip[0]:.3f}" + (f":duration={clip[1]:.3f}" if clip[1] else "") + ","
+            start = f"{clip[0]:.3f}"
         graph = (
             f"[0:v]scale={w}:{h}:flags=bicubic,setsar=1,setpts=PTS-STARTPTS,format=yuv420p[d];"
-            f"[1:{media.video.index}]{trim}fps={fps},scale={w}:{h}:flags=bicubic,setsar=1,setpts=PTS-STARTPTS,format=yuv420p[r];"
+            f"[1:{media.video.index}]{trim}fps={fps}:start_time={start},scale={w}:{h}:flags=bicubic,"
+            "setsar=1,setpts=PTS-STARTPTS,format=yuv420p[r];"
             f"[d][r]libvmaf=model=version={MODEL}:n_subsample={subsample}:n_threads={threads}:"
-            f"feature=name=psnr|name=float_ssim:log_fmt=json:log_path={log}:shortest=1"
+            f"feature=name=psnr|name=float_ssim:log_fmt=json:log_path={log}:shortest=1[q]"
         )
-        args += ["-i", reference, "-lavfi", graph, "-f", "null", "-"]
+        args += ["-i", reference, "-lavfi", graph, "-map", "[q]", "-map", "1:a?", "-f", "null", "-"]
         done = subprocess.run(args, capture_output=True, text=True)
         if done.returncode != 0 or not log.is_file():
             last = (done.stderr.strip().splitlines() or ["no message"])[-1]

@@ -100,3 +100,36 @@ def test_quality_without_a_source_is_one_sentence(tmp_path):
     (tmp_path / "pkg").mkdir()
     done = run_hlskit("quality", str(tmp_path / "pkg"), env={"HLSKIT_HOME": str(tmp_path / "home")})
     assert done.returncode == 2 and done.stderr.startswith("error: no source for") and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_the_reference_is_read_on_the_encode_s_clock(tmp_path, make_clip, ffmpeg):
+    # Each of these packages begins with a repeated first frame (FFmpeg's constant-rate output fills
+    # the slot before a first frame that falls after time 0). The reference, read from its own first
+    # frame, met every frame's neighbour: VMAF about 30 instead of the plain source's (11 for a video
+    # starting 1 s late).
+    src = make_clip(tmp_path / "src.mp4", width=320, height=180, seconds=4)
+    ts = tmp_path / "audio-first.ts"  # AAC's priming puts the audio 21 ms before the video
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(src), "-map", "0:a", "-map", "0:v", "-c", "copy", str(ts)], check=True
+    )
+    late = tmp_path / "late-video.mp4"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(src), "-itsoffset", "1", "-i", str(src), "-map", "1:v", "-map", "0:a"]
+        + ["-c", "copy", str(late)],
+        check=True,
+    )
+    env = {"HLSKIT_HOME": str(tmp_path / "home")}
+    vmaf = {}
+    cases = {"plain": (src, []), "clip": (src, ["--clip", "1.25+2"]), "ts": (ts, []), "late": (late, [])}
+    for name, (source, extra) in cases.items():
+        out = tmp_path / name
+        args = ["package", str(source), "--out", str(out), "--content-id", "q", "--ladder", "LD", "--no-encrypt"]
+        done = run_hlskit(*args, *extra, env=env)
+        assert done.returncode == 0, done.stderr
+        scored = run_hlskit("quality", str(out / "q"), "--json", "--subsample", "2", env=env)
+        assert scored.returncode == 0, scored.stderr
+        vmaf[name] = json.loads(scored.stdout)["definitions"][0]["vmaf"]
+    assert vmaf["plain"] > 80, vmaf
+    for name in ("clip", "ts", "late"):  # the same pictures at the same rate: about the same score
+        assert abs(vmaf[name] - vmaf["plain"]) < 6, vmaf
