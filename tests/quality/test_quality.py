@@ -122,9 +122,11 @@ def test_the_reference_is_read_on_the_encode_s_clock(tmp_path, make_clip, ffmpeg
     env = {"HLSKIT_HOME": str(tmp_path / "home")}
     vmaf = {}
     cases = {"plain": (src, []), "clip": (src, ["--clip", "1.25+2"]), "ts": (ts, []), "late": (late, [])}
+    cases |= {"copy": (ts, ["--transmux"]), "late copy": (late, ["--transmux"])}  # the source's own frames
     for name, (source, extra) in cases.items():
         out = tmp_path / name
-        args = ["package", str(source), "--out", str(out), "--content-id", "q", "--ladder", "LD", "--no-encrypt"]
+        args = ["package", str(source), "--out", str(out), "--content-id", "q", "--no-encrypt"]
+        args += [] if "--transmux" in extra else ["--ladder", "LD"]
         done = run_hlskit(*args, *extra, env=env)
         assert done.returncode == 0, done.stderr
         scored = run_hlskit("quality", str(out / "q"), "--json", "--subsample", "2", env=env)
@@ -133,3 +135,4 @@ def test_the_reference_is_read_on_the_encode_s_clock(tmp_path, make_clip, ffmpeg
     assert vmaf["plain"] > 80, vmaf
     for name in ("clip", "ts", "late"):  # the same pictures at the same rate: about the same score
         assert abs(vmaf[name] - vmaf["plain"]) < 6, vmaf
+    assert vmaf["copy"] > 99 and vmaf["late copy"] > 99, vmaf  # not filled on the encode's grid
