@@ -4,8 +4,8 @@ Each definition is decoded from its media playlist (decrypted here with the key 
 are encrypted, so no key server needs to run) and compared with the source the usual way: the
 definition is scaled back up to the source's display size with bicubic interpolation (as Netflix's
 VMAF guidance and libvmaf's documentation describe), the reference is read on the encode's clock
-and gets the same frame rate cap the encoder used, and both then start at timestamp 0. libvmaf's default model (vmaf_v0.6.1)
-scores 0-100; ``subsample`` scores every Nth frame for speed.
+and gets the same frame rate cap the encoder used, and both then start at timestamp 0. libvmaf's
+default model (vmaf_v0.6.1) scores 0-100; ``subsample`` scores every Nth frame for speed.
 """
 
 from __future__ import annotations
