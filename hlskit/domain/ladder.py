@@ -16,12 +16,13 @@ from .errors import InputError
 from .names import DOWNLOADS
 from .tracks import AUDIO_DIR, SUBTITLES_DIR
 
+SOURCE = "SOURCE"  # the definition of the source's own video, copied (pipeline.transmux)
 # A definition's name is a folder of the package and a path segment of every URI to it: ASCII
 # (RFC 3986 §2: a playlist's URIs hold no other characters), not one of the package's own
 # folders nor the copied source's rung, and no codec suffix, which names a definition's HEVC or
 # AV1 variant (Rung.name); compared without case, as a case-insensitive file system would.
 DEFINITION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
-RESERVED_NAMES = {AUDIO_DIR, SUBTITLES_DIR, DOWNLOADS, "source"}
+RESERVED_NAMES = {AUDIO_DIR, SUBTITLES_DIR, DOWNLOADS, SOURCE.lower()}
 CODEC_SUFFIX = re.compile(r"-(h264|hevc|av1)$", re.IGNORECASE)
 
 

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..domain.errors import InputError, JobError
+from ..domain.ladder import SOURCE
 from ..domain.manifest import Manifest
 from ..domain.media import MediaInfo
 from ..engines.encode import output_rate
@@ -27,7 +28,6 @@ from ..hls.crypto import decrypt_segment
 from ..hls.model import MasterPlaylist, MediaPlaylist
 from ..hls.playlist import parse
 from ..hls.source import KeyResolver, Source
-from .transmux import SOURCE
 
 MODEL = "vmaf_v0.6.1"  # libvmaf's default model: 1080p viewing on a TV-sized screen
 

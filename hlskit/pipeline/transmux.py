@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 
 from ..domain.errors import InputError
 from ..domain.formats import FMP4_ONLY
-from ..domain.ladder import Definition, Rung, resolve
+from ..domain.ladder import SOURCE, Definition, Rung, resolve
 from ..domain.media import MediaInfo
 from ..domain.plan import PackageOptions
 from .probe import keyframe_times
 
-SOURCE = "SOURCE"
 COPY_TEMPLATE = "S00000001-100000"  # MPS M3U8-COPY: transmux, no re-encode
 TRANSMUX_CODECS = {"h264": "h264", "hevc": "hevc", "av1": "av1", "libdav1d": "av1"}  # FFmpeg decoder → codec
 SUFFIX = "+source"
