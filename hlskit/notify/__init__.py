@@ -57,7 +57,7 @@ from .events import (
     sign,
     verify_signature,
 )
-from .targets import DeliveryError, Target, check_target, parse_target, register_target
+from .targets import DeliveryError, Target, check_targets, parse_target, register_target
 
 __all__ = [
     "Notifier",
@@ -73,7 +73,7 @@ __all__ = [
     "verify_signature",
     "DeliveryError",
     "Target",
-    "check_target",
+    "check_targets",
     "parse_target",
     "register_target",
 ]

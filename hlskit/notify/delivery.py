@@ -15,7 +15,7 @@ from typing import Any
 from ..domain.configs import NotifyConfig
 from ..domain.runs import Job
 from .events import encode_event, job_event, package_event
-from .targets import DeliveryError, Target, parse_target
+from .targets import DeliveryError, Target, given, parse_target
 
 log = logging.getLogger("hlskit.notify")
 
@@ -63,7 +63,7 @@ class Notifier:
     @classmethod
     def from_targets(cls, specs: Iterable[str], config: NotifyConfig, retry: Retry = Retry()) -> Notifier:
         """Parse every target now, so a bad one is an InputError before any encoding starts."""
-        return cls([parse_target(s.strip(), config) for s in specs if s and s.strip()], retry)
+        return cls([parse_target(s, config) for s in given(specs)], retry)
 
     def __enter__(self) -> Notifier:
         return self

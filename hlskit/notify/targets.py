@@ -7,7 +7,7 @@ import os
 import shlex
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -143,9 +143,19 @@ def parse_target(spec: str, config: NotifyConfig) -> Target:
     return _factory(spec)(spec, config)
 
 
-def check_target(spec: str) -> None:
+def given(specs: Iterable[str]) -> list[str]:
+    """The targets named in ``specs`` (``--notify`` values), blank ones left out."""
+    return [s.strip() for s in specs if s and s.strip()]
+
+
+def check_targets(specs: Iterable[str]) -> None:
     """Refuse a bad target as :func:`parse_target` would, making nothing (no webhook secret file):
     for ``--dry-run``. An extension's scheme (``mns``) is only checked to be known."""
+    for spec in given(specs):
+        _check(spec)
+
+
+def _check(spec: str) -> None:
     _factory(spec)  # an unknown scheme is refused
     scheme = spec.partition(":")[0].lower()
     if scheme in ("http", "https"):

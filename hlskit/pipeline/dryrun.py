@@ -16,7 +16,7 @@ from ..domain.plan import PackageOptions
 from ..domain.settings import Settings
 from ..engines import get_engine
 from ..engines.encoders import maxrate_kbps
-from ..notify import check_target
+from ..notify import check_targets
 from .plan import plan_package
 
 DRY_RUN_ID = "dry-run"
@@ -25,8 +25,7 @@ DRY_RUN_ID = "dry-run"
 def dry_run(source: str, out: str, settings: Settings, options: PackageOptions) -> dict[str, Any]:
     """What ``hlskit package`` would do with these arguments, as JSON-ready data."""
     engine = get_engine(options.engine or settings.engine, settings)
-    for target in (t.strip() for t in options.notify if t.strip()):  # a bad one is refused here too
-        check_target(target)
+    check_targets(options.notify)  # a bad target is refused here too
     plan = plan_package(source, out, settings, options, DRY_RUN_ID, engine)
     media = plan.media
     report: dict[str, Any] = {
