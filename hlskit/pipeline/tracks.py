@@ -209,17 +209,18 @@ def _as_cue_text(text: str) -> str:
 def _cues_past_the_end(cues: list[Cue], path: str, length: float) -> list[str]:
     """A warning when some cues of an added file start after the video ends (they are left out);
     InputError when all do: the file is another video's, or its times are offset."""
-    late = [c for c in cues if c.start >= round(length * 1000)]
+    end = round(length * 1000)
+    late = [c for c in cues if c.start >= end]
     if late and len(late) == len(cues):
         raise InputError(
             f"--subtitles file {path}: none of its {len(cues)} cues starts before the video ends at "
-            f"{format_timestamp(round(length * 1000))} (the first starts at {format_timestamp(min(c.start for c in cues))}): "
+            f"{format_timestamp(end)} (the first starts at {format_timestamp(min(c.start for c in cues))}): "
             "give this video's subtitles, or shift their times."
         )
     if late:
         return [
             f"--subtitles file {path}: {len(late)} of its {len(cues)} cues start after the video ends "
-            f"({format_timestamp(round(length * 1000))}) and are left out"
+            f"({format_timestamp(end)}) and are left out"
         ]
     return []
 
