@@ -11,10 +11,10 @@ a byte-order mark (PowerShell's ``>`` writes that); anything else is refused in 
 
 from __future__ import annotations
 
-import codecs
 import sys
 
 from ..domain.errors import InputError
+from ..domain.text import unicode_encoding
 from ..hls.fetch import MIB, FetchError, TooLarge, local_read
 
 KEY_FILE_CAP = 256  # 16 raw bytes or 32 hex characters, with room for 0x, spaces and newlines
@@ -52,32 +52,16 @@ def _size(cap: int) -> str:
     return f"{cap // MIB} MiB" if cap >= MIB else f"{cap} bytes"
 
 
-_BOMS = [
-    # UTF-32 first: its little-endian mark begins with UTF-16's.
-    (codecs.BOM_UTF32_LE, None),
-    (codecs.BOM_UTF32_BE, None),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-]
-
-
 def decode_text(data: bytes, what: str) -> str:
-    """UTF-8 (with or without a byte-order mark) or UTF-16 with one → str; else one sentence."""
-    encoding = "utf-8"
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            if name is None:
-                raise InputError(f"{what} is UTF-32 text: save it as UTF-8 (e.g. iconv -f UTF-32 -t UTF-8).")
-            data, encoding = data[len(bom) :], name
-            break
+    """UTF-8 (with or without a byte-order mark) or UTF-16/UTF-32 with one → str; else one sentence."""
+    encoding = unicode_encoding(data)
     try:
-        text = data.decode(encoding)
+        text = data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1 if encoding == "utf-8" else None
         where = f" (line {line})" if line else ""
         raise InputError(
-            f"{what} is not {encoding.upper().replace('-LE', '').replace('-BE', '')} text{where}: "
+            f"{what} is not {encoding.upper()} text{where}: "
             "give the lines `hlskit keys export` printed, saved as UTF-8."
         ) from None
     if "\x00" in text:

@@ -1,7 +1,7 @@
 """Subtitle files a user gives (SRT or WebVTT), read into WebVTT cues for the segmenter.
 
-Bytes are decoded in the declared encoding (UTF-8 when none is declared, a UTF-8 byte order mark
-accepted); bytes that do not decode, NUL characters, or UTF-8 text declared as a single-byte code
+Bytes are decoded in the declared encoding (when none is declared: UTF-8, or UTF-16/UTF-32 when
+the file starts with their byte order mark, as Windows tools save "Unicode" text); bytes that do not decode, NUL characters, or UTF-8 text declared as a single-byte code
 page are one sentence naming the file and line. SRT (the SubRip format: a cue number, a
 ``hh:mm:ss,mmm --> hh:mm:ss,mmm`` line, text lines, a blank line) becomes WebVTT cue text: its
 <i>, <b> and <u> tags are kept (WebVTT has them, W3C WebVTT §4.2.2), <font color> becomes a
@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from ..domain.errors import InputError
+from ..domain.text import unicode_encoding
 from .webvtt import SIGNATURE, Cue, WebVTT, escape, lines_of, parse_webvtt
 
 _SRT_TIME = r"(\d{1,3}):([0-5]\d):([0-5]\d)[,.](\d{1,3})"
@@ -38,9 +39,9 @@ _BY_HEX = {v: k for k, v in _COLOURS.items()}
 
 
 def decode(data: bytes, name: str, encoding: str | None = None) -> str:
-    """``data`` as text in ``encoding`` (default UTF-8, BOM or not); InputError naming the line and
-    the fix when it is not text in that encoding."""
-    declared = encoding or "utf-8"
+    """``data`` as text in ``encoding`` (default UTF-8, BOM or not, or the UTF-16/32 its BOM names);
+    InputError naming the line and the fix when it is not text in that encoding."""
+    declared = encoding or unicode_encoding(data)
     try:
         codec = codecs.lookup(declared).name
     except LookupError:
@@ -52,11 +53,8 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> str:
         text = data.decode("utf-8-sig" if codec == "utf-8" else codec)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].decode(codec, errors="replace").count("\n") + 1
-        hint = ""
-        if codec == "utf-8" and data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            hint = " (it starts with a UTF-16 byte order mark)"
         raise InputError(
-            f"{name} line {line} is not {declared} text{hint} (byte 0x{data[exc.start]:02x} at offset {exc.start}): "
+            f"{name} line {line} is not {declared} text (byte 0x{data[exc.start]:02x} at offset {exc.start}): "
             "save the file as UTF-8, or declare its real encoding (for example cp1252 or utf-16)."
         ) from None
     text = text.removeprefix("\ufeff")

@@ -51,6 +51,7 @@ from ..domain.options import (
 from ..domain.plan import PackageOptions, Watermark
 from ..domain.runs import Job, JobState
 from ..domain.settings import Settings
+from ..domain.text import unicode_encoding
 from ..engines import capabilities
 from ..notify import parse_target
 from .plan import check_options
@@ -124,13 +125,17 @@ def read_batch(
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")  # -sig: spreadsheets often write a BOM
+        data = path.read_bytes()
+        encoding = unicode_encoding(data)
+        text = data.decode("utf-8-sig" if encoding == "utf-8" else encoding)  # spreadsheets often write a BOM
     except FileNotFoundError:
         raise InputError(f"batch file {path} does not exist: check the path.")
     except UnicodeDecodeError:
-        raise InputError(f"batch file {path} is not UTF-8 text: save it as CSV (UTF-8).")
+        raise InputError(f"batch file {path} is not {encoding.upper()} text: save it as CSV (UTF-8).")
     except OSError as exc:
         raise InputError(f"cannot read batch file {path} ({exc.strerror}): check its permissions.")
+    if "\x00" in text:  # valid UTF-8, but no CSV holds NUL: UTF-16 saved without its byte order mark
+        raise InputError(f"batch file {path} holds NUL characters, so it is not UTF-8 text: save it as CSV (UTF-8).")
     reader = csv.reader(text.splitlines(keepends=True))
     try:
         header = [h.strip().lower() for h in next(reader)]

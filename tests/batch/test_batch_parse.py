@@ -139,6 +139,21 @@ def test_missing_file_and_bom(folder, settings):
     assert len(rows) == 1 and errors == []
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_unicode_files_with_a_byte_order_mark_are_read(folder, settings, encoding):
+    path = folder / "unicode.csv"
+    path.write_bytes("\ufeffsource,content_id\r\na.mp4,clip-1\r\n".encode(encoding))  # Windows' "Unicode" text
+    rows, errors = read_batch(path, settings)
+    assert [r.options.content_id for r in rows] == ["clip-1"] and errors == []
+
+
+def test_utf16_without_its_byte_order_mark_is_refused(folder, settings):
+    path = folder / "bare.csv"
+    path.write_bytes("source\na.mp4\n".encode("utf-16-le"))
+    with pytest.raises(InputError, match="holds NUL characters, so it is not UTF-8 text"):
+        read_batch(path, settings)
+
+
 def test_format_codec_and_mp4_columns(folder, settings):
     path = write_csv(
         folder,

@@ -1,7 +1,7 @@
 """Key material from files, stdin and devices: bounded, one sentence, all or nothing (issue 25, 6-8).
 
 The cases are in tests/reliability/key_inputs.py (bench/reliability_package.py runs them too):
-encodings (UTF-8 with and without BOM and UTF-16 with BOM accepted; UTF-16 without BOM, UTF-32,
+encodings (UTF-8 with and without BOM, UTF-16 and UTF-32 with BOM accepted; UTF-16 without BOM,
 Latin-1 and random bytes refused), 100,000 nested ``[``, devices, FIFOs and sparse files of any
 size for ``keys import`` and ``--key-file``, stdin closed or endless for ``keys import -`` and
 ``--key-hex -``, and ``keys export`` into a closed stdout or a pipe nobody reads. Then Ctrl-C and

@@ -53,6 +53,10 @@ def test_webvtt_files_are_read_as_webvtt():
         ("1\n00:00:01,000 --> 00:00:02,000\nÇa coûte 5 ¤\n".encode("latin-1"), "latin-1"),
         ("1\n00:00:01,000 --> 00:00:02,000\nÇa coûte 5 €\n".encode("utf-16"), "utf-16"),
         ("1\n00:00:01,000 --> 00:00:02,000\nÇa coûte 5 €\n".encode("utf-8-sig"), None),
+        # a byte order mark names UTF-16 or UTF-32 (Windows' "Unicode" text) without a declaration
+        ("1\n00:00:01,000 --> 00:00:02,000\nÇa coûte 5 €\n".encode("utf-16"), None),
+        ("\ufeff1\n00:00:01,000 --> 00:00:02,000\nÇa coûte 5 €\n".encode("utf-16-be"), None),
+        ("1\n00:00:01,000 --> 00:00:02,000\nÇa coûte 5 €\n".encode("utf-32"), None),
         ("1\r\n00:00:01,000 --> 00:00:02,000\r\nÇa coûte 5 €\r\n".encode(), "UTF8"),
     ],
 )
@@ -74,7 +78,6 @@ def test_declared_encodings_are_honoured(data, encoding):
             None,
             "fr.srt line 7 is not utf-8 text (byte 0xe9 at offset",
         ),
-        ("1\n00:00:01,000 --> 00:00:02,000\nété\n".encode("utf-16"), None, "(it starts with a UTF-16 byte order mark)"),
         ("1\n00:00:01,000 --> 00:00:02,000\nété\n".encode("utf-16-le"), "latin-1", "line 1 holds NUL characters"),
         ("1\n00:00:01,000 --> 00:00:02,000\nété\n".encode(), "cp1252", "declared cp1252 but is UTF-8 text (line 3)"),
         (b"1\n00:00:01,000 --> 00:00:02,000\n\x81\n", "cp1252", "line 3 is not cp1252 text (byte 0x81"),
