@@ -84,47 +84,69 @@ def _single_byte(codec: str) -> bool:
 
 
 def parse_srt(text: str, name: str) -> WebVTT:
-    """The cues of a SubRip file, their text as WebVTT cue text; InputError (file, line, fix) for a
-    block without a well-formed timing line or a cue that does not end after it starts."""
+    """The cues of a SubRip file, their text as WebVTT cue text; InputError (file, line, fix) for
+    text before the first cue, a cue number or blank line followed by a malformed timing line, or a
+    cue that does not end after it starts.
+
+    A cue's text runs until the next cue (a timing line, or a number and a timing line), as FFmpeg's
+    SubRip demuxer reads it: text after a blank line that starts no cue belongs to the cue before
+    (translators leave such lines; WebVTT cue text cannot hold a blank line, so it is dropped). Inside
+    text, a line with "-->" that is no timing is text."""
     lines = [ln.rstrip() for ln in lines_of(text)]
     doc = WebVTT()
-    i = 0
-    while i < len(lines):
-        if not lines[i].strip():
-            i += 1
+    cue: tuple[int, int, int] | None = None  # start, end (ms) and timing line of the cue being read
+    body: list[str] = []
+    after_blank = True  # a cue starts at the file's start or after a blank line
+    numbered = False  # the line before was a cue number: this one must be its timing
+    for i, line in enumerate(lines + [""]):  # a blank line after the last: a number there lacks its timing
+        m = _SRT_TIMING.match(line.strip()) if "-->" in line else None
+        if m is None and (numbered or ("-->" in line and (after_blank or cue is None))):
+            shown = repr(line[:60]) if line.strip() else "missing"
+            raise InputError(
+                f"{name} line {i + 1}: the cue timing is {shown}: write it as 'hh:mm:ss,mmm --> hh:mm:ss,mmm' "
+                "(minutes and seconds below 60)."
+            )
+        if not line.strip():
+            after_blank = True
             continue
-        at = i
-        if "-->" not in lines[i]:
-            if not lines[i].strip().isdigit():
+        # a number after a blank line numbers a cue when a timing follows, the first cue comes or nothing
+        # follows (a file cut short)
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        numbered = (
+            after_blank
+            and line.strip().isdigit()
+            and (cue is None or "-->" in nxt or not any(ln.strip() for ln in lines[i + 1 :]))
+        )
+        if numbered:
+            after_blank = False
+            continue
+        after_blank = False
+        if m is None:
+            if cue is None:
                 raise InputError(
-                    f"{name} line {i + 1}: {lines[i][:40]!r} is not a cue number or a timing line: "
+                    f"{name} line {i + 1}: {line[:40]!r} is not a cue number or a timing line: "
                     "an SRT cue is a number, a 'hh:mm:ss,mmm --> hh:mm:ss,mmm' line and its text, "
                     "separated from the next cue by a blank line."
                 )
-            at = i + 1
-        timing = lines[at] if at < len(lines) else ""
-        m = _SRT_TIMING.match(timing.strip())
-        if not m:
-            shown = repr(timing[:60]) if timing.strip() else "missing"
-            raise InputError(
-                f"{name} line {at + 1}: the cue timing is {shown}: write it as 'hh:mm:ss,mmm --> hh:mm:ss,mmm' "
-                "(minutes and seconds below 60)."
-            )
+            body.append(to_webvtt_text(line))
+            continue
         start, end = _srt_ms(m.groups()[:4]), _srt_ms(m.groups()[4:])
         if end <= start:
             raise InputError(
-                f"{name} line {at + 1}: the cue ends at {_srt_time(end)}, not after it starts at "
+                f"{name} line {i + 1}: the cue ends at {_srt_time(end)}, not after it starts at "
                 f"{_srt_time(start)}: make its end time later than its start time."
             )
-        j = at + 1
-        while j < len(lines) and lines[j].strip():
-            j += 1
-        body = [to_webvtt_text(ln) for ln in lines[at + 1 : j]]
-        body = [ln for ln in body if ln.strip()]
-        if body:  # a cue with no text shows nothing
-            doc.cues.append(Cue(start, end, "\n".join(body), line=at + 1))
-        i = j
+        _add(doc, cue, body)
+        cue, body = (start, end, i + 1), []
+    _add(doc, cue, body)
     return doc
+
+
+def _add(doc: WebVTT, cue: tuple[int, int, int] | None, body: list[str]) -> None:
+    """The cue read so far, unless it has no text (it would show nothing)."""
+    text = "\n".join(ln for ln in body if ln.strip())
+    if cue and text:
+        doc.cues.append(Cue(cue[0], cue[1], text, line=cue[2]))
 
 
 def _srt_ms(parts: tuple[str, ...]) -> int:

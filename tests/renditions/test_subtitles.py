@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hlskit.domain.errors import InputError
-from hlskit.hls.subtitles import load_subtitles, read_subtitles, to_webvtt_text
+from hlskit.hls.subtitles import load_subtitles, parse_srt, read_subtitles, to_webvtt_text
 from hlskit.hls.webvtt import Cue
 
 SRT = (
@@ -39,6 +39,32 @@ def test_srt_becomes_webvtt_cues():
 )
 def test_srt_markup(line, vtt):
     assert to_webvtt_text(line) == vtt
+
+
+@pytest.mark.parametrize(
+    "srt, texts",
+    [
+        # text after a blank line that starts no cue belongs to the cue before, as FFmpeg reads SubRip
+        (
+            b"1\n00:00:01,000 --> 00:00:02,000\nHi\n\nstill cue 1\n\n2\n00:00:03,000 --> 00:00:04,000\nB\n",
+            ["Hi\nstill cue 1", "B"],
+        ),
+        (
+            b"1\n00:00:01,000 --> 00:00:02,000\nThe score:\n\n42\n\n2\n00:00:03,000 --> 00:00:04,000\nB\n",
+            ["The score:\n42", "B"],
+        ),
+        (b"1\n00:00:01,000 --> 00:00:02,000\nleft -> right\nx --> y\n", ["left -&gt; right\nx --&gt; y"]),
+        # a timing line starts a cue even without the blank line before it
+        (b"1\n00:00:01,000 --> 00:00:02,000\nA\n00:00:03,000 --> 00:00:04,000\nB\n", ["A", "B"]),
+    ],
+)
+def test_srt_text_runs_to_the_next_cue(srt, texts):
+    assert [c.text for c in read_subtitles(srt, "en.srt").cues] == texts
+
+
+def test_srt_text_before_the_first_cue_is_refused():
+    with pytest.raises(InputError, match="en.srt line 1: 'loose text' is not a cue number or a timing line"):
+        parse_srt("loose text\n\n1\n00:00:01,000 --> 00:00:02,000\nx\n", "en.srt")
 
 
 def test_webvtt_files_are_read_as_webvtt():
@@ -96,7 +122,6 @@ def test_declared_encodings_are_honoured(data, encoding):
             None,
             "line 2: the cue ends at 00:00:02,000, not after it starts at 00:00:03,000",
         ),
-        (b"1\n00:00:01,000 --> 00:00:02,000\nx\n\nloose text\n", None, "line 5: 'loose text' is not a cue number"),
         (b"1\n00:00:01,000 --> 00:00:02,000\nx\n\n2\n", None, "line 6: the cue timing is missing"),
         (b"1\n00:61:01,000 --> 00:62:02,000\nx\n", None, "line 2: the cue timing is"),
         (b"WEBVTT\n\n00:00:01.000 --> 00:00:00.500\nx\n", None, "fr.srt line 3: the cue ends at 00:00:00.500"),
