@@ -9,6 +9,11 @@ The home (job store, key store, master key, token secret) is, in order: a flag, 
 ``home`` in the config file, a project-local ``.hlskit/`` folder found from the current folder
 upwards (the way git finds ``.git``), else ``~/.local/share/hlskit``. So ``make demo`` and every
 command run anywhere inside the checkout share the checkout's ``.hlskit/``.
+
+A ``.hlskit/`` or ``./hlskit.toml`` found that way must belong to the user running hlskit: in a
+shared folder another user could plant a home whose master key and token secret they know, or a
+config naming their own ``ffmpeg`` (git refuses a repository owned by someone else for the same
+reason, CVE-2022-24765). One named on purpose (a flag, the environment) is the user's choice.
 """
 
 from __future__ import annotations
@@ -55,8 +60,17 @@ def find_project_home(start: Path | None = None) -> Path | None:
         return None
     for candidate in (folder, *folder.parents):
         if (candidate / PROJECT_HOME).is_dir():
-            return candidate / PROJECT_HOME
+            home = candidate / PROJECT_HOME
+            _check_owner(home, "set HLSKIT_HOME to a home of your own, or remove it")
+            return home
     return None
+
+
+def _check_owner(path: Path, fix: str) -> None:
+    """ConfigError when ``path``, found rather than named, belongs to another user (see the module doc)."""
+    owner = path.stat().st_uid
+    if hasattr(os, "geteuid") and owner != os.geteuid():
+        raise ConfigError(f"{path} belongs to another user (uid {owner}), so hlskit will not use it: {fix}.")
 
 
 def _coerce(name: str, kind: Any, raw: Any) -> Any:
@@ -80,6 +94,7 @@ def _config_path(config_file: str | Path | None) -> tuple[Path | None, str]:
     if os.environ.get("HLSKIT_CONFIG"):
         return Path(os.environ["HLSKIT_CONFIG"]), "HLSKIT_CONFIG"
     if Path("hlskit.toml").is_file():
+        _check_owner(Path("hlskit.toml"), "pass it with --config if you trust it, or remove it")
         return Path("hlskit.toml"), "./hlskit.toml"
     return None, ""
 

@@ -106,7 +106,7 @@ class Settings:
         self.master_key_file = Path(self.master_key_file) if self.master_key_file else self.home / "master.key"
 
     def ensure_home(self) -> Path:
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)  # keys and secrets: owner only
         return self.home
 
     def replace(self, **changes: Any) -> Settings:

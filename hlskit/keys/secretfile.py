@@ -15,7 +15,7 @@ def read_secret_file(path: Path, make: Callable[[], bytes], what: str) -> bytes:
 
     The file is written to a temporary name (mode 0600) and linked into place, so a concurrent
     reader — another gunicorn worker — never sees it half-written, and the first writer wins.
-    A file other users can read is refused.
+    A file other users can read, or another user's (who would know the secret), is refused.
     """
     path = Path(path)
     if not path.exists():
@@ -29,6 +29,12 @@ def read_secret_file(path: Path, make: Callable[[], bytes], what: str) -> bytes:
             pass  # another process created it first: use theirs
         finally:
             os.unlink(tmp)
-    if path.stat().st_mode & 0o077:
+    st = path.stat()
+    if st.st_mode & 0o077:
         raise ConfigError(f"{what} file {path} is readable by other users: run chmod 600 {path}.")
+    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+        raise ConfigError(
+            f"{what} file {path} belongs to another user (uid {st.st_uid}), who knows it: use a home of your own "
+            "(HLSKIT_HOME)."
+        )
     return path.read_bytes()

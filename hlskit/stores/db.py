@@ -242,6 +242,12 @@ class Database:
         self.dialect = self.location.dialect
         if self.dialect == SQLITE:
             self.location.sqlite_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the home: owner only
+            # owner only too (SQLite gives its -wal and -shm files the database's mode): wrapped keys,
+            # notify URLs with their credentials
+            try:
+                os.close(os.open(self.location.sqlite_file, os.O_CREAT | os.O_WRONLY, 0o600))
+            except OSError:
+                pass  # opening it says why, in the store's own words
 
     def __repr__(self) -> str:
         return f"Database({self.location.display!r})"

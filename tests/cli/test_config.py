@@ -9,6 +9,8 @@ import tomllib
 from dataclasses import fields
 from pathlib import Path
 
+import pytest
+
 from hlskit.config import resolve_settings
 from hlskit.domain.settings import Settings
 
@@ -120,3 +122,62 @@ def test_the_example_config_names_every_setting_and_parses():
     for key, value in data.items():
         named |= {f"{key}_{k}" for k in value} if isinstance(value, dict) else {key}
     assert named == {f.name for f in fields(Settings)}
+
+
+def _give_away(*paths: Path) -> None:
+    """Make ``paths`` another user's (nobody's, uid 65534): the planted home or config of a shared folder."""
+    if os.geteuid() != 0:
+        pytest.skip("giving a file to another user needs root (CI runs as root)")
+    for path in paths:
+        os.chown(path, 65534, 65534)
+
+
+def test_a_home_or_config_planted_by_another_user_is_refused(tmp_path):
+    shared = tmp_path / "shared"
+    (shared / "work").mkdir(parents=True)
+    planted = shared / ".hlskit"
+    planted.mkdir(mode=0o700)
+    (planted / "token.secret").write_text("the-attacker-knows-this-secret-0123456789")
+    (planted / "token.secret").chmod(0o600)
+    _give_away(planted, planted / "token.secret")
+    done = hlskit("token", "victim", cwd=shared / "work", env=clean_env())
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (
+        f"error: {planted} belongs to another user (uid 65534), so hlskit will not use it: set HLSKIT_HOME "
+        "to a home of your own, or remove it.\n"
+    )
+    mine = tmp_path / "mine"
+    assert hlskit("token", "victim", cwd=shared / "work", env=clean_env(HLSKIT_HOME=str(mine))).returncode == 0
+
+    (shared / "work" / "hlskit.toml").write_text('ffmpeg = "/tmp/their-ffmpeg"\n')
+    _give_away(shared / "work" / "hlskit.toml")
+    done = hlskit("config", cwd=shared / "work", env=clean_env(HLSKIT_HOME=str(mine)))
+    assert done.returncode == 2
+    assert "hlskit.toml belongs to another user (uid 65534), so hlskit will not use it: pass it with --config" in (
+        done.stderr
+    )
+    named = hlskit(
+        "--config", "hlskit.toml", "config", "--json", cwd=shared / "work", env=clean_env(HLSKIT_HOME=str(mine))
+    )
+    assert json.loads(named.stdout)["settings"]["ffmpeg"]["value"] == "/tmp/their-ffmpeg"  # named on purpose
+
+
+def test_another_user_s_secret_file_is_refused_even_when_named(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    (home / "token.secret").write_text("the-attacker-knows-this-secret-0123456789")
+    (home / "token.secret").chmod(0o600)
+    _give_away(home / "token.secret")
+    done = hlskit("token", "victim", cwd=tmp_path, env=clean_env(HLSKIT_HOME=str(home)))
+    assert done.returncode == 2 and done.stdout == ""
+    assert f"token secret file {home / 'token.secret'} belongs to another user (uid 65534)" in done.stderr
+
+
+def test_homes_and_stores_are_created_owner_only(tmp_path):
+    home = tmp_path / "new" / "home"
+    export = tmp_path / "k.jsonl"
+    export.write_text(json.dumps({"content_id": "c", "key_id": "k0000001", "iv": "00" * 16, "key": "11" * 16}) + "\n")
+    done = hlskit("keys", "import", str(export), cwd=tmp_path, env=clean_env(HLSKIT_HOME=str(home)))
+    assert done.returncode == 0, done.stderr
+    assert home.stat().st_mode & 0o777 == 0o700
+    assert {p.name: p.stat().st_mode & 0o777 for p in home.glob("*.db")} == {"keys.db": 0o600}
