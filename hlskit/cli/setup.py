@@ -226,7 +226,7 @@ def check_token_secret(settings: Settings, sources: dict) -> Check:
         return Check("token secret", "ok", f"{path} does not exist yet; serve or token creates it (mode 0600)")
     where = f"setting token_secret from {sources['token_secret']}" if settings.token_secret else str(path)
     try:
-        # The production rules (32+ characters, no placeholder, file mode 0600) without creating anything.
+        # The production rules (32+ characters, not repetitive, file mode 0600) without creating anything.
         token_secret(settings.replace(production=True).token_config())
     except HlskitError as exc:
         problem, _, fix = exc.message.partition(": ")

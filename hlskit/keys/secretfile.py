@@ -9,6 +9,15 @@ from pathlib import Path
 
 from ..domain.errors import ConfigError
 
+MIN_SECRET = 32  # characters: what `openssl rand -hex 16` gives
+MIN_DISTINCT = 8  # different characters: 32 random hex digits have about 14, "aaaa…" or "abab…" far fewer
+
+
+def weak_secret(secret: str) -> bool:
+    """Too short to be a secret (surrounding spaces not counted) or too repetitive to be random."""
+    text = secret.strip()
+    return len(text) < MIN_SECRET or len(set(text)) < MIN_DISTINCT
+
 
 def read_secret_file(path: Path, make: Callable[[], bytes], what: str) -> bytes:
     """The bytes of a secret file, creating it from ``make()`` on first use.

@@ -25,12 +25,10 @@ from pathlib import Path
 from ..domain.configs import TokenConfig
 from ..domain.errors import ConfigError, HlskitError
 from ..domain.ids import check_content_id, is_content_id
-from .secretfile import read_secret_file
+from .secretfile import read_secret_file, weak_secret
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,1024}\.[A-Za-z0-9_-]{43}$")
 _DOMAIN = b"hlskit-playback-token-v1:"  # keeps these MACs apart from any other use of the secret
-_MIN_SECRET = 32
-_PLACEHOLDERS = {"secret", "changeme", "change-me", "default", "dev", "test", "token", "password"}
 
 
 class TokenError(HlskitError):
@@ -165,20 +163,16 @@ def verify_token(
     return PlaybackTokens(secret).verify(token, content_id, client_ip, now=now)
 
 
-def _weak(secret: str) -> bool:
-    return len(secret) < _MIN_SECRET or secret.strip().lower() in _PLACEHOLDERS
-
-
 def token_secret(config: TokenConfig) -> bytes:
     """The token secret: Settings.token_secret, else <home>/token.secret (created 0600 on first use).
 
-    In production a missing, short (< 32 characters) or placeholder secret is refused, and the
+    In production a missing, short (< 32 characters) or repetitive secret is refused, and the
     secret file is never created implicitly: a fresh random secret would silently invalidate
     the tokens every other server instance issues.
     """
     if config.secret:
         secret = str(config.secret)
-        if config.production and _weak(secret):
+        if config.production and weak_secret(secret):
             raise ConfigError(
                 "token_secret is too weak for production: set HLSKIT_TOKEN_SECRET to 32+ random characters (e.g. from `openssl rand -hex 32`)."
             )
@@ -189,6 +183,6 @@ def token_secret(config: TokenConfig) -> bytes:
             f"no token secret in production: set HLSKIT_TOKEN_SECRET (32+ random characters) or create {path} with mode 600."
         )
     secret = read_secret_file(path, lambda: secrets.token_urlsafe(32).encode(), "token secret").decode().strip()
-    if not secret or (config.production and _weak(secret)):
+    if not secret or (config.production and weak_secret(secret)):
         raise ConfigError(f"token secret file {path} is empty or too weak: write 32+ random characters to it.")
     return secret.encode("utf-8")

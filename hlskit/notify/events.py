@@ -16,7 +16,7 @@ from typing import Any
 from ..domain.configs import NotifyConfig
 from ..domain.errors import ConfigError
 from ..domain.runs import Job, JobState
-from ..keys.secretfile import read_secret_file
+from ..keys.secretfile import read_secret_file, weak_secret
 
 log = logging.getLogger("hlskit.notify")
 
@@ -93,11 +93,14 @@ def verify_signature(secret: bytes | str, body: bytes, header: str | None) -> bo
 
 
 def load_notify_secret(config: NotifyConfig) -> bytes:
-    """The notify_secret setting, else ``<home>/notify.secret`` (created 0600 on first use)."""
+    """The notify_secret setting, else ``<home>/notify.secret`` (created 0600 on first use); a short or
+    repetitive one is refused: receivers trust what it signs."""
     if config.secret:
+        if weak_secret(config.secret):
+            raise ConfigError("notify_secret is too weak: set HLSKIT_NOTIFY_SECRET to 32+ random characters.")
         return config.secret.encode()
     path = Path(config.home) / "notify.secret"
     secret = read_secret_file(path, lambda: secrets.token_hex(32).encode(), "notify secret").decode().strip()
-    if len(secret) < 32:
-        raise ConfigError(f"notify secret file {path} holds fewer than 32 characters: delete it to make a new one.")
+    if weak_secret(secret):
+        raise ConfigError(f"notify secret file {path} is too weak: delete it to make a new one.")
     return secret.encode()

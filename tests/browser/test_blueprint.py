@@ -38,7 +38,7 @@ def test_play_any_url_and_bad_input(client):
 
 def test_production_never_mints_a_token(hlskit_env, tmp_path, monkeypatch):
     monkeypatch.setenv("HLSKIT_TOKEN_SECRET", "x" * 40)
-    settings = hlskit_env.replace(media_root=tmp_path, production=True, token_secret="y" * 40)
+    settings = hlskit_env.replace(media_root=tmp_path, production=True, token_secret="y" * 20 + "0123456789abcdefghij")
     settings.master_key_file.parent.mkdir(parents=True, exist_ok=True)
     settings.master_key_file.write_bytes(b"k" * 32)
     html = create_app(settings).test_client().get("/play/talk").get_data(as_text=True)

@@ -167,8 +167,9 @@ def test_the_task_secret_is_made_once_0600_and_refused_in_production_when_missin
     with pytest.raises(ConfigError, match=r"^no task secret in production: set HLSKIT_TASK_SECRET"):
         task_secret(CeleryConfig(home=tmp_path / "elsewhere", production=True))
     assert not (tmp_path / "elsewhere").exists()
-    with pytest.raises(ConfigError, match=r"^task_secret is too short for production"):
-        task_secret(CeleryConfig(task_secret="short", home=tmp_path, production=True))
+    for weak in ("short", " " * 40, "x" * 40):
+        with pytest.raises(ConfigError, match=r"^task_secret is too weak for production"):
+            task_secret(CeleryConfig(task_secret=weak, home=tmp_path, production=True))
 
 
 def test_the_run_file_round_trips_and_names_keys_only_by_id():

@@ -40,7 +40,7 @@ def package(tmp_path_factory) -> Path:
 def serve(media_root: Path, home: Path, production: bool = False):
     settings = load_settings(media_root=str(media_root), home=str(home))
     if production:
-        settings = settings.replace(production=True, token_secret="t" * 40)
+        settings = settings.replace(production=True, token_secret="t" * 20 + "0123456789abcdefghij")
         load_master_key(settings.master_key_file)  # provisioned, as production requires
     server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

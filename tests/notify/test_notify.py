@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from hlskit.config import load_settings
+from hlskit.domain.configs import NotifyConfig
 from hlskit.domain.errors import ConfigError, InputError
 from hlskit.domain.runs import Job, JobState, new_job_id, user_data
 from hlskit.notify import (
@@ -210,6 +211,16 @@ def test_secret_file_is_made_0600_and_reused(tmp_path, monkeypatch):
     os.chmod(path, 0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
         load_notify_secret(settings.notify_config())
+
+
+@pytest.mark.parametrize("weak", ["short", " " * 40, "ab" * 20])
+def test_a_weak_notify_secret_is_refused(tmp_path, weak):
+    with pytest.raises(ConfigError, match="^notify_secret is too weak: set HLSKIT_NOTIFY_SECRET"):
+        load_notify_secret(NotifyConfig(weak, tmp_path))
+    (tmp_path / "notify.secret").write_text(weak)
+    (tmp_path / "notify.secret").chmod(0o600)
+    with pytest.raises(ConfigError, match="notify.secret is too weak: delete it"):
+        load_notify_secret(NotifyConfig(None, tmp_path))
 
 
 def test_webhook_signed_with_the_secret_file_when_no_setting(receiver, tmp_path, monkeypatch, store):

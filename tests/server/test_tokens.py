@@ -70,7 +70,10 @@ def test_secret_file_readable_by_others_is_refused(tmp_path):
         token_secret(settings.token_config())
 
 
-@pytest.mark.parametrize("secret", [None, "changeme", "short-secret"])
+@pytest.mark.parametrize(
+    "secret",
+    [None, "changeme", "short-secret", " " * 40, "a" * 40, "ab" * 20, "  k3k3k3k3k3k3k3k3k3k3k3k3k3k3-x  "],
+)
 def test_production_refuses_missing_or_weak_secrets(tmp_path, secret):
     settings = Settings(home=tmp_path, production=True, token_secret=secret)
     with pytest.raises(ConfigError, match="HLSKIT_TOKEN_SECRET"):
@@ -79,7 +82,7 @@ def test_production_refuses_missing_or_weak_secrets(tmp_path, secret):
 
 
 def test_production_accepts_a_strong_configured_secret(tmp_path):
-    strong = "k3" * 20
+    strong = "4c0f7b2e9a61d5839e7f0a2b6d4c18e5"
     assert token_secret(Settings(home=tmp_path, production=True, token_secret=strong).token_config()) == strong.encode()
 
 
@@ -88,7 +91,7 @@ def test_app_refuses_to_start_in_production_without_secrets(tmp_path):
         create_app(Settings(home=tmp_path, production=True, media_root=tmp_path))
     # A strong token secret but no master key: a fresh master key could unwrap nothing.
     with pytest.raises(ConfigError, match="master key"):
-        create_app(Settings(home=tmp_path, production=True, media_root=tmp_path, token_secret="k3" * 20))
+        create_app(Settings(home=tmp_path, production=True, media_root=tmp_path, token_secret="4c0f7b2e9a61d5839e7f0a2b6d4c18e5"))
 
 
 def test_memoised_tokens_are_still_checked_for_expiry_content_and_client():

@@ -16,10 +16,9 @@ from typing import Any
 
 from ...domain.configs import CeleryConfig
 from ...domain.errors import ConfigError
-from ...keys.secretfile import read_secret_file
+from ...keys.secretfile import read_secret_file, weak_secret
 
 SECRET_FILE = "task.secret"
-MIN_SECRET = 32  # characters: what `openssl rand -hex 16` gives, and token_secret's floor
 
 
 def task_secret(config: CeleryConfig) -> bytes:
@@ -27,8 +26,8 @@ def task_secret(config: CeleryConfig) -> bytes:
     except in production, where a missing or short secret is refused)."""
     fix = "the same 32+ random characters on every worker and on the host that packages"
     if config.task_secret:
-        if config.production and len(config.task_secret) < MIN_SECRET:
-            raise ConfigError(f"task_secret is too short for production: set HLSKIT_TASK_SECRET to {fix}.")
+        if config.production and weak_secret(config.task_secret):
+            raise ConfigError(f"task_secret is too weak for production: set HLSKIT_TASK_SECRET to {fix}.")
         return config.task_secret.encode("utf-8")
     path = config.home / SECRET_FILE
     if config.production and not path.exists():
