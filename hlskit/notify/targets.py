@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -75,7 +76,10 @@ class CommandTarget:
         self.label = f"exec:{argv[0]}"
 
     def deliver(self, event: dict[str, Any], body: bytes, attempt: int) -> None:
-        env = {**os.environ, "HLSKIT_EVENT_ID": event["id"], "HLSKIT_EVENT_TYPE": event["type"]}
+        # hlskit's own settings stay out of the command's environment: they hold its secrets
+        # (HLSKIT_TOKEN_SECRET, the store URL's password ...), and a target may come from a batch file
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HLSKIT_")}
+        env |= {"HLSKIT_EVENT_ID": event["id"], "HLSKIT_EVENT_TYPE": event["type"]}
         try:
             done = subprocess.run(
                 self.argv, input=body, env=env, timeout=self.timeout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -103,17 +107,27 @@ def _webhook(spec: str, config: NotifyConfig) -> Target:
     return WebhookTarget(spec, load_notify_secret(config))
 
 
+def shown(spec: str) -> str:
+    """A target as errors show it: a URL without its user info and query, a command without its
+    arguments (either may hold a token)."""
+    if spec.partition(":")[0].lower() == "exec":
+        words = spec.split()
+        return words[0] + (" ..." if len(words) > 1 else "")
+    masked = re.sub(r"^([^:/?#]*://)[^/?#]*@", r"\1***@", spec)
+    return re.sub(r"[?#].*", "?***", masked, flags=re.DOTALL)
+
+
 def _check_url(spec: str) -> None:
     try:
         parts = urlsplit(spec)
         host, _ = parts.hostname, parts.port  # port: ValueError when it is not a number 0-65535
     except ValueError as exc:  # an unclosed [IPv6] bracket, a bad port
-        raise InputError(f"notify target {spec!r} is not a valid URL ({exc}): write https://host[:port]/path.")
+        raise InputError(f"notify target {shown(spec)!r} is not a valid URL ({exc}): write https://host[:port]/path.")
     if not host:
-        raise InputError(f"notify target {spec!r} has no host: write https://host/path.")
+        raise InputError(f"notify target {shown(spec)!r} has no host: write https://host/path.")
     if not is_uri_text(spec):
         raise InputError(
-            f"notify target {spec!r} holds characters a URL cannot (a space, a quote, a control character): "
+            f"notify target {shown(spec)!r} holds characters a URL cannot (a space, a quote, a control character): "
             "percent-encode them."
         )
 
@@ -126,9 +140,9 @@ def _argv(spec: str) -> list[str]:
     try:
         argv = shlex.split(spec[len("exec:") :])
     except ValueError as exc:
-        raise InputError(f"notify target {spec!r} cannot be split into words ({exc}): fix its quotes.")
+        raise InputError(f"notify target {shown(spec)!r} cannot be split into words ({exc}): fix its quotes.")
     if not argv:
-        raise InputError(f"notify target {spec!r} names no command: write exec:/path/to/cmd [args].")
+        raise InputError(f"notify target {shown(spec)!r} names no command: write exec:/path/to/cmd [args].")
     if not shutil.which(argv[0]):
         raise InputError(f"notify command {argv[0]!r} is not an executable file: give its full path.")
     return argv
@@ -167,7 +181,7 @@ def _check(spec: str) -> None:
 def _factory(spec: str) -> TargetFactory:
     factory = _FACTORIES.get(spec.partition(":")[0].lower())
     if factory is None:
-        raise InputError(f"notify target {spec!r} is not supported: use https://..., http://... or exec:/path/to/cmd.")
+        raise InputError(f"notify target {shown(spec)!r} is not supported: use https://..., http://... or exec:/path/to/cmd.")
     return factory
 
 
@@ -190,12 +204,12 @@ class MnsTarget:
 def _notify_target(spec: str, config: NotifyConfig) -> MnsTarget:
     if config.mns is None:
         raise InputError(
-            f"notify target {spec!r}: MNS notifications need an MNS endpoint: set HLSKIT_MTS_MNS_ENDPOINT to "
+            f"notify target {shown(spec)!r}: MNS notifications need an MNS endpoint: set HLSKIT_MTS_MNS_ENDPOINT to "
             "https://<account-id>.mns.<region>.aliyuncs.com (and the Alibaba Cloud credentials)."
         )
     name = spec.partition(":")[2].strip("/")
     if not name:
-        raise InputError(f"notify target {spec!r} names no queue: write mns:<queue name>.")
+        raise InputError(f"notify target {shown(spec)!r} names no queue: write mns:<queue name>.")
     return MnsTarget(MnsQueue.from_config(config.mns, name))
 
 

@@ -160,7 +160,7 @@ def test_close_gives_up_at_its_timeout(receiver, settings, store, caplog):
     assert "came after close" in caplog.text
 
 
-def test_command_target_gets_the_event_on_stdin_once(tmp_path, settings, store):
+def test_command_target_gets_the_event_on_stdin_once(tmp_path, settings, store, monkeypatch):
     script = tmp_path / "hook.py"
     script.write_text(
         "import os, sys, pathlib\n"
@@ -168,15 +168,19 @@ def test_command_target_gets_the_event_on_stdin_once(tmp_path, settings, store):
         "if not flag.exists():\n"
         "    flag.write_text('x'); sys.exit('receiver not ready')\n"  # fail the first time
         "with out.open('a') as f: f.write(os.environ['HLSKIT_EVENT_ID'] + ' ' + sys.stdin.read() + '\\n')\n"
+        "pathlib.Path(sys.argv[3]).write_text(' '.join(sorted(k for k in os.environ if k.startswith('HLSKIT_'))))\n"
     )
-    out, flag = tmp_path / "events.txt", tmp_path / "flag"
+    out, flag, seen = tmp_path / "events.txt", tmp_path / "flag", tmp_path / "env.txt"
     job = ended_job(store, "c9", "LD")
-    target = f"exec:{sys.executable} {script} {out} {flag}"
+    target = f"exec:{sys.executable} {script} {out} {flag} {seen}"
+    monkeypatch.setenv("HLSKIT_TOKEN_SECRET", "the-token-secret-the-hook-must-not-see")
     with Notifier.from_targets([target], settings.notify_config(), retry=FAST) as notifier:
         notifier.job_ended(job)
     (line,) = out.read_text().splitlines()
     event_id, _, body = line.partition(" ")
     assert event_id == f"Transcode.{job.job_id}" and json.loads(body)["jobId"] == job.job_id
+    # hlskit's settings (its secrets among them) stay out of the command's environment
+    assert seen.read_text() == "HLSKIT_EVENT_ID HLSKIT_EVENT_TYPE"
 
 
 @pytest.mark.parametrize(
@@ -197,6 +201,22 @@ def test_command_target_gets_the_event_on_stdin_once(tmp_path, settings, store):
 def test_bad_targets_are_refused_up_front(settings, spec, fragment):
     with pytest.raises(InputError, match=fragment):
         Notifier.from_targets([spec], settings.notify_config())
+
+
+@pytest.mark.parametrize(
+    "spec, shown",
+    [
+        ("http://user:pw123@127.0.0.1:8766/x y?sig=SECRETQ", "'http://***@127.0.0.1:8766/x y?***'"),
+        ('https://hooks.example.com/h"?token=SECRETQ', "'https://hooks.example.com/h\"?***'"),
+        ("https://user:pw123@[::1/h?sig=SECRETQ", "'https://***@[::1/h?***'"),
+        ("exec:/bin/echo 'SECRETQ", "'exec:/bin/echo ...'"),
+    ],
+)
+def test_refusals_do_not_show_a_target_s_credentials(settings, spec, shown):
+    with pytest.raises(InputError) as err:
+        Notifier.from_targets([spec], settings.notify_config())
+    assert f"notify target {shown}" in err.value.message
+    assert "SECRETQ" not in err.value.message and "pw123" not in err.value.message
 
 
 def test_secret_file_is_made_0600_and_reused(tmp_path, monkeypatch):
