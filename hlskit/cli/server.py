@@ -33,12 +33,18 @@ def parse_port(text: str | int) -> int:
     return int(value)
 
 
+MAX_TTL = 366 * 86400  # a playback token outliving a year is a leak waiting to happen: revoke keys instead
+
+
 def parse_ttl(text: str) -> int:
-    """'90', '90s', '15m', '1h', '2d' → seconds."""
+    """'90', '90s', '15m', '1h', '2d' → seconds (at most MAX_TTL)."""
     match = _TTL.match(text.strip().lower())
     if not match or int(match.group(1)) == 0:
         raise InputError(f"--ttl must be a positive duration such as 90s, 15m, 1h or 2d, got {text!r}.")
-    return int(match.group(1)) * _UNITS[match.group(2)]
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_TTL:
+        raise InputError(f"--ttl {text} is longer than a token may live (366d): give a shorter one.")
+    return seconds
 
 
 @click.command()
@@ -78,8 +84,8 @@ def serve(ctx: click.Context, media_root: str | None, host: str, port: str) -> N
 
 @click.command()
 @click.argument("content_id")
-@click.option("--ttl", default=None, help="Lifetime: 90s, 15m, 1h, 2d (default: token_ttl setting, 1h).")
-@click.option("--client-ip", default=None, help="Bind the token to this client address.")
+@click.option("--ttl", default=None, help="Lifetime: 90s, 15m, 1h, 2d, up to 366d (default: token_ttl setting, 1h).")
+@click.option("--client-ip", default=None, help="Bind the token to this client IP address (IPv4 or IPv6).")
 @click.pass_context
 def token(ctx: click.Context, content_id: str, ttl: str | None, client_ip: str | None) -> None:
     """Print a playback token for CONTENT_ID.

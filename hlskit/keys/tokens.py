@@ -15,6 +15,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import ipaddress
 import json
 import re
 import secrets
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..domain.configs import TokenConfig
-from ..domain.errors import ConfigError, HlskitError
+from ..domain.errors import ConfigError, HlskitError, InputError
 from ..domain.ids import check_content_id, is_content_id
 from .secretfile import read_secret_file, weak_secret
 
@@ -110,8 +111,8 @@ class PlaybackTokens:
         if ttl <= 0:
             raise ValueError("ttl must be positive")
         claims: dict = {"c": content_id, "e": int((time.time() if now is None else now) + ttl)}
-        if client_ip:
-            claims["i"] = client_ip
+        if client_ip is not None:
+            claims["i"] = client_address(client_ip)
         if playback_only:
             claims["p"] = 1
         payload = _b64(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
@@ -138,7 +139,7 @@ class PlaybackTokens:
             raise TokenError("expired", "the playback token has expired: request a new one.")
         if not hmac.compare_digest(claims.content_id.encode("utf-8"), content_id.encode("utf-8")):
             raise TokenError("other-content", "the playback token is for another content id.")
-        if claims.client_ip is not None and claims.client_ip != client_ip:
+        if claims.client_ip is not None and claims.client_ip != _normal(client_ip):
             raise TokenError("other-client", "the playback token is bound to another client address.")
         return claims
 
@@ -154,6 +155,28 @@ def make_token(
 ) -> str:
     """A token granting ``content_id`` for ``ttl`` seconds, optionally only to ``client_ip``."""
     return PlaybackTokens(secret).make(content_id, ttl, client_ip, now=now, playback_only=playback_only)
+
+
+def client_address(text: str) -> str:
+    """The IP address a token is bound to, in one spelling (``2001:DB8:0::1`` → ``2001:db8::1``; an
+    IPv4-mapped IPv6 address as its IPv4 one, as a dual-stack server may see the client); InputError
+    when ``text`` is not an IP address (a token bound to it could never be used)."""
+    normal = _normal(text)
+    if normal is None:
+        raise InputError(
+            f"--client-ip must be an IP address such as 203.0.113.7 or 2001:db8::1, got {text!r}: give the "
+            "address the player connects from."
+        )
+    return normal
+
+
+def _normal(text: str | None) -> str | None:
+    try:
+        ip = ipaddress.ip_address((text or "").strip())
+    except ValueError:
+        return None
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return str(mapped or ip)
 
 
 def verify_token(

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from hlskit.domain.errors import ConfigError
+from hlskit.cli.server import parse_ttl
+from hlskit.domain.errors import ConfigError, InputError
 from hlskit.domain.settings import Settings
 from hlskit.keys.tokens import PlaybackTokens, TokenError, make_token, token_secret, verify_token
 from hlskit.server import create_app
@@ -28,6 +29,32 @@ def test_round_trip_carries_content_expiry_and_ip():
     claims = verify_token(SECRET, token, "movie", "10.0.0.1", now=now + 59)
     assert (claims.content_id, claims.expires, claims.client_ip) == ("movie", now + 60, "10.0.0.1")
     assert verify_token(SECRET, make_token(SECRET, "movie", 60), "movie", "any").client_ip is None
+
+
+@pytest.mark.parametrize("bad", ["", "  ", "not an ip; <x>", "10.0.0.256", "example.com"])
+def test_a_token_is_bound_only_to_an_ip_address(bad):
+    with pytest.raises(InputError, match=f"--client-ip must be an IP address .*got {bad!r}"):
+        make_token(SECRET, "movie", 60, bad)  # "" bound the token to nobody; the others to no client
+
+
+@pytest.mark.parametrize(
+    "bound, seen, kept",
+    [
+        ("2001:DB8:0::1", "2001:db8::1", "2001:db8::1"),
+        (" 10.0.0.1", "10.0.0.1", "10.0.0.1"),
+        ("10.0.0.1", "::ffff:10.0.0.1", "10.0.0.1"),  # a dual-stack server sees IPv4 clients so
+    ],
+)
+def test_a_bound_address_is_compared_in_one_spelling(bound, seen, kept):
+    assert verify_token(SECRET, make_token(SECRET, "movie", 60, bound), "movie", seen).client_ip == kept
+
+
+def test_a_token_lives_at_most_a_year():
+    assert parse_ttl("366d") == 366 * 86400
+    with pytest.raises(InputError, match="--ttl 367d is longer than a token may live"):
+        parse_ttl("367d")
+    with pytest.raises(InputError, match="longer than a token may live"):
+        parse_ttl("99999999999d")
 
 
 def test_each_refusal_has_its_reason():
@@ -91,7 +118,11 @@ def test_app_refuses_to_start_in_production_without_secrets(tmp_path):
         create_app(Settings(home=tmp_path, production=True, media_root=tmp_path))
     # A strong token secret but no master key: a fresh master key could unwrap nothing.
     with pytest.raises(ConfigError, match="master key"):
-        create_app(Settings(home=tmp_path, production=True, media_root=tmp_path, token_secret="4c0f7b2e9a61d5839e7f0a2b6d4c18e5"))
+        create_app(
+            Settings(
+                home=tmp_path, production=True, media_root=tmp_path, token_secret="4c0f7b2e9a61d5839e7f0a2b6d4c18e5"
+            )
+        )
 
 
 def test_memoised_tokens_are_still_checked_for_expiry_content_and_client():
