@@ -57,6 +57,7 @@ PLAYLIST_CACHE = "public, max-age=10"
 NAME_MAX = 255  # bytes per path part on Linux filesystems; longer names fail with ENAMETOOLONG
 _FORBIDDEN = (errno.EACCES, errno.EPERM)
 _ONE_BYTE_RANGE = re.compile(r"^\s*bytes\s*=[^,]*$", re.IGNORECASE)
+_SUFFIX_RANGE = re.compile(r"^\s*bytes\s*=\s*-\s*0*([1-9]\d*)\s*$", re.IGNORECASE)  # the last N bytes
 
 
 def resolve(root: Path, subpath: str) -> Path | None:
@@ -166,6 +167,10 @@ def _serve(target: Path) -> Response:
         # RFC 9110 §14.2: a server MUST ignore an unknown range unit and MAY ignore a Range it
         # does not serve; Werkzeug would answer 416 to both (it builds no multipart/byteranges).
         del request.environ["HTTP_RANGE"]
+    suffix = _SUFFIX_RANGE.match(request.environ.get("HTTP_RANGE", ""))
+    if suffix and (len(suffix.group(1)) > 18 or int(suffix.group(1)) >= target.stat().st_size):
+        # RFC 9110 §14.1.2: a suffix longer than the file selects all of it (Werkzeug answers 416)
+        request.environ["HTTP_RANGE"] = "bytes=0-"
     if MEDIA_TYPES[target.suffix.lower()] == PLAYLIST:
         return _playlist(target)
     return send_file(
