@@ -119,7 +119,8 @@ class LocalEngine(Engine):
 
     def run(self, plan: PackagePlan, store: JobStore, progress: ProgressCallback) -> EngineReport:
         staging = Path(plan.staging)
-        staging.mkdir(parents=True, exist_ok=True)
+        # owner only until published (pipeline.publish): it holds clear segments before they are encrypted
+        staging.mkdir(parents=True, exist_ok=True, mode=0o700)
         owner = this_owner()
         rungs, audio = list(plan.rungs), list(plan.audio)
         units = [*(plan.jobs[r.name] for r in rungs), *(plan.audio_jobs[a.slug] for a in audio)]

@@ -73,6 +73,9 @@ def destination(staging: str, final: str, settings: Settings) -> Destination:
 def swap_into_place(staging: Path, target: Path) -> None:
     """Rename staging into place; an existing package is swapped out, then removed. If the new
     package cannot be renamed in, the old one is put back: it stays published."""
+    # staging was owner only (clear segments passed through it): the package is as readable as the
+    # folder it is published into, never writable by others
+    staging.chmod(target.parent.stat().st_mode & 0o755)
     old = None
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")

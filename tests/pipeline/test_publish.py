@@ -30,6 +30,17 @@ def test_a_first_package_is_renamed_into_place(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["talk"]
 
 
+@pytest.mark.parametrize("out_mode, package_mode", [(0o755, 0o755), (0o750, 0o750), (0o1777, 0o755), (0o700, 0o700)])
+def test_a_package_is_as_readable_as_its_folder_never_writable_by_others(tmp_path, out_mode, package_mode):
+    out = tmp_path / "out"
+    out.mkdir()
+    out.chmod(out_mode)
+    staging = package(out / ".talk.partial-1", "new")
+    staging.chmod(0o700)  # as the local engine makes it: clear segments pass through it
+    swap_into_place(staging, out / "talk")
+    assert (out / "talk").stat().st_mode & 0o7777 == package_mode
+
+
 def test_a_new_package_replaces_the_old_one_whole(tmp_path):
     old = package(tmp_path / "talk", "old")
     (old / "HD").mkdir()
