@@ -146,6 +146,15 @@ def for_stream(args: list[str], kind: str, index: int) -> list[str]:
     return out
 
 
+def output_seconds(plan: PackagePlan) -> float:
+    """Seconds the encode lasts: the clip, or the source's video from the clip's start (audio running on
+    past the video is not read)."""
+    assert plan.media is not None
+    start = plan.clip.seek if plan.clip else 0.0
+    length = (plan.media.video_end or plan.media.duration) - start
+    return min(plan.clip.duration, length) if plan.clip and plan.clip.duration else length
+
+
 def _inputs(plan: PackagePlan, audio: list[AudioRendition]) -> tuple[list[str], dict[str, int]]:
     """Input options (the source clipped, watermark images, extra audio files) and each file's index."""
     clip = ["-ss", f"{plan.clip.seek:.3f}"] if plan.clip else []
@@ -291,9 +300,12 @@ def build_encode(
     for k, (source, kbps, copy) in enumerate(audio_streams):
         args += ["-map", source]
         # aresample=async fills gaps in the source's audio (and a late start) with silence by the
-        # timestamps, so the audio after a gap stays where it belongs instead of moving up.
-        encoder = ["-c:a", "aac", "-b:a", f"{kbps}k", "-ac", "2", "-ar", sample_rate]
-        encoder += ["-filter:a", "aresample=async=1:first_pts=0"]
+        # timestamps, so the audio after a gap stays where it belongs instead of moving up: from 20 ms
+        # (its default, 100 ms, left an 86 ms gap's sound early for the rest of the title); apad runs
+        # audio that ends early on in silence to the video's end (fMP4 segments without it break the
+        # track, players stall at its end)
+        fill = f"aresample=async=1:min_hard_comp=0.02:first_pts=0,apad=whole_dur={output_seconds(plan):.3f}"
+        encoder = ["-c:a", "aac", "-b:a", f"{kbps}k", "-ac", "2", "-ar", sample_rate, "-filter:a", fill]
         args += for_stream(["-c:a", "copy"] if copy else encoder, "a", k)
     if create:
         for name in [r.name for r in ordered] + [r.folder for r in audio]:

@@ -35,7 +35,7 @@ from ..stores.jobs import JobStore
 from .base import ABSOLUTE, FOLDER, ROOT_RELATIVE, Capabilities, Engine, EngineReport
 from .colour import can_tone_map, hdr_kind, hdr_note
 from .download import remux_mp4
-from .encode import FFMPEG_PLAYLIST, Encode, SpriteOutput, build_encode, ffmpeg_exe
+from .encode import FFMPEG_PLAYLIST, Encode, SpriteOutput, build_encode, ffmpeg_exe, output_seconds
 from .encoders import check_rate_control
 from .outcome import (
     check_output,
@@ -128,7 +128,7 @@ class LocalEngine(Engine):
             store.update(job.job_id, state=JobState.TRANSCODING, owner=owner, percent=0)
         shared: list[str] = []
         logs = {job.definition: shared for job in units}  # the FFmpeg log each output came from
-        expected = _expected_duration(plan)
+        expected = output_seconds(plan)
         layout = sprite_layout(plan, expected)
         # The seek-bar sprite comes out of the same decode as the definitions (a second decode
         # cost a tenth of the package's time); a copy-only plan makes it apart, from keyframes.
@@ -323,7 +323,7 @@ class LocalEngine(Engine):
         """
         staging = Path(plan.staging)
         encode = self._build(plan, rungs, textdir, audio=audio, sprite=sprite)
-        duration = _expected_duration(plan)
+        duration = output_seconds(plan)
         proc = popen_tied(encode.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
         assert proc.stdout is not None and proc.stderr is not None
         stderr = proc.stderr
@@ -392,14 +392,6 @@ def _current(store: JobStore, job: Job) -> Job:
 
 def _cancelled(store: JobStore, job: Job) -> bool:
     return _current(store, job).state == JobState.CANCELLED
-
-
-def _expected_duration(plan: PackagePlan) -> float:
-    """Seconds the encode should last: the clip, or the source from the clip's start."""
-    assert plan.media is not None
-    if plan.clip and plan.clip.duration:
-        return min(plan.clip.duration, plan.media.duration - plan.clip.seek)
-    return plan.media.duration - (plan.clip.seek if plan.clip else 0.0)
 
 
 def _durations(output: DefinitionOutput) -> list[float]:

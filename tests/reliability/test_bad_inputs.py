@@ -189,6 +189,52 @@ def test_audio_running_on_past_the_video_is_not_packaged_past_it(container, tmp_
     assert video - 0.1 < len(pcm) / 16000 < video + 0.1  # 3.5 s before: the last segment ran on past its EXTINF
 
 
+def _audio_of(ffmpeg: str, playlist: Path) -> bytes:
+    """The decoded audio of a media playlist: 8 kHz mono 16-bit samples."""
+    return subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(playlist), "-map", "0:a", "-f", "s16le", "-ac", "1", "-ar", "8000", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+
+
+@pytest.mark.parametrize("layout", [("--format", "fmp4"), ("--audio-renditions",)])
+def test_audio_ending_before_the_video_runs_on_in_silence(layout, tmp_path, ffmpeg):
+    source = tmp_path / "short-audio.mp4"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=4", "-f", "lavfi", "-i"]
+        + ["sine=d=1.5", "-c:v", "libx264", "-c:a", "aac", str(source)],
+        check=True,
+    )
+    done, out, _ = _package(str(source), tmp_path, "--no-encrypt", "--ladder", "LD", *layout)
+    assert done.returncode == EXIT_OK, done.stderr  # before: fMP4 failed validation, a rendition was dropped
+    [package] = visible(out)
+    folder = "audio/und" if "--audio-renditions" in layout else "LD"
+    pcm = _audio_of(ffmpeg, out / package / folder / "index.m3u8")
+    assert 3.9 < len(pcm) / 16000 < 4.1  # the video's 4 s: 1.5 s of sound, then silence
+
+
+def test_a_gap_in_the_source_s_audio_keeps_the_sound_after_it_in_place(tmp_path, ffmpeg):
+    whole, gap = tmp_path / "whole.mp4", tmp_path / "gap.mkv"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=4", "-f", "lavfi", "-i"]
+        + ["aevalsrc='if(gte(t,2),sin(2*PI*1000*t),0)':s=48000:d=4", "-c:v", "libx264", "-c:a", "aac", str(whole)],
+        check=True,
+    )
+    # four AAC frames (85 ms) dropped at 0.4 s: a gap under aresample's default 100 ms threshold
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(whole), "-c", "copy", "-bsf:a", "noise=drop='between(n,20,23)'", str(gap)],
+        check=True,
+    )
+    done, out, _ = _package(str(gap), tmp_path, "--no-encrypt", "--ladder", "LD")
+    assert done.returncode == EXIT_OK, done.stderr
+    [package] = visible(out)
+    pcm = _audio_of(ffmpeg, out / package / "LD" / "index.m3u8")
+    samples = [int.from_bytes(pcm[i : i + 2], "little", signed=True) for i in range(0, len(pcm), 2)]
+    onset = next(i for i, v in enumerate(samples) if abs(v) > 3000) / 8000
+    assert onset == pytest.approx(2.0, abs=0.03)  # before: 1.915 s, the rest of the title's sound early
+
+
 def test_an_embedded_subtitle_s_text_becomes_cue_text(tmp_path, ffmpeg, base):
     source = make_source("subtitle-with-arrow", tmp_path, ffmpeg, base)
     done, out, _ = _package(str(source), tmp_path, "--no-encrypt")
