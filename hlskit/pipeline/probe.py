@@ -113,7 +113,10 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
         rotation = _rotation(vs, first)
         if rotation in (90, 270):
             disp_w, disp_h = disp_h, disp_w
-        rate = vs.average_rate or vs.guessed_rate or vs.base_rate
+        # FFmpeg's own guess (av_guess_frame_rate, what its CLI encodes at): the stream's real rate, where
+        # the average (frames over duration) drifts on jittered or gapped timestamps (30 fps read as
+        # 30.337: frames repeated and dropped) and raw DV's is 60000
+        rate = vs.guessed_rate or vs.average_rate or vs.base_rate
         if not rate or rate <= 0 or math.isinf(float(rate)):
             raise InputError(
                 f"{name}: the video has no frame rate: remux it (ffmpeg -i in -c copy out.mp4) and try again."

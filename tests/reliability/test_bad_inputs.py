@@ -235,6 +235,25 @@ def test_a_gap_in_the_source_s_audio_keeps_the_sound_after_it_in_place(tmp_path,
     assert onset == pytest.approx(2.0, abs=0.03)  # before: 1.915 s, the rest of the title's sound early
 
 
+@pytest.mark.parametrize(
+    "name, make, fps",
+    [
+        # 30 fps whose timestamps jitter by up to 12 ms: the average, 30.337, repeated and dropped frames
+        ("jitter.mp4", ["-vf", "setpts='N/30/TB+0.012*sin(N)/TB'", "-fps_mode", "passthrough", "-c:v", "libx264"], 30),
+        # 10 fps with half a second of frames missing: the average, 8.33, slowed the rest down
+        ("gap.mp4", ["-vf", "select='not(between(n,10,14))'", "-fps_mode", "passthrough", "-c:v", "libx264"], 10),
+        # raw DV: its average rate reads 60000
+        ("camcorder.dv", ["-vf", "scale=720:576,setsar=16/15,format=yuv420p", "-c:v", "dvvideo"], 25),
+    ],
+)
+def test_the_frame_rate_is_the_stream_s_own_not_its_average(name, make, fps, tmp_path, ffmpeg):
+    source = tmp_path / name
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-f", "lavfi", "-i", f"testsrc2=s=320x180:r={fps}:d=3", *make, str(source)], check=True
+    )
+    assert probe(source).video.frame_rate == f"{fps}/1"
+
+
 def test_an_embedded_subtitle_s_text_becomes_cue_text(tmp_path, ffmpeg, base):
     source = make_source("subtitle-with-arrow", tmp_path, ffmpeg, base)
     done, out, _ = _package(str(source), tmp_path, "--no-encrypt")
