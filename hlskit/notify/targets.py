@@ -181,7 +181,9 @@ def _check(spec: str) -> None:
 def _factory(spec: str) -> TargetFactory:
     factory = _FACTORIES.get(spec.partition(":")[0].lower())
     if factory is None:
-        raise InputError(f"notify target {shown(spec)!r} is not supported: use https://..., http://... or exec:/path/to/cmd.")
+        raise InputError(
+            f"notify target {shown(spec)!r} is not supported: use https://..., http://... or exec:/path/to/cmd."
+        )
     return factory
 
 

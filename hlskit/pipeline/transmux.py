@@ -22,6 +22,14 @@ from .probe import keyframe_times
 COPY_TEMPLATE = "S00000001-100000"  # MPS M3U8-COPY: transmux, no re-encode
 TRANSMUX_CODECS = {"h264": "h264", "hevc": "hevc", "av1": "av1", "libdav1d": "av1"}  # FFmpeg decoder → codec
 SUFFIX = "+source"
+CODEC_NAMES = {"h264": "H.264", "hevc": "HEVC", "av1": "AV1"}
+# What players decode, copied as it is (Apple HLS authoring spec 1.2-1.5: H.264 up to High profile,
+# HEVC Main and Main 10, 4:2:0): High 10, 4:2:2 and 4:4:4 H.264 is published playable almost nowhere
+PLAYABLE_PIXELS = {
+    "h264": {"yuv420p", "yuvj420p"},
+    "hevc": {"yuv420p", "yuvj420p", "yuv420p10le"},
+    "av1": {"yuv420p", "yuv420p10le"},
+}
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,15 @@ def plan_source(source: str, media: MediaInfo, fmt: str, segment_duration: int, 
         return _refuse(
             f"{shown}'s video is {codec.upper()}, which HLS carries in fMP4 only (Apple HLS authoring spec 1.5): "
             "use --format fmp4",
+            required,
+        )
+    pixels = media.video.pix_fmt or ""
+    if pixels not in PLAYABLE_PIXELS[codec]:
+        profile = f" {media.video.profile}" if media.video.profile else ""
+        return _refuse(
+            f"{shown}'s video is {CODEC_NAMES[codec]}{profile} ({pixels or 'unknown pixel format'}), which few players "
+            "decode (Apple HLS authoring spec: H.264 up to High profile, HEVC Main or Main 10, 4:2:0): drop "
+            "--transmux/+source to re-encode it",
             required,
         )
     if media.video.rotation:

@@ -141,6 +141,11 @@ def test_what_a_copy_cannot_carry_is_refused_before_anything_is_made(ffmpeg, sit
     hevc = _source(ffmpeg, base / "h.mp4", codec=["-c:v", "libx265", "-x265-params", "log-level=error"], seconds=2)
     done = run_hlskit("package", str(hevc), "--out", str(base / "none"), "--transmux", "--format", "ts", env=home)
     assert done.returncode == 2 and "fMP4 only" in done.stderr and "--format fmp4" in done.stderr, done.stderr
+    for pixels, profile in [("yuv420p10le", "High 10"), ("yuv444p", "High 4:4:4 Predictive")]:
+        rare = _source(ffmpeg, base / f"{pixels}.mp4", codec=["-c:v", "libx264", "-pix_fmt", pixels], seconds=2)
+        done = run_hlskit("package", str(rare), "--out", str(base / "none"), "--transmux", env=home)
+        assert done.returncode == 2, done.stderr  # was published: CODECS avc1.6e001e, which few players decode
+        assert f"video is H.264 {profile} ({pixels}), which few players decode" in done.stderr, done.stderr
     assert not (base / "none").exists()  # nothing was made where the package would go
 
 
