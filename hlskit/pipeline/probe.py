@@ -311,8 +311,14 @@ def _check_tail(container: Any, vs: Any, duration: float, name: str) -> tuple[fl
         raise InputError(
             f"{name} cannot be read to the end ({_reason(exc)}): the file is truncated or damaged; give a complete file."
         )
-    if cut_short or video_end is None or any_end is None or any_end < duration - max(1.0, 0.1 * duration):
+    if cut_short or video_end is None or any_end is None:
         raise InputError(
             f"{name} ends before its stated duration of {duration:.1f} s: the file is truncated; give a complete file."
+        )
+    if any_end < duration - max(1.0, 0.1 * duration):  # cut between packets, or a header that overstates
+        raise InputError(
+            f"{name} ends at {any_end:.1f} s, before its stated duration of {duration:.1f} s: the file is truncated "
+            "or its header is wrong; give a complete file, or remux it (ffmpeg -i IN -c copy OUT) to rewrite "
+            "its header."
         )
     return video_end, any_end

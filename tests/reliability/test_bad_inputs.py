@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 import subprocess
 from pathlib import Path
 
@@ -170,6 +171,19 @@ def test_a_complete_mkv_whose_audio_runs_on_lasts_as_long_as_its_video_and_a_cut
     cut.write_bytes(source.read_bytes()[: source.stat().st_size * 6 // 10])
     with pytest.raises(InputError, match="the file is truncated"):
         probe(cut)
+
+
+def test_a_header_stating_too_long_a_duration_says_a_remux_fixes_it(tmp_path, ffmpeg, base):
+    source = tmp_path / "long-header.mkv"
+    subprocess.run([ffmpeg, "-v", "error", "-i", str(base), "-c", "copy", str(source)], check=True)
+    data = bytearray(source.read_bytes())
+    at = data.index(b"\x44\x89\x88")  # Matroska's Segment Duration (EBML id 0x4489), an 8-byte float in ms
+    data[at + 3 : at + 11] = struct.pack(">d", 10_000.0)
+    source.write_bytes(bytes(data))
+    with pytest.raises(InputError) as err:
+        probe(source)
+    assert "before its stated duration of 10.0 s: the file is truncated or its header is wrong" in err.value.message
+    assert "remux it (ffmpeg -i IN -c copy OUT)" in err.value.message
 
 
 @pytest.mark.parametrize("container", ["mkv", "mp4"])
