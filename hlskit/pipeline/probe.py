@@ -67,6 +67,11 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
         )
     with container:
         if container.format.name == "image2" or container.format.name.endswith("_pipe"):
+            if _pictures(container) > 1:  # a raw stream of pictures (MJPEG): frames, but no rate or times
+                raise InputError(
+                    f"{name} is a raw stream of pictures without timestamps: put it in a container at its frame "
+                    f"rate first (ffmpeg -framerate FPS -i {name} -c copy video.mkv) and package that."
+                )
             raise InputError(
                 f"{name} is a still image, not a video: give a video "
                 "file, or make one first (ffmpeg -loop 1 -i IMAGE -t 10 -pix_fmt yuv420p video.mp4)."
@@ -286,6 +291,19 @@ def _first_frame(container: Any, vs: Any, name: str) -> Any:
             f"{name}: the first video frame cannot be decoded ({_reason(exc)}): the file is damaged; give another copy."
         )
     raise InputError(f"{name} holds no video frames: the file is probably truncated; give a complete file.")
+
+
+def _pictures(container: Any) -> int:
+    """How many pictures an image demuxer finds, counting to two: one is a still image."""
+    count = 0
+    try:
+        for packet in container.demux(video=0):
+            count += 1 if packet.size else 0
+            if count > 1:
+                break
+    except av.FFmpegError:
+        pass
+    return count
 
 
 def _check_tail(container: Any, vs: Any, duration: float, name: str) -> tuple[float, float]:

@@ -93,6 +93,9 @@ def make_source(kind: str, folder: Path, ffmpeg: str, base: Path, scale: int = 1
     elif kind == "jpeg":
         p = folder / "still.jpg"
         ff(ffmpeg, "-f", "lavfi", "-i", "testsrc2=s=320x180", "-frames:v", "1", str(p))
+    elif kind == "mjpeg-stream":  # a raw stream of 25 JPEG pictures: image demuxer, no frame rate
+        p = folder / "camera.mjpeg"
+        ff(ffmpeg, "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=1", "-c:v", "mjpeg", str(p))
     elif kind == "one-frame":
         ff(ffmpeg, "-f", "lavfi", "-i", "testsrc2=s=320x180:r=30", "-frames:v", "1", "-c:v", "libx264", str(p))
     elif kind == "very-short":

@@ -36,6 +36,7 @@ SOURCES = [
     ("audio-only", EXIT_INPUT, "audio only"),
     ("png", EXIT_INPUT, "still image"),
     ("jpeg", EXIT_INPUT, "still image"),
+    ("mjpeg-stream", EXIT_INPUT, "raw stream of pictures without timestamps"),  # was "a still image": loop it
     ("one-frame", EXIT_INPUT, "too short"),
     ("very-short", EXIT_INPUT, "too short"),
     ("directory", EXIT_INPUT, "is a folder"),
