@@ -85,6 +85,8 @@ def create_blueprint(secret: bytes, keys: KeyCache, cors: CorsPolicy) -> Bluepri
             )
         if data is None:
             return answer(json_error(404, "Key.NotFound", "no live key with this id."), "unknown-or-revoked")
-        return answer(Response(data, 200, _KEY_HEADERS, mimetype="application/octet-stream"), "ok")
+        # "ok" means the key was sent; a HEAD (Flask answers it with this view) sends no body
+        sent = "head" if request.method == "HEAD" else "ok"
+        return answer(Response(data, 200, _KEY_HEADERS, mimetype="application/octet-stream"), sent)
 
     return bp

@@ -136,11 +136,12 @@ def test_audit_log_one_json_line_per_request_without_key_or_token(site):
         requests.get(site.key_url(key), params={"token": token})
         requests.get(site.key_url(key), params={"token": _tamper(token)})
         requests.get(site.key_url(key))
+        requests.head(site.key_url(key), params={"token": token})  # answered, but no key sent
     finally:
         logger.removeHandler(handler)
     lines = [json.loads(r) for r in records]
-    assert [l["outcome"] for l in lines] == ["ok", "tampered", "missing"]
-    assert [l["status"] for l in lines] == [200, 403, 401]
+    assert [l["outcome"] for l in lines] == ["ok", "tampered", "missing", "head"]
+    assert [l["status"] for l in lines] == [200, 403, 401, 200]
     for line in lines:
         assert line["content_id"] == site.package.content_id and line["key_id"] == key.key_id
         assert line["client"] == "127.0.0.1"
