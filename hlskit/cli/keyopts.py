@@ -107,12 +107,17 @@ def write_export(lines: list[str]) -> None:
     try:
         sys.stdout.write("".join(line + "\n" for line in lines))
         sys.stdout.flush()
-    except OSError as exc:  # BrokenPipeError: `| head`, or a reader that died
+    except OSError as exc:  # BrokenPipeError: `| head`, or a reader that died; a full disk
         # Point stdout at /dev/null so the interpreter's own flush at exit does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if isinstance(exc, BrokenPipeError):
+            raise InputError(
+                f"the reader of keys export closed its end before every key was written ({exc.strerror or exc}): "
+                "export again into a file."
+            ) from None
         raise InputError(
-            f"the reader of keys export closed its end before every key was written ({exc.strerror or exc}): "
-            "export again into a file."
+            f"keys export could not write every key to its output ({exc.strerror or exc}): export again into a "
+            "file on a disk with room, and delete the partial one."
         ) from None
 
 

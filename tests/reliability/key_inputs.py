@@ -46,6 +46,7 @@ class Run:
     close_stdin: bool = False
     close_stdout: bool = False
     close_pipe_early: bool = False  # stdout a pipe whose reader is gone before the first write
+    stdout: Path | None = None  # a path opened as stdout (/dev/full: a disk with no room)
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ CASES: list[Case] = [
     Case("--key-hex - non-ASCII", lambda d: Run(_package(d / "x")[:-2] + ["--key-hex", "-"], "é".encode() * 16), 2, "must hold 32 hex characters"),
     Case("export, stdout closed", lambda d: Run(["keys", "export", "exp", "--i-understand-this-prints-keys"], close_stdout=True), 2, "standard output, which is closed", before=_live_key),
     Case("export, reader gone", lambda d: Run(["keys", "export", "exp", "--i-understand-this-prints-keys"], close_pipe_early=True), 2, "closed its end", before=_live_key),
+    Case("export, disk full", lambda d: Run(["keys", "export", "exp", "--i-understand-this-prints-keys"], stdout=Path("/dev/full")), 2, "could not write every key to its output (No space left on device)", before=_live_key),
 ]  # fmt: skip
 
 
@@ -156,11 +158,12 @@ def execute(run: Run, home: Path, cwd: Path) -> subprocess.CompletedProcess:
     """Run the CLI as the case says; TimeoutExpired when it blocks."""
     closing = [fd for fd, yes in ((0, run.close_stdin), (1, run.close_stdout)) if yes]
     stdin_file = open(run.stdin, "rb") if isinstance(run.stdin, Path) else None
+    stdout_file = open(run.stdout, "wb") if run.stdout else None
     try:
         proc = subprocess.Popen(
             [*HLSKIT, *run.args],
             stdin=stdin_file or (subprocess.PIPE if isinstance(run.stdin, bytes) else subprocess.DEVNULL),
-            stdout=subprocess.PIPE,
+            stdout=stdout_file or subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env_for(home),
             cwd=cwd,
@@ -175,8 +178,9 @@ def execute(run: Run, home: Path, cwd: Path) -> subprocess.CompletedProcess:
         proc.wait()
         raise
     finally:
-        if stdin_file:
-            stdin_file.close()
+        for opened in (stdin_file, stdout_file):
+            if opened:
+                opened.close()
     return subprocess.CompletedProcess(
         proc.args, proc.returncode, (out or b"").decode(errors="replace"), err.decode(errors="replace")
     )
