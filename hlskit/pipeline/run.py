@@ -7,6 +7,7 @@ can do is read from its capabilities, never from its name.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import posixpath
 import time
@@ -147,6 +148,7 @@ def run_package(
     engine = get_engine(options.engine or settings.engine, settings)
     notifier = Notifier.from_targets(options.notify, settings.notify_config())  # bad targets fail before any job
     store, keys = JobStore.open(settings.store_config()), KeyStore.open(settings.store_config())
+    made = None if is_remote(out) or Path(out).exists() else Path(out)  # the run makes --out: not left empty
     try:
         plan = start_run(source, out, settings, options, store, keys, engine)
         dest = destination(plan.staging, plan.out, settings)
@@ -177,6 +179,9 @@ def run_package(
         )
     finally:
         notifier.close()
+        if made is not None:
+            with contextlib.suppress(OSError):  # not empty (a package was published) or never made
+                made.rmdir()
 
 
 def _run_of(store: JobStore, plan: PackagePlan) -> Run:
