@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import socket
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from ..domain.errors import ConfigError
+from .responses import json_error
 
 _QUERY = re.compile(r"\?[^\s'\"]*")
 _LOG_ARG_MAX = 200  # a refused request line can be 64 KiB long: keep log lines short
@@ -68,8 +70,44 @@ def _linger(conn: socket.socket) -> None:
         pass
 
 
+def is_loopback(host: str) -> bool:
+    """``localhost`` (and its subdomains, RFC 6761 §6.3) or a loopback address; a Host header's port and
+    an IPv6 address's brackets allowed."""
+    name = host.strip().lower()
+    if name.startswith("["):  # [::1]:8000
+        name = name[1 : name.find("]")]
+    elif name.count(":") == 1:  # host:port (a bare IPv6 address has more colons)
+        name = name.partition(":")[0]
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def loopback_names_only(app: Flask) -> None:
+    """Answer only requests that name a loopback host. A page on any site whose name its owner points
+    at 127.0.0.1 (DNS rebinding) is otherwise same-origin with this server: it could open /play, which
+    mints a token for whoever asks outside production, and fetch keys with it."""
+
+    @app.before_request
+    def check_host() -> Response | None:
+        if is_loopback(request.host):
+            return None
+        return json_error(
+            421,
+            "Host.NotLocal",
+            "this server listens on a loopback address and answers only localhost or 127.0.0.1 (DNS rebinding): "
+            "open it by that name, or serve with --host to be reached by others.",
+        )
+
+
 def run(app: Flask, host: str, port: int, announce: Callable[[int], None]) -> None:
-    """Serve ``app`` until Ctrl+C; ``announce(port)`` runs once listening (port 0 picks one)."""
+    """Serve ``app`` until Ctrl+C; ``announce(port)`` runs once listening (port 0 picks one). Bound to a
+    loopback address, only requests naming a loopback host are answered (loopback_names_only)."""
+    if is_loopback(host):
+        loopback_names_only(app)
     # Werkzeug prints its own lines and exits when the port is taken: check first, say it in one.
     if port:
         try:

@@ -46,7 +46,7 @@ def served(site, tmp_path_factory):
         (b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X: a\r\n" * 150 + b"\r\n", 431),
         (b"GET /keys/talk/k?token=SECRET-TOKEN HTTP/1.1 junk\r\nHost: x\r\n\r\n", 400),
         (b"GET /keys/talk/k?token=SECRET-TOKEN a b HTTP/1.1\r\nHost: x\r\n\r\n", 400),
-        (b"GET /media/" + b"B" * 60_000 + b"?token=SECRET-TOKEN HTTP/1.1\r\nHost: x\r\n\r\n", 404),
+        (b"GET /media/" + b"B" * 60_000 + b"?token=SECRET-TOKEN HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404),
     ],
     ids=[
         "request-line-70KB",
@@ -76,3 +76,24 @@ def test_protocol_refusals_answer_and_log_one_line(served, request_bytes, status
     assert "SECRET-TOKEN" not in added and "A" * 300 not in added and "B" * 300 not in added
     assert f" {status} " in added or f"code {status}" in added
     assert max(len(line) for line in added.splitlines()) < 600
+
+
+@pytest.mark.parametrize(
+    "host, status",
+    [
+        ("rebind.attacker.example", 421),  # a name pointed at 127.0.0.1: its pages would be same-origin
+        ("10.0.0.1", 421),
+        ("127.0.0.1", 200),
+        ("localhost", 200),
+        ("app.localhost", 200),
+        ("[::1]", 200),
+    ],
+)
+def test_a_server_on_a_loopback_address_answers_only_loopback_names(served, site, host, status):
+    port, _ = served
+    content_id = site.package.content_id
+    for path in (f"/play/{content_id}", f"/keys/{content_id}/{site.package.keys[0].key_id}?token={site.token()}"):
+        reply = send(port, f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
+        assert reply.status == status, (path, reply.body[:200])
+        if status == 421:  # refused before a token is minted or a key read
+            assert b"Host.NotLocal" in reply.body and site.package.keys[0].key not in reply.body
