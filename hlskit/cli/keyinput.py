@@ -5,8 +5,8 @@ rule (:func:`hlskit.hls.fetch.local_read`): opened non-blocking, refused unless 
 regular files (so /dev/zero, a FIFO or a folder are refused at once), and refused when larger than
 the cap. Standard input is read up to the cap plus one byte, so an endless stream ends too.
 
-Import files are text: UTF-8 (a byte-order mark is dropped, as Notepad writes one) or UTF-16 with
-a byte-order mark (PowerShell's ``>`` writes that); anything else is refused in one sentence.
+Import files are text: UTF-8 (a byte-order mark is dropped, as Notepad writes one) or UTF-16/UTF-32
+with a byte-order mark (PowerShell's ``>`` writes UTF-16); anything else is refused in one sentence.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 
 from ..domain.errors import InputError
-from ..domain.text import unicode_encoding
+from ..domain.text import unicode_encoding, unicode_text
 from ..hls.fetch import MIB, FetchError, TooLarge, local_read
 
 KEY_FILE_CAP = 256  # 16 raw bytes or 32 hex characters, with room for 0x, spaces and newlines
@@ -56,7 +56,7 @@ def decode_text(data: bytes, what: str) -> str:
     """UTF-8 (with or without a byte-order mark) or UTF-16/UTF-32 with one → str; else one sentence."""
     encoding = unicode_encoding(data)
     try:
-        text = data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+        text = unicode_text(data)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1 if encoding == "utf-8" else None
         where = f" (line {line})" if line else ""

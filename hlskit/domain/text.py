@@ -21,3 +21,10 @@ def unicode_encoding(data: bytes) -> str:
     """``utf-32`` or ``utf-16`` when ``data`` starts with their byte order mark (Python's codecs of those
     names read and drop it), else ``utf-8``: decode that with ``utf-8-sig`` to drop a UTF-8 mark."""
     return next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+
+
+def unicode_text(data: bytes) -> str:
+    """``data`` decoded as :func:`unicode_encoding` names it, its byte order mark dropped;
+    UnicodeDecodeError when it is not text in that encoding."""
+    encoding = unicode_encoding(data)
+    return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)

@@ -1,8 +1,9 @@
 """Subtitle files a user gives (SRT or WebVTT), read into WebVTT cues for the segmenter.
 
 Bytes are decoded in the declared encoding (when none is declared: UTF-8, or UTF-16/UTF-32 when
-the file starts with their byte order mark, as Windows tools save "Unicode" text); bytes that do not decode, NUL characters, or UTF-8 text declared as a single-byte code
-page are one sentence naming the file and line. SRT (the SubRip format: a cue number, a
+the file starts with their byte order mark, as Windows tools save "Unicode" text); bytes that do
+not decode, NUL characters, or UTF-8 text declared as a single-byte code page are one sentence
+naming the file and line. SRT (the SubRip format: a cue number, a
 ``hh:mm:ss,mmm --> hh:mm:ss,mmm`` line, text lines, a blank line) becomes WebVTT cue text: its
 <i>, <b> and <u> tags are kept (WebVTT has them, W3C WebVTT §4.2.2), <font color> becomes a
 WebVTT default text colour class (<c.yellow>, W3C WebVTT "default text colour") where the colour is one of them and

@@ -51,7 +51,7 @@ from ..domain.options import (
 from ..domain.plan import PackageOptions, Watermark
 from ..domain.runs import Job, JobState
 from ..domain.settings import Settings
-from ..domain.text import unicode_encoding
+from ..domain.text import unicode_encoding, unicode_text
 from ..engines import capabilities
 from ..notify import parse_target
 from .plan import check_options
@@ -126,12 +126,11 @@ def read_batch(
     path = Path(path)
     try:
         data = path.read_bytes()
-        encoding = unicode_encoding(data)
-        text = data.decode("utf-8-sig" if encoding == "utf-8" else encoding)  # spreadsheets often write a BOM
+        text = unicode_text(data)  # spreadsheets often write a byte order mark, Windows' "Unicode" UTF-16
     except FileNotFoundError:
         raise InputError(f"batch file {path} does not exist: check the path.")
     except UnicodeDecodeError:
-        raise InputError(f"batch file {path} is not {encoding.upper()} text: save it as CSV (UTF-8).")
+        raise InputError(f"batch file {path} is not {unicode_encoding(data).upper()} text: save it as CSV (UTF-8).")
     except OSError as exc:
         raise InputError(f"cannot read batch file {path} ({exc.strerror}): check its permissions.")
     if "\x00" in text:  # valid UTF-8, but no CSV holds NUL: UTF-16 saved without its byte order mark
