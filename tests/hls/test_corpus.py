@@ -16,7 +16,7 @@ from hlskit.hls.validate import format_report, validate
 from hlskit.pipeline.master import stitch_playlists
 from tests.hls.corpus import CONFIGS, files, generate, run_one
 from tests.hls.hostile import HostileServer
-from tests.hls.streams import encrypt_playlist
+from tests.hls.streams import encode, encrypt_playlist
 
 FAST = {"fetch_timeout": 2.0, "time_budget": 20.0}
 
@@ -169,3 +169,22 @@ def test_encrypted_iframe_ranges_end_on_aes_blocks(ladder, tmp_path, ffmpeg):
     first = ranges[0][0]
     iframes.write_text(iframes.read_text().replace(f"#EXT-X-BYTERANGE:{first}@0", f"#EXT-X-BYTERANGE:{first - 5}@0", 1))
     assert "IF5" in validate(str(master)).rules("SHOULD")
+
+
+def test_extinf_is_not_compared_across_a_discontinuity(ffmpeg, tmp_path):
+    """Two encodes joined by EXT-X-DISCONTINUITY: the second restarts its timestamps (RFC 8216 §4.3.2.3),
+    so the first's last EXTINF has no next PTS to be measured against (E3 read 95441 s)."""
+    first = encode(ffmpeg, tmp_path / "a", seconds=4)
+    second = encode(ffmpeg, tmp_path / "b", seconds=4)
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:2", "#EXT-X-PLAYLIST-TYPE:VOD"]
+    for k, folder in enumerate((first.parent, second.parent)):
+        lines += ["#EXT-X-DISCONTINUITY"] if k else []
+        for ts in sorted(folder.glob("*.ts")):
+            lines += ["#EXTINF:2.000000,", f"{folder.name}/{ts.name}"]
+    playlist = tmp_path / "joined.m3u8"
+    playlist.write_text("\n".join([*lines, "#EXT-X-ENDLIST", ""]))
+    report = validate(str(playlist), **FAST)
+    assert [f.rule for f in report.must] == [], format_report(report)
+    # a real mismatch inside a part is still found
+    playlist.write_text(playlist.read_text().replace("#EXTINF:2.000000,\na/", "#EXTINF:1.500000,\na/", 1))
+    assert "E3" in [f.rule for f in validate(str(playlist), **FAST).must]

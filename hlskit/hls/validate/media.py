@@ -221,7 +221,8 @@ def _durations(ctx: Context, pl: MediaPlaylist, facts: MediaFacts | None, starts
     off = []
     for i, seg in enumerate(pl.segments[:-1]):
         a, b = starts[i], starts[i + 1]
-        if a is not None and b is not None:
+        # across an EXT-X-DISCONTINUITY timestamps may restart (RFC 8216 §4.3.2.3): nothing to compare
+        if a is not None and b is not None and not pl.segments[i + 1].discontinuity:
             real = ((b - a) % (1 << 33)) / 90000
             if abs(real - seg.duration) > 1.5 * frame / 90000:
                 off.append(f"{seg.raw_uri} EXTINF {seg.duration:g} s vs {real:.3f} s of media")

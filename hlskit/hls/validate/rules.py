@@ -183,7 +183,8 @@ _RULES = [
     Rule(
         "P2",
         MUST,
-        "Apple HLS authoring spec 8.6 and RFC 8216 §4.3.3.5: a VOD media playlist carries #EXT-X-PLAYLIST-TYPE:VOD.",
+        "Apple HLS authoring spec 8.6: a VOD media playlist carries #EXT-X-PLAYLIST-TYPE:VOD (RFC 8216 "
+        "§4.3.3.5 makes the tag optional; hlskit checks VOD packages to Apple's spec).",
     ),
     Rule(
         "P3",
