@@ -148,6 +148,11 @@ def test_the_broker_must_be_a_redis_url_and_its_password_never_shows():
     assert "hunter2" not in refused.value.message and "is not a redis:// URL" in refused.value.message
     assert broker_url(CeleryConfig("redis://:pw@h:6379/0")) == "redis://:pw@h:6379/0"
     assert "pw" not in repr(CeleryConfig("redis://:pw@h:6379/0"))
+    # each was a ValueError traceback from redis-py in `hlskit worker`, `doctor` and `package`
+    for bad in ("redis://[::1", "redis://:hunter2@127.0.0.1:abc/0", "redis://127.0.0.1:99999/0"):
+        with pytest.raises(ConfigError) as refused:
+            broker_url(CeleryConfig(bad))
+        assert "is not a valid URL" in refused.value.message and "hunter2" not in refused.value.message
 
 
 def test_a_task_verifies_only_with_its_own_arguments_and_secret():

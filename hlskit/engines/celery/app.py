@@ -39,7 +39,15 @@ def broker_url(config: CeleryConfig) -> str:
             "the celery engine needs a broker: set broker_url (HLSKIT_BROKER_URL or hlskit.toml) "
             "to a Redis URL such as redis://127.0.0.1:6379/0."
         )
-    if urlsplit(url).scheme not in SCHEMES:
+    try:
+        parts = urlsplit(url)
+        _ = (parts.hostname, parts.port)  # ValueError: an unclosed [IPv6] bracket, a port not 0-65535
+    except ValueError as exc:
+        raise ConfigError(
+            f"broker_url {mask_url(url)} is not a valid URL ({exc}): fix it (e.g. redis://127.0.0.1:6379/0, "
+            "redis://[::1]:6379/0)."
+        ) from None
+    if parts.scheme not in SCHEMES:
         raise ConfigError(
             f"broker_url {mask_url(url)} is not a redis:// URL: hlskit's Celery engine uses Redis "
             "(e.g. redis://127.0.0.1:6379/0)."
