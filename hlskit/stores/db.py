@@ -40,6 +40,8 @@ SQLITE, POSTGRES = "sqlite", "postgresql"
 CONNECT_TIMEOUT = 2
 POOL_TIMEOUT = 3
 POOL_MAX = 10  # per process: a gunicorn gthread worker's threads, or one CLI command
+# SQLite's words for a disk that is full, read-only or failing, where the file itself may be sound
+_CANNOT_WRITE = re.compile(r"disk I/O error|readonly database|database or disk is full|unable to open database")
 LOCKED_RETRY_SECONDS = 30  # how long opening a SQLite store waits out another process switching it to WAL
 
 
@@ -339,6 +341,13 @@ class Database:
             try:
                 return self._migrate(component, migrations)
             except sqlite3.DatabaseError as exc:
+                where = self.location.sqlite_file.parent if self.dialect == SQLITE else None
+                if isinstance(exc, sqlite3.OperationalError) and where is not None and _CANNOT_WRITE.search(str(exc)):
+                    # the file is sound, its disk or folder is not: moving it aside would lose every key
+                    raise ConfigError(
+                        f"the {component} store {self.display} cannot be written ({exc}): free space on its disk "
+                        f"or make {where} writable (the file itself is sound: do not move it aside)."
+                    ) from None
                 if not (isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)):
                     raise ConfigError(
                         f"the {component} store {self.display} cannot be opened ({exc}): move it aside "

@@ -314,3 +314,16 @@ def test_disk_full_while_encrypting(tmp_path, ffmpeg, make_clip):
         assert_outcome(done, EXIT_JOB, out, tmp_path / "home", str(tmp_path))
         assert "encrypting LD failed at" in done.stderr and "the disk is full" in done.stderr, done.stderr
         assert [p.name for p in out.iterdir()] == [".filler"]  # the staging folder is gone
+
+
+def test_a_home_on_a_read_only_disk_is_not_called_damaged(tmp_path):
+    """SQLite's "readonly database" (or "disk I/O error" on a full disk) is no damage: the advice to move
+    the store aside would lose every key."""
+    with _mounted(tmp_path / "home", "size=4m,mode=0700") as home:
+        env = {"HLSKIT_HOME": str(home)}
+        assert run_hlskit("keys", "list", env=env).returncode == 0  # makes keys.db
+        subprocess.run(["mount", "-o", "remount,ro", str(home)], check=True)
+        done = run_hlskit("keys", "list", env=env)
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert "cannot be written" in done.stderr and "do not move it aside" in done.stderr, done.stderr
+        assert "move it aside (hlskit starts a new one)" not in done.stderr
