@@ -79,10 +79,13 @@ def source_tracks(path: str | Path, *, name: str | None = None) -> list[SourceTr
     return out
 
 
-def extract_args(ffmpeg: str, source: str, index: int) -> list[str]:
-    """FFmpeg arguments that write subtitle stream ``index`` of ``source`` to stdout as WebVTT."""
+def extract_args(ffmpeg: str, source: str, track: SourceTrack) -> list[str]:
+    """FFmpeg arguments that write subtitle stream ``track`` of ``source`` to stdout as WebVTT. A WebVTT
+    stream (Matroska's S_TEXT/WEBVTT) is copied: FFmpeg's WebVTT decoder and encoder would drop its cue
+    settings, its voice, class and ruby tags, and undo its &lt; and &amp; escapes."""
+    codec = "copy" if track.codec == "webvtt" else "webvtt"
     return [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-i", source] + [
-        *("-map", f"0:s:{index}", "-c:s", "webvtt", "-f", "webvtt", "-"),
+        *("-map", f"0:s:{track.index}", "-c:s", codec, "-f", "webvtt", "-"),
     ]
 
 
@@ -101,7 +104,7 @@ def extract_webvtt(
             "SRT or WebVTT file instead (OCR tools such as Subtitle Edit make one)."
         )
     proc = popen_tied(
-        extract_args(ffmpeg, str(source), track.index),
+        extract_args(ffmpeg, str(source), track),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

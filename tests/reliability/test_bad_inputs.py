@@ -279,6 +279,27 @@ def test_an_embedded_subtitle_s_text_becomes_cue_text(tmp_path, ffmpeg, base):
     assert "left --&gt; right, 5 &lt; 6 &amp; <i>so</i>\n" in text, text
 
 
+def test_an_embedded_webvtt_track_keeps_its_escapes_settings_and_tags(tmp_path, ffmpeg, base):
+    vtt = tmp_path / "en.vtt"
+    vtt.write_text(
+        "WEBVTT\n\n00:00:00.500 --> 00:00:01.500 line:0 align:start\nIf x &lt; y then <i>go</i>\n\n"
+        "00:00:01.500 --> 00:00:02.000\n<v Bob>Tom &amp; Jerry</v>\n"
+    )
+    source = tmp_path / "webvtt-track.mkv"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(base), "-i", str(vtt), "-map", "0", "-map", "1", "-c", "copy"]
+        + ["-metadata:s:s:0", "language=eng", str(source)],
+        check=True,
+    )
+    done, out, _ = _package(str(source), tmp_path, "--no-encrypt", "--ladder", "LD")
+    assert done.returncode == EXIT_OK, done.stderr
+    [package] = visible(out)
+    text = "".join(v.read_text() for v in sorted((out / package / "subtitles" / "en").glob("*.vtt")))
+    # FFmpeg's WebVTT decode and encode wrote "If x < y", dropped the settings and the voice tag
+    assert "00:00:00.500 --> 00:00:01.500 line:0 align:start\nIf x &lt; y then <i>go</i>\n" in text, text
+    assert "<v Bob>Tom &amp; Jerry</v>" in text, text
+
+
 def test_source_track_titles_become_names_a_playlist_can_carry(tmp_path, ffmpeg, base):
     source = make_source("quoted-track-titles", tmp_path, ffmpeg, base)
     done, out, _ = _package(str(source), tmp_path, "--no-encrypt")
