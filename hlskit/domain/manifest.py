@@ -366,6 +366,7 @@ def _renditions(
                 made.segments if made else 0,
                 round(made.duration, 6) if made else 0.0,
                 made.bytes if made else 0,
+                commentary=a.commentary,
             )
         )
     for s in plan.subtitles:

@@ -81,6 +81,7 @@ class RenditionEntry:
     segments: int = 0
     duration: float = 0.0
     bytes: int = 0
+    commentary: bool = False  # audio the source flags a commentary: never AUTOSELECT=YES
 
     @property
     def folder(self) -> str:

@@ -30,6 +30,7 @@ class AudioRendition:
     default: bool = False  # DEFAULT=YES: one per group
     characteristics: str | None = None  # e.g. public.accessibility.describes-video for audio description
     kbps: int = 128  # AAC rate
+    commentary: bool = False  # the source flags it a commentary: AUTOSELECT=NO (pipeline.finish)
 
     @property
     def folder(self) -> str:

@@ -37,6 +37,7 @@ class SourceTrack:
     hearing_impaired: bool  # captions for the deaf and hard of hearing (hearing_impaired or captions)
     visual_impaired: bool  # audio description (visual_impaired or descriptions)
     channels: int | None = None  # audio only
+    comment: bool = False  # a commentary (disposition "comment"): never chosen for a player by language
     text: bool = True  # subtitle only: converts to WebVTT (False for picture subtitles)
 
 
@@ -73,6 +74,7 @@ def source_tracks(path: str | Path, *, name: str | None = None) -> list[SourceTr
                         bool(d & (Disposition.hearing_impaired | Disposition.captions)),
                         bool(d & (Disposition.visual_impaired | Disposition.descriptions)),
                         channels=getattr(cc, "channels", None) if kind == "audio" else None,
+                        comment=bool(d & Disposition.comment),
                         text=kind != "subtitle" or bool(cc is not None and int(cc.codec.properties) & TEXT_SUB),
                     )
                 )

@@ -159,29 +159,33 @@ def stitch_and_check(
 
 
 def _rendition_sources(renditions: list[RenditionEntry], master_dir: str) -> list[RenditionSource]:
-    """What the master says of each rendition. AUTOSELECT=YES only for the first of each language
-    (and kind): a player choosing by its user's language must be able to tell the candidates apart
-    (RFC 8216 §4.3.4.1.1), so a second English track (a commentary) is picked only by hand."""
-    seen: set[tuple] = set()
-    out = []
-    for r in renditions:
-        key = (r.type, r.language, r.forced, r.characteristics)
-        out.append(
-            RenditionSource(
-                r.type,
-                AUDIO_GROUP if r.type == AUDIO else SUBTITLES_GROUP,
-                r.name,
-                f"{master_dir}/{r.playlist}",
-                language=r.language,
-                default=r.default,
-                autoselect=r.default or key not in seen,
-                forced=r.forced,
-                characteristics=r.characteristics,
-                channels="2" if r.type == AUDIO else None,  # AAC stereo (engines.encode)
-            )
+    """What the master says of each rendition. AUTOSELECT=YES for one of each language (and kind): the
+    default one, else the first that is no commentary. A player choosing by its user's language must be
+    able to tell the candidates apart (RFC 8216 §4.3.4.1.1), so a second English track (a commentary)
+    is picked only by hand."""
+
+    def kind(r: RenditionEntry) -> tuple:
+        return (r.type, r.language, r.forced, r.characteristics)
+
+    chosen: dict[tuple, RenditionEntry] = {}
+    for r in sorted(renditions, key=lambda r: (not r.default, r.commentary)):  # stable: the first of each rank
+        if not r.commentary or r.default:
+            chosen.setdefault(kind(r), r)
+    return [
+        RenditionSource(
+            r.type,
+            AUDIO_GROUP if r.type == AUDIO else SUBTITLES_GROUP,
+            r.name,
+            f"{master_dir}/{r.playlist}",
+            language=r.language,
+            default=r.default,
+            autoselect=chosen.get(kind(r)) is r,
+            forced=r.forced,
+            characteristics=r.characteristics,
+            channels="2" if r.type == AUDIO else None,  # AAC stereo (engines.encode)
         )
-        seen.add(key)
-    return out
+        for r in renditions
+    ]
 
 
 def write_package(dest: Destination, master: MasterInfo, manifest: Manifest | None, report: Report) -> None:

@@ -113,9 +113,20 @@ def _audio(
             f"{source} has no audio stream to make renditions of: add --audio FILE:LANG, or drop --audio-renditions."
         )
     names = unique_names([title or _default_name(lang, i) for i, (_, _, lang, title, _) in enumerate(entries)])
-    default = _default_index(streams, [e[2] for e in entries], options.default_audio)
+    comments = [t.comment for t in streams] + [False] * len(added)
+    default = _default_index(streams, [e[2] for e in entries], comments, options.default_audio)
     return [
-        AudioRendition(slug, input_, stream, lang, name, default=i == default, characteristics=chars, kbps=kbps)
+        AudioRendition(
+            slug,
+            input_,
+            stream,
+            lang,
+            name,
+            default=i == default,
+            characteristics=chars,
+            kbps=kbps,
+            commentary=comments[i],
+        )
         for i, ((input_, stream, lang, _, chars), slug, name) in enumerate(
             zip(entries, slugs([e[2] for e in entries]), names)
         )
@@ -126,14 +137,21 @@ def _default_name(language: str | None, i: int) -> str:
     return display_name(language) if language else f"Audio {i + 1}"
 
 
-def _default_index(streams: list[SourceTrack], languages: list[str | None], asked: str | None) -> int:
+def _default_index(
+    streams: list[SourceTrack], languages: list[str | None], comments: list[bool], asked: str | None
+) -> int:
+    """DEFAULT=YES: among the renditions (of the ``--default-audio`` language, when asked), the one the
+    source flags default, else the first that is not a commentary, else the first."""
+    candidates = list(range(len(languages)))
     if asked:
         tag = language_tag(asked, source="--default-audio")
-        if tag not in languages:
+        candidates = [i for i, lang in enumerate(languages) if lang == tag]
+        if not candidates:
             have = ", ".join(sorted({lang or "und" for lang in languages}))
             raise InputError(f"--default-audio {asked}: no audio rendition is in that language (they are {have}).")
-        return languages.index(tag)
-    return next((i for i, t in enumerate(streams) if t.default), 0)
+    flagged = [i for i in candidates if i < len(streams) and streams[i].default]
+    plain = [i for i in candidates if not comments[i]]
+    return (flagged or plain or candidates)[0]
 
 
 def _check_added_audio(spec: TrackSpec, length: float, clip: Clip | None) -> None:

@@ -300,6 +300,28 @@ def test_an_embedded_webvtt_track_keeps_its_escapes_settings_and_tags(tmp_path, 
     assert "<v Bob>Tom &amp; Jerry</v>" in text, text
 
 
+def test_a_commentary_and_a_default_listed_second_get_the_right_default_and_autoselect(tmp_path, ffmpeg):
+    source = tmp_path / "three-tracks.mkv"  # English commentary (flagged comment), English (default), French
+    tones = [arg for f in (300, 500, 700) for arg in ("-f", "lavfi", "-i", f"sine=f={f}:d=2")]
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=160x90:r=25:d=2", *tones]
+        + ["-map", "0:v", "-map", "1:a", "-map", "2:a", "-map", "3:a", "-c:v", "libx264", "-c:a", "aac"]
+        + ["-metadata:s:a:0", "language=eng", "-metadata:s:a:0", "title=Commentary", "-disposition:a:0", "comment"]
+        + ["-metadata:s:a:1", "language=eng", "-disposition:a:1", "default"]
+        + ["-metadata:s:a:2", "language=fre", "-disposition:a:2", "0", str(source)],
+        check=True,
+    )
+    for extra in ([], ["--default-audio", "en"]):  # both picked the commentary or marked two English YES
+        case = tmp_path / f"case{len(extra)}"
+        case.mkdir()
+        done, out, _ = _package(str(source), case, "--no-encrypt", "--ladder", "LD", *extra)
+        assert done.returncode == EXIT_OK, done.stderr
+        [package] = visible(out)
+        master = (out / package / "master.m3u8").read_text()
+        flags = re.findall(r'NAME="([^"]+)",DEFAULT=(\w+),AUTOSELECT=(\w+)', master)
+        assert flags == [("Commentary", "NO", "NO"), ("English", "YES", "YES"), ("Français", "NO", "YES")], flags
+
+
 def test_source_track_titles_become_names_a_playlist_can_carry(tmp_path, ffmpeg, base):
     source = make_source("quoted-track-titles", tmp_path, ffmpeg, base)
     done, out, _ = _package(str(source), tmp_path, "--no-encrypt")
