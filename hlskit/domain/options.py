@@ -209,23 +209,27 @@ class TrackSpec:
 
 def parse_track_spec(spec: str, option: str) -> TrackSpec:
     """Read ``FILE:LANG[:NAME]`` (the file may itself hold colons; LANG is an RFC 5646 tag such as
-    en, fr, pt-BR, or und for none); flags after LANG: ``+forced``, ``+sdh`` (subtitles only)."""
+    en, fr, pt-BR, or und for none); flags after LANG: ``+forced``, ``+sdh`` (subtitles only). A NAME
+    may hold colons ("Commentary: Director") after a FILE whose name has an extension."""
     parts = spec.split(":")
     sample = "commentary.m4a:en:Commentary" if option == "--audio" else "fr.srt:fr:Français"
     example = f"write {option} FILE:LANG[:NAME], e.g. {option} {sample}"
-    for cut in (2, 1):  # FILE:LANG:NAME first, then FILE:LANG
-        if len(parts) <= cut:
+    # the first FILE with an extension followed by a LANG; else FILE:LANG:NAME, then FILE:LANG from the right
+    cuts = [i for i in range(1, len(parts)) if "." in parts[i - 1].rsplit("/", 1)[-1]]
+    cuts += [len(parts) - 2, len(parts) - 1]
+    for at in cuts:
+        if at < 1:
             continue
-        lang, *flags = parts[-cut].split("+")
+        lang, *flags = parts[at].split("+")
         if not re.fullmatch(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*", lang or ""):
             continue
         unknown = [f for f in flags if f.lower() not in ("forced", "sdh")]
         if unknown:
             raise InputError(f"{option} {spec!r}: unknown flag +{unknown[0]} (use +forced or +sdh).")
-        path = ":".join(parts[:-cut])
+        path = ":".join(parts[:at])
         if not path:
             break
-        name = parts[-1].strip() if cut == 2 else None
+        name = ":".join(parts[at + 1 :]).strip()
         return TrackSpec(
             path,
             language_tag(lang, source=f"{option} {spec}"),

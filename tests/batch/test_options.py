@@ -10,6 +10,7 @@ from hlskit.domain.options import (
     parse_duration,
     parse_positive_int,
     parse_text_watermark,
+    parse_track_spec,
     parse_watermark,
     watermark_text,
 )
@@ -204,3 +205,19 @@ def test_image_watermark_relative_to_base(png):
     assert mark.image == str(png)
     with pytest.raises(InputError, match="does not exist"):
         parse_watermark(f"{png.name}:TopLeft", base=png.parent / "elsewhere")
+
+
+@pytest.mark.parametrize(
+    "spec, path, language, name",
+    [
+        ("ext_fre.ac3:fr:Commentary: Director", "ext_fre.ac3", "fr", "Commentary: Director"),  # was "names no language"
+        ("eng.srt:en:Notes: Part 2", "eng.srt", "en", "Notes: Part 2"),  # was "unknown language code 'Notes'"
+        ("my:take.m4a:en:A: B", "my:take.m4a", "en", "A: B"),  # a colon in the file too
+        ("C:\\media\\fr.m4a:fr", "C:\\media\\fr.m4a", "fr", None),
+        ("noext:en:Name", "noext", "en", "Name"),
+        ("a.srt:fr+forced:Forcés", "a.srt", "fr", "Forcés"),
+    ],
+)
+def test_a_track_spec_s_name_may_hold_colons(spec, path, language, name):
+    got = parse_track_spec(spec, "--audio")
+    assert (got.path, got.language, got.name) == (path, language, name)
