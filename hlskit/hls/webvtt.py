@@ -98,9 +98,11 @@ def read_timestamp_map(value: str) -> tuple[int, int]:
     return mpegts, local
 
 
-def parse_webvtt(text: str, name: str) -> WebVTT:
+def parse_webvtt(text: str, name: str, instant: list[int] | None = None) -> WebVTT:
     """The cues, STYLE and REGION blocks of a WebVTT file; InputError (file, line, fix) when the
-    signature is missing or a cue's timing is malformed or not increasing."""
+    signature is missing or a cue's timing is malformed or not increasing. Given ``instant``, a cue
+    that ends when (or before) it starts is left out and its start (ms) added there instead (a source's
+    own track: DVD-derived subtitles hold such cues, and the rest of the track is sound)."""
     lines = lines_of(text)
     if not _SIGNATURE.match(lines[0]):
         raise InputError(
@@ -123,17 +125,17 @@ def parse_webvtt(text: str, name: str) -> WebVTT:
         if not lines[i]:
             i += 1
             continue
-        i = _block(lines, i, name, doc)
+        i = _block(lines, i, name, doc, instant)
     return doc
 
 
-def _block(lines: list[str], i: int, name: str, doc: WebVTT) -> int:
+def _block(lines: list[str], i: int, name: str, doc: WebVTT, instant: list[int] | None) -> int:
     """Read the block starting at line index ``i`` into ``doc``; return the index after it."""
     first = lines[i]
     if "-->" in first:
-        return _cue(lines, i, "", name, doc)
+        return _cue(lines, i, "", name, doc, instant)
     if i + 1 < len(lines) and "-->" in lines[i + 1]:
-        return _cue(lines, i + 1, first, name, doc)
+        return _cue(lines, i + 1, first, name, doc, instant)
     end = i
     while end < len(lines) and lines[end]:
         end += 1
@@ -150,14 +152,14 @@ def _block(lines: list[str], i: int, name: str, doc: WebVTT) -> int:
     )
 
 
-def _cue(lines: list[str], at: int, identifier: str, name: str, doc: WebVTT) -> int:
+def _cue(lines: list[str], at: int, identifier: str, name: str, doc: WebVTT, instant: list[int] | None) -> int:
     timing = lines[at]
     m = _TIMING.match(timing.strip(" \t"))
     if not m:
         raise InputError(f"{name} line {at + 1}: the cue timing {timing[:60]!r} is malformed: {TIMING_FIX}.")
     start, end = parse_timestamp(m.group(1)), parse_timestamp(m.group(2))
     assert start is not None and end is not None  # the regular expression matched both
-    if end <= start:
+    if end <= start and instant is None:
         raise InputError(
             f"{name} line {at + 1}: the cue ends at {m.group(2)}, not after it starts at {m.group(1)}: "
             "make its end time later than its start time."
@@ -167,6 +169,9 @@ def _cue(lines: list[str], at: int, identifier: str, name: str, doc: WebVTT) -> 
     # encoder writes an ASS or SRT line such as "a --> b" as it is, which is text (escaped when written).
     while j < len(lines) and lines[j] and not ("-->" in lines[j] and _TIMING.match(lines[j].strip(" \t"))):
         j += 1
+    if end <= start and instant is not None:
+        instant.append(start)
+        return j
     settings = " ".join((m.group(3) or "").split())
     doc.cues.append(Cue(start, end, "\n".join(lines[at + 1 : j]), identifier, settings, at + 1))
     return j

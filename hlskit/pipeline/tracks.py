@@ -186,7 +186,15 @@ def _subtitles(
     clip = options.clip
     tracks: list[tuple[WebVTT, str | None, str | None, bool, bool, bool]] = []  # doc, lang, title, default, forced, sdh
     for t in streams:
-        doc = parse_webvtt(extract_webvtt(ffmpeg, source, t), f"subtitle stream {t.index} of {source}")
+        where = f"subtitle stream {t.index} of {source}"
+        instant: list[int] = []  # the source's own track: a cue that ends as it starts must not cost the title
+        doc = parse_webvtt(extract_webvtt(ffmpeg, source, t), where, instant)
+        if instant:
+            first = format_timestamp(instant[0])
+            warnings.append(f"{where}: {len(instant)} cue(s) ending as they start left out (the first at {first})")
+        if not doc.cues:
+            warnings.append(f"{where} holds no cue: left out")
+            continue
         if t.codec != "webvtt":  # FFmpeg writes other codecs' text as it is, and only <i>, <b>, <u> as tags
             doc.cues = [dataclasses.replace(c, text=_as_cue_text(c.text)) for c in doc.cues]
         tracks.append((doc, _source_language(t, source), _title(t), t.default, t.forced, t.hearing_impaired))

@@ -322,6 +322,39 @@ def test_a_commentary_and_a_default_listed_second_get_the_right_default_and_auto
         assert flags == [("Commentary", "NO", "NO"), ("English", "YES", "YES"), ("Français", "NO", "YES")], flags
 
 
+def test_a_source_s_zero_length_cue_is_left_out_with_a_warning_not_the_whole_title(tmp_path, ffmpeg, base):
+    srt = tmp_path / "en.srt"
+    srt.write_text("1\n00:00:00,500 --> 00:00:01,000\nkept\n\n2\n00:00:01,200 --> 00:00:01,200\ninstant\n")
+    source = tmp_path / "instant-cue.mkv"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(base), "-i", str(srt), "-map", "0", "-map", "1", "-c", "copy"]
+        + ["-metadata:s:s:0", "language=eng", str(source)],
+        check=True,
+    )
+    done, out, _ = _package(str(source), tmp_path, "--no-encrypt", "--ladder", "LD")
+    assert done.returncode == EXIT_OK, done.stderr  # was exit 2: "the cue ends at 00:01.200, not after it starts"
+    assert "1 cue(s) ending as they start left out (the first at 00:00:01.200)" in done.stderr, done.stderr
+    [package] = visible(out)
+    text = "".join(v.read_text() for v in (out / package / "subtitles" / "en").glob("*.vtt"))
+    assert "kept" in text and "instant" not in text
+
+
+def test_a_source_subtitle_stream_without_cues_is_left_out(tmp_path, ffmpeg, base):
+    ass = tmp_path / "empty.ass"  # a header, no event
+    ass.write_text("[Script Info]\nScriptType: v4.00+\n\n[Events]\nFormat: Layer, Start, End, Style, Text\n")
+    source = tmp_path / "empty-track.mkv"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(base), "-i", str(ass), "-map", "0", "-map", "1", "-c", "copy"]
+        + ["-metadata:s:s:0", "language=jpn", str(source)],
+        check=True,
+    )
+    done, out, _ = _package(str(source), tmp_path, "--no-encrypt", "--ladder", "LD")
+    assert done.returncode == EXIT_OK, done.stderr
+    assert "subtitle stream 0 of" in done.stderr and "holds no cue: left out" in done.stderr, done.stderr
+    [package] = visible(out)
+    assert "TYPE=SUBTITLES" not in (out / package / "master.m3u8").read_text()  # was an empty 日本語 rendition
+
+
 def test_source_track_titles_become_names_a_playlist_can_carry(tmp_path, ffmpeg, base):
     source = make_source("quoted-track-titles", tmp_path, ffmpeg, base)
     done, out, _ = _package(str(source), tmp_path, "--no-encrypt")
