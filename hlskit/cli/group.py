@@ -7,6 +7,7 @@ error, never a traceback. Each area adds its commands from ``hlskit/cli/<area>.p
 from __future__ import annotations
 
 import importlib
+import os
 import sqlite3
 import sys
 from typing import Any, NoReturn
@@ -54,6 +55,9 @@ class HlskitGroup(click.Group):
                 "(hlskit starts new ones) or restore them from a backup.",
                 2,
             )
+        except BrokenPipeError:  # `hlskit config | head -1`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            sys.exit(1)
         except OSError as exc:  # last resort: the known paths turn these into their own sentences
             command = " ".join(filter(None, [ctx.command_path, ctx.invoked_subcommand]))
             _fail(os_error_sentence(exc, f"`{command}`"), 1)

@@ -22,7 +22,7 @@ from hlskit.pipeline import start_run
 from hlskit.stores.jobs import JobStore
 from hlskit.stores.keys import KeyStore
 from tests.cli.conftest import clean_env, hlskit
-from tests.conftest import _make_clip
+from tests.conftest import HLSKIT, _make_clip
 
 
 @pytest.fixture(scope="module")
@@ -189,3 +189,19 @@ def test_cancel_json_names_the_run_and_the_cancelled_jobs(tmp_path, clip):
     report = json.loads(got.stdout)
     assert report["run_id"] == plan.run_id and report["refused"] == []
     assert [(j["definition"], j["state"]) for j in report["cancelled"]] == [("LD", "TranscodeCancelled")]
+
+
+def test_a_reader_that_stops_early_gets_no_error_line(tmp_path):
+    """`hlskit config | head -1`: the reader has what it wanted; an error about "the output folder"
+    (the last-resort OSError sentence) was printed on stderr."""
+    proc = subprocess.Popen(
+        [*HLSKIT, "config"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=clean_env(HLSKIT_HOME=str(tmp_path / "home")),
+        cwd=tmp_path,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the first line is written
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 1 and err == b"", err
