@@ -28,10 +28,18 @@ class Cancelled:
 
 def cancel(ref: str, settings: Settings) -> Cancelled:
     """Cancel the run whose id (or unique prefix) is ``ref``, else the job ``ref``."""
+    ref = ref.strip()
+    if not ref:
+        raise InputError("no run or job id given: pass one (or a unique prefix of it) from `hlskit status`.")
     store = JobStore.open(settings.store_config())
     runs = [r for r in store.runs(ref) if r.run_id.startswith(ref)]
     if len(runs) > 1:
         raise InputError(f"{ref} matches {len(runs)} runs: give more characters of the run id.")
+    jobs = [j for j in store.list(ref) if j.job_id.startswith(ref) or j.remote_id == ref]
+    if runs and jobs and runs[0].run_id != ref:  # a prefix of a run and of another run's job
+        raise InputError(
+            f"{ref} matches 1 run and {len(jobs)} job(s): give more characters of the id (`hlskit status` lists them)."
+        )
     if runs:
         return _cancel_run(runs[0], store, settings)
     job = store.find_job(ref)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from hlskit.domain.errors import InputError
-from hlskit.domain.runs import Job, JobState, RunState
+from hlskit.domain.runs import Job, JobState, Run, RunState, this_owner
 from hlskit.pipeline.cancel import cancel
 
 
@@ -76,3 +76,16 @@ def test_an_mts_job_without_an_mps_id_is_refused_by_the_engine_in_a_run_cancel(s
     assert done.cancelled == []
     assert done.refused == [f"LD: job {ld.job_id} has no MPS job id (it was never accepted): nothing to cancel on MPS."]
     assert stores.jobs.get(ld.job_id).state == JobState.SUBMITTED
+
+
+def test_an_empty_or_ambiguous_id_cancels_nothing(stores):
+    stores.start()
+    with pytest.raises(InputError, match="no run or job id given"):
+        cancel("  ", stores.settings)  # was taken as a prefix of every run
+    # a prefix that a run and a job of another run both start with: `hlskit cancel 0` picked the run
+    stores.jobs.start_run(Run("0a1run", "first", engine="local", owner=this_owner()), [Job("5job1", "first", "LD")])
+    stores.jobs.start_run(Run("7b2run", "second", engine="local", owner=this_owner()), [Job("0c3job", "second", "LD")])
+    with pytest.raises(InputError, match="0 matches 1 run and 1 job.s.: give more characters"):
+        cancel("0", stores.settings)
+    assert {j.state for j in stores.jobs.list()} == {JobState.SUBMITTED}
+    assert cancel("0a", stores.settings).run.run_id == "0a1run"  # unique now
