@@ -45,7 +45,7 @@ class HlskitGroup(click.Group):
         except HlskitError as exc:
             _fail(exc.message, exc.exit_code)
         except KeyboardInterrupt:
-            _fail("interrupted; nothing was published.", 130)
+            _fail("interrupted; the run in progress was not published (`hlskit status` lists every run).", 130)
         except click.UsageError as exc:  # a bad flag value: one line, not click's usage block
             where = exc.ctx.command_path if exc.ctx else "hlskit"
             _fail(f"{exc.format_message().rstrip('.')}: see `{where} --help`.", 2)

@@ -76,7 +76,7 @@ def _ended(proc: subprocess.Popen, sig: str, tmp_path: Path, cid: str) -> None:
     else:
         assert proc.returncode == EXIT_INTERRUPTED, err
         assert [line for line in err.splitlines() if line.startswith("error:")] == [
-            "error: interrupted; nothing was published."
+            "error: interrupted; the run in progress was not published (`hlskit status` lists every run)."
         ], err
         assert "Traceback" not in err
         [run] = JobStore(home / "jobs.db").runs(cid)
