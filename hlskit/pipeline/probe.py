@@ -57,6 +57,10 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
     try:
         container = av.open(target, metadata_errors="ignore", timeout=30 if is_url else None)
     except av.FFmpegError as exc:
+        if isinstance(exc, PermissionError):
+            raise InputError(
+                f"{name} cannot be read (permission denied): make it readable, or give a copy you can read."
+            )
         head = b"" if is_url else Path(target).read_bytes()[:12]
         if head[4:8] == b"ftyp":  # an MP4/MOV start whose index (moov) never got written
             raise InputError(

@@ -9,7 +9,9 @@ a run that did not publish, and no process left running.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import struct
 import subprocess
 from pathlib import Path
@@ -18,7 +20,7 @@ import pytest
 
 from hlskit.domain.errors import InputError
 from hlskit.pipeline.probe import probe
-from tests.conftest import run_hlskit
+from tests.conftest import HLSKIT, run_hlskit
 from tests.reliability.helpers import EXIT_INPUT, EXIT_OK, assert_outcome, live_keys, visible
 from tests.reliability.inputs import clip, make_source
 
@@ -172,6 +174,25 @@ def test_a_complete_mkv_whose_audio_runs_on_lasts_as_long_as_its_video_and_a_cut
     cut.write_bytes(source.read_bytes()[: source.stat().st_size * 6 // 10])
     with pytest.raises(InputError, match="the file is truncated"):
         probe(cut)
+
+
+def test_an_unreadable_source_is_bad_input_with_a_read_fix(tmp_path, base):
+    locked = tmp_path / "locked.mp4"
+    locked.write_bytes(base.read_bytes())
+    locked.chmod(0)
+    # as root, permissions are bypassed: drop the capabilities that do that
+    drop = "-dac_override,-dac_read_search"
+    command = ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}", *HLSKIT, "probe", str(locked)]
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        command = [*HLSKIT, "probe", str(locked)]
+    done = subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, "HLSKIT_HOME": str(tmp_path / "h")}
+    )
+    assert done.returncode == EXIT_INPUT, done.stderr  # was 1 and "choose a folder you can write to"
+    assert (
+        done.stderr
+        == f"error: {locked} cannot be read (permission denied): make it readable, or give a copy you can read.\n"
+    )
 
 
 def test_a_header_stating_too_long_a_duration_says_a_remux_fixes_it(tmp_path, ffmpeg, base):
