@@ -59,6 +59,9 @@ def stitch(ctx: click.Context, paths: tuple[str, ...], output: str | None, as_js
     """
 
     settings = settings_from(ctx)
+    missing = [p for p in paths if "://" not in p and not Path(p).exists()]
+    if missing:
+        raise InputError(f"{missing[0]} does not exist: pass a package folder (out/<content-id>) or media playlists.")
     with package_progress(console) as progress:
         if len(paths) == 1 and Path(paths[0]).is_dir():
             if output:

@@ -145,7 +145,10 @@ def stitch_variant(
     source: Source, playlist_ref: str, name: str, master_dir: str, keys: Keys, progress: Progress | None = None
 ) -> _Stitched:
     """Measure one definition and build its I-frame playlist (nothing is written here)."""
-    pl = parse(require(source, playlist_ref), playlist_ref)
+    text = require(source, playlist_ref)
+    if not text.startswith("#EXTM3U"):  # RFC 8216 §4.3.1.1: a playlist's first line
+        raise InputError(f"{playlist_ref} ({name}) is not a playlist (no #EXTM3U first line): pass a media playlist.")
+    pl = parse(text, playlist_ref)
     if not isinstance(pl, MediaPlaylist) or not pl.segments:
         raise InputError(
             f"{playlist_ref} ({name}) is not a media playlist with segments: pass the definition's index.m3u8."

@@ -89,6 +89,17 @@ def test_unfinished_playlist_is_refused(ladder, tmp_path):
     assert _written(tmp_path / "s") == []
 
 
+def test_stitch_names_a_missing_path_and_a_file_that_is_no_playlist(tmp_path):
+    video = tmp_path / "talk.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(64))
+    env = {"HLSKIT_HOME": str(tmp_path / "home")}
+    done = run_hlskit("stitch", str(tmp_path / "gone.mp4"), env=env)  # was "needs -o master.m3u8"
+    assert done.returncode == 2 and f"{tmp_path / 'gone.mp4'} does not exist: pass a package folder" in done.stderr
+    done = run_hlskit("stitch", str(video), "-o", str(tmp_path / "m.m3u8"), env=env)  # was "has no EXT-X-ENDLIST"
+    assert done.returncode == 2 and "(talk) is not a playlist (no #EXTM3U first line)" in done.stderr, done.stderr
+    assert not (tmp_path / "m.m3u8").exists()
+
+
 def test_encrypted_package_without_a_key_source_fails_in_one_sentence(ladder, tmp_path):
     shutil.copytree(ladder, tmp_path / "s")
     key = secrets.token_bytes(16)
