@@ -96,7 +96,8 @@ def test_stitch_names_a_missing_path_and_a_file_that_is_no_playlist(tmp_path):
     done = run_hlskit("stitch", str(tmp_path / "gone.mp4"), env=env)  # was "needs -o master.m3u8"
     assert done.returncode == 2 and f"{tmp_path / 'gone.mp4'} does not exist: pass a package folder" in done.stderr
     done = run_hlskit("stitch", str(video), "-o", str(tmp_path / "m.m3u8"), env=env)  # was "has no EXT-X-ENDLIST"
-    assert done.returncode == 2 and "(talk) is not a playlist (no #EXTM3U first line)" in done.stderr, done.stderr
+    assert done.returncode == 2 and "talk.mp4 (" in done.stderr, done.stderr
+    assert "is not a playlist (no #EXTM3U first line)" in done.stderr, done.stderr
     assert not (tmp_path / "m.m3u8").exists()
 
 
