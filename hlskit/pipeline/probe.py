@@ -42,6 +42,8 @@ def _rotation(stream: Any, frame: Any | None) -> int:
 def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
     """Probe a local file, or an http(s) URL (e.g. a signed OSS URL; ``name`` is shown instead of it)."""
     target = str(path)
+    if not target.strip():  # Path("") is the current folder
+        raise InputError("no source given (an empty path): give the path or URL of a video file.")
     is_url = "://" in target
     name = name or target
     size = 0

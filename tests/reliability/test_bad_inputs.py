@@ -195,6 +195,12 @@ def test_an_unreadable_source_is_bad_input_with_a_read_fix(tmp_path, base):
     )
 
 
+def test_an_empty_source_path_is_named_so(tmp_path):
+    done, out, _ = _package("", tmp_path)
+    assert done.returncode == EXIT_INPUT  # was "error:  is a folder, not a video file" (the current folder)
+    assert done.stderr == "error: no source given (an empty path): give the path or URL of a video file.\n"
+
+
 def test_a_header_stating_too_long_a_duration_says_a_remux_fixes_it(tmp_path, ffmpeg, base):
     source = tmp_path / "long-header.mkv"
     subprocess.run([ffmpeg, "-v", "error", "-i", str(base), "-c", "copy", str(source)], check=True)
