@@ -17,6 +17,7 @@ stream (else its first), or the language of ``--default-audio``.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -196,7 +197,9 @@ def _subtitles(
             warnings.append(f"{where} holds no cue: left out")
             continue
         if t.codec != "webvtt":  # FFmpeg writes other codecs' text as it is, and only <i>, <b>, <u> as tags
-            doc.cues = [dataclasses.replace(c, text=_as_cue_text(c.text)) for c in doc.cues]
+            ass = t.codec in ("ass", "ssa")
+            doc.cues = [dataclasses.replace(c, text=_as_cue_text(c.text, ass)) for c in doc.cues]
+            doc.cues = [c for c in doc.cues if c.text.strip()]  # an ASS drawing alone: nothing to read
         tracks.append((doc, _source_language(t, source), _title(t), t.default, t.forced, t.hearing_impaired))
     for spec in added:
         path = Path(spec.path)
@@ -226,10 +229,19 @@ def _subtitles(
     return out
 
 
-def _as_cue_text(text: str) -> str:
+def _as_cue_text(text: str, ass: bool = False) -> str:
     """Text FFmpeg converted from SubRip, ASS or mov_text as WebVTT cue text: its <i>, <b> and <u>
-    kept, any other '<' and '&' escaped (a literal "5 < 6" would open a tag and hide the text)."""
-    return "\n".join(to_webvtt_text(line) for line in text.split("\n"))
+    kept, any other '<' and '&' escaped (a literal "5 < 6" would open a tag and hide the text). From
+    ASS, FFmpeg keeps two things as words: the hard space ``\\h`` (a no-break space here) and a drawing's
+    commands (``{\\p1}m 0 0 l 100 0 …``; a line of nothing else is dropped)."""
+    lines = text.split("\n")
+    if ass:
+        lines = [ln.replace("\\h", "\u00a0").strip(" ") for ln in lines if not _ASS_DRAWING.fullmatch(ln)]
+    return "\n".join(to_webvtt_text(line) for line in lines)
+
+
+# An ASS vector drawing (Advanced SubStation Alpha, "Drawing commands"): m/n/l/b/s/p/c and coordinates
+_ASS_DRAWING = re.compile(r"\s*m\s+-?\d+(?:\.\d+)?\s+-?\d+(?:\.\d+)?(?:\s+(?:[mnlbspc]|-?\d+(?:\.\d+)?))*\s*")
 
 
 def _cues_past_the_end(cues: list[Cue], path: str, length: float) -> list[str]:

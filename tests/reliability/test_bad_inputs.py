@@ -349,6 +349,29 @@ def test_a_commentary_and_a_default_listed_second_get_the_right_default_and_auto
         assert flags == [("Commentary", "NO", "NO"), ("English", "YES", "YES"), ("Français", "NO", "YES")], flags
 
 
+def test_an_ass_track_s_hard_spaces_and_drawings_do_not_show_as_text(tmp_path, ffmpeg, base):
+    ass = tmp_path / "signs.ass"
+    ass.write_text(
+        "[Script Info]\nScriptType: v4.00+\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize\nStyle: Default,Arial,20\n\n"
+        "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+        "Dialogue: 0,0:00:00.20,0:00:00.90,Default,,0,0,0,,{\\k20}Ka\\hra\\hoke\n"
+        "Dialogue: 0,0:00:01.00,0:00:01.50,Default,,0,0,0,,{\\p1}m 0 0 l 100 0 100 100 0 100{\\p0}\n"
+        "Dialogue: 0,0:00:01.50,0:00:01.90,Default,,0,0,0,,{\\an8}Top\n"
+    )
+    source = tmp_path / "ass-track.mkv"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(base), "-i", str(ass), "-map", "0", "-map", "1", "-c", "copy"]
+        + ["-metadata:s:s:0", "language=eng", str(source)],
+        check=True,
+    )
+    done, out, _ = _package(str(source), tmp_path, "--no-encrypt", "--ladder", "LD")
+    assert done.returncode == EXIT_OK, done.stderr
+    [package] = visible(out)
+    text = "".join(v.read_text() for v in sorted((out / package / "subtitles" / "en").glob("*.vtt")))
+    assert "Ka\u00a0ra\u00a0oke" in text and "Top" in text, text  # was "Ka\\hra\\hoke"
+    assert "m 0 0 l" not in text and "\\h" not in text, text  # the drawing's commands were shown as words
+
+
 def test_a_source_s_zero_length_cue_is_left_out_with_a_warning_not_the_whole_title(tmp_path, ffmpeg, base):
     srt = tmp_path / "en.srt"
     srt.write_text("1\n00:00:00,500 --> 00:00:01,000\nkept\n\n2\n00:00:01,200 --> 00:00:01,200\ninstant\n")
