@@ -171,6 +171,7 @@ def test_encrypted_iframe_ranges_end_on_aes_blocks(ladder, tmp_path, ffmpeg):
     assert "IF5" in validate(str(master)).rules("SHOULD")
 
 
+@pytest.mark.slow
 def test_extinf_is_not_compared_across_a_discontinuity(ffmpeg, tmp_path):
     """Two encodes joined by EXT-X-DISCONTINUITY: the second restarts its timestamps (RFC 8216 §4.3.2.3),
     so the first's last EXTINF has no next PTS to be measured against (E3 read 95441 s)."""
