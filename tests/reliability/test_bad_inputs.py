@@ -306,22 +306,35 @@ def test_an_embedded_subtitle_s_text_becomes_cue_text(tmp_path, ffmpeg, base):
     assert "left --&gt; right, 5 &lt; 6 &amp; <i>so</i>\n" in text, text
 
 
-def test_an_embedded_webvtt_track_keeps_its_escapes_settings_and_tags(tmp_path, ffmpeg, base):
-    vtt = tmp_path / "en.vtt"
-    vtt.write_text(
-        "WEBVTT\n\n00:00:00.500 --> 00:00:01.500 line:0 align:start\nIf x &lt; y then <i>go</i>\n\n"
-        "00:00:01.500 --> 00:00:02.000\n<v Bob>Tom &amp; Jerry</v>\n"
-    )
-    source = tmp_path / "webvtt-track.mkv"
+def _packaged_subtitles(tmp_path: Path, ffmpeg: str, base: Path, name: str, content: str, language: str = "eng"):
+    """Package ``base`` with a Matroska subtitle track made from ``content`` (a file ``name``) tagged
+    ``language``: the run and its --out."""
+    subtitles = tmp_path / name
+    subtitles.write_text(content)
+    source = tmp_path / f"{subtitles.stem}-track.mkv"
     subprocess.run(
-        [ffmpeg, "-v", "error", "-i", str(base), "-i", str(vtt), "-map", "0", "-map", "1", "-c", "copy"]
-        + ["-metadata:s:s:0", "language=eng", str(source)],
+        [ffmpeg, "-v", "error", "-i", str(base), "-i", str(subtitles), "-map", "0", "-map", "1", "-c", "copy"]
+        + ["-metadata:s:s:0", f"language={language}", str(source)],
         check=True,
     )
     done, out, _ = _package(str(source), tmp_path, "--no-encrypt", "--ladder", "LD")
     assert done.returncode == EXIT_OK, done.stderr
+    return done, out
+
+
+def _cue_text(out: Path, language: str) -> str:
+    """Every WebVTT segment of the one package in ``out``'s subtitle rendition ``language``, in order."""
     [package] = visible(out)
-    text = "".join(v.read_text() for v in sorted((out / package / "subtitles" / "en").glob("*.vtt")))
+    return "".join(v.read_text() for v in sorted((out / package / "subtitles" / language).glob("*.vtt")))
+
+
+def test_an_embedded_webvtt_track_keeps_its_escapes_settings_and_tags(tmp_path, ffmpeg, base):
+    track = (
+        "WEBVTT\n\n00:00:00.500 --> 00:00:01.500 line:0 align:start\nIf x &lt; y then <i>go</i>\n\n"
+        "00:00:01.500 --> 00:00:02.000\n<v Bob>Tom &amp; Jerry</v>\n"
+    )
+    done, out = _packaged_subtitles(tmp_path, ffmpeg, base, "en.vtt", track)
+    text = _cue_text(out, "en")
     # FFmpeg's WebVTT decode and encode wrote "If x < y", dropped the settings and the voice tag
     assert "00:00:00.500 --> 00:00:01.500 line:0 align:start\nIf x &lt; y then <i>go</i>\n" in text, text
     assert "<v Bob>Tom &amp; Jerry</v>" in text, text
@@ -350,56 +363,31 @@ def test_a_commentary_and_a_default_listed_second_get_the_right_default_and_auto
 
 
 def test_an_ass_track_s_hard_spaces_and_drawings_do_not_show_as_text(tmp_path, ffmpeg, base):
-    ass = tmp_path / "signs.ass"
-    ass.write_text(
+    track = (
         "[Script Info]\nScriptType: v4.00+\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize\nStyle: Default,Arial,20\n\n"
         "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
         "Dialogue: 0,0:00:00.20,0:00:00.90,Default,,0,0,0,,{\\k20}Ka\\hra\\hoke\n"
         "Dialogue: 0,0:00:01.00,0:00:01.50,Default,,0,0,0,,{\\p1}m 0 0 l 100 0 100 100 0 100{\\p0}\n"
         "Dialogue: 0,0:00:01.50,0:00:01.90,Default,,0,0,0,,{\\an8}Top\n"
     )
-    source = tmp_path / "ass-track.mkv"
-    subprocess.run(
-        [ffmpeg, "-v", "error", "-i", str(base), "-i", str(ass), "-map", "0", "-map", "1", "-c", "copy"]
-        + ["-metadata:s:s:0", "language=eng", str(source)],
-        check=True,
-    )
-    done, out, _ = _package(str(source), tmp_path, "--no-encrypt", "--ladder", "LD")
-    assert done.returncode == EXIT_OK, done.stderr
-    [package] = visible(out)
-    text = "".join(v.read_text() for v in sorted((out / package / "subtitles" / "en").glob("*.vtt")))
+    done, out = _packaged_subtitles(tmp_path, ffmpeg, base, "signs.ass", track)
+    text = _cue_text(out, "en")
     assert "Ka\u00a0ra\u00a0oke" in text and "Top" in text, text  # was "Ka\\hra\\hoke"
     assert "m 0 0 l" not in text and "\\h" not in text, text  # the drawing's commands were shown as words
 
 
 def test_a_source_s_zero_length_cue_is_left_out_with_a_warning_not_the_whole_title(tmp_path, ffmpeg, base):
-    srt = tmp_path / "en.srt"
-    srt.write_text("1\n00:00:00,500 --> 00:00:01,000\nkept\n\n2\n00:00:01,200 --> 00:00:01,200\ninstant\n")
-    source = tmp_path / "instant-cue.mkv"
-    subprocess.run(
-        [ffmpeg, "-v", "error", "-i", str(base), "-i", str(srt), "-map", "0", "-map", "1", "-c", "copy"]
-        + ["-metadata:s:s:0", "language=eng", str(source)],
-        check=True,
-    )
-    done, out, _ = _package(str(source), tmp_path, "--no-encrypt", "--ladder", "LD")
-    assert done.returncode == EXIT_OK, done.stderr  # was exit 2: "the cue ends at 00:01.200, not after it starts"
+    track = "1\n00:00:00,500 --> 00:00:01,000\nkept\n\n2\n00:00:01,200 --> 00:00:01,200\ninstant\n"
+    done, out = _packaged_subtitles(tmp_path, ffmpeg, base, "en.srt", track)
+    # was exit 2: "the cue ends at 00:01.200, not after it starts"
     assert "1 cue(s) ending as they start left out (the first at 00:00:01.200)" in done.stderr, done.stderr
-    [package] = visible(out)
-    text = "".join(v.read_text() for v in (out / package / "subtitles" / "en").glob("*.vtt"))
+    text = _cue_text(out, "en")
     assert "kept" in text and "instant" not in text
 
 
 def test_a_source_subtitle_stream_without_cues_is_left_out(tmp_path, ffmpeg, base):
-    ass = tmp_path / "empty.ass"  # a header, no event
-    ass.write_text("[Script Info]\nScriptType: v4.00+\n\n[Events]\nFormat: Layer, Start, End, Style, Text\n")
-    source = tmp_path / "empty-track.mkv"
-    subprocess.run(
-        [ffmpeg, "-v", "error", "-i", str(base), "-i", str(ass), "-map", "0", "-map", "1", "-c", "copy"]
-        + ["-metadata:s:s:0", "language=jpn", str(source)],
-        check=True,
-    )
-    done, out, _ = _package(str(source), tmp_path, "--no-encrypt", "--ladder", "LD")
-    assert done.returncode == EXIT_OK, done.stderr
+    header = "[Script Info]\nScriptType: v4.00+\n\n[Events]\nFormat: Layer, Start, End, Style, Text\n"  # no event
+    done, out = _packaged_subtitles(tmp_path, ffmpeg, base, "empty.ass", header, "jpn")
     assert "subtitle stream 0 of" in done.stderr and "holds no cue: left out" in done.stderr, done.stderr
     [package] = visible(out)
     assert "TYPE=SUBTITLES" not in (out / package / "master.m3u8").read_text()  # was an empty 日本語 rendition
