@@ -7,6 +7,7 @@ error, never a traceback. Each area adds its commands from ``hlskit/cli/<area>.p
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sqlite3
 import sys
@@ -64,6 +65,10 @@ class HlskitGroup(click.Group):
 
 
 def _fail(message: str, code: int) -> NoReturn:
+    """One sentence on stderr; a command run with --json also prints {"error": ..., "exit_code": N} on
+    stdout, so a script reading its JSON reads the failure there too."""
+    if "--json" in sys.argv[1:]:
+        click.echo(json.dumps({"error": message, "exit_code": code}))
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 

@@ -205,3 +205,19 @@ def test_a_reader_that_stops_early_gets_no_error_line(tmp_path):
     proc.stdout.close()  # before the first line is written
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 1 and err == b"", err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status", "no-such-run", "--json"],
+        ["cancel", "no-such-run", "--json"],
+        ["probe", "/no/such/video.mp4", "--json"],
+        ["package", "/no/such/video.mp4", "--json"],
+        ["config", "--bogus", "--json"],
+    ],
+)
+def test_a_failure_under_json_is_json_on_stdout_too(args, tmp_path):
+    done = hlskit(*args, cwd=tmp_path, env=clean_env(HLSKIT_HOME=str(tmp_path / "home")))
+    assert done.returncode == 2 and done.stderr.startswith("error: ")
+    assert json.loads(done.stdout) == {"error": done.stderr.removeprefix("error: ").strip(), "exit_code": 2}
