@@ -189,3 +189,24 @@ def test_extinf_is_not_compared_across_a_discontinuity(ffmpeg, tmp_path):
     # a real mismatch inside a part is still found
     playlist.write_text(playlist.read_text().replace("#EXTINF:2.000000,\na/", "#EXTINF:1.500000,\na/", 1))
     assert "E3" in [f.rule for f in validate(str(playlist), **FAST).must]
+
+
+@pytest.mark.slow
+def test_an_av1_codecs_string_of_its_mandatory_fields_matches_the_full_one(ffmpeg, tmp_path):
+    """Many packagers list AV1 as av01.P.LLT.DD only (the AV1 ISOBMFF binding makes the other fields
+    optional); that matched nothing but the full string, a MUST finding. A wrong level is still one."""
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=160x90:r=25:d=2", "-c:v", "libsvtav1"]
+        + ["-preset", "12", "-g", "25", "-color_primaries", "bt470bg", "-color_trc", "smpte170m"]
+        + ["-colorspace", "bt470bg", "-f", "hls", "-hls_time", "1", "-hls_segment_type", "fmp4"]
+        + ["-hls_playlist_type", "vod", "-master_pl_name", "master.m3u8", str(tmp_path / "index.m3u8")],
+        check=True,
+        capture_output=True,
+    )
+    master = tmp_path / "master.m3u8"
+    full = re.search(r'CODECS="(av01[^"]+)"', master.read_text())
+    assert full and full.group(1).count(".") > 3, master.read_text()  # FFmpeg writes the full string
+    for listed, found in (("av01.0.00M.08", False), ("av01.0.01M.08", True)):
+        master.write_text(master.read_text().replace(full.group(0), f'CODECS="{listed}"'))
+        assert ("6.3" in [f.rule for f in validate(str(master), **FAST).must]) is found, listed
+        full = re.search(r'CODECS="(av01[^"]+)"', master.read_text())

@@ -139,7 +139,7 @@ def _declared(
         return
     if rep.declared_codecs is not None:
         listed = {c.strip() for c in rep.declared_codecs.split(",") if c.strip()}
-        own = set(facts.codecs.split(","))
+        own = {_as_listed(c, listed) for c in facts.codecs.split(",")}
         text = {c for c in listed if c.startswith(TEXT_FORMATS)}  # subtitle formats: allowed, not required
         if own - listed or listed - own - grouped - text:
             shown = f'"{facts.codecs}"' + (f" (renditions: {', '.join(sorted(grouped))})" if grouped else "")
@@ -372,3 +372,11 @@ def _session_keys(ctx: Context, pl: MasterPlaylist, medias: list[MediaCheck], re
     uris = {tuple(k.uri for k in m.playlist.keys) for m in medias}
     if not pl.session_keys and len(uris) == 1 and len(next(iter(uris))) == 1 and len(medias) > 1:
         ctx.add("SK2", "all variants share one key: add EXT-X-SESSION-KEY so players can preload it", ref)
+
+
+def _as_listed(codec: str, listed: set[str]) -> str:
+    """An AV1 string as the master may list it: its mandatory fields alone (sample entry, profile, level
+    and tier, bit depth: AV1 ISOBMFF binding, "Codecs Parameter String"), which many packagers write,
+    stand for the full one; every other codec is compared whole."""
+    short = ".".join(codec.split(".")[:4])
+    return short if codec.startswith("av01.") and codec not in listed and short in listed else codec
