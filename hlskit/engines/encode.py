@@ -297,14 +297,14 @@ def build_encode(
     for r in audio:
         streams.append(f"a:{len(audio_streams)},name:{r.folder}")
         audio_streams.append((f"{index[r.input]}:a:{r.stream}", r.kbps, False))
+    # aresample=async fills gaps in the source's audio (and a late start) with silence by the
+    # timestamps, so the audio after a gap stays where it belongs instead of moving up: from 20 ms
+    # (its default, 100 ms, left an 86 ms gap's sound early for the rest of the title); apad runs
+    # audio that ends early on in silence to the video's end (fMP4 segments without it break the
+    # track, players stall at its end)
+    fill = f"aresample=async=1:min_hard_comp=0.02:first_pts=0,apad=whole_dur={output_seconds(plan):.3f}"
     for k, (source, kbps, copy) in enumerate(audio_streams):
         args += ["-map", source]
-        # aresample=async fills gaps in the source's audio (and a late start) with silence by the
-        # timestamps, so the audio after a gap stays where it belongs instead of moving up: from 20 ms
-        # (its default, 100 ms, left an 86 ms gap's sound early for the rest of the title); apad runs
-        # audio that ends early on in silence to the video's end (fMP4 segments without it break the
-        # track, players stall at its end)
-        fill = f"aresample=async=1:min_hard_comp=0.02:first_pts=0,apad=whole_dur={output_seconds(plan):.3f}"
         encoder = ["-c:a", "aac", "-b:a", f"{kbps}k", "-ac", "2", "-ar", sample_rate, "-filter:a", fill]
         args += for_stream(["-c:a", "copy"] if copy else encoder, "a", k)
     if create:
