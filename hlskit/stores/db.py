@@ -245,11 +245,11 @@ class Database:
         if self.dialect == SQLITE:
             self.location.sqlite_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the home: owner only
             # owner only too (SQLite gives its -wal and -shm files the database's mode): wrapped keys,
-            # notify URLs with their credentials
+            # notify URLs with their credentials. O_EXCL: an existing store is left alone
             try:
-                os.close(os.open(self.location.sqlite_file, os.O_CREAT | os.O_WRONLY, 0o600))
+                os.close(os.open(self.location.sqlite_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
             except OSError:
-                pass  # opening it says why, in the store's own words
+                pass  # it exists, or opening it says why, in the store's own words
 
     def __repr__(self) -> str:
         return f"Database({self.location.display!r})"
