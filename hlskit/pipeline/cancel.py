@@ -35,7 +35,7 @@ def cancel(ref: str, settings: Settings) -> Cancelled:
     runs = [r for r in store.runs(ref) if r.run_id.startswith(ref)]
     if len(runs) > 1:
         raise InputError(f"{ref} matches {len(runs)} runs: give more characters of the run id.")
-    jobs = [j for j in store.list(ref) if j.job_id.startswith(ref) or j.remote_id == ref]
+    jobs = store.jobs_matching(ref)
     if runs and jobs and runs[0].run_id != ref:  # a prefix of a run and of another run's job
         raise InputError(
             f"{ref} matches 1 run and {len(jobs)} job(s): give more characters of the id (`hlskit status` lists them)."

@@ -265,9 +265,13 @@ class JobStore:
             rows = db.execute(query + " ORDER BY created_at, content_id, definition", args).fetchall()
         return [self._row(r) for r in rows]
 
+    def jobs_matching(self, ref: str) -> builtins.list[Job]:
+        """The jobs whose id starts with ``ref`` or whose MPS JobId is ``ref``."""
+        return [j for j in self.list(ref) if j.job_id.startswith(ref) or j.remote_id == ref]
+
     def find_job(self, ref: str) -> Job:
         """One job by id, unique id prefix or MPS JobId."""
-        matches = [j for j in self.list(ref) if j.job_id.startswith(ref) or j.remote_id == ref]
+        matches = self.jobs_matching(ref)
         if not matches:
             raise InputError(f"no job {ref}: list runs and jobs with `hlskit status`.")
         if len(matches) > 1:
