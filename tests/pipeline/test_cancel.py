@@ -82,10 +82,11 @@ def test_an_empty_or_ambiguous_id_cancels_nothing(stores):
     stores.start()
     with pytest.raises(InputError, match="no run or job id given"):
         cancel("  ", stores.settings)  # was taken as a prefix of every run
-    # a prefix that a run and a job of another run both start with: `hlskit cancel 0` picked the run
-    stores.jobs.start_run(Run("0a1run", "first", engine="local", owner=this_owner()), [Job("5job1", "first", "LD")])
-    stores.jobs.start_run(Run("7b2run", "second", engine="local", owner=this_owner()), [Job("0c3job", "second", "LD")])
-    with pytest.raises(InputError, match="0 matches 1 run and 1 job.s.: give more characters"):
-        cancel("0", stores.settings)
+    # a prefix that a run and a job of another run both start with: `hlskit cancel 0` picked the run.
+    # "z" starts no generated id (they are hex), so the run made above never matches too
+    stores.jobs.start_run(Run("za1run", "first", engine="local", owner=this_owner()), [Job("5job1", "first", "LD")])
+    stores.jobs.start_run(Run("7b2run", "second", engine="local", owner=this_owner()), [Job("zc3job", "second", "LD")])
+    with pytest.raises(InputError, match="z matches 1 run and 1 job.s.: give more characters"):
+        cancel("z", stores.settings)
     assert {j.state for j in stores.jobs.list()} == {JobState.SUBMITTED}
-    assert cancel("0a", stores.settings).run.run_id == "0a1run"  # unique now
+    assert cancel("za", stores.settings).run.run_id == "za1run"  # unique now
