@@ -72,6 +72,24 @@ def _key_for(keys: Keys, key_uri: str | None, name: str, what: str) -> bytes:
     return key
 
 
+# Top-level ISO BMFF boxes a CMAF header or segment starts with (ISO/IEC 23000-19 §7.3).
+_FIRST_BOXES = frozenset({b"ftyp", b"styp", b"moov", b"moof", b"sidx", b"emsg", b"prft", b"free", b"skip"})
+
+
+def _starts_like_media(plain: bytes) -> bool:
+    """Whether decrypted bytes start as TS or ISO BMFF do. A wrong key still ends in valid PKCS#7
+    padding about once in 256 tries, and its noise must not be reported as a damaged file."""
+    ts = plain[:1] == b"\x47" and (len(plain) <= 188 or plain[188:189] == b"\x47")
+    return ts or plain[4:8] in _FIRST_BOXES
+
+
+def _undecryptable(name: str, what: str, key_uri: str | None) -> InputError:
+    return InputError(
+        f"CODECS of {name} cannot be read: its {what} does not decrypt with the key from {key_uri} "
+        "(wrong key or IV): repackage this definition."
+    )
+
+
 def _read_init(source: Source, pl: MediaPlaylist, keys: Keys, name: str) -> tuple[bytes, fmp4.Init] | None:
     """The plain init section of the first segment's EXT-X-MAP and its tracks (fMP4), else None."""
     m = pl.segments[0].map
@@ -97,13 +115,12 @@ def _read_init(source: Source, pl: MediaPlaylist, keys: Keys, name: str) -> tupl
             f"({exc.strerror or exc}): re-run the definition."
         ) from None
     except ValueError:
-        raise InputError(
-            f"CODECS of {name} cannot be read: its initialization section does not decrypt with the key from "
-            f"{cipher.uri if cipher else None} (wrong key or IV): repackage this definition."
-        ) from None
+        raise _undecryptable(name, "initialization section", cipher.uri if cipher else None) from None
     try:
         return plain, fmp4.read_init(plain)
     except ValueError as exc:
+        if cipher is not None and not _starts_like_media(plain):
+            raise _undecryptable(name, "initialization section", cipher.uri) from None
         raise InputError(
             f"CODECS of {name} cannot be read from its initialization section {m.uri} ({exc}): "
             "check the file, or re-run the definition."
@@ -131,13 +148,12 @@ def _read_first_segment(
             f"CODECS of {name} cannot be read: its first segment {seg.uri} is missing ({exc.strerror or exc}): re-run the definition."
         ) from None
     except ValueError:
-        raise InputError(
-            f"CODECS of {name} cannot be read: its first segment does not decrypt with the key from {cipher.uri if cipher else None} "
-            "(wrong key or IV): repackage this definition."
-        ) from None
+        raise _undecryptable(name, "first segment", cipher.uri if cipher else None) from None
     try:
         return read_media_facts(data, init), data
     except ValueError as exc:
+        if cipher is not None and not _starts_like_media(data):
+            raise _undecryptable(name, "first segment", cipher.uri) from None
         raise InputError(f"CODECS of {name} cannot be read from {seg.uri} ({exc}): {fix}.") from None
 
 

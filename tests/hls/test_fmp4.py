@@ -323,6 +323,14 @@ def test_a_segment_of_two_fragments_is_read_through_both(clips, tmp_path):
     assert not head.complete and head.first_video.sync  # the first fragment alone is enough for I-frames
 
 
+def _decrypts(cipher: bytes, key: bytes, iv: bytes) -> bool:
+    try:
+        decrypt_segment(cipher, key, iv)
+    except ValueError:
+        return False
+    return True
+
+
 @pytest.mark.slow
 def test_stitch_failures_are_one_sentence(clips, tmp_path):
     _copy(clips, tmp_path, "h264", names=["LD"])
@@ -334,6 +342,16 @@ def test_stitch_failures_are_one_sentence(clips, tmp_path):
         with pytest.raises(InputError) as err:
             _stitch(tmp_path, resolver)
         assert err.value.message.startswith(start) and "Traceback" not in err.value.message
+    # A wrong key whose noise ends in valid PKCS#7 padding (about one key in 256) is still a wrong key.
+    seg = parse(ld.playlist.read_text(), str(ld.playlist)).segments[0]
+    cipher = (tmp_path / "LD" / seg.map.uri).read_bytes()
+    padded = next(
+        k for k in (bytes([i % 256, i // 256]) * 8 for i in range(65536)) if _decrypts(cipher, k, seg.map.cipher.iv)
+    )
+    with pytest.raises(
+        InputError, match="initialization section does not decrypt with the key from .* \\(wrong key or IV\\)"
+    ):
+        _stitch(tmp_path, lambda uri: padded)
     ld.playlist.write_text(re.sub(r",IV=0x[0-9a-f]+", "", ld.playlist.read_text()))
     with pytest.raises(InputError, match=r"encrypted but its EXT-X-KEY has no IV \(RFC 8216 §4\.3\.2\.5\)"):
         _stitch(tmp_path, ld.resolver)
