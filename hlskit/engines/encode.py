@@ -190,6 +190,7 @@ def build_encode(
     create: bool = True,
     audio: list[AudioRendition] | None = None,
     sprite: SpriteOutput | None = None,
+    stop_at_clip: bool = False,
 ) -> Encode:
     """The FFmpeg command that encodes ``rungs`` and the ``audio`` renditions from one decode of the source.
 
@@ -205,6 +206,8 @@ def build_encode(
     Text watermarks are read by drawtext from files in ``textdir`` (kept out of the package).
     ``create=False`` (``--dry-run``) builds the same command without making folders or text files.
     ``sprite``: the seek-bar sprite as one more output of the same decode (no second decode).
+    ``stop_at_clip``: every stream ends at the clip's end on the output clock (the local engine; the
+    Celery engine's chunks start on a video frame and are cut to whole frames by their own spans).
     """
     media = plan.media
     assert media is not None
@@ -310,6 +313,10 @@ def build_encode(
     if create:
         for name in [r.name for r in ordered] + [r.folder for r in audio]:
             (outdir / name).mkdir(parents=True, exist_ok=True)
+    if stop_at_clip and plan.clip and plan.clip.duration:
+        # the input's -t counts from each stream's own first frame: a video starting after the clip's
+        # start ran on past the clip's end by that lead; an output -t ends every stream on one clock
+        args += ["-t", f"{output_seconds(plan):.3f}"]
     args += hls_args(plan.format, outdir, plan.segment_duration, FFMPEG_PLAYLIST, streams)
     if sprite is not None and encoded:  # a second output of the one decode: a single JPEG
         args += ["-map", "[sprite]", "-frames:v", "1", "-q:v", "5", "-update", "1", str(sprite.path)]

@@ -113,6 +113,7 @@ class LocalEngine(Engine):
             create=create,
             audio=audio,
             sprite=sprite,
+            stop_at_clip=True,
         )
 
     # --- running ------------------------------------------------------------------------------

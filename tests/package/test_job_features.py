@@ -129,6 +129,29 @@ def test_clip_is_frame_accurate(tmp_path, make_clip, hlskit_env):
 
 
 @pytest.mark.slow
+def test_a_clip_starting_before_a_late_video_ends_on_time(tmp_path, make_clip, ffmpeg, hlskit_env):
+    # broadcast captures often start their picture after their sound; a clip from before the first
+    # picture ran on past its end by that lead (the input's -t counts per stream)
+    src = make_clip(tmp_path / "in.mp4", width=320, height=180, seconds=4)
+    late = tmp_path / "late.mkv"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-itsoffset", "0.6", "-i", src, "-i", src, "-map", "0:v", "-map", "1:a"]
+        + ["-c", "copy", str(late)],
+        check=True,
+    )
+    result = run_package(
+        str(late),
+        str(tmp_path / "out"),
+        hlskit_env,
+        PackageOptions(segment_duration=2, encrypt=False, content_id="late", clip=parse_clip("0.2+2")),
+    )
+    playlist = m3u8.load(str(Path(result.dir) / "LD" / "index.m3u8"))
+    assert abs(sum(s.duration for s in playlist.segments) - 2.0) <= 1 / 30
+    count = sum(1 for s in playlist.segments for _ in frames(Path(result.dir) / "LD" / s.uri))
+    assert abs(count - 60) <= 1, count  # 2 s at 30 fps, the first picture held until it is due
+
+
+@pytest.mark.slow
 def test_clip_outside_the_source_is_a_clear_error(tmp_path, make_clip, hlskit_env):
     from hlskit.domain.errors import InputError
 
