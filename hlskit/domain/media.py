@@ -24,6 +24,11 @@ class VideoStream:
     field_order: str | None = None  # "progressive", or interlaced "tt", "bb", "tb", "bt" (top/bottom field first)
     # The stream's index in its file (FFmpeg's 0:N): a cover picture may be listed before the title's video.
     index: int = 0
+    # HDR10 static metadata, in x265's and SVT-AV1's notation: the mastering display (SMPTE ST 2086)
+    # "G(x,y)B(x,y)R(x,y)WP(x,y)L(max,min)" (0.00002 and 0.0001 cd/m² units) and "MaxCLL,MaxFALL"
+    # (CTA-861.3), when the source states them
+    mastering_display: str | None = None
+    content_light: str | None = None
 
     @property
     def interlaced(self) -> bool:

@@ -16,9 +16,10 @@ shows.
 from __future__ import annotations
 
 import functools
+import re
 import subprocess
 
-from ..domain.media import MediaInfo
+from ..domain.media import MediaInfo, VideoStream
 
 HDR_TRANSFERS = {"smpte2084": "PQ", "arib-std-b67": "HLG"}
 BT709_TAGS = ["-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709"]
@@ -39,10 +40,39 @@ def keeps_hdr(rung) -> bool:
     return rung.codec in HDR_CODECS
 
 
-def hdr_tags(transfer: str, codec: str) -> list[str]:
-    """Encoder options that keep the source's HDR: BT.2020 primaries and matrix, its transfer."""
-    tags = ["-color_primaries", "bt2020", "-color_trc", transfer, "-colorspace", "bt2020nc"]
-    return tags + (["-profile:v", "main10"] if codec == "hevc" else [])
+def hdr_tags(args: list[str], video: VideoStream, codec: str) -> list[str]:
+    """A HEVC or AV1 rung's encoder options ``args`` keeping the source's HDR: BT.2020 primaries and
+    matrix, its transfer, and its HDR10 static metadata (mastering display, content light level),
+    which displays tone-map by; without them a player assumes a 1000 or 4000 cd/m² master."""
+    tags = ["-color_primaries", "bt2020", "-color_trc", video.color_transfer or "", "-colorspace", "bt2020nc"]
+    if codec == "hevc":
+        static = ["hdr10=1"] if video.mastering_display or video.content_light else []
+        static += [f"master-display={video.mastering_display}"] if video.mastering_display else []
+        static += [f"max-cll={video.content_light}"] if video.content_light else []
+        return _with_params(args, "-x265-params", static) + tags + ["-profile:v", "main10"]
+    static = [f"mastering-display={_in_units(video.mastering_display)}"] if video.mastering_display else []
+    static += [f"content-light={video.content_light}"] if video.content_light else []
+    return _with_params(args, "-svtav1-params", static) + tags
+
+
+def _in_units(display: str) -> str:
+    """x265's mastering display notation (0.00002 and 0.0001 cd/m² steps) in SVT-AV1's: CIE xy
+    coordinates and cd/m² themselves."""
+
+    def scaled(m: re.Match[str]) -> str:
+        step = 10000 if m[1] == "L" else 50000
+        return f"{m[1]}({int(m[2]) / step:.4f},{int(m[3]) / step:.4f})"
+
+    return re.sub(r"(G|B|R|WP|L)\((\d+),(\d+)\)", scaled, display)
+
+
+def _with_params(args: list[str], option: str, more: list[str]) -> list[str]:
+    """``args`` with ``more`` key=value entries added to the value of ``option`` (one -x265-params: a
+    second would replace the first)."""
+    if not more:
+        return args
+    at = args.index(option) + 1
+    return [*args[:at], ":".join([args[at], *more]), *args[at + 1 :]]
 
 
 def tone_map_chain(transfer: str) -> str:

@@ -146,6 +146,15 @@ def for_stream(args: list[str], kind: str, index: int) -> list[str]:
     return out
 
 
+def snap_first_frame(rate: Fraction) -> str:
+    """The filter that moves a first picture less than a frame after the output's start (the sound's:
+    FFmpeg's own TS files start their video 21 ms late) to the start. On the constant frame rate grid
+    it fell in the second slot: the first picture was shown twice and the title grew by a frame (a
+    40 ms last segment). A later picture keeps its time, the first one held until it is due."""
+    frame = f"{rate.denominator}/{rate.numerator}"
+    return f"setpts='PTS-if(gte(STARTPTS,0)*lt(STARTPTS*TB,{frame}),STARTPTS,0)'"
+
+
 def output_seconds(plan: PackagePlan) -> float:
     """Seconds the encode lasts: the clip, or the source's video from the clip's start (audio running on
     past the video is not read)."""
@@ -231,7 +240,7 @@ def build_encode(
         # An interlaced source is deinterlaced first (bwdif: one picture per frame, field order as
         # the stream states it), or every definition shows combing on moving edges.
         deinterlace = "bwdif=mode=send_frame:parity=auto:deint=all," if media.video.interlaced else ""
-        head = f"[0:{media.video.index}]{deinterlace}fps={rate.numerator}/{rate.denominator}"
+        head = f"[0:{media.video.index}]{deinterlace}{snap_first_frame(rate)},fps={rate.numerator}/{rate.denominator}"
         graph = _split_graph(head, keep, media.video.color_transfer or "", thumbs=sprite is not None)
         if sprite is not None:
             graph.append(f"[thumbs]{sprite_filter(sprite.layout)}[sprite]")
@@ -289,7 +298,7 @@ def build_encode(
                 keyframes=keyframes,
             )
             if keep[i]:
-                codec += hdr_tags(media.video.color_transfer or "", rung.codec)
+                codec = hdr_tags(codec, media.video, rung.codec)
             elif hdr:  # the pixels are SDR BT.709 now: say so in the VUI (ITU-T H.273 code points 1/1/1)
                 codec += BT709_TAGS
             args += for_stream(codec, "v", i)

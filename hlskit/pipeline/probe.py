@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import struct
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,7 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
             raise InputError(
                 f"{name}: the video has no frame rate: remux it (ffmpeg -i in -c copy out.mp4) and try again."
             )
+        hdr10 = hdr10_metadata(first)
         video = VideoStream(
             codec=cc.name,
             profile=cc.profile,
@@ -145,6 +147,8 @@ def probe(path: str | Path, *, name: str | None = None) -> MediaInfo:
             color_transfer=TRANSFER_NAMES.get(int(getattr(first, "color_trc", 0) or cc.color_trc or 0)),
             field_order=_field_order(cc, first),
             index=vs.index,
+            mastering_display=hdr10.get("mastering_display"),
+            content_light=hdr10.get("content_light"),
         )
         audio = None
         if astream is not None:
@@ -286,6 +290,25 @@ def _demuxed_duration(target: str, index: int) -> float | None:
     except av.FFmpegError:
         return None
     return None if first is None or end is None else end - first
+
+
+def hdr10_metadata(frame: Any) -> dict[str, str]:
+    """The first frame's HDR10 static metadata as VideoStream's fields (FFmpeg's side data structs:
+    AVMasteringDisplayMetadata, rationals in R, G, B order; AVContentLightMetadata)."""
+    out = {}
+    for data in getattr(frame, "side_data", None) or []:
+        raw = bytes(data)
+        if data.type.name == "MASTERING_DISPLAY_METADATA" and len(raw) >= 88:
+            n = struct.unpack_from("<22i", raw)
+            ratio = [n[k] / n[k + 1] if n[k + 1] else 0.0 for k in range(0, 20, 2)]
+            if n[20] and n[21]:  # has_primaries, has_luminance: x265 needs both
+                (rx, ry, gx, gy, bx, by, wx, wy), (low, high) = ratio[:8], ratio[8:]
+                xy = [round(v * 50000) for v in (gx, gy, bx, by, rx, ry, wx, wy)]
+                out["mastering_display"] = "G({},{})B({},{})R({},{})WP({},{})".format(*xy)
+                out["mastering_display"] += f"L({round(high * 10000)},{round(low * 10000)})"
+        elif data.type.name == "CONTENT_LIGHT_LEVEL" and len(raw) >= 8:
+            out["content_light"] = "{},{}".format(*struct.unpack_from("<2I", raw))
+    return out
 
 
 def _first_frame(container: Any, vs: Any, name: str) -> Any:

@@ -22,7 +22,7 @@ from ..domain.errors import InputError, JobError
 from ..domain.ladder import SOURCE
 from ..domain.manifest import Manifest
 from ..domain.media import MediaInfo
-from ..engines.encode import output_rate
+from ..engines.encode import output_rate, snap_first_frame
 from ..engines.seekable import has_index
 from ..hls.crypto import decrypt_segment
 from ..hls.model import MasterPlaylist, MediaPlaylist
@@ -142,16 +142,17 @@ def score(
         # The package's frames go through the same fps filter: its timestamps, rounded to 90 kHz (TS)
         # or its track's timescale, fell just before the reference's exact 1001/24000 slots every
         # 4th frame at 23.976 fps, and libvmaf paired those with the frame before (VMAF 76.5 for 92).
-        trim, start = "", ":start_time=0"
+        # A first picture less than a frame late is moved to the start, as the encode moved it.
+        grid = f"fps={fps}" if copied else f"{snap_first_frame(rate)},fps={fps}:start_time=0"
+        trim = ""
         if clip and has_index(media):
             args += ["-ss", f"{clip[0]:.3f}"] + (["-t", f"{clip[1]:.3f}"] if clip[1] else [])
         elif clip:  # -ss would land on the next keyframe (engines.seekable): decode from the start, exactly
-            trim = f"trim=start={clip[0]:.3f}" + (f":duration={clip[1]:.3f}" if clip[1] else "") + ","
-            start = f":start_time={clip[0]:.3f}"
-        start = "" if copied else start  # a copy is not on the encode's grid: nothing filled it
+            trim = f"trim=start={clip[0]:.3f}" + (f":duration={clip[1]:.3f}" if clip[1] else "")
+            trim += f",setpts=PTS-{clip[0]:.3f}/TB,"  # on the clip's clock, as -ss puts the encode
         graph = (
             f"[0:v]fps={fps},scale={w}:{h}:flags=bicubic,setsar=1,setpts=PTS-STARTPTS,format=yuv420p[d];"
-            f"[1:{media.video.index}]{trim}fps={fps}{start},scale={w}:{h}:flags=bicubic,"
+            f"[1:{media.video.index}]{trim}{grid},scale={w}:{h}:flags=bicubic,"
             "setsar=1,setpts=PTS-STARTPTS,format=yuv420p[r];"
             f"[d][r]libvmaf=model=version={MODEL}:n_subsample={subsample}:n_threads={threads}:"
             f"feature=name=psnr|name=float_ssim:log_fmt=json:log_path={log}:shortest=1[q]"

@@ -18,10 +18,19 @@ from hlskit.domain.configs import FFmpegConfig
 from hlskit.domain.errors import ConfigError
 from hlskit.domain.plan import Clip, Watermark
 from hlskit.domain.tracks import AudioRendition
-from hlskit.engines.encode import FFMPEG_PLAYLIST, build_encode, ffmpeg_exe, for_stream, gop_seconds, output_rate
+from hlskit.engines.encode import (
+    FFMPEG_PLAYLIST,
+    build_encode,
+    ffmpeg_exe,
+    for_stream,
+    gop_seconds,
+    output_rate,
+    snap_first_frame,
+)
 from tests.plans import media, plan
 
 FFMPEG = "/opt/ffmpeg"
+SNAP = snap_first_frame(Fraction(30))  # a first picture less than a frame late moved to the start
 
 
 def encode(p, tmp_path: Path, rungs=None, **kw) -> list[str]:
@@ -60,7 +69,7 @@ def test_the_decode_reads_the_titles_video_stream_by_its_index(tmp_path):
     info = media()
     info = dataclasses.replace(info, video=dataclasses.replace(info.video, index=2))  # e.g. after a cover picture
     g = graph(encode(plan(("LD",), info=info), tmp_path))
-    assert g[0].startswith("[0:2]fps=30/1,")
+    assert g[0].startswith(f"[0:2]{SNAP},fps=30/1,")
 
 
 def test_one_decode_is_split_into_every_definition_of_one_hls_output(tmp_path):
@@ -68,7 +77,7 @@ def test_one_decode_is_split_into_every_definition_of_one_hls_output(tmp_path):
     args = encode(p, tmp_path)
     assert args[0] == FFMPEG and args.count("-i") == 1 and value(args, "-i") == "/videos/talk.mp4"
     g = graph(args)
-    assert g[0] == "[0:0]fps=30/1,split=3[s0][s1][s2]"
+    assert g[0] == f"[0:0]{SNAP},fps=30/1,split=3[s0][s1][s2]"
     assert [s.split("scale=")[1].split(":flags")[0] for s in g if s.startswith("[s")] == [
         "640:360",
         "848:478",
@@ -100,7 +109,9 @@ def test_every_definition_shares_one_keyframe_grid_that_divides_the_segment(tmp_
 )
 def test_the_output_keeps_the_source_rate_capped_at_60(tmp_path, rate, fps, frames):
     args = encode(plan(("LD",), info=media(frame_rate=rate)), tmp_path)
-    assert output_rate(rate) == Fraction(fps) and graph(args)[0].startswith(f"[0:0]fps={fps},")
+    assert output_rate(rate) == Fraction(fps) and graph(args)[0].startswith(
+        f"[0:0]{snap_first_frame(Fraction(fps))},fps={fps},"
+    )
     assert stream(args, "v", 0)["-g"] == str(frames)
 
 
@@ -182,12 +193,31 @@ def test_an_hdr_source_is_tone_mapped_once_for_h264_and_kept_in_hevc(tmp_path):
     p = plan(("LD",), codecs=("h264", "hevc"), fmt="fmp4", info=media(transfer="smpte2084"))
     args = encode(p, tmp_path)
     g = graph(args)
-    assert g[0] == "[0:0]fps=30/1,split=2[sdr][hdr]"
+    assert g[0] == f"[0:0]{SNAP},fps=30/1,split=2[sdr][hdr]"
     assert g[1].startswith("[sdr]zscale=tin=smpte2084") and g[1].endswith("split=1[s0]") and g[2] == "[hdr]split=1[s1]"
     h264, hevc = stream(args, "v", 0), stream(args, "v", 1)
     assert (h264["-color_trc"], h264["-color_primaries"]) == ("bt709", "bt709")
     assert (hevc["-color_trc"], hevc["-color_primaries"], hevc["-profile"]) == ("smpte2084", "bt2020", "main10")
     assert "[b1]format=yuv420p10le[v1]" in g and "[b0]format=yuv420p[v0]" in g
+    assert "master-display" not in hevc["-x265-params"]  # the source states none: x265 invents none
+
+
+def test_hdr10_static_metadata_reaches_x265_and_svt_av1_in_their_own_units(tmp_path):
+    display = "G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1)"
+    info = media(transfer="smpte2084")
+    info = dataclasses.replace(
+        info, video=dataclasses.replace(info.video, mastering_display=display, content_light="1000,400")
+    )
+    args = encode(plan(("LD",), codecs=("h264", "hevc", "av1"), fmt="fmp4", info=info), tmp_path)
+    h264, hevc, av1 = (stream(args, "v", i) for i in range(3))
+    x265 = hevc["-x265-params"].split(":")
+    assert x265[0] == "scenecut=0" and {"hdr10=1", f"master-display={display}", "max-cll=1000,400"} <= set(x265)
+    svt = av1["-svtav1-params"].split(":")
+    assert "content-light=1000,400" in svt and svt[0] == "scd=0"
+    assert (
+        "mastering-display=G(0.2650,0.6900)B(0.1500,0.0600)R(0.6800,0.3200)WP(0.3127,0.3290)L(1000.0000,0.0001)" in svt
+    )
+    assert "-x265-params" not in h264 and "-svtav1-params" not in h264
 
 
 def test_rate_control_reaches_every_encoder(tmp_path):

@@ -152,6 +152,33 @@ def test_a_clip_starting_before_a_late_video_ends_on_time(tmp_path, make_clip, f
 
 
 @pytest.mark.slow
+def test_a_picture_a_fraction_of_a_frame_after_the_sound_is_not_shown_twice(tmp_path, ffmpeg, hlskit_env):
+    # FFmpeg's own TS files start their video 21 ms after their audio: on the 25 fps grid the first
+    # picture fell in the second slot, was shown twice, and a 40 ms segment ended the title
+    src = tmp_path / "ramp.ts"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-f", "lavfi", "-i", "color=s=320x180:r=25:d=4", "-f", "lavfi", "-i", "sine=d=4"]
+        + ["-vf", "geq=lum='mod(N*7,220)+16':cb=128:cr=128", "-c:v", "libx264", "-qp", "0", "-g", "25"]
+        + ["-c:a", "aac", "-shortest", "-f", "mpegts", str(src)],
+        check=True,
+    )
+    with av.open(str(src)) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        lead = float(video.start_time * video.time_base - audio.start_time * audio.time_base)
+    assert 0 < lead < 0.04  # the shape under test
+    result = run_package(
+        str(src),
+        str(tmp_path / "out"),
+        hlskit_env,
+        PackageOptions(segment_duration=4, encrypt=False, content_id="ramp"),
+    )
+    playlist = m3u8.load(str(Path(result.dir) / "LD" / "index.m3u8"))
+    assert [s.duration for s in playlist.segments] == [4.0]
+    lumas = [Picture(f).mean(0, 0, 8, 8)[0] for f in frames(Path(result.dir) / "LD" / playlist.segments[0].uri)]
+    assert len(lumas) == 100 and lumas[1] - lumas[0] > 3  # every picture once: the ramp climbs from the first
+
+
+@pytest.mark.slow
 def test_clip_outside_the_source_is_a_clear_error(tmp_path, make_clip, hlskit_env):
     from hlskit.domain.errors import InputError
 

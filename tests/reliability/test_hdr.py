@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import av
 import pytest
 
+from hlskit.pipeline.probe import hdr10_metadata
 from tests.conftest import run_hlskit
 from tests.reliability.inputs import make_source
 
@@ -88,3 +90,40 @@ def test_hdr_is_kept_in_hevc_and_av1_and_declared_in_the_master(tmp_path, ffmpeg
     wrong = run_hlskit("validate", str(master), "--json", env=env)
     assert wrong.returncode == 1
     assert "3.1-VIDEO-RANGE" in wrong.stdout and "make it PQ" in wrong.stdout
+
+
+def testhdr10_metadata_static_metadata_is_kept_in_the_hevc_and_av1_definitions(tmp_path, ffmpeg):
+    """Displays tone-map PQ by the mastering display and content light level; lost, a player assumes
+    a 1000 or 4000 cd/m² master and a 400-nit title comes out too dark."""
+    display = "G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(4000000,50)"
+    src = tmp_path / "hdr10.mp4"
+    x265 = f"colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc:master-display={display}:max-cll=400,120"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=2", "-vf", "format=yuv420p10le"]
+        + ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", f"{x265}:log-level=error", "-tag:v", "hvc1"]
+        + ["-color_primaries", "bt2020", "-color_trc", "smpte2084", "-colorspace", "bt2020nc", str(src)],
+        check=True,
+    )
+    out = tmp_path / "out"
+    done = run_hlskit(
+        "package",
+        str(src),
+        "--out",
+        str(out),
+        "--content-id",
+        "hdr",
+        "--no-encrypt",
+        "--codec",
+        "hevc,av1",
+        "--ladder",
+        "LD",
+        env={"HLSKIT_HOME": str(tmp_path / "home")},
+    )
+    assert done.returncode == 0, done.stderr
+    for name in ("LD-hevc", "LD-av1"):
+        folder = out / "hdr" / name
+        whole = tmp_path / f"{name}.mp4"
+        whole.write_bytes((folder / "init.mp4").read_bytes() + (folder / "index-00001.m4s").read_bytes())
+        with av.open(str(whole)) as container:
+            frame = next(container.decode(video=0))
+        assert hdr10_metadata(frame) == {"mastering_display": display, "content_light": "400,120"}, name
