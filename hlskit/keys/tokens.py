@@ -28,7 +28,7 @@ from ..domain.errors import ConfigError, HlskitError, InputError
 from ..domain.ids import check_content_id, is_content_id
 from .secretfile import read_secret_file, weak_secret
 
-TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,1024}\.[A-Za-z0-9_-]{43}$")
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,1024}\.[A-Za-z0-9_-]{43}")  # fullmatch: $ lets a newline end it
 _DOMAIN = b"hlskit-playback-token-v1:"  # keeps these MACs apart from any other use of the secret
 
 
@@ -84,7 +84,7 @@ class PlaybackTokens:
         return _b64(mac.digest())
 
     def _check_signature(self, token: str) -> TokenClaims:
-        if not TOKEN_PATTERN.match(token):
+        if not TOKEN_PATTERN.fullmatch(token):
             raise TokenError("malformed", "the playback token is malformed: request a new one.")
         payload, signature = token.split(".")
         if not hmac.compare_digest(self._sign(payload), signature):

@@ -91,7 +91,12 @@ def _build(settings: Settings) -> Flask:
     def http_error(exc: HTTPException) -> Response | HTTPException:
         # Machine clients (players, FFmpeg) get short JSON; other routes keep Flask's pages.
         if request.path.startswith(_API_PREFIXES):
-            return json_error(exc.code or 500, exc.name.replace(" ", ""), exc.description or exc.name)
+            response = json_error(exc.code or 500, exc.name.replace(" ", ""), exc.description or exc.name)
+            # the exception's own headers: 405's Allow (RFC 9110 §15.5.6), 416's Content-Range (§15.5.17)
+            for name, value in exc.get_headers():
+                if name.lower() != "content-type":
+                    response.headers[name] = value
+            return response
         return exc
 
     return app

@@ -19,6 +19,7 @@ _QUERY = re.compile(r"\?[^\s'\"]*")
 _LOG_ARG_MAX = 200  # a refused request line can be 64 KiB long: keep log lines short
 LINGER_SECONDS = 1.0
 LINGER_BYTES = 1 << 20
+IDLE_SECONDS = 30.0  # a connection silent this long is closed: an idle or half-sent request holds a thread
 
 
 def _redact(arg: object) -> object:
@@ -32,6 +33,10 @@ class QueryFreeHandler(WSGIRequestHandler):
     """Access log lines without query strings (they carry playback tokens), and protocol-level
     refusals (414 request line over 64 KiB, 431 header too long, 400 bad syntax) that end in one
     log line and a response the client can read, never a traceback."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(IDLE_SECONDS)  # a read waiting longer ends the connection
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         # ``path`` is unset when the request line itself was refused (414, 400).

@@ -29,8 +29,8 @@ _KEY_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": 
 def request_token(req: Request) -> str | None:
     """The playback token from the query, an Authorization: Bearer header, or the cookie."""
     query = req.environ.get("QUERY_STRING", "")
-    if query.startswith("token=") and "&" not in query and "%" not in query:
-        return query[6:] or None  # the common "?token=T" without parsing the query string
+    if query.startswith("token=") and "&" not in query and "%" not in query and query != "token=":
+        return query[6:]  # the common "?token=T" without parsing the query string
     for name in QUERY_PARAMS:
         token = req.args.get(name)
         if token:

@@ -81,7 +81,7 @@ def resolve(root: Path, subpath: str) -> Path | None:
 
 def _playlist(target: Path) -> Response:
     found = next(((p, request.args[p]) for p in QUERY_PARAMS if request.args.get(p)), None)
-    if found is not None and not TOKEN_PATTERN.match(found[1]):
+    if found is not None and not TOKEN_PATTERN.fullmatch(found[1]):
         return json_error(400, "Token.Malformed", "the token parameter is malformed: request a new token.")
     body = target.read_bytes()
     if found is not None:
@@ -109,7 +109,8 @@ def _playlist(target: Path) -> Response:
     response.last_modified = datetime.fromtimestamp(target.stat().st_mtime, UTC)
     # A tokenised playlist carries a grant: keep it out of shared caches.
     response.headers["Cache-Control"] = "private, no-store" if found is not None else PLAYLIST_CACHE
-    response.make_conditional(request, accept_ranges=not compress)  # returns the response itself
+    # the length makes Werkzeug answer the Range it advertises (206), not the whole playlist
+    response.make_conditional(request, accept_ranges=not compress, complete_length=None if compress else len(body))
     return response
 
 

@@ -51,6 +51,15 @@ def _ewma(text: str | None) -> list[float] | None:
     return [fast, slow] if 0 < fast <= slow <= 60 else None
 
 
+def _buffer(text: str | None) -> float | None:
+    """``buffer=SECONDS``: hls.js's maxBufferLength, up to an hour (NaN or Infinity would break the page's JSON)."""
+    try:
+        seconds = float(text or "")
+    except ValueError:
+        return None
+    return seconds if 0 < seconds <= 3600 else None
+
+
 def quality_labels(media_root: Path | None, content_id: str) -> dict[str, str] | None:
     """{definition: "VMAF 93.1"} from the package's hlskit.json when `hlskit quality` scored it.
 
@@ -76,7 +85,7 @@ def _page(
         "token": token or None,
         "tokenMinted": minted,
         "hlsUrl": f"{request.script_root}/player/vendor/hls.min.js",
-        "maxBufferLength": request.args.get("buffer", type=float),
+        "maxBufferLength": _buffer(request.args.get("buffer")),
         "engine": request.args.get("engine", "auto"),
         "loop": request.args.get("loop") == "1",
         "autostart": request.args.get("autostart") != "0",
@@ -95,6 +104,9 @@ def _page(
     # The page URL may carry a token: keep it out of other sites' Referer headers and caches.
     resp.headers["Referrer-Policy"] = "same-origin"
     resp.headers["Cache-Control"] = "no-store"
+    # Another site must not frame it: in development /play mints a token for whoever opens it.
+    resp.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+    resp.headers["X-Frame-Options"] = "SAMEORIGIN"
     return resp
 
 

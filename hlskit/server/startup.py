@@ -68,7 +68,10 @@ def _first_to_fail(arbiter: int) -> bool:
     for old in glob.glob(os.path.join(folder, "hlskit-gunicorn-*-*.failed")):
         _, _, pid, when = Path(old).stem.split("-", 3)
         if pid.isdigit() and _started(int(pid)) != when:
-            Path(old).unlink(missing_ok=True)  # that arbiter is gone
+            try:
+                Path(old).unlink(missing_ok=True)  # that arbiter is gone
+            except OSError:
+                pass  # another user's (a sticky /tmp) or not a file: it cannot be this arbiter's
     try:
         os.close(
             os.open(os.path.join(folder, _MARKER.format(pid=arbiter, started=started)), os.O_CREAT | os.O_EXCL, 0o600)

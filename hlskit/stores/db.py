@@ -275,8 +275,11 @@ class Database:
 
     @contextmanager
     def _sqlite(self, write: bool) -> Iterator[Conn]:
+        # mode=rw: a store deleted under a running server is not made again, empty and world-readable
+        # (the constructor made the file, 0600); its keys are gone and the answer says so
+        uri = self.location.sqlite_file.absolute().as_uri() + "?mode=rw"
         try:
-            raw = sqlite3.connect(self.location.sqlite_file, timeout=30, isolation_level=None)
+            raw = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
         except sqlite3.OperationalError as exc:
             raise self.unavailable(exc) from None
         try:
@@ -319,9 +322,22 @@ class Database:
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise self.unavailable(exc) from None
 
-    def read(self) -> AbstractContextManager[Conn]:
-        """A connection for reads and single-statement writes (each statement commits on its own)."""
-        return self._postgres(None) if self.dialect == POSTGRES else self._sqlite(False)
+    @contextmanager
+    def read(self) -> Iterator[Conn]:
+        """A connection for reads and single-statement writes (each statement commits on its own). A
+        store damaged or replaced after it was opened is StoreUnavailable (a server answers 503), not a
+        driver error."""
+        with self._postgres(None) if self.dialect == POSTGRES else self._sqlite(False) as conn:
+            try:
+                yield conn
+            except sqlite3.IntegrityError:
+                raise
+            except sqlite3.DatabaseError as exc:
+                raise StoreUnavailable(
+                    f"the store {self.display} cannot be read ({self.reason(exc).rstrip('.')}): restore it from a "
+                    "backup, or move it aside (hlskit starts a new one, without its keys).",
+                    code="Store.Unavailable",
+                ) from None
 
     def write(self, lock: str = "") -> AbstractContextManager[Conn]:
         """One write transaction: SQLite takes the database's write lock at BEGIN (BEGIN IMMEDIATE);
@@ -330,7 +346,8 @@ class Database:
 
     def ping(self) -> None:
         with self.read() as db:
-            db.execute("SELECT 1").fetchone()
+            # SQLite's SELECT 1 reads no page: a file overwritten with garbage still answered it
+            db.execute("SELECT count(*) FROM sqlite_master" if self.dialect == SQLITE else "SELECT 1").fetchone()
 
     def migrate(self, component: str, migrations: list[Migration]) -> int:
         """Apply the migrations of ``component`` this database has not had yet; its version after."""
@@ -362,7 +379,7 @@ class Database:
 
     def _migrate(self, component: str, migrations: list[Migration]) -> int:
         if self.dialect == SQLITE:
-            with self.read() as db:
+            with self._sqlite(False) as db:  # the driver's own errors: migrate() words them
                 db.execute("PRAGMA journal_mode=WAL")  # outside a transaction, once per file
         with self.write(f"hlskit-migrate-{component}") as db:
             db.execute(
