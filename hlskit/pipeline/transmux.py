@@ -100,6 +100,13 @@ def plan_source(source: str, media: MediaInfo, fmt: str, segment_duration: int, 
             "keep (the rotation is container metadata): drop --transmux/+source to re-encode it upright",
             required,
         )
+    if media.video.interlaced:
+        return _refuse(
+            f"{shown} is interlaced ({media.video.field_order} fields), which a copy keeps and players show combed "
+            "on moving edges (Apple HLS authoring spec: interlaced source content MUST be de-interlaced): drop "
+            "--transmux/+source to re-encode it (hlskit de-interlaces it)",
+            required,
+        )
     found = keyframe_times(source, media.video.index)
     if not found or abs(found[0]) > 0.05:
         return _refuse(f"{shown} does not start with a keyframe, so a copy cannot start there: re-encode it", required)

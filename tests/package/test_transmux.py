@@ -146,6 +146,10 @@ def test_what_a_copy_cannot_carry_is_refused_before_anything_is_made(ffmpeg, sit
         done = run_hlskit("package", str(rare), "--out", str(base / "none"), "--transmux", env=home)
         assert done.returncode == 2, done.stderr  # was published: CODECS avc1.6e001e, which few players decode
         assert f"video is H.264 {profile} ({pixels}), which few players decode" in done.stderr, done.stderr
+    fields = ["-c:v", "libx264", "-flags", "+ilme+ildct", "-vf", "setfield=tff"]
+    interlaced = _source(ffmpeg, base / "i.mp4", codec=fields, seconds=2)
+    done = run_hlskit("package", str(interlaced), "--out", str(base / "none"), "--transmux", env=home)
+    assert done.returncode == 2 and "is interlaced (tt fields)" in done.stderr, done.stderr  # was published as is
     assert not (base / "none").exists()  # nothing was made where the package would go
 
 
