@@ -244,3 +244,14 @@ def test_unreadable_stream_raises_input_error(tmp_path):
     (tmp_path / "x.m3u8").write_bytes(b"\x00\x01 not a playlist")
     with pytest.raises(InputError, match="not an HLS playlist"):
         validate(str(tmp_path / "x.m3u8"))
+
+
+@pytest.mark.slow
+def test_a_key_that_cannot_be_had_is_one_plain_note(ladder, tmp_path):
+    shutil.copytree(ladder, tmp_path / "s")
+    uri = "https://keys.example.invalid/c/k1"  # RFC 2606: never resolves
+    encrypt_playlist(tmp_path / "s" / "LD" / "index.m3u8", secrets.token_bytes(16), uri)
+    report = validate(str(tmp_path / "s" / "LD" / "index.m3u8"))
+    [note] = [n for n in report.notes if uri in n]
+    # the URI once and the failure said once (it read "key X could not be fetched (key URI X could not …))")
+    assert re.fullmatch(rf"key URI {re.escape(uri)} could not be fetched \([^()]+\); decryption was not checked", note)

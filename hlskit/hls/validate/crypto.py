@@ -27,10 +27,8 @@ def check_keys(ctx: Context, pl: MediaPlaylist, rep: VariantReport, ref: str) ->
             continue  # K3, from the parser
         key = ctx.keys.get(k.uri)
         if key is None:
-            ctx.note(
-                f"key {k.uri} could not be fetched ({ctx.keys.errors.get(k.uri, 'no key source')}); "
-                "decryption was not checked"
-            )
+            # the resolver's sentence names the URI already ("key URI … answered HTTP 403")
+            ctx.note(f"{ctx.keys.errors.get(k.uri, f'key {k.uri}: no key source')}; decryption was not checked")
         elif len(key) != BLOCK:
             looks = (
                 " (it looks like hex text)"
