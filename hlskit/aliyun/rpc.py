@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,23 @@ from ..domain.errors import ConfigError, HlskitError, InputError, JobError
 
 if TYPE_CHECKING:
     from aliyunsdkcore.request import AcsRequest
+
+# The SDK logs every refused call at ERROR (with the signed URL) and, at DEBUG, request parameters
+# and answers: MPS's Outputs with their Base64 data keys, KMS's Plaintext. Our errors say what went
+# wrong in one sentence; its records stay out of every hlskit process's logs, whatever imports it.
+_sdk_log = logging.getLogger("aliyunsdkcore")
+_sdk_log.addHandler(logging.NullHandler())
+_sdk_log.propagate = False
+_sdk_log.setLevel(logging.CRITICAL + 1)
+
+# Account or service states, not bad credentials (MPS SubmitJobs' error codes)
+_STATE_CODES = (
+    "PermissionDenied.ResourceAccess",
+    "PermissionDenied.ResourceQuotaExceed",
+    "InvalidIdentity.ServiceDisabled",
+)
+# Answers of a moment: an idempotent call (a query, a cancel, KMS Decrypt) is asked again
+_TRANSIENT_CODES = ("InternalError", "ServiceUnavailable", "Throttling")
 
 _AUTH_CODES = (
     "InvalidAccessKeyId",
@@ -38,8 +56,9 @@ def b64url(data: bytes | str) -> str:
 class AliyunRpc:
     """An AcsClient for one product endpoint; ``call`` returns the parsed JSON answer.
 
-    ``Throttling*`` answers are retried with exponential backoff; every other refusal becomes
-    one HlskitError sentence. The SDK's own retry is off so the backoff is ours and visible.
+    ``Throttling*`` answers are retried with exponential backoff, and so are a server's passing
+    errors and a lost answer for an ``idempotent`` call; every other refusal becomes one
+    HlskitError sentence. The SDK's own retry is off so the backoff is ours and visible.
     """
 
     def __init__(self, aliyun: AliyunConfig, endpoint: str, product: str, *, retries: int = 6, backoff: float = 0.5):
@@ -53,7 +72,9 @@ class AliyunRpc:
         self.retries = retries
         self.backoff = backoff
 
-    def call(self, request: AcsRequest) -> dict[str, Any]:
+    def call(self, request: AcsRequest, *, idempotent: bool = True) -> dict[str, Any]:
+        """The answer to ``request``. ``idempotent=False`` (SubmitJobs, which takes no client token):
+        a request whose answer was lost is not sent again, since MPS may have made its jobs."""
         request.set_endpoint(self.endpoint)
         request.set_protocol_type("https")  # an endpoint given as http://… (a stand-in) keeps its scheme
         request.set_accept_format("JSON")
@@ -65,11 +86,18 @@ class AliyunRpc:
                 return json.loads(self.client.do_action_with_exception(request))
             except ServerException as exc:
                 code = exc.get_error_code() or ""
-                if code.startswith("Throttling") and attempt < self.retries:
+                passing = code.startswith("Throttling") or (idempotent and code.startswith(_TRANSIENT_CODES))
+                if passing and attempt < self.retries:
                     time.sleep(self.backoff * 2**attempt)
                     continue
                 raise self._error(action, code, exc.get_error_msg() or "") from None
             except ClientException as exc:
+                if exc.get_error_code() == "SDK.HttpError" and not idempotent:
+                    raise JobError(
+                        f"the answer to {self.product} {action} was lost ({exc.get_error_code()}), and "
+                        f"{self.product} may have made the jobs: look in its console before submitting again.",
+                        code="SDK.HttpError",
+                    ) from None
                 if exc.get_error_code() == "SDK.HttpError" and attempt < 2:
                     time.sleep(self.backoff * 2**attempt)
                     continue
@@ -97,6 +125,12 @@ class AliyunRpc:
             return ConfigError(
                 f"{where} found no such KMS key ({code}): set mts_kms_key_id to a key id or alias "
                 "in region mts_region.",
+                code=code,
+            )
+        if code.startswith(_STATE_CODES):
+            return ConfigError(
+                f"{where} was refused ({code}: {message}): authorise MPS on the bucket, raise the quota or "
+                "enable the service in the console, as docs/alibaba-cloud.md lists.",
                 code=code,
             )
         if code.startswith(_AUTH_CODES):

@@ -17,6 +17,7 @@ import math
 import posixpath
 import re
 import secrets
+import socket
 import threading
 import time
 import uuid
@@ -406,6 +407,8 @@ class AliyunStandIn(_Server):
         self.calls: list[dict] = []  # every accepted RPC request's parameters
         self.nonces: set[str] = set()
         self.throttle: dict[str, int] = {}  # action → how many next calls answer Throttling
+        self.transient: dict[str, int] = {}  # action → how many next calls answer 500 InternalError
+        self.lose_answer: dict[str, int] = {}  # action → how many next calls are done but never answered
         self.fail_rule: Callable[[dict], tuple[str, str] | None] = lambda job: None
         self.queue = queue
         self.messages: list[dict] = []  # visible MNS messages
@@ -468,6 +471,10 @@ class AliyunStandIn(_Server):
         if left:
             self.throttle[params["Action"]] = left - 1
             return 503, "Throttling.User", "Request was denied due to user flow control."
+        left = self.transient.get(params["Action"], 0)
+        if left:
+            self.transient[params["Action"]] = left - 1
+            return 500, "InternalError", "The request processing has failed due to some unknown error."
         return None
 
     # --- MPS actions ------------------------------------------------------------------
@@ -846,6 +853,12 @@ class _AliyunHandler(BaseHTTPRequestHandler):
                     "Decrypt": s.decrypt,
                 }[action]
                 status, answer = handler(params)
+                lost = s.lose_answer.get(action, 0)
+                if lost:  # done, but the answer never arrives (a read timeout, a dropped connection)
+                    s.lose_answer[action] = lost - 1
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
         answer["RequestId"] = request_id
         self._reply(status, json.dumps(answer).encode(), "application/json;charset=utf-8")
 

@@ -194,6 +194,20 @@ def test_throttling_is_retried_with_backoff_then_reported(cloud, source_clip):
 
 
 @pytest.mark.slow
+def test_a_lost_submit_answer_is_not_sent_again_but_passing_errors_of_queries_are(cloud, source_clip):
+    # SubmitJobs takes no client token: sent again after a lost answer, it made every job twice
+    plan = cloud.plan("talk-l", upload_source(cloud, source_clip), definitions=("LD",))
+    cloud.mps.lose_answer["SubmitJobs"] = 1
+    with pytest.raises(JobError, match="was lost .*may have made the jobs: look in its console"):
+        engine(cloud.settings).submit(plan, cloud.store)
+    assert len(submits(cloud)) == 1 and len(cloud.mps.jobs) == 1  # one set of jobs on MPS, not two
+    plan = cloud.plan("talk-m", upload_source(cloud, source_clip, "talks/m.mp4"), definitions=("LD",))
+    [job] = engine(cloud.settings).submit(plan, cloud.store)
+    cloud.mps.transient["QueryJobList"] = 2  # a server's passing 500s: a query is asked again
+    assert engine(cloud.settings).query([job.remote_id])[job.remote_id] is not None
+
+
+@pytest.mark.slow
 def test_unknown_job_ids_end_as_failed(cloud):
     job = cloud.store.add(Job(new_job_id(), "ghost", "LD", engine="mts", remote_id="f" * 32))
     [ended] = engine(cloud.settings).wait(cloud.store, [job], lambda *a: None)
