@@ -5,8 +5,9 @@ RFC 5646 §2.2.1 (BCP 47): when a language has both an ISO 639-1 and an ISO 639-
 uses the shorter, so a source's ``eng``, ``fre``/``fra`` or ``chi``/``zho`` become ``en``, ``fr``,
 ``zh``. Other ISO 639-2 codes (``fil``, ``haw``) stay as they are. ``und`` (undetermined), ``zxx``
 (no linguistic content) and ``mis`` (uncoded) say nothing a player could use, so they give None:
-no LANGUAGE attribute. Codes only in ISO 639-3 (``yue``, ``cmn``) are not in the table here and
-are refused with the fix; a user can give their ISO 639-1 or 639-2 code instead (``zh``).
+no LANGUAGE attribute. Codes only in ISO 639-3 (``yue``, ``cmn``) are not in the table here: a
+user's are refused with the fix (their ISO 639-1 or 639-2 code, ``zh``, or a typo caught), a
+source's are kept as written (:func:`source_language_tag`: they are valid primary subtags).
 
 Names (:func:`display_name`) are in the language itself where the table has that name ("Français"),
 else in English: RFC 8216 §4.3.4.1 asks that NAME be in the rendition's language when LANGUAGE is
@@ -103,6 +104,25 @@ def language_tag(code: str | None, *, source: str = "") -> str | None:
     if primary is None:
         raise InputError(f"unknown language code {raw!r}{where}: {_FIX}.", code="InvalidParameter.Language")
     return "-".join([primary, *_cased(parts[1:])])
+
+
+def source_language_tag(code: str | None, *, source: str = "") -> str | None:
+    """A source stream's language tag: :func:`language_tag`, and where it refuses, a well-formed tag
+    whose language is a three-letter code the table lacks (ISO 639-3: ``yue``, ``cmn``, RFC 5646
+    §2.2.1) kept as written, or a language's English name (``English``, as some muxers write it)
+    read as its code. None when it is neither: the stream is then published without LANGUAGE."""
+    try:
+        return language_tag(code, source=source)
+    except InputError:
+        pass
+    text = (code or "").strip().replace("_", "-")
+    by_name = next((lang.code for lang in LANGUAGES.values() if lang.english.lower() == text.lower()), None)
+    if by_name is not None:
+        return by_name
+    parts = text.split("-")
+    if _LANGTAG.fullmatch(text) and len(parts[0]) == 3 and parts[0].isalpha():
+        return "-".join([parts[0].lower(), *_cased(parts[1:])])
+    return None
 
 
 def _primary(code: str) -> str | None:

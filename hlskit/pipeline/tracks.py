@@ -25,7 +25,7 @@ import av
 
 from ..domain.errors import InputError
 from ..domain.ladder import Rung
-from ..domain.languages import display_name, language_tag
+from ..domain.languages import display_name, language_tag, source_language_tag
 from ..domain.media import MediaInfo
 from ..domain.options import TrackSpec, parse_track_spec
 from ..domain.plan import Clip, PackageOptions
@@ -87,11 +87,8 @@ def _title(track: SourceTrack) -> str | None:
 
 
 def _source_language(track: SourceTrack, source: str) -> str | None:
-    """A source stream's language; a tag no table knows is left out (LANGUAGE is then omitted)."""
-    try:
-        return language_tag(track.language, source=f"stream {track.kind} {track.index} of {source}")
-    except InputError:
-        return None
+    """A source stream's language (languages.source_language_tag); one that is no tag is left out."""
+    return source_language_tag(track.language, source=f"stream {track.kind} {track.index} of {source}")
 
 
 def _audio(

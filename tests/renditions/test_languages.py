@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from hlskit.domain.errors import InputError
-from hlskit.domain.languages import LANGUAGES, display_name, english_name, language_tag, well_formed
+from hlskit.domain.languages import (
+    LANGUAGES,
+    display_name,
+    english_name,
+    language_tag,
+    source_language_tag,
+    well_formed,
+)
 
 ISO_CODES = Path("/usr/share/iso-codes/json/iso_639-2.json")
 
@@ -69,6 +76,23 @@ def test_bad_codes_are_one_sentence_with_the_fix(code, says):
     assert says in message and "film.mkv" in message
     assert "such as 'en' or 'fra'" in message and message.endswith(".") and message.count(". ") == 0
     assert err.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "code, tag",
+    [
+        ("yue", "yue"),  # ISO 639-3 (Cantonese): a user's is refused above, a source's is kept
+        ("cmn-Hant-TW", "cmn-Hant-TW"),
+        ("English", "en"),  # an English name, as some muxers write the tag
+        ("fre", "fr"),
+        ("und", None),
+        ("Klingonese", None),  # neither a tag nor a name: published without LANGUAGE
+        ("123", None),
+    ],
+)
+def test_a_source_streams_tag_keeps_iso_639_3_codes_and_reads_english_names(code, tag):
+    # they were all dropped: yue and cmn tracks were "Audio 1" and "Audio 2" without LANGUAGE
+    assert source_language_tag(code) == tag
 
 
 @pytest.mark.parametrize(
