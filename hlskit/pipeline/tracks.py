@@ -53,6 +53,12 @@ def plan_tracks(
     found = source_tracks(source) if Path(source).is_file() else []
     audio_src = [t for t in found if t.kind == "audio"]
     subs_src = [t for t in found if t.kind == "subtitle" and t.text]
+    warnings = [
+        f"subtitle stream {t.index} ({t.codec}{', ' + t.language if t.language else ''}) of {source} is pictures, "
+        "which WebVTT cannot carry: left out (convert it to SubRip text with an OCR tool and add it with --subtitles)"
+        for t in found
+        if t.kind == "subtitle" and not t.text
+    ]
     added_audio = [_track_spec(s, "--audio") for s in options.audio]
     added_subs = [_track_spec(s, "--subtitles") for s in options.subtitles]
     wanted = len(audio_src) > 1 or subs_src or added_audio or added_subs or options.audio_renditions
@@ -62,10 +68,9 @@ def plan_tracks(
                 "--default-audio picks among audio renditions, but this source has one audio stream and no "
                 "--audio: drop it, or add --audio-renditions."
             )
-        return Tracks([], [])
+        return Tracks([], [], warnings)
     kbps = max((r.definition.audio_kbps for r in rungs), default=128)
     audio = _audio(source, audio_src, added_audio, options, kbps, length)
-    warnings: list[str] = []
     subtitles = _subtitles(source, subs_src, added_subs, options, ffmpeg, length, warnings)
     return Tracks(audio, subtitles, warnings)
 

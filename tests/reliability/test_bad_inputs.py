@@ -439,3 +439,43 @@ def test_option(case_id, extra, code, words, tmp_path, base, ffmpeg):
     if "--out" in args:
         target = Path(args[args.index("--out") + 1])
         assert not target.is_dir()
+
+
+def _pgs(path: Path) -> Path:
+    """A Blu-ray (PGS) subtitle stream of two 60x16 pictures, as a .sup file: bitmap subtitles,
+    which FFmpeg cannot make from text."""
+
+    def seg(pts: int, kind: int, data: bytes) -> bytes:
+        return b"PG" + struct.pack(">IIBH", pts, 0, kind, len(data)) + data
+
+    def window(pts: int, number: int, shown: bool) -> bytes:
+        pcs = struct.pack(">HHBHBBBB", 320, 180, 0x10, number, 0x80 if shown else 0, 0, 0, int(shown))
+        pcs += struct.pack(">HBBHH", 0, 0, 0, 100, 140) if shown else b""
+        out = seg(pts, 0x16, pcs) + seg(pts, 0x17, struct.pack(">BBHHHH", 1, 0, 100, 140, 60, 16))
+        if shown:
+            rle = bytes([0x00, 0x80 | 60, 0x01, 0x00, 0x00]) * 16
+            ods = struct.pack(">HBB", 0, 0, 0xC0) + (len(rle) + 4).to_bytes(3, "big") + struct.pack(">HH", 60, 16)
+            out += seg(pts, 0x14, struct.pack(">BB", 0, 0) + bytes([1, 235, 128, 128, 255])) + seg(pts, 0x15, ods + rle)
+        return out + seg(pts, 0x80, b"")
+
+    path.write_bytes(
+        window(45000, 0, True) + window(135000, 1, False) + window(180000, 2, True) + window(240000, 3, False)
+    )
+    return path
+
+
+def test_a_picture_subtitle_stream_is_left_out_with_a_warning(tmp_path, ffmpeg, base):
+    source = tmp_path / "pgs.mkv"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(base), "-i", str(_pgs(tmp_path / "s.sup")), "-map", "0", "-map", "1"]
+        + ["-c", "copy", "-metadata:s:s:0", "language=eng", str(source)],
+        check=True,
+    )
+    done, out, _ = _package(str(source), tmp_path, "--no-encrypt", "--ladder", "LD")
+    assert done.returncode == EXIT_OK, done.stderr
+    # it vanished without a word: a viewer's English subtitles were simply missing
+    assert "subtitle stream 0 (pgssub, eng) of" in done.stderr and "is pictures" in done.stderr, done.stderr
+    [package] = visible(out)
+    assert "TYPE=SUBTITLES" not in (out / package / "master.m3u8").read_text()
+    manifest = json.loads((out / package / "hlskit.json").read_text())
+    assert any("is pictures, which WebVTT cannot carry" in w for w in manifest["warnings"])
