@@ -9,6 +9,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import av
 import pytest
 
 from hlskit.domain.plan import PackageOptions
@@ -83,6 +84,23 @@ def test_transmux_gives_an_encrypted_valid_package_with_the_source_frames(ffmpeg
     url = f"{server.url}/media/{options.content_id}/master.m3u8?token={token}"
     copied = _frame_hashes(debian_ffmpeg(), url)
     assert copied == _frame_hashes(debian_ffmpeg(), str(src)) and len(copied) == 150  # every frame, bit for bit
+
+
+def test_a_ts_source_s_aac_is_copied_into_fmp4(ffmpeg, site):
+    # ADTS-framed AAC copied into fMP4 failed in FFmpeg's muxer ("Operation not permitted")
+    base, out, settings, _ = site
+    src = _source(ffmpeg, base / "adts.ts", codec=["-c:v", "libx264", "-preset", "ultrafast"], seconds=2)
+    options = PackageOptions(transmux=True, format="fmp4", segment_duration=2, content_id="adts", encrypt=False)
+    result = run_package(str(src), str(out), settings, options)
+    assert result.ok, [j.message for j in result.failed]
+    report = validate(str(Path(result.dir) / "master.m3u8"))
+    assert report.must == [] and report.variants[0].codecs.endswith("mp4a.40.2")
+    folder = Path(result.dir) / "SOURCE"
+    whole = (folder / "init.mp4").read_bytes() + b"".join(p.read_bytes() for p in sorted(folder.glob("*.m4s")))
+    (base / "adts-whole.mp4").write_bytes(whole)
+    with av.open(str(base / "adts-whole.mp4")) as container:
+        samples = sum(f.samples for f in container.decode(audio=0))
+    assert abs(samples / 48000 - 2.0) < 0.05  # the sound is all there
 
 
 def test_source_rung_tops_an_encoded_ladder_cut_at_the_same_keyframes(ffmpeg, site):
