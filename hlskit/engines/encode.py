@@ -313,8 +313,10 @@ def build_encode(
     # timestamps, so the audio after a gap stays where it belongs instead of moving up: from 20 ms
     # (its default, 100 ms, left an 86 ms gap's sound early for the rest of the title); apad runs
     # audio that ends early on in silence to the video's end (fMP4 segments without it break the
-    # track, players stall at its end)
-    fill = f"aresample=async=1:min_hard_comp=0.02:first_pts=0,apad=whole_dur={output_seconds(plan):.3f}"
+    # track, players stall at its end), and atrim ends longer audio there (an --audio file 3 s long
+    # beside 2 s of video ran on for a second the playlists did not cover)
+    seconds = f"{output_seconds(plan):.3f}"
+    fill = f"aresample=async=1:min_hard_comp=0.02:first_pts=0,apad=whole_dur={seconds},atrim=end={seconds}"
     for k, (source, kbps, copy) in enumerate(audio_streams):
         args += ["-map", source]
         encoder = ["-c:a", "aac", "-b:a", f"{kbps}k", "-ac", "2", "-ar", sample_rate, "-filter:a", fill]

@@ -48,7 +48,7 @@ def _package(ffmpeg, base: Path, fmt: str) -> Title:
     src = make_source(ffmpeg, base)
     commentary = base / "commentary.m4a"
     subprocess.run(
-        [ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=660", "-t", "6", str(commentary)],
+        [ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=660", "-t", "8", str(commentary)],
         check=True,
     )
     (base / "de.srt").write_text(DE_SRT)
@@ -126,6 +126,18 @@ def test_the_package_validates_and_bandwidth_counts_the_largest_audio(title):
     loudest = max(r["bandwidth"] for r in master["renditions"] if r["type"] == "AUDIO")
     video = report.variants[0]
     assert variant["bandwidth"] >= loudest and variant["bandwidth"] == video.declared_bandwidth
+
+
+def test_every_rendition_ends_with_the_video(title):
+    # the commentary file is 8 s beside 6 s of video: it ran on for 2 s past the picture
+    def seconds(path: Path) -> float:
+        playlist = parse(path.read_text(), str(path))
+        assert isinstance(playlist, MediaPlaylist)
+        return sum(s.duration for s in playlist.segments)
+
+    video = seconds(title.dir / "LD" / "index.m3u8")
+    audio = {p.parent.name: seconds(p) for p in (title.dir / "audio").glob("*/index.m3u8")}
+    assert len(audio) == 3 and all(abs(a - video) < 0.1 for a in audio.values()), (video, audio)
 
 
 def test_definitions_carry_no_audio_and_audio_is_encrypted_like_video(title):
