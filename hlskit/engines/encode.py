@@ -322,8 +322,8 @@ def build_encode(
         encoder = ["-c:a", "aac", "-b:a", f"{kbps}k", "-ac", "2", "-ar", sample_rate, "-filter:a", fill]
         # a TS source's AAC is ADTS framed; fMP4 holds raw AAC with its AudioSpecificConfig (ISO/IEC
         # 14496-3 §1.6): the filter moves it there (and passes MP4's AAC through unchanged)
-        keep = ["-c:a", "copy"] + (["-bsf:a", "aac_adtstoasc"] if plan.format == "fmp4" else [])
-        args += for_stream(keep if copy else encoder, "a", k)
+        copy_audio = ["-c:a", "copy"] + (["-bsf:a", "aac_adtstoasc"] if plan.format == "fmp4" else [])
+        args += for_stream(copy_audio if copy else encoder, "a", k)
     if create:
         for name in [r.name for r in ordered] + [r.folder for r in audio]:
             (outdir / name).mkdir(parents=True, exist_ok=True)

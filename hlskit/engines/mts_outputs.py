@@ -9,6 +9,7 @@ uploads local sources and watermark images first and passes their ``oss://`` URI
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -25,10 +26,14 @@ from ..storage.oss import split_oss_uri
 from .mts_formats import VIDEO_CODEC, check_mts_plan, download_rung
 
 MAX_USER_DATA = 1024  # bytes: MPS Output.UserData
+MAX_SEGMENT = 10  # seconds: MuxConfig.Segment.Duration is [1, 10] in MPS's current API models
+MIN_SIDE, MAX_SIDE = 128, 4096  # pixels: Video.Width and Video.Height
+MIN_OFFSET = 8  # pixels: a watermark's Dx/Dy and a text mark's Left/Top are [8, 4096] as integers
+FONT_SIZES = (4, 120)  # TextWaterMark.FontSize
 # MPS Video.Bufsize is in Kb, within [1000, 128000].
 MIN_BUFSIZE, MAX_BUFSIZE = 1000, 128000
-# MPS static M3U8 presets S00000001-1000x0 (LD … 4K); their MP4 twins are S00000001-2000x0.
-_M3U8_PRESET = re.compile(r"^S00000001-1(000[1-7]0)$")
+# MPS static M3U8 presets S00000001-1000x0 (COPY, LD … 4K); their MP4 twins are S00000001-2000x0.
+_M3U8_PRESET = re.compile(r"^S00000001-1(000[0-7]0)$")
 
 
 @dataclass
@@ -44,17 +49,27 @@ class Submission:
 def check_submission(plan: PackagePlan) -> None:
     """Every refusal that needs no network, before a source is uploaded or a request is sent."""
     check_mts_plan(plan)
+    if plan.segment_duration > MAX_SEGMENT:
+        raise InputError(
+            f"MPS cuts segments of 1 to {MAX_SEGMENT} s (MuxConfig.Segment.Duration), not {plan.segment_duration}: "
+            f"pass --segment-duration {MAX_SEGMENT} or less, or use the local engine."
+        )
     for rung in [*plan.rungs, *(download_rung(plan, name) for name in plan.mp4_jobs)]:
         if not rung.definition.template_id:
             raise InputError(
                 f"definition {rung.definition.name} has no MPS template id: add template_id to its rung in the ladder file."
             )
+        if not rung.transmux and not all(MIN_SIDE <= side <= MAX_SIDE for side in (rung.width, rung.height)):
+            raise InputError(
+                f"definition {rung.name} is {rung.width}x{rung.height}, outside MPS's {MIN_SIDE} to {MAX_SIDE} pixels "
+                "a side (Video.Width, Video.Height): leave it out of the ladder, or use the local engine."
+            )
 
 
 def mp4_template(template_id: str) -> str:
     """The MP4 template of a ladder rung: the static MP4 preset twin of a static M3U8 preset
-    (S00000001-1000x0 → S00000001-2000x0), else the rung's own template, whose container the
-    output's ``Container`` overrides."""
+    (S00000001-1000x0 → S00000001-2000x0; M3U8-COPY → MP4-COPY), else the rung's own template,
+    whose container the output's ``Container`` overrides."""
     m = _M3U8_PRESET.match(template_id)
     return f"S00000001-2{m.group(1)}" if m else template_id
 
@@ -126,16 +141,18 @@ def mp4_output(
     plan: PackagePlan, rung: Rung, job: Job, marks: list[Watermark], location: str, crf: int | None = None
 ) -> dict[str, Any]:
     """One MP4 download: Container "mp4", the rung's MP4 template and the same Video overrides
-    (Video.Codec "H.265" for an HEVC rung). No Encryption: MPS encrypts m3u8 outputs only
+    (Video.Codec "H.265" for an HEVC rung); a copied SOURCE is MP4-COPY with none (a copy template
+    re-encodes nothing). No Encryption: MPS encrypts m3u8 outputs only
     (DataEncryption.ContainerFormatNotSupported), so the file is clear, as local downloads are."""
     _, key = split_oss_uri(job.output)
     entry: dict[str, Any] = {
         "OutputObject": quote(key),
         "TemplateId": mp4_template(rung.definition.template_id),
         "Container": {"Format": "mp4"},
-        "Video": video(plan, rung, crf),
         "UserData": job.user_data,
     }
+    if not rung.transmux:
+        entry["Video"] = video(plan, rung, crf)
     _add_common(entry, plan, rung, marks, location)
     return entry
 
@@ -190,7 +207,7 @@ def encryption(plan: PackagePlan) -> dict[str, str]:
 
 def watermark(w: Watermark, rung: Rung, location: str) -> dict[str, Any]:
     """MPS WaterMarks entry; Dx/Dy/Width stay fractions (< 1) so every definition scales alike."""
-    entry: dict[str, Any] = {"ReferPos": w.refer_pos, "Dx": _num(w.dx), "Dy": _num(w.dy)}
+    entry: dict[str, Any] = {"ReferPos": w.refer_pos, "Dx": _offset(w.dx), "Dy": _offset(w.dy)}
     if w.kind == "image":
         entry.update(Type="Image", InputFile=oss_file(w.image, location), Width=_num(w.width))
         return entry
@@ -200,16 +217,22 @@ def watermark(w: Watermark, rung: Rung, location: str) -> dict[str, Any]:
     entry.update(
         Type="Text",
         TextWaterMark={
-            "Content": b64url(watermark_text(w, rung.name)),
+            # standard Base64, as MPS's example "5rWL6K+V5paH5a2X5rC05Y2w" is (Encryption's fields are URL-safe)
+            "Content": base64.b64encode(watermark_text(w, rung.name).encode()).decode(),
             "FontName": "SimSun",
-            "FontSize": max(1, round(size)),
+            "FontSize": min(FONT_SIZES[1], max(FONT_SIZES[0], round(size))),
             "FontColor": "White",
             "FontAlpha": "1.0",
-            "Left": str(round(left)),
-            "Top": str(round(top)),
+            "Left": str(max(MIN_OFFSET, round(left))),
+            "Top": str(max(MIN_OFFSET, round(top))),
         },
     )
     return entry
+
+
+def _offset(x: float) -> str:
+    """Dx/Dy: a fraction of the picture, or pixels from MIN_OFFSET on (0 included: MPS's range starts there)."""
+    return _num(x) if 0 < x < 1 else str(max(MIN_OFFSET, round(x)))
 
 
 def _num(x: float) -> str:

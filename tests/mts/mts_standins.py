@@ -41,7 +41,9 @@ QUEUE = "mts-standin-queue"
 # Static presets: M3U8 S00000001-1000x0 and their MP4 twins S00000001-2000x0 (same ladder).
 M3U8_TEMPLATES = {f"S00000001-1000{i}0" for i in range(1, 8)}
 MP4_TEMPLATES = {f"S00000001-2000{i}0" for i in range(1, 8)}
-MPS_TEMPLATES = M3U8_TEMPLATES | MP4_TEMPLATES
+# M3U8-COPY and MP4-COPY: encapsulation only ("does not recode the input": no Video overrides)
+COPY_TEMPLATES = {"S00000001-100000", "S00000001-200000"}
+MPS_TEMPLATES = M3U8_TEMPLATES | MP4_TEMPLATES | COPY_TEMPLATES
 CONTAINERS = {"m3u8", "mp4", "flv"}  # the video containers MPS documents (Container.Format)
 VIDEO_CODECS = {"H.264", "H.265"}  # Video.Codec for video outputs
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
@@ -544,6 +546,11 @@ class AliyunStandIn(_Server):
         if out.get("TemplateId") not in MPS_TEMPLATES and not re.fullmatch(r"[a-f0-9]{32}", str(out.get("TemplateId"))):
             return "InvalidParameter.TemplateNotFound", 'The resource operated "TemplateId" cannot be found.'
         fmt = (out.get("Container") or {}).get("Format", "mp4")
+        if out.get("TemplateId") in COPY_TEMPLATES and out.get("Video"):
+            return "InvalidParameter.NotSupported", "A conversion and encapsulation template does not recode the input."
+        copy_format = {"S00000001-100000": "m3u8", "S00000001-200000": "mp4"}.get(str(out.get("TemplateId")))
+        if copy_format is not None and fmt != copy_format:
+            return "InvalidParameter.NotSupported", f"The template {out['TemplateId']} makes {copy_format} only."
         if fmt not in CONTAINERS:
             return "InvalidParameter", f'The parameter "Container.Format" does not support "{fmt}".'
         video = out.get("Video") or {}
@@ -561,9 +568,14 @@ class AliyunStandIn(_Server):
             value = video.get(name)
             if value is not None and not (str(value).isdigit() and low <= int(value) <= high):
                 return "InvalidParameter.OutOfRange", f'The parameter "Video.{name}" is out of range [{low},{high}].'
+        for name in ("Width", "Height"):
+            value = video.get(name)
+            if value is not None and not (str(value).isdigit() and 128 <= int(value) <= 4096):
+                return "InvalidParameter.OutOfRange", f'The parameter "Video.{name}" is out of range [128,4096].'
+        # [1,10] in MPS's current API models (the older parameter appendix said [1,60])
         seg = ((out.get("MuxConfig") or {}).get("Segment") or {}).get("Duration")
-        if fmt == "m3u8" and seg is not None and not (str(seg).isdigit() and 1 <= int(seg) <= 60):
-            return "InvalidParameter.OutOfRange", 'The parameter "Duration" is out of range [1,60].'
+        if fmt == "m3u8" and seg is not None and not (str(seg).isdigit() and 1 <= int(seg) <= 10):
+            return "InvalidParameter.OutOfRange", 'The parameter "Duration" is out of range [1,10].'
         enc = out.get("Encryption")
         if enc:
             if fmt != "m3u8":
@@ -587,12 +599,25 @@ class AliyunStandIn(_Server):
         if len(marks) > 20:
             return "InvalidParameter.ListSizeExceed", 'The size of "WaterMarks" exceeds 20.'
         for w in marks:
+            for name in ("Dx", "Dy"):  # an integer in [8, 4096] or a ratio in (0, 1)
+                value = str(w.get(name, "8"))
+                if not (value.isdigit() and 8 <= int(value) <= 4096) and not re.fullmatch(r"0\.\d*[1-9]\d*", value):
+                    return "InvalidParameter.OutOfRange", f'The parameter "{name}" is out of range.'
             if w.get("Type", "Image") == "Image":
                 f = w.get("InputFile") or {}
                 if not str(f.get("Object", "")).lower().endswith(".png"):
                     return "InvalidParameter.WaterMarkFileFormatNotSupported", "The watermark file must be PNG."
-            elif not (w.get("TextWaterMark") or {}).get("Content"):
+                continue
+            text = w.get("TextWaterMark") or {}
+            if not text.get("Content"):
                 return "InvalidParameter.NullValue", 'The specified parameter "TextWaterMark.Content" cannot be null.'
+            if not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", str(text["Content"])):  # standard Base64
+                return "InvalidParameter.InvalidBase64Format", 'The parameter "Content" should be Base64 encoded.'
+            if not 4 <= int(text.get("FontSize", 16)) <= 120:
+                return "InvalidParameter.OutOfRange", 'The parameter "FontSize" is out of range (4,120).'
+            for name in ("Left", "Top"):
+                if not 8 <= int(text.get(name, 8)) <= 4096:
+                    return "InvalidParameter.OutOfRange", f'The parameter "{name}" is out of range [8,4096].'
         if len(str(out.get("UserData", "")).encode()) > 1024:
             return "InvalidParameter.OutOfRange", 'The parameter "UserData" exceeds 1024 bytes.'
         return None

@@ -4,6 +4,7 @@ against the stand-ins on 127.0.0.1 — not live Alibaba Cloud."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from urllib.parse import unquote
 
@@ -160,8 +161,8 @@ def test_batch_of_three_sources_progresses_and_one_failure_keeps_mps_code(cloud,
 @pytest.mark.slow
 def test_per_output_refusal_fails_only_that_job(cloud, source_clip):
     plan = cloud.plan("talk-r", upload_source(cloud, source_clip), definitions=("LD", "SD"))
-    custom = Definition("XX", 200, 300, 64, "S00000001-999999")  # no such template
-    plan.rungs.append(Rung(custom, 200, 112))
+    custom = Definition("XX", 256, 300, 64, "S00000001-999999")  # no such template
+    plan.rungs.append(Rung(custom, 256, 144))
     plan.jobs["XX"] = cloud.store.add(Job(new_job_id(), "talk-r", "XX", engine="mts", run_id=plan.run_id))
     jobs = {j.definition: j for j in engine(cloud.settings).submit(plan, cloud.store)}
     assert jobs["XX"].state == JobState.FAIL and jobs["XX"].code == "InvalidParameter.TemplateNotFound"
@@ -173,8 +174,8 @@ def test_per_output_refusal_fails_only_that_job(cloud, source_clip):
 def test_more_than_thirty_outputs_are_split(cloud, source_clip):
     plan = cloud.plan("talk-w", upload_source(cloud, source_clip), definitions=("LD",))
     for i in range(31):
-        d = Definition(f"R{i:02d}", 100 + 2 * i, 300, 64, "S00000001-100010")
-        plan.rungs.append(Rung(d, 100 + 2 * i, 56))
+        d = Definition(f"R{i:02d}", 200 + 2 * i, 300, 64, "S00000001-100010")
+        plan.rungs.append(Rung(d, 200 + 2 * i, 128))
         plan.jobs[d.name] = cloud.store.add(Job(new_job_id(), "talk-w", d.name, engine="mts"))
     jobs = engine(cloud.settings).submit(plan, cloud.store)
     assert [len(json.loads(c["Outputs"])) for c in submits(cloud)] == [30, 2]
@@ -348,7 +349,7 @@ def test_watermarks_clip_and_clear_lead_map_into_outputs(cloud, source_clip, tmp
     marks = [
         Watermark("image", "TopRight", 0.05, 0.05, 0.12, image=str(png)),
         Watermark("image", "BottomLeft", 16, 16, 100, image="oss://in-bucket/marks/corner.png"),
-        Watermark("text", "TopLeft", 0.02, 0.03, 0.05, text="Preview {definition}"),
+        Watermark("text", "TopLeft", 0, 0.03, 0.05, text="Preview ~~~ {definition}"),  # ~~~: "fn5+" in Base64
     ]
     plan = cloud.plan(
         "talk-7",
@@ -380,8 +381,9 @@ def test_watermarks_clip_and_clear_lead_map_into_outputs(cloud, source_clip, tmp
         }
         assert (pixels["Dx"], pixels["Width"], pixels["InputFile"]["Object"]) == ("16", "100", "marks/corner.png")
         tw = text["TextWaterMark"]
-        assert b64url_decode(tw["Content"]).decode() == f"Preview {rung.name}"
-        assert tw["FontSize"] == round(0.05 * rung.height) and tw["Left"] == str(round(0.02 * rung.width))
+        assert base64.b64decode(tw["Content"], validate=True).decode() == f"Preview ~~~ {rung.name}"  # standard
+        assert tw["FontSize"] == round(0.05 * rung.height) and tw["Top"] == str(round(0.03 * rung.height))
+        assert tw["Left"] == "8" and text["Dx"] == "8"  # MPS's pixel offsets start at 8 (sent "0": refused)
     assert cloud.oss.get("out-bucket", "hlskit-sources/talk-7/logo.png") == png.read_bytes()
 
     # The stand-in honours SkipCnt like the local engine's clear lead: first segment plain.
@@ -397,6 +399,13 @@ def test_watermarks_clip_and_clear_lead_map_into_outputs(cloud, source_clip, tmp
 @pytest.mark.slow
 def test_options_mps_cannot_express_are_refused_before_submitting(cloud, source_clip, tmp_path):
     source = upload_source(cloud, source_clip)
+    with pytest.raises(InputError, match=r"MPS cuts segments of 1 to 10 s .* pass --segment-duration 10 or less"):
+        engine(cloud.settings).submit(cloud.plan("long-segments", source, segment_duration=12), cloud.store)
+    small = cloud.plan("small", source, definitions=("LD",))
+    small.rungs[0] = dataclasses.replace(small.rungs[0], width=192, height=108)
+    with pytest.raises(InputError, match=r"definition LD is 192x108, outside MPS's 128 to 4096 pixels a side"):
+        engine(cloud.settings).submit(small, cloud.store)
+    assert submits(cloud) == []
     with pytest.raises(InputError, match="single key: drop --rotate-key-every, or use --engine local"):
         check_capabilities(engine(cloud.settings), PackageOptions(rotate_every=2), cloud.settings.key_url, "oss://b/p")
     jpeg = tmp_path / "logo.png"

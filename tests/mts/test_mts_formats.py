@@ -17,7 +17,7 @@ import pytest
 
 from hlskit.domain.errors import InputError
 from hlskit.domain.formats import codec_rungs
-from hlskit.domain.ladder import Definition, choose_ladder
+from hlskit.domain.ladder import SOURCE, Definition, Rung, choose_ladder
 from hlskit.domain.outputs import DownloadOutput
 from hlskit.domain.runs import JobState
 from hlskit.engines.mts_formats import (
@@ -29,6 +29,7 @@ from hlskit.engines.mts_formats import (
     mts_rungs,
 )
 from hlskit.engines.mts_outputs import mp4_template
+from hlskit.pipeline.transmux import COPY_TEMPLATE
 from tests.mts.test_mts_engine import engine, submits, upload_source
 
 MP4_MAGIC = b"ftyp"
@@ -189,9 +190,24 @@ def test_downloads_of_jobs_another_process_followed(cloud, source_clip):
     assert engine(cloud.settings).downloads(jobs, plan.out, duration=9.5)["LD"].duration == 9.5
 
 
+@pytest.mark.slow
+def test_a_copied_source_is_m3u8_copy_and_its_download_mp4_copy_without_video_overrides(cloud, source_clip):
+    plan = cloud.plan("copy", upload_source(cloud, source_clip), definitions=("LD",), mp4=True)
+    source = Rung(Definition(SOURCE, 1920, 0, 128, COPY_TEMPLATE), 1920, 1080, transmux=True)
+    plan.rungs[0] = source
+    plan.jobs = {SOURCE: plan.jobs.pop("LD")}
+    plan.mp4_jobs = {SOURCE: plan.mp4_jobs.pop("LD")}
+    jobs = engine(cloud.settings).submit(plan, cloud.store)
+    assert all(j.state == JobState.SUBMITTED for j in jobs), [j.message for j in jobs]
+    hls, mp4 = outputs_sent(cloud)
+    assert hls["TemplateId"] == "S00000001-100000" and "Video" not in hls
+    # it went out on M3U8-COPY with Container mp4 and re-encode settings, which a copy template refuses
+    assert mp4["TemplateId"] == "S00000001-200000" and "Video" not in mp4 and mp4["Container"] == {"Format": "mp4"}
+
+
 def test_mp4_template_and_custom_rungs():
     assert mp4_template("S00000001-100070") == "S00000001-200070"  # M3U8-4K → MP4-4K
-    assert mp4_template("S00000001-100000") == "S00000001-100000"  # M3U8-COPY has no re-encode to mirror
+    assert mp4_template("S00000001-100000") == "S00000001-200000"  # M3U8-COPY → MP4-COPY
     custom = "0123456789abcdef0123456789abcdef"
     assert mp4_template(custom) == custom  # a custom template: Container "mp4" overrides its format
     rungs = [Definition("LD", 640, 400, 64, "S00000001-100010")]

@@ -149,7 +149,7 @@ def test_second_run_after_a_failed_definition_gets_a_validated_master(cloud, sou
     )
     ladder = cloud.settings.home / "ladder.toml"
     ladder.write_text(
-        '[[definition]]\nname = "LD"\nwidth = 192\nvideo_kbps = 200\naudio_kbps = 64\n'
+        '[[definition]]\nname = "LD"\nwidth = 256\nvideo_kbps = 200\naudio_kbps = 64\n'
         'template_id = "S00000001-100010"\n'
         '[[definition]]\nname = "SD"\nwidth = 320\nvideo_kbps = 400\naudio_kbps = 64\n'
         'template_id = "S00000001-100020"\n'
