@@ -49,6 +49,9 @@ class HlskitGroup(click.Group):
             _fail("interrupted; the run in progress was not published (`hlskit status` lists every run).", 130)
         except click.UsageError as exc:  # a bad flag value: one line, not click's usage block
             where = exc.ctx.command_path if exc.ctx else "hlskit"
+            dashed = next((a for a in sys.argv[1:] if a.startswith("-") and os.path.exists(a)), None)
+            if isinstance(exc, click.NoSuchOption) and dashed is not None:  # a file named like an option
+                _fail(f"{exc.format_message().rstrip('.')}: to name the file {dashed}, write ./{dashed}.", 2)
             _fail(f"{exc.format_message().rstrip('.')}: see `{where} --help`.", 2)
         except sqlite3.DatabaseError as exc:  # last resort: a store damaged after it was opened
             _fail(

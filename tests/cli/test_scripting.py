@@ -221,3 +221,11 @@ def test_a_failure_under_json_is_json_on_stdout_too(args, tmp_path):
     done = hlskit(*args, cwd=tmp_path, env=clean_env(HLSKIT_HOME=str(tmp_path / "home")))
     assert done.returncode == 2 and done.stderr.startswith("error: ")
     assert json.loads(done.stdout) == {"error": done.stderr.removeprefix("error: ").strip(), "exit_code": 2}
+
+
+def test_a_file_named_like_an_option_gets_the_way_to_name_it(tmp_path):
+    (tmp_path / "-video.mp4").write_bytes(b"")
+    done = hlskit("package", "-video.mp4", "--out", "out", cwd=tmp_path, env=clean_env(HLSKIT_HOME=str(tmp_path / "h")))
+    # click's "No such option '-v'" pointed at --help, which does not say how to name such a file
+    assert done.returncode == 2 and done.stderr.strip().endswith("write ./-video.mp4."), done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
