@@ -295,8 +295,11 @@ def _demuxed_duration(target: str, index: int) -> float | None:
 def hdr10_metadata(frame: Any) -> dict[str, str]:
     """The first frame's HDR10 static metadata as VideoStream's fields (FFmpeg's side data structs:
     AVMasteringDisplayMetadata, rationals in R, G, B order; AVContentLightMetadata)."""
-    out = {}
-    for data in getattr(frame, "side_data", None) or []:
+    out: dict[str, str] = {}
+    side = getattr(frame, "side_data", None) or []
+    # iterating the container yields the SideData up to PyAV 18.1.0, their types (the keys) from 18.1.1
+    for item in side:
+        data = item if hasattr(item, "type") else side[item]
         raw = bytes(data)
         if data.type.name == "MASTERING_DISPLAY_METADATA" and len(raw) >= 88:
             n = struct.unpack_from("<22i", raw)

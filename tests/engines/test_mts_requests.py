@@ -133,13 +133,13 @@ def test_watermarks_and_clip_reach_every_output():
         assert img == {
             "ReferPos": "TopRight",
             "Dx": "0.02",
-            "Dy": "0",
+            "Dy": "8",  # 0 pixels: MPS's integer offsets are [8, 4096]
             "Type": "Image",
             "InputFile": {"Bucket": "out-bucket", "Location": "oss-cn-shanghai", "Object": "marks/logo.png"},
             "Width": "0.125",
         }
         t = txt["TextWaterMark"]
-        assert unb64(t["Content"]).decode() == f"Preview {rung.name}"
+        assert base64.b64decode(t["Content"], validate=True).decode() == f"Preview {rung.name}"
         assert (
             t["FontSize"] == round(0.05 * rung.height)
             and t["Left"] == str(round(0.05 * rung.width))
@@ -155,7 +155,7 @@ def test_a_clip_without_duration_runs_to_the_end():
 def test_pixel_watermark_values_stay_whole_pixels():
     w = Watermark("image", dx=10, dy=0, width=64, image="oss://b/w.png")
     entry = watermark(w, mts_plan(("LD",)).rungs[0], "oss-cn-shanghai")
-    assert (entry["Dx"], entry["Dy"], entry["Width"]) == ("10", "0", "64")
+    assert (entry["Dx"], entry["Dy"], entry["Width"]) == ("10", "8", "64")  # pixel offsets start at 8
 
 
 @pytest.mark.parametrize(
