@@ -27,7 +27,7 @@ from ..domain.plan import PackagePlan, Watermark
 from ..domain.tracks import AudioRendition
 from .colour import BT709_TAGS, HDR_TRANSFERS, hdr_kind, hdr_tags, keeps_hdr, tone_map_chain
 from .encoders import hls_args, video_args
-from .thumbnails import Layout, sprite_filter
+from .thumbnails import Layout, thumb_filter
 
 FFMPEG_PLAYLIST = "ffmpeg.m3u8"  # FFmpeg's own playlist in staging, replaced by the definition's
 
@@ -121,7 +121,8 @@ def _split_graph(head: str, keep: list[bool], transfer: str, thumbs: bool = Fals
 
 @dataclass(frozen=True)
 class SpriteOutput:
-    """The seek-bar sprite made in the encoding run (one decode): where, and its tiles."""
+    """The seek-bar sprite's tiles made in the encoding run (one decode): the MJPEG stream they go
+    to (engines.thumbnails lays them out after the run), and their layout."""
 
     path: Path
     layout: Layout
@@ -243,7 +244,7 @@ def build_encode(
         head = f"[0:{media.video.index}]{deinterlace}{snap_first_frame(rate)},fps={rate.numerator}/{rate.denominator}"
         graph = _split_graph(head, keep, media.video.color_transfer or "", thumbs=sprite is not None)
         if sprite is not None:
-            graph.append(f"[thumbs]{sprite_filter(sprite.layout)}[sprite]")
+            graph.append(f"[thumbs]{thumb_filter(sprite.layout)}[sprite]")
     for j in range(len(images) if encoded else 0):
         graph.append(f"[{j + 1}:v]format=rgba,split={n}" + "".join(f"[m{j}_{i}]" for i in range(n)))
     for i, rung in enumerate(encoded):
@@ -332,8 +333,8 @@ def build_encode(
         # start ran on past the clip's end by that lead; an output -t ends every stream on one clock
         args += ["-t", f"{output_seconds(plan):.3f}"]
     args += hls_args(plan.format, outdir, plan.segment_duration, FFMPEG_PLAYLIST, streams)
-    if sprite is not None and encoded:  # a second output of the one decode: a single JPEG
-        args += ["-map", "[sprite]", "-frames:v", "1", "-q:v", "5", "-update", "1", str(sprite.path)]
+    if sprite is not None and encoded:  # a second output of the one decode: the tiles as they come
+        args += ["-map", "[sprite]", "-c:v", "mjpeg", "-q:v", "2", "-f", "mjpeg", str(sprite.path)]
     return Encode(args, ordered, list(audio))
 
 

@@ -24,7 +24,7 @@ from ..domain.errors import HlskitError, InputError, os_error_sentence
 from ..domain.ladder import Rung
 from ..domain.manifest import download_uri
 from ..domain.media import MediaInfo
-from ..domain.names import MEDIA_PLAYLIST, SOURCE_COPY, SPRITE
+from ..domain.names import MEDIA_PLAYLIST, SOURCE_COPY
 from ..domain.outputs import DefinitionOutput, DownloadOutput
 from ..domain.plan import PackagePlan, ProgressCallback
 from ..domain.runs import Job, JobState, this_owner
@@ -49,7 +49,7 @@ from .outcome import (
 from .process import popen_tied
 from .seekable import has_index, reading, seekable
 from .segments import SegmentProtector, clear_media_start, finish_segments, write_subtitles
-from .thumbnails import add_thumbnails, finish_track, sprite_layout
+from .thumbnails import THUMB_STREAM, add_thumbnails, finish_track, sprite_layout
 
 
 class LocalEngine(Engine):
@@ -133,7 +133,7 @@ class LocalEngine(Engine):
         layout = sprite_layout(plan, expected)
         # The seek-bar sprite comes out of the same decode as the definitions (a second decode
         # cost a tenth of the package's time); a copy-only plan makes it apart, from keyframes.
-        sprite = SpriteOutput(staging / SPRITE, layout) if any(not r.transmux for r in rungs) else None
+        sprite = SpriteOutput(staging / THUMB_STREAM, layout) if any(not r.transmux for r in rungs) else None
         # Segments are encrypted while FFmpeg writes the next ones; the downloads remux clear ones.
         protectors = {
             folder: SegmentProtector(
@@ -178,7 +178,7 @@ class LocalEngine(Engine):
                 report.subtitles[subs.slug] = write_subtitles(staging / subs.folder, subs.webvtt, durations, start)
         if report.outputs:  # seek-bar previews; a failure is a warning, never a failed package
             longest = max(o.duration for o in report.outputs.values())
-            report.thumbnails = finish_track(plan, layout, longest) if sprite else None
+            report.thumbnails = finish_track(plan, self.ffmpeg, layout, longest) if sprite else None
             if report.thumbnails is None:  # not made in the encoding run (a copy, or a retried run)
                 report.thumbnails, note = add_thumbnails(plan, self.ffmpeg, longest)
                 report.warnings += [note] if note else []

@@ -4,8 +4,10 @@ Like MPS's sprite snapshots (SubmitSnapshotJob, ``SnapshotConfig.TileOut``: line
 cells in one JPG): one tile every ``interval`` seconds, laid out row by row. The track is the
 de-facto format JW Player and the video.js thumbnail plugins read: WebVTT cues (W3C WebVTT,
 section 4) whose payload is ``sprite.jpg#xywh=x,y,w,h``, a W3C Media Fragments URI spatial
-fragment (section 4.2) naming the tile in pixels. One FFmpeg run decodes the source (or the clip)
-once: ``fps`` keeps one frame per interval (``round=up``: the frame at each cue's start; FFmpeg's
+fragment (section 4.2) naming the tile in pixels. The pictures come from one decode of the source
+(or the clip): the local engine's encoding run writes the tiles as they come, an MJPEG stream
+(``thumb_filter``), and a short run lays them out after it (``tile_args``); a sprite made apart
+(``sprite_args``) does both in one run. ``fps`` keeps one frame per interval (``round=up``: the frame at each cue's start; FFmpeg's
 default, ``near``, keeps the one just before the middle; ``start_time=0``: the first tile is the
 first frame even when a clip's first frame falls after 0, where ``round=up`` would give it the
 next interval's slot, past a short clip's end, and no tile at all), ``scale`` makes tiles 160 px
@@ -25,6 +27,7 @@ from ..domain.plan import PackagePlan
 from .colour import hdr_kind, tone_map_chain
 from .process import popen_tied
 
+THUMB_STREAM = ".thumbs.mjpeg"  # the encoding run's tiles, in staging until laid out
 TILE_WIDTH = 160
 MAX_TILES = 100
 MIN_INTERVAL = 2  # seconds: about one tile per segment of a short package
@@ -66,12 +69,31 @@ def layout_for(duration: float, display_width: int, display_height: int) -> Layo
     return Layout(interval, tiles, columns, math.ceil(tiles / columns), TILE_WIDTH, height)
 
 
+def thumb_filter(layout: Layout) -> str:
+    """The filters that turn decoded pictures into the tiles: one frame per interval, tile-sized."""
+    return f"fps=1/{layout.interval}:round=up:start_time=0,scale={layout.width}:{layout.height}:flags=bicubic,setsar=1"
+
+
 def sprite_filter(layout: Layout) -> str:
-    """The filters that turn decoded pictures into the sprite: one frame per interval, tiled."""
-    return (
-        f"fps=1/{layout.interval}:round=up:start_time=0,scale={layout.width}:{layout.height}:flags=bicubic,setsar=1,"
-        f"tile={layout.columns}x{layout.rows}"
-    )
+    """The filters that turn decoded pictures into the sprite: the tiles, laid out."""
+    return f"{thumb_filter(layout)},tile={layout.columns}x{layout.rows}"
+
+
+def tile_args(ffmpeg: str, layout: Layout, thumbs: Path, out: Path) -> list[str]:
+    """The run that lays the encoding run's tiles (an MJPEG stream) out into the sprite.
+
+    The tiles are not laid out inside the encoding run: FFmpeg writes its first -progress report
+    only once every output has begun, and a tile filter's output begins at the title's end, so
+    progress, cancelling and the encryption of finished segments all waited for the whole encode."""
+    return [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-f", "mjpeg", "-i", str(thumbs)] + [
+        "-vf",
+        f"tile={layout.columns}x{layout.rows}",
+        "-frames:v",
+        "1",
+        "-q:v",
+        "5",
+        str(out),
+    ]
 
 
 def sprite_layout(plan: PackagePlan, duration: float) -> Layout:
@@ -80,9 +102,16 @@ def sprite_layout(plan: PackagePlan, duration: float) -> Layout:
     return layout_for(duration, plan.media.video.display_width, plan.media.video.display_height)
 
 
-def finish_track(plan: PackagePlan, layout: Layout, duration: float) -> dict | None:
-    """The thumbnails track beside a sprite the encoding run made; None when it made none."""
-    sprite = Path(plan.staging) / SPRITE
+def finish_track(plan: PackagePlan, ffmpeg: str, layout: Layout, duration: float) -> dict | None:
+    """The sprite laid out from the tiles the encoding run wrote (:func:`tile_args`), and the
+    thumbnails track beside it; None when the run wrote none or they cannot be laid out."""
+    staging = Path(plan.staging)
+    sprite, thumbs = staging / SPRITE, staging / THUMB_STREAM
+    if thumbs.is_file() and thumbs.stat().st_size:
+        done = subprocess.run(tile_args(ffmpeg, layout, thumbs, sprite), capture_output=True, timeout=600)
+        if done.returncode != 0:
+            sprite.unlink(missing_ok=True)
+    thumbs.unlink(missing_ok=True)  # never published
     if not sprite.is_file() or sprite.stat().st_size == 0:
         sprite.unlink(missing_ok=True)
         return None

@@ -121,9 +121,9 @@ def test_a_thumbnail_failure_is_a_warning_not_a_failed_package(make_clip, hlskit
         cmd[cmd.index("-vf") + 1] = "no_such_filter"
         return cmd
 
-    def lost(plan, layout, duration):
-        (Path(plan.staging) / "sprite.jpg").unlink(missing_ok=True)
-        return thumbnails.finish_track(plan, layout, duration)
+    def lost(plan, ffmpeg, layout, duration):
+        (Path(plan.staging) / thumbnails.THUMB_STREAM).unlink(missing_ok=True)
+        return thumbnails.finish_track(plan, ffmpeg, layout, duration)
 
     monkeypatch.setattr(thumbnails, "sprite_args", broken)
     monkeypatch.setattr(local, "finish_track", lost)
@@ -145,3 +145,19 @@ def test_thumbnails_are_published_with_the_package_not_before(packaged, path):
     """They are written into the staging folder, so the package's one rename publishes them."""
     assert (packaged.dir / path).is_file()
     assert not list(packaged.out.glob(f".*partial*/{path}"))
+
+
+@pytest.mark.slow
+def test_progress_and_the_overlap_run_from_the_start_of_the_encode(make_clip, hlskit_env, tmp_path):
+    """The sprite's tiles leave the encoding run as they come: laid out by a tile filter in that run,
+    FFmpeg wrote no -progress report until the title's end (it reports once every output has begun),
+    so progress, a cancel and the encryption of finished segments all waited for the whole encode."""
+    source = make_clip(tmp_path / "clip.mp4", width=640, height=360, seconds=20)
+    seen: list[float] = []
+    options = PackageOptions(content_id="early", segment_duration=2, ladder="LD,SD")
+    result = run_package(
+        str(source), str(tmp_path / "out"), hlskit_env, options, lambda name, pct, *_: seen.append(pct)
+    )
+    assert result.ok and (Path(result.dir) / "sprite.jpg").is_file()
+    assert any(0 < pct < 80 for pct in seen), seen  # was [99.0, 100.0, …]: nothing before the end
+    assert not list(Path(result.dir).glob(".thumbs*"))  # the tiles' stream is not published
