@@ -19,6 +19,7 @@ from ..domain.plan import PackageOptions
 from ..domain.runs import RunState
 from ..engines import ENGINES
 from ..engines.sample import make_sample
+from ..notify.targets import shown
 from ..pipeline import cancel as pipeline_cancel
 from ..pipeline import follow_runs, recover_runs, run_package, submit_package
 from ..pipeline.dryrun import dry_run
@@ -253,8 +254,8 @@ def status(ctx: click.Context, ref: str | None, as_json: bool, wait: bool) -> No
             json.dumps(
                 [
                     {
-                        **r.to_dict(),
-                        "jobs": [j.to_dict() for j in store.run_jobs(r.run_id)],
+                        **_shown(r.to_dict()),
+                        "jobs": [_shown(j.to_dict()) for j in store.run_jobs(r.run_id)],
                         "chunks": [c.to_dict() for c in store.chunks.of_run(r.run_id)],
                     }
                     for r in runs
@@ -262,6 +263,8 @@ def status(ctx: click.Context, ref: str | None, as_json: bool, wait: bool) -> No
                 indent=2,
             )
         )
+        if wait and any(r.state != RunState.PUBLISHED for r in runs):
+            sys.exit(1)  # as without --json: a script waiting on a failed run must see it
         return
     table = Table(show_edge=False, pad_edge=False)
     for col in ("run / job", "content", "definition", "engine", "state", "%", "message"):
@@ -299,6 +302,13 @@ def status(ctx: click.Context, ref: str | None, as_json: bool, wait: bool) -> No
     Console().print(table)
     if wait and any(r.state != RunState.PUBLISHED for r in runs):
         sys.exit(1)
+
+
+def _shown(record: dict) -> dict:
+    """A run's or job's record for `status --json`: its notify targets as a list, masked as errors show
+    them (a webhook's query or password, an exec hook's arguments may hold a token)."""
+    targets = json.loads(record["notify"]) if record.get("notify") else []
+    return {**record, "notify": [shown(t) for t in targets]}
 
 
 @click.command()

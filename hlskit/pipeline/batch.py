@@ -155,7 +155,7 @@ def read_batch(
     base = path.resolve().parent
     rows: list[BatchRow] = []
     errors: list[RowError] = []
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[str, int] = {}
     line = reader.line_num
     while True:
         start = line + 1
@@ -181,13 +181,16 @@ def read_batch(
             errors.append(RowError(start, exc.message, exc.exit_code))
             continue
         if row.options.content_id:
-            key = (str(Path(row.out).resolve()), row.options.content_id)
+            # one content id names one package, whatever its folder: its keys are served under that id,
+            # and packaging it again revokes the earlier run's (rows with two folders published both,
+            # then left the first unplayable)
+            key = row.options.content_id
             if key in seen:
                 errors.append(
                     RowError(
                         start,
-                        f"content id {row.options.content_id!r} is already used on line "
-                        f"{seen[key]} for the same out folder; give each row its own content_id.",
+                        f"content id {key!r} is already used on line {seen[key]} (a content id names one "
+                        "package, and its keys); give each row its own content_id.",
                     )
                 )
                 continue

@@ -109,6 +109,15 @@ def test_bad_rows_are_reported_with_their_line_numbers_and_the_rest_go_on(folder
         assert "\n" not in e.message and str(e).startswith(f"line {e.line}: ")
 
 
+def test_a_content_id_is_one_package_whatever_its_folder(folder, settings):
+    # two folders, one content id: both were published, and the second run revoked the first's key
+    path = write_csv(folder, "source,content_id,out\na.mp4,twin,outA\na.mp4,twin,outB\n")
+    rows, errors = read_batch(path, settings)
+    assert [r.line for r in rows] == [2]
+    [error] = errors
+    assert error.line == 3 and "content id 'twin' is already used on line 2" in error.message
+
+
 def test_multi_line_quoted_cell_keeps_line_numbers(folder, settings):
     path = write_csv(folder, 'source,text_watermark\na.mp4,"two\nlines"\nmissing.mp4,\n')
     rows, errors = read_batch(path, settings)

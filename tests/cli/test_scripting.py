@@ -229,3 +229,24 @@ def test_a_file_named_like_an_option_gets_the_way_to_name_it(tmp_path):
     # click's "No such option '-v'" pointed at --help, which does not say how to name such a file
     assert done.returncode == 2 and done.stderr.strip().endswith("write ./-video.mp4."), done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_status_json_masks_notify_targets_and_wait_fails_on_a_failed_run(tmp_path):
+    from hlskit.domain.runs import Job, Run, RunState
+    from hlskit.stores.jobs import JobStore
+
+    home = tmp_path / "h"
+    store = JobStore(home / "jobs.db")
+    targets = json.dumps(["http://user:pw@127.0.0.1:9/hook?token=SECRET123", "exec:/bin/hook --key SECRET456"])
+    store.start_run(
+        Run("r" * 12, "masked", notify=targets), [Job("j" * 12, "masked", "LD", run_id="r" * 12, notify=targets)]
+    )
+    store.end_run("r" * 12, RunState.FAILED, "TranscodeFail", "x")
+    env = clean_env(HLSKIT_HOME=str(home))
+    done = hlskit("status", "masked", "--json", cwd=tmp_path, env=env)
+    assert done.returncode == 0 and "SECRET" not in done.stdout and ":pw@" not in done.stdout, done.stdout
+    [run] = json.loads(done.stdout)
+    shown = ["http://***@127.0.0.1:9/hook?***", "exec:/bin/hook ..."]
+    assert run["notify"] == shown and run["jobs"][0]["notify"] == shown  # a list, not JSON inside a string
+    waited = hlskit("status", "masked", "--wait", "--json", cwd=tmp_path, env=env)
+    assert waited.returncode == 1 and json.loads(waited.stdout)[0]["state"] == "Failed"  # exit 0 before
