@@ -25,7 +25,9 @@ log = logging.getLogger("hlskit.notify")
 
 @dataclass(frozen=True)
 class Retry:
-    attempts: int = 6  # 1 try + 5 retries: about 31 s of backoff with the defaults
+    # 1 try + 4 retries: 15-18 s of backoff, inside the 30 s Notifier.close() waits at exit with
+    # room for a slow target's answer (6 attempts needed 31-37 s: the last never went out)
+    attempts: int = 5
     first_delay: float = 1.0  # seconds before the 2nd attempt; doubles each time
     max_delay: float = 60.0
 
@@ -41,7 +43,8 @@ class _Pending:
     target: Any = None
     event: Any = None
     body: bytes = b""
-    attempt: int = 1
+    attempt: int = 0  # attempts made (or under way)
+    failure: str = ""  # why the last attempt failed
 
 
 class Notifier:
@@ -54,6 +57,7 @@ class Notifier:
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._busy = 0  # deliveries in progress outside the lock
+        self._inflight: list[_Pending] = []  # what those deliveries are
         self._closing = False  # no new events
         self._stopped = False  # close() has returned: the worker ends, retries are dropped
         self._thread: threading.Thread | None = None
@@ -128,18 +132,25 @@ class Notifier:
             dropped, self._heap = self._heap, []
             self._stopped = True
             self._cond.notify_all()
-            busy = self._busy
+            busy = list(self._inflight)
         for p in dropped:
             self._drop(p)
+        for p in busy:  # a target still answering (or a command still running) when hlskit exits
+            p.failure = p.failure or "no answer yet"
+            self._drop(p)
+        for target in self.targets:
+            getattr(target, "stop", lambda: None)()  # a hung exec: hook does not outlive hlskit
         return not dropped and not busy and self.failed == 0
 
     def _drop(self, p: _Pending) -> None:
         self.failed += 1
         log.warning(
-            "notify: %s event %s not delivered to %s: still retrying when hlskit exited",
+            "notify: %s event %s not delivered to %s after %d attempt(s) (%s): hlskit exited while retrying",
             p.event["type"],
             p.event["id"],
             p.target.label,
+            p.attempt,
+            p.failure or "not tried",
         )
 
     def _run(self) -> None:
@@ -158,19 +169,23 @@ class Notifier:
                     self._cond.wait(wait)
                 item = heapq.heappop(self._heap)
                 self._busy += 1
+                self._inflight.append(item)
             try:
                 self._attempt(item)
             finally:
                 with self._cond:
                     self._busy -= 1
+                    self._inflight.remove(item)
                     self._cond.notify_all()
 
     def _attempt(self, item: _Pending) -> None:
+        item.attempt += 1
         try:
             item.target.deliver(item.event, item.body, item.attempt)
         except Exception as exc:
             retry = getattr(exc, "retry", False) and item.attempt < self.retry.attempts
             reason = str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
+            item.failure = reason
             if retry:
                 log.debug(
                     "notify: attempt %d of %s to %s failed: %s",
@@ -180,7 +195,6 @@ class Notifier:
                     reason,
                 )
                 item.due = time.monotonic() + self.retry.delay(item.attempt)
-                item.attempt += 1
                 with self._cond:
                     if not self._stopped:
                         heapq.heappush(self._heap, item)

@@ -70,10 +70,18 @@ class WebhookTarget:
 
 
 class CommandTarget:
-    def __init__(self, argv: list[str], timeout: float = 60.0):
+    # 20 s: inside the 30 s Notifier.close() waits at exit, so a hung command is reported and killed
+    def __init__(self, argv: list[str], timeout: float = 20.0):
         self.argv = argv
         self.timeout = timeout
         self.label = f"exec:{argv[0]}"
+        self._running: subprocess.Popen[bytes] | None = None
+
+    def stop(self) -> None:
+        """End a command still running (hlskit is exiting): it does not outlive hlskit."""
+        proc = self._running
+        if proc is not None and proc.poll() is None:
+            proc.kill()
 
     def deliver(self, event: dict[str, Any], body: bytes, attempt: int) -> None:
         # hlskit's own settings stay out of the command's environment: they hold its secrets
@@ -81,16 +89,22 @@ class CommandTarget:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HLSKIT_")}
         env |= {"HLSKIT_EVENT_ID": event["id"], "HLSKIT_EVENT_TYPE": event["type"]}
         try:
-            done = subprocess.run(
-                self.argv, input=body, env=env, timeout=self.timeout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            proc = self._running = subprocess.Popen(
+                self.argv, stdin=subprocess.PIPE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
             )
-        except subprocess.TimeoutExpired:
-            raise DeliveryError(f"timed out after {self.timeout:g} s")
         except OSError as exc:
             raise DeliveryError(exc.strerror or type(exc).__name__, retry=False)
-        if done.returncode != 0:
-            last = (done.stderr.decode(errors="replace").strip().splitlines() or [""])[-1][:200]
-            raise DeliveryError(f"exit status {done.returncode}" + (f" ({last})" if last else ""))
+        try:
+            _, err = proc.communicate(body, timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise DeliveryError(f"timed out after {self.timeout:g} s")
+        finally:
+            self._running = None
+        if proc.returncode != 0:
+            last = (err.decode(errors="replace").strip().splitlines() or [""])[-1][:200]
+            raise DeliveryError(f"exit status {proc.returncode}" + (f" ({last})" if last else ""))
 
 
 TargetFactory = Callable[[str, NotifyConfig], Target]  # (target text, config) → Target

@@ -16,7 +16,7 @@ rotate_key_every    a new data key every N segments
 clear_lead          the first N segments unencrypted
 key_url             base URL of the key service
 content_id          the package's content id (default: file name + random suffix)
-notify              webhook URLs or ``exec:`` commands, separated by spaces
+notify              webhook URLs or ``exec:`` commands (with arguments), separated by spaces or ``|``
 transmux            ``yes``: one SOURCE definition, the source's video copied (no re-encode)
 audio               ``FILE:LANG[:NAME]`` audio renditions to add; several separated by ``|``
 subtitles           ``FILE:LANG[:NAME]`` subtitle renditions (SRT or WebVTT); several separated by ``|``
@@ -34,6 +34,7 @@ row's definitions); with ``--engine mts`` each row is submitted without waiting.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -53,7 +54,7 @@ from ..domain.runs import Job, JobState
 from ..domain.settings import Settings
 from ..domain.text import unicode_encoding, unicode_text
 from ..engines import capabilities
-from ..notify import parse_target
+from ..notify import check_targets
 from .plan import check_options
 from .run import run_package, submit_package
 from .transmux import SUFFIX, split_ladder
@@ -217,6 +218,20 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(LIST_SEPARATOR) if v.strip()]
 
 
+def _targets(cell: str) -> list[str]:
+    """The notify cell's targets: separated by ``|``, or by spaces, an ``exec:`` command keeping the
+    words after it (its arguments) up to the next URL or ``exec:``."""
+    if LIST_SEPARATOR in cell:
+        return _split(cell)
+    out: list[str] = []
+    for word in cell.split():
+        if out and out[-1].lower().startswith("exec:") and not re.match(r"(?i)(https?|exec|mns):", word):
+            out[-1] += " " + word
+        else:
+            out.append(word)
+    return out
+
+
 def parse_row(
     line: int, values: dict[str, str], base: Path, settings: Settings, *, out: str = "out", engine: str | None = None
 ) -> BatchRow:
@@ -240,9 +255,8 @@ def parse_row(
 
     marks: list[Watermark] = [parse_watermark(w, base) for w in _split(get("watermark"))]
     marks += [parse_text_watermark(t) for t in _split(get("text_watermark"))]
-    notify = get("notify").split()
-    for target in notify:
-        parse_target(target, settings.notify_config())
+    notify = _targets(get("notify"))
+    check_targets(notify)  # as parse_target refuses, making nothing: --check and --dry-run write no secret
 
     options = PackageOptions(
         ladder=ladder,

@@ -118,6 +118,18 @@ def test_a_content_id_is_one_package_whatever_its_folder(folder, settings):
     assert error.line == 3 and "content id 'twin' is already used on line 2" in error.message
 
 
+def test_a_notify_cell_keeps_a_command_s_arguments_and_reading_it_writes_no_secret(folder, settings):
+    hook = folder / "hook.sh"
+    hook.write_text("#!/bin/sh\n")
+    hook.chmod(0o755)
+    text = f"source,notify\na.mp4,exec:{hook} --tag mine https://hooks.example.test/x\na.mp4,https://a.test/1|exec:{hook} -q\n"
+    rows, errors = read_batch(write_csv(folder, text), settings)
+    assert errors == []  # '--tag' was read as a target of its own: "not supported"
+    assert rows[0].options.notify == [f"exec:{hook} --tag mine", "https://hooks.example.test/x"]
+    assert rows[1].options.notify == ["https://a.test/1", f"exec:{hook} -q"]
+    assert not (settings.home / "notify.secret").exists()  # `submit --check`/`--dry-run` make nothing
+
+
 def test_multi_line_quoted_cell_keeps_line_numbers(folder, settings):
     path = write_csv(folder, 'source,text_watermark\na.mp4,"two\nlines"\nmissing.mp4,\n')
     rows, errors = read_batch(path, settings)

@@ -8,6 +8,7 @@ import os
 import socket
 import stat
 import sys
+import time
 
 import pytest
 
@@ -155,9 +156,38 @@ def test_close_gives_up_at_its_timeout(receiver, settings, store, caplog):
     with caplog.at_level(logging.WARNING, logger="hlskit.notify"):
         notifier.job_ended(ended_job(store, "c8", "LD"))
         assert notifier.close(timeout=0.5) is False
-    assert "still retrying when hlskit exited" in caplog.text
+    # the cause is named (it said "still retrying" and nothing of the 503s)
+    assert "after 1 attempt(s) (HTTP 503): hlskit exited while retrying" in caplog.text, caplog.text
     notifier.job_ended(ended_job(store, "c8", "SD"))  # after close: logged, not sent, no error
     assert "came after close" in caplog.text
+
+
+def test_a_hung_command_is_reported_and_does_not_outlive_close(tmp_path, settings, store, caplog):
+    pid_file = tmp_path / "pid"
+    script = tmp_path / "hang.py"
+    script.write_text(f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(300)\n")
+    notifier = Notifier.from_targets([f"exec:{sys.executable} {script}"], settings.notify_config(), retry=FAST)
+    with caplog.at_level(logging.WARNING, logger="hlskit.notify"):
+        notifier.job_ended(ended_job(store, "c10", "LD"))
+        deadline = time.monotonic() + 10
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert notifier.close(timeout=0.5) is False
+    assert "not delivered to exec:" in caplog.text and "(no answer yet)" in caplog.text, caplog.text  # was silent
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)  # it ran on for 300 s after hlskit exited
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie waiting for its parent's wait() is gone too
+        return stat.read().split()[2] != "Z"
 
 
 def test_command_target_gets_the_event_on_stdin_once(tmp_path, settings, store, monkeypatch):
