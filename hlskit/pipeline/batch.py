@@ -143,6 +143,12 @@ def read_batch(
         raise InputError(f"batch file {path} is empty: add a header row (source,out,ladder,...) and one row per video.")
     except csv.Error as exc:
         raise InputError(f"batch file {path}, line 1: {exc}; fix the header row.")
+    while header and not header[-1]:  # a spreadsheet's empty columns after the last named one
+        header.pop()
+    if len(header) == 1 and ";" in header[0]:  # spreadsheets in many locales separate with semicolons
+        raise InputError(
+            f"batch file {path} is separated by semicolons: save it as CSV with commas (source,out,ladder,...)."
+        )
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
         raise InputError(
@@ -150,8 +156,9 @@ def read_batch(
         )
     if "source" not in header:
         raise InputError(f"batch file {path} has no source column: the header must name at least source.")
-    if len(set(header)) != len(header):
-        raise InputError(f"batch file {path} names a column twice in the header: keep one of each.")
+    twice = next((h for h in header if header.count(h) > 1), None)
+    if twice is not None:
+        raise InputError(f"batch file {path} names the column {twice!r} twice in the header: keep one.")
 
     base = path.resolve().parent
     rows: list[BatchRow] = []
@@ -170,6 +177,8 @@ def read_batch(
         line = reader.line_num
         if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
             continue
+        while len(cells) > len(header) and not cells[-1].strip():  # trailing empty cells say nothing
+            cells.pop()
         if len(cells) > len(header):
             errors.append(
                 RowError(start, f"{len(cells)} cells for {len(header)} columns; quote cells that contain commas.")

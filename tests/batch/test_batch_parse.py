@@ -143,12 +143,19 @@ def test_multi_line_quoted_cell_keeps_line_numbers(folder, settings):
         ("", "is empty"),
         ("out,ladder\nx,LD\n", "no source column"),
         ("source,colour\na.mp4,red\n", "unknown column 'colour'"),
-        ("source,source\na.mp4,a.mp4\n", "names a column twice"),
+        ("source,source\na.mp4,a.mp4\n", "names the column 'source' twice"),
+        ("source;content_id;ladder\na.mp4;x;LD\n", "is separated by semicolons: save it as CSV with commas"),
     ],
 )
 def test_unusable_files_are_one_input_error(folder, settings, text, fragment):
     with pytest.raises(InputError, match=fragment):
         read_batch(write_csv(folder, text), settings)
+
+
+def test_a_spreadsheet_s_empty_trailing_columns_and_cells_are_ignored(folder, settings):
+    # "unknown column ''" and "3 cells for 2 columns" before
+    rows, errors = read_batch(write_csv(folder, "source,content_id,,\na.mp4,one,,\na.mp4,two,\n"), settings)
+    assert errors == [] and [r.options.content_id for r in rows] == ["one", "two"]
 
 
 def test_missing_file_and_bom(folder, settings):
