@@ -158,7 +158,8 @@ def _argv(spec: str) -> list[str]:
     if not argv:
         raise InputError(f"notify target {shown(spec)!r} names no command: write exec:/path/to/cmd [args].")
     if not shutil.which(argv[0]):
-        raise InputError(f"notify command {argv[0]!r} is not an executable file: give its full path.")
+        fix = "check the path and its execute permission" if "/" in argv[0] else "give its full path"
+        raise InputError(f"notify command {argv[0]!r} is not an executable file: {fix}.")
     return argv
 
 

@@ -224,7 +224,8 @@ def test_command_target_gets_the_event_on_stdin_once(tmp_path, settings, store, 
         ("https://hooks example.com/h", "characters a URL cannot"),  # was accepted, then never delivered
         ('https://hooks.example.com/"h', "characters a URL cannot"),
         ("exec:", "names no command"),
-        ("exec:/no/such/cmd --flag", "not an executable"),
+        ("exec:/no/such/cmd --flag", "not an executable file: check the path"),  # it said "give its full path"
+        ("exec:nosuchcmd", "not an executable file: give its full path"),
         ("exec:/bin/echo 'unclosed", "quotes"),
     ],
 )
