@@ -96,7 +96,7 @@ def plan_source(source: str, media: MediaInfo, fmt: str, segment_duration: int, 
         )
     if media.video.rotation:
         return _refuse(
-            f"{shown} is displayed rotated by {media.video.rotation}°, which a copy into HLS segments cannot "
+            f"{shown} is displayed rotated {media.video.rotation}° clockwise, which a copy into HLS segments cannot "
             "keep (the rotation is container metadata): drop --transmux/+source to re-encode it upright",
             required,
         )
