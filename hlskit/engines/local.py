@@ -119,6 +119,12 @@ class LocalEngine(Engine):
     # --- running ------------------------------------------------------------------------------
 
     def run(self, plan: PackagePlan, store: JobStore, progress: ProgressCallback) -> EngineReport:
+        # the sprite's tiles stream out of the encode into a private temporary folder, not the out
+        # folder's file system: a file open there for the whole encode kept it from being remounted
+        with tempfile.TemporaryDirectory(prefix="hlskit-thumbs-") as scratch:
+            return self._run(plan, store, progress, Path(scratch) / THUMB_STREAM)
+
+    def _run(self, plan: PackagePlan, store: JobStore, progress: ProgressCallback, thumbs: Path) -> EngineReport:
         staging = Path(plan.staging)
         # owner only until published (pipeline.publish): it holds clear segments before they are encrypted
         staging.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -133,7 +139,7 @@ class LocalEngine(Engine):
         layout = sprite_layout(plan, expected)
         # The seek-bar sprite comes out of the same decode as the definitions (a second decode
         # cost a tenth of the package's time); a copy-only plan makes it apart, from keyframes.
-        sprite = SpriteOutput(staging / THUMB_STREAM, layout) if any(not r.transmux for r in rungs) else None
+        sprite = SpriteOutput(thumbs, layout) if any(not r.transmux for r in rungs) else None
         # Segments are encrypted while FFmpeg writes the next ones; the downloads remux clear ones.
         protectors = {
             folder: SegmentProtector(
@@ -178,7 +184,7 @@ class LocalEngine(Engine):
                 report.subtitles[subs.slug] = write_subtitles(staging / subs.folder, subs.webvtt, durations, start)
         if report.outputs:  # seek-bar previews; a failure is a warning, never a failed package
             longest = max(o.duration for o in report.outputs.values())
-            report.thumbnails = finish_track(plan, self.ffmpeg, layout, longest) if sprite else None
+            report.thumbnails = finish_track(plan, self.ffmpeg, thumbs, layout, longest) if sprite else None
             if report.thumbnails is None:  # not made in the encoding run (a copy, or a retried run)
                 report.thumbnails, note = add_thumbnails(plan, self.ffmpeg, longest)
                 report.warnings += [note] if note else []

@@ -27,7 +27,7 @@ from ..domain.plan import PackagePlan
 from .colour import hdr_kind, tone_map_chain
 from .process import popen_tied
 
-THUMB_STREAM = ".thumbs.mjpeg"  # the encoding run's tiles, in staging until laid out
+THUMB_STREAM = "thumbs.mjpeg"  # the encoding run's tiles, in a temporary folder until laid out
 TILE_WIDTH = 160
 MAX_TILES = 100
 MIN_INTERVAL = 2  # seconds: about one tile per segment of a short package
@@ -102,16 +102,15 @@ def sprite_layout(plan: PackagePlan, duration: float) -> Layout:
     return layout_for(duration, plan.media.video.display_width, plan.media.video.display_height)
 
 
-def finish_track(plan: PackagePlan, ffmpeg: str, layout: Layout, duration: float) -> dict | None:
-    """The sprite laid out from the tiles the encoding run wrote (:func:`tile_args`), and the
-    thumbnails track beside it; None when the run wrote none or they cannot be laid out."""
-    staging = Path(plan.staging)
-    sprite, thumbs = staging / SPRITE, staging / THUMB_STREAM
+def finish_track(plan: PackagePlan, ffmpeg: str, thumbs: Path, layout: Layout, duration: float) -> dict | None:
+    """The sprite laid out from the tiles the encoding run wrote to ``thumbs`` (:func:`tile_args`),
+    and the thumbnails track beside it; None when the run wrote none or they cannot be laid out."""
+    sprite = Path(plan.staging) / SPRITE
     if thumbs.is_file() and thumbs.stat().st_size:
         done = subprocess.run(tile_args(ffmpeg, layout, thumbs, sprite), capture_output=True, timeout=600)
         if done.returncode != 0:
             sprite.unlink(missing_ok=True)
-    thumbs.unlink(missing_ok=True)  # never published
+    thumbs.unlink(missing_ok=True)
     if not sprite.is_file() or sprite.stat().st_size == 0:
         sprite.unlink(missing_ok=True)
         return None

@@ -121,9 +121,9 @@ def test_a_thumbnail_failure_is_a_warning_not_a_failed_package(make_clip, hlskit
         cmd[cmd.index("-vf") + 1] = "no_such_filter"
         return cmd
 
-    def lost(plan, ffmpeg, layout, duration):
-        (Path(plan.staging) / thumbnails.THUMB_STREAM).unlink(missing_ok=True)
-        return thumbnails.finish_track(plan, ffmpeg, layout, duration)
+    def lost(plan, ffmpeg, thumbs, layout, duration):
+        thumbs.unlink(missing_ok=True)
+        return thumbnails.finish_track(plan, ffmpeg, thumbs, layout, duration)
 
     monkeypatch.setattr(thumbnails, "sprite_args", broken)
     monkeypatch.setattr(local, "finish_track", lost)
@@ -160,4 +160,4 @@ def test_progress_and_the_overlap_run_from_the_start_of_the_encode(make_clip, hl
     )
     assert result.ok and (Path(result.dir) / "sprite.jpg").is_file()
     assert any(0 < pct < 80 for pct in seen), seen  # was [99.0, 100.0, …]: nothing before the end
-    assert not list(Path(result.dir).glob(".thumbs*"))  # the tiles' stream is not published
+    assert not list(Path(result.dir).glob("thumbs*"))  # the tiles' stream is not published
