@@ -337,8 +337,9 @@ class LocalEngine(Engine):
         start = len(stderr_lines)
         reader = threading.Thread(target=lambda: stderr_lines.extend(stderr), daemon=True)
         reader.start()
-        last_check, pct = 0.0, None
+        last_check, last_saved, pct = 0.0, 0.0, None
         jobs = [*(plan.jobs[r.name] for r in rungs), *(plan.audio_jobs[a.slug] for a in audio)]
+        ids = [j.job_id for j in jobs]
         mine = [protectors[r.name] for r in rungs] + [protectors[a.folder] for a in audio]
         for protector in mine:
             protector.reset()  # a retry after a failed shared process writes these folders anew
@@ -354,11 +355,13 @@ class LocalEngine(Engine):
                     speed = float(value[:-1]) if re.fullmatch(r"\d+(\.\d+)?x", value) else None
                     for job in jobs:  # one process encodes them all: every output advances alike
                         progress(job.definition, pct, speed)
-                        store.update(job.job_id, percent=int(pct))
                 now = time.monotonic()
+                if pct is not None and now - last_saved > 2.0:  # `status` reads it; a store write costs an fsync
+                    last_saved = now
+                    store.set_percent(ids, int(pct))
                 if now - last_check > 1.0:
                     last_check = now
-                    if all(_cancelled(store, j) for j in jobs):
+                    if store.all_cancelled(ids):
                         proc.terminate()
             proc.wait()
         except BaseException:

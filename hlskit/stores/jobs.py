@@ -254,6 +254,21 @@ class JobStore:
             raise InputError(f"no job {job_id}: list jobs with `hlskit status`.")
         return job
 
+    def set_percent(self, job_ids: builtins.list[str], percent: int) -> None:
+        """The progress of jobs encoded together, in one statement (an encode reports every half second)."""
+        marks = ",".join("?" * len(job_ids))
+        with self.db.read() as db:  # one statement: it commits on its own
+            db.execute(f"UPDATE jobs SET percent=? WHERE job_id IN ({marks})", [percent, *job_ids])
+
+    def all_cancelled(self, job_ids: builtins.list[str]) -> bool:
+        """Whether every one of these jobs is cancelled, in one query (the engines ask every second)."""
+        marks = ",".join("?" * len(job_ids))
+        with self.db.read() as db:
+            row = db.execute(
+                f"SELECT count(*) FROM jobs WHERE job_id IN ({marks}) AND state=?", [*job_ids, JobState.CANCELLED.value]
+            ).fetchone()
+        return bool(job_ids) and row[0] == len(set(job_ids))
+
     def list(self, ref: str | None = None) -> list[Job]:
         """All jobs, or those of one job id, run id or content id (a unique prefix of a job id works too)."""
         query = f"SELECT {_JOBS} FROM jobs"
