@@ -26,6 +26,7 @@ from hlskit.server.startup import _first_to_fail
 from hlskit.stores.keys import KeyStore
 
 
+@pytest.mark.slow  # the site's package is encoded
 def test_a_token_with_a_trailing_line_break_is_malformed(site):
     key, cid = site.package.keys[0], site.package.content_id
     r = requests.get(site.key_url(key), params={"token": site.token() + "\n"})
@@ -34,6 +35,7 @@ def test_a_token_with_a_trailing_line_break_is_malformed(site):
     assert r.status_code == 400 and r.json()["code"] == "Token.Malformed"  # not written into the key URIs
 
 
+@pytest.mark.slow  # the site's package is encoded
 def test_an_empty_token_parameter_does_not_hide_the_header_or_cookie(site):
     key = site.package.keys[0]
     r = requests.get(site.key_url(key) + "?token=", headers={"Authorization": f"Bearer {site.token()}"})
@@ -42,6 +44,7 @@ def test_an_empty_token_parameter_does_not_hide_the_header_or_cookie(site):
     assert r.status_code == 200 and r.content == key.key
 
 
+@pytest.mark.slow  # the site's package is encoded
 def test_json_errors_keep_allow_and_content_range(site):
     key, cid = site.package.keys[0], site.package.content_id
     r = requests.post(site.key_url(key))
@@ -52,6 +55,7 @@ def test_json_errors_keep_allow_and_content_range(site):
     assert r.status_code == 416 and r.headers["Content-Range"] == f"bytes */{segment.stat().st_size}"
 
 
+@pytest.mark.slow  # the site's package is encoded
 def test_a_playlist_answers_the_range_it_advertises(site):
     cid = site.package.content_id
     whole = (site.package.dir / "master.m3u8").read_bytes()
@@ -62,6 +66,7 @@ def test_a_playlist_answers_the_range_it_advertises(site):
     assert r.headers["Content-Range"] == f"bytes 0-9/{len(whole)}"
 
 
+@pytest.mark.slow  # the site's package is encoded
 @pytest.mark.parametrize("buffer", ["nan", "inf", "1e999", "-5"])
 def test_the_player_page_takes_only_a_finite_buffer_and_no_foreign_frame(site, buffer):
     r = requests.get(f"{site.url}/play/{site.package.content_id}", params={"buffer": buffer})
