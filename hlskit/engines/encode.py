@@ -331,7 +331,7 @@ def build_encode(
     if stop_at_clip and plan.clip and plan.clip.duration:
         # the input's -t counts from each stream's own first frame: a video starting after the clip's
         # start ran on past the clip's end by that lead; an output -t ends every stream on one clock
-        args += ["-t", f"{output_seconds(plan):.3f}"]
+        args += ["-t", seconds]
     args += hls_args(plan.format, outdir, plan.segment_duration, FFMPEG_PLAYLIST, streams)
     if sprite is not None and encoded:  # a second output of the one decode: the tiles as they come
         args += ["-map", "[sprite]", "-c:v", "mjpeg", "-q:v", "2", "-f", "mjpeg", str(sprite.path)]

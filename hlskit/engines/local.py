@@ -371,7 +371,7 @@ class LocalEngine(Engine):
         reader.join(timeout=5)
         if proc.returncode == 0:
             return None
-        if all(_cancelled(store, j) for j in jobs):
+        if store.all_cancelled(ids):
             return {}
         if disk_full(stderr_lines[start:]):
             return {j.definition: disk_full_reason(staging / j.definition) for j in jobs}

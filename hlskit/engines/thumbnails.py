@@ -1,17 +1,17 @@
 """Seek-bar previews: one sprite sheet (JPEG) and a WebVTT thumbnails track per package.
 
-Like MPS's sprite snapshots (SubmitSnapshotJob, ``SnapshotConfig.TileOut``: lines x columns of
-cells in one JPG): one tile every ``interval`` seconds, laid out row by row. The track is the
-de-facto format JW Player and the video.js thumbnail plugins read: WebVTT cues (W3C WebVTT,
-section 4) whose payload is ``sprite.jpg#xywh=x,y,w,h``, a W3C Media Fragments URI spatial
-fragment (section 4.2) naming the tile in pixels. The pictures come from one decode of the source
-(or the clip): the local engine's encoding run writes the tiles as they come, an MJPEG stream
-(``thumb_filter``), and a short run lays them out after it (``tile_args``); a sprite made apart
-(``sprite_args``) does both in one run. ``fps`` keeps one frame per interval (``round=up``: the frame at each cue's start; FFmpeg's
+Like MPS's sprite snapshots (SubmitSnapshotJob, ``SnapshotConfig.TileOut``: lines x columns of cells
+in one JPG): one tile every ``interval`` seconds, laid out row by row. The track is the de-facto
+format JW Player and the video.js thumbnail plugins read: WebVTT cues (W3C WebVTT, section 4) whose
+payload is ``sprite.jpg#xywh=x,y,w,h``, a W3C Media Fragments URI spatial fragment (section 4.2)
+naming the tile in pixels. The pictures come from one decode of the source (or the clip): the local
+engine's encoding run writes the tiles as they come, an MJPEG stream (``thumb_filter``), and a short
+run lays them out after it (``tile_args``); a sprite made apart (``sprite_args``) does both in one
+run. ``fps`` keeps one frame per interval (``round=up``: the frame at each cue's start; FFmpeg's
 default, ``near``, keeps the one just before the middle; ``start_time=0``: the first tile is the
-first frame even when a clip's first frame falls after 0, where ``round=up`` would give it the
-next interval's slot, past a short clip's end, and no tile at all), ``scale`` makes tiles 160 px
-wide in the display aspect, ``tile`` lays them out. Both files go into the package's staging folder, so they
+first frame even when a clip's first frame falls after 0, where ``round=up`` would give it the next
+interval's slot, past a short clip's end, and no tile at all), ``scale`` makes tiles 160 px wide in
+the display aspect, ``tile`` lays them out. Both files go into the package's staging folder, so they
 are published with it.
 """
 
@@ -74,9 +74,13 @@ def thumb_filter(layout: Layout) -> str:
     return f"fps=1/{layout.interval}:round=up:start_time=0,scale={layout.width}:{layout.height}:flags=bicubic,setsar=1"
 
 
+def _tile(layout: Layout) -> str:
+    return f"tile={layout.columns}x{layout.rows}"
+
+
 def sprite_filter(layout: Layout) -> str:
     """The filters that turn decoded pictures into the sprite: the tiles, laid out."""
-    return f"{thumb_filter(layout)},tile={layout.columns}x{layout.rows}"
+    return f"{thumb_filter(layout)},{_tile(layout)}"
 
 
 def tile_args(ffmpeg: str, layout: Layout, thumbs: Path, out: Path) -> list[str]:
@@ -87,7 +91,7 @@ def tile_args(ffmpeg: str, layout: Layout, thumbs: Path, out: Path) -> list[str]
     progress, cancelling and the encryption of finished segments all waited for the whole encode."""
     return [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-f", "mjpeg", "-i", str(thumbs)] + [
         "-vf",
-        f"tile={layout.columns}x{layout.rows}",
+        _tile(layout),
         "-frames:v",
         "1",
         "-q:v",

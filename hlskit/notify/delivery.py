@@ -56,8 +56,7 @@ class Notifier:
         self._heap: list[_Pending] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
-        self._busy = 0  # deliveries in progress outside the lock
-        self._inflight: list[_Pending] = []  # what those deliveries are
+        self._inflight: list[_Pending] = []  # deliveries in progress outside the lock
         self._closing = False  # no new events
         self._stopped = False  # close() has returned: the worker ends, retries are dropped
         self._thread: threading.Thread | None = None
@@ -124,7 +123,7 @@ class Notifier:
         with self._cond:
             self._closing = True
             self._cond.notify_all()
-            while (self._heap or self._busy) and self._thread is not None:
+            while (self._heap or self._inflight) and self._thread is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
@@ -168,13 +167,11 @@ class Notifier:
                         break
                     self._cond.wait(wait)
                 item = heapq.heappop(self._heap)
-                self._busy += 1
                 self._inflight.append(item)
             try:
                 self._attempt(item)
             finally:
                 with self._cond:
-                    self._busy -= 1
                     self._inflight.remove(item)
                     self._cond.notify_all()
 

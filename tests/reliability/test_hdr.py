@@ -15,23 +15,22 @@ from tests.reliability.inputs import make_source
 pytestmark = pytest.mark.slow
 
 
+def _package(src, tmp_path, *extra: str):
+    """`hlskit package SRC` into tmp_path/out/hdr, clear, with its own home; the run, which succeeded."""
+    out, home = tmp_path / "out", tmp_path / "home"
+    done = run_hlskit(
+        "package", str(src), "--out", str(out), "--content-id", "hdr", "--no-encrypt", *extra,
+        env={"HLSKIT_HOME": str(home)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 @pytest.mark.parametrize("kind,name", [("hdr-pq", "PQ"), ("hdr-hlg", "HLG")])
 def test_hdr_source_is_tone_mapped_and_tagged_bt709(kind, name, tmp_path, ffmpeg):
     src = make_source(kind, tmp_path, ffmpeg, tmp_path / "unused.mp4")
     out = tmp_path / "out"
-    done = run_hlskit(
-        "package",
-        str(src),
-        "--out",
-        str(out),
-        "--content-id",
-        "hdr",
-        "--no-encrypt",
-        "--segment-duration",
-        "1",
-        env={"HLSKIT_HOME": str(tmp_path / "home")},
-    )
-    assert done.returncode == 0, done.stderr
+    done = _package(src, tmp_path, "--segment-duration", "1")
     warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and f"HDR ({name}" in warnings[0] and "BT.709" in warnings[0], done.stderr
     manifest = json.loads((out / "hdr" / "hlskit.json").read_text())
@@ -105,21 +104,7 @@ def testhdr10_metadata_static_metadata_is_kept_in_the_hevc_and_av1_definitions(t
         check=True,
     )
     out = tmp_path / "out"
-    done = run_hlskit(
-        "package",
-        str(src),
-        "--out",
-        str(out),
-        "--content-id",
-        "hdr",
-        "--no-encrypt",
-        "--codec",
-        "hevc,av1",
-        "--ladder",
-        "LD",
-        env={"HLSKIT_HOME": str(tmp_path / "home")},
-    )
-    assert done.returncode == 0, done.stderr
+    _package(src, tmp_path, "--codec", "hevc,av1", "--ladder", "LD")
     for name in ("LD-hevc", "LD-av1"):
         folder = out / "hdr" / name
         whole = tmp_path / f"{name}.mp4"
